@@ -1,0 +1,57 @@
+// The xapi-rest configuration as plain data. Filled and validated by load_config()
+// (loader.h) in the master before any fork; children get a copy. Any thread, read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace xr::config {
+
+enum class TlsMode { kVerify, kFingerprint, kInsecure };
+
+// One XAPI pool to connect to ([[pool]] in the file). Defaults: see schema.cpp.
+struct PoolConfig {
+  std::string name;           // label used in logs and /servers; defaults to the url's host
+  std::string url;            // https://host[:port] (a bare host name gets https://)
+  std::string user;
+  std::string password;       // from `password`, or read from `password_file`
+  std::string password_file;
+  std::string tls = "verify";  // verify | fingerprint | insecure
+  std::string ca;             // CA bundle for tls = verify (empty: the system's)
+  std::string fingerprint;    // SHA-256 of the server certificate for tls = fingerprint
+  int line = 0;               // line of the [[pool]] header, for messages
+
+  TlsMode tls_mode() const;
+};
+
+struct Config {
+  // [server]
+  std::string socket = "/run/xapi-rest/fcgi.sock";
+  std::string socket_mode = "0660";
+  int64_t backlog = 1024;
+  int64_t workers = 2;
+  int64_t threads = 8;
+  int64_t shutdown_timeout = 10;     // seconds
+  int64_t restart_backoff_max = 30;  // seconds
+  // [storage]
+  std::string data_dir = "/var/lib/xapi-rest";
+  // [cache]
+  int64_t cache_size_mb = 256;
+  // [poller]
+  int64_t retry_max = 30;  // seconds
+  // [auth]
+  int64_t token_validity_days = 30;
+  // [log]
+  std::string log_level = "info";
+
+  std::vector<PoolConfig> pools;
+  std::string source;  // the file it was read from
+
+  // socket_mode as a number (validated to parse as octal).
+  unsigned socket_mode_bits() const;
+  // <data_dir>/xapi-rest.db
+  std::string database_path() const;
+};
+
+}  // namespace xr::config

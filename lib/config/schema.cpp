@@ -1,0 +1,70 @@
+#include "config/schema.h"
+
+#include <array>
+
+namespace xr::config {
+namespace {
+
+using K = KeySpec<Config>;
+using P = KeySpec<PoolConfig>;
+constexpr int64_t kMaxSeconds = 3600;
+
+const std::array kConfigKeys = {
+    K{"server.socket", KeyType::kString, "/run/xapi-rest/fcgi.sock", 0, 0, "",
+      "FastCGI unix socket that nginx connects to", &Config::socket},
+    K{"server.socket_mode", KeyType::kString, "0660", 0, 0, "",
+      "permission bits of the socket (octal string); nginx's workers must be able to connect",
+      &Config::socket_mode},
+    K{"server.backlog", KeyType::kInteger, "1024", 16, 65535, "",
+      "listen backlog of the socket", &Config::backlog},
+    K{"server.workers", KeyType::kInteger, "2", 1, 64, "",
+      "number of worker processes", &Config::workers},
+    K{"server.threads", KeyType::kInteger, "8", 1, 256, "",
+      "request threads per worker process", &Config::threads},
+    K{"server.shutdown_timeout", KeyType::kInteger, "10", 1, kMaxSeconds, "",
+      "seconds given to in-flight requests on stop before children are killed",
+      &Config::shutdown_timeout},
+    K{"server.restart_backoff_max", KeyType::kInteger, "30", 1, kMaxSeconds, "",
+      "longest wait, in seconds, before restarting a child that keeps crashing",
+      &Config::restart_backoff_max},
+    K{"storage.data_dir", KeyType::kString, "/var/lib/xapi-rest", 0, 0, "",
+      "directory of the SQLite database (users, tokens)", &Config::data_dir},
+    K{"cache.size_mb", KeyType::kInteger, "256", 1, 1 << 20, "",
+      "size of the shared object cache in MiB; a full cache is reported as an error",
+      &Config::cache_size_mb},
+    K{"poller.retry_max", KeyType::kInteger, "30", 1, kMaxSeconds, "",
+      "longest wait, in seconds, between reconnection attempts to an unreachable pool",
+      &Config::retry_max},
+    K{"auth.token_validity_days", KeyType::kInteger, "30", 1, 183, "",
+      "validity of a new token when none is asked for (at most half a year, like XO)",
+      &Config::token_validity_days},
+    K{"log.level", KeyType::kString, "info", 0, 0, "debug|info|warn|error",
+      "lowest level written to stderr", &Config::log_level},
+};
+
+const std::array kPoolKeys = {
+    P{"name", KeyType::kString, "", 0, 0, "", "label used in logs and /rest/v0/servers",
+      &PoolConfig::name},
+    P{"url", KeyType::kString, "", 0, 0, "",
+      "address of the pool master: https://host[:port] or a bare host name (required)",
+      &PoolConfig::url},
+    P{"user", KeyType::kString, "", 0, 0, "", "XAPI user name (required)", &PoolConfig::user},
+    P{"password", KeyType::kString, "", 0, 0, "",
+      "XAPI password (or password_file; exactly one of them)", &PoolConfig::password},
+    P{"password_file", KeyType::kString, "", 0, 0, "",
+      "file whose first line is the XAPI password", &PoolConfig::password_file},
+    P{"tls", KeyType::kString, "verify", 0, 0, "verify|fingerprint|insecure",
+      "how the pool's certificate is checked", &PoolConfig::tls},
+    P{"ca", KeyType::kString, "", 0, 0, "",
+      "CA bundle used with tls = \"verify\" (default: the system's)", &PoolConfig::ca},
+    P{"fingerprint", KeyType::kString, "", 0, 0, "",
+      "SHA-256 fingerprint (hex, colons allowed) of the certificate, for tls = \"fingerprint\"",
+      &PoolConfig::fingerprint},
+};
+
+}  // namespace
+
+std::span<const KeySpec<Config>> config_keys() { return kConfigKeys; }
+std::span<const KeySpec<PoolConfig>> pool_keys() { return kPoolKeys; }
+
+}  // namespace xr::config
