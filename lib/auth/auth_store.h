@@ -1,0 +1,70 @@
+// Users and authentication tokens in SQLite (<data_dir>/xapi-rest.db). One AuthStore per
+// thread (it owns a connection); any number of processes may use the same file at once.
+// Token checks cost one indexed read (no password hash); calls block on SQLite I/O.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/sqlite_db.h"
+#include "base/status.h"
+
+namespace xr::auth {
+
+struct User {
+  std::string id;          // uuid
+  std::string name;        // login name (XO's "email")
+  std::string permission;  // "admin" | "none"
+  int64_t created_at = 0;  // ms since the epoch
+};
+
+struct TokenInfo {
+  std::string id;  // public id (not the secret)
+  std::string user_id;
+  int64_t created_at = 0;  // ms
+  int64_t expiration = 0;  // ms
+  std::string description;
+  std::optional<int64_t> last_use;  // ms, updated at most once a minute
+};
+
+struct CreatedToken {
+  std::string token;  // the secret, shown once
+  TokenInfo info;
+};
+
+class AuthStore {
+ public:
+  // Opens or creates the database and its tables.
+  static Result<std::unique_ptr<AuthStore>> open(const std::string& path);
+
+  Result<User> add_user(std::string_view name, std::string_view password,
+                        std::string_view permission = "admin");
+  Result<User> find_user(std::string_view id);
+  Result<User> find_user_by_name(std::string_view name);
+  Result<std::vector<User>> list_users();
+  // kUnauthorized when the user is unknown or the password wrong.
+  Result<User> check_password(std::string_view name, std::string_view password);
+
+  Result<CreatedToken> create_token(std::string_view user_id, int64_t validity_ms,
+                                    std::string_view description, int64_t now_ms);
+  // The user owning a valid, unexpired token; kUnauthorized otherwise.
+  Result<User> check_token(std::string_view token, int64_t now_ms);
+  // Tokens of one user, or of everyone when user_id is empty; oldest first.
+  Result<std::vector<TokenInfo>> list_tokens(std::string_view user_id);
+  // Deletes a token by public id (and owner when given); kNotFound if none matched.
+  Status revoke_token(std::string_view token_id, std::string_view user_id);
+
+ private:
+  explicit AuthStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Result<User> user_where(std::string_view column, std::string_view value);
+  std::unique_ptr<Database> db_;
+};
+
+// Current wall-clock time in milliseconds.
+int64_t now_ms();
+
+}  // namespace xr::auth

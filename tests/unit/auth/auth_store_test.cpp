@@ -1,0 +1,160 @@
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "auth/auth_store.h"
+#include "auth/secrets.h"
+
+using namespace xr;
+using namespace xr::auth;
+
+namespace {
+
+constexpr int64_t kDay = 86'400'000;
+
+struct TempDb {
+  TempDb() {
+    char tmpl[] = "/tmp/xr-auth-test.XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/xapi-rest.db";
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::unique_ptr<AuthStore> open() {
+    auto r = AuthStore::open(path);
+    BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+    return std::move(r).value();
+  }
+  std::string dir, path;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(auth_store)
+
+BOOST_AUTO_TEST_CASE(user_is_added_and_found_and_duplicates_are_refused) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  BOOST_REQUIRE(u.is_ok());
+  BOOST_TEST(u->id.size() == 36u);
+  BOOST_TEST(u->permission == "admin");
+  BOOST_TEST(store->find_user(u->id)->name == "admin");
+  BOOST_TEST(store->find_user_by_name("admin")->id == u->id);
+  auto dup = store->add_user("admin", "other");
+  BOOST_TEST((dup.status().kind() == ErrorKind::kConflict));
+  BOOST_TEST((store->find_user("nope").status().kind() == ErrorKind::kNotFound));
+  BOOST_TEST(store->list_users()->size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(password_is_checked_against_an_argon2id_hash) {
+  TempDb t;
+  auto store = t.open();
+  BOOST_REQUIRE(store->add_user("alice", "correct horse").is_ok());
+  BOOST_TEST(store->check_password("alice", "correct horse").is_ok());
+  BOOST_TEST((store->check_password("alice", "wrong").status().kind() == ErrorKind::kUnauthorized));
+  BOOST_TEST((store->check_password("bob", "x").status().kind() == ErrorKind::kUnauthorized));
+  std::ifstream in(t.path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  // WAL mode: the row may still be in the -wal file; look at both.
+  std::ifstream wal(t.path + "-wal", std::ios::binary);
+  bytes << wal.rdbuf();
+  BOOST_TEST(bytes.str().find("correct horse") == std::string::npos);
+  BOOST_TEST(bytes.str().find("$argon2id$") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(token_is_43_chars_and_stored_only_as_a_hash) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  auto c = store->create_token(u->id, kDay, "ci", now_ms());
+  BOOST_REQUIRE(c.is_ok());
+  BOOST_TEST(c->token.size() == 43u);
+  BOOST_TEST(c->token.find_first_not_of(
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+             std::string::npos);
+  BOOST_TEST(c->info.id != c->token);
+  std::stringstream bytes;
+  bytes << std::ifstream(t.path, std::ios::binary).rdbuf() << std::ifstream(t.path + "-wal", std::ios::binary).rdbuf();
+  BOOST_TEST(bytes.str().find(c->token) == std::string::npos);
+  auto owner = store->check_token(c->token, now_ms());
+  BOOST_REQUIRE(owner.is_ok());
+  BOOST_TEST(owner->id == u->id);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_and_expired_tokens_are_unauthorized) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  const int64_t now = now_ms();
+  auto c = store->create_token(u->id, 1000, "", now);
+  BOOST_REQUIRE(c.is_ok());
+  BOOST_TEST(store->check_token(c->token, now + 999).is_ok());
+  BOOST_TEST((store->check_token(c->token, now + 1000).status().kind() == ErrorKind::kUnauthorized));
+  BOOST_TEST((store->check_token("x" + c->token.substr(1), now).status().kind() == ErrorKind::kUnauthorized));
+  BOOST_TEST((store->check_token("", now).status().kind() == ErrorKind::kUnauthorized));
+}
+
+BOOST_AUTO_TEST_CASE(tokens_are_listed_with_last_use_and_revoked) {
+  TempDb t;
+  auto store = t.open();
+  auto a = store->add_user("a", "pw");
+  auto b = store->add_user("b", "pw", "none");
+  const int64_t now = now_ms();
+  auto ta = store->create_token(a->id, kDay, "first", now);
+  auto tb = store->create_token(b->id, kDay, "second", now);
+  BOOST_REQUIRE(ta.is_ok() && tb.is_ok());
+  BOOST_TEST(store->list_tokens("")->size() == 2u);
+  auto mine = store->list_tokens(a->id);
+  BOOST_REQUIRE(mine->size() == 1u);
+  BOOST_TEST((*mine)[0].description == "first");
+  BOOST_TEST(!(*mine)[0].last_use.has_value());
+  BOOST_REQUIRE(store->check_token(ta->token, now + 5).is_ok());
+  BOOST_TEST(store->list_tokens(a->id)->at(0).last_use.value_or(0) == now + 5);
+  // Revoking someone else's token under my id does not work.
+  BOOST_TEST((store->revoke_token(tb->info.id, a->id).kind() == ErrorKind::kNotFound));
+  BOOST_TEST(store->revoke_token(ta->info.id, a->id).is_ok());
+  BOOST_TEST((store->check_token(ta->token, now).status().kind() == ErrorKind::kUnauthorized));
+  BOOST_TEST(store->check_token(tb->token, now).is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(token_for_unknown_user_is_refused) {
+  TempDb t;
+  auto store = t.open();
+  BOOST_TEST((store->create_token("nobody", kDay, "", now_ms()).status().kind() == ErrorKind::kNotFound));
+}
+
+BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  auto c = store->create_token(u->id, kDay, "", now_ms());
+  BOOST_REQUIRE(c.is_ok());
+  pid_t child = fork();
+  if (child == 0) {
+    auto r = AuthStore::open(t.path);
+    int bad = 0;
+    for (int i = 0; i < 50 && r; ++i) {
+      if (!(*r)->check_token(c->token, now_ms()).is_ok()) ++bad;
+      if (!(*r)->create_token(u->id, kDay, "child", now_ms()).is_ok()) ++bad;
+    }
+    _exit(r && bad == 0 ? 0 : 1);
+  }
+  int failures = 0;
+  for (int i = 0; i < 50; ++i) {
+    if (!store->create_token(u->id, kDay, "parent", now_ms()).is_ok()) ++failures;
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  BOOST_TEST(failures == 0);
+  BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  BOOST_TEST(store->list_tokens(u->id)->size() == 101u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
