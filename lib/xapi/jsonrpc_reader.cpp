@@ -1,0 +1,201 @@
+#include "xapi/jsonrpc_reader.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <limits>
+#include <vector>
+
+namespace xr::xapi {
+namespace {
+
+// Builds Values from SAX events; streams items of result.<member>.
+class Builder {
+ public:
+  Builder(const DecodeLimits& limits, StreamSpec& stream) : limits_(limits), stream_(stream) {}
+
+  bool Null() { return put(Value()); }
+  bool Bool(bool b) { return put(Value::boolean(b)); }
+  bool Int(int i) { return put(Value::integer(i)); }
+  bool Uint(unsigned u) { return put(Value::integer(u)); }
+  bool Int64(int64_t i) { return put(Value::integer(i)); }
+  bool Uint64(uint64_t u) {
+    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return put(Value::integer(static_cast<int64_t>(u)));
+    return put(Value::string(std::to_string(u)));  // beyond int64: keep the digits
+  }
+  bool Double(double d) { return put(Value::real(d)); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (n > limits_.max_string_bytes) return fail(ErrorKind::kResourceExhausted, "string too long");
+    return put(Value::string(std::string(s, n)));
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (n > limits_.max_string_bytes) return fail(ErrorKind::kResourceExhausted, "key too long");
+    frames_.back().key.assign(s, n);
+    return true;
+  }
+  bool StartObject() { return open(Value::structure(), false); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() {
+    bool streaming = stream_.sink && frames_.size() == 2 && !frames_[0].is_array &&
+                     frames_[0].key == "result" && !frames_[1].is_array &&
+                     frames_[1].key == stream_.member;
+    return open(Value::array(), streaming);
+  }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  Status error() const { return error_; }
+  Value& root() { return root_; }
+
+ private:
+  struct Frame {
+    Value value;
+    bool is_array;
+    bool streaming;
+    std::string key;
+  };
+
+  bool fail(ErrorKind kind, std::string message) {
+    error_ = Status(kind, "JSON-RPC: " + std::move(message));
+    return false;
+  }
+  bool open(Value v, bool streaming) {
+    if (frames_.size() >= limits_.max_depth) return fail(ErrorKind::kResourceExhausted, "nesting too deep");
+    bool is_array = v.is_array();
+    frames_.push_back(Frame{std::move(v), is_array, streaming, {}});
+    return true;
+  }
+  bool close() {
+    Value v = std::move(frames_.back().value);
+    frames_.pop_back();
+    return put(std::move(v));
+  }
+  bool put(Value v) {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return true;
+    }
+    Frame& f = frames_.back();
+    if (!f.is_array) {
+      f.value.add_member(std::move(f.key), std::move(v));
+      f.key.clear();
+    } else if (f.streaming) {
+      Status s = stream_.sink(std::move(v));
+      if (!s.is_ok()) {
+        error_ = s;
+        return false;
+      }
+    } else {
+      f.value.mutable_array()->push_back(std::move(v));
+    }
+    return true;
+  }
+
+  const DecodeLimits& limits_;
+  StreamSpec& stream_;
+  std::vector<Frame> frames_;
+  Value root_;
+  Status error_;
+};
+
+Status failure_from_error(const Value& err) {
+  if (err.is_array()) return xapi_failure_from(err);  // v1: ["CODE", params...]
+  std::string_view code = err.get_string("message");
+  if (code.empty()) return Status(ErrorKind::kProtocol, "JSON-RPC: error without a message");
+  Value desc = Value::array({Value::string(std::string(code))});
+  if (const Value* data = err.get("data"); data && data->is_array()) {
+    for (const Value& p : **data->as_array()) desc.mutable_array()->push_back(p);
+  }
+  return xapi_failure_from(desc);
+}
+
+}  // namespace
+
+JsonRpcReader::JsonRpcReader(DecodeLimits limits, StreamSpec stream)
+    : limits_(limits), stream_(std::move(stream)) {}
+
+Status JsonRpcReader::feed(std::string_view chunk) {
+  if (!error_.is_ok()) return error_;
+  if (body_.size() + chunk.size() > limits_.max_document_bytes)
+    return error_ = Status(ErrorKind::kResourceExhausted, "JSON-RPC: response too large");
+  body_.append(chunk);
+  return Status::ok();
+}
+
+Result<Value> JsonRpcReader::finish() {
+  if (!error_.is_ok()) return error_;
+  if (finished_) return Status(ErrorKind::kInternal, "JSON-RPC: finish twice");
+  finished_ = true;
+  Builder builder(limits_, stream_);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(body_.data(), body_.size());
+  rapidjson::ParseResult ok =
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                   rapidjson::kParseFullPrecisionFlag>(ms, builder);
+  std::string().swap(body_);
+  if (!builder.error().is_ok()) return builder.error();
+  if (!ok) {
+    return Status(ErrorKind::kProtocol, std::string("JSON-RPC: ") +
+                                            rapidjson::GetParseError_En(ok.Code()) + " at offset " +
+                                            std::to_string(ok.Offset()));
+  }
+  Value& root = builder.root();
+  if (!root.is_struct()) return Status(ErrorKind::kProtocol, "JSON-RPC: response is not an object");
+  if (const Value* err = root.get("error"); err && !err->is_nil()) return failure_from_error(*err);
+  Value* result = const_cast<Value*>(root.get("result"));
+  if (!result) return Status(ErrorKind::kProtocol, "JSON-RPC: response without result");
+  return std::move(*result);
+}
+
+namespace {
+void write_value(rapidjson::Writer<rapidjson::StringBuffer>& w, const Value& v) {
+  switch (v.type()) {
+    case ValueType::kNil: w.Null(); break;
+    case ValueType::kString:
+    case ValueType::kDateTime: {
+      std::string_view s = *v.as_string();
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      break;
+    }
+    case ValueType::kInt: w.Int64(*v.as_int()); break;
+    case ValueType::kBool: w.Bool(*v.as_bool()); break;
+    case ValueType::kDouble: w.Double(*v.as_double()); break;
+    case ValueType::kArray:
+      w.StartArray();
+      for (const Value& item : **v.as_array()) write_value(w, item);
+      w.EndArray();
+      break;
+    case ValueType::kStruct:
+      w.StartObject();
+      for (const Member& m : **v.as_struct()) {
+        w.Key(m.name.data(), static_cast<rapidjson::SizeType>(m.name.size()));
+        write_value(w, m.value);
+      }
+      w.EndObject();
+      break;
+  }
+}
+}  // namespace
+
+std::string jsonrpc_request(std::string_view method, const std::vector<Value>& params, int64_t id) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("jsonrpc");
+  w.String("2.0");
+  w.Key("method");
+  w.String(method.data(), static_cast<rapidjson::SizeType>(method.size()));
+  w.Key("params");
+  w.StartArray();
+  for (const Value& p : params) write_value(w, p);
+  w.EndArray();
+  w.Key("id");
+  w.Int64(id);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace xr::xapi

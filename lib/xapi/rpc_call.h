@@ -1,0 +1,27 @@
+// One RPC exchange with one host: encode (XML-RPC or JSON-RPC), POST, decode the answer
+// while it arrives. Blocking; uses the caller's HttpClient, so one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xapi/http_client.h"
+#include "xapi/response_decoder.h"
+
+namespace xr::xapi {
+
+struct CallOptions {
+  long timeout_ms = 0;  // 0 = the endpoint's rpc_timeout_ms
+  StreamSpec stream;    // stream an array member of the result (event.from "events")
+  DecodeLimits limits;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// `base_url` is "scheme://host[:port]"; XML-RPC posts to "/", JSON-RPC to "/jsonrpc".
+Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::string_view base_url,
+                       WireFormat format, std::string_view method,
+                       const std::vector<Value>& params, const CallOptions& options);
+
+}  // namespace xr::xapi
