@@ -1,2 +1,55 @@
 """The simulator's HTTP data plane (XVA /export and /import, /export_raw_vdi and
-/import_raw_vdi with raw and VHD) and NBD (VDI.get_nbd_info with nbdkit)."""
+/import_raw_vdi with raw and VHD) and NBD (VDI.get_nbd_info served by nbdkit).
+register(sim) is called once by the core; handlers then run on connection threads."""
+
+import atexit
+
+from . import nbd, raw_vdi, vm_export, vm_import
+from .errors import DataplaneError
+from .port import SimPort
+
+ROUTES = [("GET", "/export", vm_export.handle), ("PUT", "/import", vm_import.handle),
+          ("POST", "/import", vm_import.handle),
+          ("GET", "/export_raw_vdi", raw_vdi.handle_export),
+          ("PUT", "/import_raw_vdi", raw_vdi.handle_import)]
+
+
+def _exact(prefix, fn, port):
+    """Only `prefix` and `prefix/` (the core routes by prefix, so /export would also
+    catch /export_metadata)."""
+    def handler(h):
+        path = h.path.split("?", 1)[0]
+        if path not in (prefix, prefix + "/"):
+            body = b"<html><body><h1>404 Not Found</h1></body></html>"
+            h.wfile.write(b"HTTP/1.1 404 Not Found\r\nConnection: close\r\n"
+                          b"content-length: %d\r\n\r\n" % len(body) + body)
+            h.close_connection = True
+            return
+        fn(port, h)
+    return handler
+
+
+def register(sim):
+    """Install the HTTP routes and the VDI.get_nbd_info method on the simulator."""
+    port = SimPort(sim)
+    for method, prefix, fn in ROUTES:
+        sim.add_route(method, prefix, _exact(prefix, fn, port))
+    servers = nbd.NbdServers(getattr(sim, "state_dir", None))
+    sim.nbd_servers = servers
+    atexit.register(servers.stop_all)
+
+    def get_nbd_info(sim_, session, vdi):
+        try:
+            return nbd.get_nbd_info(port, servers, session.ref, str(vdi))
+        except DataplaneError as err:
+            from ..wire import XapiError
+            raise XapiError(err.code, *err.params)
+    sim.api.add("VDI.get_nbd_info", get_nbd_info, 1)
+    return servers
+
+
+def shutdown(sim):
+    """Stop the nbdkit servers (also done at interpreter exit)."""
+    servers = getattr(sim, "nbd_servers", None)
+    if servers is not None:
+        servers.stop_all()

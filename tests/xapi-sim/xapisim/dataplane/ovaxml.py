@@ -9,7 +9,9 @@ from xml.sax.saxutils import escape
 def _date_text(value):
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y%m%dT%H:%M:%SZ")
-    return str(value.value)  # xmlrpc.client.DateTime and friends
+    if hasattr(value, "text"):  # the simulator's DateTime
+        return value.text
+    return str(value.value)  # xmlrpc.client.DateTime
 
 
 def encode(value, out):
@@ -36,7 +38,7 @@ def encode(value, out):
         out.append("</data></array></value>")
     elif value is None:
         out.append("<value></value>")
-    elif hasattr(value, "timetuple") or hasattr(value, "value"):
+    elif hasattr(value, "timetuple") or hasattr(value, "value") or hasattr(value, "text"):
         out.append("<value><dateTime.iso8601>%s</dateTime.iso8601></value>"
                    % _date_text(value))
     else:

@@ -1,0 +1,105 @@
+"""GET /export (reference §7.2): streams a VM as an XVA, optionally gzip/zstd
+compressed, inside the caller's task or an own one. Runs on the connection's thread;
+blocks on the socket and the disk files."""
+
+import time
+
+from . import compression, ova_export, xva
+from .diskio import DiskFile
+from .errors import DataplaneError
+from .http_common import Auth, Request, TaskBinding, unauthorised
+from .redirect import redirect
+
+EXPORTABLE = ("Halted", "Suspended")
+
+
+def _check_vm(port, req):
+    vm = port.resolve("VM", req.query.get("ref") or req.query.get("uuid"))
+    state = port.get("VM", vm)["power_state"]
+    if state not in EXPORTABLE:
+        raise DataplaneError("VM_BAD_POWER_STATE", vm, "halted, suspended", state.lower())
+    return vm
+
+
+def _remote_host(port, disks):
+    for vdi in disks.values():
+        host = port.sr_remote_host(port.get("VDI", vdi)["SR"])
+        if host:
+            return host
+    return None
+
+
+def _set_operation(port, vm, task, on):
+    with port.db.lock:
+        if not port.db.exists("VM", vm):
+            return
+        if on:
+            port.db.map_put("VM", vm, "current_operations", task, "export")
+        else:
+            port.db.map_del("VM", vm, "current_operations", task)
+
+
+def _stream(req, task, port, ova_xml, disks, method):
+    files = {}
+    try:
+        for disk_id, vdi in disks.items():
+            files[disk_id] = DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"])
+        total = max(1, sum(f.size for f in files.values()))
+        done, last = 0, time.monotonic()
+        for piece in compression.compress_pieces(xva.write_xva(ova_xml, files), method):
+            req.write(piece)
+            done += len(piece)
+            if time.monotonic() - last > 1.0:
+                last = time.monotonic()
+                task.progress(min(0.99, done / total))
+                if port.task_cancelled(task.ref):
+                    raise DataplaneError("TASK_CANCELLED", task.ref)
+    finally:
+        for f in files.values():
+            f.close()
+
+
+def handle(port, h):
+    req = Request(h)
+    auth = Auth(req, port)
+    if not auth.session:
+        unauthorised(req, "export")
+        return
+    task = TaskBinding(req, port, "Export of VM")
+    try:
+        try:
+            vm = _check_vm(port, req)
+            ova_xml, disks = ova_export.build(port.db, vm,
+                                              req.query.get("preserve_power_state") == "true")
+        except DataplaneError as err:
+            task.fail(err)
+            req.send_simple("500 Internal Error", headers=[("task-id:", task.ref)])
+            return
+        host = _remote_host(port, disks)
+        if host:
+            task.release()
+            redirect(req, port, host)
+            return
+        _export(req, task, port, vm, ova_xml, disks)
+    finally:
+        task.close()
+        auth.close()
+
+
+def _export(req, task, port, vm, ova_xml, disks):
+    method = compression.export_compression(req.query.get("use_compression"))
+    _set_operation(port, vm, task.ref, True)
+    try:
+        req.send_head("200 OK", [("Connection", "close"), ("Cache-Control", "no-cache, no-store"),
+                                 ("task-id", task.ref), ("Server", "xapi/23.1"),
+                                 ("content-type", "application/octet-stream"),
+                                 ("Content-Disposition", 'attachment; filename="export.xva"')],
+                      version="HTTP/1.0")
+        _stream(req, task, port, ova_xml, disks, method)
+        task.succeed(raw_result="")
+    except DataplaneError as err:
+        task.fail(err)
+    except OSError as err:  # the client went away: the export just stops
+        task.fail(DataplaneError("VDI_IO_ERROR", "export stream: %s" % err))
+    finally:
+        _set_operation(port, vm, task.ref, False)
