@@ -1,0 +1,439 @@
+// JavaScript (non-unicode, Annex B) pattern -> PCRE2 16-bit pattern without any option
+// depending on PCRE2's own case or character tables: every set is emitted as explicit code
+// unit ranges and `i` is applied here with JavaScript's Canonicalize, so PCRE2 and V8 agree.
+#include <algorithm>
+#include <bitset>
+#include <cstdio>
+#include <unordered_map>
+#include <vector>
+
+#include "filter/js_regex.h"
+#include "filter/js_text.h"
+#include "filter/unicode_tables.h"
+
+namespace xr::filter {
+namespace {
+
+using CharSet = std::bitset<65536>;
+constexpr int kMaxRegexDepth = 64;
+constexpr unsigned kMaxRepeat = 65535;
+
+// JavaScript's Canonicalize for every code unit, and the members of each case class.
+struct CaseClasses {
+  std::vector<char16_t> canon;
+  std::unordered_map<char16_t, std::vector<char16_t>> members;
+  CaseClasses() : canon(65536) {
+    for (std::size_t c = 0; c < 65536; ++c) canon[c] = static_cast<char16_t>(c);
+    for (std::size_t k = 0; k < tables::kCanon_size; ++k) canon[tables::kCanon[k].from] = tables::kCanon[k].to;
+    for (std::size_t c = 0; c < 65536; ++c) members[canon[c]].push_back(static_cast<char16_t>(c));
+    for (auto it = members.begin(); it != members.end();) {
+      it = it->second.size() < 2 ? members.erase(it) : std::next(it);
+    }
+  }
+};
+const CaseClasses& case_classes() {
+  static const CaseClasses kClasses;
+  return kClasses;
+}
+
+void close_under_case(CharSet* set) {
+  const auto& cc = case_classes();
+  CharSet canon_set;
+  for (std::size_t c = 0; c < 65536; ++c) {
+    if ((*set)[c]) canon_set.set(cc.canon[c]);
+  }
+  for (std::size_t c = 0; c < 65536; ++c) {
+    if (canon_set[cc.canon[c]]) set->set(c);
+  }
+}
+
+void append_unit(char16_t c, std::u16string* out) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    out->push_back(c);
+    return;
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "\\x{%x}", static_cast<unsigned>(c));
+  for (const char* p = buf; *p; ++p) out->push_back(static_cast<char16_t>(*p));
+}
+
+void append_ascii(const char* s, std::u16string* out) {
+  for (; *s; ++s) out->push_back(static_cast<char16_t>(*s));
+}
+
+void emit_set(const CharSet& set, std::u16string* out) {
+  if (set.none()) return append_ascii("(?!)", out);
+  if (set.all()) return append_ascii("[\\x{0}-\\x{ffff}]", out);
+  out->push_back('[');
+  for (std::size_t c = 0; c < 65536;) {
+    if (!set[c]) { ++c; continue; }
+    std::size_t e = c;
+    while (e + 1 < 65536 && set[e + 1]) ++e;
+    append_unit(static_cast<char16_t>(c), out);
+    if (e > c) {
+      out->push_back('-');
+      append_unit(static_cast<char16_t>(e), out);
+    }
+    c = e + 1;
+  }
+  out->push_back(']');
+}
+
+void add_range(CharSet* s, unsigned a, unsigned b) {
+  for (unsigned c = a; c <= b; ++c) s->set(c);
+}
+CharSet class_escape_set(char16_t e) {
+  CharSet s;
+  char16_t lower = static_cast<char16_t>(e | 0x20);
+  if (lower == 'd') {
+    add_range(&s, '0', '9');
+  } else if (lower == 'w') {
+    add_range(&s, '0', '9'), add_range(&s, 'A', 'Z'), add_range(&s, 'a', 'z'), s.set('_');
+  } else {
+    for (unsigned c = 0; c < 65536; ++c) {
+      if (is_js_space(static_cast<char16_t>(c))) s.set(c);
+    }
+  }
+  if (e == 'D' || e == 'W' || e == 'S') s.flip();
+  return s;
+}
+bool is_class_escape(char16_t c) {
+  return c == 'd' || c == 'D' || c == 'w' || c == 'W' || c == 's' || c == 'S';
+}
+bool is_octal(char16_t c) { return c >= '0' && c <= '7'; }
+bool is_decimal(char16_t c) { return c >= '0' && c <= '9'; }
+int hex_value(char16_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+class Translator {
+ public:
+  Translator(std::u16string_view p, bool icase) : p_(p), icase_(icase) {}
+
+  Result<std::u16string> run() {
+    XR_RETURN_IF_ERROR(prescan());
+    XR_RETURN_IF_ERROR(disjunction(0));
+    if (i_ < p_.size()) return fail("Unmatched ')'");
+    return out_;
+  }
+
+ private:
+  Status fail(const std::string& what) const {
+    return Status(ErrorKind::kInvalidArgument,
+                  "Invalid regular expression: /" + utf16_to_utf8(p_) + "/: " + what);
+  }
+  Status unsupported(const std::string& what) const {
+    return Status(ErrorKind::kInvalidArgument, "Unsupported regular expression: /" + utf16_to_utf8(p_) +
+                                                   "/: " + what + " is not supported in filters");
+  }
+  bool at(char16_t c) const { return i_ < p_.size() && p_[i_] == c; }
+  bool at(std::size_t k, char16_t c) const { return k < p_.size() && p_[k] == c; }
+
+  // Counts capturing groups (decides what \N means) and refuses named groups.
+  Status prescan() {
+    bool in_class = false;
+    for (std::size_t k = 0; k < p_.size(); ++k) {
+      char16_t c = p_[k];
+      if (c == '\\') { ++k; continue; }
+      if (in_class) { in_class = c != ']'; continue; }
+      if (c == '[') in_class = true;
+      if (c != '(') continue;
+      if (!at(k + 1, '?')) ++groups_;
+      else if (at(k + 2, '<') && !at(k + 3, '=') && !at(k + 3, '!')) return unsupported("a named group");
+    }
+    return Status::ok();
+  }
+
+  Status disjunction(int depth) {
+    if (depth > kMaxRegexDepth) return unsupported("nesting deeper than 64 groups");
+    XR_RETURN_IF_ERROR(alternative(depth));
+    while (at('|')) {
+      ++i_;
+      out_.push_back('|');
+      XR_RETURN_IF_ERROR(alternative(depth));
+    }
+    return Status::ok();
+  }
+
+  Status alternative(int depth) {
+    while (i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') XR_RETURN_IF_ERROR(term(depth));
+    return Status::ok();
+  }
+
+  // Reads {n}, {n,}, {n,m} at i_ without consuming; false when not a braced quantifier.
+  bool braced(std::size_t* end, unsigned long* lo, unsigned long* hi, bool* bounded) const {
+    std::size_t k = i_;
+    if (!at(k, '{')) return false;
+    ++k;
+    auto number = [&](unsigned long* v) {
+      std::size_t s = k;
+      *v = 0;
+      while (k < p_.size() && is_decimal(p_[k])) {
+        *v = std::min<unsigned long>(*v * 10 + (p_[k] - '0'), 1UL << 40);
+        ++k;
+      }
+      return k > s;
+    };
+    if (!number(lo)) return false;
+    *hi = *lo;
+    *bounded = true;
+    if (at(k, ',')) {
+      ++k;
+      *bounded = number(hi);
+    }
+    if (!at(k, '}')) return false;
+    *end = k + 1;
+    return true;
+  }
+
+  bool at_quantifier() const {
+    std::size_t e;
+    unsigned long lo, hi;
+    bool b;
+    return at('*') || at('+') || at('?') || braced(&e, &lo, &hi, &b);
+  }
+
+  Status quantifier() {
+    std::size_t e;
+    unsigned long lo, hi;
+    bool bounded;
+    if (at('*') || at('+') || at('?')) {
+      out_.push_back(p_[i_++]);
+    } else if (braced(&e, &lo, &hi, &bounded)) {
+      if (bounded && hi < lo) return fail("numbers out of order in {} quantifier");
+      if (lo > kMaxRepeat || (bounded && hi > kMaxRepeat)) return unsupported("a repeat count above 65535");
+      std::string q = "{" + std::to_string(lo) + (bounded ? (hi == lo ? "" : "," + std::to_string(hi)) : ",") + "}";
+      append_ascii(q.c_str(), &out_);
+      i_ = e;
+    } else {
+      return Status::ok();
+    }
+    if (at('?')) out_.push_back(p_[i_++]);
+    if (at_quantifier()) return fail("Nothing to repeat");
+    return Status::ok();
+  }
+
+  void emit_char(char16_t c) {
+    if (!icase_) return append_unit(c, &out_);
+    const auto& cc = case_classes();
+    auto it = cc.members.find(cc.canon[c]);
+    if (it == cc.members.end()) return append_unit(c, &out_);
+    out_.push_back('[');
+    for (char16_t m : it->second) append_unit(m, &out_);
+    out_.push_back(']');
+  }
+
+  void emit_class(CharSet set, bool negate) {
+    if (icase_) close_under_case(&set);
+    if (negate) set.flip();
+    emit_set(set, &out_);
+  }
+
+  Status term(int depth) {
+    char16_t c = p_[i_];
+    if (c == '^' || c == '$') {
+      ++i_;
+      append_ascii(c == '^' ? "\\A" : "\\z", &out_);
+      return at_quantifier() ? fail("Nothing to repeat") : Status::ok();
+    }
+    if (c == '\\' && (at(i_ + 1, 'b') || at(i_ + 1, 'B'))) {
+      append_ascii(at(i_ + 1, 'b') ? "(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))"
+                                  : "(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))",
+                   &out_);
+      i_ += 2;
+      return at_quantifier() ? fail("Nothing to repeat") : Status::ok();
+    }
+    if (c == '(') return group(depth);
+    if (c == '*' || c == '+' || c == '?') return fail("Nothing to repeat");
+    if (c == '{' && at_quantifier()) return fail("Nothing to repeat");
+    XR_RETURN_IF_ERROR(atom());
+    return quantifier();
+  }
+
+  Status group(int depth) {
+    ++i_;
+    bool lookaround = false, lookbehind = false;
+    if (at('?')) {
+      std::u16string_view rest = p_.substr(i_);
+      const char* open = nullptr;
+      std::size_t skip = 0;
+      if (rest.starts_with(u"?:")) open = "(?:", skip = 2;
+      else if (rest.starts_with(u"?=")) open = "(?=", skip = 2, lookaround = true;
+      else if (rest.starts_with(u"?!")) open = "(?!", skip = 2, lookaround = true;
+      else if (rest.starts_with(u"?<=")) open = "(?<=", skip = 3, lookbehind = true;
+      else if (rest.starts_with(u"?<!")) open = "(?<!", skip = 3, lookbehind = true;
+      else return fail("Invalid group");
+      append_ascii(open, &out_);
+      i_ += skip;
+    } else {
+      append_ascii("(?:", &out_);
+    }
+    XR_RETURN_IF_ERROR(disjunction(depth + 1));
+    if (!at(')')) return fail("Unterminated group");
+    ++i_;
+    out_.push_back(')');
+    if (lookbehind && at_quantifier()) return fail("Nothing to repeat");
+    if (lookaround && at_quantifier()) return unsupported("a quantified lookahead");
+    return quantifier();
+  }
+
+  Status atom() {
+    char16_t c = p_[i_];
+    if (c == '.') {
+      ++i_;
+      append_ascii("[^\\x{a}\\x{d}\\x{2028}\\x{2029}]", &out_);
+      return Status::ok();
+    }
+    if (c == '[') return char_class();
+    if (c != '\\') {
+      ++i_;
+      emit_char(c);
+      return Status::ok();
+    }
+    if (i_ + 1 >= p_.size()) return fail("\\ at end of pattern");
+    char16_t e = p_[i_ + 1];
+    if (is_class_escape(e)) {
+      i_ += 2;
+      emit_class(class_escape_set(e), false);
+      return Status::ok();
+    }
+    if (e >= '1' && e <= '9') {
+      std::size_t k = i_ + 1;
+      unsigned long n = 0;
+      while (k < p_.size() && is_decimal(p_[k])) n = std::min<unsigned long>(n * 10 + (p_[k++] - '0'), 1UL << 30);
+      if (n <= groups_) return unsupported("a backreference");
+    }
+    char16_t unit;
+    XR_RETURN_IF_ERROR(character_escape(false, &unit));
+    emit_char(unit);
+    return Status::ok();
+  }
+
+  // At a backslash that is not a class escape: reads one character (Annex B rules).
+  Status character_escape(bool in_class, char16_t* unit) {
+    char16_t e = p_[i_ + 1];
+    auto simple = [&](char16_t v) { i_ += 2; *unit = v; return Status::ok(); };
+    switch (e) {
+      case 'f': return simple(0x0C);
+      case 'n': return simple(0x0A);
+      case 'r': return simple(0x0D);
+      case 't': return simple(0x09);
+      case 'v': return simple(0x0B);
+      case 'b': if (in_class) return simple(0x08); break;
+      case 'c': {
+        char16_t l = i_ + 2 < p_.size() ? p_[i_ + 2] : 0;
+        bool letter = (l >= 'a' && l <= 'z') || (l >= 'A' && l <= 'Z');
+        if (letter || (in_class && (is_decimal(l) || l == '_'))) {
+          i_ += 3;
+          *unit = static_cast<char16_t>(l % 32);
+          return Status::ok();
+        }
+        ++i_;  // a lone "\c" is a backslash; the 'c' is read next
+        *unit = '\\';
+        return Status::ok();
+      }
+      case 'x': case 'u': {
+        std::size_t digits = e == 'x' ? 2 : 4;
+        unsigned v = 0;
+        for (std::size_t k = 0; k < digits; ++k) {
+          int h = i_ + 2 + k < p_.size() ? hex_value(p_[i_ + 2 + k]) : -1;
+          if (h < 0) return simple(e);
+          v = v * 16 + static_cast<unsigned>(h);
+        }
+        i_ += 2 + digits;
+        *unit = static_cast<char16_t>(v);
+        return Status::ok();
+      }
+      default: break;
+    }
+    if (e == '0' && !(i_ + 2 < p_.size() && is_decimal(p_[i_ + 2]))) return simple(0);
+    if (is_octal(e)) {
+      std::size_t k = i_ + 1;
+      unsigned v = p_[k++] - '0';
+      if (k < p_.size() && is_octal(p_[k])) {
+        v = v * 8 + (p_[k++] - '0');
+        if (p_[i_ + 1] <= '3' && k < p_.size() && is_octal(p_[k])) v = v * 8 + (p_[k++] - '0');
+      }
+      i_ = k;
+      *unit = static_cast<char16_t>(v);
+      return Status::ok();
+    }
+    return simple(e);  // identity escape, including \8 and \9
+  }
+
+  // One class atom: a set (for \d and the like) or a single unit.
+  Status class_atom(bool* is_set, CharSet* set, char16_t* unit) {
+    *is_set = false;
+    if (p_[i_] != '\\') {
+      *unit = p_[i_++];
+      return Status::ok();
+    }
+    if (i_ + 1 >= p_.size()) return fail("\\ at end of pattern");
+    char16_t e = p_[i_ + 1];
+    if (is_class_escape(e)) {
+      i_ += 2;
+      *is_set = true;
+      *set = class_escape_set(e);
+      return Status::ok();
+    }
+    if (e == '-') {
+      i_ += 2;
+      *unit = '-';
+      return Status::ok();
+    }
+    return character_escape(true, unit);
+  }
+
+  Status char_class() {
+    ++i_;
+    bool negate = at('^');
+    if (negate) ++i_;
+    CharSet set;
+    while (true) {
+      if (i_ >= p_.size()) return fail("Unterminated character class");
+      if (p_[i_] == ']') break;
+      bool a_set;
+      CharSet a_chars;
+      char16_t a;
+      XR_RETURN_IF_ERROR(class_atom(&a_set, &a_chars, &a));
+      if (at('-') && i_ + 1 < p_.size() && p_[i_ + 1] != ']') {
+        ++i_;
+        bool b_set;
+        CharSet b_chars;
+        char16_t b;
+        XR_RETURN_IF_ERROR(class_atom(&b_set, &b_chars, &b));
+        if (a_set || b_set) {  // Annex B: [\d-z] is \d, '-' and 'z'
+          set |= a_set ? a_chars : CharSet().set(a);
+          set |= b_set ? b_chars : CharSet().set(b);
+          set.set('-');
+          continue;
+        }
+        if (a > b) return fail("Range out of order in character class");
+        add_range(&set, a, b);
+        continue;
+      }
+      if (a_set) set |= a_chars;
+      else set.set(a);
+    }
+    ++i_;
+    emit_class(set, negate);
+    return Status::ok();
+  }
+
+  std::u16string_view p_;
+  bool icase_;
+  std::size_t i_ = 0;
+  unsigned long groups_ = 0;
+  std::u16string out_;
+};
+
+}  // namespace
+
+Result<std::u16string> translate_js_regex(std::u16string_view pattern, bool ignore_case) {
+  return Translator(pattern, ignore_case).run();
+}
+
+}  // namespace xr::filter
