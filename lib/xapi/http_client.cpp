@@ -145,6 +145,7 @@ Status HttpClient::configure(const HttpRequest& rq, Exchange& ex) {
   set_tls(c, options_.tls);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, rq.follow_redirects ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_FAILONERROR, rq.fail_on_error ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

@@ -47,6 +47,7 @@ struct HttpRequest {
   long total_timeout_ms = 0;   // 0 = no total limit (transfers)
   long low_speed_time_s = 0;   // abort if < 1 byte/s for this long (0 = off)
   bool follow_redirects = false;
+  bool fail_on_error = false;  // status >= 400: no body to the sink, kTransport error
   const std::atomic<bool>* cancel = nullptr;  // set from another thread to abort
 };
 

@@ -1,0 +1,135 @@
+#include "xapi/event_loop.h"
+
+#include <chrono>
+#include <random>
+
+#include "base/log.h"
+
+namespace xr::xapi {
+namespace {
+
+constexpr log::Logger kLog("xapi.events");
+
+bool needs_resync(const Status& s) {
+  if (s.kind() != ErrorKind::kXapi) return false;
+  return s.code() == "SESSION_INVALID" || s.code() == "EVENTS_LOST" ||
+         s.code() == "EVENT_FROM_TOKEN_PARSE_FAILURE" || s.code() == "SESSION_NOT_REGISTERED";
+}
+
+bool is_login_refusal(const Status& s) {
+  return s.kind() == ErrorKind::kXapi &&
+         (s.code() == "SESSION_AUTHENTICATION_FAILED" || s.code() == "SESSION_AUTHORIZATION_FAILED");
+}
+
+}  // namespace
+
+Result<Event> event_from_value(Value&& v) {
+  Value::Struct* members = v.mutable_struct();
+  if (!members) return Status(ErrorKind::kProtocol, "event is not a struct");
+  Event ev;
+  for (Member& m : *members) {
+    if (m.name == "snapshot") {
+      ev.snapshot = std::move(m.value);
+      continue;
+    }
+    auto text = m.value.as_string();
+    if (!text.is_ok()) continue;
+    if (m.name == "class") ev.cls = std::string(*text);
+    else if (m.name == "operation") ev.operation = std::string(*text);
+    else if (m.name == "ref") ev.ref = std::string(*text);
+  }
+  if (ev.cls.empty() || ev.ref.empty() || ev.operation.empty())
+    return Status(ErrorKind::kProtocol, "event without class, ref or operation");
+  return ev;
+}
+
+EventLoop::EventLoop(Session& session, EventLoopOptions options, Consumer consumer)
+    : session_(session), options_(std::move(options)), consumer_(std::move(consumer)) {}
+
+Value EventLoop::class_list() const {
+  Value::Array items;
+  for (const std::string& c : options_.classes) items.push_back(Value::string(c));
+  return Value::array(std::move(items));
+}
+
+Status EventLoop::fetch(bool full) {
+  EventBatch batch;
+  batch.full_resync = full;
+  Status bad_event;
+  CallOptions call;
+  call.limits = options_.limits;
+  call.cancel = &stop_;
+  double wait_s = full ? 0.0 : options_.event_timeout_s;
+  call.timeout_ms = static_cast<long>(wait_s * 1000) + 30'000;
+  call.stream = StreamSpec{"events", [&](Value&& v) {
+                             Result<Event> ev = event_from_value(std::move(v));
+                             if (!ev.is_ok()) return ev.status();
+                             if (!(full && ev->operation == "del")) batch.events.push_back(std::move(ev).value());
+                             return Status::ok();
+                           }};
+  uint64_t generation_before = session_.generation();
+  Result<Value> r = session_.call("event.from", {class_list(), Value::string(full ? "" : token_), Value::real(wait_s)}, call);
+  if (!r.is_ok()) return r.status();
+  if (session_.generation() != generation_before || session_.generation() != generation_) {
+    // The call logged in again (restarted server, expired session): our token belongs to
+    // the old session's world, so start over with a full resync.
+    generation_ = session_.generation();
+    return Status::xapi("SESSION_INVALID", {"re-login during event.from"});
+  }
+  std::string_view token = r->get_string("token");
+  if (token.empty()) return Status(ErrorKind::kProtocol, "event.from without token");
+  token_ = std::string(token);
+  if (full || !batch.events.empty()) consumer_(std::move(batch));
+  return Status::ok();
+}
+
+void EventLoop::backoff(long* delay_ms) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<long> jitter(*delay_ms / 2, *delay_ms);
+  long sleep_ms = jitter(rng);
+  *delay_ms = std::min(*delay_ms * 2, options_.max_backoff_ms);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms), [&] { return stop_.load(); });
+}
+
+Status EventLoop::run() {
+  bool full = true;
+  int consecutive = 0;
+  long delay_ms = options_.min_backoff_ms;
+  while (!stop_.load()) {
+    Status s;
+    if (full) {
+      s = session_.credentials().status();
+      if (is_login_refusal(s)) return s;
+      generation_ = session_.generation();
+    }
+    if (s.is_ok()) s = fetch(full);
+    if (s.is_ok()) {
+      if (full) resyncs_.fetch_add(1);
+      full = false;
+      consecutive = 0;
+      delay_ms = options_.min_backoff_ms;
+      continue;
+    }
+    if (stop_.load() || s.kind() == ErrorKind::kCancelled) break;
+    failures_.fetch_add(1);
+    ++consecutive;
+    if (needs_resync(s) || s.kind() == ErrorKind::kProtocol) {
+      kLog.info("event stream: " + s.to_string() + "; full resync");
+      full = true;
+      if (consecutive == 1) continue;  // first time: resync at once
+    } else {
+      kLog.warn("event stream: " + s.to_string() + "; retrying with the same token");
+    }
+    backoff(&delay_ms);
+  }
+  return Status::ok();
+}
+
+void EventLoop::stop() {
+  stop_.store(true);
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+}
+
+}  // namespace xr::xapi

@@ -1,0 +1,64 @@
+// EventLoop: keeps a consumer in step with a pool through event.from (reference §4.4).
+// Starts with an empty-token dump delivered as a full resync, then long-polls with the
+// returned token; keeps the token across network failures; after a re-login (expired
+// session, restarted server) or a lost/invalid token it resyncs fully. Backoff with
+// jitter on repeated failures. run() blocks the calling thread; stop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "xapi/event.h"
+#include "xapi/session.h"
+
+namespace xr::xapi {
+
+struct EventLoopOptions {
+  std::vector<std::string> classes = {"*"};
+  double event_timeout_s = 60.1;  // non-integer so XML-RPC sends a <double>, as XO does
+  long min_backoff_ms = 200;
+  long max_backoff_ms = 30'000;
+  DecodeLimits limits;
+};
+
+class EventLoop {
+ public:
+  // Called on the run() thread for every non-empty batch and every full resync.
+  using Consumer = std::function<void(EventBatch&& batch)>;
+
+  EventLoop(Session& session, EventLoopOptions options, Consumer consumer);
+
+  // Loops until stop(); returns OK when stopped. A wrong password (login refused) is
+  // returned as its error instead of being retried forever.
+  Status run();
+  void stop();
+
+  // Statistics for tests and logs (any thread).
+  uint64_t resyncs() const { return resyncs_.load(); }
+  uint64_t failures() const { return failures_.load(); }
+
+ private:
+  Status fetch(bool full);
+  void backoff(long* delay_ms);
+  Value class_list() const;
+
+  Session& session_;
+  EventLoopOptions options_;
+  Consumer consumer_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string token_;
+  uint64_t generation_ = 0;
+  std::atomic<uint64_t> resyncs_{0};
+  std::atomic<uint64_t> failures_{0};
+};
+
+// Converts one event struct from event.from into an Event (moves the snapshot out).
+Result<Event> event_from_value(Value&& v);
+
+}  // namespace xr::xapi
