@@ -45,7 +45,28 @@ def register(sim):
             from ..wire import XapiError
             raise XapiError(err.code, *err.params)
     sim.api.add("VDI.get_nbd_info", get_nbd_info, 1)
+    _purpose_methods(sim)
     return servers
+
+
+def _purpose_methods(sim):
+    """network.add_purpose / remove_purpose (what turns NBD on), unless the core
+    already serves them."""
+    db = sim.db
+
+    def change(add):
+        def fn(sim_, session, net, value):
+            from ..wire import XapiError
+            net, value = str(net), str(value)
+            if value not in ("nbd", "insecure_nbd"):
+                raise XapiError("INVALID_VALUE", "purpose", value)
+            db.get("network", net)
+            (db.set_add if add else db.set_remove)("network", net, "purpose", value)
+            return ""
+        return fn
+    for name, add in (("network.add_purpose", True), ("network.remove_purpose", False)):
+        if sim.api.lookup(name) is None:
+            sim.api.add(name, change(add), 2)
 
 
 def shutdown(sim):

@@ -5,7 +5,6 @@ Used by /import on the connection's thread; each db write takes the db lock."""
 from .. import coerce, schema
 from ..db import new_uuid
 from ..wire import DateTime, XapiError
-from . import ovaxml  # noqa: F401  (DateText values are plain str subclasses)
 from .diskio import DiskFile
 from .errors import DataplaneError
 from .ova_export import XAPI_MAJOR, XAPI_MINOR

@@ -1,0 +1,415 @@
+"""Over-the-wire tests of the simulator's data plane: a running simulator, real clients
+(qemu-img, Python's tarfile/xmlrpc.client, raw sockets). Each test class starts its
+own simulator on a free port and stops it."""
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import shutil
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import dataplane_harness as harness  # noqa: E402
+from xapisim.dataplane import tarfmt, xva  # noqa: E402
+
+MIB = 1 << 20
+SMALL = 64 * MIB
+
+
+def random_extents(path, extents):
+    with open(path, "r+b") as f:
+        for offset, length in extents:
+            f.seek(offset)
+            f.write(os.urandom(length))
+
+
+class SimCase(unittest.TestCase):
+    """One simulator (2 hosts) for the class, plus a small Halted VM whose extra 64 MiB
+    disk on the shared SR holds random data."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = harness.Simulator("--vms", "6", "--hosts", "2", "--seed", "7")
+        cls.tmp = tempfile.mkdtemp(prefix="dataplane-wire-")
+        try:
+            cls._make_vm()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def _make_vm(cls):
+        sim = cls.sim
+        records = sim.call("VM.get_all_records")
+        cls.halted = next(r for r, v in sorted(records.items(), key=lambda x: x[1]["name_label"])
+                          if v["power_state"] == "Halted" and not v["is_a_template"]
+                          and not v["is_a_snapshot"] and not v["is_control_domain"])
+        cls.running = next(r for r, v in records.items() if v["power_state"] == "Running"
+                           and not v["is_control_domain"])
+        pool = list(sim.call("pool.get_all_records").values())[0]
+        cls.shared_sr = pool["default_SR"]
+        cls.vdi = cls.new_vdi("dataplane data disk", SMALL)
+        sim.call("VBD.create", {"VM": cls.halted, "VDI": cls.vdi, "userdevice": "5",
+                                "bootable": False, "mode": "RW", "type": "Disk",
+                                "unpluggable": True, "empty": False, "other_config": {},
+                                "qos_algorithm_type": "", "qos_algorithm_params": {}})
+        random_extents(sim.disk_path(cls.vdi), [(0, 4096), (5 * MIB + 7, 3 * MIB),
+                                                (SMALL - MIB, MIB)])
+
+    @classmethod
+    def new_vdi(cls, name, size, sr=None):
+        return cls.sim.call("VDI.create", {
+            "name_label": name, "name_description": "", "SR": sr or cls.shared_sr,
+            "virtual_size": str(size), "type": "user", "sharable": False, "read_only": False,
+            "other_config": {}, "sm_config": {}, "tags": [], "xenstore_data": {}})
+
+    def tmpfile(self, name, data=None):
+        path = os.path.join(self.tmp, name)
+        if data is not None:
+            with open(path, "wb") as f:
+                f.write(data)
+        return path
+
+    def new_task(self, label="dataplane test"):
+        return self.sim.call("task.create", label, "")
+
+
+class AuthAndTaskTest(SimCase):
+    def test_missing_or_bad_session_is_401_with_www_authenticate(self):
+        for target in ("/export_raw_vdi?vdi=" + self.vdi,
+                       "/export?ref=%s&session_id=OpaqueRef:nope" % self.halted):
+            status, heads, body, _ = self.sim.get(target)
+            self.assertEqual(status, 401, target)
+            self.assertTrue(heads["www-authenticate"].startswith("Basic realm="))
+
+    def test_session_in_cookie_is_accepted(self):
+        status, _, body, _ = self.sim.get("/export_raw_vdi?vdi=%s" % self.vdi,
+                                          {"Cookie": "session_id=" + self.sim.session})
+        self.assertEqual((status, len(body)), (200, SMALL))
+
+    def test_given_task_is_completed_not_destroyed(self):
+        task = self.new_task()
+        status, heads, body, _ = self.sim.get(self.sim.query("/export_raw_vdi/", vdi=self.vdi,
+                                                             task_id=task))
+        self.assertEqual(status, 200)
+        self.assertEqual(heads["task-id"], task)
+        rec = self.sim.wait_task(task)
+        self.assertEqual((rec["status"], rec["result"]), ("success", ""))
+        self.sim.call("task.destroy", task)
+
+    def test_own_task_is_reported_and_destroyed(self):
+        status, heads, _, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi))
+        self.assertEqual(status, 200)
+        self.assertTrue(heads["task-id"].startswith("OpaqueRef:"))
+        self.assertFalse(self.sim.task_exists(heads["task-id"]))
+
+    def test_unknown_format_is_404_and_fails_the_task(self):
+        task = self.new_task()
+        status, _, _, version = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi,
+                                                            format="qcow3", task_id=task))
+        self.assertEqual(status, 404)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["error_info"], ["INTERNAL_ERROR", "Unknown format qcow3"])
+
+
+class RawVdiTest(SimCase):
+    def qemu_equal(self, raw, vhd):
+        opts = "driver=vpc,force_size_calc=current_size,file.filename=" + vhd
+        result = subprocess.run(["qemu-img", "compare", "--image-opts",
+                                 "driver=raw,file.filename=" + raw, opts],
+                                capture_output=True, text=True)
+        return result.returncode == 0, result.stdout + result.stderr
+
+    def test_vhd_export_read_by_qemu_equals_raw_export_and_disk_file(self):
+        status, heads, raw, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi,
+                                                            format="raw"))
+        self.assertEqual((status, heads["content-type"]), (200, "application/octet-stream"))
+        status, heads, vhd, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi,
+                                                            format="vhd"))
+        self.assertEqual((status, heads["content-type"]), (200, "application/vhd"))
+        self.assertNotIn("content-length", heads)
+        uuid = self.sim.call("VDI.get_uuid", self.vdi)
+        self.assertIn('filename="%s.vhd"' % uuid, heads["content-disposition"])
+        self.assertEqual(vhd[28:32], b"caml")
+        raw_path, vhd_path = self.tmpfile("export.raw", raw), self.tmpfile("export.vhd", vhd)
+        self.assertEqual(len(raw), SMALL)
+        with open(self.sim.disk_path(self.vdi), "rb") as f:
+            self.assertEqual(raw, f.read())
+        equal, text = self.qemu_equal(raw_path, vhd_path)
+        self.assertTrue(equal, text)
+        equal, text = self.qemu_equal(self.sim.disk_path(self.vdi), vhd_path)
+        self.assertTrue(equal, text)
+        info = subprocess.run(["qemu-img", "info", "--output=json", "--image-opts",
+                               "driver=vpc,force_size_calc=current_size,file.filename="
+                               + vhd_path], capture_output=True, text=True, check=True)
+        self.assertIn('"virtual-size": %d' % SMALL, info.stdout)
+
+    def test_import_raw_round_trip_and_task_result(self):
+        target = self.new_vdi("raw target", 8 * MIB)
+        data = os.urandom(3 * MIB) + bytes(2 * MIB) + os.urandom(100)
+        task = self.new_task()
+        status, heads, _ = self.sim.raw_request(
+            "PUT", self.sim.query("/import_raw_vdi", vdi=target, task_id=task), data)
+        self.assertEqual(status, 200)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["status"], "success", rec["error_info"])
+        self.assertEqual(rec["result"], "<value>%s</value>" % target)
+        with open(self.sim.disk_path(target), "rb") as f:
+            self.assertEqual(f.read(), data + bytes(8 * MIB - len(data)))
+
+    def test_import_vhd_made_by_qemu(self):
+        target = self.new_vdi("vhd target", 16 * MIB)
+        src = self.tmpfile("src.raw")
+        with open(src, "wb") as f:
+            f.truncate(16 * MIB)
+        random_extents(src, [(MIB, 2 * MIB), (15 * MIB, MIB)])
+        vhd_path = self.tmpfile("src.vhd")
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o",
+                        "subformat=dynamic,force_size=on", src, vhd_path], check=True)
+        with open(vhd_path, "rb") as f:
+            body = f.read()
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import_raw_vdi/", vdi=target, format="vhd", task_id=task), body)
+        self.assertEqual(status, 200)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["status"], "success", rec["error_info"])
+        self.assertTrue(harness.files_equal(src, self.sim.disk_path(target)))
+
+    def test_vhd_export_imports_back_into_another_vdi(self):
+        _, _, vhd, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi, format="vhd"))
+        target = self.new_vdi("vhd copy", SMALL)
+        task = self.new_task()
+        self.sim.raw_request("PUT", self.sim.query("/import_raw_vdi", vdi=target, format="vhd",
+                                                   task_id=task), vhd)
+        self.assertEqual(self.sim.wait_task(task)["status"], "success")
+        self.assertTrue(harness.files_equal(self.sim.disk_path(self.vdi),
+                                            self.sim.disk_path(target)))
+
+    def test_too_large_raw_body_fails_in_the_task(self):
+        target = self.new_vdi("small", MIB)
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import_raw_vdi", vdi=target, task_id=task), os.urandom(2 * MIB))
+        self.assertEqual(status, 200)
+        rec = self.sim.wait_task(task)
+        self.assertEqual((rec["status"], rec["error_info"][0]), ("failure", "VDI_IO_ERROR"))
+
+    def test_unknown_length_trick_raw_upload(self):
+        target = self.new_vdi("trick", 4 * MIB)
+        data = os.urandom(4 * MIB)
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import_raw_vdi", vdi=target, task_id=task), data, length=1 << 50, cut=True)
+        self.assertEqual(status, 200)
+        self.assertEqual(self.sim.wait_task(task)["status"], "success")
+        with open(self.sim.disk_path(target), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_transfer_encoding_is_refused(self):
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request(
+            "PUT", self.sim.query("/import_raw_vdi", vdi=self.vdi, task_id=task),
+            b"5\r\nhello\r\n0\r\n\r\n", headers={"Transfer-Encoding": "chunked"}, length=False)
+        self.assertEqual(status, 404)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["error_info"], ["INTERNAL_ERROR", "Cannot handle encoding: chunked"])
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request(
+            "PUT", self.sim.query("/import", sr_id=self.shared_sr, task_id=task),
+            b"5\r\nhello\r\n0\r\n\r\n", headers={"Transfer-Encoding": "chunked"}, length=False)
+        self.assertEqual(status, 403)
+        self.assertEqual(self.sim.wait_task(task)["error_info"],
+                         ["IMPORT_ERROR_CANNOT_HANDLE_CHUNKED"])
+
+    def test_disk_on_other_hosts_local_sr_redirects(self):
+        srs = self.sim.call("SR.get_all_records")
+        master = list(self.sim.call("pool.get_all_records").values())[0]["master"]
+        hosts = self.sim.call("host.get_all_records")
+        remote_sr, remote_host = None, None
+        for ref, sr in srs.items():
+            if sr["shared"] or sr["content_type"] == "iso":
+                continue
+            pbd_hosts = [self.sim.call("PBD.get_host", p) for p in sr["PBDs"]]
+            if master not in pbd_hosts:
+                remote_sr, remote_host = ref, pbd_hosts[0]
+        self.assertIsNotNone(remote_sr)
+        vdi = self.new_vdi("remote", MIB, remote_sr)
+        target = self.sim.query("/export_raw_vdi", vdi=vdi, format="raw")
+        status, heads, _, _ = self.sim.get(target)
+        self.assertEqual(status, 302)
+        self.assertEqual(heads["location"],
+                         "https://%s%s" % (hosts[remote_host]["address"], target))
+        put = self.sim.query("/import_raw_vdi", vdi=vdi)
+        status, heads, _ = self.sim.raw_request("PUT", put, b"", length=1 << 30)
+        self.assertEqual(status, 302)
+        self.assertTrue(heads["location"].endswith(put))
+
+
+class XvaTest(SimCase):
+    def export(self, **params):
+        task = self.new_task()
+        status, heads, body, version = self.sim.get(self.sim.query(
+            "/export", ref=self.halted, task_id=task, **params))
+        self.assertEqual((status, version), (200, 10))
+        self.assertNotIn("content-length", heads)
+        rec = self.sim.wait_task(task)
+        self.assertEqual((rec["status"], rec["result"]), ("success", ""))
+        self.sim.call("task.destroy", task)
+        return body
+
+    def import_(self, body, **kw):
+        task = self.new_task()
+        status, heads, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import/", sr_id=self.shared_sr, task_id=task), body, **kw)
+        self.assertEqual(status, 200)
+        return self.sim.wait_task(task)
+
+    def vdi_of(self, vm, userdevice):
+        for vbd in self.sim.call("VM.get_VBDs", vm):
+            rec = self.sim.call("VBD.get_record", vbd)
+            if rec["userdevice"] == userdevice:
+                return rec["VDI"]
+        raise AssertionError("no VBD %s" % userdevice)
+
+    def check_imported(self, rec):
+        self.assertEqual(rec["status"], "success", rec["error_info"])
+        self.assertTrue(rec["result"].startswith("<value><array><data><value>OpaqueRef:"))
+        vm = rec["result"].split("<value>")[3].split("</value>")[0]
+        vmrec = self.sim.call("VM.get_record", vm)
+        orig = self.sim.call("VM.get_record", self.halted)
+        self.assertEqual(vmrec["name_label"], orig["name_label"])
+        self.assertEqual(vmrec["power_state"], "Halted")
+        self.assertEqual(vmrec["current_operations"], {})
+        self.assertEqual(len(vmrec["VIFs"]), len(orig["VIFs"]))
+        self.assertEqual(len(vmrec["VBDs"]), len(orig["VBDs"]))
+        copy = self.vdi_of(vm, "5")
+        self.assertNotEqual(copy, self.vdi)
+        self.assertTrue(harness.files_equal(self.sim.disk_path(self.vdi),
+                                            self.sim.disk_path(copy)))
+        boot_copy, boot = self.vdi_of(vm, "0"), self.vdi_of(self.halted, "0")
+        self.assertTrue(harness.files_equal(self.sim.disk_path(boot),
+                                            self.sim.disk_path(boot_copy)))
+        return vm
+
+    def test_plain_export_layout(self):
+        body = self.export()
+        names = []
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            for member in tar:
+                names.append(member.name)
+                if member.name.endswith(".xxhash"):
+                    chunk = tar.extractfile(names[-2]).read()
+                    digest = tar.extractfile(member).read().decode()
+                    self.assertEqual(digest, xva.xxhash_text(chunk))
+        self.assertEqual(names[0], "ova.xml")
+        disks = [n.split("/")[0] for n in names[1:]]
+        self.assertEqual(disks, sorted(disks))
+        self.assertEqual(body[-1024:], bytes(1024))
+
+    def test_export_import_round_trip_zstd_gzip_plain(self):
+        for compression_value, magic in (("zstd", b"\x28\xb5\x2f\xfd"), ("true", b"\x1f\x8b"),
+                                         (None, b"ova.xml")):
+            body = self.export(use_compression=compression_value)
+            self.assertTrue(body.startswith(magic), compression_value)
+            self.check_imported(self.import_(body))
+
+    def test_import_with_unknown_length_trick(self):
+        body = self.export(use_compression="zstd")
+        self.check_imported(self.import_(body, length=1 << 50, cut=True))
+
+    def test_running_vm_export_is_500_and_task_failure(self):
+        task = self.new_task()
+        status, _, _, _ = self.sim.get(self.sim.query("/export", uuid=self.sim.call(
+            "VM.get_uuid", self.running), task_id=task))
+        self.assertEqual(status, 500)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["error_info"][0], "VM_BAD_POWER_STATE")
+        self.assertEqual(rec["error_info"][2:], ["halted, suspended", "running"])
+
+    def test_corrupt_archive_fails_in_task_and_leaves_nothing(self):
+        body = bytearray(self.export())
+        before = len(self.sim.call("VM.get_all"))
+        _, ova_size = tarfmt.parse_header(bytes(body[:512]))
+        chunk_header = 512 + ova_size + (-ova_size) % 512
+        body[chunk_header + 512 + 100] ^= 0xFF  # inside the first chunk's data
+        rec = self.import_(bytes(body))
+        self.assertEqual(rec["status"], "failure")
+        self.assertEqual(rec["error_info"][0], "IMPORT_ERROR_SOME_CHECKSUMS_FAILED")
+        self.assertEqual(len(self.sim.call("VM.get_all")), before)
+
+    def test_vm_shows_export_operation_during_transfer(self):
+        import socket
+        task = self.new_task()
+        sock = socket.create_connection((self.sim.host, self.sim.port))
+        try:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % self.sim.query(
+                "/export", ref=self.halted, task_id=task)).encode())
+            sock.recv(100)  # the transfer has started; we stop reading, it blocks
+            ops = self.sim.call("VM.get_current_operations", self.halted)
+            self.assertEqual(ops, {task: "export"})
+        finally:
+            sock.close()
+        self.sim.wait_task(task)
+        self.assertEqual(self.sim.call("VM.get_current_operations", self.halted), {})
+
+
+class NbdTest(SimCase):
+    def test_no_nbd_network_gives_empty_array(self):
+        self.assertEqual(self.sim.call("VDI.get_nbd_info", self.vdi), [])
+
+    def nbd_read(self, rec, tls):
+        out = self.tmpfile("nbd.raw")
+        uri = "nbd%s://127.0.0.1:%d%s" % ("s" if tls else "", int(rec["port"]),
+                                          rec["exportname"].split("?")[0])
+        if tls:
+            certs = os.path.join(self.tmp, "ca")
+            os.makedirs(certs, exist_ok=True)
+            with open(os.path.join(certs, "ca-cert.pem"), "w") as f:
+                f.write(rec["cert"])
+            uri += "?tls-certificates=" + certs
+        info = subprocess.run(["nbdinfo", "--size", uri], capture_output=True, text=True)
+        self.assertEqual(info.returncode, 0, info.stderr)
+        self.assertEqual(int(info.stdout), SMALL)
+        subprocess.run(["nbdcopy", uri, out], check=True)
+        return out
+
+    def test_insecure_then_tls_nbd(self):
+        pifs = self.sim.call("PIF.get_all_records")
+        net = next(p["network"] for p in pifs.values() if p["management"])
+        self.sim.call("network.add_purpose", net, "insecure_nbd")
+        try:
+            records = self.sim.call("VDI.get_nbd_info", self.vdi)
+            self.assertTrue(records)
+            uuid = self.sim.call("VDI.get_uuid", self.vdi)
+            self.assertEqual(records[0]["exportname"],
+                             "/%s?session_id=%s" % (uuid, self.sim.session))
+            out = self.nbd_read(records[0], tls=False)
+            self.assertTrue(harness.files_equal(out, self.sim.disk_path(self.vdi)))
+        finally:
+            self.sim.call("network.remove_purpose", net, "insecure_nbd")
+        self.sim.call("network.add_purpose", net, "nbd")
+        try:
+            records = self.sim.call("VDI.get_nbd_info", self.vdi)
+            self.assertIn("BEGIN CERTIFICATE", records[0]["cert"])
+            plain = "nbd://127.0.0.1:%d/" % int(records[0]["port"])
+            refused = subprocess.run(["nbdinfo", "--size", plain], capture_output=True)
+            self.assertNotEqual(refused.returncode, 0)  # TLS required
+            out = self.nbd_read(records[0], tls=True)
+            self.assertTrue(harness.files_equal(out, self.sim.disk_path(self.vdi)))
+        finally:
+            self.sim.call("network.remove_purpose", net, "nbd")
+
+
+if __name__ == "__main__":
+    unittest.main()
