@@ -1,0 +1,279 @@
+// The generic tail of every object, message/alarm, SM, PCI, PGPU objects, and the
+// per-class extraction of compact inputs (index_record).
+#include <rapidjson/document.h>
+
+#include <cctype>
+#include <cstdio>
+#include <string>
+
+#include "xo/mappers.h"
+
+namespace xr::xo {
+namespace {
+
+using rapidjson::Value;
+
+std::vector<std::string> owned(const std::vector<std::string_view>& v) {
+  return {v.begin(), v.end()};
+}
+
+StringPairs owned_pairs(const Rec& r, std::string_view field) {
+  StringPairs out;
+  for (auto [k, v] : r.pairs(field)) out.emplace_back(k, v);
+  return out;
+}
+
+bool is_alarm_name(std::string_view name) {
+  return name == "ALARM" || name == "BOND_STATUS_CHANGED" || name == "MULTIPATH_PERIODIC_ALERT";
+}
+
+void skip_ws(std::string_view& s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+}
+
+bool eat(std::string_view& s, std::string_view lit) {
+  if (!s.starts_with(lit)) return false;
+  s.remove_prefix(lit.size());
+  return true;
+}
+
+// XO's ALARM_BODY_REGEX: "value: <num>\nconfig:\n<variable>\n<name value=\"<name>\"".
+bool parse_alarm_body(std::string_view s, std::string_view* value, std::string_view* name) {
+  if (!eat(s, "value:")) return false;
+  skip_ws(s);
+  size_t n = 0;
+  for (std::string_view special : {"Infinity", "NaN", "-Infinity"}) {
+    if (s.starts_with(special)) n = special.size();
+  }
+  if (n == 0) {
+    while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+    if (n == 0) return false;
+    if (n + 1 < s.size() && s[n] == '.' && std::isdigit(static_cast<unsigned char>(s[n + 1]))) {
+      ++n;
+      while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+    }
+  }
+  *value = s.substr(0, n);
+  s.remove_prefix(n);
+  skip_ws(s);
+  if (!eat(s, "config:")) return false;
+  skip_ws(s);
+  if (!eat(s, "<variable>")) return false;
+  skip_ws(s);
+  if (!eat(s, "<name value=\"")) return false;
+  size_t q = s.find('"');
+  if (q == std::string_view::npos) return false;
+  *name = s.substr(0, q);
+  return true;
+}
+
+Value alarm_body(std::string_view body, JsonOut& o) {
+  Value out(rapidjson::kObjectType);
+  std::string_view value, name;
+  if (parse_alarm_body(body, &value, &name)) {
+    if (value == "NaN" || value == "Infinity" || value == "-Infinity") {
+      out.AddMember("value", o.make_str(value), o.alloc());
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.1f", std::atof(std::string(value).c_str()) * 100);
+      out.AddMember("value", o.make_str(buf), o.alloc());
+    }
+    out.AddMember("name", o.make_str(name), o.alloc());
+  } else {
+    out.AddMember("name", o.make_str(body), o.alloc());
+  }
+  return out;
+}
+
+Value alarm_object(std::string_view uuid, const ModelState& st, JsonOut& o) {
+  Value out(rapidjson::kObjectType);
+  const Obj* target = st.find(st.ref_of_uuid(uuid));
+  std::string_view type = target ? xo_type_of(*target) : std::string_view{};
+  if (type.empty()) type = "unknown";
+  out.AddMember("type", o.make_str(type), o.alloc());
+  out.AddMember("uuid", o.make_str(uuid), o.alloc());
+  if (type != "unknown") {
+    std::string href = "/rest/v0/";
+    for (char ch : type) href += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    href += "s/" + std::string(uuid);
+    out.AddMember("href", o.make_str(href), o.alloc());
+  }
+  return out;
+}
+
+void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
+  std::string_view u = c.st.uuid_of(r.ref(field));
+  if (!u.empty()) o.str(key, u);
+}
+
+Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
+  Value out(rapidjson::kArrayType);
+  for (std::string_view ref : r.strings(field)) {
+    std::string_view u = c.st.uuid_of(ref);
+    if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_generic(JsonOut& o, const MapCtx& c, std::string_view id, std::string_view type) {
+  o.str("id", id);
+  o.str("type", type);
+  o.str("uuid", c.self.uuid);
+  o.str("$pool", c.st.pool_uuid);
+  o.str("$poolId", c.st.pool_uuid);
+  o.str("_xapiRef", c.ref);
+}
+
+Coll map_message(const Rec& r, const MapCtx& c, JsonOut& o) {
+  std::string_view name = r.str("name");
+  auto time = parse_xapi_time(r.str("timestamp"));
+  if (!is_alarm_name(name)) {
+    o.str("body", r.str("body"));
+    o.str("name", name);
+    o.num_or_null("time", time);
+    o.str("$object", r.str("obj_uuid"));
+    add_generic(o, c, c.self.uuid, "message");
+    return Coll::kMessages;
+  }
+  o.str("name", name);
+  o.num("time", time.value_or(0) * 1000);
+  o.value("body", alarm_body(r.str("body"), o));
+  o.value("object", alarm_object(r.str("obj_uuid"), c.st, o));
+  add_generic(o, c, c.self.uuid, "message");
+  return Coll::kAlarms;
+}
+
+Coll map_sm(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.str("SM_type", r.str("type"));
+  o.str("vendor", r.str("vendor"));
+  o.str("name_label", r.str("name_label"));
+  o.str("name_description", r.str("name_description"));
+  o.map("configuration", r.get("configuration"));
+  Value features(rapidjson::kObjectType);
+  if (const xapi::Value* f = r.get("features"); f && f->is_struct()) {
+    for (const xapi::Member& m : **f->as_struct()) {
+      auto n = m.value.as_int();
+      features.AddMember(o.make_str(m.name), o.make_num(n.is_ok() ? double(*n) : 0), o.alloc());
+    }
+  }
+  o.value("features", std::move(features));
+  o.str("driver_filename", r.str("driver_filename"));
+  o.strings("required_cluster_stack", r.get("required_cluster_stack"));
+  o.strings("supported_image_formats", r.get("supported_image_formats"));
+  add_generic(o, c, c.self.uuid, "SM");
+  return Coll::kSms;
+}
+
+Coll map_pci(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.str("class_name", r.str("class_name"));
+  o.str("device_name", r.str("device_name"));
+  o.str("pci_id", r.str("pci_id"));
+  link_if(o, "$host", r, "host", c);
+  add_generic(o, c, c.self.uuid, "PCI");
+  return Coll::kPcis;
+}
+
+Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.str("dom0Access", r.str("dom0_access"));
+  o.value("enabledVgpuTypes", links(r, "enabled_VGPU_types", c, o));
+  link_if(o, "gpuGroup", r, "GPU_group", c);
+  o.boolean("isSystemDisplayDevice", r.boolean("is_system_display_device"));
+  link_if(o, "pci", r, "PCI", c);
+  o.value("supportedVgpuTypes", links(r, "supported_VGPU_types", c, o));
+  link_if(o, "host", r, "host", c);
+  link_if(o, "$host", r, "host", c);
+  o.value("vgpus", links(r, "resident_VGPUs", c, o));
+  o.value("$vgpus", links(r, "resident_VGPUs", c, o));
+  add_generic(o, c, c.self.uuid, "PGPU");
+  return Coll::kPgpus;
+}
+
+namespace {
+
+GuestMetricsData index_guest_metrics(const Rec& r) {
+  GuestMetricsData gm;
+  gm.networks = owned_pairs(r, "networks");
+  gm.os_version = owned_pairs(r, "os_version");
+  gm.pv_version = owned_pairs(r, "PV_drivers_version");
+  gm.pv_detected = r.opt_bool("PV_drivers_detected");
+  gm.pv_up_to_date = r.boolean("PV_drivers_up_to_date");
+  gm.static_ip_feature = r.map_str("other", "feature-static-ip-setting") == "1";
+  gm.mem_used = r.map_str("memory", "used");
+  gm.mem_total = r.map_str("memory", "total");
+  return gm;
+}
+
+ObjData index_storage(Cls cls, const Rec& r) {
+  switch (cls) {
+    case Cls::kSr:
+      return SrData{r.boolean("shared"), std::string(r.str("type")), owned(r.strings("PBDs")),
+                    owned(r.strings("VDIs"))};
+    case Cls::kPbd:
+      return PbdData{std::string(r.ref("host")), std::string(r.ref("SR")),
+                     std::string(r.map_str("device_config", "provisioning"))};
+    case Cls::kVdi:
+      return VdiData{std::string(r.ref("SR")), std::string(r.map_str("sm_config", "vhd-parent")),
+                     owned(r.strings("VBDs")), r.int_or("physical_utilisation"),
+                     r.boolean("is_a_snapshot"), r.opt_bool("managed").value_or(true)};
+    case Cls::kVbd:
+      return VbdData{std::string(r.ref("VM")), std::string(r.ref("VDI"))};
+    default:
+      return std::monostate{};
+  }
+}
+
+ObjData index_network(Cls cls, const Rec& r) {
+  switch (cls) {
+    case Cls::kPif:
+      return PifData{std::string(r.ref("metrics")), std::string(r.ref("network")),
+                     std::string(r.ref("bond_slave_of")), owned(r.strings("bond_master_of"))};
+    case Cls::kPifMetrics: {
+      PifMetricsData m{std::string(r.str("device_name")), r.boolean("carrier"), std::nullopt};
+      if (r.get("speed")) m.speed = r.int_or("speed");
+      return m;
+    }
+    case Cls::kBond:
+      return BondData{std::string(r.ref("master")), owned(r.strings("slaves"))};
+    case Cls::kNetwork:
+      return NetworkData{owned(r.strings("PIFs"))};
+    default:
+      return std::monostate{};
+  }
+}
+
+}  // namespace
+
+ObjData index_record(Cls cls, const Rec& r) {
+  switch (cls) {
+    case Cls::kPool:
+      return PoolData{std::string(r.ref("master")), std::string(r.str("name_label")),
+                      owned(r.strings("ha_statefiles"))};
+    case Cls::kHost:
+      return HostData{std::string(r.ref("metrics")), std::string(r.str("name_label")),
+                      std::string(r.map_str("software_version", "platform_version")),
+                      owned(r.strings("certificates"))};
+    case Cls::kHostMetrics:
+      return HostMetricsData{r.boolean("live"), r.int_or("memory_total"), r.int_or("memory_free")};
+    case Cls::kVm:
+      return index_vm(r);
+    case Cls::kVmMetrics:
+      return VmMetricsData{r.int_or("memory_actual"), r.int_or("VCPUs_number"),
+                           parse_xapi_time(r.str("start_time")),
+                           parse_xapi_time(r.str("install_time"))};
+    case Cls::kVmGuestMetrics:
+      return index_guest_metrics(r);
+    case Cls::kCertificate:
+      return CertData{std::string(r.ref("host")), std::string(r.str("fingerprint")),
+                      parse_xapi_time(r.str("not_after"))};
+    case Cls::kSr: case Cls::kPbd: case Cls::kVdi: case Cls::kVbd:
+      return index_storage(cls, r);
+    case Cls::kPif: case Cls::kPifMetrics: case Cls::kBond: case Cls::kNetwork:
+      return index_network(cls, r);
+    default:
+      return std::monostate{};
+  }
+}
+
+}  // namespace xr::xo

@@ -1,0 +1,63 @@
+// The per-class XAPI → XO mappers used by PoolModel: `index_*` extract the compact inputs
+// a class contributes to derived fields, `map_*` write an XO object's record-only fields
+// (the "base"), `add_*_derived` the fields computed from related objects. Pool thread.
+#pragma once
+
+#include <string_view>
+
+#include "xo/collections.h"
+#include "xo/json_out.h"
+#include "xo/model_state.h"
+#include "xo/record.h"
+
+namespace xr::xo {
+
+struct MapCtx {
+  const ModelState& st;
+  std::string_view ref;
+  const Obj& self;
+};
+
+// Compact inputs of a record (std::monostate for classes that contribute none).
+ObjData index_record(Cls cls, const Rec& r);
+VmData index_vm(const Rec& r);  // map_vm.cpp
+
+// Appends id, type, uuid, $pool, $poolId, _xapiRef like XO's generic tail.
+void add_generic(JsonOut& o, const MapCtx& c, std::string_view id, std::string_view type);
+
+// Base mappers: return the collection the object belongs to (kNone: not served) and set
+// *id when the XO id is not the uuid. They append the generic tail themselves.
+Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id);
+Coll map_host_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_pool_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_sr_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vdi_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vbd(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_pbd(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vif(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_network_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_pif_base(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_message(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_sm(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_pci(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o);
+
+// Derived fields, from the compact state only (the record may be gone).
+void add_vm_derived(const MapCtx& c, JsonOut& o);
+void add_host_derived(const MapCtx& c, JsonOut& o);
+void add_pool_derived(const MapCtx& c, JsonOut& o);
+void add_sr_derived(const MapCtx& c, JsonOut& o);
+void add_vdi_derived(const MapCtx& c, JsonOut& o);
+void add_network_derived(const MapCtx& c, JsonOut& o);
+void add_pif_derived(const MapCtx& c, JsonOut& o);
+
+// Helpers shared by the VM mapper (map_vm_extras.cpp).
+rapidjson::Value template_info(const Rec& r, JsonOut& o);
+bool is_firmware_supported(std::string_view recommendations, std::string_view firmware);
+rapidjson::Value vm_vulnerabilities(const VmData& vm, const GuestMetricsData* gm, JsonOut& o);
+// other_config["xo:<uuid prefix>"] JSON's "creation" object as a string map; null if none.
+rapidjson::Value vm_creation(const Rec& r, JsonOut& o);
+// other_config["xscontainer-monitor"] → docker object; null if absent.
+rapidjson::Value vm_docker(const Rec& r, JsonOut& o);
+
+}  // namespace xr::xo

@@ -1,0 +1,53 @@
+// PoolModel: the XO object model of one pool. Applies XAPI event batches and delivers the
+// resulting XO objects (upserts, removals, collection moves, re-derived dependants) to an
+// ObjectSink. One per pool, used by the poller's pool thread only; never blocks.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "xapi/event.h"
+#include "xo/collections.h"
+#include "xo/model_deps.h"
+#include "xo/model_state.h"
+#include "xo/object_sink.h"
+
+namespace xr::xo {
+
+struct Resolved {
+  Coll coll;
+  std::string id;
+};
+
+class PoolModel {
+ public:
+  // Applies one batch (see xapi::EventBatch) as a single sink batch. On full_resync,
+  // every object the model had that is absent from the batch is removed.
+  void apply(const xapi::EventBatch& batch, ObjectSink& sink);
+
+  // The collection and XO id of an object given its XO id (uuid, or the
+  // "<pool uuid>-<template uuid>" id of a default template) or its OpaqueRef;
+  // nullopt when unknown or not served in any collection.
+  std::optional<Resolved> resolve(std::string_view id_or_ref) const;
+
+  const std::string& pool_uuid() const { return st_.pool_uuid; }
+  size_t object_count() const { return st_.objs.size(); }
+  // Bytes held in serialized base objects (for memory reports).
+  size_t base_bytes() const;
+  const ModelState& state() const { return st_; }
+
+ private:
+  void upsert(const xapi::Event& e, DirtySet& dirty);
+  void remove(const std::string& ref, DirtySet& dirty, ObjectSink& sink);
+  void emit(const std::string& ref, Obj& obj, const xapi::Value* record, ObjectSink& sink);
+  void remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink);
+
+  ModelState st_;
+  std::unordered_map<std::string, const xapi::Value*, StrHash, StrEq> records_;
+};
+
+}  // namespace xr::xo
