@@ -14,7 +14,7 @@ import urllib.parse
 import xmlrpc.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "..", "xapi-sim")
+SIM = os.environ.get("XAPI_SIM_BIN") or os.path.join(HERE, "..", "xapi-sim")
 USER, PASSWORD = "root", "secret"
 
 

@@ -34,7 +34,7 @@ class SimCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = harness.Simulator("--vms", "6", "--hosts", "2", "--seed", "7")
+        cls.sim = harness.Simulator("--vms", "3", "--hosts", "2", "--seed", "7")
         cls.tmp = tempfile.mkdtemp(prefix="dataplane-wire-")
         try:
             cls._make_vm()
@@ -285,7 +285,7 @@ class XvaTest(SimCase):
     def check_imported(self, rec):
         self.assertEqual(rec["status"], "success", rec["error_info"])
         self.assertTrue(rec["result"].startswith("<value><array><data><value>OpaqueRef:"))
-        vm = rec["result"].split("<value>")[3].split("</value>")[0]
+        vm = rec["result"].split("<value>")[2].split("</value>")[0]
         vmrec = self.sim.call("VM.get_record", vm)
         orig = self.sim.call("VM.get_record", self.halted)
         self.assertEqual(vmrec["name_label"], orig["name_label"])
