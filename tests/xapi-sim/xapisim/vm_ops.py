@@ -1,0 +1,447 @@
+"""VM lifecycle (reference §6): start/shutdown/reboot/suspend/resume/pause, snapshot,
+checkpoint, clone, copy, destroy, with checks, current_operations/allowed_operations
+and side effects (metrics, consoles, attachments, resident_VMs, messages).
+Handlers run on HTTP or Async worker threads; each operation takes config.op_delay."""
+import threading
+import time
+
+from . import coerce
+from .db import new_ref
+from .methods import create_message
+from .storage_ops import copy_vdi
+from .vm_checks import check, allowed_operations
+from .wire import XapiError, DateTime, EPOCH
+
+NULL = "OpaqueRef:NULL"
+
+
+def gm_of(db, rec):
+    g = rec["guest_metrics"]
+    return db.get("VM_guest_metrics", g) if g != NULL and db.exists("VM_guest_metrics", g) else None
+
+
+def refresh_allowed(db, vm):
+    with db.lock:
+        rec = db.get("VM", vm)
+        ops = allowed_operations(rec, gm_of(db, rec), vm)
+        if ops != rec["allowed_operations"]:
+            db.set("VM", vm, "allowed_operations", ops)
+
+
+class Operation:
+    """Context manager: check, mark current_operations, take op_delay, unmark."""
+
+    def __init__(self, sim, vm, op):
+        self.sim, self.vm, self.op = sim, vm, op
+        self.token = sim.api.current_task() or ("OpaqueRef:" + new_ref()[10:])
+
+    def __enter__(self):
+        db = self.sim.db
+        with db.lock:
+            rec = db.get("VM", self.vm)
+            err = check(self.vm, rec, self.op, gm_of(db, rec))
+            if err:
+                raise err
+            ops = dict(rec["current_operations"])
+            ops[self.token] = self.op
+            db.set("VM", self.vm, "current_operations", ops)
+            refresh_allowed(db, self.vm)
+        self.wait()
+        return self
+
+    def wait(self):
+        task = self.sim.api.current_task()
+        steps = 4
+        for i in range(steps):
+            time.sleep(self.sim.config.op_delay / steps)
+            if task:
+                self.sim.tasks.check_cancel(task)
+                self.sim.tasks.set_progress(task, (i + 1) / (steps + 1))
+
+    def __exit__(self, *exc):
+        db = self.sim.db
+        with db.lock:
+            if db.exists("VM", self.vm):
+                ops = dict(db.get("VM", self.vm)["current_operations"])
+                ops.pop(self.token, None)
+                db.set("VM", self.vm, "current_operations", ops)
+                refresh_allowed(db, self.vm)
+        return False
+
+
+def message(sim, name, vm, prio=4):
+    rec = sim.db.get("VM", vm)
+    create_message(sim, name, prio, "VM", rec["uuid"], "")
+
+
+def _next_domid(db):
+    return 1 + max([o.rec["domid"] for o in db.objects["VM"].values()] + [0])
+
+
+def _attach_devices(db, vm, attached):
+    rec = db.get("VM", vm)
+    for vbd in rec["VBDs"]:
+        if db.exists("VBD", vbd):
+            r = db.get("VBD", vbd)
+            dev = r["device"] or ("xvd" + "abcdefghijklmnop"[int(r["userdevice"] or 0) % 16])
+            db.update("VBD", vbd, {"currently_attached": attached, "device": dev})
+    for vif in rec["VIFs"]:
+        if db.exists("VIF", vif):
+            db.set("VIF", vif, "currently_attached", attached)
+
+
+def go_running(sim, vm, host, paused):
+    db = sim.db
+    with db.lock:
+        rec = db.get("VM", vm)
+        db.update("VM", vm, {"power_state": "Paused" if paused else "Running",
+                             "resident_on": host, "domid": _next_domid(db), "domarch": "x64"})
+        if db.exists("VM_metrics", rec["metrics"]):
+            db.update("VM_metrics", rec["metrics"], {
+                "start_time": DateTime.now(), "memory_actual": rec["memory_dynamic_max"],
+                "VCPUs_number": rec["VCPUs_at_startup"], "last_updated": DateTime.now(),
+                "current_domain_type": rec["domain_type"] if rec["domain_type"] != "unspecified" else "hvm"})
+        for proto in ("rfb", "vt100"):
+            db.create("console", {"protocol": proto, "VM": vm,
+                                  "location": "https://%s/console?uuid=%s" % (
+                                      sim.host_address(host), new_ref()[10:])})
+        _attach_devices(db, vm, True)
+    if rec["other_config"].get("sim:no-tools") != "true" and not rec["is_control_domain"]:
+        t = threading.Timer(sim.config.op_delay, _guest_agent_up, args=(sim, vm))
+        t.daemon = True
+        t.start()
+
+
+def _guest_agent_up(sim, vm):
+    db = sim.db
+    with db.lock:
+        if not db.exists("VM", vm):
+            return
+        rec = db.get("VM", vm)
+        if rec["power_state"] != "Running" or rec["guest_metrics"] != NULL:
+            return
+        ip = "10.1.%d.%d" % (rec["domid"] // 250 % 250, rec["domid"] % 250 + 2)
+        gm = db.create("VM_guest_metrics", {
+            "os_version": {"name": "Debian GNU/Linux 12 (bookworm)", "distro": "debian",
+                           "major": "12", "minor": "5"},
+            "PV_drivers_version": {"major": "8", "minor": "3", "micro": "0", "build": "1"},
+            "PV_drivers_up_to_date": True, "PV_drivers_detected": True,
+            "networks": {"0/ip": ip, "0/ipv4/0": ip},
+            "other": {"feature-shutdown": "1", "feature-poweroff": "1", "feature-reboot": "1",
+                      "feature-suspend": "1"},
+            "last_updated": DateTime.now(), "live": True,
+            "can_use_hotplug_vbd": "yes", "can_use_hotplug_vif": "yes"})
+        db.set("VM", vm, "guest_metrics", gm)
+        refresh_allowed(db, vm)
+
+
+def go_halted(sim, vm, keep_suspend=False):
+    db = sim.db
+    with db.lock:
+        rec = db.get("VM", vm)
+        for c in rec["consoles"]:
+            if db.exists("console", c):
+                db.destroy("console", c)
+        _attach_devices(db, vm, False)
+        if rec["guest_metrics"] != NULL:
+            if db.exists("VM_guest_metrics", rec["guest_metrics"]):
+                db.destroy("VM_guest_metrics", rec["guest_metrics"])
+        fields = {"power_state": "Halted", "resident_on": NULL, "domid": -1, "domarch": "",
+                  "guest_metrics": NULL}
+        if not keep_suspend and rec["suspend_VDI"] != NULL:
+            if db.exists("VDI", rec["suspend_VDI"]):
+                sim.remove_disk_file(rec["suspend_VDI"])
+                db.destroy("VDI", rec["suspend_VDI"])
+            fields["suspend_VDI"] = NULL
+        db.update("VM", vm, fields)
+        if db.exists("VM_metrics", rec["metrics"]):
+            db.update("VM_metrics", rec["metrics"], {"memory_actual": 0, "VCPUs_number": 0,
+                                                     "last_updated": DateTime.now()})
+
+
+def _pick_host(sim, vm, host=None):
+    db = sim.db
+    if host is not None:
+        host = coerce.to_str(host)
+        h = db.get("host", host)
+        if not h["enabled"]:
+            raise XapiError("HOST_DISABLED", host)
+        return host
+    rec = db.get("VM", vm)
+    if rec["affinity"] != NULL and db.exists("host", rec["affinity"]):
+        return rec["affinity"]
+    return sim.master_ref
+
+
+def register(sim):
+    add, db = sim.api.add, sim.db
+
+    def op(name, arity, fn, optional=0):
+        add("VM." + name, fn, arity, optional=optional, asyncable=True)
+
+    def start(sim, s, vm, paused=False, force=False, host=None):
+        paused = coerce.to_bool(paused)
+        coerce.to_bool(force)
+        with Operation(sim, vm, "start" if host is None else "start_on"):
+            go_running(sim, vm, _pick_host(sim, vm, host), paused)
+        message(sim, "VM_STARTED", vm, 5)
+        return ""
+    op("start", 3, start)
+    op("start_on", 4, lambda sim, s, vm, host, p, f: start(sim, s, vm, p, f, host))
+
+    def shutdown_fn(opname):
+        def fn(sim, s, vm):
+            with Operation(sim, vm, opname):
+                go_halted(sim, vm)
+            message(sim, "VM_SHUTDOWN", vm, 5)
+            return ""
+        return fn
+    for name in ("clean_shutdown", "hard_shutdown", "shutdown"):
+        op(name, 1, shutdown_fn(name))
+
+    def reboot_fn(opname):
+        def fn(sim, s, vm):
+            with Operation(sim, vm, opname):
+                with db.lock:
+                    rec = db.get("VM", vm)
+                    db.update("VM", vm, {"domid": _next_domid(db), "power_state": "Running"})
+                    if db.exists("VM_metrics", rec["metrics"]):
+                        db.set("VM_metrics", rec["metrics"], "start_time", DateTime.now())
+            message(sim, "VM_REBOOTED", vm, 5)
+            return ""
+        return fn
+    op("clean_reboot", 1, reboot_fn("clean_reboot"))
+    op("hard_reboot", 1, reboot_fn("hard_reboot"))
+
+    def suspend(sim, s, vm):
+        with Operation(sim, vm, "suspend"):
+            with db.lock:
+                rec = db.get("VM", vm)
+                sr = rec["suspend_SR"] if rec["suspend_SR"] != NULL else db.get("pool", sim.pool_ref)["suspend_image_SR"]
+                vdi = db.create("VDI", {"name_label": "Suspend image", "SR": sr, "type": "suspend",
+                                        "virtual_size": rec["memory_static_max"] + (1 << 20),
+                                        "managed": True, "allowed_operations": ["destroy"]})
+                sim.create_disk_file(vdi, 0)
+                go_halted(sim, vm, keep_suspend=True)
+                db.update("VM", vm, {"power_state": "Suspended", "suspend_VDI": vdi})
+        message(sim, "VM_SUSPENDED", vm, 5)
+        return ""
+    op("suspend", 1, suspend)
+
+    def resume(sim, s, vm, paused=False, force=False, host=None):
+        paused = coerce.to_bool(paused)
+        with Operation(sim, vm, "resume" if host is None else "resume_on"):
+            with db.lock:
+                rec = db.get("VM", vm)
+                go_running(sim, vm, _pick_host(sim, vm, host), paused)
+                if rec["suspend_VDI"] != NULL and db.exists("VDI", rec["suspend_VDI"]):
+                    sim.remove_disk_file(rec["suspend_VDI"])
+                    db.destroy("VDI", rec["suspend_VDI"])
+                db.set("VM", vm, "suspend_VDI", NULL)
+        message(sim, "VM_RESUMED", vm, 5)
+        return ""
+    op("resume", 3, resume)
+    op("resume_on", 4, lambda sim, s, vm, host, p, f: resume(sim, s, vm, p, f, host))
+
+    def pause_fn(opname, state, msg):
+        def fn(sim, s, vm):
+            with Operation(sim, vm, opname):
+                db.set("VM", vm, "power_state", state)
+            message(sim, msg, vm, 5)
+            return ""
+        return fn
+    op("pause", 1, pause_fn("pause", "Paused", "VM_PAUSED"))
+    op("unpause", 1, pause_fn("unpause", "Running", "VM_UNPAUSED"))
+
+    def snapshot(sim, s, vm, name, ignore_vdis=None):
+        ignore = set(coerce.to_list(ignore_vdis or []))
+        with Operation(sim, vm, "snapshot"):
+            snap = clone_vm(sim, vm, coerce.to_str(name), "snapshot", ignore=ignore)
+        message(sim, "VM_SNAPSHOTTED", vm, 5)
+        return snap
+    op("snapshot", 3, snapshot, optional=1)
+
+    def checkpoint(sim, s, vm, name):
+        with Operation(sim, vm, "checkpoint"):
+            snap = clone_vm(sim, vm, coerce.to_str(name), "checkpoint")
+        message(sim, "VM_CHECKPOINTED", vm, 5)
+        return snap
+    op("checkpoint", 2, checkpoint)
+
+    def clone(sim, s, vm, name):
+        with Operation(sim, vm, "clone"):
+            new = clone_vm(sim, vm, coerce.to_str(name), "clone")
+        message(sim, "VM_CLONED", vm, 5)
+        return new
+    op("clone", 2, clone)
+
+    def copy(sim, s, vm, name, sr=NULL):
+        sr = coerce.to_str(sr) or NULL
+        if sr != NULL:
+            db.get("SR", sr)
+        with Operation(sim, vm, "copy"):
+            new = clone_vm(sim, vm, coerce.to_str(name), "copy", sr=sr)
+        message(sim, "VM_COPIED", vm, 5)
+        return new
+    op("copy", 3, copy)
+
+    def destroy(sim, s, vm):
+        with db.lock:
+            rec = db.get("VM", vm)
+            if rec["other_config"].get("default_template") == "true" or rec["is_default_template"]:
+                raise XapiError("VM_CANNOT_DELETE_DEFAULT_TEMPLATE", vm)
+        with Operation(sim, vm, "destroy"):
+            destroy_vm(sim, vm)
+        return ""
+    op("destroy", 1, destroy)
+
+    def provision(sim, s, vm):
+        with Operation(sim, vm, "provision"):
+            pass
+        return ""
+    op("provision", 1, provision)
+
+    def revert(sim, s, snap):
+        with Operation(sim, snap, "revert"):
+            with db.lock:
+                parent = db.get("VM", snap)["snapshot_of"]
+                if db.exists("VM", parent) and db.get("VM", parent)["power_state"] != "Halted":
+                    go_halted(sim, parent)
+        return ""
+    op("revert", 1, revert)
+
+    def pool_migrate(sim, s, vm, host, options):
+        host = coerce.to_str(host)
+        db.get("host", host)
+        with Operation(sim, vm, "pool_migrate"):
+            db.set("VM", vm, "resident_on", host)
+        return ""
+    op("pool_migrate", 3, pool_migrate)
+
+    def set_memory_limits(sim, s, vm, smin, smax, dmin, dmax):
+        smin, smax, dmin, dmax = (coerce.to_int(x) for x in (smin, smax, dmin, dmax))
+        if not smin <= dmin <= dmax <= smax:
+            raise XapiError("MEMORY_CONSTRAINT_VIOLATION",
+                            "Memory limits must satisfy: static_min ≤ dynamic_min ≤ dynamic_max ≤ static_max")
+        db.update("VM", vm, {"memory_static_min": smin, "memory_static_max": smax,
+                             "memory_dynamic_min": dmin, "memory_dynamic_max": dmax})
+        return ""
+    op("set_memory_limits", 5, set_memory_limits)
+
+    def int_setter(*fields):
+        def fn(sim, s, vm, value):
+            db.get("VM", vm)
+            db.update("VM", vm, {f: coerce.to_int(value) for f in fields})
+            return ""
+        return fn
+    for f in ("memory_static_max", "memory_static_min", "memory_dynamic_max",
+              "memory_dynamic_min", "VCPUs_max", "VCPUs_at_startup"):
+        op("set_" + f, 2, int_setter(f))
+    op("set_memory", 2, int_setter("memory_static_max", "memory_dynamic_max", "memory_dynamic_min"))
+
+    def set_dynamic_range(sim, s, vm, lo, hi):
+        db.update("VM", vm, {"memory_dynamic_min": coerce.to_int(lo),
+                             "memory_dynamic_max": coerce.to_int(hi)})
+        return ""
+    op("set_memory_dynamic_range", 3, set_dynamic_range)
+
+    def assert_ok(sim, s, vm):
+        rec = db.get("VM", vm)
+        err = check(vm, rec, "start", gm_of(db, rec))
+        if err:
+            raise err
+        return ""
+    op("assert_can_boot_here", 2, lambda sim, s, vm, host: assert_ok(sim, s, vm))
+
+    def vm_create(sim, s, record):
+        fields = {k: v for k, v in coerce.to_map_any(record).items()
+                  if k in CREATE_FIELDS}
+        fields.setdefault("power_state", "Halted")
+        fields["power_state"] = "Halted"
+        fields["domid"] = -1
+        with db.lock:
+            m = db.create("VM_metrics", {"install_time": DateTime.now()})
+            fields["metrics"] = m
+            vm = db.create("VM", fields)
+            refresh_allowed(db, vm)
+        return vm
+    op("create", 1, vm_create)
+
+
+CREATE_FIELDS = {"name_label", "name_description", "user_version", "is_a_template", "affinity",
+                 "memory_static_max", "memory_dynamic_max", "memory_dynamic_min",
+                 "memory_static_min", "VCPUs_params", "VCPUs_max", "VCPUs_at_startup",
+                 "actions_after_shutdown", "actions_after_reboot", "actions_after_crash",
+                 "PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args",
+                 "PV_legacy_args", "HVM_boot_policy", "HVM_boot_params", "HVM_shadow_multiplier",
+                 "platform", "PCI_bus", "other_config", "recommendations", "xenstore_data",
+                 "tags", "blocked_operations", "domain_type", "has_vendor_device"}
+
+
+def clone_vm(sim, vm, name, kind, ignore=(), sr=NULL):
+    """snapshot / checkpoint / clone / copy: a new Halted VM with its own VBDs, VIFs and
+    disks (snapshot/clone: COW children; copy: full copies, optionally to `sr`)."""
+    db = sim.db
+    with db.lock:
+        src = db.get("VM", vm)
+        snapshotting = kind in ("snapshot", "checkpoint")
+        rec = {k: v for k, v in src.items() if k not in (
+            "uuid", "VBDs", "VIFs", "consoles", "snapshots", "children", "current_operations",
+            "allowed_operations", "VUSBs", "crash_dumps", "VTPMs", "VGPUs", "attached_PCIs")}
+        other = dict(src["other_config"])
+        if kind in ("clone", "copy"):
+            other["mac_seed"] = new_ref()[10:]
+            other.pop("default_template", None)
+        rec.update(name_label=name, power_state="Halted", resident_on=NULL, domid=-1,
+                   domarch="", guest_metrics=NULL, suspend_VDI=NULL, other_config=other,
+                   is_default_template=False,
+                   metrics=db.create("VM_metrics", {"install_time": DateTime.now()}))
+        if snapshotting:
+            rec.update(is_a_snapshot=True, is_a_template=True, snapshot_of=vm,
+                       snapshot_time=DateTime.now(), parent=src["parent"],
+                       snapshot_info={"power-state-at-snapshot": src["power_state"]})
+        else:
+            rec.update(is_a_snapshot=False, snapshot_of=NULL, snapshot_time=EPOCH,
+                       parent=vm if src["is_a_snapshot"] else src["parent"],
+                       is_a_template=src["is_a_template"] and not src["is_a_snapshot"],
+                       blocked_operations={} if src["is_a_snapshot"] else src["blocked_operations"])
+        new = db.create("VM", rec)
+        for vbd in src["VBDs"]:
+            if not db.exists("VBD", vbd):
+                continue
+            b = dict(db.get("VBD", vbd))
+            vdi = b["VDI"]
+            if b["type"] == "Disk" and vdi != NULL and db.exists("VDI", vdi):
+                if vdi in ignore:
+                    continue
+                vdi = copy_vdi(sim, vdi, kind, sr)
+            for k in ("uuid", "current_operations"):
+                b.pop(k)
+            b.update(VM=new, VDI=vdi, currently_attached=False)
+            db.create("VBD", b)
+        for vif in src["VIFs"]:
+            if not db.exists("VIF", vif):
+                continue
+            v = {k: x for k, x in db.get("VIF", vif).items() if k not in ("uuid", "current_operations")}
+            if kind in ("clone", "copy") and v["MAC_autogenerated"]:
+                u = new_ref()[-10:]
+                v["MAC"] = "02:%s:%s:%s:%s:%s" % (u[0:2], u[2:4], u[4:6], u[6:8], u[8:10])
+            v.update(VM=new, currently_attached=False)
+            db.create("VIF", v)
+        refresh_allowed(db, new)
+        return new
+
+
+def destroy_vm(sim, vm):
+    """Delete the VM with its VBDs, VIFs, consoles and metrics; VDIs survive."""
+    db = sim.db
+    with db.lock:
+        rec = db.get("VM", vm)
+        for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"]), ("console", rec["consoles"])):
+            for r in refs:
+                if db.exists(cls, r):
+                    db.destroy(cls, r)
+        for cls, r in (("VM_metrics", rec["metrics"]), ("VM_guest_metrics", rec["guest_metrics"])):
+            if db.exists(cls, r):
+                db.destroy(cls, r)
+        db.destroy("VM", vm)
