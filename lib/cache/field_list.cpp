@@ -1,0 +1,40 @@
+#include "cache/field_list.h"
+
+#include "cache/json_scan.h"
+
+namespace xr::cache {
+
+FieldList FieldList::parse(std::string_view text) {
+  FieldList list;
+  if (text == "*") {
+    list.all_ = true;
+    return list;
+  }
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    start = comma + 1;
+    if (item.empty()) continue;
+    bool duplicate = false;
+    for (const Field& f : list.fields_) duplicate = duplicate || f.name == item;
+    if (duplicate) continue;
+    Field f;
+    f.name = std::string(item);
+    scan::append_escaped(item, &f.key_json);
+    f.key_json.push_back(':');
+    std::size_t s = 0;
+    while (true) {
+      std::size_t dot = item.find('.', s);
+      f.path.emplace_back(item.substr(s, dot == std::string_view::npos ? dot : dot - s));
+      if (dot == std::string_view::npos) break;
+      s = dot + 1;
+    }
+    if (f.path.size() > 1) list.flat_ = false;
+    list.fields_.push_back(std::move(f));
+  }
+  return list;
+}
+
+}  // namespace xr::cache

@@ -1,0 +1,92 @@
+#include "cache/reader.h"
+
+#include <cstring>
+
+namespace xr::cache {
+namespace L = layout;
+
+Reader::Reader(const char* base, std::size_t /*size*/)
+    : base_(base), header_(reinterpret_cast<const L::SegmentHeader*>(base)) {}
+
+bool Reader::begin(Snap* s) const {
+  uint32_t a = header_->active_half.load(std::memory_order_acquire) & 1;
+  uint64_t g = header_->half_gen[a].load(std::memory_order_acquire);
+  if (g % 2 != 0) return false;
+  s->active = a;
+  s->gen = g;
+  s->half = Half{const_cast<char*>(base_) + header_->half_off[a], header_->half_bytes};
+  return true;
+}
+
+uint32_t Reader::first_after(const L::ArrayEntry* e, uint32_t len, uint64_t after) {
+  uint32_t lo = 0, hi = len;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (e[mid].order <= after) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+std::optional<uint16_t> Reader::collection(std::string_view name) const {
+  const auto* names = reinterpret_cast<const L::CollectionName*>(base_ + header_->names_off);
+  uint32_t count = std::min(header_->collection_count.load(std::memory_order_acquire), L::kMaxCollections);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (names[i].len == name.size() && std::memcmp(names[i].name, name.data(), name.size()) == 0) {
+      return static_cast<uint16_t>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Reader::collection_name(uint16_t index) const {
+  const auto* names = reinterpret_cast<const L::CollectionName*>(base_ + header_->names_off);
+  if (index >= std::min(header_->collection_count.load(std::memory_order_acquire), L::kMaxCollections)) {
+    return {};
+  }
+  return std::string(names[index].name, std::min(names[index].len, L::kNameBytes));
+}
+
+std::vector<std::string> Reader::collections() const {
+  std::vector<std::string> out;
+  uint32_t count = std::min(header_->collection_count.load(std::memory_order_acquire), L::kMaxCollections);
+  for (uint32_t i = 0; i < count; ++i) out.push_back(collection_name(static_cast<uint16_t>(i)));
+  return out;
+}
+
+std::size_t Reader::count(std::string_view collection) const {
+  std::optional<uint16_t> c = this->collection(collection);
+  if (!c) return 0;
+  for (int attempt = 0; attempt < kMaxAttempts; back_off(++attempt)) {
+    Snap s;
+    if (!begin(&s)) continue;
+    std::size_t n = s.half.header()->dirs[*c].live.load(std::memory_order_acquire);
+    if (still_valid(s)) return n;
+  }
+  return 0;
+}
+
+bool Reader::get_json(std::string_view collection, std::string_view id, std::string& out) const {
+  Result<bool> r = visit(collection, id, out, [](const ObjectView& v, std::string& o) { v.append_json(o); });
+  return r.is_ok() && r.value();
+}
+
+std::vector<PoolStatus> Reader::pool_statuses() const {
+  std::vector<PoolStatus> out;
+  const auto* slots = reinterpret_cast<const L::PoolStatusSlot*>(base_ + header_->pools_off);
+  for (uint32_t i = 0; i < L::kMaxPools; ++i) {
+    PoolStatus s;
+    if (read_pool_slot(&slots[i], &s)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status Reader::read_changes(uint64_t after, std::size_t max, std::vector<Change>* out) const {
+  const auto* ring = reinterpret_cast<const L::ChangeEntry*>(base_ + header_->log_off);
+  return cache::read_changes(header_, ring, after, max, out);
+}
+
+uint32_t Reader::wait_for_change(uint32_t seen, int timeout_ms) const {
+  return cache::wait_for_change(header_, seen, timeout_ms);
+}
+
+}  // namespace xr::cache

@@ -1,0 +1,155 @@
+// cache::Reader: read access to the object cache for the HTTP workers (any number of threads
+// and processes at once). Never blocks and holds nothing between calls; a read that races
+// a compaction is rolled back and replayed on the new half (layout.h). wait_for_change is
+// the only blocking call (futex, with a timeout).
+#pragma once
+
+#include <sched.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "cache/change_log.h"
+#include "cache/half_index.h"
+#include "cache/object_view.h"
+#include "cache/pool_status.h"
+#include "cache/segment.h"
+
+namespace xr::cache {
+
+// Position of a scan across calls: insertion order key of the last object handed out.
+// Resumable across compactions; copyable; holds no reference into the segment.
+struct ScanCursor {
+  uint64_t after_order = 0;
+  uint64_t emitted = 0;              // objects for which fn returned true
+  uint64_t limit = UINT64_MAX;       // stop after this many emitted objects
+  bool done = false;
+};
+
+class Reader {
+ public:
+  // REQUIRES: a laid-out segment mapped in this process that outlives the reader.
+  explicit Reader(const Segment& segment) : Reader(segment.base(), segment.size()) {}
+  Reader(const char* base, std::size_t size);
+
+  std::optional<uint16_t> collection(std::string_view name) const;
+  std::string collection_name(uint16_t index) const;
+  std::vector<std::string> collections() const;
+  // Objects currently in the collection (0 if unknown).
+  std::size_t count(std::string_view collection) const;
+
+  // Finds the object and calls fn(const ObjectView&, std::string& out) once on an intact
+  // version of it. fn may only append to out (it is cut back if the call is replayed).
+  // Returns false if there is no such object. Error: kTimeout if the writer kept compacting.
+  template <typename Fn>
+  Result<bool> visit(std::string_view collection, std::string_view id, std::string& out, Fn&& fn) const;
+  // Appends the object's JSON text; false if absent.
+  bool get_json(std::string_view collection, std::string_view id, std::string& out) const;
+
+  // Calls fn(const ObjectView&, std::string& out) -> bool ("emitted") on the objects of the
+  // collection in insertion order, after cursor, until out.size() >= max_bytes (flush out,
+  // then call again with the same cursor), cursor.limit emitted objects, or the end
+  // (cursor.done). Each call of fn sees an intact object; a replayed call's output is cut
+  // back, so fn must only append to out. Unknown collection: done at once, nothing emitted.
+  template <typename Fn>
+  Status scan(std::string_view collection, ScanCursor& cursor, std::string& out,
+              std::size_t max_bytes, Fn&& fn) const;
+
+  std::vector<PoolStatus> pool_statuses() const;
+
+  uint64_t last_change_seq() const { return header_->last_change_seq.load(std::memory_order_acquire); }
+  // Changes after `after`, at most max; kResourceExhausted if the reader fell behind.
+  Status read_changes(uint64_t after, std::size_t max, std::vector<Change>* out) const;
+  uint32_t change_word() const { return header_->change_futex.load(std::memory_order_acquire); }
+  uint32_t wait_for_change(uint32_t seen, int timeout_ms) const;
+  uint64_t full_errors() const { return header_->full_errors.load(std::memory_order_relaxed); }
+
+ private:
+  struct Snap {
+    Half half;
+    uint32_t active = 0;
+    uint64_t gen = 0;
+  };
+  static constexpr int kMaxAttempts = 100000;
+  bool begin(Snap* s) const;
+  bool still_valid(const Snap& s) const {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return header_->half_gen[s.active].load(std::memory_order_relaxed) == s.gen;
+  }
+  static void back_off(int attempt) {
+    if (attempt > 16) sched_yield();
+  }
+  static Status busy() { return Status(ErrorKind::kTimeout, "cache: writer kept compacting"); }
+  // First array position whose order is > after (binary search; torn data gives garbage,
+  // caught by validation).
+  static uint32_t first_after(const layout::ArrayEntry* e, uint32_t len, uint64_t after);
+
+  const char* base_;
+  const layout::SegmentHeader* header_;
+};
+
+template <typename Fn>
+Result<bool> Reader::visit(std::string_view collection, std::string_view id, std::string& out,
+                           Fn&& fn) const {
+  std::optional<uint16_t> c = this->collection(collection);
+  if (!c) return false;
+  uint64_t hash = layout::key_hash(*c, id.data(), static_cast<uint32_t>(id.size()));
+  for (int attempt = 0; attempt < kMaxAttempts; back_off(++attempt)) {
+    Snap s;
+    if (!begin(&s)) continue;
+    Lookup f = lookup(s.half, *c, id, hash);
+    if (f.record == nullptr) {
+      if (still_valid(s)) return false;
+      continue;
+    }
+    std::size_t mark = out.size();
+    fn(ObjectView(f.record), out);
+    if (still_valid(s)) return true;
+    out.resize(mark);
+  }
+  return busy();
+}
+
+template <typename Fn>
+Status Reader::scan(std::string_view collection, ScanCursor& cur, std::string& out,
+                    std::size_t max_bytes, Fn&& fn) const {
+  std::optional<uint16_t> c = this->collection(collection);
+  if (!c || cur.emitted >= cur.limit) cur.done = true;
+  if (cur.done) return Status::ok();
+  for (int attempt = 0; attempt < kMaxAttempts; back_off(++attempt)) {
+    Snap s;
+    if (!begin(&s)) continue;
+    uint32_t len = 0;
+    const layout::ArrayEntry* e = s.half.array(*c, &len);
+    bool torn = false;
+    for (uint32_t i = e == nullptr ? 0 : first_after(e, len, cur.after_order); i < len; ++i) {
+      uint64_t order = e[i].order;
+      const layout::RecordHeader* r = s.half.record(e[i].record.load(std::memory_order_acquire));
+      if (r == nullptr) continue;  // removed (or torn: caught below)
+      std::size_t mark = out.size();
+      bool emitted = fn(ObjectView(r), out);
+      if (!still_valid(s)) {
+        out.resize(mark);
+        torn = true;
+        break;
+      }
+      cur.after_order = order;
+      if (emitted && ++cur.emitted >= cur.limit) {
+        cur.done = true;
+        return Status::ok();
+      }
+      if (out.size() >= max_bytes) return Status::ok();
+    }
+    if (!torn && still_valid(s)) {
+      cur.done = true;
+      return Status::ok();
+    }
+  }
+  return busy();
+}
+
+}  // namespace xr::cache
