@@ -41,6 +41,9 @@ class Simulator:
         self.session = self.call_raw("session.login_with_password", USER, PASSWORD)
 
     def stop(self):
+        proxy = getattr(self, "proxy", None)
+        if proxy is not None:
+            proxy("close")()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -1,0 +1,76 @@
+"""The data plane driven by Xen Orchestra's own XAPI client (npm xen-api, from the
+`npm` ctest fixture: XR_NPM_DIR): downloads with getResource and an unknown-length
+upload with putResource, checked here against the simulator's disk files."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+
+import zstandard
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataplane_harness as harness  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MIB = 1 << 20
+
+
+class XenApiClientTest(unittest.TestCase):
+    def setUp(self):
+        npm = os.environ.get("XR_NPM_DIR")
+        if not npm or not os.path.isdir(os.path.join(npm, "node_modules", "xen-api")):
+            self.fail("XR_NPM_DIR does not hold xen-api (run the setup.npm fixture)")
+        self.sim = harness.Simulator("--vms", "3", "--seed", "3")
+        self.out = tempfile.mkdtemp(prefix="dataplane-xen-api-")
+
+    def tearDown(self):
+        self.sim.stop()
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def new_vdi(self, sr, size):
+        return self.sim.call("VDI.create", {
+            "name_label": "xen-api test", "name_description": "", "SR": sr,
+            "virtual_size": str(size), "type": "user", "sharable": False, "read_only": False,
+            "other_config": {}, "sm_config": {}, "tags": [], "xenstore_data": {}})
+
+    def test_get_and_put_resource(self):
+        sim = self.sim
+        vms = sim.call("VM.get_all_records")
+        vm = next(r for r, v in vms.items() if v["power_state"] == "Halted"
+                  and not v["is_a_template"] and not v["is_a_snapshot"])
+        sr = list(sim.call("pool.get_all_records").values())[0]["default_SR"]
+        vdi, target = self.new_vdi(sr, 8 * MIB), self.new_vdi(sr, 8 * MIB)
+        with open(sim.disk_path(vdi), "r+b") as f:
+            f.seek(MIB + 3)
+            f.write(os.urandom(3 * MIB))
+        result = subprocess.run(
+            ["node", os.path.join(HERE, "dataplane_xen_api.mjs"), sim.url, harness.USER,
+             harness.PASSWORD, vdi, vm, target, self.out],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        print(result.stdout + result.stderr, file=sys.stderr)
+        with open(sim.disk_path(vdi), "rb") as f:
+            disk = f.read()
+        with open(os.path.join(self.out, "xen-api.raw"), "rb") as f:
+            self.assertEqual(f.read(), disk)
+        opts = ("driver=vpc,force_size_calc=current_size,file.filename="
+                + os.path.join(self.out, "xen-api.vhd"))
+        compare = subprocess.run(["qemu-img", "compare", "--image-opts",
+                                  "driver=raw,file.filename=" + sim.disk_path(vdi), opts],
+                                 capture_output=True, text=True)
+        self.assertEqual(compare.returncode, 0, compare.stdout + compare.stderr)
+        with open(os.path.join(self.out, "xen-api.xva.zst"), "rb") as f:
+            plain = zstandard.ZstdDecompressor().stream_reader(f).read()
+        with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+            self.assertEqual(tar.getmembers()[0].name, "ova.xml")
+        with open(sim.disk_path(target), "rb") as f:
+            self.assertEqual(f.read(), disk)
+
+
+if __name__ == "__main__":
+    unittest.main()
