@@ -1,0 +1,169 @@
+#include "cli/commands.h"
+
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "auth/auth_store.h"
+#include "config/duration.h"
+#include "config/loader.h"
+
+namespace xr::app {
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "xapi-rest: " << message << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& args) {
+  const std::string path = take_option(args, "--config", kDefaultConfigPath);
+  XR_ASSIGN_OR_RETURN(config::Config cfg, config::load_config(path));
+  if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status(ErrorKind::kIo, "cannot create " + cfg.data_dir);
+  }
+  return auth::AuthStore::open(cfg.database_path());
+}
+
+// From the terminal without echo, or the first line of stdin when it is not a terminal.
+std::string read_password() {
+  std::string pw;
+  if (isatty(STDIN_FILENO)) {
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::cerr << "Password: " << std::flush;
+    std::getline(std::cin, pw);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  } else {
+    std::getline(std::cin, pw);
+  }
+  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+  return pw;
+}
+
+std::string iso_time(int64_t ms) {
+  time_t t = static_cast<time_t>(ms / 1000);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+int user_add(std::vector<std::string>& args) {
+  const std::string permission = take_option(args, "--permission", "admin");
+  auto store = open_store(args);
+  if (!store.is_ok()) return fail(store.status().message());
+  if (args.size() != 1) return fail("usage: xapi-rest user add NAME [--permission admin|none]");
+  const std::string pw = read_password();
+  auto u = (*store)->add_user(args[0], pw, permission);
+  if (!u.is_ok()) return fail(u.status().message());
+  std::cout << u->id << "\n";
+  return 0;
+}
+
+int user_list(std::vector<std::string>& args) {
+  auto store = open_store(args);
+  if (!store.is_ok()) return fail(store.status().message());
+  auto users = (*store)->list_users();
+  if (!users.is_ok()) return fail(users.status().message());
+  for (const auto& u : *users) std::cout << u.id << "  " << u.name << "  " << u.permission << "\n";
+  return 0;
+}
+
+}  // namespace
+
+std::string take_option(std::vector<std::string>& args, const std::string& name,
+                        const std::string& fallback) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name && i + 1 < args.size()) {
+      std::string v = args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      return v;
+    }
+    if (args[i].rfind(name + "=", 0) == 0) {
+      std::string v = args[i].substr(name.size() + 1);
+      args.erase(args.begin() + static_cast<long>(i));
+      return v;
+    }
+  }
+  return fallback;
+}
+
+int run_check_config(const std::vector<std::string>& in) {
+  std::vector<std::string> args = in;
+  const std::string path = take_option(args, "--config", kDefaultConfigPath);
+  auto cfg = config::load_config(path);
+  if (!cfg.is_ok()) return fail(cfg.status().message());
+  std::cout << path << ": OK (" << cfg->pools.size() << " pool(s), " << cfg->workers
+            << " workers x " << cfg->threads << " threads)\n";
+  return 0;
+}
+
+int run_user_command(const std::vector<std::string>& in) {
+  std::vector<std::string> args = in;
+  if (args.empty()) return fail("usage: xapi-rest user add|list ...");
+  const std::string sub = args[0];
+  args.erase(args.begin());
+  if (sub == "add") return user_add(args);
+  if (sub == "list") return user_list(args);
+  return fail("unknown user command: " + sub);
+}
+
+int run_token_command(const std::vector<std::string>& in) {
+  std::vector<std::string> args = in;
+  if (args.empty()) return fail("usage: xapi-rest token create|list|revoke ...");
+  const std::string sub = args[0];
+  args.erase(args.begin());
+  const std::string user_name = take_option(args, "--user", "");
+  const std::string expires = take_option(args, "--expires", "30d");
+  const std::string description = take_option(args, "--description", "");
+  auto store = open_store(args);
+  if (!store.is_ok()) return fail(store.status().message());
+  auth::AuthStore& s = **store;
+  std::string user_id;
+  if (!user_name.empty()) {
+    auto u = s.find_user_by_name(user_name);
+    if (!u.is_ok()) return fail(u.status().message());
+    user_id = u->id;
+  }
+  if (sub == "create") {
+    if (user_id.empty()) return fail("usage: xapi-rest token create --user NAME [--expires 30d] [--description TEXT]");
+    auto ms = config::parse_duration_ms(expires);
+    if (!ms.is_ok()) return fail(ms.status().message());
+    auto t = s.create_token(user_id, *ms, description, auth::now_ms());
+    if (!t.is_ok()) return fail(t.status().message());
+    std::cout << t->token << "\n";
+    return 0;
+  }
+  if (sub == "list") {
+    auto tokens = s.list_tokens(user_id);
+    if (!tokens.is_ok()) return fail(tokens.status().message());
+    for (const auto& t : *tokens) {
+      std::cout << t.id << "  user " << t.user_id << "  expires " << iso_time(t.expiration)
+                << "  last use " << (t.last_use ? iso_time(*t.last_use) : "never") << "  "
+                << t.description << "\n";
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (args.size() != 1) return fail("usage: xapi-rest token revoke ID [--user NAME]");
+    Status st = s.revoke_token(args[0], user_id);
+    if (!st.is_ok()) return fail(st.message());
+    return 0;
+  }
+  return fail("unknown token command: " + sub);
+}
+
+}  // namespace xr::app

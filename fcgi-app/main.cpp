@@ -1,0 +1,53 @@
+// xapi-rest: the REST gateway (serve) and its administration commands.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "config/loader.h"
+#include "master/supervisor.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: xapi-rest COMMAND [options]\n"
+    "  serve --config FILE                 run the gateway (master, poller, workers)\n"
+    "  check-config --config FILE          validate a config file\n"
+    "  user add NAME [--permission admin|none] [--config FILE]   password from stdin or prompt\n"
+    "  user list [--config FILE]\n"
+    "  token create --user NAME [--expires 30d] [--description TEXT] [--config FILE]\n"
+    "  token list [--user NAME] [--config FILE]\n"
+    "  token revoke ID [--user NAME] [--config FILE]\n";
+
+int serve(std::vector<std::string> args) {
+  const std::string path = xr::app::take_option(args, "--config", xr::app::kDefaultConfigPath);
+  xr::log::set_role("master");
+  auto cfg = xr::config::load_config(path);
+  if (!cfg.is_ok()) {
+    std::cerr << "xapi-rest: " << cfg.status().message() << "\n";
+    return 1;
+  }
+  xr::log::Level level;
+  if (xr::log::parse_level(cfg->log_level, &level)) xr::log::set_level(level);
+  xr::app::Supervisor supervisor(path, std::move(cfg).value());
+  return supervisor.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "serve") return serve(args);
+  if (cmd == "check-config") return xr::app::run_check_config(args);
+  if (cmd == "user") return xr::app::run_user_command(args);
+  if (cmd == "token") return xr::app::run_token_command(args);
+  std::cerr << "xapi-rest: unknown command " << cmd << "\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,41 @@
+// What a route handler gets: the request, the response, the authenticated user, and the
+// services of its worker thread. Worker request thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/auth_store.h"
+#include "config/config.h"
+#include "worker/request.h"
+#include "worker/response.h"
+
+namespace xr::app {
+
+class CredentialCache;
+class CacheAccess;
+
+// Per worker thread; built once by the worker and reused for every request.
+struct Services {
+  const config::Config& config;
+  auth::AuthStore& auth;           // this thread's SQLite connection
+  CredentialCache& credentials;    // shared by the threads of one worker process
+  CacheAccess* cache = nullptr;    // the shared object cache; null until it exists
+};
+
+struct Context {
+  Request& req;
+  Response& res;
+  Services& svc;
+  std::vector<std::string> params;  // values of the {} segments of the route, in order
+  std::optional<auth::User> user;   // set on routes that require authentication
+  std::string error_data;           // JSON object text sent as "data" with an error return
+};
+
+// A handler writes a response and returns OK, or returns an error (written by the
+// dispatcher as XO's error body when nothing was sent yet).
+using Handler = Status (*)(Context&);
+
+}  // namespace xr::app

@@ -1,0 +1,59 @@
+#include "routes/http_errors.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace xr::app {
+
+int http_status(const Status& status) {
+  switch (status.kind()) {
+    case ErrorKind::kOk: return 200;
+    case ErrorKind::kInvalidArgument: return 400;
+    case ErrorKind::kUnauthorized: return 401;
+    case ErrorKind::kForbidden: return 403;
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kConflict: return 409;
+    case ErrorKind::kResourceExhausted: return 413;
+    case ErrorKind::kTransport:  // a pool we cannot reach (yet): try again later
+    case ErrorKind::kTimeout: return 503;
+    case ErrorKind::kXapi:
+    case ErrorKind::kProtocol:
+    case ErrorKind::kCancelled:
+    case ErrorKind::kIo:
+    case ErrorKind::kInternal: return 500;
+  }
+  return 500;
+}
+
+void write_error(Response& response, const Status& status, std::string_view data_json) {
+  const int code = http_status(status);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  // XAPI errors keep their code as the message and their parameters in data.
+  const std::string& message = status.kind() == ErrorKind::kXapi ? status.code() : status.message();
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  if (status.kind() == ErrorKind::kXapi) {
+    w.Key("data");
+    w.StartObject();
+    w.Key("code");
+    w.String(status.code().c_str());
+    w.Key("params");
+    w.StartArray();
+    for (const auto& p : status.params()) w.String(p.c_str());
+    w.EndArray();
+    w.EndObject();
+    w.Key("info");
+    w.String("This is a XenServer/XCP-ng error, not an XO error");
+  } else if (!data_json.empty()) {
+    w.Key("data");
+    w.RawValue(data_json.data(), data_json.size(), rapidjson::kObjectType);
+  }
+  w.EndObject();
+  if (code == 401) response.add_header("WWW-Authenticate", "Basic realm=\"xo\"");
+  response.send(code, "application/json; charset=utf-8",
+                std::string_view(buf.GetString(), buf.GetSize()));
+}
+
+}  // namespace xr::app

@@ -1,0 +1,57 @@
+// The output conventions of XO collections (reference §b.1-b.3): query parameters
+// fields / limit / ndjson / filter, and a writer that streams either a JSON array or
+// NDJSON to the response element by element. Worker request thread.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "worker/request.h"
+#include "worker/response.h"
+
+namespace xr::app {
+
+struct ListOptions {
+  bool has_fields = false;          // `fields` given: objects instead of hrefs
+  bool all_fields = false;          // fields=*
+  std::vector<std::string> fields;  // names or dotted paths, untrimmed (lodash pick)
+  std::optional<size_t> limit;      // nullopt = no limit
+  bool ndjson = false;
+  std::optional<std::string> filter;
+};
+
+// Validates the list parameters; on error `*error_data` may receive a JSON object.
+Result<ListOptions> parse_list_options(const Request& req, std::string* error_data);
+
+class ListWriter {
+ public:
+  ListWriter(Response& res, const ListOptions& options);
+  // One element: an href string (no fields) or a complete JSON object text.
+  bool add_href(std::string_view href);
+  bool add_json(std::string_view object_json);
+  // Closes the array; false when the client went away.
+  bool finish();
+  size_t count() const { return count_; }
+  // True when `limit` elements were written: the caller stops scanning.
+  bool full() const { return options_.limit && count_ >= *options_.limit; }
+
+ private:
+  bool element(std::string_view text);
+  Response& res_;
+  const ListOptions& options_;
+  size_t count_ = 0;
+  bool started_ = false;
+};
+
+// Writes `object` projected to the requested fields (all with fields=*), plus "href",
+// as compact JSON text (lodash pick semantics for names and dotted paths).
+std::string project_object(const rapidjson::Value& object, const ListOptions& options,
+                           std::string_view href);
+
+}  // namespace xr::app

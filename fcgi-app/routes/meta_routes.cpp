@@ -1,0 +1,44 @@
+#include "routes/meta_routes.h"
+
+#include <array>
+#include <chrono>
+
+#include "routes/json_text.h"
+#include "routes/list_output.h"
+
+namespace xr::app {
+
+namespace {
+// XO's order (legacy root listing), restricted to what this gateway serves.
+constexpr std::array<std::string_view, 19> kRootEntries = {
+    "hosts", "messages", "networks", "pifs", "pools", "srs", "vbds", "vdi-snapshots", "vdis",
+    "vifs", "vm-controllers", "vm-snapshots", "vm-templates", "vms", "servers", "users",
+    "dashboard", "alarms", "pbds"};
+}  // namespace
+
+Status get_root(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  options.has_fields = false;
+  ListWriter out(ctx.res, options);
+  for (std::string_view name : kRootEntries) {
+    if (out.full()) break;
+    out.add_href("/rest/v0/" + std::string(name));
+  }
+  out.finish();
+  return Status::ok();
+}
+
+Status get_ping(Context& ctx) {
+  using namespace std::chrono;
+  const int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  put_kv(w, "result", "pong");
+  put_kv(w, "timestamp", now);
+  w.EndObject();
+  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));
+  return Status::ok();
+}
+
+}  // namespace xr::app

@@ -1,0 +1,199 @@
+#include "routes/user_routes.h"
+
+#include <rapidjson/document.h>
+
+#include "auth/secrets.h"
+#include "config/duration.h"
+#include "routes/json_text.h"
+#include "routes/list_output.h"
+
+namespace xr::app {
+
+namespace {
+
+constexpr size_t kMaxBody = 64 * 1024;
+constexpr int64_t kMinValidityMs = 60'000;
+constexpr int64_t kMaxValidityMs = 183LL * 86'400'000;
+
+// XO's user shape (c.12); the login name is both "name" and "email", as XO users have.
+void write_user(JsonWriter& w, const auth::User& u) {
+  w.StartObject();
+  put_kv(w, "id", u.id);
+  put_kv(w, "name", u.name);
+  put_kv(w, "email", u.name);
+  put_kv(w, "permission", u.permission);
+  w.Key("groups");
+  w.StartArray();
+  w.EndArray();
+  w.Key("preferences");
+  w.StartObject();
+  w.EndObject();
+  w.EndObject();
+}
+
+void write_token(JsonWriter& w, const auth::TokenInfo& t, std::string_view id) {
+  w.StartObject();
+  put_kv(w, "id", id);
+  put_kv(w, "user_id", t.user_id);
+  put_kv(w, "created_at", t.created_at);
+  put_kv(w, "expiration", t.expiration);
+  if (!t.description.empty()) put_kv(w, "description", t.description);
+  if (t.last_use) {
+    w.Key("last_uses");
+    w.StartObject();
+    w.Key("unknown");  // XO keys last uses by client IP; we keep only the time
+    w.StartObject();
+    put_kv(w, "timestamp", *t.last_use);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+// Only one's own tokens, as XO: anyone else's id is a 403.
+Status check_self(Context& ctx) {
+  if (ctx.params[0] != ctx.user->id) {
+    ctx.error_data = "{\"object\":{}}";
+    return Status(ErrorKind::kForbidden, "not enough permissions");
+  }
+  return Status::ok();
+}
+
+Result<int64_t> requested_validity(const rapidjson::Document& body, const config::Config& cfg) {
+  int64_t ms = cfg.token_validity_days * 86'400'000;
+  if (body.IsObject() && body.HasMember("expiresIn")) {
+    const auto& v = body["expiresIn"];
+    if (v.IsInt64()) {
+      ms = v.GetInt64();
+    } else if (v.IsString()) {
+      XR_ASSIGN_OR_RETURN(ms, config::parse_duration_ms(v.GetString()));
+    } else {
+      return Status(ErrorKind::kInvalidArgument, "expiresIn must be a duration or milliseconds");
+    }
+  }
+  if (ms < kMinValidityMs) return Status(ErrorKind::kInvalidArgument, "expiresIn is shorter than 60 s");
+  return std::min(ms, kMaxValidityMs);
+}
+
+}  // namespace
+
+Status redirect_me(Context& ctx) {
+  std::string location = "/rest/v0/users/" + ctx.user->id;
+  if (!ctx.params.empty()) location += ctx.params[0];
+  std::string_view qs = ctx.req.param("QUERY_STRING");
+  if (!qs.empty()) location.append("?").append(qs);
+  ctx.res.add_header("Location", location);
+  ctx.res.send(307, "text/plain; charset=utf-8", "Temporary Redirect. Redirecting to " + location);
+  return Status::ok();
+}
+
+Status list_users(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(std::vector<auth::User> users, ctx.svc.auth.list_users());
+  ListWriter out(ctx.res, options);
+  for (const auto& u : users) {
+    if (out.full()) break;
+    const std::string href = "/rest/v0/users/" + u.id;
+    if (!options.has_fields) {
+      out.add_href(href);
+      continue;
+    }
+    rapidjson::StringBuffer b;
+    JsonWriter w(b);
+    write_user(w, u);
+    rapidjson::Document doc;
+    doc.Parse(b.GetString(), b.GetSize());
+    out.add_json(project_object(doc, options, href));
+  }
+  out.finish();
+  return Status::ok();
+}
+
+Status get_user(Context& ctx) {
+  if (ctx.params[0] != ctx.user->id && ctx.user->permission != "admin") return check_self(ctx);
+  auto user = ctx.svc.auth.find_user(ctx.params[0]);
+  if (!user.is_ok()) {
+    if (user.status().kind() == ErrorKind::kNotFound) {
+      rapidjson::StringBuffer b;
+      JsonWriter w(b);
+      w.StartObject();
+      put_kv(w, "id", ctx.params[0]);
+      put_kv(w, "type", "user");
+      w.EndObject();
+      ctx.error_data = text_of(b);
+      return Status(ErrorKind::kNotFound, "no such user " + ctx.params[0]);
+    }
+    return user.status();
+  }
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  write_user(w, *user);
+  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));
+  return Status::ok();
+}
+
+Status list_tokens(Context& ctx) {
+  XR_RETURN_IF_ERROR(check_self(ctx));
+  XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(std::vector<auth::TokenInfo> tokens, ctx.svc.auth.list_tokens(ctx.user->id));
+  options.has_fields = true;  // XO answers token objects here, not hrefs
+  options.all_fields = true;
+  ctx.res.set_content_type(options.ndjson ? "application/x-ndjson" : "application/json; charset=utf-8");
+  ListWriter out(ctx.res, options);
+  for (const auto& t : tokens) {
+    if (out.full()) break;
+    rapidjson::StringBuffer b;
+    JsonWriter w(b);
+    write_token(w, t, t.id);
+    out.add_json(text_of(b));
+  }
+  out.finish();
+  return Status::ok();
+}
+
+Status create_token(Context& ctx) {
+  XR_RETURN_IF_ERROR(check_self(ctx));
+  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
+  rapidjson::Document doc;
+  if (!body.empty() && (doc.Parse(body.c_str()).HasParseError() || !doc.IsObject())) {
+    return Status(ErrorKind::kInvalidArgument, "the body is not a JSON object");
+  }
+  XR_ASSIGN_OR_RETURN(int64_t validity, requested_validity(doc, ctx.svc.config));
+  std::string description;
+  if (doc.IsObject() && doc.HasMember("description") && doc["description"].IsString()) {
+    description = doc["description"].GetString();
+  }
+  XR_ASSIGN_OR_RETURN(auth::CreatedToken created,
+                      ctx.svc.auth.create_token(ctx.user->id, validity, description, auth::now_ms()));
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  w.Key("token");
+  // As XO: the token object's id is the secret itself (shown this once).
+  write_token(w, created.info, created.token);
+  w.EndObject();
+  ctx.res.send(201, "application/json; charset=utf-8", text_of(b));
+  return Status::ok();
+}
+
+Status delete_token(Context& ctx) {
+  XR_RETURN_IF_ERROR(check_self(ctx));
+  std::string id = ctx.params[1];
+  // Accept the secret too (XO's token id is the token): map it to our public id.
+  if (id.size() == 43) id = auth::token_id(auth::hash_token(id));
+  Status s = ctx.svc.auth.revoke_token(id, ctx.user->id);
+  if (s.kind() == ErrorKind::kNotFound) {
+    rapidjson::StringBuffer b;
+    JsonWriter w(b);
+    w.StartObject();
+    put_kv(w, "id", id);
+    put_kv(w, "type", "authentication token");
+    w.EndObject();
+    ctx.error_data = text_of(b);
+  }
+  XR_RETURN_IF_ERROR(s);
+  ctx.res.send(204, "", "");
+  return Status::ok();
+}
+
+}  // namespace xr::app

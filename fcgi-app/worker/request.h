@@ -1,0 +1,55 @@
+// The parsed view of one FastCGI request: method, decoded path segments, query
+// parameters, cookies, headers, body. Worker request thread only; no blocking except
+// read_body (reads stdin from nginx).
+#pragma once
+
+#include <fcgiapp.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace xr::app {
+
+class Request {
+ public:
+  explicit Request(FCGX_Request* fcgi);
+
+  const std::string& method() const { return method_; }
+  // Percent-decoded segments of the path, without empty ones: /rest/v0/vms -> rest,v0,vms.
+  const std::vector<std::string>& segments() const { return segments_; }
+  const std::string& raw_path() const { return raw_path_; }
+  // A FastCGI parameter ("HTTP_COOKIE", "REMOTE_ADDR"); empty when absent.
+  std::string_view param(const char* name) const;
+
+  // Query parameters in order; a bare key (`?ndjson`) has an empty value and is present.
+  const std::vector<std::pair<std::string, std::string>>& query() const { return query_; }
+  // First value of `key`, or nullopt; `count(key)` to detect repeated keys.
+  std::optional<std::string_view> query_value(std::string_view key) const;
+  int query_count(std::string_view key) const;
+
+  // Value of cookie `name` from the Cookie header.
+  std::optional<std::string> cookie(std::string_view name) const;
+  // Reads the request body; kResourceExhausted beyond `max_bytes`.
+  Result<std::string> read_body(size_t max_bytes);
+
+ private:
+  FCGX_Request* fcgi_;
+  std::string method_;
+  std::string raw_path_;
+  std::vector<std::string> segments_;
+  std::vector<std::pair<std::string, std::string>> query_;
+};
+
+// Percent-decoding; `plus_is_space` for query strings. Invalid escapes are kept as is.
+std::string url_decode(std::string_view in, bool plus_is_space);
+// Splits a query string into decoded key/value pairs.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qs);
+// Splits a path into decoded non-empty segments.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace xr::app

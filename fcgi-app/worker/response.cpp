@@ -1,0 +1,87 @@
+#include "worker/response.h"
+
+#include <cstdio>
+
+namespace xr::app {
+
+namespace {
+// Body bytes gathered before one FCGX_PutStr: big pieces keep libfcgi's per-call cost low.
+constexpr size_t kFlushThreshold = 64 * 1024;
+}  // namespace
+
+const char* reason_phrase(int code) {
+  switch (code) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+  }
+}
+
+void Response::add_header(std::string_view name, std::string_view value) {
+  extra_headers_.append(name).append(": ").append(value).append("\r\n");
+}
+
+bool Response::send_headers() {
+  char line[64];
+  std::snprintf(line, sizeof line, "Status: %d %s\r\n", status_, reason_phrase(status_));
+  std::string head = line;
+  if (status_ != 204 && status_ != 304) head.append("Content-Type: ").append(content_type_).append("\r\n");
+  head.append(extra_headers_).append("\r\n");
+  headers_sent_ = true;
+  if (FCGX_PutStr(head.data(), static_cast<int>(head.size()), out_) < 0) failed_ = true;
+  return !failed_;
+}
+
+bool Response::flush() {
+  if (buffer_.empty() || failed_) return !failed_;
+  if (FCGX_PutStr(buffer_.data(), static_cast<int>(buffer_.size()), out_) < 0) failed_ = true;
+  buffer_.clear();
+  return !failed_;
+}
+
+bool Response::write(std::string_view data) {
+  if (failed_) return false;
+  if (!headers_sent_ && !send_headers()) return false;
+  if (head_only_) return true;
+  buffer_.append(data);
+  if (buffer_.size() >= kFlushThreshold) return flush();
+  return true;
+}
+
+bool Response::finish() {
+  if (!headers_sent_ && !send_headers()) return false;
+  if (!flush()) return false;
+  if (FCGX_FFlush(out_) < 0) failed_ = true;
+  return !failed_;
+}
+
+bool Response::send(int code, std::string_view content_type, std::string_view body) {
+  status_ = code;
+  content_type_ = content_type;
+  char len[32];
+  std::snprintf(len, sizeof len, "%llu", static_cast<unsigned long long>(body.size()));
+  add_header("Content-Length", len);
+  if (!send_headers()) return false;
+  if (!head_only_ && !body.empty()) buffer_.append(body);
+  return finish();
+}
+
+}  // namespace xr::app

@@ -1,0 +1,53 @@
+// The HTTP response of one FastCGI request: status and headers, then a body streamed to
+// libfcgi in large pieces (its own buffer is only 8 KiB). Worker request thread only.
+// Writes block while nginx drains the socket; a client that went away makes them fail.
+#pragma once
+
+#include <fcgiapp.h>
+
+#include <string>
+#include <string_view>
+
+namespace xr::app {
+
+class Response {
+ public:
+  // `head_only`: a HEAD request, the body is counted but never sent.
+  Response(FCGX_Stream* out, bool head_only) : out_(out), head_only_(head_only) {}
+  Response(const Response&) = delete;
+  Response& operator=(const Response&) = delete;
+
+  void set_status(int code) { status_ = code; }
+  int status() const { return status_; }
+  void set_content_type(std::string_view type) { content_type_ = type; }
+  // Adds "Name: value" (no validation: callers pass constants or checked values).
+  void add_header(std::string_view name, std::string_view value);
+  bool headers_sent() const { return headers_sent_; }
+
+  // Appends body bytes (sending the headers first); false once the client is gone.
+  bool write(std::string_view data);
+  // Sends headers and an empty body when nothing was written, then flushes.
+  bool finish();
+  // Writes a whole small body with Content-Length.
+  bool send(int code, std::string_view content_type, std::string_view body);
+
+  bool failed() const { return failed_; }
+
+ private:
+  bool send_headers();
+  bool flush();
+
+  FCGX_Stream* out_;
+  bool head_only_;
+  int status_ = 200;
+  std::string content_type_ = "application/json; charset=utf-8";
+  std::string extra_headers_;
+  std::string buffer_;
+  bool headers_sent_ = false;
+  bool failed_ = false;
+};
+
+// "OK", "Not Found", ... for the status line libfcgi forwards.
+const char* reason_phrase(int code);
+
+}  // namespace xr::app

@@ -1,0 +1,115 @@
+#include "worker/worker.h"
+
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/log.h"
+#include "routes/route_table.h"
+#include "worker/credential_cache.h"
+
+namespace xr::app {
+
+namespace {
+
+const log::Logger kLog("worker");
+
+void on_wakeup(int) {}  // only interrupts accept(); FCGX_ShutdownPending does the rest
+
+struct Shared {
+  const ChildEnv& env;
+  CredentialCache credentials;
+  std::atomic<bool> stopping{false};
+};
+
+void handle_one(FCGX_Request& fcgi, Services& svc) {
+  Request req(&fcgi);
+  Response res(fcgi.out, req.method() == "HEAD");
+  dispatch(req, res, svc);
+}
+
+void serve_thread(Shared& shared, std::atomic<bool>& done) {
+  auto store = auth::AuthStore::open(shared.env.config.database_path());
+  if (!store.is_ok()) {
+    kLog.error("cannot open the auth database: " + store.status().to_string());
+    done = true;
+    return;
+  }
+  Services svc{shared.env.config, **store, shared.credentials, nullptr};
+  FCGX_Request fcgi;
+  FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  while (!shared.stopping.load()) {
+    if (FCGX_Accept_r(&fcgi) < 0) {
+      if (shared.stopping.load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // EINTR or a transient error
+      continue;
+    }
+    handle_one(fcgi, svc);
+    FCGX_Finish_r(&fcgi);
+  }
+  FCGX_Free(&fcgi, 1);
+  done = true;
+}
+
+// Blocks SIGQUIT/SIGHUP/SIGTERM for the request threads; the main thread waits for them.
+sigset_t control_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGQUIT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+void stop_threads(Shared& shared, std::vector<std::thread>& threads,
+                  std::vector<std::unique_ptr<std::atomic<bool>>>& done) {
+  shared.stopping = true;
+  FCGX_ShutdownPending();
+  for (;;) {
+    bool all = true;
+    for (size_t i = 0; i < threads.size(); ++i) {
+      if (!*done[i]) {
+        all = false;
+        pthread_kill(threads[i].native_handle(), SIGUSR1);
+      }
+    }
+    if (all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+int run_worker(const ChildEnv& env) {
+  struct sigaction sa {};
+  sa.sa_handler = on_wakeup;  // no SA_RESTART: accept() returns EINTR
+  sigaction(SIGUSR1, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set = control_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  Shared shared{env, {}, {}};
+  const auto n = static_cast<size_t>(env.config.threads);
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<std::atomic<bool>>> done;
+  for (size_t i = 0; i < n; ++i) {
+    done.push_back(std::make_unique<std::atomic<bool>>(false));
+    threads.emplace_back(serve_thread, std::ref(shared), std::ref(*done.back()));
+  }
+  kLog.info("serving with " + std::to_string(n) + " threads");
+  int sig = 0;
+  while (sig != SIGQUIT && sig != SIGTERM) sigwait(&set, &sig);
+  if (sig == SIGTERM) _exit(0);  // immediate: in-flight requests are cut
+  stop_threads(shared, threads, done);
+  return 0;
+}
+
+}  // namespace xr::app
