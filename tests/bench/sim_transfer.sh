@@ -20,7 +20,7 @@ trap cleanup EXIT
 mkdir "$work/state"
 "$py" "$sim" --port 0 --vms 3 --state-dir "$work/state" >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/sim.out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs 'listening on' "$work/sim.out" && break; sleep 0.1; done
 url=$(sed -n 's/^xapi-sim listening on //p' "$work/sim.out")
 [ -n "$url" ] || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; exit 1; }
 
