@@ -120,6 +120,8 @@ Status Writer::compact() {
   header_->half_gen[a].fetch_add(1, std::memory_order_release);
   madvise(src.base, src.capacity, MADV_REMOVE);
   header_->compactions.fetch_add(1, std::memory_order_relaxed);
+  post_compact_used_ = bump;
+  post_compact_live_ = record_bytes;
   if (bump > dst.capacity / 10 * 9) {
     kLog.warn("cache nearly full after compaction: " + std::to_string(bump) + " of " +
               std::to_string(dst.capacity) + " bytes per half");

@@ -79,6 +79,11 @@ class Writer final : public xo::ObjectSink {
   Status last_error_;
   uint64_t full_in_batch_ = 0;
   bool in_batch_ = false;
+  // Used and live bytes right after the last compaction: compacting again only pays off
+  // once enough garbage accumulated (else a nearly full cache would compact on every put).
+  uint64_t post_compact_used_ = 0;
+  uint64_t post_compact_live_ = 0;
+  bool worth_compacting(const Half& half) const;
 };
 
 template <typename KeepFn>

@@ -42,7 +42,7 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
     Lookup f = lookup(h, c, id, hash);
     Status room = ensure_space(h, c, scratch_.size(), f.slot < 0);
     if (!room.is_ok()) {
-      if (round == 0 && compact().is_ok()) continue;
+      if (round == 0 && worth_compacting(h) && compact().is_ok()) continue;
       report_full(collection, id, scratch_.size());
       return Status(ErrorKind::kResourceExhausted,
                     "cache full: cannot store " + std::string(collection) + "/" + std::string(id));
@@ -72,6 +72,14 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
     if (!in_batch_) publish_changes(header_);
     return Status::ok();
   }
+}
+
+bool Writer::worth_compacting(const Half& half) const {
+  uint64_t used = half.header()->used.load(std::memory_order_relaxed);
+  uint64_t live = header_->live_bytes.load(std::memory_order_relaxed);
+  uint64_t written = used - std::min(used, post_compact_used_);
+  uint64_t grown = live - std::min(live, post_compact_live_);
+  return written - std::min(written, grown) >= half.capacity / 16;
 }
 
 Status Writer::erase(std::string_view collection, std::string_view id) {
