@@ -28,6 +28,7 @@ Result<TransferResult> with_task(Session& session, const TransferOptions& option
                                  const std::function<Result<HttpResponse>(const Session::Credentials&,
                                                                           const std::string&)>& transfer) {
   XR_ASSIGN_OR_RETURN(Session::Credentials creds, session.credentials());
+  if (!options.host.empty()) creds.base_url = options.host;
   XR_ASSIGN_OR_RETURN(std::string task, create_task(session, options.task_label));
   Result<HttpResponse> resp = transfer(creds, task);
   Result<TransferResult> out = Status(ErrorKind::kInternal, "unset");

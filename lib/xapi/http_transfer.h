@@ -21,6 +21,9 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 
 struct TransferOptions {
   std::string task_label = "xapi-rest transfer";
+  // Base URL of the host to contact instead of the master (e.g. the host known to hold
+  // the disk); a 302 from wherever we land is followed anyway.
+  std::string host;
   const std::atomic<bool>* cancel = nullptr;
   long low_speed_time_s = 600;  // abort a transfer stalled (< 1 B/s) this long
   long task_timeout_ms = 3'600'000;  // waiting for the task after the body
