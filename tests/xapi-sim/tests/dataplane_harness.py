@@ -29,16 +29,20 @@ class Simulator:
         self.state_dir = tempfile.mkdtemp(prefix="dataplane-sim-")
         cmd = ["/usr/bin/python3", SIM, "--port", "0", "--state-dir", self.state_dir,
                "--user", USER, "--password", PASSWORD] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.log = tempfile.TemporaryFile(prefix="dataplane-sim-log-")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if "listening on" not in line:
             self.stop()
-            raise RuntimeError("simulator did not start: %r" % line)
+            raise RuntimeError("simulator did not start: %r\n%s" % (line, self.stderr()))
         self.url = line.split("listening on", 1)[1].strip()
         parsed = urllib.parse.urlparse(self.url)
         self.host, self.port = parsed.hostname, parsed.port
         self.proxy = xmlrpc.client.ServerProxy(self.url, allow_none=True)
         self.session = self.call_raw("session.login_with_password", USER, PASSWORD)
+
+    def connect(self):
+        return socket.create_connection((self.host, self.port), timeout=120)
 
     def stop(self):
         proxy = getattr(self, "proxy", None)
@@ -53,7 +57,13 @@ class Simulator:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+        self.log.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def stderr(self):
+        """What the simulator wrote to stderr so far."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     # ------------------------------------------------------------------ RPC
     def call_raw(self, method, *params):

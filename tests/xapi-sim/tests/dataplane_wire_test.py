@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import tarfile
-import tempfile
 import shutil
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +92,17 @@ class AuthAndTaskTest(SimCase):
             status, heads, body, _ = self.sim.get(target)
             self.assertEqual(status, 401, target)
             self.assertTrue(heads["www-authenticate"].startswith("Basic realm="))
+
+    def test_basic_auth_makes_a_temporary_session(self):
+        import base64
+        token = base64.b64encode(b"%s:%s" % (harness.USER.encode(), harness.PASSWORD.encode()))
+        status, _, body, _ = self.sim.get("/export_raw_vdi?vdi=%s" % self.vdi,
+                                          {"Authorization": "Basic " + token.decode()})
+        self.assertEqual((status, len(body)), (200, SMALL))
+        bad = base64.b64encode(b"root:wrong").decode()
+        status, _, _, _ = self.sim.get("/export_raw_vdi?vdi=%s" % self.vdi,
+                                       {"Authorization": "Basic " + bad})
+        self.assertEqual(status, 401)
 
     def test_session_in_cookie_is_accepted(self):
         status, _, body, _ = self.sim.get("/export_raw_vdi?vdi=%s" % self.vdi,
@@ -195,6 +207,52 @@ class RawVdiTest(SimCase):
         self.assertEqual(self.sim.wait_task(task)["status"], "success")
         self.assertTrue(harness.files_equal(self.sim.disk_path(self.vdi),
                                             self.sim.disk_path(target)))
+
+    def test_delta_vhd_against_base_rebuilds_the_disk(self):
+        base = self.new_vdi("delta base", 8 * MIB)
+        vdi = self.new_vdi("delta top", 8 * MIB)
+        common = os.urandom(8 * MIB)
+        for ref in (base, vdi):
+            with open(self.sim.disk_path(ref), "r+b") as f:
+                f.write(common)
+        random_extents(self.sim.disk_path(vdi), [(4 * MIB + 512, 1000)])
+        status, _, delta, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=vdi,
+                                                          base=base, format="vhd"))
+        self.assertEqual(status, 200)
+        self.assertEqual(int.from_bytes(delta[60:64], "big"), 4)  # differencing
+        bat = [int.from_bytes(delta[2048 + 4 * i:2052 + 4 * i], "big") for i in range(4)]
+        self.assertEqual([b != 0xFFFFFFFF for b in bat], [False, False, True, False])
+        copy = self.new_vdi("delta copy", 8 * MIB)
+        with open(self.sim.disk_path(copy), "r+b") as f:
+            f.write(common)
+        task = self.new_task()
+        self.sim.raw_request("PUT", self.sim.query("/import_raw_vdi", vdi=copy, format="vhd",
+                                                   task_id=task), delta)
+        self.assertEqual(self.sim.wait_task(task)["status"], "success")
+        with open(self.sim.disk_path(copy), "rb") as a, open(self.sim.disk_path(vdi), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_raw_import_with_sr_id_creates_imported_vdi(self):
+        data = os.urandom(MIB + 512)
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import_raw_vdi", sr_id=self.shared_sr, task_id=task), data)
+        self.assertEqual(status, 200)
+        rec = self.sim.wait_task(task)
+        self.assertEqual(rec["status"], "success", rec["error_info"])
+        vdi = rec["result"][len("<value>"):-len("</value>")]
+        vrec = self.sim.call("VDI.get_record", vdi)
+        self.assertEqual((vrec["name_label"], int(vrec["virtual_size"])),
+                         ("Imported VDI", len(data)))
+        with open(self.sim.disk_path(vdi), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_vhd_import_without_vdi_is_400(self):
+        task = self.new_task()
+        status, _, _ = self.sim.raw_request("PUT", self.sim.query(
+            "/import_raw_vdi", sr_id=self.shared_sr, format="vhd", task_id=task), b"")
+        self.assertEqual(status, 400)
+        self.assertEqual(self.sim.wait_task(task)["error_info"], ["VDI_MISSING"])
 
     def test_too_large_raw_body_fails_in_the_task(self):
         target = self.new_vdi("small", MIB)
@@ -327,6 +385,34 @@ class XvaTest(SimCase):
     def test_import_with_unknown_length_trick(self):
         body = self.export(use_compression="zstd")
         self.check_imported(self.import_(body, length=1 << 50, cut=True))
+
+    def test_vm_shows_import_operation_while_the_body_arrives(self):
+        body = self.export()
+        task = self.new_task()
+        before = set(self.sim.call("VM.get_all"))
+        sock = self.sim.connect()
+        try:
+            sock.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (
+                self.sim.query("/import", task_id=task), len(body))).encode())
+            sock.sendall(body[:len(body) // 2])
+            new_vms = []
+            for _ in range(200):
+                new_vms = [v for v in self.sim.call("VM.get_all") if v not in before]
+                if new_vms:
+                    break
+                time.sleep(0.02)
+            self.assertEqual(len(new_vms), 1)
+            self.assertEqual(self.sim.call("VM.get_current_operations", new_vms[0]),
+                             {task: "import"})
+            other = self.sim.call("task.get_other_config", task)
+            self.assertEqual(other.get("object_creation"), "complete")
+            self.assertEqual(self.sim.call("task.get_status", task), "pending")
+            sock.sendall(body[len(body) // 2:])
+            rec = self.sim.wait_task(task)
+        finally:
+            sock.close()
+        self.assertEqual(rec["status"], "success", rec["error_info"])
+        self.assertEqual(self.sim.call("VM.get_current_operations", new_vms[0]), {})
 
     def test_running_vm_export_is_500_and_task_failure(self):
         task = self.new_task()
