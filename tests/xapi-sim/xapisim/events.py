@@ -30,6 +30,27 @@ class EventItem(PreEncoded):
             return head + "</struct></value>"
         return head + "<member><name>snapshot</name>" + self.snap.to_xml() + "</member></struct></value>"
 
+    def xml_parts(self, out):
+        out.append("<value><struct><member><name>id</name><value>%s</value></member>"
+                   "<member><name>timestamp</name><value>%s</value></member>"
+                   "<member><name>class</name><value>%s</value></member>"
+                   "<member><name>operation</name><value>%s</value></member>"
+                   "<member><name>ref</name><value>%s</value></member>" % (
+                       self.id, self.timestamp, self.cls, self.op, _xml_escape(self.ref)))
+        if self.snap is not None:
+            out.append("<member><name>snapshot</name>")
+            out.append(self.snap.to_xml())
+            out.append("</member>")
+        out.append("</struct></value>")
+
+    def json_parts(self, out):
+        out.append('{"id":"%s","timestamp":"%s","class":"%s","operation":"%s","ref":%s' % (
+            self.id, self.timestamp, self.cls, self.op, _json_str(self.ref)))
+        if self.snap is not None:
+            out.append(',"snapshot":')
+            out.append(self.snap.to_json())
+        out.append("}")
+
     def to_json(self):
         head = '{"id":"%s","timestamp":"%s","class":"%s","operation":"%s","ref":%s' % (
             self.id, self.timestamp, self.cls, self.op, _json_str(self.ref))

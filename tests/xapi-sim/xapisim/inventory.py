@@ -30,6 +30,7 @@ class Builder:
     def __init__(self, seed):
         self.rng = random.Random(seed)
         self.objs = {c: {} for c in schema.CLASSES}
+        self.vbds_of = {}   # VM ref → its VBD refs (avoids scanning all VBDs)
 
     def uuid(self):
         return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
@@ -41,6 +42,8 @@ class Builder:
             rec["uuid"] = self.uuid()
         ref = "OpaqueRef:" + self.uuid()
         self.objs[cls_][ref] = rec
+        if cls_ == "VBD":
+            self.vbds_of.setdefault(rec["VM"], []).append(ref)
         return ref
 
     def rec(self, cls, ref):
@@ -341,8 +344,9 @@ def _snapshot(b, vm, name, t, sr):
                     metrics=b.mk("VM_metrics", install_time=DateTime.from_unix(t),
                                  start_time=EPOCH, last_updated=EPOCH))
     snap = b.mk("VM", **snap_rec)
-    for vbd, vrec in list(b.objs["VBD"].items()):
-        if vrec["VM"] != vm or vrec["type"] != "Disk":
+    for vbd in list(b.vbds_of.get(vm, [])):
+        vrec = b.rec("VBD", vbd)
+        if vrec["type"] != "Disk":
             continue
         orig = b.rec("VDI", vrec["VDI"])
         svdi = b.mk("VDI", **{k: v for k, v in orig.items() if k != "uuid"})

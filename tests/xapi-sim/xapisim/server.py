@@ -29,15 +29,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.request_version == "HTTP/1.0" or conn == "close"
 
     def send_raw(self, status, body, content_type, extra=None, close=None):
-        """Write a complete response with xapi's header style (lower-case names)."""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+        """Write a complete response with xapi's header style (lower-case names).
+        body: bytes, str, or a list of str pieces (big dumps: encoded in batches)."""
+        if isinstance(body, list):
+            length, chunks = wire.encode_parts(body)
+        else:
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            length, chunks = len(body), [body]
         close = self.wants_close() if close is None else close
         reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorised",
                   403: "Forbidden", 404: "Not Found", 500: "Internal Server Error",
                   501: "Not Implemented"}.get(status, "Status")
         lines = ["HTTP/1.1 %d %s" % (status, reason),
-                 "content-length: %d" % len(body),
+                 "content-length: %d" % length,
                  "content-type: %s" % content_type,
                  "connection: %s" % ("close" if close else "keep-alive"),
                  "cache-control: no-cache, no-store",
@@ -45,7 +50,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "Access-Control-Allow-Headers: X-Requested-With"]
         for k, v in (extra or {}).items():
             lines.append("%s: %s" % (k, v))
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        for c in chunks:
+            self.wfile.write(c)
         self.wfile.flush()
         self.close_connection = close
 
@@ -143,7 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if method == "system.listMethods" and not self.sim.booting():
             return self.send_raw(200, wire.xml_bare(self.sim.api.list_methods()), "text/xml")
         try:
-            text = wire.xml_success(self.sim.call(method, params))
+            text = wire.xml_success_parts(self.sim.call(method, params))
         except XapiError as e:
             text = wire.xml_failure(e)
         except Exception as e:  # simulator bug → INTERNAL_ERROR, like xapi
@@ -158,7 +165,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.dropped(method):
             return
         try:
-            text = wire.json_success(version, rid, self.sim.call(method, params))
+            text = wire.json_success_parts(version, rid, self.sim.call(method, params))
         except XapiError as e:
             text = wire.json_failure(version, rid, e)
         except Exception as e:

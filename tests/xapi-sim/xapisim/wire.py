@@ -5,6 +5,7 @@ plus DateTime, I4 (the only <i4> XAPI emits: valid_ref_counts) and PreEncoded (a
 already encoded in both formats, used for cached records). Any thread; no state.
 """
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 
@@ -68,6 +69,12 @@ class PreEncoded:
     def to_json(self):
         raise NotImplementedError
 
+    def xml_parts(self, out):
+        out.append(self.to_xml())
+
+    def json_parts(self, out):
+        out.append(self.to_json())
+
 
 class Raw(PreEncoded):
     """Fixed text for both wires."""
@@ -86,10 +93,13 @@ class Raw(PreEncoded):
 
 # ---------------------------------------------------------------- XML-RPC encoding
 
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _xml_escape(s):
     # XAPI escapes & < > " and silently drops control characters except TAB/LF/CR.
-    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in s):
-        s = "".join(c for c in s if ord(c) >= 0x20 or c in "\t\n\r")
+    if _CTRL.search(s):
+        s = _CTRL.sub("", s)
     if "&" in s:
         s = s.replace("&", "&amp;")
     if "<" in s:
@@ -137,7 +147,7 @@ def xml_value(v, out):
     elif t is DateTime:
         out.append("<value><dateTime.iso8601>%s</dateTime.iso8601></value>" % v.text)
     elif isinstance(v, PreEncoded):
-        out.append(v.to_xml())
+        v.xml_parts(out)
     elif v is None:
         out.append("<value></value>")
     else:
@@ -155,12 +165,16 @@ _XML_TAIL = "</param></params></methodResponse>"
 
 
 def xml_success(v):
+    return "".join(xml_success_parts(v))
+
+
+def xml_success_parts(v):
     out = [_XML_HEAD, "<value><struct><member><name>Status</name><value>Success</value></member>"
            "<member><name>Value</name>"]
     xml_value(v, out)
     out.append("</member></struct></value>")
     out.append(_XML_TAIL)
-    return "".join(out)
+    return out
 
 
 def xml_failure(err):
@@ -280,7 +294,7 @@ def json_value(v, out):
     elif t is DateTime:
         out.append(_json_str(v.text))
     elif isinstance(v, PreEncoded):
-        out.append(v.to_json())
+        v.json_parts(out)
     elif v is None:
         out.append('""')
     else:
@@ -335,10 +349,29 @@ def _from_json(v):
 
 
 def json_success(version, rid, v):
-    body = json_text(v)
-    if version == 2:
-        return '{"jsonrpc":"2.0","result":%s,"id":%s}' % (body, rid)
-    return '{"result":%s,"error":null,"id":%s}' % (body, rid)
+    return "".join(json_success_parts(version, rid, v))
+
+
+def json_success_parts(version, rid, v):
+    out = ['{"jsonrpc":"2.0","result":' if version == 2 else '{"result":']
+    json_value(v, out)
+    out.append(',"id":%s}' % rid if version == 2 else ',"error":null,"id":%s}' % rid)
+    return out
+
+
+def encode_parts(parts, batch=1 << 20):
+    """str pieces → (total byte length, list of bytes chunks of about `batch` bytes),
+    without building one giant string (dumps of big pools are hundreds of MB)."""
+    chunks, cur, size = [], [], 0
+    for p in parts:
+        cur.append(p)
+        size += len(p)
+        if size >= batch:
+            chunks.append("".join(cur).encode("utf-8"))
+            cur, size = [], 0
+    if cur:
+        chunks.append("".join(cur).encode("utf-8"))
+    return sum(len(c) for c in chunks), chunks
 
 
 def json_failure(version, rid, err):

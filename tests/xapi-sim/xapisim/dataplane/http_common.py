@@ -4,6 +4,7 @@ reading with Content-Length. Used on the simulator's per-connection thread."""
 
 import base64
 import http.cookies
+import time
 import urllib.parse
 
 from .errors import DataplaneError
@@ -92,6 +93,26 @@ class BodyReader:
         self.total += len(data)
         if not data:
             self.left_ = 0
+        return data
+
+
+class ProgressReader:
+    """Wraps a body: reports bytes read / Content-Length to the task about once a
+    second (not for XO's 1 PiB placeholder length)."""
+
+    def __init__(self, inner, length, task):
+        self.inner_ = inner
+        self.length_ = length if length and length < (1 << 49) else None
+        self.task_ = task
+        self.done_ = 0
+        self.last_ = time.monotonic()
+
+    def read(self, n=-1):
+        data = self.inner_.read(n)
+        self.done_ += len(data)
+        if self.length_ and time.monotonic() - self.last_ >= 1.0:
+            self.last_ = time.monotonic()
+            self.task_.progress(min(0.99, self.done_ / self.length_))
         return data
 
 

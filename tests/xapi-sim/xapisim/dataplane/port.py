@@ -64,6 +64,12 @@ class SimPort:
     def get(self, cls, ref):
         return self.db.get(cls, ref)
 
+    def vm_check(self, vm, rec, operation):
+        """The core's verdict on running `operation` on a VM: None or a DataplaneError."""
+        from .. import vm_checks
+        err = vm_checks.check(vm, rec, operation)
+        return None if err is None else DataplaneError(err.code, *err.params)
+
     def master(self):
         return self.sim.master_ref
 

@@ -7,7 +7,7 @@ import struct
 from . import vhd
 from .diskio import DiskFile
 from .errors import DataplaneError
-from .http_common import Auth, Request, TaskBinding, unauthorised
+from .http_common import Auth, ProgressReader, Request, TaskBinding, unauthorised
 from .redirect import redirect
 
 CONTENT_TYPES = {"raw": "application/octet-stream", "vhd": "application/vhd"}
@@ -143,7 +143,7 @@ def _import(req, port, task):
     try:
         with DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"],
                       writable=True) as disk:
-            body = req.body()
+            body = ProgressReader(req.body(), req.content_length(), task)
             if fmt == "vhd":
                 vhd.read_vhd(body, disk)
             elif "chunked" in req.query:

@@ -13,11 +13,17 @@ from .redirect import redirect
 EXPORTABLE = ("Halted", "Suspended")
 
 
-def _check_vm(port, req):
+def _check_vm(port, req, operation="export"):
+    """The VM of ref= or uuid=, if `operation` is allowed on it (the core's checks:
+    power state Halted/Suspended, blocked or conflicting operations, dom0)."""
     vm = port.resolve("VM", req.query.get("ref") or req.query.get("uuid"))
-    state = port.get("VM", vm)["power_state"]
-    if state not in EXPORTABLE:
-        raise DataplaneError("VM_BAD_POWER_STATE", vm, "halted, suspended", state.lower())
+    rec = port.get("VM", vm)
+    err = port.vm_check(vm, rec, operation)
+    if err is not None:
+        raise err
+    if operation == "export" and rec["power_state"] not in EXPORTABLE:
+        raise DataplaneError("VM_BAD_POWER_STATE", vm, "halted, suspended",
+                             rec["power_state"].lower())
     return vm
 
 
@@ -57,6 +63,33 @@ def _stream(req, task, port, ova_xml, disks, method):
     finally:
         for f in files.values():
             f.close()
+
+
+def handle_metadata(port, h):
+    """GET /export_metadata: a tar holding only ova.xml, with a Content-Length."""
+    req = Request(h)
+    auth = Auth(req, port)
+    if not auth.session:
+        unauthorised(req, "export_metadata")
+        return
+    task = TaskBinding(req, port, "Export of VM metadata")
+    try:
+        try:
+            vm = _check_vm(port, req, "metadata_export")
+        except DataplaneError as err:
+            task.fail(err)
+            req.send_simple("500 Internal Error", headers=[("task-id:", task.ref)])
+            return
+        ova_xml, _ = ova_export.build(port.db, vm)
+        body = b"".join(xva.write_xva(ova_xml, {}))
+        req.send_simple("200 OK", body, [("task-id", task.ref),
+                                         ("content-type", "application/octet-stream"),
+                                         ("Content-Disposition",
+                                          'attachment; filename="export.xva"')])
+        task.succeed(raw_result="")
+    finally:
+        task.close()
+        auth.close()
 
 
 def handle(port, h):

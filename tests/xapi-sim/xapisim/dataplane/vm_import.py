@@ -4,7 +4,7 @@ reports the VM refs in the task. Runs on the connection's thread; blocks on the 
 
 from . import compression, xva
 from .errors import DataplaneError
-from .http_common import Auth, Request, TaskBinding, unauthorised
+from .http_common import Auth, ProgressReader, Request, TaskBinding, unauthorised
 from .redirect import redirect
 from .vm_creator import VmCreator
 
@@ -55,7 +55,8 @@ def _handle(req, port, task):
     force = req.query.get("force") == "true"
     creator = VmCreator(port, sr, task.ref, restore=req.query.get("restore") == "true")
     try:
-        stream = compression.sniff_import_stream(req.body())
+        body = ProgressReader(req.body(), req.content_length(), task)
+        stream = compression.sniff_import_stream(body)
         xva.read_xva(stream, creator.on_metadata, force)
         task.succeed(value=creator.finish())
     except Exception as err:  # noqa: BLE001 - every failure ends in the task
