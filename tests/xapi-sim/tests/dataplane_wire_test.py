@@ -414,6 +414,17 @@ class XvaTest(SimCase):
         self.assertEqual(rec["status"], "success", rec["error_info"])
         self.assertEqual(self.sim.call("VM.get_current_operations", new_vms[0]), {})
 
+    def test_export_metadata_is_a_tar_with_only_ova_xml(self):
+        status, heads, body, _ = self.sim.get(self.sim.query("/export_metadata",
+                                                             ref=self.halted))
+        self.assertEqual(status, 200)
+        self.assertEqual(int(heads["content-length"]), len(body))
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            self.assertEqual([m.name for m in tar.getmembers()], ["ova.xml"])
+            ova = tar.extractfile("ova.xml").read().decode()
+        self.assertTrue(ova.startswith("<value><struct>"))
+        self.assertIn("<name>xapi_major</name>", ova)
+
     def test_running_vm_export_is_500_and_task_failure(self):
         task = self.new_task()
         status, _, _, _ = self.sim.get(self.sim.query("/export", uuid=self.sim.call(
