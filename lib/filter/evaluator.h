@@ -15,6 +15,8 @@ namespace xr::filter {
 
 // True when every '*'-separated piece occurs in order (ASCII text, no line terminators).
 bool glob_pieces_match(std::string_view text, const std::vector<std::string>& pieces);
+// The integer an object key names when it is String(i) for a safe integer i.
+std::optional<std::uint64_t> canonical_index(std::string_view key);
 // JavaScript `s[i]` for a string: nullopt past the end.
 std::optional<std::string> string_unit(std::string_view s, std::uint32_t index);
 
@@ -187,13 +189,37 @@ class Evaluator {
           if (leaf_json(n, j.at(i))) return true;
         }
         return false;
-      case JsonKind::kObject:
+      case JsonKind::kObject: {
+        double length;
+        if (array_like_length(j, &length)) return array_like_some(n, j, length);
         for (std::size_t i = 0, e = j.size(); i < e; ++i) {
           if (leaf_json(n, j.value(i))) return true;
         }
         return false;
+      }
       default: return false;
     }
+  }
+
+  // lodash's some() treats an object whose "length" is a valid array length as array-like.
+  static bool array_like_length(const V& j, double* length) {
+    for (std::size_t i = 0, e = j.size(); i < e; ++i) {
+      if (std::string_view(j.key(i)) != "length") continue;
+      V v = j.value(i);
+      if (v.kind() != JsonKind::kNumber) return false;
+      double d = v.number();
+      *length = d;
+      return d > -1 && d == std::floor(d) && d <= 9007199254740991.0;
+    }
+    return false;
+  }
+  // Then only members "0" .. "length-1" are visited.
+  static bool array_like_some(const Node& n, const V& j, double length) {
+    for (std::size_t i = 0, e = j.size(); i < e; ++i) {
+      auto index = canonical_index(j.key(i));
+      if (index && static_cast<double>(*index) < length && leaf_json(n, j.value(i))) return true;
+    }
+    return false;
   }
 
   static bool leaf(const Node& n, const Val& v) {
