@@ -64,7 +64,7 @@ class SimCase(unittest.TestCase):
                                 "bootable": False, "mode": "RW", "type": "Disk",
                                 "unpluggable": True, "empty": False, "other_config": {},
                                 "qos_algorithm_type": "", "qos_algorithm_params": {}})
-        random_extents(sim.disk_path(cls.vdi), [(0, 4096), (5 * MIB + 7, 3 * MIB),
+        random_extents(sim.disk_path(cls.vdi), [(0, 4096), (5 * MIB + 7, 24 * MIB),
                                                 (SMALL - MIB, MIB)])
 
     @classmethod
@@ -395,6 +395,11 @@ class XvaTest(SimCase):
             sock.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (
                 self.sim.query("/import", task_id=task), len(body))).encode())
             sock.sendall(body[:len(body) // 2])
+            head = b""
+            while b"\r\n\r\n" not in head:  # the answer comes before the whole body
+                head += sock.recv(1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
+            self.assertIn(("task-id:%s" % task).encode(), head)
             new_vms = []
             for _ in range(200):
                 new_vms = [v for v in self.sim.call("VM.get_all") if v not in before]
@@ -448,7 +453,9 @@ class XvaTest(SimCase):
     def test_vm_shows_export_operation_during_transfer(self):
         import socket
         task = self.new_task()
-        sock = socket.create_connection((self.sim.host, self.sim.port))
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # so the server blocks
+        sock.connect((self.sim.host, self.sim.port))
         try:
             sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % self.sim.query(
                 "/export", ref=self.halted, task_id=task)).encode())

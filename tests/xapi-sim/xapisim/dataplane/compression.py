@@ -25,7 +25,7 @@ def compress_pieces(pieces, method):
         yield from pieces
         return
     if method == "gzip":
-        comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+        comp = zlib.compressobj(1, zlib.DEFLATED, 31)  # speed over ratio, like a busy host
         finish = comp.flush
     else:
         comp = zstandard.ZstdCompressor(level=3).compressobj()
