@@ -1,0 +1,97 @@
+// Validates XO objects ({"<collection>": [objects]}, from xo_map_dump or the live API)
+// against the component schemas of XO's OpenAPI document with ajv (strict: false).
+// Lists fields the schema does not know and schema errors (missing required fields,
+// wrong types); exits 1 on any difference not listed in the allow-list file.
+// Usage: node validate_xo_schemas.mjs NPM_DIR OBJECTS.json ALLOWLIST.json
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+
+const [npmDir, objectsFile, allowFile] = process.argv.slice(2)
+const require = createRequire(path.resolve(npmDir, 'node_modules', 'x.js'))
+const Ajv = require('ajv').default
+const addFormats = require('ajv-formats').default
+
+const spec = JSON.parse(readFileSync(path.join(npmDir, 'rest-api/package/open-api/spec/swagger.json')))
+const objects = JSON.parse(readFileSync(objectsFile))
+const allow = JSON.parse(readFileSync(allowFile)).differences
+
+const SCHEMAS = {
+  pools: 'Unbrand_XoPool_', hosts: 'Unbrand_XoHost_', vms: 'Unbrand_XoVm_',
+  'vm-templates': 'Unbrand_XoVmTemplate_', 'vm-snapshots': 'Unbrand_XoVmSnapshot_',
+  'vm-controllers': 'Unbrand_XoVmController_', vdis: 'Unbrand_XoVdi_',
+  'vdi-snapshots': 'Unbrand_XoVdiSnapshot_', srs: 'Unbrand_XoSr_', networks: 'Unbrand_XoNetwork_',
+  pifs: 'Unbrand_XoPif_', vifs: 'Unbrand_XoVif_', vbds: 'Unbrand_XoVbd_', pbds: 'Unbrand_XoPbd_',
+  messages: 'Unbrand_XoMessage_', alarms: 'Unbrand_XoAlarm_', sms: 'Unbrand_XoSm_',
+  pcis: 'Unbrand_XoPci_', pgpus: 'Unbrand_XoPgpu_',
+}
+
+// OpenAPI 3.0 allows `nullable` beside $ref/anyOf (no `type`); ajv does not: rewrite
+// those nodes as anyOf [schema, null]. Everything else is used as published.
+function openapiNullable(node) {
+  if (Array.isArray(node)) return node.map(openapiNullable)
+  if (node === null || typeof node !== 'object') return node
+  const out = {}
+  for (const [k, v] of Object.entries(node)) out[k] = openapiNullable(v)
+  if (out.nullable === true && !('type' in out)) {
+    delete out.nullable
+    return { anyOf: [out, { type: 'null' }] }
+  }
+  return out
+}
+spec.components = openapiNullable(spec.components)
+
+const ajv = new Ajv({ strict: false, allErrors: true })
+addFormats(ajv)
+ajv.addSchema({ $id: 'xo', components: spec.components })
+
+// difference key: "<collection> <kind> <path> <detail>"
+const found = new Map()
+function note(coll, kind, where, detail, id) {
+  const key = `${coll} ${kind} ${where}${detail ? ' ' + detail : ''}`
+  const entry = found.get(key) ?? { coll, kind, where, detail, count: 0, example: id }
+  entry.count++
+  found.set(key, entry)
+}
+
+let total = 0
+for (const [coll, list] of Object.entries(objects)) {
+  const name = SCHEMAS[coll]
+  if (name === undefined) {
+    note(coll, 'no-schema', '', '', list[0]?.id)
+    continue
+  }
+  const schema = spec.components.schemas[name]
+  const validate = ajv.compile({ $ref: `xo#/components/schemas/${name}` })
+  const known = new Set(Object.keys(schema.properties ?? {}))
+  for (const obj of list) {
+    total++
+    for (const key of Object.keys(obj)) if (!known.has(key)) note(coll, 'unknown', key, '', obj.id)
+    if (!validate(obj)) {
+      for (const e of validate.errors) {
+        const where = e.keyword === 'required' ? e.params.missingProperty : e.instancePath
+        const detail = e.keyword === 'required' ? '' : e.message
+        note(coll, e.keyword === 'required' ? 'missing' : 'invalid', where, detail, obj.id)
+      }
+    }
+  }
+}
+
+function allowed(d) {
+  return allow.some(a => (a.collection === '*' || a.collection === d.coll) && a.kind === d.kind &&
+    (a.path === d.where || (a.path.endsWith('*') && d.where.startsWith(a.path.slice(0, -1)))))
+}
+
+let unexpected = 0
+const counts = Object.entries(objects).map(([c, l]) => `${c}=${l.length}`).join(' ')
+console.log(`validated ${total} objects against ${spec.info.title} ${spec.info.version}: ${counts}`)
+for (const d of [...found.values()].sort((a, b) => (a.coll + a.where).localeCompare(b.coll + b.where))) {
+  const ok = allowed(d)
+  if (!ok) unexpected++
+  console.log(`${ok ? 'expected  ' : 'UNEXPECTED'} ${d.coll}: ${d.kind} ${d.where}${d.detail ? ' (' + d.detail + ')' : ''} x${d.count} e.g. ${d.example}`)
+}
+for (const coll of Object.keys(SCHEMAS)) {
+  if (!(coll in objects)) console.log(`note: no ${coll} in this inventory`)
+}
+console.log(unexpected ? `FAIL: ${unexpected} unexpected differences` : 'PASS')
+process.exit(unexpected ? 1 : 0)

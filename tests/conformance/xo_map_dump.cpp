@@ -1,0 +1,69 @@
+// xo_map_dump RECORDS.json: maps a JSON dump of XAPI records through xo::PoolModel and
+// prints the XO objects as {"<collection>": [objects...]} on stdout (conformance tests).
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "records_json.h"
+#include "xo/pool_model.h"
+
+namespace {
+
+class CollectingSink : public xr::xo::ObjectSink {
+ public:
+  void begin_batch() override {}
+  void end_batch() override {}
+  void upsert(std::string_view coll, std::string_view id, const rapidjson::Value& obj) override {
+    rapidjson::Value copy(obj, out_.GetAllocator());
+    objects_[std::string(coll)][std::string(id)] = std::move(copy);
+  }
+  void remove(std::string_view coll, std::string_view id) override {
+    objects_[std::string(coll)].erase(std::string(id));
+  }
+  std::string render() {
+    out_.SetObject();
+    for (auto& [coll, objs] : objects_) {
+      rapidjson::Value arr(rapidjson::kArrayType);
+      for (auto& [id, obj] : objs) arr.PushBack(obj, out_.GetAllocator());
+      out_.AddMember(rapidjson::Value(coll.c_str(), out_.GetAllocator()), arr, out_.GetAllocator());
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    out_.Accept(w);
+    return buf.GetString();
+  }
+
+ private:
+  rapidjson::Document out_;
+  std::map<std::string, std::map<std::string, rapidjson::Value>> objects_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: xo_map_dump RECORDS.json\n");
+    return 2;
+  }
+  auto json = xr::xotools::read_file(argv[1]);
+  if (!json.is_ok()) {
+    std::fprintf(stderr, "xo_map_dump: %s\n", json.status().to_string().c_str());
+    return 1;
+  }
+  auto batch = xr::xotools::batch_from_records_json(*json);
+  if (!batch.is_ok()) {
+    std::fprintf(stderr, "xo_map_dump: %s\n", batch.status().to_string().c_str());
+    return 1;
+  }
+  CollectingSink sink;
+  xr::xo::PoolModel model;
+  model.apply(*batch, sink);
+  std::string out = sink.render();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fputc('\n', stdout);
+  return 0;
+}
