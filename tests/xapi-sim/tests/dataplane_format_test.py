@@ -84,6 +84,9 @@ class OvaXmlTest(unittest.TestCase):
         self.assertIn("<value>1</value>", text)
         self.assertIn("<boolean>0</boolean>", text)
         self.assertIn("h&amp;&lt;", text)
+        stamp = ovaxml.dumps({"t": ovaxml.DateText("19700101T00:00:00Z")})
+        self.assertIn("<dateTime.iso8601>19700101T00:00:00Z</dateTime.iso8601>", stamp)
+        self.assertIsInstance(ovaxml.loads(stamp)["t"], ovaxml.DateText)
         back = ovaxml.loads(text)
         self.assertEqual(back["version"]["xapi_major"], "1")  # untyped: a string
         self.assertIs(back["objects"][0]["snapshot"]["is_a_template"], False)

@@ -75,7 +75,8 @@ def _adjust_vm(rec, vbds, vifs, preserve_power_state):
     rec.update({"is_a_snapshot": False, "snapshot_of": NULL, "snapshots": [],
                 "parent": NULL, "children": [], "current_operations": {},
                 "allowed_operations": [], "consoles": [], "crash_dumps": [], "blobs": {},
-                "VBDs": vbds, "VIFs": vifs, "resident_on": NULL, "domid": -1})
+                "VBDs": vbds, "VIFs": vifs, "resident_on": NULL, "domid": -1,
+                "snapshot_time": ovaxml.DateText("19700101T00:00:00Z")})
     return rec
 
 

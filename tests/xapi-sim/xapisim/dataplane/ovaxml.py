@@ -6,6 +6,10 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
 
+class DateText(str):
+    """A dateTime.iso8601 value kept as its text (e.g. 19700101T00:00:00Z)."""
+
+
 def _date_text(value):
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y%m%dT%H:%M:%SZ")
@@ -16,7 +20,9 @@ def _date_text(value):
 
 def encode(value, out):
     """Append the XML-RPC encoding of value to the list `out`."""
-    if isinstance(value, bool):
+    if isinstance(value, DateText):
+        out.append("<value><dateTime.iso8601>%s</dateTime.iso8601></value>" % escape(value))
+    elif isinstance(value, bool):
         out.append("<value><boolean>%d</boolean></value>" % int(value))
     elif isinstance(value, int):
         out.append("<value>%d</value>" % value)
@@ -76,10 +82,6 @@ def _decode_value(elem):
         data = typed.find("data")
         return [_decode_value(v) for v in (data.findall("value") if data is not None else [])]
     raise ValueError("unknown XML-RPC type <%s>" % tag)
-
-
-class DateText(str):
-    """A dateTime.iso8601 value kept as its text (e.g. 19700101T00:00:00Z)."""
 
 
 def loads(text):
