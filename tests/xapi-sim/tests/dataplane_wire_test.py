@@ -4,10 +4,11 @@ own simulator on a free port and stops it."""
 
 import io
 import os
+import socket
 import subprocess
 import sys
-import tarfile
 import shutil
+import tarfile
 import tempfile
 import time
 import unittest
@@ -165,6 +166,25 @@ class RawVdiTest(SimCase):
                                "driver=vpc,force_size_calc=current_size,file.filename="
                                + vhd_path], capture_output=True, text=True, check=True)
         self.assertIn('"virtual-size": %d' % SMALL, info.stdout)
+
+    def test_vdi_is_plugged_into_dom0_during_the_transfer(self):
+        task = self.new_task()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # so the server blocks
+        sock.connect((self.sim.host, self.sim.port))
+        try:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % self.sim.query(
+                "/export_raw_vdi", vdi=self.vdi, task_id=task)).encode())
+            sock.recv(100)
+            vbds = [self.sim.call("VBD.get_record", v)
+                    for v in self.sim.call("VDI.get_VBDs", self.vdi)]
+            dom0 = [v for v in vbds if self.sim.call("VM.get_is_control_domain", v["VM"])]
+            self.assertEqual([(v["mode"], v["currently_attached"]) for v in dom0], [("RO", True)])
+        finally:
+            sock.close()
+        self.sim.wait_task(task)
+        vms = [self.sim.call("VBD.get_VM", v) for v in self.sim.call("VDI.get_VBDs", self.vdi)]
+        self.assertFalse([vm for vm in vms if self.sim.call("VM.get_is_control_domain", vm)])
 
     def test_import_raw_round_trip_and_task_result(self):
         target = self.new_vdi("raw target", 8 * MIB)
@@ -451,7 +471,6 @@ class XvaTest(SimCase):
         self.assertEqual(len(self.sim.call("VM.get_all")), before)
 
     def test_vm_shows_export_operation_during_transfer(self):
-        import socket
         task = self.new_task()
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # so the server blocks

@@ -1,6 +1,8 @@
 """The data plane's view of the simulator core (sessions, tasks, objects, disk files),
 in one place so the handlers do not depend on the core's internals. Any thread."""
 
+import contextlib
+
 from ..wire import XapiError
 from .errors import DataplaneError
 
@@ -103,3 +105,24 @@ class SimPort:
 
     def remove_disk_file(self, vdi_ref):
         self.sim.remove_disk_file(vdi_ref)
+
+    @contextlib.contextmanager
+    def dom0_attached(self, vdi, mode):
+        """A VBD plugging the VDI into the master's control domain for the duration of
+        a transfer, as xapi does (mode "RO" or "RW")."""
+        with self.db.lock:
+            dom0 = self.db.get("host", self.master())["control_domain"]
+            vbd = None
+            if self.db.exists("VM", dom0):
+                used = {self.db.get("VBD", v)["userdevice"] for v in self.db.get("VM", dom0)["VBDs"]}
+                slot = next(str(i) for i in range(len(used) + 1) if str(i) not in used)
+                vbd = self.db.create("VBD", {
+                    "VM": dom0, "VDI": vdi, "userdevice": slot, "device": "xvd" + chr(97 + int(slot) % 26),
+                    "mode": mode, "type": "Disk", "currently_attached": True,
+                    "unpluggable": True})
+        try:
+            yield vbd
+        finally:
+            with self.db.lock:
+                if vbd and self.db.exists("VBD", vbd):
+                    self.db.destroy("VBD", vbd)

@@ -74,7 +74,8 @@ def _export(req, port, task):
     if fmt == "vhd" and rec["virtual_size"] > VHD_MAX:
         return task.fail(DataplaneError("VDI_TOO_LARGE", vdi, VHD_MAX))
     try:
-        with DiskFile(port.vdi_path(vdi), rec["virtual_size"]) as disk:
+        with port.dom0_attached(vdi, "RO"), \
+                DiskFile(port.vdi_path(vdi), rec["virtual_size"]) as disk:
             if fmt == "raw":
                 _send_raw(req, task, disk)
             elif base is None:
@@ -141,8 +142,9 @@ def _import(req, port, task):
     req.send_head("200 OK", [("Connection", "close"), ("task-id:", task.ref),
                              ("content-type", "application/octet-stream")])
     try:
-        with DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"],
-                      writable=True) as disk:
+        with port.dom0_attached(vdi, "RW"), \
+                DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"],
+                         writable=True) as disk:
             body = ProgressReader(req.body(), req.content_length(), task)
             if fmt == "vhd":
                 vhd.read_vhd(body, disk)
