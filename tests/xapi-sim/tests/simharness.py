@@ -134,7 +134,7 @@ def xml_request(method, *param_xml):
 
 class SimTestCase(unittest.TestCase):
     """One simulator per test class."""
-    sim_args = ("--vms", "12", "--hosts", "3", "--seed", "7", "--op-delay", "0.2")
+    sim_args = ("--vms", "24", "--hosts", "3", "--seed", "7", "--op-delay", "0.2")
 
     @classmethod
     def setUpClass(cls):

@@ -25,6 +25,7 @@ class Api:
         self.sim = sim
         self.methods = {}
         self.ctx = threading.local()   # .task: the task ref of the running Async call
+        self.after_write = {}          # class → fn(ref) run after a generic setter
         for cdef in schema.CLASSES.values():
             self._register_generic(cdef)
 
@@ -109,6 +110,7 @@ class Api:
     def _register_field(self, c, f, check):
         db = self.sim.db
         name = f.name
+        after = self.after_write
         self.add("%s.get_%s" % (c, name), lambda sim, s, ref: check(ref)[name], 1)
         if not f.rw:
             return
@@ -116,6 +118,8 @@ class Api:
         def setter(sim, s, ref, value):
             check(ref)
             db.set(c, ref, name, coerce.for_field(f, value))
+            if c in after:
+                after[c](ref)
             return ""
         self.add("%s.set_%s" % (c, name), setter, 2)
         if f.is_map:
@@ -126,11 +130,15 @@ class Api:
                     if key in rec[name]:
                         raise XapiError("MAP_DUPLICATE_KEY", c, name, ref, key)
                     db.map_put(c, ref, name, key, coerce.to_str(value))
+                    if c in after:
+                        after[c](ref)
                 return ""
 
             def remove_from(sim, s, ref, key):
                 check(ref)
                 db.map_del(c, ref, name, coerce.to_str(key))
+                if c in after:
+                    after[c](ref)
                 return ""
             self.add("%s.add_to_%s" % (c, name), add_to, 3)
             self.add("%s.remove_from_%s" % (c, name), remove_from, 2)

@@ -174,7 +174,8 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
         _disk(b, t, nfs, 10 * GiB, 0, "template disk %d" % i)
         customs.append(t)
     # ordinary VMs
-    states = ["Running"] * 12 + ["Halted"] * 5 + ["Suspended"] * 2 + ["Paused"]
+    states = ["Running", "Halted", "Running", "Suspended", "Running", "Halted", "Running",
+              "Paused", "Running", "Halted"]
     vms = []
     for i in range(n_vms):
         state = states[i % len(states)] if n_vms >= 4 else ["Running", "Halted", "Suspended"][i % 3]

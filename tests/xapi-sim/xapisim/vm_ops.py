@@ -175,6 +175,7 @@ def _pick_host(sim, vm, host=None):
 
 def register(sim):
     add, db = sim.api.add, sim.db
+    sim.api.after_write["VM"] = lambda vm: refresh_allowed(db, vm)
 
     def op(name, arity, fn, optional=0):
         add("VM." + name, fn, arity, optional=optional, asyncable=True)
