@@ -332,6 +332,17 @@ class RawVdiTest(SimCase):
         status, heads, _ = self.sim.raw_request("PUT", put, b"", length=1 << 30)
         self.assertEqual(status, 302)
         self.assertTrue(heads["location"].endswith(put))
+        # a VM export whose disk lives there is redirected too
+        template = next(r for r, v in self.sim.call("VM.get_all_records").items()
+                        if v["is_a_template"] and not v["is_default_template"])
+        self.sim.call("VBD.create", {"VM": template, "VDI": vdi, "userdevice": "7",
+                                     "bootable": False, "mode": "RW", "type": "Disk",
+                                     "unpluggable": True, "empty": False, "other_config": {},
+                                     "qos_algorithm_type": "", "qos_algorithm_params": {}})
+        target = self.sim.query("/export", ref=template)
+        status, heads, _, _ = self.sim.get(target)
+        self.assertEqual((status, heads["location"]),
+                         (302, "https://%s%s" % (hosts[remote_host]["address"], target)))
 
 
 class XvaTest(SimCase):
