@@ -1,0 +1,35 @@
+// libFuzzer target for lib/xapi's response readers: the first byte picks XML-RPC or
+// JSON-RPC; the rest is fed in two chunks (exercising the push parser's chunk edges)
+// with an event stream sink and small limits. Must never crash, leak or hang.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "xapi/response_decoder.h"
+#include "xapi/xmlrpc_reader.h"
+
+using namespace xr;
+using namespace xr::xapi;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  WireFormat format = (data[0] & 1) ? WireFormat::kJsonRpc : WireFormat::kXmlRpc;
+  std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  DecodeLimits limits;
+  limits.max_depth = 32;
+  limits.max_string_bytes = 1 << 16;
+  limits.max_document_bytes = 1 << 20;
+  size_t events = 0;
+  StreamSpec spec{"events", [&](Value&& v) {
+                    ++events;
+                    (void)v.get_string("ref");
+                    return Status::ok();
+                  }};
+  auto decoder = make_response_decoder(format, limits, spec);
+  size_t cut = (data[0] >> 1) % (body.size() + 1);
+  if (decoder->feed(body.substr(0, cut)).is_ok()) (void)decoder->feed(body.substr(cut));
+  Result<Value> r = decoder->finish();
+  if (r.is_ok()) (void)r->as_struct();
+  if (format == WireFormat::kXmlRpc) (void)xmlrpc_decode_value(body, limits);
+  return 0;
+}
