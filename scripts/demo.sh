@@ -16,6 +16,7 @@ hosts=${DEMO_HOSTS:-3}
 sim="$root/tests/xapi-sim/xapi-sim"
 app="$build/fcgi-app/xapi-rest"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/xapi-rest-demo.XXXXXX")
+chmod 755 "$dir"  # nginx's workers (nobody) must reach the socket inside
 pids=()
 
 cleanup() {
@@ -68,7 +69,7 @@ fi
 # The gateway: config, data directory, admin user and token.
 mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp"
 sock="$dir/xapi-rest.sock"
-printf '%s\n' "$sim_password" >"$dir/pool.password"
+(umask 077 && printf '%s\n' "$sim_password" >"$dir/pool.password")
 cat >"$dir/xapi-rest.toml" <<CONF
 [server]
 socket = "$sock"

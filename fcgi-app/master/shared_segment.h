@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "cache/segment.h"
 #include "config/config.h"
 
 namespace xr::app {
@@ -13,16 +14,11 @@ namespace xr::app {
 class SharedSegment {
  public:
   static Result<std::unique_ptr<SharedSegment>> create(const config::Config& config);
-  ~SharedSegment();
-  SharedSegment(const SharedSegment&) = delete;
-  SharedSegment& operator=(const SharedSegment&) = delete;
-
-  // The cache's own handle (lib/cache), or null in a build without the cache.
-  void* cache() const { return cache_; }
+  const cache::Segment& segment() const { return segment_; }
 
  private:
-  SharedSegment() = default;
-  void* cache_ = nullptr;
+  explicit SharedSegment(cache::Segment segment) : segment_(std::move(segment)) {}
+  cache::Segment segment_;
 };
 
 }  // namespace xr::app

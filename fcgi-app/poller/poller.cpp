@@ -1,14 +1,40 @@
 #include "poller/poller.h"
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <memory>
+#include <vector>
 
 #include "base/log.h"
+#include "cache/reader.h"
+#include "master/shared_segment.h"
+#include "poller/pool_thread.h"
 
 namespace xr::app {
 
 namespace {
+
 const log::Logger kLog("poller");
+
+// Objects no pool of this process emitted were left by a previous poller (it crashed or
+// the config changed): once every pool has synchronised, they are stale.
+void sweep_unowned(PollerShared& shared, const cache::Segment& segment) {
+  std::lock_guard lock(shared.mu);
+  cache::Reader reader(segment);
+  size_t removed = 0;
+  shared.writer.begin_batch();
+  for (const std::string& coll : reader.collections()) {
+    removed += shared.writer.erase_unless(coll, [&](std::string_view id) {
+      return shared.owners.count(PollerShared::key(coll, id)) > 0;
+    });
+  }
+  shared.writer.end_batch();
+  if (removed > 0) kLog.info("removed " + std::to_string(removed) + " stale objects");
 }
+
+}  // namespace
 
 int run_poller(const ChildEnv& env) {
   sigset_t set;
@@ -17,11 +43,33 @@ int run_poller(const ChildEnv& env) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  kLog.warn("this build has no object cache: " + std::to_string(env.config.pools.size()) +
-            " configured pool(s) are not polled");
-  int sig = 0;
-  while (sig != SIGQUIT && sig != SIGTERM) sigwait(&set, &sig);
-  return 0;
+  signal(SIGPIPE, SIG_IGN);
+
+  const cache::Segment& segment = env.segment->segment();
+  cache::Writer writer(segment);
+  PollerShared shared{writer, {}, {}, {}};
+  std::vector<std::unique_ptr<PoolThread>> pools;
+  for (size_t i = 0; i < env.config.pools.size(); ++i) {
+    pools.push_back(std::make_unique<PoolThread>(env.config.pools[i], static_cast<int>(i),
+                                                 env.config.retry_max, shared));
+    pools.back()->start();
+  }
+  if (pools.empty()) kLog.warn("no [[pool]] configured: the cache stays empty");
+  bool swept = false;
+  for (;;) {
+    timespec one_second{1, 0};
+    int sig = sigtimedwait(&set, nullptr, &one_second);
+    if (sig == SIGQUIT || sig == SIGTERM) break;
+    for (auto& p : pools) p->check_health();
+    if (!swept && !pools.empty() && shared.synced_pools.load() == static_cast<int>(pools.size())) {
+      sweep_unowned(shared, segment);
+      swept = true;
+    }
+  }
+  // Never in the middle of a cache batch: take the writer's lock, then leave at once
+  // (pool threads may be blocked in a long poll that nobody needs to finish).
+  shared.mu.lock();
+  _exit(0);
 }
 
 }  // namespace xr::app

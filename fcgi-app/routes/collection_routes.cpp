@@ -1,52 +1,186 @@
 #include "routes/collection_routes.h"
 
 #include <array>
+#include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "routes/json_text.h"
+#include "routes/object_stream.h"
+#include "worker/cache_access.h"
 
 namespace xr::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 17> kCollections = {
-    "pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
-    "vdi-snapshots", "srs", "networks", "pifs", "vifs", "vbds", "pbds", "messages", "alarms",
-    "sms"};
+// Collection name -> XO type (reference §a.2), for the 404 bodies.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 19> kCollections = {{
+    {"pools", "pool"}, {"hosts", "host"}, {"vms", "VM"}, {"vm-templates", "VM-template"},
+    {"vm-snapshots", "VM-snapshot"}, {"vm-controllers", "VM-controller"}, {"vdis", "VDI"},
+    {"vdi-snapshots", "VDI-snapshot"}, {"srs", "SR"}, {"networks", "network"}, {"pifs", "PIF"},
+    {"vifs", "VIF"}, {"vbds", "VBD"}, {"pbds", "PBD"}, {"messages", "message"},
+    {"alarms", "message"}, {"sms", "SM"}, {"pcis", "PCI"}, {"pgpus", "PGPU"}}};
 
-bool known_collection(std::string_view name) {
-  for (auto c : kCollections) {
-    if (c == name) return true;
+std::string_view type_of(std::string_view collection) {
+  for (const auto& [c, t] : kCollections) {
+    if (c == collection) return t;
   }
-  return false;
+  return {};
+}
+
+bool is_vm_collection(std::string_view c) {
+  return c == "vms" || c == "vm-templates" || c == "vm-snapshots" || c == "vm-controllers";
+}
+
+// Ids are uuids, "<pool>-<template>" ids or OpaqueRefs: anything else is no object.
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == ':' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 Status not_found_route(Context& ctx) {
   return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
 }
 
-Status cache_missing() {
-  return Status(ErrorKind::kTransport, "the object cache is not available in this build");
+Status no_such_object(Context& ctx, std::string_view collection, std::string_view id) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  put_kv(w, "id", id);
+  put_kv(w, "type", type_of(collection));
+  w.EndObject();
+  ctx.error_data = text_of(b);
+  return Status(ErrorKind::kNotFound,
+                "no such " + std::string(type_of(collection)) + " " + std::string(id));
+}
+
+// Appends the object's JSON (by id, or by OpaqueRef through its _xapiRef); false if absent.
+Result<bool> find_object(const cache::Reader& reader, std::string_view coll, std::string_view id,
+                         std::string& out) {
+  XR_ASSIGN_OR_RETURN(bool found, reader.visit(coll, id, out, [](const cache::ObjectView& v,
+                                                                 std::string& o) { v.append_json(o); }));
+  if (found || id.rfind("OpaqueRef:", 0) != 0) return found;
+  cache::ScanCursor cursor;
+  cursor.limit = 1;
+  while (!cursor.done) {
+    XR_RETURN_IF_ERROR(reader.scan(coll, cursor, out, SIZE_MAX, [&](const cache::ObjectView& v, std::string& o) {
+      cache::ObjectView ref;
+      if (!v.find("_xapiRef", &ref) || ref.kind() != JsonKind::kString || ref.string() != id) return false;
+      v.append_json(o);
+      return true;
+    }));
+  }
+  return cursor.emitted > 0;
+}
+
+std::string etag_of(std::string_view body) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: cheap, and enough to notice a change
+  for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Status check_object(Context& ctx, std::string_view coll, std::string_view id, std::string* json) {
+  if (!valid_id(id)) return no_such_object(ctx, coll, id);
+  XR_RETURN_IF_ERROR(check_pools_ready(ctx));
+  XR_ASSIGN_OR_RETURN(bool found, find_object(ctx.svc.cache->reader(), coll, id, *json));
+  if (!found) return no_such_object(ctx, coll, id);
+  return Status::ok();
+}
+
+// The VDIs (or VDI snapshots) plugged into a VM through its VBDs, as (collection, id).
+std::vector<std::pair<std::string, std::string>> vm_vdis(const cache::Reader& reader,
+                                                         std::string_view vm_coll, std::string_view vm_id) {
+  std::vector<std::string> vbds;
+  std::string scratch;
+  (void)reader.visit(vm_coll, vm_id, scratch, [&](const cache::ObjectView& v, std::string&) {
+    vbds.clear();
+    cache::ObjectView list;
+    if (!v.find("$VBDs", &list) || list.kind() != JsonKind::kArray) return;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list.at(i).kind() == JsonKind::kString) vbds.emplace_back(list.at(i).string());
+    }
+  });
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& vbd : vbds) {
+    std::string vdi;
+    (void)reader.visit("vbds", vbd, scratch, [&](const cache::ObjectView& v, std::string&) {
+      cache::ObjectView f;
+      vdi = v.find("VDI", &f) && f.kind() == JsonKind::kString ? std::string(f.string()) : "";
+    });
+    if (vdi.empty()) continue;
+    for (const char* c : {"vdis", "vdi-snapshots"}) {
+      auto found = reader.visit(c, vdi, scratch, [](const cache::ObjectView&, std::string&) {});
+      if (found.is_ok() && *found) out.emplace_back(c, vdi);
+    }
+  }
+  return out;
+}
+
+Status list_vm_vdis(Context& ctx, const ListQuery& q, std::string_view vm_coll, std::string_view vm_id) {
+  const cache::Reader& reader = ctx.svc.cache->reader();
+  ListWriter writer(ctx.res, q.options);
+  for (const auto& [coll, id] : vm_vdis(reader, vm_coll, vm_id)) {
+    if (writer.full()) break;
+    std::string element;
+    const std::string base = "/rest/v0/" + coll + "/";
+    auto found = reader.visit(coll, id, element, [&](const cache::ObjectView& v, std::string& o) {
+      if (q.filter && !q.filter->matches(v)) return;
+      append_element(q, v, base, o);
+    });
+    if (found.is_ok() && !element.empty()) writer.add_json(element);
+  }
+  writer.finish();
+  return Status::ok();
 }
 
 }  // namespace
 
 Status list_collection(Context& ctx) {
-  if (!known_collection(ctx.params[0])) return not_found_route(ctx);
-  return cache_missing();
+  const std::string& coll = ctx.params[0];
+  if (type_of(coll).empty()) return not_found_route(ctx);
+  XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
+  XR_RETURN_IF_ERROR(check_pools_ready(ctx));
+  const std::string base = "/rest/v0/" + coll + "/";
+  return stream_collection(ctx, q, coll, base, [](const cache::ObjectView&) { return true; });
 }
 
 Status get_object(Context& ctx) {
-  if (!known_collection(ctx.params[0])) return not_found_route(ctx);
-  return cache_missing();
+  const std::string& coll = ctx.params[0];
+  if (type_of(coll).empty()) return not_found_route(ctx);
+  std::string json;
+  XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
+  const std::string etag = etag_of(json);
+  ctx.res.add_header("ETag", etag);
+  if (ctx.req.param("HTTP_IF_NONE_MATCH") == etag) {
+    ctx.res.send(304, "", "");
+    return Status::ok();
+  }
+  ctx.res.send(200, "application/json; charset=utf-8", json);
+  return Status::ok();
 }
 
 Status list_sub_collection(Context& ctx) {
-  if (!known_collection(ctx.params[0])) return not_found_route(ctx);
-  return cache_missing();
+  const std::string& coll = ctx.params[0];
+  const std::string& sub = ctx.params[2];
+  const bool known = sub == "messages" || sub == "alarms" || (sub == "vdis" && is_vm_collection(coll));
+  if (type_of(coll).empty() || !known) return not_found_route(ctx);
+  std::string json;
+  XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
+  XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
+  if (sub == "vdis") return list_vm_vdis(ctx, q, coll, ctx.params[1]);
+  const std::string id = ctx.params[1];
+  const std::string base = "/rest/v0/" + sub + "/";
+  return stream_collection(ctx, q, sub, base, [&](const cache::ObjectView& v) {
+    cache::ObjectView target;
+    return v.find("$object", &target) && target.kind() == JsonKind::kString && target.string() == id;
+  });
 }
-
-Status list_servers(Context&) { return cache_missing(); }
-Status get_server(Context&) { return cache_missing(); }
-Status get_dashboard(Context&) { return cache_missing(); }
 
 }  // namespace xr::app

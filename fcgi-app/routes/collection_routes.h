@@ -1,5 +1,5 @@
-// The read API over the shared object cache: collections, single objects, the
-// sub-collections of an object, /servers and /dashboard. Worker request thread; reads
+// The read API over the shared object cache: collections, single objects and the
+// sub-collections of an object (vdis, messages, alarms). Worker request thread; reads
 // shared memory only (never blocks on the poller or XAPI).
 #pragma once
 
@@ -10,8 +10,5 @@ namespace xr::app {
 Status list_collection(Context& ctx);
 Status get_object(Context& ctx);
 Status list_sub_collection(Context& ctx);
-Status list_servers(Context& ctx);
-Status get_server(Context& ctx);
-Status get_dashboard(Context& ctx);
 
 }  // namespace xr::app

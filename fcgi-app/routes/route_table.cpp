@@ -6,6 +6,7 @@
 #include "routes/collection_routes.h"
 #include "routes/http_errors.h"
 #include "routes/meta_routes.h"
+#include "routes/server_routes.h"
 #include "routes/user_routes.h"
 
 namespace xr::app {

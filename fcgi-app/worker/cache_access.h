@@ -1,11 +1,23 @@
-// How the worker's routes reach the shared object cache. The cache itself (lib/cache)
-// is mapped before fork; this is the worker-side handle to it. Worker threads; reads
-// never block.
+// How the worker's routes reach the shared object cache: a Reader over the segment the
+// master mapped before fork, plus the configured pool names. Shared by the request
+// threads of one worker; reads never block.
 #pragma once
+
+#include "cache/reader.h"
+#include "config/config.h"
 
 namespace xr::app {
 
-// Filled in when lib/cache is present (see collection_routes.cpp).
-class CacheAccess;
+class CacheAccess {
+ public:
+  CacheAccess(const cache::Segment& segment, const config::Config& config)
+      : reader_(segment), config_(config) {}
+  const cache::Reader& reader() const { return reader_; }
+  const config::Config& config() const { return config_; }
+
+ private:
+  cache::Reader reader_;
+  const config::Config& config_;
+};
 
 }  // namespace xr::app

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "base/log.h"
+#include "master/shared_segment.h"
 #include "routes/route_table.h"
+#include "worker/cache_access.h"
 #include "worker/credential_cache.h"
 
 namespace xr::app {
@@ -25,6 +27,7 @@ void on_wakeup(int) {}  // only interrupts accept(); FCGX_ShutdownPending does t
 
 struct Shared {
   const ChildEnv& env;
+  CacheAccess cache;
   CredentialCache credentials;
   std::atomic<bool> stopping{false};
 };
@@ -42,7 +45,7 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
     done = true;
     return;
   }
-  Services svc{shared.env.config, **store, shared.credentials, nullptr};
+  Services svc{shared.env.config, **store, shared.credentials, &shared.cache};
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -96,7 +99,7 @@ int run_worker(const ChildEnv& env) {
   sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Shared shared{env, {}, {}};
+  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, {}};
   const auto n = static_cast<size_t>(env.config.threads);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<std::atomic<bool>>> done;

@@ -1,0 +1,146 @@
+#include "poller/pool_thread.h"
+
+#include <chrono>
+
+#include "base/log.h"
+#include "xapi/session.h"
+#include "xo/pool_model.h"
+
+namespace xr::app {
+
+namespace {
+
+const log::Logger kLog("poller");
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string owner_key(std::string_view collection, std::string_view id) {
+  std::string k(collection);
+  k.push_back('\0');
+  k.append(id);
+  return k;
+}
+
+// Forwards to the cache writer and records which pool owns each object, so that objects
+// left by a previous poller process can be told apart (see Poller's sweep).
+class OwnerSink final : public xo::ObjectSink {
+ public:
+  OwnerSink(PollerShared& shared, int pool) : s_(shared), pool_(pool) {}
+  void begin_batch() override { s_.writer.begin_batch(); }
+  void upsert(std::string_view c, std::string_view id, const rapidjson::Value& o) override {
+    s_.writer.upsert(c, id, o);
+    s_.owners[owner_key(c, id)] = pool_;
+  }
+  void remove(std::string_view c, std::string_view id) override {
+    s_.writer.remove(c, id);
+    s_.owners.erase(owner_key(c, id));
+  }
+  void end_batch() override { s_.writer.end_batch(); }
+
+ private:
+  PollerShared& s_;
+  int pool_;
+};
+
+xapi::SessionOptions session_options(const config::PoolConfig& pool) {
+  xapi::SessionOptions o;
+  o.hosts = {pool.url};
+  o.user = pool.user;
+  o.password = pool.password;
+  switch (pool.tls_mode()) {
+    case config::TlsMode::kVerify:
+      o.endpoint.tls.mode = xapi::TlsOptions::Mode::kVerifyCa;
+      o.endpoint.tls.ca_file = pool.ca;
+      break;
+    case config::TlsMode::kFingerprint:
+      o.endpoint.tls.mode = xapi::TlsOptions::Mode::kPinPublicKey;
+      o.endpoint.tls.pin = pool.fingerprint;
+      break;
+    case config::TlsMode::kInsecure: o.endpoint.tls.mode = xapi::TlsOptions::Mode::kInsecure; break;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string PollerShared::key(std::string_view collection, std::string_view id) {
+  return owner_key(collection, id);
+}
+
+PoolThread::PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s,
+                       PollerShared& shared)
+    : pool_(pool), index_(index), retry_max_s_(retry_max_s), shared_(shared) {}
+
+PoolThread::~PoolThread() {
+  if (thread_.joinable()) thread_.detach();  // the poller exits with _exit; never joined
+}
+
+void PoolThread::start() {
+  {
+    std::lock_guard lock(shared_.mu);
+    report_locked(cache::layout::PoolState::kConnecting, "");
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void PoolThread::report_locked(cache::layout::PoolState state, const std::string& error) {
+  cache::PoolStatus st;
+  st.key = pool_.name;
+  st.pool_id = pool_id_;
+  st.state = state;
+  st.ever_synced = synced_.load();
+  st.last_sync_ms = last_sync_ms_.load();
+  st.updated_ms = unix_ms();
+  st.last_error = error;
+  Status s = shared_.writer.set_pool_status(st);
+  if (!s.is_ok()) kLog.error("pool " + pool_.name + ": " + s.to_string());
+}
+
+void PoolThread::check_health() {
+  xapi::EventLoop* loop = loop_.load();
+  if (loop == nullptr) return;
+  const uint64_t failures = loop->failures();
+  if (failures == failures_seen_.exchange(failures)) return;
+  std::lock_guard lock(shared_.mu);
+  report_locked(cache::layout::PoolState::kDisconnected,
+                "pool unreachable; retrying (" + std::to_string(failures) + " failures)");
+  kLog.warn("pool " + pool_.name + " unreachable; retrying");
+}
+
+void PoolThread::run() {
+  xo::PoolModel model;
+  auto consume = [&](xapi::EventBatch&& batch) {
+    std::lock_guard lock(shared_.mu);
+    OwnerSink sink(shared_, index_);
+    model.apply(batch, sink);
+    pool_id_ = model.pool_uuid();
+    last_sync_ms_ = unix_ms();
+    if (batch.full_resync) {
+      if (!synced_.exchange(true)) ++shared_.synced_pools;
+      kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model.object_count()) +
+                " XAPI objects");
+    }
+    report_locked(cache::layout::PoolState::kConnected, "");
+  };
+  for (;;) {
+    xapi::Session session(session_options(pool_));
+    xapi::EventLoopOptions options;
+    options.max_backoff_ms = retry_max_s_ * 1000;
+    xapi::EventLoop loop(session, options, consume);
+    loop_ = &loop;
+    Status s = loop.run();
+    loop_ = nullptr;
+    {
+      std::lock_guard lock(shared_.mu);
+      report_locked(cache::layout::PoolState::kDisconnected, s.to_string());
+    }
+    kLog.error("pool " + pool_.name + ": " + s.to_string() + "; retrying in " +
+               std::to_string(retry_max_s_) + " s");
+    std::this_thread::sleep_for(std::chrono::seconds(retry_max_s_));
+  }
+}
+
+}  // namespace xr::app

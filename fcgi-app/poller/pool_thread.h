@@ -1,0 +1,56 @@
+// One configured pool inside the poller: a thread that logs in, runs the XAPI event loop
+// and applies each batch to the pool's XO model, which writes into the shared cache
+// through the poller's single Writer (under the poller's mutex). Reconnects with backoff.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "cache/writer.h"
+#include "config/config.h"
+#include "xapi/event_loop.h"
+
+namespace xr::app {
+
+// State shared by the pool threads of one poller: the cache writer and who owns what.
+struct PollerShared {
+  cache::Writer& writer;
+  std::mutex mu;  // guards writer and owners
+  // "<collection>\0<id>" -> index of the pool whose model emitted it.
+  std::unordered_map<std::string, int> owners;
+  std::atomic<int> synced_pools{0};
+  static std::string key(std::string_view collection, std::string_view id);
+};
+
+class PoolThread {
+ public:
+  PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s, PollerShared& shared);
+  ~PoolThread();
+  void start();
+  // True once a full sync completed in this process.
+  bool synced() const { return synced_.load(); }
+  // Called about once a second by the poller: notices failures and reports the pool state.
+  void check_health();
+
+ private:
+  void run();
+  // REQUIRES: shared_.mu held.
+  void report_locked(cache::layout::PoolState state, const std::string& error);
+
+  const config::PoolConfig& pool_;
+  int index_;
+  int64_t retry_max_s_;
+  PollerShared& shared_;
+  std::thread thread_;
+  std::atomic<bool> synced_{false};
+  std::atomic<int64_t> last_sync_ms_{0};
+  std::atomic<uint64_t> failures_seen_{0};
+  std::atomic<xapi::EventLoop*> loop_{nullptr};
+  std::string pool_id_;  // guarded by shared_.mu
+};
+
+}  // namespace xr::app

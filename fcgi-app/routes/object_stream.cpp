@@ -1,0 +1,58 @@
+#include "routes/object_stream.h"
+
+#include "routes/json_text.h"
+#include "worker/cache_access.h"
+
+namespace xr::app {
+
+Result<ListQuery> parse_list_query(Context& ctx) {
+  ListQuery q;
+  XR_ASSIGN_OR_RETURN(q.options, parse_list_options(ctx.req, &ctx.error_data));
+  if (q.options.filter && !q.options.filter->empty()) {
+    auto f = filter::compile_query_filter(*q.options.filter);
+    if (!f.is_ok()) {
+      rapidjson::StringBuffer b;
+      JsonWriter w(b);
+      w.StartObject();
+      put_kv(w, "stringToParse", *q.options.filter);
+      w.EndObject();
+      ctx.error_data = text_of(b);
+      return f.status();
+    }
+    if (!f->matches_everything()) q.filter = std::move(f).value();
+  }
+  if (q.options.has_fields) q.fields = cache::FieldList::parse(*ctx.req.query_value("fields"));
+  return q;
+}
+
+void append_element(const ListQuery& q, const cache::ObjectView& view, std::string_view href_base,
+                    std::string& out) {
+  if (!q.options.has_fields) {
+    out.push_back('"');
+    out.append(href_base).append(view.id());
+    out.push_back('"');
+    return;
+  }
+  out.push_back('{');
+  if (view.append_members(q.fields, out)) out.push_back(',');
+  out.append("\"href\":\"").append(href_base).append(view.id()).append("\"}");
+}
+
+Status check_pools_ready(const Context& ctx) {
+  const auto statuses = ctx.svc.cache->reader().pool_statuses();
+  for (const auto& pool : ctx.svc.config.pools) {
+    bool synced = false, connecting = true;
+    for (const auto& st : statuses) {
+      if (st.key != pool.name) continue;
+      synced = st.ever_synced;
+      connecting = st.state == cache::layout::PoolState::kConnecting;
+    }
+    if (!synced && connecting) {
+      return Status(ErrorKind::kTransport,
+                    "pool " + pool.name + " has not been synchronised yet; retry in a moment");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace xr::app

@@ -1,0 +1,74 @@
+// Streams cached objects to the client in XO's collection formats (JSON array of hrefs or
+// projected objects, or NDJSON), applying filter, fields and limit while scanning the
+// cache; output goes out in 64 KiB pieces, never as a whole body. Worker request thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cache/field_list.h"
+#include "cache/reader.h"
+#include "filter/filter.h"
+#include "routes/context.h"
+#include "routes/list_output.h"
+#include "worker/cache_access.h"
+
+namespace xr::app {
+
+// The parsed list request: options, compiled filter, projection.
+struct ListQuery {
+  ListOptions options;
+  std::optional<filter::Filter> filter;
+  cache::FieldList fields;
+};
+
+// Parses fields/limit/ndjson/filter; a bad filter is XO's 400 with {"stringToParse"}.
+Result<ListQuery> parse_list_query(Context& ctx);
+
+// Appends one collection element for `view` (href string or projected object with href).
+void append_element(const ListQuery& q, const cache::ObjectView& view, std::string_view href_base,
+                    std::string& out);
+
+// Streams the objects of `collection` that pass the filter and `extra(view)`; hrefs are
+// `<href_base><id>`.
+template <typename Extra>
+Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
+                         std::string_view href_base, Extra&& extra);
+
+// 503 while a configured pool is still on its first connection attempt.
+Status check_pools_ready(const Context& ctx);
+
+// --- implementation ---
+
+template <typename Extra>
+Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
+                         std::string_view href_base, Extra&& extra) {
+  const cache::Reader& reader = ctx.svc.cache->reader();
+  const bool ndjson = q.options.ndjson;
+  ListWriter writer(ctx.res, q.options);  // sets the content type
+  cache::ScanCursor cursor;
+  if (q.options.limit) cursor.limit = *q.options.limit;
+  std::string out = ndjson ? "" : "[\n";
+  out.reserve(80 * 1024);
+  auto emit = [&](const cache::ObjectView& view, std::string& buf) {
+    if (q.filter && !q.filter->matches(view)) return false;
+    if (!extra(view)) return false;
+    if (!ndjson && cursor.emitted > 0) buf.append(",\n");
+    append_element(q, view, href_base, buf);
+    if (ndjson) buf.push_back('\n');
+    return true;
+  };
+  constexpr size_t kChunk = 64 * 1024;
+  while (!cursor.done) {
+    Status s = reader.scan(collection, cursor, out, kChunk, emit);
+    if (!s.is_ok()) return s;
+    if (!out.empty() && !ctx.res.write(out)) return Status::ok();  // client gone
+    out.clear();
+  }
+  if (!ndjson) out.append(cursor.emitted > 0 ? "\n]\n" : "]\n");
+  if (!out.empty()) ctx.res.write(out);
+  return Status::ok();
+}
+
+}  // namespace xr::app
