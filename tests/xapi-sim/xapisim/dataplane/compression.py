@@ -62,24 +62,31 @@ class GzipReader:
     def __init__(self, inner):
         self.inner_ = inner
         self.dec_ = zlib.decompressobj(31)
-        self.buf_ = b""
+        self.buf_ = bytearray()
+        self.pos_ = 0
         self.eof_ = False
 
+    def _fill(self):
+        raw = self.dec_.unconsumed_tail or self.inner_.read(65536)
+        if not raw:
+            self.eof_ = True
+            return
+        if self.pos_:
+            del self.buf_[:self.pos_]
+            self.pos_ = 0
+        self.buf_ += self.dec_.decompress(raw, 1 << 20)
+        if self.dec_.eof:
+            rest = self.dec_.unused_data
+            self.dec_ = zlib.decompressobj(31)
+            if rest:
+                self.buf_ += self.dec_.decompress(rest, 1 << 20)
+
     def read(self, n=-1):
-        while not self.eof_ and (n < 0 or len(self.buf_) < n):
-            raw = self.dec_.unconsumed_tail or self.inner_.read(65536)
-            if not raw:
-                self.eof_ = True
-                break
-            self.buf_ += self.dec_.decompress(raw, 1 << 20)
-            if self.dec_.eof:
-                rest = self.dec_.unused_data
-                self.dec_ = zlib.decompressobj(31)
-                if rest:
-                    self.buf_ += self.dec_.decompress(rest, 1 << 20)
-        if n < 0:
-            n = len(self.buf_)
-        out, self.buf_ = self.buf_[:n], self.buf_[n:]
+        while not self.eof_ and (n < 0 or len(self.buf_) - self.pos_ < n):
+            self._fill()
+        end = len(self.buf_) if n < 0 else min(len(self.buf_), self.pos_ + n)
+        out = bytes(self.buf_[self.pos_:end])
+        self.pos_ = end
         return out
 
 
