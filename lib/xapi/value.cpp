@@ -30,6 +30,8 @@ Value Value::integer(int64_t i) { Value v; v.v_ = i; return v; }
 Value Value::boolean(bool b) { Value v; v.v_ = b; return v; }
 Value Value::real(double d) { Value v; v.v_ = d; return v; }
 Value Value::datetime(std::string s) { Value v; v.v_ = DateTime{std::move(s)}; return v; }
+Value Value::array() { Value v; v.v_ = Array{}; return v; }
+Value Value::structure() { Value v; v.v_ = Struct{}; return v; }
 Value Value::array(Array items) { Value v; v.v_ = std::move(items); return v; }
 Value Value::structure(Struct members) { Value v; v.v_ = std::move(members); return v; }
 

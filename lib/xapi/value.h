@@ -33,8 +33,12 @@ class Value {
   static Value real(double d);
   // XAPI's compact form "20250319T04:16:24Z" (or dashed RFC 3339) kept as text.
   static Value datetime(std::string s);
-  static Value array(Array items = {});
-  static Value structure(Struct members = {});
+  // (Overloads rather than default arguments: clang rejects `= {}` for containers of
+  // the still-incomplete Value/Member.)
+  static Value array();
+  static Value array(Array items);
+  static Value structure();
+  static Value structure(Struct members);
 
   ValueType type() const;
   bool is_nil() const { return type() == ValueType::kNil; }
