@@ -2,7 +2,8 @@
 # Download throughput of the simulator's data plane against `cat` of the same disk
 # file, measured in one run. Starts its own simulator on a free port, makes a VDI of
 # SIZE_MIB (default 256) random MiB, downloads it as raw, VHD and XVA (plain, zstd)
-# with curl, and prints MB/s and the ratio to cat. Removes what it created.
+# and uploads it back (raw, VHD, XVA) with curl, and prints MB/s and the ratio to cat.
+# Removes what it created.
 # usage: tests/bench/sim_transfer.sh [SIZE_MIB]
 set -euo pipefail
 size_mib=${1:-256}
@@ -83,4 +84,14 @@ report "export_raw_vdi format=raw" "$(seconds fetch "/export_raw_vdi?vdi=$vdi&fo
 report "export_raw_vdi format=vhd" "$(seconds fetch "/export_raw_vdi?vdi=$vdi&format=vhd&$q")"
 report "export (XVA, no compression)" "$(seconds fetch "/export?ref=$vm&$q")"
 report "export (XVA, zstd)" "$(seconds fetch "/export?ref=$vm&use_compression=zstd&$q")"
+
+# Uploads of what was just downloaded (empty Expect: xapi never answers 100 Continue).
+curl -sS -o "$work/d.raw" "$url/export_raw_vdi?vdi=$vdi&format=raw&$q"
+curl -sS -o "$work/d.vhd" "$url/export_raw_vdi?vdi=$vdi&format=vhd&$q"
+curl -sS -o "$work/d.xva.zst" "$url/export?ref=$vm&use_compression=zstd&$q"
+put() { curl -sS -o /dev/null -H 'Expect:' -T "$1" "$url$2"; }
+report "import_raw_vdi format=raw" "$(seconds put "$work/d.raw" "/import_raw_vdi?vdi=$vdi&format=raw&$q")"
+report "import_raw_vdi format=vhd" "$(seconds put "$work/d.vhd" "/import_raw_vdi?vdi=$vdi&format=vhd&$q")"
+rm -f "$work/d.raw" "$work/d.vhd"
+report "import (XVA, zstd; creates a VM)" "$(seconds put "$work/d.xva.zst" "/import?$q")"
 echo "($size_mib MiB of random data; MB/s counts the disk's bytes; best of 3 after a warm-up)"
