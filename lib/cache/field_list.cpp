@@ -1,6 +1,7 @@
 #include "cache/field_list.h"
 
 #include "cache/json_scan.h"
+#include "cache/layout.h"
 
 namespace xr::cache {
 
@@ -22,6 +23,7 @@ FieldList FieldList::parse(std::string_view text) {
     if (duplicate) continue;
     Field f;
     f.name = std::string(item);
+    f.key_hash = layout::member_key_hash(item.data(), item.size());
     scan::append_escaped(item, &f.key_json);
     f.key_json.push_back(':');
     std::size_t s = 0;

@@ -1,8 +1,9 @@
 // FieldList: a parsed `fields=` parameter (comma list of names and dotted paths, lodash
-// `pick` semantics) that ObjectView projects objects with. Parse once per request; then
-// read-only, usable from any thread. Never blocks.
+// `pick` semantics) that ObjectView projects objects with. Parse once per request and use it
+// from one thread at a time (it caches member positions between objects). Never blocks.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ class FieldList {
     std::string name;        // as requested (names are not trimmed, like XO)
     std::string key_json;    // `"name":` ready to copy, escaped
     std::vector<std::string> path;  // name split at '.', used when no literal key matches
+    uint16_t key_hash = 0;          // layout::member_key_hash(name)
+    mutable uint32_t hint = 0;      // member position in the last object projected
   };
 
   // "a,b.c" -> fields in request order, duplicates dropped. "" -> no field (objects become

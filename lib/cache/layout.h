@@ -57,7 +57,8 @@
 // The JSON text is the compact serialisation of the whole object (RapidJSON Writer: no
 // whitespace, UTF-8 unescaped, only '"', '\\' and control characters escaped), so GET of one
 // object and fields=* are one memcpy. MemberEntry gives, for each top-level member, the span
-// of its ready-made `"key":value` piece, so projection is a memcpy per field. Strings are not
+// of its ready-made `"key":value` piece and a 16-bit hash of its key, so projection is a
+// hash compare and a memcpy per field. Strings are not
 // stored twice: a string's text IS its value unless it contains a backslash escape; those
 // (rare in XO data) have an EscapeEntry (sorted by text_off) pointing at an unescaped copy.
 // Numbers are parsed from their text on demand (filters only).
@@ -70,6 +71,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -188,13 +190,24 @@ struct RecordHeader {
   uint32_t reserved;
 };
 
-// Offsets relative to the start of the JSON text. The piece [piece_off, value_end) is
-// `"key":value`; the key text is [piece_off + 1, value_off - 2).
+// One top-level member. piece_off is relative to the start of the JSON text and points at
+// the key's opening quote; the key text is [piece_off + 1, piece_off + 1 + key_len), the
+// value starts at piece_off + key_len + 3 (after `":`) and ends where the next member's
+// piece starts minus one (the comma), or at json_len - 1 (the closing brace) for the last.
+// So `"key":value` is [piece_off, value_end). key_len == kLongKey means "longer than 65534
+// bytes: skip the key string to find the value". key_hash = member_key_hash(unescaped key).
 struct MemberEntry {
   uint32_t piece_off;
-  uint32_t value_off;
-  uint32_t value_end;
+  uint16_t key_len;
+  uint16_t key_hash;
 };
+inline constexpr uint16_t kLongKey = 0xFFFF;
+
+inline uint16_t member_key_hash(const char* key, std::size_t len) {
+  uint32_t h = 2166136261u;
+  for (std::size_t i = 0; i < len; ++i) h = (h ^ static_cast<unsigned char>(key[i])) * 16777619u;
+  return static_cast<uint16_t>(h ^ (h >> 16));
+}
 
 // A JSON string token containing escapes: its opening quote at text_off (relative to the
 // JSON text) and the unescaped bytes at copy_off (relative to the record), copy_len long.
@@ -259,6 +272,7 @@ static_assert(sizeof(SegmentHeader) <= kHeaderBytes);
 static_assert(sizeof(ChangeEntry) == 96);
 static_assert(sizeof(ArrayEntry) == 16);
 static_assert(sizeof(RecordHeader) == 48);
+static_assert(sizeof(MemberEntry) == 8);
 static_assert(sizeof(std::atomic<uint64_t>) == 8 && sizeof(std::atomic<uint32_t>) == 4);
 
 }  // namespace xr::cache::layout

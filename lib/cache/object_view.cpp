@@ -59,14 +59,17 @@ std::string_view ObjectView::string() const {
 
 bool ObjectView::member(std::size_t i, const char** piece, const char** value, const char** end) const {
   if (i >= rec_->member_count) return false;
-  const L::MemberEntry& m = record_members(rec_)[i];
-  if (!(m.piece_off + 3 <= m.value_off && m.value_off <= m.value_end && m.value_end <= rec_->json_len)) {
-    return false;
-  }
+  const L::MemberEntry* m = record_members(rec_) + i;
+  uint64_t value_end = i + 1 < rec_->member_count ? uint64_t{m[1].piece_off} : rec_->json_len;
+  if (value_end == 0 || value_end - 1 > rec_->json_len || m->piece_off >= value_end) return false;
   const char* j = json_begin();
-  *piece = j + m.piece_off;
-  *value = j + m.value_off;
-  *end = j + m.value_end;
+  const char* p = j + m->piece_off;
+  const char* e = j + value_end - 1;
+  const char* v = m->key_len == L::kLongKey ? scan::skip_string(p, e) + 1 : p + m->key_len + 3;
+  if (v > e) return false;
+  *piece = p;
+  *value = v;
+  *end = e;
   return true;
 }
 
@@ -117,15 +120,28 @@ ObjectView ObjectView::value(std::size_t i) const {
   return ObjectView(rec_, end_, end_);
 }
 
-int ObjectView::member_index(std::string_view name) const {
+int ObjectView::member_index(std::string_view name, uint16_t hash, uint32_t* hint) const {
+  const L::MemberEntry* m = record_members(rec_);
+  uint32_t n = rec_->member_count;
   const char *p, *v, *ve;
-  for (std::size_t i = 0; i < rec_->member_count; ++i) {
-    if (!member(i, &p, &v, &ve)) return -1;
-    // Fast reject on the raw length unless this record has escaped strings.
-    if (rec_->escape_count == 0 && static_cast<std::size_t>(v - p - 3) != name.size()) continue;
-    if (token_text(p, v - 1) == name) return static_cast<int>(i);
+  // The hinted position first: objects of one collection mostly share their key order.
+  uint32_t start = *hint < n ? *hint : 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    uint32_t i = start + k < n ? start + k : start + k - n;
+    if (m[i].key_hash != hash || !member(i, &p, &v, &ve)) continue;
+    std::string_view raw(p + 1, static_cast<std::size_t>(v - p - 3));
+    bool escaped = rec_->escape_count != 0 && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
+    if (escaped ? token_text(p, v - 1) == name : raw == name) {
+      *hint = i;
+      return static_cast<int>(i);
+    }
   }
   return -1;
+}
+
+int ObjectView::member_index(std::string_view name) const {
+  uint32_t hint = 0;
+  return member_index(name, L::member_key_hash(name.data(), name.size()), &hint);
 }
 
 bool ObjectView::find(std::string_view name, ObjectView* out) const {
@@ -151,7 +167,12 @@ bool ObjectView::find(std::string_view name, ObjectView* out) const {
 std::string_view ObjectView::id() const { return rec_ == nullptr ? std::string_view() : record_id(rec_); }
 
 std::string_view ObjectView::member_piece(std::string_view name) const {
-  int i = root_ ? member_index(name) : -1;
+  uint32_t hint = 0;
+  return member_piece(name, L::member_key_hash(name.data(), name.size()), &hint);
+}
+
+std::string_view ObjectView::member_piece(std::string_view name, uint16_t hash, uint32_t* hint) const {
+  int i = root_ ? member_index(name, hash, hint) : -1;
   const char *p, *v, *ve;
   if (i < 0 || !member(static_cast<std::size_t>(i), &p, &v, &ve)) return {};
   return {p, static_cast<std::size_t>(ve - p)};
@@ -177,7 +198,7 @@ bool ObjectView::append_members(const FieldList& fields, std::string& out) const
   if (!fields.flat()) return append_path_members(fields, out);
   bool any = false;
   for (const FieldList::Field& f : fields.fields()) {
-    std::string_view piece = member_piece(f.name);
+    std::string_view piece = member_piece(f.name, f.key_hash, &f.hint);
     if (piece.empty()) continue;
     if (any) out.push_back(',');
     out.append(piece);

@@ -51,6 +51,8 @@ class ObjectView {
   // Root: checked member i as [piece, value, end) pointers; false if torn.
   bool member(std::size_t i, const char** piece, const char** value, const char** end) const;
   int member_index(std::string_view name) const;
+  int member_index(std::string_view name, uint16_t hash, uint32_t* hint) const;
+  std::string_view member_piece(std::string_view name, uint16_t hash, uint32_t* hint) const;
   std::string_view token_text(const char* quote, const char* end) const;
   bool append_path_members(const FieldList& fields, std::string& out) const;
 

@@ -83,6 +83,13 @@ class Reader {
   static void back_off(int attempt) {
     if (attempt > 16) sched_yield();
   }
+  // Records are visited in array order but lie far apart: fetching the header and member
+  // table a few objects ahead hides most of the memory latency of a scan.
+  static constexpr uint32_t kPrefetchAhead = 6;
+  static void prefetch(const Half& h, uint64_t off) {
+    if (off + 256 > h.capacity) return;
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(h.base + off + 64 * l);
+  }
   static Status busy() { return Status(ErrorKind::kTimeout, "cache: writer kept compacting"); }
   // First array position whose order is > after (binary search; torn data gives garbage,
   // caught by validation).
@@ -127,6 +134,7 @@ Status Reader::scan(std::string_view collection, ScanCursor& cur, std::string& o
     const layout::ArrayEntry* e = s.half.array(*c, &len);
     bool torn = false;
     for (uint32_t i = e == nullptr ? 0 : first_after(e, len, cur.after_order); i < len; ++i) {
+      if (i + kPrefetchAhead < len) prefetch(s.half, e[i + kPrefetchAhead].record.load(std::memory_order_relaxed));
       uint64_t order = e[i].order;
       const layout::RecordHeader* r = s.half.record(e[i].record.load(std::memory_order_acquire));
       if (r == nullptr) continue;  // removed (or torn: caught below)

@@ -26,11 +26,12 @@ bool write_members(const rapidjson::Value& object, rapidjson::StringBuffer* buf,
     m.piece_off = static_cast<uint32_t>(buf->GetSize());
     w.Reset(*buf);
     if (!it->name.Accept(w)) return false;
+    std::size_t key_len = buf->GetSize() - m.piece_off - 2;
+    m.key_len = key_len >= L::kLongKey ? L::kLongKey : static_cast<uint16_t>(key_len);
+    m.key_hash = L::member_key_hash(it->name.GetString(), it->name.GetStringLength());
     buf->Put(':');
-    m.value_off = static_cast<uint32_t>(buf->GetSize());
     w.Reset(*buf);
     if (!it->value.Accept(w)) return false;
-    m.value_end = static_cast<uint32_t>(buf->GetSize());
     members->push_back(m);
   }
   buf->Put('}');
