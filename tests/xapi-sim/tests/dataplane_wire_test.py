@@ -12,6 +12,7 @@ import tarfile
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -502,10 +503,34 @@ class NbdTest(SimCase):
     def test_no_nbd_network_gives_empty_array(self):
         self.assertEqual(self.sim.call("VDI.get_nbd_info", self.vdi), [])
 
+    @staticmethod
+    def nbd_uri(rec, tls, export=None):
+        """libnbd URI: the export name is the path without its first slash."""
+        name = rec["exportname"] if export is None else export
+        return "nbd%s://127.0.0.1:%d/%s" % ("s" if tls else "", int(rec["port"]),
+                                            urllib.parse.quote(name, safe=""))
+
+    def test_nbd_server_stops_with_its_session(self):
+        pifs = self.sim.call("PIF.get_all_records")
+        net = next(p["network"] for p in pifs.values() if p["management"])
+        self.sim.call("network.add_purpose", net, "insecure_nbd")
+        try:
+            other = self.sim.call_raw("session.login_with_password", harness.USER,
+                                      harness.PASSWORD)
+            rec = self.sim.call_raw("VDI.get_nbd_info", other, self.vdi)[0]
+            uri = self.nbd_uri(rec, False)
+            self.assertEqual(subprocess.run(["nbdinfo", "--size", uri],
+                                            capture_output=True).returncode, 0)
+            self.sim.call_raw("session.logout", other)
+            self.sim.call("VDI.get_nbd_info", self.vdi)  # prunes servers of dead sessions
+            self.assertNotEqual(subprocess.run(["nbdinfo", "--size", uri],
+                                               capture_output=True).returncode, 0)
+        finally:
+            self.sim.call("network.remove_purpose", net, "insecure_nbd")
+
     def nbd_read(self, rec, tls):
         out = self.tmpfile("nbd.raw")
-        uri = "nbd%s://127.0.0.1:%d%s" % ("s" if tls else "", int(rec["port"]),
-                                          rec["exportname"].split("?")[0])
+        uri = self.nbd_uri(rec, tls)
         if tls:
             certs = os.path.join(self.tmp, "ca")
             os.makedirs(certs, exist_ok=True)
@@ -530,13 +555,17 @@ class NbdTest(SimCase):
                              "/%s?session_id=%s" % (uuid, self.sim.session))
             out = self.nbd_read(records[0], tls=False)
             self.assertTrue(harness.files_equal(out, self.sim.disk_path(self.vdi)))
+            for wrong in ("/" + uuid, "/%s?session_id=OpaqueRef:other" % uuid, ""):
+                refused = subprocess.run(["nbdinfo", "--size", self.nbd_uri(
+                    records[0], False, wrong)], capture_output=True)
+                self.assertNotEqual(refused.returncode, 0, wrong)
         finally:
             self.sim.call("network.remove_purpose", net, "insecure_nbd")
         self.sim.call("network.add_purpose", net, "nbd")
         try:
             records = self.sim.call("VDI.get_nbd_info", self.vdi)
             self.assertIn("BEGIN CERTIFICATE", records[0]["cert"])
-            plain = "nbd://127.0.0.1:%d/" % int(records[0]["port"])
+            plain = self.nbd_uri(records[0], False)
             refused = subprocess.run(["nbdinfo", "--size", plain], capture_output=True)
             self.assertNotEqual(refused.returncode, 0)  # TLS required
             out = self.nbd_read(records[0], tls=True)

@@ -1,7 +1,9 @@
 """VDI.get_nbd_info (reference §10.1) backed by nbdkit's file plugin on 127.0.0.1:
-one read-only nbdkit per (VDI, TLS mode), started on first use in its own session
-(like `setsid -f`) and stopped by stop_all() or when the simulator process dies
-(--exit-with-parent). Thread-safe; starting a server blocks up to a few seconds."""
+one read-only nbdkit per (VDI, TLS mode, export name), the export name (which carries
+the caller's session) enforced by nbdkit's exportname filter. Started on first use in
+its own session (like `setsid -f`), stopped once its session is gone, by stop_all(),
+or when the simulator process dies (--exit-with-parent). Thread-safe; starting a
+server blocks up to a few seconds."""
 
 import os
 import socket
@@ -54,7 +56,7 @@ class NbdServers:
     def __init__(self, base_dir=None):
         self.lock_ = threading.Lock()
         self.dir_ = tempfile.mkdtemp(prefix="xapisim-nbd-", dir=base_dir)
-        self.servers_ = {}   # (path, tls) → (Popen, port)
+        self.servers_ = {}   # (path, tls, export name) → (Popen, port, session)
         self.pem_ = None
 
     @property
@@ -67,30 +69,41 @@ class NbdServers:
                 self.pem_ = make_certificates(self.dir_)
             return self.pem_
 
-    def port_for(self, path, tls):
-        """The port of a running nbdkit serving `path` (started if needed)."""
+    def port_for(self, path, tls, export, session):
+        """The port of a running nbdkit serving `path` under the export name `export`
+        (started if needed)."""
         if tls:
             self.certificate()
+        key = (path, tls, export)
         with self.lock_:
-            entry = self.servers_.get((path, tls))
+            entry = self.servers_.get(key)
             if entry and entry[0].poll() is None:
                 return entry[1]
             for _ in range(5):  # a probed free port can be taken meanwhile: retry
-                proc, port = self._start(path, tls)
+                proc, port = self._start(path, tls, export)
                 if _wait_listening(port, proc):
-                    self.servers_[(path, tls)] = (proc, port)
+                    self.servers_[key] = (proc, port, session)
                     return port
                 self._stop(proc)
         raise DataplaneError("INTERNAL_ERROR", "nbdkit did not start")
 
-    def _start(self, path, tls):
+    def prune(self, session_valid):
+        """Stop the servers whose session has ended (xapi-nbd refuses them too)."""
+        with self.lock_:
+            gone = [k for k, v in self.servers_.items() if not session_valid(v[2])]
+            procs = [self.servers_.pop(k)[0] for k in gone]
+        for proc in procs:
+            self._stop(proc)
+
+    def _start(self, path, tls, export):
         port = _free_port()
         pidfile = os.path.join(self.dir_, "nbdkit-%d.pid" % port)
         cmd = ["nbdkit", "-f", "-r", "--exit-with-parent", "-P", pidfile, "-i", "127.0.0.1",
-               "-p", str(port)]
+               "-p", str(port), "--filter=exportname"]
         if tls:
             cmd += ["--tls=require", "--tls-certificates=" + self.dir_]
-        cmd += ["file", path]
+        cmd += ["file", path, "exportname-strict=true", "exportname-list=error",
+                "exportname=" + export]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         return proc, port
@@ -108,7 +121,7 @@ class NbdServers:
     def stop_all(self):
         with self.lock_:
             servers, self.servers_ = list(self.servers_.values()), {}
-        for proc, _ in servers:
+        for proc, _, _ in servers:
             self._stop(proc)
         if os.path.isdir(self.dir_):
             for name in os.listdir(self.dir_):
@@ -147,15 +160,14 @@ def get_nbd_info(port, servers, session_ref, vdi):
                  if db.get("PBD", p)["currently_attached"]}
         wanted = [(tls, host) for net, tls in _nbd_networks(db).items()
                   for host, _ in _pif_addresses(db, net, hosts)]
-        names = {h: db.get("host", h)["hostname"] for _, h in wanted}
     if not wanted:
         return []
+    servers.prune(port.session_valid)
     path = port.vdi_path(vdi)
     export = "/%s?session_id=%s" % (rec["uuid"], session_ref)
     records = []
     for tls, host in wanted:
         records.append({"exportname": export, "address": "127.0.0.1",
-                        "port": servers.port_for(path, tls),
-                        "cert": servers.certificate() if tls else "",
-                        "subject": CERT_CN if tls else names[host]})
+                        "port": servers.port_for(path, tls, export, session_ref),
+                        "cert": servers.certificate(), "subject": CERT_CN})
     return records
