@@ -132,7 +132,15 @@ def xml_request(method, *param_xml):
             '</methodCall>' % (method, "".join("<param>%s</param>" % p for p in param_xml)))
 
 
-class SimTestCase(unittest.TestCase):
+class FailsMixin:
+    def assertFails(self, desc_prefix, fn, *args):
+        with self.assertRaises(Failure) as cm:
+            fn(*args)
+        self.assertEqual(cm.exception.desc[:len(desc_prefix)], list(desc_prefix), cm.exception.desc)
+        return cm.exception.desc
+
+
+class SimTestCase(FailsMixin, unittest.TestCase):
     """One simulator per test class."""
     sim_args = ("--vms", "24", "--hosts", "3", "--seed", "7", "--op-delay", "0.2")
 
@@ -143,9 +151,3 @@ class SimTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sim.stop()
-
-    def assertFails(self, desc_prefix, fn, *args):
-        with self.assertRaises(Failure) as cm:
-            fn(*args)
-        self.assertEqual(cm.exception.desc[:len(desc_prefix)], list(desc_prefix), cm.exception.desc)
-        return cm.exception.desc

@@ -78,6 +78,7 @@ class Api:
     def _run_async(self, m, session, args, task):
         self.ctx.task = task
         try:
+            self.sim.faults.fail("Async." + m.name)
             value = m.fn(self.sim, session, *args)
             self.sim.tasks.complete(task, value)
         except XapiError as e:

@@ -102,5 +102,24 @@ class Simulator:
             base = name[6:] if name.startswith("Async.") else name
             if base not in ("system.listMethods",):
                 raise XapiError("HOST_IS_SLAVE", self.config.supporter_of)
-        self.faults.before_call(name)
+        self.faults.delay(name)
+        if not name.startswith("Async."):
+            self.faults.fail(name)   # Async calls fail inside their task (api.py)
         return self.api.call(name, params)
+
+
+class SupporterView:
+    """What a pool supporter's xapi looks like: the same pool, but every RPC (login
+    included) fails with HOST_IS_SLAVE [master address]; HTTP handlers still work."""
+
+    def __init__(self, sim, host_ref):
+        self._sim = sim
+        self.host_ref = host_ref
+
+    def __getattr__(self, name):
+        return getattr(self._sim, name)
+
+    def call(self, name, params):
+        if self._sim.booting():
+            raise XapiError("HOST_STILL_BOOTING")
+        raise XapiError("HOST_IS_SLAVE", self._sim.host_address(self._sim.master_ref))

@@ -41,10 +41,13 @@ class Faults:
     def should_drop(self, name):
         return self._take(name, "drop") is not None
 
-    def before_call(self, name):
+    def delay(self, name):
         r = self._take(name, "delay")
         if r is not None:
             time.sleep(r.seconds)
+
+    def fail(self, name):
+        """Raise the injected error for this call, if any."""
         r = self._take(name, "fail")
         if r is not None:
             raise XapiError(r.error[0], *r.error[1:]) if r.error else XapiError("INTERNAL_ERROR", "injected")

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 
-from .core import Config, Simulator
+from .core import Config, Simulator, SupporterView
 from . import inventory, server
 
 
@@ -26,6 +26,9 @@ def parse_args(argv):
     p.add_argument("--state-dir", help="where sparse disk files live (default: a temp dir)")
     p.add_argument("--supporter-of", metavar="ADDRESS",
                    help="act as a pool supporter: every call fails with HOST_IS_SLAVE [ADDRESS]")
+    p.add_argument("--serve-supporters", action="store_true",
+                   help="also listen on each supporter's address (127.0.0.2, …) on the same "
+                        "port, answering HOST_IS_SLAVE [127.0.0.1]")
     p.add_argument("--op-delay", type=float, default=0.2,
                    help="seconds each VM lifecycle operation takes (default 0.2)")
     p.add_argument("--no-dataplane", action="store_true", help="do not load xapisim.dataplane")
@@ -86,6 +89,12 @@ def main(argv=None):
         ctx = server.make_ssl_context(*make_cert(cfg.state_dir)) if args.tls else None
         front = server.Front(sim, "127.0.0.1", args.port, ctx)
         sim.front = front
+        supporters = []
+        if args.serve_supporters:
+            for host in sim.db.refs("host"):
+                if host != sim.master_ref:
+                    supporters.append(server.Front(SupporterView(sim, host), sim.host_address(host),
+                                                   front.port, ctx))
         sim.url = "%s://127.0.0.1:%d" % ("https" if args.tls else "http", front.port)
         print("xapi-sim listening on %s" % sim.url, flush=True)
         print("xapi-sim: user %s password %s, %d hosts, %d VMs, state dir %s" % (
@@ -93,6 +102,8 @@ def main(argv=None):
         threading.Thread(target=sim.db.warm_caches, args=("json",), daemon=True).start()
         while not stop.wait(0.5):
             pass
+        for f in supporters:
+            f.stop()
         front.stop()
     finally:
         if created_dir:

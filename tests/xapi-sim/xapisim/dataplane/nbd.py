@@ -99,7 +99,9 @@ class NbdServers:
         port = _free_port()
         pidfile = os.path.join(self.dir_, "nbdkit-%d.pid" % port)
         cmd = ["nbdkit", "-f", "-r", "--exit-with-parent", "-P", pidfile, "-i", "127.0.0.1",
-               "-p", str(port), "--filter=exportname"]
+               "-p", str(port), "--filter=exportname",
+               # like xapi-nbd: only FIXED_NEWSTYLE offered (no NO_ZEROES), simple replies
+               "--mask-handshake=1", "--no-sr"]
         if tls:
             cmd += ["--tls=require", "--tls-certificates=" + self.dir_]
         cmd += ["file", path, "exportname-strict=true", "exportname-list=error",

@@ -1,0 +1,138 @@
+// Drives the simulator with Xen Orchestra's own XAPI client (npm xen-api): connect,
+// list objects, follow events while the control endpoint changes things, Async calls
+// waited through their tasks, the barrier, and HOST_IS_SLAVE redirection.
+// Usage: node sim_xen_api_test.mjs   (XR_NPM_DIR = where tests/npm was installed)
+// Exits non-zero on the first failure (xen-api's own CLI cannot be trusted for that).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL, fileURLToPath } from 'node:url'
+import assert from 'node:assert/strict'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const npmDir = process.env.XR_NPM_DIR
+if (!npmDir) throw new Error('XR_NPM_DIR is not set')
+const { createClient } = await import(pathToFileURL(path.join(npmDir, 'node_modules/xen-api/index.mjs')).href)
+
+const stateDir = mkdtempSync(path.join(tmpdir(), 'xen-api-sim-'))
+const sim = spawn('/usr/bin/python3', [path.join(here, '..', 'xapi-sim'), '--port', '0', '--vms', '20',
+  '--hosts', '3', '--seed', '3', '--op-delay', '0.2', '--serve-supporters', '--no-dataplane',
+  '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+const url = await new Promise((resolve, reject) => {
+  let buf = ''
+  sim.stdout.on('data', d => {
+    buf += d
+    const m = /xapi-sim listening on (\S+)/.exec(buf)
+    if (m) resolve(m[1])
+  })
+  sim.on('exit', code => reject(new Error('simulator exited ' + code)))
+})
+const port = new URL(url).port
+const clients = []
+const watchdog = setTimeout(() => { console.error('FAIL: timeout'); finish(1) }, 90000)
+
+function finish(code) {
+  clearTimeout(watchdog)
+  Promise.allSettled(clients.map(c => c.disconnect())).finally(() => {
+    sim.kill('SIGTERM')
+    sim.on('exit', () => { rmSync(stateDir, { recursive: true, force: true }); process.exit(code) })
+  })
+}
+
+async function control(command, args = {}) {
+  const res = await fetch(`${url}/_sim/${command}`, { method: 'POST', body: JSON.stringify(args),
+    headers: { 'content-type': 'application/json' } })
+  const body = await res.json()
+  if (res.status !== 200) throw new Error(`control ${command}: ${JSON.stringify(body)}`)
+  return body.result
+}
+
+// Resolves when pred(xapi) becomes true (checked on every object change).
+function waitFor(xapi, pred, what, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      let v
+      try { v = pred() } catch { v = undefined }
+      if (v) { cleanup(); resolve(v) }
+    }
+    const timer = setTimeout(() => { cleanup(); reject(new Error('timed out waiting for ' + what)) }, ms)
+    const cleanup = () => { clearTimeout(timer); for (const e of ['add', 'update', 'remove']) xapi.objects.removeListener(e, check) }
+    for (const e of ['add', 'update', 'remove']) xapi.objects.on(e, check)
+    check()
+  })
+}
+
+const vmsOf = xapi => Object.values(xapi.objects.all).filter(o => o.$type === 'VM' && !o.is_a_template && !o.is_control_domain)
+
+async function main() {
+  const xapi = createClient({ url, auth: { user: 'root', password: 'secret' }, allowUnauthorized: true,
+    eventPollDelay: 500 })  // retry quickly after HOST_STILL_BOOTING (default 60 s)
+  clients.push(xapi)
+  await xapi.connect()
+  assert.equal(xapi.status, 'connected')
+  await xapi.objectsFetched
+  const info = await control('info')
+  // 1. listing: every class the simulator serves arrives in the cache
+  const counts = {}
+  for (const o of Object.values(xapi.objects.all)) counts[o.$type] = (counts[o.$type] ?? 0) + 1
+  for (const cls of ['VM', 'host', 'SR', 'VDI', 'VBD', 'VIF', 'network', 'PIF', 'pool', 'VM_metrics', 'SM', 'console']) {
+    assert.equal(counts[cls], info.counts[cls], `count of ${cls}`)
+  }
+  assert.equal(xapi.pool.$ref, info.pool)
+  const vm0 = vmsOf(xapi).find(v => v.power_state === 'Running')
+  assert.ok(vm0.$metrics && vm0.$resident_on, 'links resolve through the cache')
+  console.log('ok - connect and list', JSON.stringify(counts))
+
+  // 2. events while the control endpoint changes things
+  await control('rename', { ref: vm0.$ref, name: 'renamed via control' })
+  await waitFor(xapi, () => xapi.getObjectByRef(vm0.$ref).name_label === 'renamed via control', 'rename event')
+  const added = await control('add_vm', { name: 'added via control', power_state: 'Running' })
+  await waitFor(xapi, () => xapi.getObjectByRef(added, undefined)?.power_state === 'Running', 'added VM')
+  await control('power', { ref: added, state: 'Halted' })
+  await waitFor(xapi, () => xapi.getObjectByRef(added).power_state === 'Halted', 'power change')
+  await control('remove_vm', { ref: added })
+  await waitFor(xapi, () => xapi.getObjectByRef(added, null) === null, 'VM removal')
+  console.log('ok - events follow control changes')
+
+  // 3. Async calls and their tasks
+  const halted = vmsOf(xapi).find(v => v.power_state === 'Halted')
+  const cloneRef = await xapi.callAsync('VM.clone', halted.$ref, 'cloned by xen-api')
+  assert.match(cloneRef, /^OpaqueRef:/)
+  const clone = await waitFor(xapi, () => xapi.getObjectByRef(cloneRef, undefined), 'clone in cache')
+  assert.equal(clone.name_label, 'cloned by xen-api')
+  await xapi.callAsync('VM.start', cloneRef, false, false)
+  await waitFor(xapi, () => xapi.getObjectByRef(cloneRef).power_state === 'Running', 'clone running')
+  await assert.rejects(xapi.callAsync('VM.start', cloneRef, false, false),
+    e => e.code === 'VM_BAD_POWER_STATE' && e.params[1] === 'halted' && e.params[2] === 'running')
+  await xapi.callAsync('VM.hard_shutdown', cloneRef)
+  await xapi.callAsync('VM.destroy', cloneRef)
+  await waitFor(xapi, () => xapi.getObjectByRef(cloneRef, null) === null, 'clone destroyed')
+  // tasks are destroyed by the client after they settle; the task cache follows
+  await waitFor(xapi, () => Object.values(xapi.objects.all).filter(o => o.$type === 'task').length === 0, 'tasks gone')
+  console.log('ok - Async calls and tasks')
+
+  // 4. barrier (pool.other_config xo:barrier:* round trip through events)
+  const fresh = await xapi.barrier(vm0.$ref)
+  assert.equal(fresh.name_label, 'renamed via control')
+  console.log('ok - barrier')
+
+  // 5. HOST_IS_SLAVE: connecting to a supporter ends up on the master
+  const viaSupporter = createClient({ url: `http://127.0.0.2:${port}`, auth: { user: 'root', password: 'secret' },
+    allowUnauthorized: true, watchEvents: false })
+  clients.push(viaSupporter)
+  await viaSupporter.connect()
+  assert.equal(viaSupporter.status, 'connected')
+  const pools = await viaSupporter.call('pool.get_all')
+  assert.deepEqual(pools, [info.pool])
+  console.log('ok - HOST_IS_SLAVE redirect to the master')
+
+  // 6. restart: the client re-logs in and its event loop recovers
+  await control('restart', { booting_seconds: 1 })
+  await new Promise(r => setTimeout(r, 1500))
+  await control('rename', { ref: vm0.$ref, name: 'after restart' })
+  await waitFor(xapi, () => xapi.getObjectByRef(vm0.$ref).name_label === 'after restart', 'events after restart', 30000)
+  console.log('ok - recovers after a simulated restart')
+}
+
+main().then(() => finish(0), err => { console.error('FAIL:', err); finish(1) })
