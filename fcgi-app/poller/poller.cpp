@@ -48,10 +48,14 @@ int run_poller(const ChildEnv& env) {
   const cache::Segment& segment = env.segment->segment();
   cache::Writer writer(segment);
   PollerShared shared{writer, {}, {}, {}};
+  const auto previous = cache::Reader(segment).pool_statuses();  // a restarted poller's
   std::vector<std::unique_ptr<PoolThread>> pools;
   for (size_t i = 0; i < env.config.pools.size(); ++i) {
     pools.push_back(std::make_unique<PoolThread>(env.config.pools[i], static_cast<int>(i),
                                                  env.config.retry_max, shared));
+    for (const auto& st : previous) {
+      if (st.key == env.config.pools[i].name) pools.back()->inherit(st);
+    }
     pools.back()->start();
   }
   if (pools.empty()) kLog.warn("no [[pool]] configured: the cache stays empty");

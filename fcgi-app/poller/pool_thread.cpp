@@ -78,6 +78,12 @@ PoolThread::~PoolThread() {
   if (thread_.joinable()) thread_.detach();  // the poller exits with _exit; never joined
 }
 
+void PoolThread::inherit(const cache::PoolStatus& previous) {
+  inherited_synced_ = previous.ever_synced;
+  last_sync_ms_ = previous.last_sync_ms;
+  pool_id_ = previous.pool_id;
+}
+
 void PoolThread::start() {
   {
     std::lock_guard lock(shared_.mu);
@@ -91,7 +97,7 @@ void PoolThread::report_locked(cache::layout::PoolState state, const std::string
   st.key = pool_.name;
   st.pool_id = pool_id_;
   st.state = state;
-  st.ever_synced = synced_.load();
+  st.ever_synced = synced_.load() || inherited_synced_;
   st.last_sync_ms = last_sync_ms_.load();
   st.updated_ms = unix_ms();
   st.last_error = error;

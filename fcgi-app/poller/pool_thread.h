@@ -30,6 +30,9 @@ class PoolThread {
  public:
   PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s, PollerShared& shared);
   ~PoolThread();
+  // Takes over what a previous poller process reported for this pool (it keeps counting
+  // as synchronised while this process resynchronises). Call before start().
+  void inherit(const cache::PoolStatus& previous);
   void start();
   // True once a full sync completed in this process.
   bool synced() const { return synced_.load(); }
@@ -51,6 +54,7 @@ class PoolThread {
   std::atomic<uint64_t> failures_seen_{0};
   std::atomic<xapi::EventLoop*> loop_{nullptr};
   std::string pool_id_;  // guarded by shared_.mu
+  bool inherited_synced_ = false;
 };
 
 }  // namespace xr::app

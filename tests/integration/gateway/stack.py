@@ -1,0 +1,231 @@
+"""The whole xapi-rest stack for integration tests: XAPI simulator(s), `xapi-rest serve`
+and nginx from nginx/dev.conf.in, in a temporary folder on free loopback ports.
+Everything started here is stopped (and the folder removed) by Stack.stop()."""
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+APP = os.environ.get("XR_APP", "")
+ROOT = os.environ.get("XR_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
+SIM = os.path.join(ROOT, "tests/xapi-sim/xapi-sim")
+PYTHON = "/usr/bin/python3"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - still starting
+            pass
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def ndjson(self):
+        return [json.loads(line) for line in self.body.decode().splitlines() if line]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Sim:
+    def __init__(self, folder, vms, hosts, seed, password):
+        self.log_path = os.path.join(folder, "sim-%d.log" % free_port())
+        self.password = password
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [PYTHON, SIM, "--port", "0", "--vms", str(vms), "--hosts", str(hosts), "--seed", str(seed),
+             "--user", "root", "--password", password],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: "listening on" in read(self.log_path), 60, "the simulator")
+        self.url = re.search(r"listening on (\S+)", read(self.log_path)).group(1)
+
+    def control(self, command, body=None):
+        req = urllib.request.Request(self.url + "/_sim/" + command, method="POST",
+                                     data=json.dumps(body or {}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["result"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Stack:
+    def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config=""):
+        if not APP or not os.access(APP, os.X_OK):
+            raise RuntimeError("XR_APP must name the xapi-rest binary")
+        self.dir = tempfile.mkdtemp(prefix="xr-it-")
+        os.chmod(self.dir, 0o755)  # nginx workers (nobody) must reach the socket
+        self.sims, self.serve, self.nginx_pid = [], None, None
+        try:
+            for i in range(pools):
+                self.sims.append(Sim(self.dir, vms, hosts, seed + i, "pw%d" % i))
+            self.config = os.path.join(self.dir, "xapi-rest.toml")
+            self.socket = os.path.join(self.dir, "fcgi.sock")
+            self._write_config(workers, threads, extra_config)
+            self.admin_password = "admin-pw"
+            self.cli(["user", "add", "admin"], stdin=self.admin_password + "\n")
+            self.token = self.cli(["token", "create", "--user", "admin"]).strip()
+            self.start_serve()
+            self._start_nginx()
+            wait_until(lambda: self.get("/rest/v0/ping").status == 200, 20, "nginx + xapi-rest")
+            self.wait_synced()
+        except BaseException:
+            self.stop()
+            raise
+
+    # --- processes ---
+    def _write_config(self, workers, threads, extra):
+        lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
+                 'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5',
+                 '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data"),
+                 '[cache]', 'size_mb = 64', '[poller]', 'retry_max = 1', extra]
+        for i, sim in enumerate(self.sims):
+            pw = os.path.join(self.dir, "pool%d.password" % i)
+            with open(pw, "w") as f:
+                f.write(sim.password + "\n")
+            lines += ['[[pool]]', 'name = "pool%d"' % i, 'url = "%s"' % sim.url, 'user = "root"',
+                      'password_file = "%s"' % pw, 'tls = "insecure"']
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def cli(self, args, stdin=None):
+        r = subprocess.run([APP] + args + ["--config", self.config], input=stdin, text=True,
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("xapi-rest %s failed: %s" % (args, r.stderr))
+        return r.stdout
+
+    def start_serve(self):
+        self.serve_log_path = os.path.join(self.dir, "serve.log")
+        self.serve_log = open(self.serve_log_path, "a")
+        self.serve = subprocess.Popen([APP, "serve", "--config", self.config],
+                                      stdout=self.serve_log, stderr=subprocess.STDOUT)
+        wait_until(lambda: os.path.exists(self.socket), 20, "the FastCGI socket")
+
+    def _start_nginx(self):
+        self.port = free_port()
+        ngx = os.path.join(self.dir, "nginx")
+        for d in ("logs", "tmp", "static"):
+            os.makedirs(os.path.join(ngx, d), exist_ok=True)
+        text = read(os.path.join(ROOT, "nginx/dev.conf.in"))
+        text = text.replace("@PORT@", str(self.port)).replace("@SOCKET@", self.socket)
+        conf = os.path.join(ngx, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        subprocess.run(["nginx", "-p", ngx, "-c", conf], check=True, capture_output=True)
+        pid_file = os.path.join(ngx, "logs/nginx.pid")
+        wait_until(lambda: os.path.exists(pid_file), 10, "nginx")
+        self.nginx_pid = int(read(pid_file))
+
+    def stop(self):
+        if self.nginx_pid:
+            try:
+                os.kill(self.nginx_pid, signal.SIGQUIT)
+            except ProcessLookupError:
+                pass
+            wait_until(lambda: not os.path.exists(os.path.join(self.dir, "nginx/logs/nginx.pid")), 10,
+                       "nginx to stop")
+        if self.serve and self.serve.poll() is None:
+            self.serve.terminate()
+            try:
+                self.serve.wait(15)
+            except subprocess.TimeoutExpired:
+                self.serve.kill()
+                self.serve.wait()
+        if self.serve:
+            self.serve_log.close()
+        for s in self.sims:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- children of the master, from the log's role tags ---
+    def pids(self, role):
+        """Live pids of a role ("worker", "poller") according to the serve log."""
+        found = []
+        for m in re.finditer(r"\[(%s)(?: \d+)? pid (\d+)\]" % role, read(self.serve_log_path)):
+            pid = int(m.group(2))
+            if pid not in found and os.path.exists("/proc/%d" % pid) and \
+                    read("/proc/%d/stat" % pid).split()[2] != "Z":
+                found.append(pid)
+        return found
+
+    def log_text(self):
+        return read(self.serve_log_path)
+
+    # --- HTTP ---
+    def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None):
+        h = dict(headers or {})
+        if token is not None:
+            h["Cookie"] = "authenticationToken=" + token
+        if cookie is not None:
+            h["Cookie"] = cookie
+        if basic is not None:
+            h["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % basic).encode()).decode()
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
+                                     headers=h, data=data)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(req, timeout=30) as r:
+                return Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers, e.read())
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def api(self, path):
+        """GET with the admin token; asserts 200 and returns the decoded JSON."""
+        r = self.get(path, token=self.token)
+        if r.status != 200:
+            raise AssertionError("GET %s: %d %s" % (path, r.status, r.body[:300]))
+        return r.ndjson() if r.headers.get("Content-Type", "").startswith("application/x-ndjson") else r.json()
+
+    def wait_synced(self, timeout=30):
+        def ok():
+            servers = self.api("/rest/v0/servers?fields=status")
+            return len(servers) == len(self.sims) and all(s["status"] == "connected" for s in servers)
+        wait_until(ok, timeout, "every pool to be synchronised")

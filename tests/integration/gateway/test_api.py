@@ -1,0 +1,256 @@
+"""Integration tests of the read API, authentication and users/tokens through nginx,
+against a running stack (simulator + xapi-rest serve + nginx)."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, wait_until  # noqa: E402
+
+COLLECTIONS = {
+    "pools": "pool", "hosts": "host", "vms": "VM", "vm-templates": "VM-template",
+    "vm-snapshots": "VM-snapshot", "vm-controllers": "VM-controller", "vdis": "VDI",
+    "vdi-snapshots": "VDI-snapshot", "srs": "SR", "networks": "network", "pifs": "PIF",
+    "vifs": "VIF", "vbds": "VBD", "pbds": "PBD", "messages": "message", "alarms": "message",
+}
+NON_EMPTY = ["pools", "hosts", "vms", "vm-templates", "vm-controllers", "vdis", "srs", "networks",
+             "pifs", "vifs", "vbds", "pbds"]
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=20, hosts=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    # --- ping and authentication ---
+    def test_ping_needs_no_credentials_and_answers_pong(self):
+        r = self.s.get("/rest/v0/ping")
+        self.assertEqual(r.status, 200)
+        body = r.json()
+        self.assertEqual(body["result"], "pong")
+        self.assertAlmostEqual(body["timestamp"] / 1000, time.time(), delta=60)
+
+    def test_ping_with_invalid_credentials_is_401(self):
+        self.assertEqual(self.s.get("/rest/v0/ping", token="bogus").status, 401)
+
+    def test_missing_credentials_are_401_with_xo_body_and_basic_challenge(self):
+        r = self.s.get("/rest/v0/vms")
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.json(), {"error": "invalid credentials"})
+        self.assertEqual(r.headers["WWW-Authenticate"], 'Basic realm="xo"')
+
+    def test_invalid_token_and_wrong_password_are_401(self):
+        for kw in ({"token": "x" * 43}, {"basic": ("admin", "wrong")}, {"basic": ("nobody", "x")},
+                   {"headers": {"Authorization": "Bearer " + self.s.token}}):
+            r = self.s.get("/rest/v0/vms", **kw)
+            self.assertEqual(r.status, 401, kw)
+            self.assertEqual(r.json()["error"], "invalid credentials")
+            self.assertEqual(r.headers["WWW-Authenticate"], 'Basic realm="xo"')
+
+    def test_token_cookie_token_fallback_and_basic_are_accepted(self):
+        self.assertEqual(self.s.get("/rest/v0/vms", token=self.s.token).status, 200)
+        self.assertEqual(self.s.get("/rest/v0/vms", cookie="lang=en; token=" + self.s.token).status, 200)
+        self.assertEqual(self.s.get("/rest/v0/vms", basic=("admin", self.s.admin_password)).status, 200)
+
+    def test_cookie_and_basic_together_are_400(self):
+        r = self.s.get("/rest/v0/vms", token=self.s.token, basic=("admin", self.s.admin_password))
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["error"],
+                         "Having multiple authentication methods is not supported, please choose one")
+
+    def test_malformed_authorization_header_is_400(self):
+        r = self.s.get("/rest/v0/vms", headers={"Authorization": "Basic"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["error"], "Malformed Authorization header")
+
+    # --- users and tokens ---
+    def admin_id(self):
+        return self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"].rsplit("/", 1)[1]
+
+    def test_users_me_redirects_with_307(self):
+        r = self.s.get("/rest/v0/users/me/authentication_tokens?limit=1", token=self.s.token)
+        self.assertEqual(r.status, 307)
+        self.assertRegex(r.headers["Location"], r"^/rest/v0/users/[0-9a-f-]{36}/authentication_tokens\?limit=1$")
+
+    def test_users_list_and_one_user(self):
+        uid = self.admin_id()
+        self.assertIn("/rest/v0/users/" + uid, self.s.api("/rest/v0/users"))
+        user = self.s.api("/rest/v0/users/" + uid)
+        self.assertEqual((user["id"], user["name"], user["permission"]), (uid, "admin", "admin"))
+        self.assertNotIn("pw_hash", user)
+        self.assertIn({"name": "admin", "href": "/rest/v0/users/" + uid},
+                      self.s.api("/rest/v0/users?fields=name"))
+        r = self.s.get("/rest/v0/users/00000000-0000-0000-0000-000000000000", token=self.s.token)
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["data"]["type"], "user")
+
+    def test_token_create_list_use_and_delete(self):
+        uid = self.admin_id()
+        path = "/rest/v0/users/%s/authentication_tokens" % uid
+        r = self.s.request("POST", path, token=self.s.token, body={"description": "it", "expiresIn": "1h"})
+        self.assertEqual(r.status, 201, r.body)
+        tok = r.json()["token"]
+        self.assertEqual(len(tok["id"]), 43)
+        self.assertAlmostEqual(tok["expiration"] - tok["created_at"], 3600 * 1000, delta=1000)
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok["id"]).status, 200)
+        listed = [t for t in self.s.api(path) if t.get("description") == "it"]
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]["user_id"], uid)
+        self.assertNotEqual(listed[0]["id"], tok["id"])  # the secret is never listed
+        self.assertEqual(self.s.request("DELETE", path + "/" + listed[0]["id"], token=self.s.token).status, 204)
+        self.assertEqual(self.s.request("DELETE", path + "/" + listed[0]["id"], token=self.s.token).status, 404)
+        # Workers remember a verified token for up to 5 s.
+        wait_until(lambda: self.s.get("/rest/v0/vms?limit=1", token=tok["id"]).status == 401, 8,
+                   "the revoked token to be refused")
+
+    def test_short_or_bad_expiry_is_400(self):
+        path = "/rest/v0/users/%s/authentication_tokens" % self.admin_id()
+        self.assertEqual(self.s.request("POST", path, token=self.s.token, body={"expiresIn": "10s"}).status, 400)
+        self.assertEqual(self.s.request("POST", path, token=self.s.token, body={"expiresIn": "soon"}).status, 400)
+
+    def test_other_users_tokens_are_forbidden_and_non_admins_cannot_read_objects(self):
+        bob_id = self.s.cli(["user", "add", "bob-%d" % os.getpid(), "--permission", "none"], stdin="bobpw\n").strip()
+        r = self.s.get("/rest/v0/users/%s/authentication_tokens" % bob_id, token=self.s.token)
+        self.assertEqual(r.status, 403)
+        bob = ("bob-%d" % os.getpid(), "bobpw")
+        self.assertEqual(self.s.get("/rest/v0/vms", basic=bob).status, 403)
+        self.assertEqual(self.s.get("/rest/v0/users/" + bob_id, basic=bob).status, 200)
+
+    # --- root and collections ---
+    def test_root_lists_collection_urls(self):
+        root = self.s.api("/rest/v0")
+        for c in NON_EMPTY + ["servers", "users", "dashboard", "alarms"]:
+            self.assertIn("/rest/v0/" + c, root)
+
+    def test_every_collection_lists_hrefs_to_objects_of_its_type(self):
+        for coll, typ in COLLECTIONS.items():
+            with self.subTest(coll):
+                hrefs = self.s.api("/rest/v0/" + coll)
+                if coll in NON_EMPTY:
+                    self.assertTrue(hrefs, coll + " is empty")
+                for h in hrefs[:3]:
+                    self.assertTrue(h.startswith("/rest/v0/%s/" % coll), h)
+                    obj = self.s.api(h)
+                    self.assertEqual(obj["type"], typ)
+                    self.assertEqual(h, "/rest/v0/%s/%s" % (coll, obj["id"]))
+
+    def test_vms_collection_holds_only_real_vms(self):
+        vms = self.s.api("/rest/v0/vms?fields=type,is_a_template")
+        self.assertEqual(len(vms), 20)
+        self.assertTrue(all(v["type"] == "VM" for v in vms))
+
+    def test_fields_forms(self):
+        objs = self.s.api("/rest/v0/vms?fields=name_label,power_state,no_such_field")
+        self.assertEqual(set(objs[0]), {"name_label", "power_state", "href"})
+        self.assertEqual(list(objs[0])[-1], "href")
+        self.assertEqual(set(self.s.api("/rest/v0/vms?fields=")[0]), {"href"})
+        star = self.s.api("/rest/v0/vms?fields=*&limit=1")[0]
+        self.assertTrue({"id", "type", "uuid", "$pool", "href"} <= set(star))
+        nested = self.s.api("/rest/v0/vms?fields=CPUs.number,memory.size&limit=1")[0]
+        self.assertEqual(set(nested), {"CPUs", "memory", "href"})
+        self.assertEqual(set(nested["CPUs"]), {"number"})
+        self.assertIsInstance(nested["memory"]["size"], int)
+
+    def test_limit(self):
+        self.assertEqual(len(self.s.api("/rest/v0/vms?limit=3")), 3)
+        self.assertEqual(self.s.api("/rest/v0/vms?limit=0"), [])
+        self.assertEqual(len(self.s.api("/rest/v0/vms?limit=-1")), 20)
+        r = self.s.get("/rest/v0/vms?limit=abc", token=self.s.token)
+        self.assertEqual(r.status, 400)
+        self.assertIn("error", r.json())
+
+    def test_ndjson_presence_and_true_forms(self):
+        for q in ("ndjson", "ndjson=true", "ndjson=TRUE"):
+            r = self.s.get("/rest/v0/vms?fields=name_label&" + q, token=self.s.token)
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.headers["Content-Type"].startswith("application/x-ndjson"), q)
+            self.assertTrue(r.body.endswith(b"\n"))
+            lines = r.ndjson()
+            self.assertEqual(len(lines), 20)
+            self.assertEqual(set(lines[0]), {"name_label", "href"})
+        r = self.s.get("/rest/v0/vms?ndjson=false", token=self.s.token)
+        self.assertTrue(r.headers["Content-Type"].startswith("application/json"))
+        self.assertEqual(len(r.json()), 20)
+
+    def test_filter_selects_matching_objects(self):
+        everything = self.s.api("/rest/v0/vms?fields=power_state")
+        running = self.s.api("/rest/v0/vms?fields=power_state&filter=power_state:Running")
+        self.assertEqual(len(running), sum(v["power_state"] == "Running" for v in everything))
+        self.assertTrue(running and all(v["power_state"] == "Running" for v in running))
+        negated = self.s.api("/rest/v0/vms?filter=!power_state:Running")
+        self.assertEqual(len(negated) + len(running), len(everything))
+        self.assertEqual(len(self.s.api("/rest/v0/vms?filter=power_state:Running&limit=2")), 2)
+
+    def test_bad_filter_is_400_with_xo_body(self):
+        r = self.s.get("/rest/v0/vms?filter=foo:", token=self.s.token)
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json(), {"error": "parse error: expected end of input at position 3",
+                                    "data": {"stringToParse": "foo:"}})
+
+    def test_object_by_uuid_and_by_opaque_ref(self):
+        vm = self.s.api("/rest/v0/vms?fields=*&limit=1")[0]
+        by_ref = self.s.api("/rest/v0/vms/" + vm["_xapiRef"])
+        self.assertEqual(by_ref["id"], vm["id"])
+        for key in ("power_state", "CPUs", "memory", "$VBDs", "VIFs", "virtualizationMode", "$container"):
+            self.assertIn(key, by_ref)
+
+    def test_unknown_object_wrong_type_and_unknown_route_are_json_404(self):
+        host = self.s.api("/rest/v0/hosts")[0].rsplit("/", 1)[1]
+        r = self.s.get("/rest/v0/vms/" + host, token=self.s.token)
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json(), {"error": "no such VM " + host, "data": {"id": host, "type": "VM"}})
+        r = self.s.get("/rest/v0/vms/%22%3Cbad%3E", token=self.s.token)
+        self.assertEqual(r.status, 404)
+        r = self.s.get("/rest/v0/no-such-collection", token=self.s.token)
+        self.assertEqual(r.status, 404)
+        self.assertTrue(r.headers["Content-Type"].startswith("application/json"))
+        self.assertEqual(self.s.request("DELETE", "/rest/v0/pools", token=self.s.token).status, 404)
+
+    def test_head_and_etag(self):
+        href = self.s.api("/rest/v0/vms?limit=1")[0]
+        r = self.s.request("HEAD", href, token=self.s.token)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"")
+        etag = r.headers["ETag"]
+        self.assertEqual(self.s.get(href, token=self.s.token, headers={"If-None-Match": etag}).status, 304)
+
+    def test_vm_vdis_and_messages_sub_collections(self):
+        vm = self.s.api("/rest/v0/vms?fields=$VBDs&limit=1")[0]
+        vdis = self.s.api(vm["href"] + "/vdis?fields=type")
+        self.assertTrue(vdis)
+        self.assertTrue(all(v["type"] in ("VDI", "VDI-snapshot") for v in vdis))
+        messages = self.s.api("/rest/v0/messages?fields=$object")
+        for m in messages[:3]:
+            obj = m["$object"]
+            for coll in ("vms", "hosts", "pools", "srs"):
+                r = self.s.get("/rest/v0/%s/%s/messages?fields=$object" % (coll, obj), token=self.s.token)
+                if r.status == 200:
+                    self.assertTrue(all(x["$object"] == obj for x in r.json()))
+                    self.assertIn(m["href"], [x["href"] for x in r.json()])
+
+    def test_servers_and_dashboard(self):
+        servers = self.s.api("/rest/v0/servers?fields=status,host,poolId")
+        self.assertEqual(len(servers), 1)
+        self.assertEqual(servers[0]["status"], "connected")
+        pool_id = self.s.api("/rest/v0/pools")[0].rsplit("/", 1)[1]
+        self.assertEqual(servers[0]["poolId"], pool_id)
+        dash = self.s.api("/rest/v0/dashboard")
+        self.assertEqual(dash["nPools"], 1)
+        self.assertEqual(dash["nHosts"], 2)
+        self.assertEqual(dash["vmsStatus"]["total"], 20)
+
+    def test_rename_in_xapi_is_visible_within_one_second(self):
+        vm = self.s.api("/rest/v0/vms?fields=uuid&limit=1")[0]
+        self.s.sims[0].control("rename", {"ref": vm["uuid"], "name": "renamed-by-test"})
+        start = time.monotonic()
+        wait_until(lambda: self.s.api(vm["href"])["name_label"] == "renamed-by-test", 1.0, "the rename")
+        self.assertLess(time.monotonic() - start, 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,128 @@
+"""Fault tests of the process model: a worker killed under load, the poller killed,
+the simulator restarted, a reload, two pools at once, and a graceful stop."""
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, wait_until  # noqa: E402
+
+THREADS = 4
+
+
+class LoadRun:
+    """Concurrent GETs through nginx until stop(); records (time, status) per request."""
+
+    def __init__(self, stack, path, clients=6):
+        self.stack, self.path, self.results, self.stop_flag = stack, path, [], False
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._loop) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _loop(self):
+        deadline = time.monotonic() + 30  # bounded whatever happens
+        while not self.stop_flag and time.monotonic() < deadline:
+            try:
+                status = self.stack.get(self.path, token=self.stack.token).status
+            except OSError:
+                status = -1
+            with self.lock:
+                self.results.append((time.monotonic(), status))
+
+    def stop(self):
+        self.stop_flag = True
+        for t in self.threads:
+            t.join()
+        return self.results
+
+
+class FaultTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Stack(vms=30, hosts=2, workers=2, threads=THREADS)
+
+    def tearDown(self):
+        self.s.stop()
+
+    def test_killed_worker_fails_only_its_in_flight_requests_and_is_replaced_within_1s(self):
+        workers = self.s.pids("worker")
+        self.assertEqual(len(workers), 2)
+        load = LoadRun(self.s, "/rest/v0/vms?fields=name_label,power_state")
+        time.sleep(0.5)
+        killed_at = time.monotonic()
+        os.kill(workers[0], signal.SIGKILL)
+        wait_until(lambda: len(self.s.pids("worker")) == 2 and workers[0] not in self.s.pids("worker"),
+                   1.0, "a new worker")
+        replaced_after = time.monotonic() - killed_at
+        time.sleep(1.0)
+        results = load.stop()
+        failures = [r for r in results if r[1] != 200]
+        self.assertLessEqual(len(failures), THREADS, failures)
+        self.assertTrue(all(t < killed_at + 1.0 for t, _ in failures), failures)
+        self.assertGreater(len([r for r in results if r[0] > killed_at + 1.0 and r[1] == 200]), 0)
+        self.assertLess(replaced_after, 1.0)
+        self.assertIn("killed by signal 9", self.s.log_text())
+
+    def test_killed_poller_keeps_reads_served_and_resynchronises(self):
+        poller = self.s.pids("poller")
+        self.assertEqual(len(poller), 1)
+        vms = self.s.api("/rest/v0/vms?fields=uuid")
+        load = LoadRun(self.s, "/rest/v0/vms?limit=5", clients=2)
+        os.kill(poller[0], signal.SIGKILL)
+        # While it is down: XAPI changes (one VM renamed, one destroyed).
+        self.s.sims[0].control("rename", {"ref": vms[0]["uuid"], "name": "renamed-while-down"})
+        self.s.sims[0].control("remove_vm", {"ref": vms[1]["uuid"]})
+        time.sleep(0.3)
+        wait_until(lambda: self.s.pids("poller") and self.s.pids("poller") != poller, 5, "a new poller")
+        wait_until(lambda: self.s.api(vms[0]["href"])["name_label"] == "renamed-while-down", 10, "the resync")
+        wait_until(lambda: self.s.get(vms[1]["href"], token=self.s.token).status == 404, 10,
+                   "the stale VM to go")
+        results = load.stop()
+        self.assertTrue(results)
+        self.assertEqual([r for r in results if r[1] != 200], [])
+        self.assertEqual(len(self.s.api("/rest/v0/vms")), len(vms) - 1)
+
+    def test_simulator_restart_is_survived_and_the_cache_converges(self):
+        vm = self.s.api("/rest/v0/vms?fields=uuid&limit=1")[0]
+        self.s.sims[0].control("restart", {"booting_seconds": 0.5})
+        time.sleep(1.0)
+        self.s.sims[0].control("rename", {"ref": vm["uuid"], "name": "after-restart"})
+        wait_until(lambda: self.s.api(vm["href"])["name_label"] == "after-restart", 20, "convergence")
+        self.assertEqual(len(self.s.api("/rest/v0/vms")), 30)
+
+    def test_sighup_reload_replaces_children_and_keeps_the_socket(self):
+        before = set(self.s.pids("worker"))
+        inode = os.stat(self.s.socket).st_ino
+        self.s.serve.send_signal(signal.SIGHUP)
+        wait_until(lambda: len(self.s.pids("worker")) == 2 and not before & set(self.s.pids("worker")), 5,
+                   "new workers")
+        self.assertEqual(os.stat(self.s.socket).st_ino, inode)
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=self.s.token).status, 200)
+        wait_until(lambda: len(self.s.pids("poller")) == 1, 5, "one poller")
+
+    def test_sigterm_stops_gracefully_and_removes_the_socket(self):
+        self.s.serve.send_signal(signal.SIGTERM)
+        self.assertEqual(self.s.serve.wait(10), 0)
+        self.assertFalse(os.path.exists(self.s.socket))
+        self.assertIn("stopped", self.s.log_text())
+
+
+class TwoPoolsTest(unittest.TestCase):
+    def test_two_pools_at_once(self):
+        s = Stack(vms=5, hosts=1, pools=2)
+        try:
+            servers = s.api("/rest/v0/servers?fields=status,poolId")
+            self.assertEqual([x["status"] for x in servers], ["connected", "connected"])
+            self.assertEqual(len(s.api("/rest/v0/pools")), 2)
+            self.assertEqual(len(s.api("/rest/v0/vms")), 10)
+            pools = {v["$pool"] for v in s.api("/rest/v0/vms?fields=$pool")}
+            self.assertEqual(pools, {x["poolId"] for x in servers})
+        finally:
+            s.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
