@@ -31,6 +31,16 @@ def random_extents(path, extents):
             f.write(os.urandom(length))
 
 
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        piece = sock.recv(n - len(data))
+        if not piece:
+            raise AssertionError("connection closed after %d of %d bytes" % (len(data), n))
+        data += piece
+    return data
+
+
 class SimCase(unittest.TestCase):
     """One simulator (2 hosts) for the class, plus a small Halted VM whose extra 64 MiB
     disk on the shared SR holds random data."""
@@ -509,6 +519,26 @@ class NbdTest(SimCase):
         name = rec["exportname"] if export is None else export
         return "nbd%s://127.0.0.1:%d/%s" % ("s" if tls else "", int(rec["port"]),
                                             urllib.parse.quote(name, safe=""))
+
+    def test_fixed_newstyle_export_name_handshake(self):
+        pifs = self.sim.call("PIF.get_all_records")
+        net = next(p["network"] for p in pifs.values() if p["management"])
+        self.sim.call("network.add_purpose", net, "insecure_nbd")
+        try:
+            rec = self.sim.call("VDI.get_nbd_info", self.vdi)[0]
+            with socket.create_connection(("127.0.0.1", int(rec["port"])), timeout=10) as s:
+                hello = recv_exact(s, 18)
+                self.assertEqual(hello[:16], b"NBDMAGICIHAVEOPT")
+                self.assertEqual(int.from_bytes(hello[16:], "big"), 1)  # no NO_ZEROES
+                name = rec["exportname"].encode()
+                s.sendall((1).to_bytes(4, "big") + b"IHAVEOPT" + (1).to_bytes(4, "big")
+                          + len(name).to_bytes(4, "big") + name)
+                answer = recv_exact(s, 134)
+            self.assertEqual(int.from_bytes(answer[:8], "big"), SMALL)
+            self.assertEqual(int.from_bytes(answer[8:10], "big") & 3, 3)  # read-only
+            self.assertEqual(answer[10:], bytes(124))
+        finally:
+            self.sim.call("network.remove_purpose", net, "insecure_nbd")
 
     def test_nbd_server_stops_with_its_session(self):
         pifs = self.sim.call("PIF.get_all_records")

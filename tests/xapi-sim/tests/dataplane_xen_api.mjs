@@ -1,14 +1,14 @@
 // Drives the simulator's data plane with Xen Orchestra's own client (npm xen-api):
 // getResource downloads of /export_raw_vdi (raw and vhd) and /export (zstd XVA), and a
-// putResource upload with an unknown length (XO's 1 PiB trick). Writes the downloads
+// putResource uploads with an unknown length (XO's 1 PiB trick): raw disk and XVA. Writes the downloads
 // to OUT_DIR for the Python driver to check; exits non-zero on any failure.
-// usage: node dataplane_xen_api.mjs URL USER PASSWORD VDI_REF VM_REF TARGET_VDI_REF OUT_DIR
+// usage: node dataplane_xen_api.mjs URL USER PASSWORD VDI_REF VM_REF TARGET_VDI_REF SR_REF OUT_DIR
 import { createReadStream, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 
-const [url, user, password, vdi, vm, target, outDir] = process.argv.slice(2)
+const [url, user, password, vdi, vm, target, sr, outDir] = process.argv.slice(2)
 const npmDir = process.env.XR_NPM_DIR
 const { createClient } = await import(pathToFileURL(join(npmDir, 'node_modules', 'xen-api', 'index.mjs')))
 
@@ -45,6 +45,14 @@ try {
   })
   console.log(`upload: task result ${JSON.stringify(vdiRef)}`)
   if (vdiRef !== target) throw new Error(`upload returned ${vdiRef}, expected ${target}`)
+  // XO's VM import: the XVA as a length-less stream; the task result is an array of refs.
+  const xva = Readable.from(createReadStream(join(outDir, 'xen-api.xva.zst')))
+  const vms = await xapi.putResource(xva, '/import/', { query: { sr_id: sr }, task: true })
+  console.log(`import: task result ${JSON.stringify(vms)}`)
+  if (!Array.isArray(vms) || vms.length !== 1 || !vms[0].startsWith('OpaqueRef:')) {
+    throw new Error(`import returned ${JSON.stringify(vms)}`)
+  }
+  writeFileSync(join(outDir, 'imported-vm'), vms[0])
 } finally {
   await xapi.disconnect()
 }

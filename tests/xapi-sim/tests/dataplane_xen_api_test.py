@@ -45,15 +45,18 @@ class XenApiClientTest(unittest.TestCase):
                   and not v["is_a_template"] and not v["is_a_snapshot"])
         sr = list(sim.call("pool.get_all_records").values())[0]["default_SR"]
         vdi, target = self.new_vdi(sr, 8 * MIB), self.new_vdi(sr, 8 * MIB)
+        sim.call("VBD.create", {"VM": vm, "VDI": vdi, "userdevice": "4", "bootable": False,
+                                "mode": "RW", "type": "Disk", "unpluggable": True,
+                                "empty": False, "other_config": {}, "qos_algorithm_type": "",
+                                "qos_algorithm_params": {}})
         with open(sim.disk_path(vdi), "r+b") as f:
             f.seek(MIB + 3)
             f.write(os.urandom(3 * MIB))
         result = subprocess.run(
             ["node", os.path.join(HERE, "dataplane_xen_api.mjs"), sim.url, harness.USER,
-             harness.PASSWORD, vdi, vm, target, self.out],
+             harness.PASSWORD, vdi, vm, target, sr, self.out],
             capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        print(result.stdout + result.stderr, file=sys.stderr)
         with open(sim.disk_path(vdi), "rb") as f:
             disk = f.read()
         with open(os.path.join(self.out, "xen-api.raw"), "rb") as f:
@@ -69,6 +72,18 @@ class XenApiClientTest(unittest.TestCase):
         with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
             self.assertEqual(tar.getmembers()[0].name, "ova.xml")
         with open(sim.disk_path(target), "rb") as f:
+            self.assertEqual(f.read(), disk)
+        with open(os.path.join(self.out, "imported-vm")) as f:
+            imported = f.read()
+        self.assertEqual(sim.call("VM.get_name_label", imported),
+                         sim.call("VM.get_name_label", vm))
+        copies = [sim.call("VBD.get_VDI", v) for v in sim.call("VM.get_VBDs", imported)]
+        sizes = sorted(int(sim.call("VDI.get_virtual_size", v)) for v in copies
+                       if v != "OpaqueRef:NULL" and sim.call("VDI.get_SR", v) == sr)
+        self.assertIn(8 * MIB, sizes)
+        copy = next(v for v in copies if v != "OpaqueRef:NULL"
+                    and int(sim.call("VDI.get_virtual_size", v)) == 8 * MIB)
+        with open(sim.disk_path(copy), "rb") as f:
             self.assertEqual(f.read(), disk)
 
 
