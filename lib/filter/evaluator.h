@@ -3,12 +3,14 @@
 // template; no allocation on the common paths; any thread.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
 
 #include "base/json_view.h"
 #include "filter/ast.h"
+#include "filter/js_regex.h"
 #include "filter/js_text.h"
 
 namespace xr::filter {
@@ -23,7 +25,9 @@ std::optional<std::string> string_unit(std::string_view s, std::uint32_t index);
 template <JsonView V>
 class Evaluator {
  public:
-  explicit Evaluator(const Program& program) : p_(program) {}
+  // hints (one per node) and scratch are optional per-scan state; see Filter::Matcher.
+  Evaluator(const Program& program, std::uint32_t* hints, RegexScratch* scratch)
+      : p_(program), hints_(hints), scratch_(scratch) {}
 
   bool matches(const V& object) const { return eval(p_.root, Val::of(object)); }
 
@@ -61,8 +65,8 @@ class Evaluator {
         return false;
       case NodeKind::kNot: return !eval(child(n, 0), v);
       case NodeKind::kCompare: return compare(to_number(v), n);
-      case NodeKind::kProperty: return !nullish(v) && eval(child(n, 0), get(v, n));
-      case NodeKind::kTruthy: return !nullish(v) && truthy(get(v, n));
+      case NodeKind::kProperty: return !nullish(v) && eval(child(n, 0), get(v, n, id));
+      case NodeKind::kTruthy: return !nullish(v) && truthy(get(v, n, id));
       default: return leaf(n, v);
     }
   }
@@ -145,7 +149,7 @@ class Evaluator {
   }
 
   // JavaScript value[name]: own JSON member, index, length, or an inherited method.
-  static Val get(const Val& v, const Node& n) {
+  Val get(const Val& v, const Node& n, std::uint32_t id) const {
     const V& j = v.json;
     switch (v.tag) {
       case Val::kNumber: return (n.inherited & kInNumber) ? Val::opaque(j) : Val::undefined(j);
@@ -155,6 +159,7 @@ class Evaluator {
     }
     switch (j.kind()) {
       case JsonKind::kObject: {
+        if (hints_ != nullptr) return member_with_hint(j, n, hints_[id]);
         V out = j;
         if (j.find(n.text, &out)) return Val::of(out);
         return (n.inherited & kInObject) ? Val::opaque(j) : Val::undefined(j);
@@ -171,16 +176,37 @@ class Evaluator {
     }
   }
 
-  static bool leaf_text(const Node& n, std::string_view s) {
+  // XO objects of one collection share their key order: try where the name was last time.
+  Val member_with_hint(const V& j, const Node& n, std::uint32_t& hint) const {
+    const std::size_t size = j.size();
+    // Absent optional keys shift a member by a few places: look near the hint first.
+    const std::size_t lo = hint > 4 ? hint - 4 : 0, hi = std::min<std::size_t>(size, std::size_t{hint} + 5);
+    for (std::size_t k = 0; k < 9; ++k) {
+      std::size_t i = (k & 1) ? std::size_t{hint} - (k + 1) / 2 : std::size_t{hint} + k / 2;
+      if (i >= lo && i < hi && std::string_view(j.key(i)) == n.text) {
+        hint = static_cast<std::uint32_t>(i);
+        return Val::of(j.value(i));
+      }
+    }
+    for (std::size_t i = 0; i < size; ++i) {
+      if ((i < lo || i >= hi) && std::string_view(j.key(i)) == n.text) {
+        hint = static_cast<std::uint32_t>(i);
+        return Val::of(j.value(i));
+      }
+    }
+    return (n.inherited & kInObject) ? Val::opaque(j) : Val::undefined(j);
+  }
+
+  bool leaf_text(const Node& n, std::string_view s) const {
     if (n.kind != NodeKind::kRegex) return contains_ignore_case(s, n.text);
     if (n.glob_ascii && is_ascii(s) && s.find_first_of("\r\n") == std::string_view::npos) {
       return glob_pieces_match(s, n.glob_pieces);
     }
-    return n.regex->test(s);
+    return scratch_ != nullptr ? n.regex->test(s, scratch_) : n.regex->test(s);
   }
 
   // String, NumberOrString and RegExp/glob nodes: recursive into arrays and plain objects.
-  static bool leaf_json(const Node& n, const V& j) {
+  bool leaf_json(const Node& n, const V& j) const {
     switch (j.kind()) {
       case JsonKind::kString: return leaf_text(n, j.string());
       case JsonKind::kNumber: return n.kind == NodeKind::kNumberOrString && j.number() == n.number;
@@ -214,7 +240,7 @@ class Evaluator {
     return false;
   }
   // Then only members "0" .. "length-1" are visited.
-  static bool array_like_some(const Node& n, const V& j, double length) {
+  bool array_like_some(const Node& n, const V& j, double length) const {
     for (std::size_t i = 0, e = j.size(); i < e; ++i) {
       auto index = canonical_index(j.key(i));
       if (index && static_cast<double>(*index) < length && leaf_json(n, j.value(i))) return true;
@@ -222,7 +248,7 @@ class Evaluator {
     return false;
   }
 
-  static bool leaf(const Node& n, const Val& v) {
+  bool leaf(const Node& n, const Val& v) const {
     switch (v.tag) {
       case Val::kJson: return leaf_json(n, v.json);
       case Val::kNumber: return n.kind == NodeKind::kNumberOrString && v.num == n.number;
@@ -232,6 +258,8 @@ class Evaluator {
   }
 
   const Program& p_;
+  std::uint32_t* hints_;
+  RegexScratch* scratch_;
 };
 
 }  // namespace xr::filter

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json_view.h"
 #include "base/status.h"
@@ -22,7 +23,25 @@ class Filter {
   // True when the object matches; an empty filter matches everything.
   template <JsonView V>
   bool matches(const V& object) const {
-    return Evaluator<V>(*program_).matches(object);
+    return Evaluator<V>(*program_, nullptr, nullptr).matches(object);
+  }
+
+  // For scanning a collection: remembers where each property sat in the previous object and
+  // reuses regex buffers, so same-shaped objects cost less. One thread at a time.
+  template <JsonView V>
+  class Matcher {
+   public:
+    explicit Matcher(const Filter& filter) : program_(filter.program_), hints_(program_->nodes.size(), 0) {}
+    bool operator()(const V& object) { return Evaluator<V>(*program_, hints_.data(), &scratch_).matches(object); }
+
+   private:
+    std::shared_ptr<const Program> program_;
+    std::vector<std::uint32_t> hints_;
+    RegexScratch scratch_;
+  };
+  template <JsonView V>
+  Matcher<V> matcher() const {
+    return Matcher<V>(*this);
   }
   bool matches_everything() const { return program_->nodes[program_->root].kind == NodeKind::kAll; }
   const std::string& source() const { return source_; }

@@ -65,6 +65,19 @@ bool JsRegex::test16(std::u16string_view s) const {
   return rc >= 0;
 }
 
+RegexScratch::RegexScratch() : match_data_(pcre2_match_data_create(1, nullptr)) {}
+RegexScratch::~RegexScratch() { pcre2_match_data_free(static_cast<pcre2_match_data*>(match_data_)); }
+
+bool JsRegex::test(std::string_view utf8, RegexScratch* scratch) const {
+  utf8_to_utf16(utf8, &scratch->subject_);
+  const std::u16string& s = scratch->subject_;
+  auto* md = static_cast<pcre2_match_data*>(scratch->match_data_);
+  auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
+  int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, s.size(), 0, 0, md, impl_->mctx)
+                      : pcre2_match(impl_->code, subject, s.size(), 0, 0, md, impl_->mctx);
+  return rc >= 0;  // 0 means "matched, ovector too small", which is fine for test()
+}
+
 bool JsRegex::test(std::string_view utf8) const {
   std::u16string s;
   utf8_to_utf16(utf8, &s);

@@ -11,12 +11,27 @@
 
 namespace xr::filter {
 
+// Per-scan buffers for JsRegex::test (one thread at a time).
+class RegexScratch {
+ public:
+  RegexScratch();
+  ~RegexScratch();
+  RegexScratch(const RegexScratch&) = delete;
+  RegexScratch& operator=(const RegexScratch&) = delete;
+
+ private:
+  friend class JsRegex;
+  std::u16string subject_;
+  void* match_data_;  // pcre2_match_data_16*
+};
+
 class JsRegex {
  public:
   // pattern: the text between the slashes (UTF-16, as JavaScript sees it).
   static Result<std::shared_ptr<const JsRegex>> compile(std::u16string_view pattern, bool ignore_case);
   // RegExp.prototype.test on a UTF-8 string; false when PCRE2 hits its match limit.
   bool test(std::string_view utf8) const;
+  bool test(std::string_view utf8, RegexScratch* scratch) const;
   bool test16(std::u16string_view s) const;
   // The PCRE2 pattern we generated (for tests and diagnostics), as UTF-8.
   std::string translated() const;

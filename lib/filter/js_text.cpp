@@ -244,8 +244,28 @@ std::size_t find_ascii_ignore_case(std::string_view haystack, std::string_view l
 
 bool contains_ignore_case(std::string_view haystack, std::string_view lower_needle) {
   if (lower_needle.empty()) return true;
-  if (!is_ascii(haystack)) return js_to_lower(haystack).find(lower_needle) != std::string::npos;
-  return find_ascii_ignore_case(haystack, lower_needle, 0) != std::string_view::npos;
+  if (!is_ascii(lower_needle)) {
+    return !is_ascii(haystack) && js_to_lower(haystack).find(lower_needle) != std::string::npos;
+  }
+  // One pass over the bytes: an ASCII match is a match whatever else the string holds
+  // (ASCII characters lower-case to themselves); without one, only non-ASCII text (which
+  // may lower-case to ASCII, like U+212A KELVIN SIGN) needs the full JavaScript toLowerCase.
+  const std::size_t n = haystack.size(), m = lower_needle.size();
+  const auto* h = reinterpret_cast<const unsigned char*>(haystack.data());
+  const auto* p = reinterpret_cast<const unsigned char*>(lower_needle.data());
+  const unsigned char first = p[0];
+  const unsigned char first_upper = first >= 'a' && first <= 'z' ? static_cast<unsigned char>(first - 32) : first;
+  unsigned char seen = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = h[i];
+    seen |= c;
+    if ((c != first && c != first_upper) || i + m > n) continue;
+    std::size_t k = 1;
+    while (k < m && kAsciiLower[h[i + k]] == p[k]) ++k;
+    if (k == m) return true;
+  }
+  if (!(seen & 0x80)) return false;
+  return js_to_lower(haystack).find(lower_needle) != std::string::npos;
 }
 
 std::optional<double> js_string_to_number(std::string_view text) {
