@@ -21,7 +21,8 @@
 // once reachable, and an upsert never disturbs a reader: the reader sees the old or the new
 // version, both intact.
 //
-// When the active half is full the writer COMPACTS: it copies the live records, in order,
+// When the active half is full, or earlier once the garbage written since the last
+// compaction exceeds a quarter of the live data (to bound resident memory), the writer COMPACTS: it copies the live records, in order,
 // into the other half with fresh arrays and a fresh hash index, then makes that half active
 // and retires the old one (madvise(MADV_REMOVE) gives its pages back). Reuse of memory happens
 // only there, and it is guarded by a per-half generation, seqlock style:

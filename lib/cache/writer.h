@@ -83,7 +83,9 @@ class Writer final : public xo::ObjectSink {
   // once enough garbage accumulated (else a nearly full cache would compact on every put).
   uint64_t post_compact_used_ = 0;
   uint64_t post_compact_live_ = 0;
+  uint64_t garbage_bytes(const Half& half) const;
   bool worth_compacting(const Half& half) const;
+  bool should_compact_early(const Half& half) const;
 };
 
 template <typename KeepFn>

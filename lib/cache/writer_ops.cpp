@@ -37,6 +37,10 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
   XR_ASSIGN_OR_RETURN(uint16_t c, collection_index(collection));
   XR_RETURN_IF_ERROR(encode_record(c, id, object, &scratch_));
   uint64_t hash = L::key_hash(c, id.data(), static_cast<uint32_t>(id.size()));
+  if (should_compact_early(active())) {
+    Status s = compact();
+    if (!s.is_ok()) kLog.warn("cache: early compaction failed: " + s.to_string());
+  }
   for (int round = 0;; ++round) {
     Half h = active();
     Lookup f = lookup(h, c, id, hash);
@@ -74,12 +78,22 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
   }
 }
 
-bool Writer::worth_compacting(const Half& half) const {
+uint64_t Writer::garbage_bytes(const Half& half) const {
   uint64_t used = half.header()->used.load(std::memory_order_relaxed);
   uint64_t live = header_->live_bytes.load(std::memory_order_relaxed);
   uint64_t written = used - std::min(used, post_compact_used_);
   uint64_t grown = live - std::min(live, post_compact_live_);
-  return written - std::min(written, grown) >= half.capacity / 16;
+  return written - std::min(written, grown);
+}
+
+bool Writer::worth_compacting(const Half& half) const {
+  return garbage_bytes(half) >= half.capacity / 16;
+}
+
+// Compacting before the half is full bounds the memory actually used (resident pages) to
+// about 1.25x the live data instead of the whole half.
+bool Writer::should_compact_early(const Half& half) const {
+  return garbage_bytes(half) >= std::max(half.capacity / 16, header_->live_bytes.load() / 4);
 }
 
 Status Writer::erase(std::string_view collection, std::string_view id) {
