@@ -604,5 +604,28 @@ class NbdTest(SimCase):
             self.sim.call("network.remove_purpose", net, "nbd")
 
 
+class NbdLifetimeTest(unittest.TestCase):
+    def test_nbdkit_stops_with_the_simulator(self):
+        sim = harness.Simulator("--vms", "3", "--seed", "5")
+        try:
+            net = next(p["network"] for p in sim.call("PIF.get_all_records").values()
+                       if p["management"])
+            sim.call("network.add_purpose", net, "nbd")
+            vdi = next(r for r, v in sim.call("VDI.get_all_records").items()
+                       if v["type"] == "system")
+            port = int(sim.call("VDI.get_nbd_info", vdi)[0]["port"])
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        finally:
+            sim.stop()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                return
+            time.sleep(0.1)
+        self.fail("nbdkit still listens on %d after the simulator stopped" % port)
+
+
 if __name__ == "__main__":
     unittest.main()
