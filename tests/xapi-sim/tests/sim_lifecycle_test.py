@@ -6,7 +6,7 @@ import os
 import time
 import unittest
 
-from simharness import SimTestCase, Failure
+from simharness import SimTestCase
 
 NULL = "OpaqueRef:NULL"
 

@@ -4,12 +4,11 @@ sessions and tasks), 30 (HOST_IS_SLAVE from supporters, HOST_STILL_BOOTING durin
 restart), plus the control endpoint's faults and "other client" changes."""
 import re
 import socket
-import threading
 import time
 import unittest
 import xmlrpc.client
 
-from simharness import Sim, SimTestCase, FailsMixin, Failure, xml_request
+from simharness import Sim, SimTestCase, FailsMixin, xml_request
 
 REF = re.compile(r"^OpaqueRef:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -151,7 +150,6 @@ class SupporterInstance(unittest.TestCase):
     def test_b30_supporter_of_flag(self):
         import subprocess
         import tempfile
-        import os
         import shutil
         from simharness import SIM
         d = tempfile.mkdtemp()

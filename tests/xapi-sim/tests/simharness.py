@@ -4,7 +4,6 @@ Everything started is stopped and removed by stop()."""
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess

@@ -6,7 +6,7 @@ import time
 
 from . import coerce, schema
 from .db import Snapshot
-from .wire import XapiError, PreEncoded, I4, xml_value, json_value, _xml_escape, _json_str
+from .wire import XapiError, PreEncoded, I4, _xml_escape, _json_str
 
 BATCH_DELAY = 0.05       # xapi looks 50 ms after the call (0 if only tasks)
 LEGACY_QUEUE = 100000    # events kept for event.next

@@ -68,12 +68,12 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     b = Builder(seed)
     now = time.time()
     boot = DateTime.from_unix(now - 86400 * 3)
-    sms = {t: b.mk("SM", name_label=t, type=t, vendor="Vates", version="1.0",
-                   required_api_version="1.0", capabilities=["VDI_CREATE", "VDI_DELETE",
-                   "VDI_SNAPSHOT", "VDI_CLONE", "VDI_RESIZE"] if t != "iso" else [],
-                   name_description="SR driver " + t, driver_filename="/opt/xensource/sm/%sSR" % t,
-                   supported_image_formats=["vhd"] if t != "iso" else [])
-           for t in ("ext", "nfs", "iso", "lvm", "udev")}
+    for t in ("ext", "nfs", "iso", "lvm", "udev"):
+        b.mk("SM", name_label=t, type=t, vendor="Vates", version="1.0",
+             required_api_version="1.0", capabilities=["VDI_CREATE", "VDI_DELETE",
+             "VDI_SNAPSHOT", "VDI_CLONE", "VDI_RESIZE"] if t != "iso" else [],
+             name_description="SR driver " + t, driver_filename="/opt/xensource/sm/%sSR" % t,
+             supported_image_formats=["vhd"] if t != "iso" else [])
     # networks
     mgmt_net = b.mk("network", name_label="Pool-wide network associated with eth0",
                     bridge="xenbr0", MTU=1500, managed=True, default_locking_mode="unlocked",
@@ -82,11 +82,10 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
                     default_locking_mode="unlocked")
     vlan_net = b.mk("network", name_label="VLAN 100 (storage)", bridge="xapi2", MTU=1500,
                     managed=True, default_locking_mode="unlocked")
-    internal_net = b.mk("network", name_label="Host internal management network",
+    b.mk("network", name_label="Host internal management network",
                         bridge="xenapi", MTU=1500, managed=True, default_locking_mode="unlocked",
                         other_config={"is_guest_installer_network": "true",
                                       "is_host_internal_management_network": "true"})
-    nets = [mgmt_net, bond_net, vlan_net]
     # shared SRs
     nfs = b.mk("SR", name_label="NFS storage", name_description="NFS SR [10.0.0.5:/export]",
                type="nfs", content_type="user", shared=True, physical_size=2048 * GiB,
@@ -184,7 +183,7 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
         sr = local_srs[hosts.index(host)] if i % 3 == 0 else nfs
         vm = _vm(b, "vm-%05d" % (i + 1), state, resident, nets=[mgmt_net] if i % 4 else [mgmt_net, vlan_net],
                  guest_tools=(state == "Running" and i % 3 != 1), now=now, index=i)
-        vdi = _disk(b, vm, sr, (10 + 10 * (i % 4)) * GiB, 0, "vm-%05d disk 0" % (i + 1))
+        _disk(b, vm, sr, (10 + 10 * (i % 4)) * GiB, 0, "vm-%05d disk 0" % (i + 1))
         if i % 5 == 0:
             _disk(b, vm, sr, 4 * GiB, 1, "vm-%05d data" % (i + 1))
         _cd(b, vm, isos[i % len(isos)] if i % 2 else NULL)

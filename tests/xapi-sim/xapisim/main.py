@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 from .core import Config, Simulator, SupporterView
 from . import inventory, server

@@ -2,8 +2,6 @@
 cancellation flag. Any thread; every write goes through the db (events emitted).
 Completion writes allowed_operations, finished, progress, result/error_info and the
 status last, each as its own change, like xapi."""
-import time
-
 from .wire import DateTime, EPOCH, XapiError, xml_fragment
 
 NULL = "OpaqueRef:NULL"

@@ -8,9 +8,9 @@ import time
 from . import coerce
 from .db import new_ref
 from .methods import create_message
-from .storage_ops import copy_vdi
+from .vm_copy import clone_vm, destroy_vm, CREATE_FIELDS
 from .vm_checks import check, allowed_operations
-from .wire import XapiError, DateTime, EPOCH
+from .wire import XapiError, DateTime
 
 NULL = "OpaqueRef:NULL"
 
@@ -174,11 +174,15 @@ def _pick_host(sim, vm, host=None):
 
 
 def register(sim):
-    add, db = sim.api.add, sim.db
-    sim.api.after_write["VM"] = lambda vm: refresh_allowed(db, vm)
+    sim.api.after_write["VM"] = lambda vm: refresh_allowed(sim.db, vm)
 
     def op(name, arity, fn, optional=0):
-        add("VM." + name, fn, arity, optional=optional, asyncable=True)
+        sim.api.add("VM." + name, fn, arity, optional=optional, asyncable=True)
+    for group in (_power_ops, _suspend_ops, _copy_ops, _other_ops, _memory_ops):
+        group(sim, sim.db, op)
+
+
+def _power_ops(sim, db, op):
 
     def start(sim, s, vm, paused=False, force=False, host=None):
         paused = coerce.to_bool(paused)
@@ -213,6 +217,9 @@ def register(sim):
         return fn
     op("clean_reboot", 1, reboot_fn("clean_reboot"))
     op("hard_reboot", 1, reboot_fn("hard_reboot"))
+
+
+def _suspend_ops(sim, db, op):
 
     def suspend(sim, s, vm):
         with Operation(sim, vm, "suspend"):
@@ -254,6 +261,9 @@ def register(sim):
     op("pause", 1, pause_fn("pause", "Paused", "VM_PAUSED"))
     op("unpause", 1, pause_fn("unpause", "Running", "VM_UNPAUSED"))
 
+
+def _copy_ops(sim, db, op):
+
     def snapshot(sim, s, vm, name, ignore_vdis=None):
         ignore = set(coerce.to_list(ignore_vdis or []))
         with Operation(sim, vm, "snapshot"):
@@ -285,6 +295,9 @@ def register(sim):
         message(sim, "VM_COPIED", vm, 5)
         return new
     op("copy", 3, copy)
+
+
+def _other_ops(sim, db, op):
 
     def destroy(sim, s, vm):
         with db.lock:
@@ -318,6 +331,9 @@ def register(sim):
             db.set("VM", vm, "resident_on", host)
         return ""
     op("pool_migrate", 3, pool_migrate)
+
+
+def _memory_ops(sim, db, op):
 
     def set_memory_limits(sim, s, vm, smin, smax, dmin, dmax):
         smin, smax, dmin, dmax = (coerce.to_int(x) for x in (smin, smax, dmin, dmax))
@@ -367,82 +383,3 @@ def register(sim):
             refresh_allowed(db, vm)
         return vm
     op("create", 1, vm_create)
-
-
-CREATE_FIELDS = {"name_label", "name_description", "user_version", "is_a_template", "affinity",
-                 "memory_static_max", "memory_dynamic_max", "memory_dynamic_min",
-                 "memory_static_min", "VCPUs_params", "VCPUs_max", "VCPUs_at_startup",
-                 "actions_after_shutdown", "actions_after_reboot", "actions_after_crash",
-                 "PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args",
-                 "PV_legacy_args", "HVM_boot_policy", "HVM_boot_params", "HVM_shadow_multiplier",
-                 "platform", "PCI_bus", "other_config", "recommendations", "xenstore_data",
-                 "tags", "blocked_operations", "domain_type", "has_vendor_device"}
-
-
-def clone_vm(sim, vm, name, kind, ignore=(), sr=NULL):
-    """snapshot / checkpoint / clone / copy: a new Halted VM with its own VBDs, VIFs and
-    disks (snapshot/clone: COW children; copy: full copies, optionally to `sr`)."""
-    db = sim.db
-    with db.lock:
-        src = db.get("VM", vm)
-        snapshotting = kind in ("snapshot", "checkpoint")
-        rec = {k: v for k, v in src.items() if k not in (
-            "uuid", "VBDs", "VIFs", "consoles", "snapshots", "children", "current_operations",
-            "allowed_operations", "VUSBs", "crash_dumps", "VTPMs", "VGPUs", "attached_PCIs")}
-        other = dict(src["other_config"])
-        if kind in ("clone", "copy"):
-            other["mac_seed"] = new_ref()[10:]
-            other.pop("default_template", None)
-        rec.update(name_label=name, power_state="Halted", resident_on=NULL, domid=-1,
-                   domarch="", guest_metrics=NULL, suspend_VDI=NULL, other_config=other,
-                   is_default_template=False,
-                   metrics=db.create("VM_metrics", {"install_time": DateTime.now()}))
-        if snapshotting:
-            rec.update(is_a_snapshot=True, is_a_template=True, snapshot_of=vm,
-                       snapshot_time=DateTime.now(), parent=src["parent"],
-                       snapshot_info={"power-state-at-snapshot": src["power_state"]})
-        else:
-            rec.update(is_a_snapshot=False, snapshot_of=NULL, snapshot_time=EPOCH,
-                       parent=vm if src["is_a_snapshot"] else src["parent"],
-                       is_a_template=src["is_a_template"] and not src["is_a_snapshot"],
-                       blocked_operations={} if src["is_a_snapshot"] else src["blocked_operations"])
-        new = db.create("VM", rec)
-        for vbd in src["VBDs"]:
-            if not db.exists("VBD", vbd):
-                continue
-            b = dict(db.get("VBD", vbd))
-            vdi = b["VDI"]
-            if b["type"] == "Disk" and vdi != NULL and db.exists("VDI", vdi):
-                if vdi in ignore:
-                    continue
-                vdi = copy_vdi(sim, vdi, kind, sr)
-            for k in ("uuid", "current_operations"):
-                b.pop(k)
-            b.update(VM=new, VDI=vdi, currently_attached=False)
-            db.create("VBD", b)
-        for vif in src["VIFs"]:
-            if not db.exists("VIF", vif):
-                continue
-            v = {k: x for k, x in db.get("VIF", vif).items() if k not in ("uuid", "current_operations")}
-            if kind in ("clone", "copy") and v["MAC_autogenerated"]:
-                u = new_ref()[-10:]
-                v["MAC"] = "02:%s:%s:%s:%s:%s" % (u[0:2], u[2:4], u[4:6], u[6:8], u[8:10])
-            v.update(VM=new, currently_attached=False)
-            db.create("VIF", v)
-        refresh_allowed(db, new)
-        return new
-
-
-def destroy_vm(sim, vm):
-    """Delete the VM with its VBDs, VIFs, consoles and metrics; VDIs survive."""
-    db = sim.db
-    with db.lock:
-        rec = db.get("VM", vm)
-        for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"]), ("console", rec["consoles"])):
-            for r in refs:
-                if db.exists(cls, r):
-                    db.destroy(cls, r)
-        for cls, r in (("VM_metrics", rec["metrics"]), ("VM_guest_metrics", rec["guest_metrics"])):
-            if db.exists(cls, r):
-                db.destroy(cls, r)
-        db.destroy("VM", vm)

@@ -3,9 +3,11 @@
 register(sim) is called once by the core; handlers then run on connection threads."""
 
 import atexit
+import socket
 
 from . import nbd, raw_vdi, vm_export, vm_import
 from .errors import DataplaneError
+from .http_common import Request
 from .port import SimPort
 
 ROUTES = [("GET", "/export", vm_export.handle), ("PUT", "/import", vm_import.handle),
@@ -26,8 +28,35 @@ def _exact(prefix, fn, port):
                           b"content-length: %d\r\n\r\n" % len(body) + body)
             h.close_connection = True
             return
-        fn(port, h)
+        if _injected_faults(port, prefix, h):
+            fn(port, h)
     return handler
+
+
+def _injected_faults(port, name, h):
+    """Faults set through the control endpoint with the route as the method name
+    (e.g. "/export_raw_vdi"): delay, drop (connection closed without an answer), fail
+    (HTTP 500, the given task failed with the error). False when the request is over."""
+    from ..wire import XapiError
+    faults = port.sim.faults
+    faults.delay(name)
+    if faults.should_drop(name):
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return False
+    try:
+        faults.fail(name)
+    except XapiError as err:
+        req = Request(h)
+        task = req.query.get("task_id")
+        if task and port.task_exists(task):
+            port.task_fail(task, err.code, err.params)
+        req.send_simple("500 Internal Error")
+        return False
+    return True
 
 
 # DATAPLANE-REQUEST: server.Handler should override handle_expect_100() to return True
