@@ -19,7 +19,7 @@ struct PoolConfig {
   std::string password_file;
   std::string tls = "verify";  // verify | fingerprint | insecure
   std::string ca;             // CA bundle for tls = verify (empty: the system's)
-  std::string fingerprint;    // SHA-256 of the server certificate for tls = fingerprint
+  std::string fingerprint;    // "sha256//BASE64" public-key pin for tls = fingerprint
   int line = 0;               // line of the [[pool]] header, for messages
 
   TlsMode tls_mode() const;

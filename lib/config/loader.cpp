@@ -123,6 +123,10 @@ Status check_pool(PoolConfig* pool, size_t index, const toml::table& table,
     return key_error(source, line("tls"), prefix + "fingerprint",
                      "is required with tls = \"fingerprint\"");
   }
+  if (!pool->fingerprint.empty() && pool->fingerprint.rfind("sha256//", 0) != 0) {
+    return key_error(source, line("fingerprint"), prefix + "fingerprint",
+                     "must be a public-key pin like sha256//BASE64");
+  }
   if (pool->name.empty()) {
     std::string host = pool->url.substr(pool->url.find("://") + 3);
     pool->name = host.substr(0, host.find('/'));

@@ -58,7 +58,7 @@ const std::array kPoolKeys = {
     P{"ca", KeyType::kString, "", 0, 0, "",
       "CA bundle used with tls = \"verify\" (default: the system's)", &PoolConfig::ca},
     P{"fingerprint", KeyType::kString, "", 0, 0, "",
-      "SHA-256 fingerprint (hex, colons allowed) of the certificate, for tls = \"fingerprint\"",
+      "pinned public key of the pool's certificate as sha256//BASE64, for tls = \"fingerprint\"",
       &PoolConfig::fingerprint},
 };
 

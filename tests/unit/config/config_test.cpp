@@ -137,6 +137,10 @@ BOOST_AUTO_TEST_CASE(pool_tls_modes_are_checked) {
              "t.toml:5: pool[0].fingerprint: is required with tls = \"fingerprint\"");
   BOOST_TEST(error_of(std::string(kPool) + "tls = \"none\"\n") ==
              "t.toml:5: pool[0].tls: \"none\" is not one of verify|fingerprint|insecure");
+  BOOST_TEST(error_of(std::string(kPool) + "tls = \"fingerprint\"\nfingerprint = \"AB:CD\"\n") ==
+             "t.toml:6: pool[0].fingerprint: must be a public-key pin like sha256//BASE64");
+  auto pinned = parse_config(std::string(kPool) + "tls = \"fingerprint\"\nfingerprint = \"sha256//abc=\"\n", "t.toml");
+  BOOST_TEST(pinned.is_ok());
   auto r = parse_config(std::string(kPool) + "tls = \"insecure\"\n", "t.toml");
   BOOST_REQUIRE(r.is_ok());
   BOOST_TEST((r->pools[0].tls_mode() == TlsMode::kInsecure));
