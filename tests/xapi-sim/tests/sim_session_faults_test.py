@@ -109,6 +109,25 @@ class Faults(SimTestCase):
         self.assertEqual(self.sim.call("message.get_record", m)["name"], "ALARM")
 
 
+class Ageing(SimTestCase):
+    """Own simulator: moves its clock forward."""
+
+    def test_b29_sessions_expire_after_24h_idle_and_tasks_are_collected(self):
+        done = self.sim.call("task.create", "still pending", "")
+        t = self.sim.call("Async.VDI.snapshot",
+                          self.sim.call("VBD.get_VDI", [b for b, r in self.sim.call("VBD.get_all_records").items()
+                                                        if r["type"] == "Disk"][0]), {})
+        self.sim.wait_task(t)
+        self.sim.ctl("time_travel", seconds=66 * 60)
+        self.sim.call("task.create", "trigger gc", "")
+        self.assertFails(["HANDLE_INVALID", "task", t], self.sim.call, "task.get_record", t)
+        self.assertEqual(self.sim.call("task.get_status", done), "pending")  # pending: kept
+        self.sim.ctl("time_travel", seconds=24 * 3600 + 60)
+        self.assertFails(["SESSION_INVALID", self.sim.session], self.sim.call, "pool.get_all")
+        self.sim.session = self.sim.xcall("session.login_with_password", "root", "secret")
+        self.assertTrue(self.sim.call("pool.get_all"))
+
+
 class Restart(FailsMixin, unittest.TestCase):
     """Own simulator: restart wipes it."""
 

@@ -1,7 +1,9 @@
 // Drives the simulator with Xen Orchestra's own XAPI client (npm xen-api): connect,
 // list objects, follow events while the control endpoint changes things, Async calls
 // waited through their tasks, the barrier, and HOST_IS_SLAVE redirection.
-// Usage: node sim_xen_api_test.mjs   (XR_NPM_DIR = where tests/npm was installed)
+// Usage: node sim_xen_api_test.mjs [--xml-rpc]   (XR_NPM_DIR = where tests/npm was installed)
+// --xml-rpc starts the simulator as an old host without /jsonrpc, so xen-api's transport
+// detection falls back to XML-RPC and our XML encoding meets XO's XML-RPC parser.
 // Exits non-zero on the first failure (xen-api's own CLI cannot be trusted for that).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,10 +17,11 @@ const npmDir = process.env.XR_NPM_DIR
 if (!npmDir) throw new Error('XR_NPM_DIR is not set')
 const { createClient } = await import(pathToFileURL(path.join(npmDir, 'node_modules/xen-api/index.mjs')).href)
 
+const xmlRpc = process.argv.includes('--xml-rpc')
 const stateDir = mkdtempSync(path.join(tmpdir(), 'xen-api-sim-'))
 const sim = spawn('/usr/bin/python3', [path.join(here, '..', 'xapi-sim'), '--port', '0', '--vms', '20',
   '--hosts', '3', '--seed', '3', '--op-delay', '0.2', '--serve-supporters', '--no-dataplane',
-  '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  '--state-dir', stateDir, ...(xmlRpc ? ['--no-jsonrpc'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
 const url = await new Promise((resolve, reject) => {
   let buf = ''
   sim.stdout.on('data', d => {
@@ -82,7 +85,12 @@ async function main() {
   assert.equal(xapi.pool.$ref, info.pool)
   const vm0 = vmsOf(xapi).find(v => v.power_state === 'Running')
   assert.ok(vm0.$metrics && vm0.$resident_on, 'links resolve through the cache')
-  console.log('ok - connect and list', JSON.stringify(counts))
+  if (xmlRpc) {
+    assert.ok(!info.requests.jsonrpc && info.requests.xmlrpc > 0, JSON.stringify(info.requests))
+  } else {
+    assert.ok(info.requests.jsonrpc > 0 && !info.requests.xmlrpc, JSON.stringify(info.requests))
+  }
+  console.log('ok - connect and list over', xmlRpc ? 'XML-RPC' : 'JSON-RPC', JSON.stringify(counts))
 
   // 2. events while the control endpoint changes things
   await control('rename', { ref: vm0.$ref, name: 'renamed via control' })

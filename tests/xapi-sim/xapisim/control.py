@@ -57,7 +57,7 @@ def info(sim, b, req):
     return {"url": sim.url, "user": sim.config.user, "password": sim.config.password,
             "state_dir": sim.state_dir, "pool": sim.pool_ref, "master": sim.master_ref,
             "hosts": db.refs("host"), "counts": {c: db.count(c) for c in schema.CLASSES},
-            "token": db.token()}
+            "token": db.token(), "requests": dict(sim.stats)}
 
 
 def fail(sim, b, req):
@@ -186,7 +186,14 @@ def message(sim, b, req):
                           b.get("cls", "Pool"), b.get("obj_uuid", ""), b.get("body", ""))
 
 
-COMMANDS = {"info": info, "fail": fail, "delay": delay, "drop": drop, "clear": clear,
+def time_travel(sim, b, req):
+    """Move the simulated clock forward (session expiry after 24 h idle, task GC after
+    65 min); the GC runs on the next task creation."""
+    sim.clock_offset += float(b["seconds"])
+    return sim.clock_offset
+
+
+COMMANDS = {"time_travel": time_travel, "info": info, "fail": fail, "delay": delay, "drop": drop, "clear": clear,
             "restart": restart, "set": set_field, "rename": rename, "power": power,
             "add_vm": add_vm, "remove_vm": remove_vm, "guest_metrics": guest_metrics,
             "message": message}

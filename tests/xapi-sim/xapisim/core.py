@@ -26,6 +26,7 @@ class Config:
         self.supporter_of = None      # master address: this instance acts as a supporter
         self.op_delay = 0.2           # seconds a VM lifecycle operation takes
         self.address = "127.0.0.1"
+        self.jsonrpc = True           # False: /jsonrpc falls into /json like very old hosts
         self.__dict__.update(kw)
 
 
@@ -34,8 +35,9 @@ class Simulator:
         self.config = config
         self.state_dir = config.state_dir
         self.db = Database()
-        self.sessions = Sessions(self.db, config.user, config.password)
-        self.tasks = Tasks(self.db, lambda: self.master_ref)
+        self.clock_offset = 0.0       # control "time_travel" moves the clock forward
+        self.sessions = Sessions(self.db, config.user, config.password, self.clock)
+        self.tasks = Tasks(self.db, lambda: self.master_ref, self.clock)
         self.faults = Faults()
         self.api = Api(self)
         self.pool_ref = None
@@ -44,9 +46,19 @@ class Simulator:
         self.url = None               # set by the server once listening
         self.booting_until = 0.0      # HOST_STILL_BOOTING until then
         self.lock = threading.Lock()
+        self.stats = {}
         from . import methods, events, vm_ops, storage_ops
         for mod in (methods, events, vm_ops, storage_ops):
             mod.register(self)
+
+    def count(self, what):
+        """Count requests per wire (reported by the control endpoint's info)."""
+        with self.lock:
+            self.stats[what] = self.stats.get(what, 0) + 1
+
+    def clock(self):
+        """Simulated wall clock (seconds): session expiry and task GC use it."""
+        return time.time() + self.clock_offset
 
     # ------------------------------------------------------------------ data plane API
     def add_route(self, method, prefix, handler):

@@ -151,7 +151,7 @@ def register(sim):
         gen, mgen = parse_token(coerce.to_str(token))
         timeout = coerce.to_float(timeout)
         deadline = time.time() + timeout
-        time.sleep(0 if sub.only_tasks() else min(BATCH_DELAY, max(timeout, 0)))
+        time.sleep(0 if sub.only_tasks() else BATCH_DELAY)
         with db.cond:
             while True:
                 sim.sessions.validate(s.ref)

@@ -283,9 +283,11 @@ def _vm(b, name, state, host, nets, template=False, default=False, is_control_do
                recommendations='<restrictions><restriction field="memory-static-max" max="137438953472"/></restrictions>')
     vm = b.mk("VM", **rec)
     if running:
-        for proto, loc in (("rfb", "console"), ("vt100", "console")):
-            b.mk("console", protocol=proto, VM=vm,
-                 location="https://%s/console?uuid=%s" % ("127.0.0.1", b.uuid()))
+        addr = b.rec("host", host)["address"]
+        for proto in ("rfb", "vt100"):
+            cu = b.uuid()
+            b.mk("console", uuid=cu, protocol=proto, VM=vm,
+                 location="https://%s/console?uuid=%s" % (addr, cu))
     if guest_tools:
         ip = "10.0.%d.%d" % ((index // 250) % 250, index % 250 + 2)
         gm = b.mk("VM_guest_metrics",

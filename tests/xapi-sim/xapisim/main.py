@@ -30,6 +30,9 @@ def parse_args(argv):
                         "port, answering HOST_IS_SLAVE [127.0.0.1]")
     p.add_argument("--op-delay", type=float, default=0.2,
                    help="seconds each VM lifecycle operation takes (default 0.2)")
+    p.add_argument("--no-jsonrpc", action="store_true",
+                   help="behave like an old host without /jsonrpc (it falls into the legacy "
+                        "/json handler, which answers text/xml): clients must use XML-RPC")
     p.add_argument("--no-dataplane", action="store_true", help="do not load xapisim.dataplane")
     return p.parse_args(argv)
 
@@ -74,7 +77,8 @@ def main(argv=None):
     before = set(os.listdir(state_dir))
     cfg = Config(port=args.port, vms=args.vms, hosts=args.hosts, seed=args.seed, user=args.user,
                  password=args.password, tls=args.tls, state_dir=os.path.abspath(state_dir),
-                 supporter_of=args.supporter_of, op_delay=args.op_delay)
+                 supporter_of=args.supporter_of, op_delay=args.op_delay,
+                 jsonrpc=not args.no_jsonrpc)
     sim = Simulator(cfg)
     sim.front = None
     stop = threading.Event()

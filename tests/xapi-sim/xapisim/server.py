@@ -94,10 +94,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         if body is None:
             return
-        if path.startswith("/jsonrpc"):
+        if path.startswith("/jsonrpc") and self.sim.config.jsonrpc:
+            self.sim.count("jsonrpc")
             return self.rpc_json(body)
         if path.startswith("/json"):
+            self.sim.count("json_legacy")
             return self.rpc_legacy_json(body)
+        self.sim.count("xmlrpc")
         return self.rpc_xml(body)
 
     def do_GET(self):

@@ -25,9 +25,11 @@ class Session:
 class Sessions:
     MAX_ROOT_NO_ORIGINATOR = 400
     MAX_PER_ORIGINATOR = 500
+    MAX_IDLE = 24 * 3600    # seconds of inactivity before a session expires
 
-    def __init__(self, db, user, password):
+    def __init__(self, db, user, password, clock=time.time):
         self.db = db
+        self.clock = clock
         self.user = user
         self.password = password
         self.lock = threading.Lock()
@@ -37,6 +39,7 @@ class Sessions:
         if user != self.user or password != self.password:
             raise XapiError("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure")
         s = Session(new_ref(), user, originator)
+        s.created = s.last_active = self.clock()
         with self.lock:
             self.by_ref[s.ref] = s
             self._evict(originator)
@@ -54,11 +57,15 @@ class Sessions:
 
     def validate(self, ref):
         """The Session for ref, or SESSION_INVALID [ref]."""
+        now = self.clock()
         with self.lock:
             s = self.by_ref.get(ref) if isinstance(ref, str) else None
+            if s is not None and now - s.last_active > self.MAX_IDLE:
+                del self.by_ref[ref]
+                s = None
         if s is None:
             raise XapiError("SESSION_INVALID", ref)
-        s.last_active = time.time()
+        s.last_active = now
         return s
 
     def is_valid(self, ref):

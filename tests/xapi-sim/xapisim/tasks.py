@@ -2,22 +2,49 @@
 cancellation flag. Any thread; every write goes through the db (events emitted).
 Completion writes allowed_operations, finished, progress, result/error_info and the
 status last, each as its own change, like xapi."""
+import calendar
+import time
+
 from .wire import DateTime, EPOCH, XapiError, xml_fragment
 
 NULL = "OpaqueRef:NULL"
 
 
 class Tasks:
-    def __init__(self, db, host_ref_fn):
+    DONE_TTL = 65 * 60        # completed tasks are destroyed after this many seconds
+    PENDING_TTL = 24 * 3600
+    MAX_TASKS = 200           # beyond this, the oldest completed tasks go first
+
+    def __init__(self, db, host_ref_fn, clock=time.time):
         self.db = db
         self.host_ref_fn = host_ref_fn
+        self.clock = clock
+
+    def gc(self):
+        """xapi's task garbage collection (run on every create)."""
+        now = self.clock()
+        with self.db.lock:
+            done = []
+            for ref, obj in list(self.db.objects["task"].items()):
+                rec = obj.rec
+                if rec["status"] == "pending":
+                    if now - _unix(rec["created"]) > self.PENDING_TTL:
+                        self.db.destroy("task", ref)
+                elif now - _unix(rec["finished"]) > self.DONE_TTL:
+                    self.db.destroy("task", ref)
+                else:
+                    done.append((_unix(rec["finished"]), ref))
+            extra = len(self.db.objects["task"]) - self.MAX_TASKS
+            for _, ref in sorted(done)[:max(extra, 0)]:
+                self.db.destroy("task", ref)
 
     def create(self, label, description="", cancellable=False, other_config=None):
         """A pending task (progress 0) resident on the master; returns its ref."""
+        self.gc()
         return self.db.create("task", {
             "name_label": label, "name_description": description,
             "allowed_operations": ["cancel"] if cancellable else [],
-            "created": DateTime.now(), "finished": EPOCH, "status": "pending",
+            "created": DateTime.from_unix(self.clock()), "finished": EPOCH, "status": "pending",
             "resident_on": self.host_ref_fn(), "progress": 0.0, "type": "<none/>",
             "other_config": dict(other_config or {}),
         })
@@ -38,7 +65,7 @@ class Tasks:
             if rec["status"] not in ("pending", "cancelling"):
                 return False
             self.db.set("task", ref, "allowed_operations", [])
-            self.db.set("task", ref, "finished", DateTime.now())
+            self.db.set("task", ref, "finished", DateTime.from_unix(self.clock()))
             self.db.set("task", ref, "progress", 1.0)
             if error is not None:
                 self.db.set("task", ref, "error_info", error)
@@ -78,3 +105,10 @@ class Tasks:
         with self.db.lock:
             for ref in self.db.refs("task"):
                 self.db.destroy("task", ref)
+
+
+def _unix(dt):
+    try:
+        return calendar.timegm(time.strptime(dt.text, "%Y%m%dT%H:%M:%SZ"))
+    except ValueError:
+        return 0

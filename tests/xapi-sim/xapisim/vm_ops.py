@@ -102,9 +102,9 @@ def go_running(sim, vm, host, paused):
                 "VCPUs_number": rec["VCPUs_at_startup"], "last_updated": DateTime.now(),
                 "current_domain_type": rec["domain_type"] if rec["domain_type"] != "unspecified" else "hvm"})
         for proto in ("rfb", "vt100"):
-            db.create("console", {"protocol": proto, "VM": vm,
-                                  "location": "https://%s/console?uuid=%s" % (
-                                      sim.host_address(host), new_ref()[10:])})
+            cu = new_ref()[10:]
+            db.create("console", {"uuid": cu, "protocol": proto, "VM": vm,
+                                  "location": "https://%s/console?uuid=%s" % (sim.host_address(host), cu)})
         _attach_devices(db, vm, True)
     if rec["other_config"].get("sim:no-tools") != "true" and not rec["is_control_domain"]:
         t = threading.Timer(sim.config.op_delay, _guest_agent_up, args=(sim, vm))
