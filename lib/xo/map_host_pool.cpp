@@ -139,7 +139,7 @@ Coll map_host_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 }
 
 void add_host_derived(const MapCtx& c, JsonOut& o) {
-  const auto& host = std::get<HostData>(c.self.data);
+  const auto& host = *data_as<HostData>(c.self.data);
   const auto* m = c.st.data<HostMetricsData>(host.metrics);
   Value mem(rapidjson::kObjectType);
   if (m) {
@@ -156,7 +156,7 @@ void add_host_derived(const MapCtx& c, JsonOut& o) {
   o.str("power_state", !m ? "Unknown" : (m->live ? "Running" : "Halted"));
   if (!host.certificates.empty()) {
     Value certs(rapidjson::kArrayType);
-    for (const std::string& ref : host.certificates) {
+    for (Handle ref : host.certificates) {
       const auto* cert = c.st.data<CertData>(ref);
       if (!cert) continue;
       Value cv(rapidjson::kObjectType);
@@ -189,14 +189,14 @@ Coll map_pool_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 }
 
 void add_pool_derived(const MapCtx& c, JsonOut& o) {
-  const auto& pool = std::get<PoolData>(c.self.data);
+  const auto& pool = *data_as<PoolData>(c.self.data);
   const auto* master = c.st.data<HostData>(pool.master);
   o.str("name_label", !pool.name_label.empty() ? std::string_view(pool.name_label)
                       : master                  ? std::string_view(master->name_label)
                                                 : std::string_view{});
   o.str("platform_version", master ? std::string_view(master->platform_version) : "");
   Value srs(rapidjson::kArrayType);
-  for (const std::string& vdi_ref : pool.ha_statefiles) {
+  for (Handle vdi_ref : pool.ha_statefiles) {
     const auto* vdi = c.st.data<VdiData>(vdi_ref);
     if (vdi) srs.PushBack(o.make_str(c.st.uuid_of(vdi->sr)), o.alloc());
   }

@@ -13,15 +13,6 @@ namespace {
 
 using rapidjson::Value;
 
-std::vector<std::string> owned(const std::vector<std::string_view>& v) {
-  return {v.begin(), v.end()};
-}
-
-StringPairs owned_pairs(const Rec& r, std::string_view field) {
-  StringPairs out;
-  for (auto [k, v] : r.pairs(field)) out.emplace_back(k, v);
-  return out;
-}
 
 bool is_alarm_name(std::string_view name) {
   return name == "ALARM" || name == "BOND_STATUS_CHANGED" || name == "MULTIPATH_PERIODIC_ALERT";
@@ -87,7 +78,7 @@ Value alarm_body(std::string_view body, JsonOut& o) {
 
 Value alarm_object(std::string_view uuid, const ModelState& st, JsonOut& o) {
   Value out(rapidjson::kObjectType);
-  const Obj* target = st.find(st.ref_of_uuid(uuid));
+  const Obj* target = st.get(st.handle_of_uuid(uuid));
   std::string_view type = target ? xo_type_of(*target) : std::string_view{};
   if (type.empty()) type = "unknown";
   out.AddMember("type", o.make_str(type), o.alloc());
@@ -192,52 +183,53 @@ Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o) {
 
 namespace {
 
-GuestMetricsData index_guest_metrics(const Rec& r) {
-  GuestMetricsData gm;
-  gm.networks = owned_pairs(r, "networks");
-  gm.os_version = owned_pairs(r, "os_version");
-  gm.pv_version = owned_pairs(r, "PV_drivers_version");
+std::unique_ptr<GuestMetricsData> index_guest_metrics(const Rec& r) {
+  auto p = std::make_unique<GuestMetricsData>();
+  GuestMetricsData& gm = *p;
+  gm.networks = pack_pairs(r.pairs("networks"));
+  gm.os_version = pack_pairs(r.pairs("os_version"));
+  gm.pv_version = pack_pairs(r.pairs("PV_drivers_version"));
   gm.pv_detected = r.opt_bool("PV_drivers_detected");
   gm.pv_up_to_date = r.boolean("PV_drivers_up_to_date");
   gm.static_ip_feature = r.map_str("other", "feature-static-ip-setting") == "1";
   gm.mem_used = r.map_str("memory", "used");
   gm.mem_total = r.map_str("memory", "total");
-  return gm;
+  return p;
 }
 
-ObjData index_storage(Cls cls, const Rec& r) {
+ObjData index_storage(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kSr:
-      return SrData{r.boolean("shared"), std::string(r.str("type")), owned(r.strings("PBDs")),
-                    owned(r.strings("VDIs"))};
+      return SrData{r.boolean("shared"), std::string(r.str("type")), handles(r, "PBDs", st),
+                    handles(r, "VDIs", st)};
     case Cls::kPbd:
-      return PbdData{std::string(r.ref("host")), std::string(r.ref("SR")),
+      return PbdData{st.handle(r.ref("host")), st.handle(r.ref("SR")),
                      std::string(r.map_str("device_config", "provisioning"))};
     case Cls::kVdi:
-      return VdiData{std::string(r.ref("SR")), std::string(r.map_str("sm_config", "vhd-parent")),
-                     owned(r.strings("VBDs")), r.int_or("physical_utilisation"),
+      return VdiData{st.handle(r.ref("SR")), std::string(r.map_str("sm_config", "vhd-parent")),
+                     handles(r, "VBDs", st), r.int_or("physical_utilisation"),
                      r.boolean("is_a_snapshot"), r.opt_bool("managed").value_or(true)};
     case Cls::kVbd:
-      return VbdData{std::string(r.ref("VM")), std::string(r.ref("VDI"))};
+      return VbdData{st.handle(r.ref("VM")), st.handle(r.ref("VDI"))};
     default:
       return std::monostate{};
   }
 }
 
-ObjData index_network(Cls cls, const Rec& r) {
+ObjData index_network(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPif:
-      return PifData{std::string(r.ref("metrics")), std::string(r.ref("network")),
-                     std::string(r.ref("bond_slave_of")), owned(r.strings("bond_master_of"))};
+      return PifData{st.handle(r.ref("metrics")), st.handle(r.ref("network")),
+                     st.handle(r.ref("bond_slave_of")), handles(r, "bond_master_of", st)};
     case Cls::kPifMetrics: {
       PifMetricsData m{std::string(r.str("device_name")), r.boolean("carrier"), std::nullopt};
       if (r.get("speed")) m.speed = r.int_or("speed");
       return m;
     }
     case Cls::kBond:
-      return BondData{std::string(r.ref("master")), owned(r.strings("slaves"))};
+      return BondData{st.handle(r.ref("master")), handles(r, "slaves", st)};
     case Cls::kNetwork:
-      return NetworkData{owned(r.strings("PIFs"))};
+      return NetworkData{handles(r, "PIFs", st)};
     default:
       return std::monostate{};
   }
@@ -245,19 +237,28 @@ ObjData index_network(Cls cls, const Rec& r) {
 
 }  // namespace
 
-ObjData index_record(Cls cls, const Rec& r) {
+std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelState& st) {
+  std::vector<Handle> out;
+  for (std::string_view ref : r.strings(field)) {
+    Handle h = st.handle(ref);
+    if (h != kNoHandle) out.push_back(h);
+  }
+  return out;
+}
+
+ObjData index_record(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPool:
-      return PoolData{std::string(r.ref("master")), std::string(r.str("name_label")),
-                      owned(r.strings("ha_statefiles"))};
+      return PoolData{st.handle(r.ref("master")), std::string(r.str("name_label")),
+                      handles(r, "ha_statefiles", st)};
     case Cls::kHost:
-      return HostData{std::string(r.ref("metrics")), std::string(r.str("name_label")),
+      return HostData{st.handle(r.ref("metrics")), std::string(r.str("name_label")),
                       std::string(r.map_str("software_version", "platform_version")),
-                      owned(r.strings("certificates"))};
+                      handles(r, "certificates", st)};
     case Cls::kHostMetrics:
       return HostMetricsData{r.boolean("live"), r.int_or("memory_total"), r.int_or("memory_free")};
     case Cls::kVm:
-      return index_vm(r);
+      return index_vm(r, st);
     case Cls::kVmMetrics:
       return VmMetricsData{r.int_or("memory_actual"), r.int_or("VCPUs_number"),
                            parse_xapi_time(r.str("start_time")),
@@ -265,12 +266,12 @@ ObjData index_record(Cls cls, const Rec& r) {
     case Cls::kVmGuestMetrics:
       return index_guest_metrics(r);
     case Cls::kCertificate:
-      return CertData{std::string(r.ref("host")), std::string(r.str("fingerprint")),
+      return CertData{st.handle(r.ref("host")), std::string(r.str("fingerprint")),
                       parse_xapi_time(r.str("not_after"))};
     case Cls::kSr: case Cls::kPbd: case Cls::kVdi: case Cls::kVbd:
-      return index_storage(cls, r);
+      return index_storage(cls, r, st);
     case Cls::kPif: case Cls::kPifMetrics: case Cls::kBond: case Cls::kNetwork:
-      return index_network(cls, r);
+      return index_network(cls, r, st);
     default:
       return std::monostate{};
   }

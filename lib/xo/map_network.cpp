@@ -78,9 +78,9 @@ Coll map_network_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 }
 
 void add_network_derived(const MapCtx& c, JsonOut& o) {
-  const auto& net = std::get<NetworkData>(c.self.data);
+  const auto& net = *data_as<NetworkData>(c.self.data);
   bool bonded = false;
-  for (const std::string& ref : net.pifs) {
+  for (Handle ref : net.pifs) {
     const auto* pif = c.st.data<PifData>(ref);
     bonded = bonded || (pif && !pif->bond_master_of.empty());
   }
@@ -113,7 +113,7 @@ Coll map_pif_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 }
 
 void add_pif_derived(const MapCtx& c, JsonOut& o) {
-  const auto& pif = std::get<PifData>(c.self.data);
+  const auto& pif = *data_as<PifData>(c.self.data);
   const auto* m = c.st.data<PifMetricsData>(pif.metrics);
   if (m) o.str("deviceName", m->device_name);
   o.boolean("carrier", m && m->carrier);
@@ -125,7 +125,7 @@ void add_pif_derived(const MapCtx& c, JsonOut& o) {
   if (!pif.bond_master_of.empty()) {
     if (const auto* bond = c.st.data<BondData>(pif.bond_master_of.front())) {
       std::vector<std::string_view> slaves;
-      for (const std::string& s : bond->slaves) {
+      for (Handle s : bond->slaves) {
         std::string_view u = c.st.uuid_of(s);
         if (!u.empty()) slaves.push_back(u);
       }

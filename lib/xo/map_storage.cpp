@@ -74,7 +74,7 @@ Coll map_sr_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 }
 
 void add_sr_derived(const MapCtx& c, JsonOut& o) {
-  const auto& sr = std::get<SrData>(c.self.data);
+  const auto& sr = *data_as<SrData>(c.self.data);
   const auto* pbd = sr.pbds.empty() ? nullptr : c.st.data<PbdData>(sr.pbds.front());
   std::string_view container = c.st.pool_uuid;
   if (!sr.shared && pbd) {
@@ -121,7 +121,7 @@ Coll map_vdi_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   if (r.get("cbt_enabled")) o.boolean("cbt_enabled", r.boolean("cbt_enabled"));
   link_if(o, "$SR", r, "SR", c);
   o.value("$VBDs", links(r, "VBDs", c, o));
-  const auto& vdi = std::get<VdiData>(c.self.data);
+  const auto& vdi = *data_as<VdiData>(c.self.data);
   if (vdi.is_snapshot) {
     o.num_or_null("snapshot_time", parse_xapi_time(r.str("snapshot_time")));
     link_if(o, "$snapshot_of", r, "snapshot_of", c);
@@ -138,13 +138,13 @@ Coll map_vdi_base(const Rec& r, const MapCtx& c, JsonOut& o) {
 
 // Own usage plus every vhd-parent ancestor's (by uuid), cycle-safe.
 void add_vdi_derived(const MapCtx& c, JsonOut& o) {
-  const auto& vdi = std::get<VdiData>(c.self.data);
+  const auto& vdi = *data_as<VdiData>(c.self.data);
   if (vdi.is_snapshot || !vdi.managed) return;
   double total = double(vdi.usage);
   std::unordered_set<std::string_view> seen{c.self.uuid};
   std::string_view parent = vdi.parent_uuid;
   while (!parent.empty() && seen.insert(parent).second) {
-    const auto* p = c.st.data<VdiData>(c.st.ref_of_uuid(parent));
+    const auto* p = c.st.data<VdiData>(c.st.handle_of_uuid(parent));
     if (!p) break;
     total += double(p->usage);
     parent = p->parent_uuid;

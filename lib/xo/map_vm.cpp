@@ -98,9 +98,9 @@ void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, 
   if (!u.empty()) o.str(key, u);
 }
 
-Coll vm_kind_fields(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id,
+Coll vm_kind_fields(const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped,
                     std::string_view* type) {
-  const auto& vm = std::get<VmData>(c.self.data);
+  const auto& vm = *data_as<VmData>(c.self.data);
   if (vm.is_control) {
     *type = "VM-controller";
     return Coll::kVmControllers;
@@ -114,7 +114,7 @@ Coll vm_kind_fields(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id,
   }
   if (vm.is_template) {
     *type = "VM-template";
-    if (vm.is_default_template) *id = c.st.pool_uuid + "-" + std::string(c.self.uuid);
+    *pool_scoped = vm.is_default_template;
     o.boolean("isDefaultTemplate", vm.is_default_template);
     o.value("template_info", template_info(r, o));
     return Coll::kVmTemplates;
@@ -125,13 +125,14 @@ Coll vm_kind_fields(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id,
 
 }  // namespace
 
-VmData index_vm(const Rec& r) {
-  VmData vm;
+std::unique_ptr<VmData> index_vm(const Rec& r, const ModelState& st) {
+  auto p = std::make_unique<VmData>();
+  VmData& vm = *p;
   vm.power_state = r.str("power_state");
-  vm.resident_on = r.ref("resident_on");
-  vm.metrics = r.ref("metrics");
-  vm.guest_metrics = r.ref("guest_metrics");
-  for (std::string_view v : r.strings("VBDs")) vm.vbds.emplace_back(v);
+  vm.resident_on = st.handle(r.ref("resident_on"));
+  vm.metrics = st.handle(r.ref("metrics"));
+  vm.guest_metrics = st.handle(r.ref("guest_metrics"));
+  vm.vbds = handles(r, "VBDs", st);
   vm.vcpus_max = r.int_or("VCPUs_max");
   vm.vcpus_at_startup = r.int_or("VCPUs_at_startup");
   vm.dyn_min = r.int_or("memory_dynamic_min");
@@ -144,11 +145,11 @@ VmData index_vm(const Rec& r) {
   vm.is_default_template =
       r.boolean("is_default_template") || r.map_str("other_config", "default_template") == "true";
   vm.is_windows = r.map_str("platform", "device_id") == "0002";
-  for (auto [k, v] : r.pairs("current_operations")) vm.current_ops.emplace_back(k, v);
-  return vm;
+  vm.current_ops = pack_pairs(r.pairs("current_operations"));
+  return p;
 }
 
-Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id) {
+Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped) {
   std::string dt = domain_type(r);
   bool hvm = dt == "hvm";
   link_if(o, "affinityHost", r, "affinity", c);
@@ -179,8 +180,8 @@ Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id) {
   vm_cpu_params(r, o);
   if (!hvm) o.str("PV_args", r.str("PV_args"));
   std::string_view type;
-  Coll coll = vm_kind_fields(r, c, o, id, &type);
-  add_generic(o, c, id->empty() ? std::string_view(c.self.uuid) : std::string_view(*id), type);
+  Coll coll = vm_kind_fields(r, c, o, pool_scoped, &type);
+  add_generic(o, c, *pool_scoped ? c.st.pool_uuid + "-" + c.self.uuid : c.self.uuid, type);
   return coll;
 }
 

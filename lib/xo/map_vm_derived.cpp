@@ -14,10 +14,7 @@ bool is_running(const VmData& vm) {
 }
 
 std::string_view pv(const GuestMetricsData& gm, std::string_view key) {
-  for (const auto& [k, v] : gm.pv_version) {
-    if (k == key) return v;
-  }
-  return {};
+  return packed_get(gm.pv_version, key);
 }
 
 bool has_pv_version(const GuestMetricsData* gm) {
@@ -81,8 +78,8 @@ Value memory(const VmData& vm, const VmMetricsData* m, const GuestMetricsData* g
 
 // resident_on's host; else the pool, unless a disk sits on a local SR: that SR's host.
 std::string_view container(const VmData& vm, const ModelState& st) {
-  if (!vm.resident_on.empty()) return st.uuid_of(vm.resident_on);
-  for (const std::string& vbd_ref : vm.vbds) {
+  if (vm.resident_on != kNoHandle) return st.uuid_of(vm.resident_on);
+  for (Handle vbd_ref : vm.vbds) {
     const auto* vbd = st.data<VbdData>(vbd_ref);
     const auto* vdi = vbd ? st.data<VdiData>(vbd->vdi) : nullptr;
     const auto* sr = vdi ? st.data<SrData>(vdi->sr) : nullptr;
@@ -97,16 +94,16 @@ std::string_view container(const VmData& vm, const ModelState& st) {
 }  // namespace
 
 void add_vm_derived(const MapCtx& c, JsonOut& o) {
-  const auto& vm = std::get<VmData>(c.self.data);
+  const auto& vm = *data_as<VmData>(c.self.data);
   const auto* m = c.st.data<VmMetricsData>(vm.metrics);
   const auto* gm = c.st.data<GuestMetricsData>(vm.guest_metrics);
   bool running = is_running(vm);
 
-  o.value("addresses", gm ? pairs_object(normalize_vm_networks(gm->networks), o)
-                          : Value(rapidjson::kObjectType));
-  if (gm) o.str_if("mainIpAddress", main_ip_address(gm->networks));
+  StringPairs networks = gm ? unpack_pairs(gm->networks) : StringPairs{};
+  o.value("addresses", pairs_object(normalize_vm_networks(networks), o));
+  if (gm) o.str_if("mainIpAddress", main_ip_address(networks));
   if (gm && !gm->os_version.empty()) {
-    o.value("os_version", pairs_object(gm->os_version, o));
+    o.value("os_version", pairs_object(unpack_pairs(gm->os_version), o));
   } else {
     o.null("os_version");
   }
@@ -126,12 +123,12 @@ void add_vm_derived(const MapCtx& c, JsonOut& o) {
   add_guest_tools(vm, m, gm, o);
   o.str("$container", container(vm, c.st));
   Value ops(rapidjson::kObjectType);
-  for (const auto& [task, op] : vm.current_ops) {
+  for (const auto& [task, op] : unpack_pairs(vm.current_ops)) {
     std::string_view u = c.st.uuid_of(task);
     if (!u.empty()) ops.AddMember(o.make_str(u), o.make_str(op), o.alloc());
   }
   o.value("current_operations", std::move(ops));
-  if (!vm.is_control && !vm.is_snapshot && !vm.is_template) {
+  if (is_plain_vm(vm)) {
     o.value("vulnerabilities", vm_vulnerabilities(vm, gm, o));
   }
 }

@@ -141,12 +141,7 @@ Value vm_vulnerabilities(const VmData& vm, const GuestMetricsData* gm, JsonOut& 
     return out;
   }
   Value why(rapidjson::kObjectType);
-  std::string_view major;
-  if (gm) {
-    for (const auto& [k, v] : gm->pv_version) {
-      if (k == "major") major = v;
-    }
-  }
+  std::string_view major = gm ? packed_get(gm->pv_version, "major") : std::string_view{};
   if (!gm || !gm->pv_detected.value_or(!major.empty()) || major.empty()) {
     why.AddMember("reason", "no-pv-drivers-detected", o.alloc());
   } else if (std::atoi(std::string(major).c_str()) < 9) {

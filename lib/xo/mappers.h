@@ -14,20 +14,22 @@ namespace xr::xo {
 
 struct MapCtx {
   const ModelState& st;
-  std::string_view ref;
+  std::string_view ref;  // the object's OpaqueRef
   const Obj& self;
 };
 
 // Compact inputs of a record (std::monostate for classes that contribute none).
-ObjData index_record(Cls cls, const Rec& r);
-VmData index_vm(const Rec& r);  // map_vm.cpp
+// References are resolved to handles of objects already created in `st`.
+ObjData index_record(Cls cls, const Rec& r, const ModelState& st);
+std::unique_ptr<VmData> index_vm(const Rec& r, const ModelState& st);  // map_vm.cpp
+std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelState& st);
 
 // Appends id, type, uuid, $pool, $poolId, _xapiRef like XO's generic tail.
 void add_generic(JsonOut& o, const MapCtx& c, std::string_view id, std::string_view type);
 
-// Base mappers: return the collection the object belongs to (kNone: not served) and set
-// *id when the XO id is not the uuid. They append the generic tail themselves.
-Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, std::string* id);
+// Base mappers: return the collection the object belongs to (kNone: not served); the VM
+// mapper sets *pool_scoped for default templates. They append the generic tail themselves.
+Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped);
 Coll map_host_base(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_pool_base(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_sr_base(const Rec& r, const MapCtx& c, JsonOut& o);
@@ -55,6 +57,10 @@ void add_pif_derived(const MapCtx& c, JsonOut& o);
 rapidjson::Value template_info(const Rec& r, JsonOut& o);
 bool is_firmware_supported(std::string_view recommendations, std::string_view firmware);
 rapidjson::Value vm_vulnerabilities(const VmData& vm, const GuestMetricsData* gm, JsonOut& o);
+// A plain VM (not a template, snapshot or control domain)?
+inline bool is_plain_vm(const VmData& vm) {
+  return !vm.is_control && !vm.is_snapshot && !vm.is_template;
+}
 // other_config["xo:<uuid prefix>"] JSON's "creation" object as a string map; null if none.
 rapidjson::Value vm_creation(const Rec& r, JsonOut& o);
 // other_config["xscontainer-monitor"] → docker object; null if absent.

@@ -3,8 +3,6 @@
 // the reverse indices behind that. Pool thread only.
 #pragma once
 
-#include <string>
-#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -12,23 +10,22 @@
 
 namespace xr::xo {
 
-// Ordered set of OpaqueRefs to re-emit.
+// Ordered set of objects to re-emit.
 class DirtySet {
  public:
-  void add(std::string_view ref);
-  const std::vector<std::string>& order() const { return order_; }
-  void clear();
+  void add(Handle h);
+  const std::vector<Handle>& order() const { return order_; }
 
  private:
-  std::vector<std::string> order_;
-  std::unordered_set<std::string, StrHash, StrEq> seen_;
+  std::vector<Handle> order_;
+  std::unordered_set<Handle> seen_;
 };
 
-// Marks dependants of `ref` given its old data (nullptr for a new object) and new data,
-// and updates the reverse indices. Call before storing `next` into the object.
-void track_upsert(ModelState& st, Cls cls, const std::string& ref, const ObjData* prev,
-                  const ObjData& next, DirtySet& dirty);
+// Marks dependants of object `h` given its previous data (nullptr for a new object) and
+// its new data, and updates the reverse indices. Call before storing `next`.
+void track_upsert(ModelState& st, Cls cls, Handle h, const ObjData* prev, const ObjData& next,
+                  DirtySet& dirty);
 // Same for a deletion; call before erasing the object.
-void track_delete(ModelState& st, const Obj& obj, const std::string& ref, DirtySet& dirty);
+void track_delete(ModelState& st, Handle h, DirtySet& dirty);
 
 }  // namespace xr::xo

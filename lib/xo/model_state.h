@@ -1,9 +1,12 @@
 // ModelState: what a PoolModel remembers of one pool between event batches — for every
 // XAPI object its uuid and, for the classes derived fields depend on, a compact struct of
-// just those inputs (never whole records). Used by the poller's pool thread only.
+// just those inputs (references as interned handles, never whole records). Used by the
+// poller's pool thread only.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,14 +21,25 @@
 
 namespace xr::xo {
 
+// An object slot: index in the slot table (low 32 bits) and the slot's generation (high
+// 32 bits), so a handle kept after its object was deleted never reaches a newer object.
+using Handle = uint64_t;
+inline constexpr Handle kNoHandle = 0;
+
+// A string map packed as "k\0v\0k\0v\0" (one allocation; compared as a whole).
+std::string pack_pairs(const std::vector<std::pair<std::string_view, std::string_view>>& kv);
+StringPairs unpack_pairs(std::string_view packed);
+std::string_view packed_get(std::string_view packed, std::string_view key);
+
 struct VmData {
-  std::string power_state, resident_on, metrics, guest_metrics, pool_ref;
-  std::vector<std::string> vbds;
+  std::string power_state;
+  Handle resident_on = kNoHandle, metrics = kNoHandle, guest_metrics = kNoHandle;
+  std::vector<Handle> vbds;
   int64_t vcpus_max = 0, vcpus_at_startup = 0;
   int64_t dyn_min = 0, dyn_max = 0, st_min = 0, st_max = 0;
   bool is_template = false, is_default_template = false, is_snapshot = false;
   bool is_control = false, is_windows = false;
-  StringPairs current_ops;  // task ref → operation
+  std::string current_ops;  // packed: task ref → operation
 };
 struct VmMetricsData {
   int64_t memory_actual = 0, vcpus_number = 0;
@@ -33,15 +47,16 @@ struct VmMetricsData {
   bool operator==(const VmMetricsData&) const = default;
 };
 struct GuestMetricsData {
-  StringPairs networks, os_version, pv_version;  // pv_version: PV_drivers_version map
+  std::string networks, os_version, pv_version;  // packed maps
   std::optional<bool> pv_detected;
   bool pv_up_to_date = false, static_ip_feature = false;
   std::string mem_used, mem_total;
   bool operator==(const GuestMetricsData&) const = default;
 };
 struct HostData {
-  std::string metrics, name_label, platform_version;
-  std::vector<std::string> certificates;
+  Handle metrics = kNoHandle;
+  std::string name_label, platform_version;
+  std::vector<Handle> certificates;
 };
 struct HostMetricsData {
   bool live = false;
@@ -51,23 +66,25 @@ struct HostMetricsData {
 struct SrData {
   bool shared = false;
   std::string type;
-  std::vector<std::string> pbds, vdis;
+  std::vector<Handle> pbds, vdis;
 };
 struct PbdData {
-  std::string host, sr, provisioning;
+  Handle host = kNoHandle, sr = kNoHandle;
+  std::string provisioning;
 };
 struct VdiData {
-  std::string sr, parent_uuid;
-  std::vector<std::string> vbds;
+  Handle sr = kNoHandle;
+  std::string parent_uuid;
+  std::vector<Handle> vbds;
   int64_t usage = 0;
   bool is_snapshot = false, managed = true;
 };
 struct VbdData {
-  std::string vm, vdi;
+  Handle vm = kNoHandle, vdi = kNoHandle;
 };
 struct PifData {
-  std::string metrics, network, bond_slave_of;
-  std::vector<std::string> bond_master_of;
+  Handle metrics = kNoHandle, network = kNoHandle, bond_slave_of = kNoHandle;
+  std::vector<Handle> bond_master_of;
 };
 struct PifMetricsData {
   std::string device_name;
@@ -76,31 +93,45 @@ struct PifMetricsData {
   bool operator==(const PifMetricsData&) const = default;
 };
 struct BondData {
-  std::string master;
-  std::vector<std::string> slaves;
+  Handle master = kNoHandle;
+  std::vector<Handle> slaves;
 };
 struct NetworkData {
-  std::vector<std::string> pifs;
+  std::vector<Handle> pifs;
 };
 struct PoolData {
-  std::string master, name_label;
-  std::vector<std::string> ha_statefiles;
+  Handle master = kNoHandle;
+  std::string name_label;
+  std::vector<Handle> ha_statefiles;
 };
 struct CertData {
-  std::string host, fingerprint;
+  Handle host = kNoHandle;
+  std::string fingerprint;
   std::optional<double> not_after;
 };
 
-using ObjData = std::variant<std::monostate, VmData, VmMetricsData, GuestMetricsData, HostData,
+// The two big ones are boxed so that every object does not pay for them.
+using ObjData = std::variant<std::monostate, std::unique_ptr<VmData>,
+                             std::unique_ptr<GuestMetricsData>, VmMetricsData, HostData,
                              HostMetricsData, SrData, PbdData, VdiData, VbdData, PifData,
                              PifMetricsData, BondData, NetworkData, PoolData, CertData>;
 
+template <class T>
+const T* data_as(const ObjData& d) {
+  if constexpr (std::is_same_v<T, VmData> || std::is_same_v<T, GuestMetricsData>) {
+    auto* p = std::get_if<std::unique_ptr<T>>(&d);
+    return p ? p->get() : nullptr;
+  } else {
+    return std::get_if<T>(&d);
+  }
+}
+
 struct Obj {
   Cls cls = Cls::kOther;
+  Coll coll = Coll::kNone;       // collection it is currently emitted in
+  bool pool_scoped_id = false;   // served as "<pool uuid>-<uuid>" (default templates)
   std::string uuid;
-  Coll coll = Coll::kNone;  // collection it is currently emitted in
-  std::string xo_id;        // emitted id when it is not the uuid (default templates)
-  std::string base;         // serialized XO object minus derived fields (derived classes)
+  std::string base;  // XO object minus derived fields, JSON zstd-compressed (BaseCodec)
   ObjData data;
 };
 
@@ -112,31 +143,48 @@ using StrEq = std::equal_to<>;
 
 class ModelState {
  public:
-  const Obj* find(std::string_view ref) const;
-  Obj* find(std::string_view ref);
-  // uuid of a referenced object; "" when null or unknown.
-  std::string_view uuid_of(std::string_view ref) const;
-  // OpaqueRef of an object by uuid; "" when unknown.
-  std::string_view ref_of_uuid(std::string_view uuid) const;
+  // Handle of a live object by OpaqueRef; kNoHandle when null or unknown.
+  Handle handle(std::string_view ref) const;
+  // The live object, or nullptr for kNoHandle / a deleted object.
+  const Obj* get(Handle h) const;
+  Obj* get(Handle h);
+  const Obj* find(std::string_view ref) const { return get(handle(ref)); }
+  std::string_view ref_of(Handle h) const;
+  std::string_view uuid_of(Handle h) const;
+  std::string_view uuid_of(std::string_view ref) const { return uuid_of(handle(ref)); }
+  Handle handle_of_uuid(std::string_view uuid) const;
   template <class T>
-  const T* data(std::string_view ref) const {
-    const Obj* o = find(ref);
-    return o ? std::get_if<T>(&o->data) : nullptr;
+  const T* data(Handle h) const {
+    const Obj* o = get(h);
+    return o ? data_as<T>(o->data) : nullptr;
   }
-  // The XO id an object is (or would be) served under: uuid, or xo_id when set.
-  std::string_view xo_id(const Obj& o) const { return o.xo_id.empty() ? o.uuid : o.xo_id; }
+  // The XO id an object is served under.
+  std::string xo_id(const Obj& o) const;
 
-  Obj& upsert(const std::string& ref, Cls cls, std::string_view uuid);
-  void erase(std::string_view ref);
+  // Creates the object for `ref` (or returns the existing one) and sets class and uuid.
+  Handle create(std::string_view ref, Cls cls, std::string_view uuid);
+  void erase(Handle h);
+  // Every live handle (for full-resync sweeps and reports).
+  std::vector<Handle> all() const;
+  size_t size() const { return by_ref_.size(); }
 
-  std::string pool_ref, pool_uuid;
-  std::unordered_map<std::string, Obj, StrHash, StrEq> objs;            // by OpaqueRef
-  std::unordered_map<std::string, std::string, StrHash, StrEq> owner;   // metrics ref → owner
-  std::unordered_map<std::string, std::vector<std::string>, StrHash, StrEq> vdi_children;
-  std::unordered_set<std::string, StrHash, StrEq> vms_with_ops;  // non-empty current_operations
+  Handle pool = kNoHandle;
+  std::string pool_uuid;
+  std::unordered_map<Handle, Handle> owner;  // metrics → VM / host / PIF
+  std::unordered_map<std::string, std::vector<Handle>, StrHash, StrEq> vdi_children;
+  std::unordered_set<Handle> vms_with_ops;  // non-empty current_operations
 
  private:
-  std::unordered_map<std::string, std::string, StrHash, StrEq> ref_by_uuid_;
+  struct Slot {
+    uint32_t gen = 1;
+    bool live = false;
+    const std::string* ref = nullptr;  // key in by_ref_
+    Obj obj;
+  };
+  std::deque<Slot> slots_;  // deque: uuid views into slots stay valid as it grows
+  std::vector<uint32_t> free_;
+  std::unordered_map<std::string, Handle, StrHash, StrEq> by_ref_;
+  std::unordered_map<std::string_view, Handle> by_uuid_;
 };
 
 // XO `type` of an object from its class and flags ("VM-template", "SR", ...); "" if none.

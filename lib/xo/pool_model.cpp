@@ -3,7 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "base/log.h"
+#include <unordered_set>
+
 #include "xo/mappers.h"
 
 namespace xr::xo {
@@ -29,9 +30,9 @@ bool is_emitted(Cls cls) {
   }
 }
 
-Coll map_base(Cls cls, const Rec& r, const MapCtx& c, JsonOut& o, std::string* id) {
+Coll map_base(Cls cls, const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped) {
   switch (cls) {
-    case Cls::kVm: return map_vm_base(r, c, o, id);
+    case Cls::kVm: return map_vm_base(r, c, o, pool_scoped);
     case Cls::kHost: return map_host_base(r, c, o);
     case Cls::kPool: return map_pool_base(r, c, o);
     case Cls::kSr: return map_sr_base(r, c, o);
@@ -76,91 +77,100 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   DirtySet dirty;
   records_.clear();
   if (batch.full_resync) remove_missing(batch, dirty, sink);
+  create_all(batch);  // so that references within the batch resolve whatever the order
   for (const xapi::Event& e : batch.events) {
     if (e.operation == "del") {
-      remove(e.ref, dirty, sink);
+      remove(st_.handle(e.ref), dirty, sink);
     } else {
       upsert(e, dirty);
     }
   }
-  for (const std::string& ref : dirty.order()) {
-    Obj* obj = st_.find(ref);
-    if (!obj) continue;
-    auto rec = records_.find(ref);
-    emit(ref, *obj, rec == records_.end() ? nullptr : rec->second, sink);
+  for (Handle h : dirty.order()) {
+    auto rec = records_.find(h);
+    emit(h, rec == records_.end() ? nullptr : rec->second, sink);
   }
   records_.clear();
   sink.end_batch();
 }
 
-void PoolModel::upsert(const xapi::Event& e, DirtySet& dirty) {
-  Cls cls = cls_from_name(e.cls);
-  Rec r(e.snapshot);
-  bool existed = st_.find(e.ref) != nullptr;
-  Obj& obj = st_.upsert(e.ref, cls, r.str("uuid"));
-  if (cls == Cls::kPool) {
-    st_.pool_ref = e.ref;
-    st_.pool_uuid = obj.uuid;
-  }
-  ObjData prev = std::move(obj.data);
-  ObjData next = index_record(cls, r);
-  track_upsert(st_, cls, e.ref, existed ? &prev : nullptr, next, dirty);
-  obj.data = std::move(next);
-  if (is_emitted(cls)) {
-    records_[e.ref] = &e.snapshot;
-    dirty.add(e.ref);
+void PoolModel::create_all(const xapi::EventBatch& batch) {
+  for (const xapi::Event& e : batch.events) {
+    if (e.operation == "del") continue;
+    Cls cls = cls_from_name(e.cls);
+    Handle h = st_.create(e.ref, cls, e.snapshot.get_string("uuid"));
+    if (cls == Cls::kPool) {
+      st_.pool = h;
+      st_.pool_uuid = st_.get(h)->uuid;
+    }
   }
 }
 
-void PoolModel::remove(const std::string& ref, DirtySet& dirty, ObjectSink& sink) {
-  Obj* obj = st_.find(ref);
+void PoolModel::upsert(const xapi::Event& e, DirtySet& dirty) {
+  Handle h = st_.handle(e.ref);
+  Obj* obj = st_.get(h);
+  if (!obj) return;  // deleted earlier in this batch
+  Rec r(e.snapshot);
+  bool existed = !std::holds_alternative<std::monostate>(obj->data) || obj->coll != Coll::kNone;
+  ObjData prev = std::move(obj->data);
+  ObjData next = index_record(obj->cls, r, st_);
+  track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
+  obj->data = std::move(next);
+  if (is_emitted(obj->cls)) {
+    records_[h] = &e.snapshot;
+    dirty.add(h);
+  }
+}
+
+void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
+  Obj* obj = st_.get(h);
   if (!obj) return;
   if (obj->coll != Coll::kNone) sink.remove(coll_name(obj->coll), st_.xo_id(*obj));
-  track_delete(st_, *obj, ref, dirty);
-  records_.erase(ref);
-  st_.erase(ref);
+  track_delete(st_, h, dirty);
+  records_.erase(h);
+  st_.erase(h);
 }
 
 void PoolModel::remove_missing(const xapi::EventBatch& batch, DirtySet& dirty,
                                ObjectSink& sink) {
-  std::unordered_map<std::string_view, bool> present;
+  std::unordered_set<std::string_view> present;
   present.reserve(batch.events.size());
-  for (const xapi::Event& e : batch.events) present[e.ref] = true;
-  std::vector<std::string> gone;
-  for (const auto& [ref, obj] : st_.objs) {
-    if (!present.count(ref)) gone.push_back(ref);
+  for (const xapi::Event& e : batch.events) present.insert(e.ref);
+  for (Handle h : st_.all()) {
+    if (!present.count(st_.ref_of(h))) remove(h, dirty, sink);
   }
-  for (const std::string& ref : gone) remove(ref, dirty, sink);
 }
 
-void PoolModel::emit(const std::string& ref, Obj& obj, const xapi::Value* record,
-                     ObjectSink& sink) {
+void PoolModel::emit(Handle h, const xapi::Value* record, ObjectSink& sink) {
+  Obj* obj = st_.get(h);
+  if (!obj) return;
   rapidjson::Document doc(rapidjson::kObjectType);
   JsonOut o(doc, doc.GetAllocator());
-  MapCtx c{st_, ref, obj};
-  Coll coll = obj.coll;
-  std::string id = obj.xo_id;
+  MapCtx c{st_, st_.ref_of(h), *obj};
+  Coll coll = obj->coll;
+  bool pool_scoped = obj->pool_scoped_id;
   if (record) {
-    id.clear();
-    coll = map_base(obj.cls, Rec(*record), c, o, &id);
-    if (has_derived(obj.cls)) {
-      obj.base = serialize(doc);
-      obj.base.shrink_to_fit();
+    pool_scoped = false;
+    coll = map_base(obj->cls, Rec(*record), c, o, &pool_scoped);
+    if (has_derived(obj->cls)) {
+      obj->base = codec_.compress(obj->cls, serialize(doc));
     }
   } else {
-    if (obj.base.empty() || !has_derived(obj.cls)) return;
-    doc.Parse(obj.base.data(), obj.base.size());
-    if (doc.HasParseError()) return;  // cannot happen: we wrote it
+    if (obj->base.empty() || !has_derived(obj->cls)) return;
+    if (!codec_.decompress(obj->cls, obj->base, &scratch_)) return;  // cannot happen
+    doc.Parse(scratch_.data(), scratch_.size());
+    if (doc.HasParseError()) return;
   }
-  add_derived(obj.cls, c, o);
+  add_derived(obj->cls, c, o);
   if (coll == Coll::kNone) return;
-  std::string_view new_id = id.empty() ? std::string_view(obj.uuid) : std::string_view(id);
-  if (obj.coll != Coll::kNone && (obj.coll != coll || st_.xo_id(obj) != new_id)) {
-    sink.remove(coll_name(obj.coll), st_.xo_id(obj));
+  std::string old_id = st_.xo_id(*obj);
+  Coll old_coll = obj->coll;
+  obj->coll = coll;
+  obj->pool_scoped_id = pool_scoped;
+  std::string id = st_.xo_id(*obj);
+  if (old_coll != Coll::kNone && (old_coll != coll || old_id != id)) {
+    sink.remove(coll_name(old_coll), old_id);
   }
-  obj.coll = coll;
-  obj.xo_id = id;
-  sink.upsert(coll_name(coll), new_id, doc);
+  sink.upsert(coll_name(coll), id, doc);
 }
 
 std::optional<Resolved> PoolModel::resolve(std::string_view key) const {
@@ -168,19 +178,20 @@ std::optional<Resolved> PoolModel::resolve(std::string_view key) const {
   if (key.starts_with("OpaqueRef:")) {
     obj = st_.find(key);
   } else {
-    obj = st_.find(st_.ref_of_uuid(key));
-    if (!obj && key.size() > st_.pool_uuid.size() + 1 && !st_.pool_uuid.empty() &&
-        key.starts_with(st_.pool_uuid) && key[st_.pool_uuid.size()] == '-') {
-      obj = st_.find(st_.ref_of_uuid(key.substr(st_.pool_uuid.size() + 1)));
+    obj = st_.get(st_.handle_of_uuid(key));
+    const std::string& pool = st_.pool_uuid;
+    if (!obj && !pool.empty() && key.size() > pool.size() + 1 && key.starts_with(pool) &&
+        key[pool.size()] == '-') {
+      obj = st_.get(st_.handle_of_uuid(key.substr(pool.size() + 1)));
     }
   }
   if (!obj || obj->coll == Coll::kNone) return std::nullopt;
-  return Resolved{obj->coll, std::string(st_.xo_id(*obj))};
+  return Resolved{obj->coll, st_.xo_id(*obj)};
 }
 
 size_t PoolModel::base_bytes() const {
   size_t n = 0;
-  for (const auto& [ref, obj] : st_.objs) n += obj.base.capacity();
+  for (Handle h : st_.all()) n += st_.get(h)->base.capacity();
   return n;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "xapi/event.h"
+#include "xo/base_codec.h"
 #include "xo/collections.h"
 #include "xo/model_deps.h"
 #include "xo/model_state.h"
@@ -35,19 +36,22 @@ class PoolModel {
   std::optional<Resolved> resolve(std::string_view id_or_ref) const;
 
   const std::string& pool_uuid() const { return st_.pool_uuid; }
-  size_t object_count() const { return st_.objs.size(); }
-  // Bytes held in serialized base objects (for memory reports).
+  size_t object_count() const { return st_.size(); }
+  // Bytes held in compressed base objects (for memory reports).
   size_t base_bytes() const;
   const ModelState& state() const { return st_; }
 
  private:
+  void create_all(const xapi::EventBatch& batch);
   void upsert(const xapi::Event& e, DirtySet& dirty);
-  void remove(const std::string& ref, DirtySet& dirty, ObjectSink& sink);
-  void emit(const std::string& ref, Obj& obj, const xapi::Value* record, ObjectSink& sink);
+  void remove(Handle h, DirtySet& dirty, ObjectSink& sink);
+  void emit(Handle h, const xapi::Value* record, ObjectSink& sink);
   void remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink);
 
   ModelState st_;
-  std::unordered_map<std::string, const xapi::Value*, StrHash, StrEq> records_;
+  BaseCodec codec_;
+  std::string scratch_;  // decompression buffer
+  std::unordered_map<Handle, const xapi::Value*> records_;  // this batch's records
 };
 
 }  // namespace xr::xo
