@@ -146,6 +146,32 @@ class AuthAndTaskTest(SimCase):
         self.assertEqual(rec["error_info"], ["INTERNAL_ERROR", "Unknown format qcow3"])
 
 
+class FaultTest(SimCase):
+    def control(self, command, body):
+        import json
+        status, _, answer = self.sim.raw_request("POST", "/_sim/" + command,
+                                                 json.dumps(body).encode(),
+                                                 {"Content-Type": "application/json",
+                                                  "Connection": "close"})
+        self.assertEqual(status, 200, answer)
+
+    def test_injected_failure_then_normal_transfer(self):
+        self.control("fail", {"method": "/export_raw_vdi", "error": ["VDI_IO_ERROR", "x"]})
+        task = self.new_task()
+        status, _, _, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi,
+                                                      task_id=task))
+        self.assertEqual(status, 500)
+        self.assertEqual(self.sim.wait_task(task)["error_info"], ["VDI_IO_ERROR", "x"])
+        status, _, body, _ = self.sim.get(self.sim.query("/export_raw_vdi", vdi=self.vdi))
+        self.assertEqual((status, len(body)), (200, SMALL))
+
+    def test_injected_drop_closes_without_answer(self):
+        self.control("drop", {"method": "/import_raw_vdi"})
+        status, heads, body = self.sim.raw_request(
+            "PUT", self.sim.query("/import_raw_vdi", vdi=self.vdi), b"x" * 512)
+        self.assertEqual((status, body), (0, b""))
+
+
 class RawVdiTest(SimCase):
     def qemu_equal(self, raw, vhd):
         opts = "driver=vpc,force_size_calc=current_size,file.filename=" + vhd
