@@ -223,6 +223,29 @@ class RawVdiTest(SimCase):
         vms = [self.sim.call("VBD.get_VM", v) for v in self.sim.call("VDI.get_VBDs", self.vdi)]
         self.assertFalse([vm for vm in vms if self.sim.call("VM.get_is_control_domain", vm)])
 
+    def test_task_cancel_stops_an_export(self):
+        task = self.new_task()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((self.sim.host, self.sim.port))
+        received = 0
+        try:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % self.sim.query(
+                "/export_raw_vdi", vdi=self.vdi, task_id=task)).encode())
+            received += len(sock.recv(4096))
+            self.sim.call("task.cancel", task)
+            while True:  # read slowly: the server notices within about a second
+                piece = sock.recv(65536)
+                if not piece:
+                    break
+                received += len(piece)
+                time.sleep(0.002)
+        finally:
+            sock.close()
+        rec = self.sim.wait_task(task)
+        self.assertEqual((rec["status"], rec["error_info"]), ("cancelled", ["TASK_CANCELLED", task]))
+        self.assertLess(received, SMALL)
+
     def test_import_raw_round_trip_and_task_result(self):
         target = self.new_vdi("raw target", 8 * MIB)
         data = os.urandom(3 * MIB) + bytes(2 * MIB) + os.urandom(100)

@@ -97,22 +97,19 @@ class BodyReader:
 
 
 class ProgressReader:
-    """Wraps a body: reports bytes read / Content-Length to the task about once a
-    second (not for XO's 1 PiB placeholder length)."""
+    """Wraps a body: ticks the task with bytes read / Content-Length (no fraction for
+    XO's 1 PiB placeholder length), so progress shows and task.cancel stops the upload."""
 
     def __init__(self, inner, length, task):
         self.inner_ = inner
         self.length_ = length if length and length < (1 << 49) else None
         self.task_ = task
         self.done_ = 0
-        self.last_ = time.monotonic()
 
     def read(self, n=-1):
         data = self.inner_.read(n)
         self.done_ += len(data)
-        if self.length_ and time.monotonic() - self.last_ >= 1.0:
-            self.last_ = time.monotonic()
-            self.task_.progress(min(0.99, self.done_ / self.length_))
+        self.task_.tick(self.done_ / self.length_ if self.length_ else None)
         return data
 
 
@@ -164,6 +161,7 @@ class TaskBinding:
             self.ref = api.task_create(label)
             self.own = True
         self.done = False
+        self.last_tick_ = time.monotonic()
 
     def succeed(self, value=None, raw_result=None):
         self.api_.task_complete(self.ref, value, raw_result)
@@ -181,6 +179,18 @@ class TaskBinding:
 
     def progress(self, value):
         self.api_.task_progress(self.ref, value)
+
+    def tick(self, fraction=None):
+        """Call often during a transfer: about once a second the progress is stored and
+        TASK_CANCELLED raised if someone called task.cancel."""
+        now = time.monotonic()
+        if now - self.last_tick_ < 1.0:
+            return
+        self.last_tick_ = now
+        if fraction is not None:
+            self.progress(min(0.99, max(0.0, fraction)))
+        if self.api_.task_cancelled(self.ref):
+            raise DataplaneError("TASK_CANCELLED", self.ref)
 
     def close(self):
         if not self.done:

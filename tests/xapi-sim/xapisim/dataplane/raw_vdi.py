@@ -79,12 +79,14 @@ def _export(req, port, task):
             if fmt == "raw":
                 _send_raw(req, task, disk)
             elif base is None:
-                _send_all(req, vhd.write_vhd(disk))
+                _send_all(req, task, vhd.write_vhd(disk), disk.size)
             else:
                 with DiskFile(port.vdi_path(base), port.get("VDI", base)["virtual_size"]) as b:
-                    _send_all(req, vhd.write_vhd(disk, _delta_blocks(disk, b),
-                                                 vhd.DISK_DIFFERENCING))
+                    _send_all(req, task, vhd.write_vhd(disk, _delta_blocks(disk, b),
+                                                       vhd.DISK_DIFFERENCING), disk.size)
         task.succeed(raw_result="")
+    except DataplaneError as err:
+        task.fail(err)
     except OSError as err:
         task.fail(DataplaneError("VDI_IO_ERROR", str(err)))
 
@@ -92,13 +94,15 @@ def _export(req, port, task):
 def _send_raw(req, task, disk):
     for offset in range(0, disk.size, COPY):
         req.write(disk.read(offset, min(COPY, disk.size - offset)))
-        if offset % (64 * COPY) == 0:
-            task.progress(offset / max(1, disk.size))
+        task.tick(offset / max(1, disk.size))
 
 
-def _send_all(req, pieces):
+def _send_all(req, task, pieces, size):
+    done = 0
     for piece in pieces:
         req.write(piece)
+        done += len(piece)
+        task.tick(done / max(1, size))
 
 
 # ---------------------------------------------------------------------- import

@@ -2,8 +2,6 @@
 compressed, inside the caller's task or an own one. Runs on the connection's thread;
 blocks on the socket and the disk files."""
 
-import time
-
 from . import compression, ova_export, xva
 from .diskio import DiskFile
 from .errors import DataplaneError
@@ -51,15 +49,11 @@ def _stream(req, task, port, ova_xml, disks, method):
         for disk_id, vdi in disks.items():
             files[disk_id] = DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"])
         total = max(1, sum(f.size for f in files.values()))
-        done, last = 0, time.monotonic()
+        done = 0
         for piece in compression.compress_pieces(xva.write_xva(ova_xml, files), method):
             req.write(piece)
             done += len(piece)
-            if time.monotonic() - last > 1.0:
-                last = time.monotonic()
-                task.progress(min(0.99, done / total))
-                if port.task_cancelled(task.ref):
-                    raise DataplaneError("TASK_CANCELLED", task.ref)
+            task.tick(done / total)
     finally:
         for f in files.values():
             f.close()
