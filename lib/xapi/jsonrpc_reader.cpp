@@ -112,43 +112,88 @@ Status failure_from_error(const Value& err) {
   return xapi_failure_from(desc);
 }
 
+
+// Runs RapidJSON over `stream`; the root value or the parse/sink error.
+template <typename Stream>
+Status parse_json(Stream& stream, const DecodeLimits& limits, StreamSpec& spec, Value* root) {
+  Builder builder(limits, spec);
+  rapidjson::Reader reader;
+  // No kParseFullPrecisionFlag: its strtod has undefined behaviour on huge exponents
+  // (found by the fuzzer); the default path is at most 1 ulp off, fine for XAPI floats.
+  rapidjson::ParseResult ok =
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(stream, builder);
+  if (!builder.error().is_ok()) return builder.error();
+  if (!ok) {
+    return Status(ErrorKind::kProtocol, std::string("JSON-RPC: ") + rapidjson::GetParseError_En(ok.Code()) +
+                                            " at offset " + std::to_string(ok.Offset()));
+  }
+  *root = std::move(builder.root());
+  return Status::ok();
+}
+
+Result<Value> interpret(Value& root) {
+  if (!root.is_struct()) return Status(ErrorKind::kProtocol, "JSON-RPC: response is not an object");
+  if (const Value* err = root.get("error"); err && !err->is_nil()) return failure_from_error(*err);
+  Value* result = const_cast<Value*>(root.get("result"));
+  if (!result) return Status(ErrorKind::kProtocol, "JSON-RPC: response without result");
+  return std::move(*result);
+}
+
 }  // namespace
 
 JsonRpcReader::JsonRpcReader(DecodeLimits limits, StreamSpec stream)
-    : limits_(limits), stream_(std::move(stream)) {}
+    : limits_(limits), stream_(std::move(stream)) {
+  if (stream_.sink) {
+    pipe_ = std::make_unique<ChunkPipe>();
+    parser_ = std::thread([this] { parse_streamed(); });
+  }
+}
+
+JsonRpcReader::~JsonRpcReader() { stop_parser(); }
+
+void JsonRpcReader::parse_streamed() {
+  ChunkPipeStream in(pipe_.get());
+  parse_status_ = parse_json(in, limits_, stream_, &parsed_root_);
+  pipe_->close_consumer();  // an early stop must not leave feed() blocked
+}
+
+void JsonRpcReader::stop_parser() {
+  if (!parser_.joinable()) return;
+  pipe_->close_producer();
+  parser_.join();
+}
 
 Status JsonRpcReader::feed(std::string_view chunk) {
   if (!error_.is_ok()) return error_;
-  if (body_.size() + chunk.size() > limits_.max_document_bytes)
+  fed_ += chunk.size();
+  if (fed_ > limits_.max_document_bytes)
     return error_ = Status(ErrorKind::kResourceExhausted, "JSON-RPC: response too large");
-  body_.append(chunk);
-  return Status::ok();
+  if (!pipe_) {
+    body_.append(chunk);
+    return Status::ok();
+  }
+  if (pipe_->push(chunk)) return Status::ok();
+  stop_parser();  // the parser stopped early: its error explains why
+  error_ = parse_status_.is_ok() ? Status(ErrorKind::kProtocol, "JSON-RPC: data after the end") : parse_status_;
+  return error_;
 }
 
 Result<Value> JsonRpcReader::finish() {
   if (!error_.is_ok()) return error_;
   if (finished_) return Status(ErrorKind::kInternal, "JSON-RPC: finish twice");
   finished_ = true;
-  Builder builder(limits_, stream_);
-  rapidjson::Reader reader;
-  rapidjson::MemoryStream ms(body_.data(), body_.size());
-  // No kParseFullPrecisionFlag: its strtod has undefined behaviour on huge exponents
-  // (found by the fuzzer); the default path is at most 1 ulp off, fine for XAPI floats.
-  rapidjson::ParseResult ok =
-      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(ms, builder);
-  std::string().swap(body_);
-  if (!builder.error().is_ok()) return builder.error();
-  if (!ok) {
-    return Status(ErrorKind::kProtocol, std::string("JSON-RPC: ") +
-                                            rapidjson::GetParseError_En(ok.Code()) + " at offset " +
-                                            std::to_string(ok.Offset()));
+  Value root;
+  if (pipe_) {
+    stop_parser();
+    XR_RETURN_IF_ERROR(parse_status_);
+    root = std::move(parsed_root_);
+  } else {
+    rapidjson::MemoryStream ms(body_.data(), body_.size());
+    Status s = parse_json(ms, limits_, stream_, &root);
+    std::string().swap(body_);
+    XR_RETURN_IF_ERROR(s);
   }
-  Value& root = builder.root();
-  if (!root.is_struct()) return Status(ErrorKind::kProtocol, "JSON-RPC: response is not an object");
-  if (const Value* err = root.get("error"); err && !err->is_nil()) return failure_from_error(*err);
-  Value* result = const_cast<Value*>(root.get("result"));
-  if (!result) return Status(ErrorKind::kProtocol, "JSON-RPC: response without result");
-  return std::move(*result);
+  return interpret(root);
 }
 
 namespace {

@@ -19,6 +19,10 @@ struct CallOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// Message prefix of the error returned when a host does not serve JSON-RPC (HTTP error
+// on /jsonrpc, or an answer that is not application/json: very old xapi).
+inline constexpr std::string_view kNoJsonRpcPrefix = "JSON-RPC not served: ";
+
 // `base_url` is "scheme://host[:port]"; XML-RPC posts to "/", JSON-RPC to "/jsonrpc".
 Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::string_view base_url,
                        WireFormat format, std::string_view method,

@@ -53,7 +53,8 @@ std::string host_to_url(std::string_view address, std::string_view current_url) 
   return scheme + "://" + std::string(address) + port;
 }
 
-Session::Session(SessionOptions options) : options_(std::move(options)), pool_(options_.endpoint) {
+Session::Session(SessionOptions options)
+    : options_(std::move(options)), pool_(options_.endpoint), format_(options_.format) {
   for (const std::string& h : options_.hosts) known_hosts_.push_back(normalize(h));
   if (!known_hosts_.empty()) url_ = known_hosts_.front();
 }
@@ -63,13 +64,18 @@ Session::~Session() { (void)logout(); }
 Result<Value> Session::rpc(const std::string& url, std::string_view method,
                            const std::vector<Value>& params, const CallOptions& options) {
   auto http = pool_.acquire();
-  return rpc_call(*http, options_.endpoint, url, options_.format, method, params, options);
+  return rpc_call(*http, options_.endpoint, url, format_.load(), method, params, options);
 }
 
 Status Session::login_at(const std::string& url) {
   std::vector<Value> params = {Value::string(options_.user), Value::string(options_.password),
                                Value::string("1.0"), Value::string(options_.originator)};
   Result<Value> r = rpc(url, "session.login_with_password", params, {});
+  if (!r.is_ok() && r.status().message().rfind(kNoJsonRpcPrefix, 0) == 0) {
+    kLog.info("host " + url + " does not serve JSON-RPC; using XML-RPC");
+    format_.store(WireFormat::kXmlRpc);
+    r = rpc(url, "session.login_with_password", params, {});
+  }
   std::string target = url;
   if (!r.is_ok() && is_xapi(r.status(), "HOST_IS_SLAVE") && !r.status().params().empty()) {
     target = host_to_url(r.status().params()[0], url);
@@ -87,7 +93,7 @@ Status Session::login_at(const std::string& url) {
 }
 
 void Session::learn_hosts_locked(HttpClient& http) {
-  Result<Value> r = rpc_call(http, options_.endpoint, url_, options_.format, "host.get_all_records",
+  Result<Value> r = rpc_call(http, options_.endpoint, url_, format_.load(), "host.get_all_records",
                              {Value::string(session_ref_)}, {});
   if (!r.is_ok() || !r->is_struct()) return;
   for (const Member& m : **r->as_struct()) {

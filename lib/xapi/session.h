@@ -22,7 +22,10 @@ struct SessionOptions {
   std::string user;
   std::string password;
   std::string originator = "xapi-rest";
-  WireFormat format = WireFormat::kXmlRpc;
+  // JSON-RPC by measurement (tests/bench/xapi_parse_bench.sh: faster per record, both
+  // stream with bounded memory); a host without /jsonrpc makes the session fall back
+  // to XML-RPC at login, as Xen Orchestra does.
+  WireFormat format = WireFormat::kJsonRpc;
   EndpointOptions endpoint;
 };
 
@@ -57,6 +60,7 @@ class Session {
   // Incremented by every successful login; a change means "new session, resync".
   uint64_t generation() const { return generation_.load(); }
   const SessionOptions& options() const { return options_; }
+  WireFormat format() const { return format_.load(); }
   HandlePool& handles() { return pool_; }
 
  private:
@@ -74,6 +78,7 @@ class Session {
   std::string session_ref_;
   std::vector<std::string> known_hosts_;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<WireFormat> format_;
 };
 
 // "10.0.0.2" → "https://10.0.0.2[:port of current]"; bare IPv6 gets brackets;

@@ -159,7 +159,9 @@ void XmlRpcReader::State::attach(Value v) {
       parent->value.mutable_array()->push_back(std::move(v));
     }
   } else {
-    parent->value.add_member(parent->member_name, std::move(v));
+    // The name is consumed: the next <name> refills it.
+    parent->value.add_member(std::move(parent->member_name), std::move(v));
+    parent->member_name.clear();
   }
 }
 

@@ -11,7 +11,10 @@ BOOST_AUTO_TEST_SUITE(xapi_calls)
 
 BOOST_AUTO_TEST_CASE(vm_bad_power_state_carries_its_params) {
   SimProcess sim;
-  Session s(options_for(sim));
+  for (WireFormat f : {WireFormat::kJsonRpc, WireFormat::kXmlRpc}) {
+  SessionOptions so = options_for(sim);
+  so.format = f;
+  Session s(so);
   std::string vm = find_vm(s, "Running");
   BOOST_REQUIRE(!vm.empty());
   Result<Value> r = s.call("VM.start", {Value::string(vm), Value::boolean(false), Value::boolean(false)});
@@ -23,6 +26,7 @@ BOOST_AUTO_TEST_CASE(vm_bad_power_state_carries_its_params) {
   BOOST_CHECK_EQUAL(st.params()[0], vm);
   BOOST_CHECK_EQUAL(st.params()[1], "halted");
   BOOST_CHECK_EQUAL(st.params()[2], "running");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(handle_invalid_is_typed) {

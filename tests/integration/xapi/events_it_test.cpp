@@ -63,13 +63,11 @@ std::string json_result(const std::string& answer) {
   return answer.substr(a, answer.find('"', a) - a);
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(xapi_events)
-
-BOOST_AUTO_TEST_CASE(stream_follows_live_changes_and_resyncs_after_a_restart) {
+void stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat format) {
   SimProcess sim({"--vms", "6"});
-  Session loop_session(options_for(sim));
+  SessionOptions so = options_for(sim);
+  so.format = format;
+  Session loop_session(so);
   Session checker(options_for(sim));
   VmMirror mirror;
   EventLoopOptions o;
@@ -109,6 +107,18 @@ BOOST_AUTO_TEST_CASE(stream_follows_live_changes_and_resyncs_after_a_restart) {
   runner.join();
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 2s);
   BOOST_CHECK(loop_status.is_ok());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(xapi_events)
+
+BOOST_AUTO_TEST_CASE(stream_follows_live_changes_and_resyncs_after_a_restart_jsonrpc) {
+  stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat::kJsonRpc);
+}
+
+BOOST_AUTO_TEST_CASE(stream_follows_live_changes_and_resyncs_after_a_restart_xmlrpc) {
+  stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat::kXmlRpc);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_password_stops_the_loop_with_the_error) {

@@ -83,6 +83,43 @@ BOOST_AUTO_TEST_CASE(events_stream_through_the_sink) {
   BOOST_CHECK_EQUAL(v->get_string("token"), "t");
 }
 
+BOOST_AUTO_TEST_CASE(streamed_parse_in_tiny_chunks_bounds_what_is_buffered) {
+  std::string doc = R"({"jsonrpc":"2.0","result":{"events":[)";
+  for (int i = 0; i < 2000; ++i) doc += std::string(i ? "," : "") + R"({"ref":"OpaqueRef:)" + std::to_string(i) + R"(","x":[1,2.5,true,null]})";
+  doc += R"(],"token":"t9"},"id":1})";
+  size_t n = 0;
+  std::string last;
+  JsonRpcReader reader({}, StreamSpec{"events", [&](Value&& v) {
+                          ++n;
+                          last = std::string(v.get_string("ref"));
+                          return Status::ok();
+                        }});
+  for (size_t i = 0; i < doc.size(); i += 13) BOOST_REQUIRE(reader.feed(std::string_view(doc).substr(i, 13)).is_ok());
+  auto v = reader.finish();
+  BOOST_REQUIRE_MESSAGE(v.is_ok(), v.status().to_string());
+  BOOST_CHECK_EQUAL(n, 2000u);
+  BOOST_CHECK_EQUAL(last, "OpaqueRef:1999");
+  BOOST_CHECK_EQUAL(v->get_string("token"), "t9");
+}
+
+BOOST_AUTO_TEST_CASE(streamed_parse_errors_do_not_block_the_feeder) {
+  // Sink refuses the first event: later feeds must fail fast, not block on a full pipe.
+  JsonRpcReader reader({}, StreamSpec{"events", [](Value&&) { return Status(ErrorKind::kCancelled, "stop"); }});
+  Status s = reader.feed(R"({"result":{"events":[{"a":1},)");
+  std::string filler(1 << 20, ' ');
+  for (int i = 0; i < 16 && s.is_ok(); ++i) s = reader.feed(filler);
+  Result<Value> r = reader.finish();
+  BOOST_REQUIRE(!r.is_ok());
+  BOOST_CHECK(r.status().kind() == ErrorKind::kCancelled);
+  // Truncated streamed document; and a reader destroyed without finish() must not hang.
+  StreamSpec keep{"events", [](Value&&) { return Status::ok(); }};
+  JsonRpcReader truncated({}, keep);
+  BOOST_REQUIRE(truncated.feed(R"({"result":{"events":[{"a":1})").is_ok());
+  BOOST_CHECK(truncated.finish().status().kind() == ErrorKind::kProtocol);
+  JsonRpcReader abandoned({}, keep);
+  BOOST_CHECK(abandoned.feed(R"({"result":{"ev)").is_ok());
+}
+
 BOOST_AUTO_TEST_CASE(request_writer_round_trips_through_the_reader) {
   std::string req = jsonrpc_request("VM.start", {Value::string("s\"\n"), Value::boolean(false), Value::integer(-1)}, 7);
   BOOST_CHECK_EQUAL(req, R"({"jsonrpc":"2.0","method":"VM.start","params":["s\"\n",false,-1],"id":7})");
