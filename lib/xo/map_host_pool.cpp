@@ -12,20 +12,6 @@ namespace {
 
 using rapidjson::Value;
 
-Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
-  Value out(rapidjson::kArrayType);
-  for (std::string_view ref : r.strings(field)) {
-    std::string_view u = c.st.uuid_of(ref);
-    if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
-  }
-  return out;
-}
-
-void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
-  std::string_view u = c.st.uuid_of(r.ref(field));
-  if (!u.empty()) o.str(key, u);
-}
-
 // other_config times are Unix seconds as text; XAPI datetimes are accepted too.
 std::optional<double> seconds(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -134,7 +120,7 @@ Coll map_host_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   for (std::string_view cap : r.strings("capabilities")) hvm = hvm || cap.starts_with("hvm");
   o.boolean("hvmCapable", hvm);
   host_links(r, c, o);
-  add_generic(o, c, c.self.uuid, "host");
+  add_generic(o, c, c.self.uuid(), "host");
   return Coll::kHosts;
 }
 
@@ -184,7 +170,7 @@ Coll map_pool_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.boolean("zstdSupported", r.map_str("restrictions", "restrict_zstd_export") == "false");
   o.boolean("vtpmSupported", r.map_str("restrictions", "restrict_vtpm") == "false");
   if (auto mc = r.opt_bool("migration_compression")) o.boolean("migrationCompression", *mc);
-  add_generic(o, c, c.self.uuid, "pool");
+  add_generic(o, c, c.self.uuid(), "pool");
   return Coll::kPools;
 }
 

@@ -92,26 +92,26 @@ Value alarm_object(std::string_view uuid, const ModelState& st, JsonOut& o) {
   return out;
 }
 
-void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
-  std::string_view u = c.st.uuid_of(r.ref(field));
-  if (!u.empty()) o.str(key, u);
-}
+}  // namespace
 
-Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
-  Value out(rapidjson::kArrayType);
+rapidjson::Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
+  rapidjson::Value out(rapidjson::kArrayType);
   for (std::string_view ref : r.strings(field)) {
-    std::string_view u = c.st.uuid_of(ref);
+    std::string u = c.st.uuid_of(ref);
     if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
   }
   return out;
 }
 
-}  // namespace
+void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
+  std::string u = c.st.uuid_of(r.ref(field));
+  if (!u.empty()) o.str(key, u);
+}
 
 void add_generic(JsonOut& o, const MapCtx& c, std::string_view id, std::string_view type) {
   o.str("id", id);
   o.str("type", type);
-  o.str("uuid", c.self.uuid);
+  o.str("uuid", c.self.uuid());
   o.str("$pool", c.st.pool_uuid);
   o.str("$poolId", c.st.pool_uuid);
   o.str("_xapiRef", c.ref);
@@ -125,14 +125,14 @@ Coll map_message(const Rec& r, const MapCtx& c, JsonOut& o) {
     o.str("name", name);
     o.num_or_null("time", time);
     o.str("$object", r.str("obj_uuid"));
-    add_generic(o, c, c.self.uuid, "message");
+    add_generic(o, c, c.self.uuid(), "message");
     return Coll::kMessages;
   }
   o.str("name", name);
   o.num("time", time.value_or(0) * 1000);
   o.value("body", alarm_body(r.str("body"), o));
   o.value("object", alarm_object(r.str("obj_uuid"), c.st, o));
-  add_generic(o, c, c.self.uuid, "message");
+  add_generic(o, c, c.self.uuid(), "message");
   return Coll::kAlarms;
 }
 
@@ -153,7 +153,7 @@ Coll map_sm(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.str("driver_filename", r.str("driver_filename"));
   o.strings("required_cluster_stack", r.get("required_cluster_stack"));
   o.strings("supported_image_formats", r.get("supported_image_formats"));
-  add_generic(o, c, c.self.uuid, "SM");
+  add_generic(o, c, c.self.uuid(), "SM");
   return Coll::kSms;
 }
 
@@ -162,7 +162,7 @@ Coll map_pci(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.str("device_name", r.str("device_name"));
   o.str("pci_id", r.str("pci_id"));
   link_if(o, "$host", r, "host", c);
-  add_generic(o, c, c.self.uuid, "PCI");
+  add_generic(o, c, c.self.uuid(), "PCI");
   return Coll::kPcis;
 }
 
@@ -177,7 +177,7 @@ Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o) {
   link_if(o, "$host", r, "host", c);
   o.value("vgpus", links(r, "resident_VGPUs", c, o));
   o.value("$vgpus", links(r, "resident_VGPUs", c, o));
-  add_generic(o, c, c.self.uuid, "PGPU");
+  add_generic(o, c, c.self.uuid(), "PGPU");
   return Coll::kPgpus;
 }
 

@@ -11,20 +11,6 @@ namespace {
 
 using rapidjson::Value;
 
-Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
-  Value out(rapidjson::kArrayType);
-  for (std::string_view ref : r.strings(field)) {
-    std::string_view u = c.st.uuid_of(ref);
-    if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
-  }
-  return out;
-}
-
-void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
-  std::string_view u = c.st.uuid_of(r.ref(field));
-  if (!u.empty()) o.str(key, u);
-}
-
 bool contains(const std::vector<std::string_view>& v, std::string_view s) {
   for (std::string_view e : v) {
     if (e == s) return true;
@@ -52,7 +38,7 @@ Coll map_vif(const Rec& r, const MapCtx& c, JsonOut& o) {
   }
   link_if(o, "$network", r, "network", c);
   link_if(o, "$VM", r, "VM", c);
-  add_generic(o, c, c.self.uuid, "VIF");
+  add_generic(o, c, c.self.uuid(), "VIF");
   return Coll::kVifs;
 }
 
@@ -73,7 +59,7 @@ Coll map_network_base(const Rec& r, const MapCtx& c, JsonOut& o) {
     o.boolean("nbd", contains(purpose, "nbd"));
     o.boolean("insecureNbd", contains(purpose, "insecure_nbd"));
   }
-  add_generic(o, c, c.self.uuid, "network");
+  add_generic(o, c, c.self.uuid(), "network");
   return Coll::kNetworks;
 }
 
@@ -108,7 +94,7 @@ Coll map_pif_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.num("vlan", r.num_or("VLAN", -1));
   link_if(o, "$host", r, "host", c);
   link_if(o, "$network", r, "network", c);
-  add_generic(o, c, c.self.uuid, "PIF");
+  add_generic(o, c, c.self.uuid(), "PIF");
   return Coll::kPifs;
 }
 
@@ -119,17 +105,17 @@ void add_pif_derived(const MapCtx& c, JsonOut& o) {
   o.boolean("carrier", m && m->carrier);
   if (m && m->speed) o.num("speed", double(*m->speed));
   if (const auto* bond = c.st.data<BondData>(pif.bond_slave_of)) {
-    std::string_view master = c.st.uuid_of(bond->master);
+    std::string master = c.st.uuid_of(bond->master);
     if (!master.empty()) o.str("bondMaster", master);
   }
   if (!pif.bond_master_of.empty()) {
     if (const auto* bond = c.st.data<BondData>(pif.bond_master_of.front())) {
-      std::vector<std::string_view> slaves;
+      rapidjson::Value slaves(rapidjson::kArrayType);
       for (Handle s : bond->slaves) {
-        std::string_view u = c.st.uuid_of(s);
-        if (!u.empty()) slaves.push_back(u);
+        std::string u = c.st.uuid_of(s);
+        if (!u.empty()) slaves.PushBack(o.make_str(u), o.alloc());
       }
-      o.value("bondSlaves", o.make_strings(slaves));
+      o.value("bondSlaves", std::move(slaves));
     }
   }
 }

@@ -27,20 +27,6 @@ constexpr Alloc2 kAllocation[] = {
     {"xosan", "thin"},       {"zfs", "thin"},
 };
 
-Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
-  Value out(rapidjson::kArrayType);
-  for (std::string_view ref : r.strings(field)) {
-    std::string_view u = c.st.uuid_of(ref);
-    if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
-  }
-  return out;
-}
-
-void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
-  std::string_view u = c.st.uuid_of(r.ref(field));
-  if (!u.empty()) o.str(key, u);
-}
-
 bool is_sensitive(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(), [](unsigned char ch) { return std::tolower(ch); });
@@ -69,17 +55,17 @@ Coll map_sr_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.map("other_config", r.get("other_config"));
   o.map("sm_config", r.get("sm_config"));
   o.value("$PBDs", links(r, "PBDs", c, o));
-  add_generic(o, c, c.self.uuid, "SR");
+  add_generic(o, c, c.self.uuid(), "SR");
   return Coll::kSrs;
 }
 
 void add_sr_derived(const MapCtx& c, JsonOut& o) {
   const auto& sr = *data_as<SrData>(c.self.data);
   const auto* pbd = sr.pbds.empty() ? nullptr : c.st.data<PbdData>(sr.pbds.front());
-  std::string_view container = c.st.pool_uuid;
+  std::string container = c.st.pool_uuid;
   if (!sr.shared && pbd) {
-    std::string_view host = c.st.uuid_of(pbd->host);
-    if (!host.empty()) container = host;
+    std::string host = c.st.uuid_of(pbd->host);
+    if (!host.empty()) container = std::move(host);
   }
   o.str("$container", container);
   if (sr.type == "linstor") {
@@ -99,7 +85,7 @@ Coll map_pbd(const Rec& r, const MapCtx& c, JsonOut& o) {
   }
   o.value("device_config", std::move(dc));
   o.map("otherConfig", r.get("other_config"));
-  add_generic(o, c, c.self.uuid, "PBD");
+  add_generic(o, c, c.self.uuid(), "PBD");
   return Coll::kPbds;
 }
 
@@ -125,14 +111,14 @@ Coll map_vdi_base(const Rec& r, const MapCtx& c, JsonOut& o) {
   if (vdi.is_snapshot) {
     o.num_or_null("snapshot_time", parse_xapi_time(r.str("snapshot_time")));
     link_if(o, "$snapshot_of", r, "snapshot_of", c);
-    add_generic(o, c, c.self.uuid, "VDI-snapshot");
+    add_generic(o, c, c.self.uuid(), "VDI-snapshot");
     return Coll::kVdiSnapshots;
   }
   if (!vdi.managed) {
-    add_generic(o, c, c.self.uuid, "VDI-unmanaged");
+    add_generic(o, c, c.self.uuid(), "VDI-unmanaged");
     return Coll::kVdiUnmanaged;
   }
-  add_generic(o, c, c.self.uuid, "VDI");
+  add_generic(o, c, c.self.uuid(), "VDI");
   return Coll::kVdis;
 }
 
@@ -141,9 +127,9 @@ void add_vdi_derived(const MapCtx& c, JsonOut& o) {
   const auto& vdi = *data_as<VdiData>(c.self.data);
   if (vdi.is_snapshot || !vdi.managed) return;
   double total = double(vdi.usage);
-  std::unordered_set<std::string_view> seen{c.self.uuid};
+  std::unordered_set<std::string> seen{c.self.uuid()};
   std::string_view parent = vdi.parent_uuid;
-  while (!parent.empty() && seen.insert(parent).second) {
+  while (!parent.empty() && seen.insert(std::string(parent)).second) {
     const auto* p = c.st.data<VdiData>(c.st.handle_of_uuid(parent));
     if (!p) break;
     total += double(p->usage);
@@ -166,7 +152,7 @@ Coll map_vbd(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.boolean("read_only", r.str("mode") == "RO");
   link_if(o, "VDI", r, "VDI", c);
   link_if(o, "VM", r, "VM", c);
-  add_generic(o, c, c.self.uuid, "VBD");
+  add_generic(o, c, c.self.uuid(), "VBD");
   return Coll::kVbds;
 }
 

@@ -14,15 +14,6 @@ std::string domain_type(const Rec& r) {
   return std::string(dt);
 }
 
-Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o) {
-  Value out(rapidjson::kArrayType);
-  for (std::string_view ref : r.strings(field)) {
-    std::string_view u = c.st.uuid_of(ref);
-    if (!u.empty()) out.PushBack(o.make_str(u), o.alloc());
-  }
-  return out;
-}
-
 void vm_platform_fields(const Rec& r, JsonOut& o, bool hvm) {
   auto platform = [&](std::string_view k) { return r.map_str("platform", k); };
   o.boolean("expNestedHvm", platform("exp-nested-hvm") == "true");
@@ -91,11 +82,6 @@ void vm_other_config_fields(const Rec& r, JsonOut& o) {
     o.value("attachedPcis", o.make_strings(ids));
   }
   o.map("other", r.get("other_config"));
-}
-
-void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c) {
-  std::string_view u = c.st.uuid_of(r.ref(field));
-  if (!u.empty()) o.str(key, u);
 }
 
 Coll vm_kind_fields(const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped,
@@ -181,7 +167,7 @@ Coll map_vm_base(const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped) {
   if (!hvm) o.str("PV_args", r.str("PV_args"));
   std::string_view type;
   Coll coll = vm_kind_fields(r, c, o, pool_scoped, &type);
-  add_generic(o, c, *pool_scoped ? c.st.pool_uuid + "-" + c.self.uuid : c.self.uuid, type);
+  add_generic(o, c, *pool_scoped ? c.st.pool_uuid + "-" + c.self.uuid() : c.self.uuid(), type);
   return coll;
 }
 

@@ -77,7 +77,7 @@ Value memory(const VmData& vm, const VmMetricsData* m, const GuestMetricsData* g
 }
 
 // resident_on's host; else the pool, unless a disk sits on a local SR: that SR's host.
-std::string_view container(const VmData& vm, const ModelState& st) {
+std::string container(const VmData& vm, const ModelState& st) {
   if (vm.resident_on != kNoHandle) return st.uuid_of(vm.resident_on);
   for (Handle vbd_ref : vm.vbds) {
     const auto* vbd = st.data<VbdData>(vbd_ref);
@@ -85,7 +85,7 @@ std::string_view container(const VmData& vm, const ModelState& st) {
     const auto* sr = vdi ? st.data<SrData>(vdi->sr) : nullptr;
     if (!sr || sr->shared || sr->pbds.empty()) continue;
     const auto* pbd = st.data<PbdData>(sr->pbds.front());
-    std::string_view host = pbd ? st.uuid_of(pbd->host) : std::string_view{};
+    std::string host = pbd ? st.uuid_of(pbd->host) : std::string();
     if (!host.empty()) return host;
   }
   return st.pool_uuid;
@@ -124,7 +124,7 @@ void add_vm_derived(const MapCtx& c, JsonOut& o) {
   o.str("$container", container(vm, c.st));
   Value ops(rapidjson::kObjectType);
   for (const auto& [task, op] : unpack_pairs(vm.current_ops)) {
-    std::string_view u = c.st.uuid_of(task);
+    std::string u = c.st.uuid_of(task);
     if (!u.empty()) ops.AddMember(o.make_str(u), o.make_str(op), o.alloc());
   }
   o.value("current_operations", std::move(ops));

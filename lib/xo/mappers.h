@@ -24,6 +24,11 @@ ObjData index_record(Cls cls, const Rec& r, const ModelState& st);
 std::unique_ptr<VmData> index_vm(const Rec& r, const ModelState& st);  // map_vm.cpp
 std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelState& st);
 
+// Array of the uuids of the objects a ref-set field points to (unknown refs skipped).
+rapidjson::Value links(const Rec& r, std::string_view field, const MapCtx& c, JsonOut& o);
+// `key`: uuid of the object a ref field points to; absent when null or unknown.
+void link_if(JsonOut& o, const char* key, const Rec& r, std::string_view field, const MapCtx& c);
+
 // Appends id, type, uuid, $pool, $poolId, _xapiRef like XO's generic tail.
 void add_generic(JsonOut& o, const MapCtx& c, std::string_view id, std::string_view type);
 

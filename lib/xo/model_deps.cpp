@@ -36,7 +36,7 @@ void dirty_descendants(const ModelState& st, std::string_view uuid, DirtySet& di
   if (it == st.vdi_children.end()) return;
   for (Handle child : it->second) {
     dirty.add(child);
-    if (const Obj* o = st.get(child)) dirty_descendants(st, o->uuid, dirty, depth + 1);
+    if (const Obj* o = st.get(child)) dirty_descendants(st, o->uuid(), dirty, depth + 1);
   }
 }
 
@@ -81,7 +81,7 @@ void dirty_owner_if_changed(const ModelState& st, Handle h, const ObjData* prev,
 void track_vdi(ModelState& st, Handle h, const VdiData* a, const VdiData& b, DirtySet& dirty) {
   if (!a || a->sr != b.sr) dirty_vms_of_vdi(st, b, dirty);
   if (!a || a->usage != b.usage || a->parent_uuid != b.parent_uuid) {
-    if (const Obj* o = st.get(h)) dirty_descendants(st, o->uuid, dirty);
+    if (const Obj* o = st.get(h)) dirty_descendants(st, o->uuid(), dirty);
   }
   set_parent(st, a ? std::string_view(a->parent_uuid) : "", b.parent_uuid, h);
   const auto* pool = st.data<PoolData>(st.pool);
@@ -195,7 +195,7 @@ void track_delete(ModelState& st, Handle h, DirtySet& dirty) {
     case Cls::kVdi: {
       const auto& vdi = *data_as<VdiData>(d);
       dirty_vms_of_vdi(st, vdi, dirty);
-      dirty_descendants(st, obj->uuid, dirty);
+      dirty_descendants(st, obj->uuid(), dirty);
       set_parent(st, vdi.parent_uuid, "", h);
       return;
     }

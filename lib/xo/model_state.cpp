@@ -41,10 +41,83 @@ std::string_view packed_get(std::string_view p, std::string_view key) {
   return {};
 }
 
+namespace {
+
+constexpr std::string_view kRefPrefix = "OpaqueRef:";
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // upper case is kept as text so that it round-trips exactly
+}
+
+}  // namespace
+
+std::optional<Id16> id16_from_uuid(std::string_view s) {
+  if (s.size() != 36) return std::nullopt;
+  uint64_t parts[2] = {0, 0};
+  int nibble = 0;
+  for (size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return std::nullopt;
+      continue;
+    }
+    int v = hex(s[i]);
+    if (v < 0) return std::nullopt;
+    parts[nibble / 16] = (parts[nibble / 16] << 4) | uint64_t(v);
+    ++nibble;
+  }
+  return Id16{parts[0], parts[1]};
+}
+
+std::string uuid_from_id16(const Id16& k) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int nibble = 0;
+  for (size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    uint64_t part = nibble < 16 ? k.hi : k.lo;
+    out[i] = kHex[(part >> (4 * (15 - nibble % 16))) & 0xf];
+    ++nibble;
+  }
+  return out;
+}
+
+void Uuid::set(std::string_view text) {
+  auto id = id16_from_uuid(text);
+  bin_ = id.has_value();
+  id_ = id.value_or(Id16{});
+  if (bin_ || text.empty()) {
+    text_.reset();
+  } else {
+    text_ = std::make_unique<std::string>(text);
+  }
+}
+
+std::string Uuid::str() const {
+  if (bin_) return uuid_from_id16(id_);
+  return text_ ? *text_ : std::string();
+}
+
+const Handle* ModelState::ref_entry(std::string_view ref) const {
+  if (ref.starts_with(kRefPrefix)) {
+    if (auto id = id16_from_uuid(ref.substr(kRefPrefix.size()))) {
+      auto it = by_ref_.find(*id);
+      return it == by_ref_.end() ? nullptr : &it->second;
+    }
+  }
+  auto it = by_ref_text_.find(ref);
+  return it == by_ref_text_.end() ? nullptr : &it->second;
+}
+
+Handle* ModelState::ref_entry(std::string_view ref) {
+  return const_cast<Handle*>(static_cast<const ModelState*>(this)->ref_entry(ref));
+}
+
 Handle ModelState::handle(std::string_view ref) const {
   if (ref.empty()) return kNoHandle;
-  auto it = by_ref_.find(ref);
-  return it == by_ref_.end() ? kNoHandle : it->second;
+  const Handle* h = ref_entry(ref);
+  return h ? *h : kNoHandle;
 }
 
 const Obj* ModelState::get(Handle h) const {
@@ -57,47 +130,77 @@ Obj* ModelState::get(Handle h) {
   return const_cast<Obj*>(static_cast<const ModelState*>(this)->get(h));
 }
 
-std::string_view ModelState::ref_of(Handle h) const {
-  return get(h) ? std::string_view(*slots_[slot_of(h)].ref) : std::string_view{};
+std::string ModelState::ref_of(Handle h) const {
+  if (!get(h)) return std::string();
+  const Slot& s = slots_[slot_of(h)];
+  return s.ref_bin ? std::string(kRefPrefix) + uuid_from_id16(s.ref_id) : *s.ref;
 }
 
-std::string_view ModelState::uuid_of(Handle h) const {
+std::string ModelState::uuid_of(Handle h) const {
   const Obj* o = get(h);
-  return o ? std::string_view(o->uuid) : std::string_view{};
+  return o ? o->uuid() : std::string();
 }
 
 Handle ModelState::handle_of_uuid(std::string_view uuid) const {
-  auto it = by_uuid_.find(uuid);
-  return it == by_uuid_.end() ? kNoHandle : it->second;
+  if (auto id = id16_from_uuid(uuid)) {
+    auto it = by_uuid_.find(*id);
+    return it == by_uuid_.end() ? kNoHandle : it->second;
+  }
+  auto it = by_uuid_text_.find(uuid);
+  return it == by_uuid_text_.end() ? kNoHandle : it->second;
 }
 
 std::string ModelState::xo_id(const Obj& o) const {
-  return o.pool_scoped_id ? pool_uuid + "-" + o.uuid : o.uuid;
+  return o.pool_scoped_id ? pool_uuid + "-" + o.uuid() : o.uuid();
+}
+
+Handle ModelState::new_slot(std::string_view ref) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[slot];
+  s.live = true;
+  Handle h = make_handle(slot, s.gen);
+  std::optional<Id16> id;
+  if (ref.starts_with(kRefPrefix)) id = id16_from_uuid(ref.substr(kRefPrefix.size()));
+  s.ref_bin = id.has_value();
+  if (id) {
+    s.ref_id = *id;
+    by_ref_[*id] = h;
+  } else {
+    s.ref = &by_ref_text_.emplace(std::string(ref), h).first->first;
+  }
+  return h;
+}
+
+void ModelState::unindex_uuid(Handle h, const Obj& o) {
+  if (o.uuid_.binary()) {
+    auto it = by_uuid_.find(o.uuid_.id());
+    if (it != by_uuid_.end() && it->second == h) by_uuid_.erase(it);
+  } else if (!o.uuid_.empty()) {
+    auto it = by_uuid_text_.find(o.uuid());
+    if (it != by_uuid_text_.end() && it->second == h) by_uuid_text_.erase(it);
+  }
 }
 
 Handle ModelState::create(std::string_view ref, Cls cls, std::string_view uuid) {
   Handle h = handle(ref);
-  if (h == kNoHandle) {
-    uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    }
-    Slot& s = slots_[slot];
-    s.live = true;
-    h = make_handle(slot, s.gen);
-    auto [it, inserted] = by_ref_.emplace(std::string(ref), h);
-    s.ref = &it->first;
-  }
+  if (h == kNoHandle) h = new_slot(ref);
   Obj& o = slots_[slot_of(h)].obj;
   o.cls = cls;
-  if (o.uuid != uuid) {
-    if (!o.uuid.empty()) by_uuid_.erase(o.uuid);
-    o.uuid = std::string(uuid);
-    if (!o.uuid.empty()) by_uuid_[o.uuid] = h;
+  if (o.uuid() != uuid) {
+    unindex_uuid(h, o);
+    o.uuid_.set(uuid);
+    if (o.uuid_.binary()) {
+      by_uuid_[o.uuid_.id()] = h;
+    } else if (!o.uuid_.empty()) {
+      by_uuid_text_.emplace(*o.uuid_.text(), h);
+    }
   }
   return h;
 }
@@ -106,9 +209,12 @@ void ModelState::erase(Handle h) {
   Obj* o = get(h);
   if (!o) return;
   Slot& s = slots_[slot_of(h)];
-  auto u = by_uuid_.find(o->uuid);
-  if (u != by_uuid_.end() && u->second == h) by_uuid_.erase(u);
-  by_ref_.erase(*s.ref);
+  unindex_uuid(h, *o);
+  if (s.ref_bin) {
+    by_ref_.erase(s.ref_id);
+  } else {
+    by_ref_text_.erase(*s.ref);
+  }
   s.obj = Obj();
   s.ref = nullptr;
   s.live = false;
@@ -118,8 +224,9 @@ void ModelState::erase(Handle h) {
 
 std::vector<Handle> ModelState::all() const {
   std::vector<Handle> out;
-  out.reserve(by_ref_.size());
+  out.reserve(size());
   for (const auto& [ref, h] : by_ref_) out.push_back(h);
+  for (const auto& [ref, h] : by_ref_text_) out.push_back(h);
   return out;
 }
 

@@ -21,6 +21,34 @@
 
 namespace xr::xo {
 
+// 16 bytes standing for a canonical lower-case uuid ("8-4-4-4-12" hex), so that the
+// ~100k uuids and OpaqueRefs of a big pool cost 16 bytes each instead of ~80.
+struct Id16 {
+  uint64_t hi = 0, lo = 0;
+  bool operator==(const Id16&) const = default;
+};
+struct Id16Hash {
+  size_t operator()(const Id16& k) const { return std::hash<uint64_t>{}(k.hi * 31 + k.lo); }
+};
+std::optional<Id16> id16_from_uuid(std::string_view text);
+std::string uuid_from_id16(const Id16& k);
+
+// A uuid (binary when canonical, text otherwise).
+class Uuid {
+ public:
+  void set(std::string_view text);
+  std::string str() const;
+  bool empty() const { return !bin_ && !text_; }
+  bool binary() const { return bin_; }
+  const Id16& id() const { return id_; }
+  const std::string* text() const { return text_.get(); }
+
+ private:
+  Id16 id_;
+  bool bin_ = false;
+  std::unique_ptr<std::string> text_;
+};
+
 // An object slot: index in the slot table (low 32 bits) and the slot's generation (high
 // 32 bits), so a handle kept after its object was deleted never reaches a newer object.
 using Handle = uint64_t;
@@ -130,7 +158,8 @@ struct Obj {
   Cls cls = Cls::kOther;
   Coll coll = Coll::kNone;       // collection it is currently emitted in
   bool pool_scoped_id = false;   // served as "<pool uuid>-<uuid>" (default templates)
-  std::string uuid;
+  Uuid uuid_;
+  std::string uuid() const { return uuid_.str(); }
   std::string base;  // XO object minus derived fields, JSON zstd-compressed (BaseCodec)
   ObjData data;
 };
@@ -149,9 +178,9 @@ class ModelState {
   const Obj* get(Handle h) const;
   Obj* get(Handle h);
   const Obj* find(std::string_view ref) const { return get(handle(ref)); }
-  std::string_view ref_of(Handle h) const;
-  std::string_view uuid_of(Handle h) const;
-  std::string_view uuid_of(std::string_view ref) const { return uuid_of(handle(ref)); }
+  std::string ref_of(Handle h) const;
+  std::string uuid_of(Handle h) const;  // "" when unknown
+  std::string uuid_of(std::string_view ref) const { return uuid_of(handle(ref)); }
   Handle handle_of_uuid(std::string_view uuid) const;
   template <class T>
   const T* data(Handle h) const {
@@ -166,7 +195,7 @@ class ModelState {
   void erase(Handle h);
   // Every live handle (for full-resync sweeps and reports).
   std::vector<Handle> all() const;
-  size_t size() const { return by_ref_.size(); }
+  size_t size() const { return by_ref_.size() + by_ref_text_.size(); }
 
   Handle pool = kNoHandle;
   std::string pool_uuid;
@@ -178,13 +207,23 @@ class ModelState {
   struct Slot {
     uint32_t gen = 1;
     bool live = false;
-    const std::string* ref = nullptr;  // key in by_ref_
+    bool ref_bin = false;              // ref is "OpaqueRef:" + canonical uuid → ref_id
+    Id16 ref_id;
+    const std::string* ref = nullptr;  // otherwise: its key in by_ref_text_
     Obj obj;
   };
-  std::deque<Slot> slots_;  // deque: uuid views into slots stay valid as it grows
+  Handle* ref_entry(std::string_view ref);
+  const Handle* ref_entry(std::string_view ref) const;
+  Handle new_slot(std::string_view ref);
+  void unindex_uuid(Handle h, const Obj& o);
+  // Non-canonical uuids (tests, odd servers), keyed by views into the Uuid's own text.
+  std::unordered_map<std::string_view, Handle> by_uuid_text_;
+
+  std::deque<Slot> slots_;
   std::vector<uint32_t> free_;
-  std::unordered_map<std::string, Handle, StrHash, StrEq> by_ref_;
-  std::unordered_map<std::string_view, Handle> by_uuid_;
+  std::unordered_map<Id16, Handle, Id16Hash> by_ref_;
+  std::unordered_map<std::string, Handle, StrHash, StrEq> by_ref_text_;
+  std::unordered_map<Id16, Handle, Id16Hash> by_uuid_;
 };
 
 // XO `type` of an object from its class and flags ("VM-template", "SR", ...); "" if none.

@@ -100,7 +100,7 @@ void PoolModel::create_all(const xapi::EventBatch& batch) {
     Handle h = st_.create(e.ref, cls, e.snapshot.get_string("uuid"));
     if (cls == Cls::kPool) {
       st_.pool = h;
-      st_.pool_uuid = st_.get(h)->uuid;
+      st_.pool_uuid = st_.get(h)->uuid();
     }
   }
 }
@@ -145,7 +145,8 @@ void PoolModel::emit(Handle h, const xapi::Value* record, ObjectSink& sink) {
   if (!obj) return;
   rapidjson::Document doc(rapidjson::kObjectType);
   JsonOut o(doc, doc.GetAllocator());
-  MapCtx c{st_, st_.ref_of(h), *obj};
+  std::string ref = st_.ref_of(h);
+  MapCtx c{st_, ref, *obj};
   Coll coll = obj->coll;
   bool pool_scoped = obj->pool_scoped_id;
   if (record) {

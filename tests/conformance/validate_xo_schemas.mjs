@@ -54,6 +54,24 @@ function note(coll, kind, where, detail, id) {
   found.set(key, entry)
 }
 
+// Ids and links must be uuids (or "<pool uuid>-<uuid>" for default templates): catches
+// corrupt strings that the schemas' bare `type: string` would accept.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const TEMPLATE_ID = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/
+const LINK_KEYS = new Set(['id', 'uuid', '$pool', '$poolId', '$container', '$SR', '$VBDs', '$VM',
+  '$network', '$host', '$PBDs', '$PIFs', 'VIFs', 'PIFs', 'VDIs', 'VDI', 'VM', 'snapshots',
+  '$snapshot_of', 'master', 'residentVms', 'controlDomain', 'bondSlaves', 'bondMaster',
+  'host', 'SR', 'affinityHost', 'default_SR', 'suspendSr', 'haSrs', '$object'])
+function checkIds(coll, obj) {
+  for (const key of LINK_KEYS) {
+    if (!(key in obj)) continue
+    for (const v of [obj[key]].flat()) {
+      const ok = typeof v === 'string' && (UUID.test(v) || (key === 'id' && TEMPLATE_ID.test(v)))
+      if (!ok) note(coll, 'bad-id', key, JSON.stringify(v).slice(0, 60), obj.id)
+    }
+  }
+}
+
 let total = 0
 for (const [coll, list] of Object.entries(objects)) {
   const name = SCHEMAS[coll]
@@ -67,6 +85,7 @@ for (const [coll, list] of Object.entries(objects)) {
   for (const obj of list) {
     total++
     for (const key of Object.keys(obj)) if (!known.has(key)) note(coll, 'unknown', key, '', obj.id)
+    checkIds(coll, obj)
     if (!validate(obj)) {
       for (const e of validate.errors) {
         const where = e.keyword === 'required' ? e.params.missingProperty : e.instancePath
