@@ -47,17 +47,17 @@ void copy_collection(const Half& src, const Half& dst, uint32_t c, uint64_t arra
   uint32_t len = 0, k = 0;
   const L::ArrayEntry* in = src.array(c, &len);
   for (uint32_t i = 0; in != nullptr && i < len; ++i) {
-    const L::RecordHeader* r = src.record(in[i].record.load(std::memory_order_relaxed));
-    if (r == nullptr || k >= cap) continue;
+    RecordRef r = src.record(in[i].record.load(std::memory_order_relaxed));
+    if (!r || k >= cap) continue;
     uint64_t off = *bump;
-    std::memcpy(dst.base + off, r, r->bytes);
+    std::memcpy(dst.base + off, r.base, r.bytes);
     auto* copy = reinterpret_cast<L::RecordHeader*>(dst.base + off);
     copy->slot = k;
-    *bump += r->bytes;
+    *bump += r.bytes;
     out[k].order = in[i].order;
     out[k].record.store(off, std::memory_order_relaxed);
     ++k;
-    uint64_t h = L::key_hash(c, record_id(r).data(), r->id_len);
+    uint64_t h = L::key_hash(c, r.id().data(), r.id_len);
     uint64_t j = h & (n - 1);
     while (slots[j].load(std::memory_order_relaxed) != 0) j = (j + 1) & (n - 1);
     slots[j].store(L::pack_slot(off, c, h), std::memory_order_relaxed);
@@ -83,10 +83,10 @@ Status Writer::compact() {
     uint32_t len = 0;
     const L::ArrayEntry* e = src.array(c, &len);
     for (uint32_t i = 0; e != nullptr && i < len; ++i) {
-      const L::RecordHeader* r = src.record(e[i].record.load(std::memory_order_relaxed));
-      if (r == nullptr) continue;
+      RecordRef r = src.record(e[i].record.load(std::memory_order_relaxed));
+      if (!r) continue;
       ++plan.live[c];
-      record_bytes += r->bytes;
+      record_bytes += r.bytes;
     }
   }
   if (plan_bytes(&plan, count, record_bytes, 50) > dst.capacity &&

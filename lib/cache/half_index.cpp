@@ -7,11 +7,12 @@ namespace L = layout;
 
 L::IndexHeader* Half::index(uint64_t* slots) const {
   uint64_t off = header()->index_ref.load(std::memory_order_acquire);
+  // (idx->slots is read once below: the index may be rewritten under a racing reader.)
   if (off < sizeof(L::HalfHeader) || off % 8 != 0 || off + sizeof(L::IndexHeader) > capacity) {
     return nullptr;
   }
   auto* idx = reinterpret_cast<L::IndexHeader*>(base + off);
-  uint64_t n = idx->slots;
+  uint64_t n = shared_load(idx->slots);
   if (n == 0 || (n & (n - 1)) != 0 || n > (capacity - off - sizeof(L::IndexHeader)) / 8) return nullptr;
   *slots = n;
   return idx;
@@ -26,7 +27,7 @@ L::ArrayEntry* Half::array(uint32_t c, uint32_t* length) const {
     return nullptr;
   }
   auto* a = reinterpret_cast<L::ArrayHeader*>(base + off);
-  uint64_t cap = a->capacity;
+  uint64_t cap = shared_load(a->capacity);
   if (cap > (capacity - off - sizeof(L::ArrayHeader)) / sizeof(L::ArrayEntry)) return nullptr;
   *length = static_cast<uint32_t>(std::min<uint64_t>(len, cap));
   return reinterpret_cast<L::ArrayEntry*>(a + 1);
@@ -50,8 +51,8 @@ Lookup lookup(const Half& half, uint32_t collection, std::string_view id, uint64
       continue;
     }
     if (L::slot_collection(v) != collection || !L::slot_tag_matches(v, hash)) continue;
-    const L::RecordHeader* rec = half.record(L::slot_record(v));
-    if (rec != nullptr && record_id(rec) == id) {
+    RecordRef rec = half.record(L::slot_record(v));
+    if (rec && rec.id() == id) {
       r.slot = static_cast<int64_t>(i);
       r.record = rec;
       return r;

@@ -23,7 +23,7 @@ struct Half {
   }
   // The array of collection c, or nullptr; *length is clamped to its capacity.
   layout::ArrayEntry* array(uint32_t c, uint32_t* length) const;
-  const layout::RecordHeader* record(uint64_t offset) const {
+  RecordRef record(uint64_t offset) const {
     return checked_record(base, capacity, offset);
   }
 };
@@ -31,7 +31,7 @@ struct Half {
 struct Lookup {
   int64_t slot = -1;     // index slot holding the object, -1 if absent
   int64_t insert = -1;   // first free or tombstone slot met while probing (for inserts)
-  const layout::RecordHeader* record = nullptr;
+  RecordRef record;      // snapshot of the object's current record (empty if absent)
 };
 
 // Probes for (collection, id) with precomputed hash = layout::key_hash(...).

@@ -9,12 +9,11 @@
 namespace xr::cache {
 namespace L = layout;
 
-ObjectView::ObjectView(const L::RecordHeader* record)
-    : rec_(record), begin_(record_json(record)), end_(record_json(record) + record->json_len),
-      root_(true) {}
+ObjectView::ObjectView(const RecordRef& record)
+    : rec_(&record), begin_(record.json()), end_(record.json() + record.json_len), root_(true) {}
 
-const char* ObjectView::json_begin() const { return record_json(rec_); }
-const char* ObjectView::json_end() const { return record_json(rec_) + rec_->json_len; }
+const char* ObjectView::json_begin() const { return rec_->json(); }
+const char* ObjectView::json_end() const { return rec_->json() + rec_->json_len; }
 
 JsonKind ObjectView::kind() const {
   if (begin_ >= end_) return JsonKind::kNull;
@@ -41,15 +40,17 @@ std::string_view ObjectView::token_text(const char* quote, const char* end) cons
   if (rec_->escape_count == 0 || std::memchr(raw.data(), '\\', raw.size()) == nullptr) return raw;
   // Binary search of the escape table (sorted by text_off) for this token's unescaped copy.
   auto off = static_cast<uint32_t>(quote - json_begin());
-  const L::EscapeEntry* e = record_escapes(rec_);
+  const L::EscapeEntry* e = rec_->escapes();
   std::size_t lo = 0, hi = rec_->escape_count;
   while (lo < hi) {
     std::size_t mid = (lo + hi) / 2;
-    if (e[mid].text_off < off) lo = mid + 1; else hi = mid;
+    if (shared_load(e[mid].text_off) < off) lo = mid + 1; else hi = mid;
   }
-  if (lo == rec_->escape_count || e[lo].text_off != off) return raw;
-  if (uint64_t{e[lo].copy_off} + e[lo].copy_len > rec_->bytes) return {};
-  return {reinterpret_cast<const char*>(rec_) + e[lo].copy_off, e[lo].copy_len};
+  if (lo == rec_->escape_count || shared_load(e[lo].text_off) != off) return raw;
+  uint32_t copy_off = shared_load(e[lo].copy_off);
+  uint32_t copy_len = shared_load(e[lo].copy_len);
+  if (uint64_t{copy_off} + copy_len > rec_->bytes) return {};
+  return {rec_->base + copy_off, copy_len};
 }
 
 std::string_view ObjectView::string() const {
@@ -59,13 +60,15 @@ std::string_view ObjectView::string() const {
 
 bool ObjectView::member(std::size_t i, const char** piece, const char** value, const char** end) const {
   if (i >= rec_->member_count) return false;
-  const L::MemberEntry* m = record_members(rec_) + i;
-  uint64_t value_end = i + 1 < rec_->member_count ? uint64_t{m[1].piece_off} : rec_->json_len;
-  if (value_end == 0 || value_end - 1 > rec_->json_len || m->piece_off >= value_end) return false;
+  const L::MemberEntry* m = rec_->members() + i;
+  uint64_t piece_off = shared_load(m->piece_off);
+  uint16_t key_len = shared_load(m->key_len);
+  uint64_t value_end = i + 1 < rec_->member_count ? uint64_t{shared_load(m[1].piece_off)} : rec_->json_len;
+  if (value_end == 0 || value_end - 1 > rec_->json_len || piece_off >= value_end) return false;
   const char* j = json_begin();
-  const char* p = j + m->piece_off;
+  const char* p = j + piece_off;
   const char* e = j + value_end - 1;
-  const char* v = m->key_len == L::kLongKey ? scan::skip_string(p, e) + 1 : p + m->key_len + 3;
+  const char* v = key_len == L::kLongKey ? scan::skip_string(p, e) + 1 : p + key_len + 3;
   if (v > e) return false;
   *piece = p;
   *value = v;
@@ -121,14 +124,14 @@ ObjectView ObjectView::value(std::size_t i) const {
 }
 
 int ObjectView::member_index(std::string_view name, uint16_t hash, uint32_t* hint) const {
-  const L::MemberEntry* m = record_members(rec_);
+  const L::MemberEntry* m = rec_->members();
   uint32_t n = rec_->member_count;
   const char *p, *v, *ve;
   // The hinted position first: objects of one collection mostly share their key order.
   uint32_t start = *hint < n ? *hint : 0;
   for (uint32_t k = 0; k < n; ++k) {
     uint32_t i = start + k < n ? start + k : start + k - n;
-    if (m[i].key_hash != hash || !member(i, &p, &v, &ve)) continue;
+    if (shared_load(m[i].key_hash) != hash || !member(i, &p, &v, &ve)) continue;
     std::string_view raw(p + 1, static_cast<std::size_t>(v - p - 3));
     bool escaped = rec_->escape_count != 0 && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
     if (escaped ? token_text(p, v - 1) == name : raw == name) {
@@ -164,7 +167,7 @@ bool ObjectView::find(std::string_view name, ObjectView* out) const {
   return false;
 }
 
-std::string_view ObjectView::id() const { return rec_ == nullptr ? std::string_view() : record_id(rec_); }
+std::string_view ObjectView::id() const { return rec_ == nullptr ? std::string_view() : rec_->id(); }
 
 std::string_view ObjectView::member_piece(std::string_view name) const {
   uint32_t hint = 0;

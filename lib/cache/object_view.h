@@ -11,14 +11,15 @@
 #include "base/json_view.h"
 #include "cache/field_list.h"
 #include "cache/layout.h"
+#include "cache/record.h"
 
 namespace xr::cache {
 
 class ObjectView {
  public:
   ObjectView() = default;
-  // The whole object of a checked record (record.h).
-  explicit ObjectView(const layout::RecordHeader* record);
+  // The whole object of a checked record snapshot (record.h), which must outlive the view.
+  explicit ObjectView(const RecordRef& record);
 
   // JsonView. Malformed (torn) text reads as null / empty, never out of bounds.
   JsonKind kind() const;
@@ -45,7 +46,7 @@ class ObjectView {
   std::string_view member_piece(std::string_view name) const;
 
  private:
-  ObjectView(const layout::RecordHeader* r, const char* b, const char* e) : rec_(r), begin_(b), end_(e) {}
+  ObjectView(const RecordRef* r, const char* b, const char* e) : rec_(r), begin_(b), end_(e) {}
   const char* json_begin() const;
   const char* json_end() const;
   // Root: checked member i as [piece, value, end) pointers; false if torn.
@@ -56,7 +57,7 @@ class ObjectView {
   std::string_view token_text(const char* quote, const char* end) const;
   bool append_path_members(const FieldList& fields, std::string& out) const;
 
-  const layout::RecordHeader* rec_ = nullptr;
+  const RecordRef* rec_ = nullptr;
   const char* begin_ = nullptr;
   const char* end_ = nullptr;
   bool root_ = false;

@@ -22,7 +22,7 @@ uint32_t Reader::first_after(const L::ArrayEntry* e, uint32_t len, uint64_t afte
   uint32_t lo = 0, hi = len;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (e[mid].order <= after) lo = mid + 1; else hi = mid;
+    if (shared_load(e[mid].order) <= after) lo = mid + 1; else hi = mid;
   }
   return lo;
 }

@@ -109,12 +109,12 @@ Result<bool> Reader::visit(std::string_view collection, std::string_view id, std
     Snap s;
     if (!begin(&s)) continue;
     Lookup f = lookup(s.half, *c, id, hash);
-    if (f.record == nullptr) {
+    if (!f.record) {
       if (still_valid(s)) return false;
       continue;
     }
     std::size_t mark = out.size();
-    fn(ObjectView(f.record), out);
+    fn(ObjectView(f.record), out);  // the view points at f.record, alive during fn
     if (still_valid(s)) return true;
     out.resize(mark);
   }
@@ -135,9 +135,9 @@ Status Reader::scan(std::string_view collection, ScanCursor& cur, std::string& o
     bool torn = false;
     for (uint32_t i = e == nullptr ? 0 : first_after(e, len, cur.after_order); i < len; ++i) {
       if (i + kPrefetchAhead < len) prefetch(s.half, e[i + kPrefetchAhead].record.load(std::memory_order_relaxed));
-      uint64_t order = e[i].order;
-      const layout::RecordHeader* r = s.half.record(e[i].record.load(std::memory_order_acquire));
-      if (r == nullptr) continue;  // removed (or torn: caught below)
+      uint64_t order = shared_load(e[i].order);
+      RecordRef r = s.half.record(e[i].record.load(std::memory_order_acquire));
+      if (!r) continue;  // removed (or torn: caught below)
       std::size_t mark = out.size();
       bool emitted = fn(ObjectView(r), out);
       if (!still_valid(s)) {

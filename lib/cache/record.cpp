@@ -113,19 +113,32 @@ Status encode_record(uint16_t collection, std::string_view id, const rapidjson::
   return Status::ok();
 }
 
-const L::RecordHeader* checked_record(const char* half, uint64_t capacity, uint64_t offset) {
+RecordRef checked_record(const char* half, uint64_t capacity, uint64_t offset) {
   if (offset < sizeof(L::HalfHeader) || offset % 8 != 0 || offset + sizeof(L::RecordHeader) > capacity) {
-    return nullptr;
+    return {};
   }
-  const auto* r = reinterpret_cast<const L::RecordHeader*>(half + offset);
-  uint64_t bytes = r->bytes;
-  if (bytes > capacity - offset) return nullptr;
-  bool ok = sizeof(L::RecordHeader) + r->id_len <= r->members_off &&
-            r->members_off + uint64_t{r->member_count} * sizeof(L::MemberEntry) <= r->escapes_off &&
-            r->escapes_off + uint64_t{r->escape_count} * sizeof(L::EscapeEntry) <= r->json_off &&
-            uint64_t{r->json_off} + r->json_len <= bytes && r->members_off % 4 == 0 &&
-            r->escapes_off % 4 == 0;
-  return ok ? r : nullptr;
+  const auto* h = reinterpret_cast<const L::RecordHeader*>(half + offset);
+  RecordRef r;
+  r.bytes = shared_load(h->bytes);
+  r.collection = shared_load(h->collection);
+  r.id_len = shared_load(h->id_len);
+  r.order = shared_load(h->order);
+  r.slot = shared_load(h->slot);
+  r.member_count = shared_load(h->member_count);
+  r.members_off = shared_load(h->members_off);
+  r.escapes_off = shared_load(h->escapes_off);
+  r.escape_count = shared_load(h->escape_count);
+  r.json_off = shared_load(h->json_off);
+  r.json_len = shared_load(h->json_len);
+  uint64_t bytes = r.bytes;
+  bool ok = bytes <= capacity - offset && sizeof(L::RecordHeader) + r.id_len <= r.members_off &&
+            r.members_off + uint64_t{r.member_count} * sizeof(L::MemberEntry) <= r.escapes_off &&
+            r.escapes_off + uint64_t{r.escape_count} * sizeof(L::EscapeEntry) <= r.json_off &&
+            uint64_t{r.json_off} + r.json_len <= bytes && r.members_off % 4 == 0 &&
+            r.escapes_off % 4 == 0 && r.json_len >= 2;
+  if (!ok) return {};
+  r.base = half + offset;
+  return r;
 }
 
 }  // namespace xr::cache

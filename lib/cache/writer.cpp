@@ -135,8 +135,8 @@ Status Writer::grow_index(const Half& half) {
     for (uint64_t i = 0; i < slots; ++i) {
       uint64_t v = src[i].load(std::memory_order_relaxed);
       if (v == 0 || v == L::kTombstone) continue;
-      const L::RecordHeader* r = half.record(L::slot_record(v));
-      uint64_t h = L::key_hash(r->collection, record_id(r).data(), r->id_len);
+      RecordRef r = half.record(L::slot_record(v));
+      uint64_t h = L::key_hash(r.collection, r.id().data(), r.id_len);
       uint64_t j = h & (n - 1);
       while (dst[j].load(std::memory_order_relaxed) != 0) j = (j + 1) & (n - 1);
       dst[j].store(v, std::memory_order_relaxed);

@@ -60,14 +60,14 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
     auto* r = reinterpret_cast<L::RecordHeader*>(h.base + off);
     std::memcpy(static_cast<void*>(r), scratch_.data(), scratch_.size());
     if (f.slot >= 0) {
-      r->order = f.record->order;
-      r->slot = f.record->slot;
+      r->order = f.record.order;
+      r->slot = f.record.slot;
       uint32_t len = 0;
       L::ArrayEntry* e = h.array(c, &len);
       if (r->slot < len) e[r->slot].record.store(off, std::memory_order_release);
       uint64_t n = 0;
       h.index_slots(h.index(&n))[f.slot].store(L::pack_slot(off, c, hash), std::memory_order_release);
-      header_->live_bytes.fetch_sub(f.record->bytes, std::memory_order_relaxed);
+      header_->live_bytes.fetch_sub(f.record.bytes, std::memory_order_relaxed);
     } else {
       insert_new(h, c, off, hash, f);
     }
@@ -106,11 +106,11 @@ Status Writer::erase(std::string_view collection, std::string_view id) {
   if (f.slot < 0) return Status::ok();
   uint32_t len = 0;
   L::ArrayEntry* e = h.array(c, &len);
-  if (f.record->slot < len) e[f.record->slot].record.store(0, std::memory_order_release);
+  if (f.record.slot < len) e[f.record.slot].record.store(0, std::memory_order_release);
   uint64_t n = 0;
   h.index_slots(h.index(&n))[f.slot].store(L::kTombstone, std::memory_order_release);
   h.header()->dirs[c].live.fetch_sub(1, std::memory_order_relaxed);
-  header_->live_bytes.fetch_sub(f.record->bytes, std::memory_order_relaxed);
+  header_->live_bytes.fetch_sub(f.record.bytes, std::memory_order_relaxed);
   append_change(header_, ring_, c, L::ChangeOp::kRemove, id);
   if (!in_batch_) publish_changes(header_);
   return Status::ok();
@@ -170,8 +170,8 @@ std::vector<std::string> Writer::ids_of(uint32_t coll) const {
   uint32_t len = 0;
   const L::ArrayEntry* e = h.array(coll, &len);
   for (uint32_t i = 0; e != nullptr && i < len; ++i) {
-    const L::RecordHeader* r = h.record(e[i].record.load(std::memory_order_relaxed));
-    if (r != nullptr) ids.emplace_back(record_id(r));
+    RecordRef r = h.record(e[i].record.load(std::memory_order_relaxed));
+    if (r) ids.emplace_back(r.id());
   }
   return ids;
 }
