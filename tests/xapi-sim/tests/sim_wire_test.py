@@ -117,6 +117,41 @@ class Wire(SimTestCase):
         status, _, _ = self.sim.post("/", "x" * (301 * 1024))
         self.assertEqual(status, 500)
 
+    def raw(self, data):
+        import socket
+        with socket.create_connection((self.sim.host, self.sim.port), timeout=10) as c:
+            c.sendall(data)
+            out = b""
+            while True:
+                piece = c.recv(65536)
+                if not piece:
+                    return out.decode()
+                out += piece
+
+    def test_missing_content_length_is_500_and_http10_closes(self):
+        body = xml_request("system.listMethods").encode()
+        out = self.raw(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + body)
+        self.assertTrue(out.startswith("HTTP/1.1 500 "), out[:100])
+        out = self.raw(b"POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        self.assertTrue(out.startswith("HTTP/1.1 200 OK\r\n"), out[:100])
+        head = out.split("\r\n\r\n", 1)[0]
+        self.assertIn("\r\nconnection: close", head)
+        self.assertIn("\r\ncontent-type: text/xml\r\n", head)
+        self.assertIn("\r\ncache-control: no-cache, no-store", head)
+
+    def test_legacy_json_endpoint_answers_xml(self):
+        status, h, body = self.sim.post("/json", '{"method": "session.login_with_password", '
+                                                 '"params": ["root", "secret"], "id": 1}', "application/json")
+        self.assertEqual((status, h["content-type"]), (200, "text/xml"))
+        self.assertIn("<value>Success</value>", body)
+
+    def test_control_characters_dropped_and_entities_escaped(self):
+        vm = sorted(self.sim.vms())[0]
+        self.sim.jcall("VM.set_name_description", vm, 'a<b>&"c\x01d\u00e9')
+        _, _, body = self.sim.post("/", xml_request("VM.get_name_description", "<value>%s</value>" % self.sim.session,
+                                                    "<value>%s</value>" % vm))
+        self.assertIn("<value>a&lt;b&gt;&amp;&quot;cd\u00e9</value>", body)
+
     def test_b19_list_methods_without_envelope(self):
         _, _, body = self.sim.post("/", xml_request("system.listMethods"))
         self.assertTrue(body.startswith('<?xml version="1.0"?><methodResponse><params><param>'
