@@ -17,8 +17,8 @@ bool needs_resync(const Status& s) {
 }
 
 bool is_login_refusal(const Status& s) {
-  return s.kind() == ErrorKind::kXapi &&
-         (s.code() == "SESSION_AUTHENTICATION_FAILED" || s.code() == "SESSION_AUTHORIZATION_FAILED");
+  return s.kind() == ErrorKind::kXapi && (s.code() == "SESSION_AUTHENTICATION_FAILED" ||
+                                          s.code() == "SESSION_AUTHORIZATION_FAILED");
 }
 
 }  // namespace
@@ -34,9 +34,12 @@ Result<Event> event_from_value(Value&& v) {
     }
     auto text = m.value.as_string();
     if (!text.is_ok()) continue;
-    if (m.name == "class") ev.cls = std::string(*text);
-    else if (m.name == "operation") ev.operation = std::string(*text);
-    else if (m.name == "ref") ev.ref = std::string(*text);
+    if (m.name == "class")
+      ev.cls = std::string(*text);
+    else if (m.name == "operation")
+      ev.operation = std::string(*text);
+    else if (m.name == "ref")
+      ev.ref = std::string(*text);
   }
   if (ev.cls.empty() || ev.ref.empty() || ev.operation.empty())
     return Status(ErrorKind::kProtocol, "event without class, ref or operation");
@@ -64,11 +67,13 @@ Status EventLoop::fetch(bool full) {
   call.stream = StreamSpec{"events", [&](Value&& v) {
                              Result<Event> ev = event_from_value(std::move(v));
                              if (!ev.is_ok()) return ev.status();
-                             if (!(full && ev->operation == "del")) batch.events.push_back(std::move(ev).value());
+                             if (!(full && ev->operation == "del"))
+                               batch.events.push_back(std::move(ev).value());
                              return Status::ok();
                            }};
   uint64_t generation_before = session_.generation();
-  Result<Value> r = session_.call("event.from", {class_list(), Value::string(full ? "" : token_), Value::real(wait_s)}, call);
+  Result<Value> r = session_.call(
+      "event.from", {class_list(), Value::string(full ? "" : token_), Value::real(wait_s)}, call);
   if (!r.is_ok()) return r.status();
   if (session_.generation() != generation_before || session_.generation() != generation_) {
     // The call logged in again (restarted server, expired session): our token belongs to

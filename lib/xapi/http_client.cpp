@@ -27,7 +27,8 @@ bool header_is(std::string_view line, std::string_view name) {
 std::string header_value(std::string_view line, size_t name_len) {
   std::string_view v = line.substr(name_len + 1);
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+    v.remove_suffix(1);
   return std::string(v);
 }
 
@@ -108,12 +109,15 @@ Status map_curl_error(CURLcode rc, const char* errbuf, const HttpClient::Exchang
   if (!ex.callback_error.is_ok()) return ex.callback_error;
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   switch (rc) {
-    case CURLE_ABORTED_BY_CALLBACK: return Status(ErrorKind::kCancelled, "HTTP exchange cancelled");
-    case CURLE_OPERATION_TIMEDOUT: return Status(ErrorKind::kTimeout, "HTTP: " + detail);
+    case CURLE_ABORTED_BY_CALLBACK:
+      return Status(ErrorKind::kCancelled, "HTTP exchange cancelled");
+    case CURLE_OPERATION_TIMEDOUT:
+      return Status(ErrorKind::kTimeout, "HTTP: " + detail);
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
       return Status(ErrorKind::kTransport, std::string(kConnectFailedPrefix) + detail);
-    default: return Status(ErrorKind::kTransport, "HTTP: " + detail);
+    default:
+      return Status(ErrorKind::kTransport, "HTTP: " + detail);
   }
 }
 

@@ -20,7 +20,8 @@ namespace xr::xapi {
 // (SubjectPublicKeyInfo), checked by libcurl during the handshake before any request
 // byte is sent; it survives certificate renewal with the same key. Format of `pin`:
 // "sha256//<base64>" as printed by
-//   openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+//   openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary |
+//   base64
 struct TlsOptions {
   enum class Mode { kVerifyCa, kPinPublicKey, kInsecure };
   Mode mode = Mode::kVerifyCa;
@@ -44,8 +45,8 @@ struct HttpRequest {
   int64_t upload_size = -1;  // Content-Length of a PUT (required with a source)
   // Response body consumer; blocking in it is the backpressure. An error aborts.
   std::function<Status(std::string_view chunk)> sink;
-  long total_timeout_ms = 0;   // 0 = no total limit (transfers)
-  long low_speed_time_s = 0;   // abort if < 1 byte/s for this long (0 = off)
+  long total_timeout_ms = 0;  // 0 = no total limit (transfers)
+  long low_speed_time_s = 0;  // abort if < 1 byte/s for this long (0 = off)
   bool follow_redirects = false;
   bool fail_on_error = false;  // status >= 400: no body to the sink, kTransport error
   const std::atomic<bool>* cancel = nullptr;  // set from another thread to abort

@@ -24,9 +24,10 @@ Status task_verdict_or(Session& session, const std::string& task, Status fallbac
 }
 
 // Creates the task, runs `transfer`, then takes the outcome from the task and destroys it.
-Result<TransferResult> with_task(Session& session, const TransferOptions& options,
-                                 const std::function<Result<HttpResponse>(const Session::Credentials&,
-                                                                          const std::string&)>& transfer) {
+Result<TransferResult> with_task(
+    Session& session, const TransferOptions& options,
+    const std::function<Result<HttpResponse>(const Session::Credentials&, const std::string&)>&
+        transfer) {
   XR_ASSIGN_OR_RETURN(Session::Credentials creds, session.credentials());
   if (!options.host.empty()) creds.base_url = options.host;
   XR_ASSIGN_OR_RETURN(std::string task, create_task(session, options.task_label));
@@ -36,15 +37,18 @@ Result<TransferResult> with_task(Session& session, const TransferOptions& option
     (void)cancel_task(session, task);
     out = task_verdict_or(session, task, resp.status());
   } else if (resp->status != 200) {
-    out = task_verdict_or(session, task,
-                          Status(ErrorKind::kTransport, "HTTP status " + std::to_string(resp->status)));
+    out = task_verdict_or(
+        session, task,
+        Status(ErrorKind::kTransport, "HTTP status " + std::to_string(resp->status)));
   } else {
     TaskWaitOptions wait;
     wait.timeout_ms = options.task_timeout_ms;
     wait.cancel = options.cancel;
     Result<Value> v = wait_task(session, task, wait);
-    if (v.is_ok()) out = TransferResult{std::move(v).value(), resp->body_bytes + resp->sent_bytes};
-    else out = v.status();
+    if (v.is_ok())
+      out = TransferResult{std::move(v).value(), resp->body_bytes + resp->sent_bytes};
+    else
+      out = v.status();
   }
   Status destroyed = destroy_task(session, task);
   if (!destroyed.is_ok()) kLog.debug("task.destroy after transfer: " + destroyed.to_string());
@@ -52,7 +56,9 @@ Result<TransferResult> with_task(Session& session, const TransferOptions& option
 }
 
 // Strips the query from a redirect target; keeps scheme://host[:port]/path.
-std::string without_query(std::string_view url) { return std::string(url.substr(0, url.find('?'))); }
+std::string without_query(std::string_view url) {
+  return std::string(url.substr(0, url.find('?')));
+}
 
 }  // namespace
 
@@ -76,7 +82,8 @@ UploadSource UploadSource::from_fd(int fd, int64_t size) {
     for (;;) {
       ssize_t got = ::read(fd, buf, n);
       if (got >= 0) return static_cast<size_t>(got);
-      if (errno != EINTR) return Status(ErrorKind::kIo, std::string("read upload: ") + std::strerror(errno));
+      if (errno != EINTR)
+        return Status(ErrorKind::kIo, std::string("read upload: ") + std::strerror(errno));
     }
   };
   return s;
@@ -103,35 +110,37 @@ Result<TransferResult> download(Session& session, std::string_view path, const Q
 
 Result<TransferResult> upload(Session& session, std::string_view path, const Query& query,
                               UploadSource source, const TransferOptions& options) {
-  return with_task(session, options, [&](const Session::Credentials& c, const std::string& task) -> Result<HttpResponse> {
-    auto http = session.handles().acquire();
-    // Probe: an empty PUT without task_id learns where the data lives (302) before the
-    // real body, which cannot be replayed, is sent.
-    Query probe_q = query;
-    probe_q.emplace_back("session_id", c.session_ref);
-    HttpRequest probe;
-    probe.method = "PUT";
-    probe.url = build_url(c.base_url, path, probe_q);
-    probe.total_timeout_ms = 60'000;
-    probe.cancel = options.cancel;
-    XR_ASSIGN_OR_RETURN(HttpResponse pr, http->perform(probe));
-    std::string target = build_url(c.base_url, path, {});
-    if (pr.status >= 300 && pr.status < 400 && !pr.location.empty()) {
-      target = without_query(pr.location);
-      kLog.info("upload redirected to " + target);
-    }
-    Query q = query;
-    q.emplace_back("session_id", c.session_ref);
-    q.emplace_back("task_id", task);
-    HttpRequest rq;
-    rq.method = "PUT";
-    rq.url = build_url(target, "", q);
-    rq.source = source.read;
-    rq.upload_size = source.size;
-    rq.low_speed_time_s = options.low_speed_time_s;
-    rq.cancel = options.cancel;
-    return http->perform(rq);
-  });
+  return with_task(
+      session, options,
+      [&](const Session::Credentials& c, const std::string& task) -> Result<HttpResponse> {
+        auto http = session.handles().acquire();
+        // Probe: an empty PUT without task_id learns where the data lives (302) before the
+        // real body, which cannot be replayed, is sent.
+        Query probe_q = query;
+        probe_q.emplace_back("session_id", c.session_ref);
+        HttpRequest probe;
+        probe.method = "PUT";
+        probe.url = build_url(c.base_url, path, probe_q);
+        probe.total_timeout_ms = 60'000;
+        probe.cancel = options.cancel;
+        XR_ASSIGN_OR_RETURN(HttpResponse pr, http->perform(probe));
+        std::string target = build_url(c.base_url, path, {});
+        if (pr.status >= 300 && pr.status < 400 && !pr.location.empty()) {
+          target = without_query(pr.location);
+          kLog.info("upload redirected to " + target);
+        }
+        Query q = query;
+        q.emplace_back("session_id", c.session_ref);
+        q.emplace_back("task_id", task);
+        HttpRequest rq;
+        rq.method = "PUT";
+        rq.url = build_url(target, "", q);
+        rq.source = source.read;
+        rq.upload_size = source.size;
+        rq.low_speed_time_s = options.low_speed_time_s;
+        rq.cancel = options.cancel;
+        return http->perform(rq);
+      });
 }
 
 }  // namespace xr::xapi

@@ -25,7 +25,7 @@ struct TransferOptions {
   // the disk); a 302 from wherever we land is followed anyway.
   std::string host;
   const std::atomic<bool>* cancel = nullptr;
-  long low_speed_time_s = 600;  // abort a transfer stalled (< 1 B/s) this long
+  long low_speed_time_s = 600;       // abort a transfer stalled (< 1 B/s) this long
   long task_timeout_ms = 3'600'000;  // waiting for the task after the body
 };
 

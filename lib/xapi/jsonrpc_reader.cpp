@@ -63,7 +63,8 @@ class Builder {
     return false;
   }
   bool open(Value v, bool streaming) {
-    if (frames_.size() >= limits_.max_depth) return fail(ErrorKind::kResourceExhausted, "nesting too deep");
+    if (frames_.size() >= limits_.max_depth)
+      return fail(ErrorKind::kResourceExhausted, "nesting too deep");
     bool is_array = v.is_array();
     frames_.push_back(Frame{std::move(v), is_array, streaming, {}});
     return true;
@@ -112,7 +113,6 @@ Status failure_from_error(const Value& err) {
   return xapi_failure_from(desc);
 }
 
-
 // Runs RapidJSON over `stream`; the root value or the parse/sink error.
 template <typename Stream>
 Status parse_json(Stream& stream, const DecodeLimits& limits, StreamSpec& spec, Value* root) {
@@ -121,11 +121,13 @@ Status parse_json(Stream& stream, const DecodeLimits& limits, StreamSpec& spec, 
   // No kParseFullPrecisionFlag: its strtod has undefined behaviour on huge exponents
   // (found by the fuzzer); the default path is at most 1 ulp off, fine for XAPI floats.
   rapidjson::ParseResult ok =
-      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(stream, builder);
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(stream,
+                                                                                           builder);
   if (!builder.error().is_ok()) return builder.error();
   if (!ok) {
-    return Status(ErrorKind::kProtocol, std::string("JSON-RPC: ") + rapidjson::GetParseError_En(ok.Code()) +
-                                            " at offset " + std::to_string(ok.Offset()));
+    return Status(ErrorKind::kProtocol, std::string("JSON-RPC: ") +
+                                            rapidjson::GetParseError_En(ok.Code()) + " at offset " +
+                                            std::to_string(ok.Offset()));
   }
   *root = std::move(builder.root());
   return Status::ok();
@@ -174,7 +176,8 @@ Status JsonRpcReader::feed(std::string_view chunk) {
   }
   if (pipe_->push(chunk)) return Status::ok();
   stop_parser();  // the parser stopped early: its error explains why
-  error_ = parse_status_.is_ok() ? Status(ErrorKind::kProtocol, "JSON-RPC: data after the end") : parse_status_;
+  error_ = parse_status_.is_ok() ? Status(ErrorKind::kProtocol, "JSON-RPC: data after the end")
+                                 : parse_status_;
   return error_;
 }
 
@@ -199,16 +202,24 @@ Result<Value> JsonRpcReader::finish() {
 namespace {
 void write_value(rapidjson::Writer<rapidjson::StringBuffer>& w, const Value& v) {
   switch (v.type()) {
-    case ValueType::kNil: w.Null(); break;
+    case ValueType::kNil:
+      w.Null();
+      break;
     case ValueType::kString:
     case ValueType::kDateTime: {
       std::string_view s = *v.as_string();
       w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
       break;
     }
-    case ValueType::kInt: w.Int64(*v.as_int()); break;
-    case ValueType::kBool: w.Bool(*v.as_bool()); break;
-    case ValueType::kDouble: w.Double(*v.as_double()); break;
+    case ValueType::kInt:
+      w.Int64(*v.as_int());
+      break;
+    case ValueType::kBool:
+      w.Bool(*v.as_bool());
+      break;
+    case ValueType::kDouble:
+      w.Double(*v.as_double());
+      break;
     case ValueType::kArray:
       w.StartArray();
       for (const Value& item : **v.as_array()) write_value(w, item);

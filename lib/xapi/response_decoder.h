@@ -16,8 +16,8 @@ namespace xr::xapi {
 
 // Bounds that keep hostile or broken input from exhausting memory or the stack.
 struct DecodeLimits {
-  size_t max_depth = 64;                          // nested values
-  size_t max_string_bytes = 64u << 20;            // one string / member name
+  size_t max_depth = 64;                            // nested values
+  size_t max_string_bytes = 64u << 20;              // one string / member name
   uint64_t max_document_bytes = uint64_t{8} << 30;  // whole response body
 };
 
@@ -41,13 +41,12 @@ class ResponseDecoder {
 
 enum class WireFormat { kXmlRpc, kJsonRpc };
 
-std::unique_ptr<ResponseDecoder> make_response_decoder(WireFormat format,
-                                                       DecodeLimits limits = {},
+std::unique_ptr<ResponseDecoder> make_response_decoder(WireFormat format, DecodeLimits limits = {},
                                                        StreamSpec stream = {});
 
 // Convenience: decodes a complete in-memory response.
-Result<Value> decode_response(WireFormat format, std::string_view body,
-                              DecodeLimits limits = {}, StreamSpec stream = {});
+Result<Value> decode_response(WireFormat format, std::string_view body, DecodeLimits limits = {},
+                              StreamSpec stream = {});
 
 // Turns an envelope-less result into the final outcome: a Failure envelope
 // {Status: Failure, ErrorDescription: [...]} becomes Status::xapi.

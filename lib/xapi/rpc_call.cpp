@@ -8,12 +8,12 @@
 namespace xr::xapi {
 
 Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::string_view base_url,
-                       WireFormat format, std::string_view method,
-                       const std::vector<Value>& params, const CallOptions& options) {
+                       WireFormat format, std::string_view method, const std::vector<Value>& params,
+                       const CallOptions& options) {
   static std::atomic<int64_t> next_id{1};
   bool json = format == WireFormat::kJsonRpc;
-  std::string body = json ? jsonrpc_request(method, params, next_id.fetch_add(1))
-                          : xmlrpc_request(method, params);
+  std::string body =
+      json ? jsonrpc_request(method, params, next_id.fetch_add(1)) : xmlrpc_request(method, params);
   auto decoder = make_response_decoder(format, options.limits, options.stream);
   HttpRequest rq;
   rq.method = "POST";
@@ -26,9 +26,11 @@ Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::s
   rq.sink = [&](std::string_view chunk) {
     if (json && !started) {
       // An XML or HTML answer to /jsonrpc means "no JSON-RPC here", not a broken peer.
-      std::string_view rest = chunk.substr(std::min(chunk.find_first_not_of(" \t\r\n"), chunk.size()));
+      std::string_view rest =
+          chunk.substr(std::min(chunk.find_first_not_of(" \t\r\n"), chunk.size()));
       if (rest.empty()) return Status::ok();
-      if (rest.front() != '{') return Status(ErrorKind::kProtocol, std::string(kNoJsonRpcPrefix) + "answer is not JSON");
+      if (rest.front() != '{')
+        return Status(ErrorKind::kProtocol, std::string(kNoJsonRpcPrefix) + "answer is not JSON");
       started = true;
     }
     return decoder->feed(chunk);
@@ -36,8 +38,9 @@ Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::s
   XR_ASSIGN_OR_RETURN(HttpResponse resp, http.perform(rq));
   if (json && (resp.status == 404 || resp.status == 403 || resp.status == 500 ||
                resp.content_type.rfind("application/json", 0) != 0)) {
-    return Status(ErrorKind::kProtocol, std::string(kNoJsonRpcPrefix) + "HTTP " + std::to_string(resp.status) +
-                                            ", content-type " + resp.content_type);
+    return Status(ErrorKind::kProtocol, std::string(kNoJsonRpcPrefix) + "HTTP " +
+                                            std::to_string(resp.status) + ", content-type " +
+                                            resp.content_type);
   }
   if (resp.status != 200) {
     return Status(ErrorKind::kTransport,

@@ -25,7 +25,7 @@ inline constexpr std::string_view kNoJsonRpcPrefix = "JSON-RPC not served: ";
 
 // `base_url` is "scheme://host[:port]"; XML-RPC posts to "/", JSON-RPC to "/jsonrpc".
 Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::string_view base_url,
-                       WireFormat format, std::string_view method,
-                       const std::vector<Value>& params, const CallOptions& options);
+                       WireFormat format, std::string_view method, const std::vector<Value>& params,
+                       const CallOptions& options);
 
 }  // namespace xr::xapi

@@ -47,7 +47,8 @@ std::string host_to_url(std::string_view address, std::string_view current_url) 
   if (address.find("://") != std::string_view::npos) return normalize(address);
   auto [scheme, port] = scheme_and_port(current_url);
   size_t colons = std::count(address.begin(), address.end(), ':');
-  if (colons > 1 && address.front() != '[') return scheme + "://[" + std::string(address) + "]" + port;
+  if (colons > 1 && address.front() != '[')
+    return scheme + "://[" + std::string(address) + "]" + port;
   if (colons == 1 && address.front() != '[') return scheme + "://" + std::string(address);
   if (address.front() == '[' && address.back() != ']') return scheme + "://" + std::string(address);
   return scheme + "://" + std::string(address) + port;
@@ -109,7 +110,8 @@ Status Session::login_locked() {
   std::vector<std::string> candidates;
   if (!url_.empty()) candidates.push_back(url_);
   for (const std::string& h : known_hosts_)
-    if (std::find(candidates.begin(), candidates.end(), h) == candidates.end()) candidates.push_back(h);
+    if (std::find(candidates.begin(), candidates.end(), h) == candidates.end())
+      candidates.push_back(h);
   if (candidates.empty()) return Status(ErrorKind::kInvalidArgument, "no XAPI host configured");
   Status last;
   for (const std::string& url : candidates) {
@@ -172,7 +174,8 @@ Result<Value> Session::call(std::string_view method, std::vector<Value> params,
     last = r.status();
     bool retry = is_xapi(last, "SESSION_INVALID") || is_connect_failure(last);
     if (!retry || attempt == 1) break;
-    kLog.info(std::string(method) + ": " + (is_connect_failure(last) ? "master unreachable" : "session invalid") +
+    kLog.info(std::string(method) + ": " +
+              (is_connect_failure(last) ? "master unreachable" : "session invalid") +
               ", logging in again");
     XR_RETURN_IF_ERROR(relogin_if_unchanged(c.generation));
   }

@@ -12,7 +12,7 @@
 namespace xr::xapi {
 
 struct TaskWaitOptions {
-  long timeout_ms = 3'600'000;   // overall deadline
+  long timeout_ms = 3'600'000;    // overall deadline
   double event_timeout_s = 30.0;  // one event.from wait
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -20,7 +20,8 @@ struct TaskWaitOptions {
 // Blocks until the task leaves "pending". success → its decoded result ("" when empty);
 // failure → Status::xapi(error_info...); cancelled → Status::xapi("TASK_CANCELLED", ...)
 // (kXapi); the task vanishing → kNotFound; deadline → kTimeout; `cancel` → kCancelled.
-Result<Value> wait_task(Session& session, std::string_view task_ref, const TaskWaitOptions& options = {});
+Result<Value> wait_task(Session& session, std::string_view task_ref,
+                        const TaskWaitOptions& options = {});
 
 // The outcome of a task record: its decoded result or typed error once finished,
 // kConflict "task pending" while it runs.

@@ -13,27 +13,71 @@ Status mismatch(const char* wanted, ValueType got) {
 
 const char* value_type_name(ValueType t) {
   switch (t) {
-    case ValueType::kNil: return "nil";
-    case ValueType::kString: return "string";
-    case ValueType::kInt: return "int";
-    case ValueType::kBool: return "boolean";
-    case ValueType::kDouble: return "double";
-    case ValueType::kDateTime: return "dateTime";
-    case ValueType::kArray: return "array";
-    case ValueType::kStruct: return "struct";
+    case ValueType::kNil:
+      return "nil";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kInt:
+      return "int";
+    case ValueType::kBool:
+      return "boolean";
+    case ValueType::kDouble:
+      return "double";
+    case ValueType::kDateTime:
+      return "dateTime";
+    case ValueType::kArray:
+      return "array";
+    case ValueType::kStruct:
+      return "struct";
   }
   return "?";
 }
 
-Value Value::string(std::string s) { Value v; v.v_ = std::move(s); return v; }
-Value Value::integer(int64_t i) { Value v; v.v_ = i; return v; }
-Value Value::boolean(bool b) { Value v; v.v_ = b; return v; }
-Value Value::real(double d) { Value v; v.v_ = d; return v; }
-Value Value::datetime(std::string s) { Value v; v.v_ = DateTime{std::move(s)}; return v; }
-Value Value::array() { Value v; v.v_ = Array{}; return v; }
-Value Value::structure() { Value v; v.v_ = Struct{}; return v; }
-Value Value::array(Array items) { Value v; v.v_ = std::move(items); return v; }
-Value Value::structure(Struct members) { Value v; v.v_ = std::move(members); return v; }
+Value Value::string(std::string s) {
+  Value v;
+  v.v_ = std::move(s);
+  return v;
+}
+Value Value::integer(int64_t i) {
+  Value v;
+  v.v_ = i;
+  return v;
+}
+Value Value::boolean(bool b) {
+  Value v;
+  v.v_ = b;
+  return v;
+}
+Value Value::real(double d) {
+  Value v;
+  v.v_ = d;
+  return v;
+}
+Value Value::datetime(std::string s) {
+  Value v;
+  v.v_ = DateTime{std::move(s)};
+  return v;
+}
+Value Value::array() {
+  Value v;
+  v.v_ = Array{};
+  return v;
+}
+Value Value::structure() {
+  Value v;
+  v.v_ = Struct{};
+  return v;
+}
+Value Value::array(Array items) {
+  Value v;
+  v.v_ = std::move(items);
+  return v;
+}
+Value Value::structure(Struct members) {
+  Value v;
+  v.v_ = std::move(members);
+  return v;
+}
 
 ValueType Value::type() const {
   // Order of the variant's alternatives matches ValueType.

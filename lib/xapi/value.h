@@ -72,8 +72,8 @@ class Value {
     std::string text;
     bool operator==(const DateTime&) const = default;
   };
-  using Storage = std::variant<std::monostate, std::string, int64_t, bool, double, DateTime,
-                               Array, Struct>;
+  using Storage =
+      std::variant<std::monostate, std::string, int64_t, bool, double, DateTime, Array, Struct>;
   Storage v_;
 };
 

@@ -23,7 +23,8 @@ Result<int64_t> parse_int_text(std::string_view s) {
   if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
   int64_t out = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size()) return bad("int", s);
+  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size())
+    return bad("int", s);
   return out;
 }
 
@@ -50,14 +51,23 @@ Result<std::string> base64_decode(std::string_view s) {
   bool padding = false;
   for (char c : s) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=') { padding = true; continue; }
-    else if (is_space(c)) continue;
-    else return bad("base64", s);
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else if (c == '=') {
+      padding = true;
+      continue;
+    } else if (is_space(c))
+      continue;
+    else
+      return bad("base64", s);
     if (padding) return bad("base64", s);
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;

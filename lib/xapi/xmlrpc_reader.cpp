@@ -15,19 +15,36 @@ namespace xr::xapi {
 namespace {
 
 enum class Tag {
-  kOther, kValue, kString, kInt, kBoolean, kDouble, kDateTime, kBase64, kNil,
-  kArray, kData, kStruct, kMember, kName, kFault, kStructural
+  kOther,
+  kValue,
+  kString,
+  kInt,
+  kBoolean,
+  kDouble,
+  kDateTime,
+  kBase64,
+  kNil,
+  kArray,
+  kData,
+  kStruct,
+  kMember,
+  kName,
+  kFault,
+  kStructural
 };
 
 Tag tag_of(const char* n) {
   switch (n[0]) {
-    case 'v': if (!std::strcmp(n, "value")) return Tag::kValue; break;
+    case 'v':
+      if (!std::strcmp(n, "value")) return Tag::kValue;
+      break;
     case 's':
       if (!std::strcmp(n, "string")) return Tag::kString;
       if (!std::strcmp(n, "struct")) return Tag::kStruct;
       break;
     case 'i':
-      if (!std::strcmp(n, "i4") || !std::strcmp(n, "int") || !std::strcmp(n, "i8")) return Tag::kInt;
+      if (!std::strcmp(n, "i4") || !std::strcmp(n, "int") || !std::strcmp(n, "i8"))
+        return Tag::kInt;
       break;
     case 'b':
       if (!std::strcmp(n, "boolean")) return Tag::kBoolean;
@@ -42,7 +59,9 @@ Tag tag_of(const char* n) {
       if (!std::strcmp(n, "name")) return Tag::kName;
       if (!std::strcmp(n, "nil")) return Tag::kNil;
       break;
-    case 'a': if (!std::strcmp(n, "array")) return Tag::kArray; break;
+    case 'a':
+      if (!std::strcmp(n, "array")) return Tag::kArray;
+      break;
     case 'm':
       if (!std::strcmp(n, "member")) return Tag::kMember;
       if (!std::strcmp(n, "methodResponse")) return Tag::kStructural;
@@ -50,8 +69,11 @@ Tag tag_of(const char* n) {
     case 'p':
       if (!std::strcmp(n, "params") || !std::strcmp(n, "param")) return Tag::kStructural;
       break;
-    case 'f': if (!std::strcmp(n, "fault")) return Tag::kFault; break;
-    default: break;
+    case 'f':
+      if (!std::strcmp(n, "fault")) return Tag::kFault;
+      break;
+    default:
+      break;
   }
   return Tag::kOther;
 }
@@ -111,7 +133,8 @@ void XmlRpcReader::State::open_value() {
   Frame* parent = top();
   if (parent ? (parent->kind != Kind::kArray && parent->kind != Kind::kStruct) : root.has_value())
     return fail(ErrorKind::kProtocol, "XML-RPC: <value> in an unexpected place");
-  if (depth >= limits.max_depth) return fail(ErrorKind::kResourceExhausted, "XML-RPC: nesting too deep");
+  if (depth >= limits.max_depth)
+    return fail(ErrorKind::kResourceExhausted, "XML-RPC: nesting too deep");
   if (frames.size() <= depth) frames.emplace_back();
   Frame& f = frames[depth++];
   f.kind = Kind::kUntyped;
@@ -175,37 +198,60 @@ void XmlRpcReader::State::close_value() {
 
 void XmlRpcReader::State::start(Tag tag) {
   switch (tag) {
-    case Tag::kValue: return open_value();
-    case Tag::kString: case Tag::kInt: case Tag::kBoolean: case Tag::kDouble:
-    case Tag::kDateTime: case Tag::kBase64: case Tag::kNil: case Tag::kArray: case Tag::kStruct:
+    case Tag::kValue:
+      return open_value();
+    case Tag::kString:
+    case Tag::kInt:
+    case Tag::kBoolean:
+    case Tag::kDouble:
+    case Tag::kDateTime:
+    case Tag::kBase64:
+    case Tag::kNil:
+    case Tag::kArray:
+    case Tag::kStruct:
       return open_child(tag);
     case Tag::kName:
-      if (!top() || top()->kind != Kind::kStruct) return fail(ErrorKind::kProtocol, "XML-RPC: <name> outside <struct>");
+      if (!top() || top()->kind != Kind::kStruct)
+        return fail(ErrorKind::kProtocol, "XML-RPC: <name> outside <struct>");
       text.clear();
       collect = true;
       return;
-    case Tag::kFault: fault = true; return;
-    case Tag::kData: case Tag::kMember: case Tag::kStructural: collect = false; return;
-    case Tag::kOther: return fail(ErrorKind::kProtocol, "XML-RPC: unknown element");
+    case Tag::kFault:
+      fault = true;
+      return;
+    case Tag::kData:
+    case Tag::kMember:
+    case Tag::kStructural:
+      collect = false;
+      return;
+    case Tag::kOther:
+      return fail(ErrorKind::kProtocol, "XML-RPC: unknown element");
   }
 }
 
 void XmlRpcReader::State::end(Tag tag) {
   switch (tag) {
-    case Tag::kValue: return close_value();
+    case Tag::kValue:
+      return close_value();
     case Tag::kName:
       top()->member_name.swap(text);
       collect = false;
       return;
-    case Tag::kString: case Tag::kInt: case Tag::kBoolean: case Tag::kDouble:
-    case Tag::kDateTime: case Tag::kBase64: case Tag::kNil: {
+    case Tag::kString:
+    case Tag::kInt:
+    case Tag::kBoolean:
+    case Tag::kDouble:
+    case Tag::kDateTime:
+    case Tag::kBase64:
+    case Tag::kNil: {
       collect = false;
       Result<Value> v = decode_leaf(leaf, text);
       if (!v.is_ok()) return fail(ErrorKind::kProtocol, "XML-RPC: " + v.status().message());
       top()->value = std::move(v).value();
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -213,9 +259,12 @@ namespace {
 
 Result<Value> decode_leaf(Tag tag, std::string& text) {
   switch (tag) {
-    case Tag::kString: return Value::string(std::move(text));
-    case Tag::kNil: return Value();
-    case Tag::kDateTime: return Value::datetime(std::string(trim_space(text)));
+    case Tag::kString:
+      return Value::string(std::move(text));
+    case Tag::kNil:
+      return Value();
+    case Tag::kDateTime:
+      return Value::datetime(std::string(trim_space(text)));
     case Tag::kInt: {
       XR_ASSIGN_OR_RETURN(int64_t i, parse_int_text(trim_space(text)));
       return Value::integer(i);
@@ -232,14 +281,15 @@ Result<Value> decode_leaf(Tag tag, std::string& text) {
       XR_ASSIGN_OR_RETURN(std::string bytes, base64_decode(text));
       return Value::string(std::move(bytes));
     }
-    default: return Status(ErrorKind::kInternal, "not a leaf");
+    default:
+      return Status(ErrorKind::kInternal, "not a leaf");
   }
 }
 
 using State = XmlRpcReader::State;
 
-void on_start(void* ctx, const xmlChar* localname, const xmlChar*, const xmlChar*, int, const xmlChar**,
-              int, int, const xmlChar**) {
+void on_start(void* ctx, const xmlChar* localname, const xmlChar*, const xmlChar*, int,
+              const xmlChar**, int, int, const xmlChar**) {
   auto* st = static_cast<State*>(ctx);
   if (st->error.is_ok()) st->start(tag_of(reinterpret_cast<const char*>(localname)));
 }
@@ -329,7 +379,8 @@ Result<Value> XmlRpcReader::finish() {
   if (st.error.is_ok() && !st.finished) {
     st.finished = true;
     int rc = xmlParseChunk(st.ctxt, nullptr, 0, 1);
-    if (rc != 0 && st.error.is_ok()) st.fail(ErrorKind::kProtocol, "XML-RPC: malformed or truncated XML");
+    if (rc != 0 && st.error.is_ok())
+      st.fail(ErrorKind::kProtocol, "XML-RPC: malformed or truncated XML");
   }
   if (!st.error.is_ok()) return st.error;
   if (!st.root) return Status(ErrorKind::kProtocol, "XML-RPC: response carries no value");

@@ -9,11 +9,23 @@ namespace xr::xapi {
 void xmlrpc_append_escaped(std::string* out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out->append("&amp;"); break;
-      case '<': out->append("&lt;"); break;
-      case '>': out->append("&gt;"); break;
-      case '"': out->append("&quot;"); break;
-      case '\t': case '\n': case '\r': out->push_back(c); break;
+      case '&':
+        out->append("&amp;");
+        break;
+      case '<':
+        out->append("&lt;");
+        break;
+      case '>':
+        out->append("&gt;");
+        break;
+      case '"':
+        out->append("&quot;");
+        break;
+      case '\t':
+      case '\n':
+      case '\r':
+        out->push_back(c);
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20) out->push_back(c);
     }
@@ -40,11 +52,21 @@ void append_double(std::string* out, double d) {
 void xmlrpc_append_value(std::string* out, const Value& v) {
   out->append("<value>");
   switch (v.type()) {
-    case ValueType::kNil: out->append("<nil/>"); break;
-    case ValueType::kString: xmlrpc_append_escaped(out, *v.as_string()); break;
-    case ValueType::kInt: append_int(out, *v.as_int()); break;
-    case ValueType::kBool: out->append(*v.as_bool() ? "<boolean>1</boolean>" : "<boolean>0</boolean>"); break;
-    case ValueType::kDouble: append_double(out, *v.as_double()); break;
+    case ValueType::kNil:
+      out->append("<nil/>");
+      break;
+    case ValueType::kString:
+      xmlrpc_append_escaped(out, *v.as_string());
+      break;
+    case ValueType::kInt:
+      append_int(out, *v.as_int());
+      break;
+    case ValueType::kBool:
+      out->append(*v.as_bool() ? "<boolean>1</boolean>" : "<boolean>0</boolean>");
+      break;
+    case ValueType::kDouble:
+      append_double(out, *v.as_double());
+      break;
     case ValueType::kDateTime:
       out->append("<dateTime.iso8601>");
       xmlrpc_append_escaped(out, *v.as_string());

@@ -41,7 +41,8 @@ std::string read_file(const std::string& path) {
 }
 
 // Streams `path` through the decoder in 1 MiB chunks; `keep` keeps every Event.
-int run_decoder(WireFormat format, const std::string& path, bool keep, size_t* records, uint64_t* bytes) {
+int run_decoder(WireFormat format, const std::string& path, bool keep, size_t* records,
+                uint64_t* bytes) {
   std::vector<Event> kept;
   size_t count = 0;
   StreamSpec spec{"events", [&](Value&& v) {
@@ -72,8 +73,8 @@ int run_decoder(WireFormat format, const std::string& path, bool keep, size_t* r
 }
 
 void noop_chars(void*, const xmlChar*, int) {}
-void noop_start(void*, const xmlChar*, const xmlChar*, const xmlChar*, int, const xmlChar**, int, int,
-                const xmlChar**) {}
+void noop_start(void*, const xmlChar*, const xmlChar*, const xmlChar*, int, const xmlChar**, int,
+                int, const xmlChar**) {}
 void noop_end(void*, const xmlChar*, const xmlChar*, const xmlChar*) {}
 
 int run_sax_floor(const std::string& path, uint64_t* bytes) {
@@ -104,11 +105,16 @@ int child(const std::string& mode, const std::string& path) {
   uint64_t bytes = 0;
   double t0 = now_s();
   int rc;
-  if (mode == "xml-stream") rc = run_decoder(WireFormat::kXmlRpc, path, false, &records, &bytes);
-  else if (mode == "xml-keep") rc = run_decoder(WireFormat::kXmlRpc, path, true, &records, &bytes);
-  else if (mode == "json-stream") rc = run_decoder(WireFormat::kJsonRpc, path, false, &records, &bytes);
-  else if (mode == "json-keep") rc = run_decoder(WireFormat::kJsonRpc, path, true, &records, &bytes);
-  else if (mode == "libxml2-sax-floor") rc = run_sax_floor(path, &bytes);
+  if (mode == "xml-stream")
+    rc = run_decoder(WireFormat::kXmlRpc, path, false, &records, &bytes);
+  else if (mode == "xml-keep")
+    rc = run_decoder(WireFormat::kXmlRpc, path, true, &records, &bytes);
+  else if (mode == "json-stream")
+    rc = run_decoder(WireFormat::kJsonRpc, path, false, &records, &bytes);
+  else if (mode == "json-keep")
+    rc = run_decoder(WireFormat::kJsonRpc, path, true, &records, &bytes);
+  else if (mode == "libxml2-sax-floor")
+    rc = run_sax_floor(path, &bytes);
   else {
     xmlDocPtr doc = xmlReadFile(path.c_str(), nullptr, XML_PARSE_HUGE);
     bytes = read_file(path).size();
@@ -122,16 +128,25 @@ int child(const std::string& mode, const std::string& path) {
 
 // A VM record shaped like xapi's (about 90 fields, maps, sets, refs).
 Value fake_vm(int i) {
-  auto ref = [](const char* cls, int n) { return Value::string(std::string("OpaqueRef:") + cls + "-" + std::to_string(n) + "-6b1c-4f7e-9a2d-3c5e7f9a1b2c"); };
+  auto ref = [](const char* cls, int n) {
+    return Value::string(std::string("OpaqueRef:") + cls + "-" + std::to_string(n) +
+                         "-6b1c-4f7e-9a2d-3c5e7f9a1b2c");
+  };
   Value::Struct m;
   auto add = [&](const char* k, Value v) { m.push_back(Member{k, std::move(v)}); };
   add("uuid", Value::string("0c3e" + std::to_string(100000 + i) + "-aa11-4b2c-8d3e-5f6a7b8c9d0e"));
-  add("allowed_operations", Value::array({Value::string("changing_dynamic_range"), Value::string("hard_shutdown"), Value::string("pause"), Value::string("clean_reboot"), Value::string("snapshot"), Value::string("suspend")}));
+  add("allowed_operations",
+      Value::array({Value::string("changing_dynamic_range"), Value::string("hard_shutdown"),
+                    Value::string("pause"), Value::string("clean_reboot"),
+                    Value::string("snapshot"), Value::string("suspend")}));
   add("current_operations", Value::structure());
   add("name_label", Value::string("vm-" + std::to_string(i) + " <web & db>"));
   add("name_description", Value::string("Synthetic VM number " + std::to_string(i)));
   add("power_state", Value::string(i % 3 ? "Running" : "Halted"));
-  for (const char* k : {"user_version", "memory_overhead", "memory_target", "memory_static_max", "memory_dynamic_max", "memory_dynamic_min", "memory_static_min", "VCPUs_max", "VCPUs_at_startup", "domid", "start_delay", "shutdown_delay", "order", "hardware_platform_version"})
+  for (const char* k : {"user_version", "memory_overhead", "memory_target", "memory_static_max",
+                        "memory_dynamic_max", "memory_dynamic_min", "memory_static_min",
+                        "VCPUs_max", "VCPUs_at_startup", "domid", "start_delay", "shutdown_delay",
+                        "order", "hardware_platform_version"})
     add(k, Value::string(std::to_string(4294967296LL + i)));
   add("is_a_template", Value::boolean(false));
   add("is_default_template", Value::boolean(false));
@@ -145,13 +160,64 @@ Value fake_vm(int i) {
   add("guest_metrics", ref("VM_guest_metrics", i));
   add("VBDs", Value::array({ref("VBD", 2 * i), ref("VBD", 2 * i + 1)}));
   add("VIFs", Value::array({ref("VIF", i)}));
-  add("platform", Value::structure({{"timeoffset", Value::string("0")}, {"device-model", Value::string("qemu-upstream-compat")}, {"videoram", Value::string("8")}, {"hpet", Value::string("true")}, {"secureboot", Value::string("false")}, {"viridian", Value::string("true")}, {"nx", Value::string("true")}, {"acpi", Value::string("1")}, {"apic", Value::string("true")}, {"pae", Value::string("true")}}));
-  add("other_config", Value::structure({{"base_template_name", Value::string("Debian Bookworm 12")}, {"import_task", Value::string("OpaqueRef:NULL")}, {"mac_seed", Value::string("e2f1a4c3-1b2d-4e5f-8a9b-0c1d2e3f4a5b")}, {"install-methods", Value::string("cdrom,nfs,http,ftp")}, {"linux_template", Value::string("true")}}));
-  add("HVM_boot_params", Value::structure({{"order", Value::string("cdn")}, {"firmware", Value::string("bios")}}));
-  add("tags", Value::array({Value::string("prod"), Value::string("team-" + std::to_string(i % 7))}));
+  add("platform", Value::structure({{"timeoffset", Value::string("0")},
+                                    {"device-model", Value::string("qemu-upstream-compat")},
+                                    {"videoram", Value::string("8")},
+                                    {"hpet", Value::string("true")},
+                                    {"secureboot", Value::string("false")},
+                                    {"viridian", Value::string("true")},
+                                    {"nx", Value::string("true")},
+                                    {"acpi", Value::string("1")},
+                                    {"apic", Value::string("true")},
+                                    {"pae", Value::string("true")}}));
+  add("other_config",
+      Value::structure({{"base_template_name", Value::string("Debian Bookworm 12")},
+                        {"import_task", Value::string("OpaqueRef:NULL")},
+                        {"mac_seed", Value::string("e2f1a4c3-1b2d-4e5f-8a9b-0c1d2e3f4a5b")},
+                        {"install-methods", Value::string("cdrom,nfs,http,ftp")},
+                        {"linux_template", Value::string("true")}}));
+  add("HVM_boot_params",
+      Value::structure({{"order", Value::string("cdn")}, {"firmware", Value::string("bios")}}));
+  add("tags",
+      Value::array({Value::string("prod"), Value::string("team-" + std::to_string(i % 7))}));
   add("blocked_operations", Value::structure());
-  add("bios_strings", Value::structure({{"bios-vendor", Value::string("Xen")}, {"bios-version", Value::string("")}, {"system-manufacturer", Value::string("Xen")}, {"system-product-name", Value::string("HVM domU")}, {"system-serial-number", Value::string("")}, {"hp-rombios", Value::string("")}, {"oem-1", Value::string("Xen")}, {"oem-2", Value::string("MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d")}}));
-  for (const char* k : {"PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args", "PV_legacy_args", "HVM_boot_policy", "PCI_bus", "domarch", "last_booted_record", "recommendations", "xenstore_data", "suspend_VDI", "suspend_SR", "parent", "snapshot_of", "protection_policy", "snapshot_schedule", "appliance", "reference_label", "domain_type", "NVRAM", "actions_after_shutdown", "actions_after_reboot", "actions_after_crash", "generation_id", "transportable_snapshot_id"})
+  add("bios_strings",
+      Value::structure(
+          {{"bios-vendor", Value::string("Xen")},
+           {"bios-version", Value::string("")},
+           {"system-manufacturer", Value::string("Xen")},
+           {"system-product-name", Value::string("HVM domU")},
+           {"system-serial-number", Value::string("")},
+           {"hp-rombios", Value::string("")},
+           {"oem-1", Value::string("Xen")},
+           {"oem-2", Value::string("MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d")}}));
+  for (const char* k : {"PV_bootloader",
+                        "PV_kernel",
+                        "PV_ramdisk",
+                        "PV_args",
+                        "PV_bootloader_args",
+                        "PV_legacy_args",
+                        "HVM_boot_policy",
+                        "PCI_bus",
+                        "domarch",
+                        "last_booted_record",
+                        "recommendations",
+                        "xenstore_data",
+                        "suspend_VDI",
+                        "suspend_SR",
+                        "parent",
+                        "snapshot_of",
+                        "protection_policy",
+                        "snapshot_schedule",
+                        "appliance",
+                        "reference_label",
+                        "domain_type",
+                        "NVRAM",
+                        "actions_after_shutdown",
+                        "actions_after_reboot",
+                        "actions_after_crash",
+                        "generation_id",
+                        "transportable_snapshot_id"})
     add(k, Value::string(std::string(k) == "HVM_boot_policy" ? "BIOS order" : "OpaqueRef:NULL"));
   return Value::structure(std::move(m));
 }
@@ -159,16 +225,29 @@ Value fake_vm(int i) {
 int generate(int vms, const std::string& xml_path, const std::string& json_path) {
   Value::Array events;
   for (int i = 0; i < vms; ++i) {
-    events.push_back(Value::structure({{"id", Value::string(std::to_string(1000 + i))}, {"timestamp", Value::string("0.0")}, {"class", Value::string("vm")}, {"operation", Value::string("add")}, {"ref", Value::string("OpaqueRef:vm-" + std::to_string(i))}, {"snapshot", fake_vm(i)}}));
+    events.push_back(Value::structure({{"id", Value::string(std::to_string(1000 + i))},
+                                       {"timestamp", Value::string("0.0")},
+                                       {"class", Value::string("vm")},
+                                       {"operation", Value::string("add")},
+                                       {"ref", Value::string("OpaqueRef:vm-" + std::to_string(i))},
+                                       {"snapshot", fake_vm(i)}}));
   }
-  Value result = Value::structure({{"events", Value::array(std::move(events))}, {"valid_ref_counts", Value::structure({{"vm", Value::integer(vms)}})}, {"token", Value::string("00000000000000001000,00000000000000000000")}});
-  std::string xml = "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</name><value>Success</value></member><member><name>Value</name>";
+  Value result =
+      Value::structure({{"events", Value::array(std::move(events))},
+                        {"valid_ref_counts", Value::structure({{"vm", Value::integer(vms)}})},
+                        {"token", Value::string("00000000000000001000,00000000000000000000")}});
+  std::string xml =
+      "<?xml "
+      "version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>Status</"
+      "name><value>Success</value></member><member><name>Value</name>";
   xmlrpc_append_value(&xml, result);
   xml += "</member></struct></value></param></params></methodResponse>";
   std::ofstream(xml_path, std::ios::binary) << xml;
-  std::string json = jsonrpc_request("x", {result}, 1);  // {"jsonrpc","method","params":[result],"id"}
+  std::string json =
+      jsonrpc_request("x", {result}, 1);  // {"jsonrpc","method","params":[result],"id"}
   size_t p = json.find("\"params\":[");
-  json = "{\"jsonrpc\":\"2.0\",\"result\":" + json.substr(p + 10, json.size() - (p + 10) - 9) + ",\"id\":1}";
+  json = "{\"jsonrpc\":\"2.0\",\"result\":" + json.substr(p + 10, json.size() - (p + 10) - 9) +
+         ",\"id\":1}";
   std::ofstream(json_path, std::ios::binary) << json;
   return 0;
 }
@@ -203,7 +282,8 @@ bool spawn_mode(const char* self, const std::string& mode, const std::string& fi
   struct rusage ru {};
   wait4(pid, &status, 0, &ru);
   unsigned long long bytes = 0;
-  if (n <= 0 || std::sscanf(buf, "%lf %zu %llu", &out->seconds, &out->records, &bytes) != 3) return false;
+  if (n <= 0 || std::sscanf(buf, "%lf %zu %llu", &out->seconds, &out->records, &bytes) != 3)
+    return false;
   out->bytes = bytes;
   out->max_rss_kb = ru.ru_maxrss;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -213,13 +293,15 @@ bool spawn_mode(const char* self, const std::string& mode, const std::string& fi
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--child") return child(argv[2], argv[3]);
-  if (argc == 5 && std::string(argv[1]) == "--generate") return generate(std::stoi(argv[2]), argv[3], argv[4]);
+  if (argc == 5 && std::string(argv[1]) == "--generate")
+    return generate(std::stoi(argv[2]), argv[3], argv[4]);
   if (argc != 3) {
     std::cerr << "usage: xapi_parse_bench XML_FILE JSON_FILE | --generate N XML JSON\n";
     return 2;
   }
-  const char* modes[][2] = {{"libxml2-sax-floor", argv[1]}, {"libxml2-dom", argv[1]}, {"xml-stream", argv[1]},
-                            {"xml-keep", argv[1]}, {"json-stream", argv[2]}, {"json-keep", argv[2]}};
+  const char* modes[][2] = {{"libxml2-sax-floor", argv[1]}, {"libxml2-dom", argv[1]},
+                            {"xml-stream", argv[1]},        {"xml-keep", argv[1]},
+                            {"json-stream", argv[2]},       {"json-keep", argv[2]}};
   std::printf("%-18s %9s %10s %12s %11s\n", "mode", "MB", "MB/s", "records/s", "peak RSS MB");
   for (auto& m : modes) {
     Run best;

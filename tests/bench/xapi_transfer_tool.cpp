@@ -26,7 +26,8 @@ Query parse_query(const std::string& q) {
     size_t amp = q.find('&', pos);
     std::string kv = q.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
     size_t eq = kv.find('=');
-    if (!kv.empty()) out.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    if (!kv.empty())
+      out.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
     if (amp == std::string::npos) break;
     pos = amp + 1;
   }
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   std::printf("%llu %.6f %ld\n", static_cast<unsigned long long>(r->bytes), secs, ru.ru_maxrss);
   auto s = r->task_result.as_string();
-  std::cerr << "task result: " << (s.is_ok() ? std::string(*s) : std::string("(structured)")) << "\n";
+  std::cerr << "task result: " << (s.is_ok() ? std::string(*s) : std::string("(structured)"))
+            << "\n";
   return 0;
 }

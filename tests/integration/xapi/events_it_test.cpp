@@ -27,8 +27,10 @@ class VmMirror {
     }
     for (Event& e : batch.events) {
       if (e.cls != "vm") continue;
-      if (e.operation == "del") names_.erase(e.ref);
-      else names_[e.ref] = std::string(e.snapshot.get_string("name_label"));
+      if (e.operation == "del")
+        names_.erase(e.ref);
+      else
+        names_[e.ref] = std::string(e.snapshot.get_string("name_label"));
     }
     cv_.notify_all();
   }
@@ -53,7 +55,8 @@ class VmMirror {
 std::map<std::string, std::string> truth(Session& s) {
   std::map<std::string, std::string> out;
   Result<Value> all = s.call("VM.get_all_records", {});
-  for (const Member& m : **all->as_struct()) out[m.name] = std::string(m.value.get_string("name_label"));
+  for (const Member& m : **all->as_struct())
+    out[m.name] = std::string(m.value.get_string("name_label"));
   return out;
 }
 
@@ -83,7 +86,8 @@ void stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat format) 
 
   std::string vm = initial.begin()->first;
   sim.control("rename", R"({"ref": ")" + vm + R"(", "name": "renamed-live"})");
-  BOOST_CHECK(mirror.wait_for([&](auto& n, int) { return n.count(vm) && n.at(vm) == "renamed-live"; }));
+  BOOST_CHECK(
+      mirror.wait_for([&](auto& n, int) { return n.count(vm) && n.at(vm) == "renamed-live"; }));
   std::string added = json_result(sim.control("add_vm", R"({"name": "added-live"})"));
   BOOST_CHECK(mirror.wait_for([&](auto& n, int) { return n.count(added) == 1; }));
 
@@ -94,7 +98,8 @@ void stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat format) 
   sim.control("restart", R"({"booting_seconds": 0.5})");
   sim.control("remove_vm", R"({"ref": ")" + victim + R"("})");
   sim.control("rename", R"({"ref": ")" + vm + R"(", "name": "renamed-during-restart"})");
-  BOOST_CHECK(mirror.wait_for([&](auto& n, int full) { return full >= 2 && n.count(victim) == 0; }));
+  BOOST_CHECK(
+      mirror.wait_for([&](auto& n, int full) { return full >= 2 && n.count(victim) == 0; }));
   auto after = truth(checker);
   BOOST_CHECK(mirror.wait_for([&](auto& n, int) { return n == after; }));
   BOOST_CHECK_EQUAL(mirror.names().at(vm), "renamed-during-restart");

@@ -105,8 +105,9 @@ BOOST_AUTO_TEST_CASE(tls_modes_verify_ca_pin_and_insecure) {
   TlsOptions system_store;  // the self-signed cert is not in the system store
   BOOST_CHECK(try_login(system_store).kind() == ErrorKind::kTransport);
   // Pin: sha256 of the certificate's public key, computed with openssl.
-  std::string cmd = "openssl x509 -in " + cert +
-                    " -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64";
+  std::string cmd =
+      "openssl x509 -in " + cert +
+      " -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64";
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
   char buf[128] = {0};
   BOOST_REQUIRE(p && fgets(buf, sizeof buf, p.get()));

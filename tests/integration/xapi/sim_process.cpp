@@ -8,8 +8,8 @@
 #include <fcntl.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "xapi/http_client.h"
@@ -87,8 +87,8 @@ SimProcess::SimProcess(std::vector<std::string> args) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "xapi-it-sim-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
   state_dir_ = tmpl;  // removed in ~SimProcess
-  std::vector<std::string> argv = {kPython, sim_path(), "--port", "0", "--user", "root",
-                                   "--password", "secret", "--state-dir", state_dir_};
+  std::vector<std::string> argv = {kPython, sim_path(),   "--port", "0",           "--user",
+                                   "root",  "--password", "secret", "--state-dir", state_dir_};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn_waiting_for_line(argv, "xapi-sim listening on ", state_dir_ + ".log", &url_);
 }
@@ -116,7 +116,8 @@ std::string SimProcess::control(const std::string& command, const std::string& j
   };
   Result<HttpResponse> r = http.perform(rq);
   if (!r.is_ok() || r->status != 200)
-    throw std::runtime_error("control " + command + " failed: " + (r.is_ok() ? out : r.status().to_string()));
+    throw std::runtime_error("control " + command +
+                             " failed: " + (r.is_ok() ? out : r.status().to_string()));
   return out;
 }
 
@@ -139,7 +140,8 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print("redirector on http://127.0.0.1:%d" % s.server_address[1], flush=True)
 s.serve_forever()
 )PY";
-  pid_ = spawn_waiting_for_line({kPython, "-c", kScript, target}, "redirector on ", dir_.path() + "/log", &url_);
+  pid_ = spawn_waiting_for_line({kPython, "-c", kScript, target}, "redirector on ",
+                                dir_.path() + "/log", &url_);
 }
 
 Redirector::~Redirector() { stop_child(pid_); }

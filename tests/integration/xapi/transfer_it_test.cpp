@@ -33,11 +33,16 @@ std::string default_sr(Session& s) {
 }
 
 std::string new_vdi(Session& s, int64_t size) {
-  Value rec = Value::structure({{"name_label", Value::string("it disk")}, {"name_description", Value::string("")},
-                                {"SR", Value::string(default_sr(s))}, {"virtual_size", Value::string(std::to_string(size))},
-                                {"type", Value::string("user")}, {"sharable", Value::boolean(false)},
-                                {"read_only", Value::boolean(false)}, {"other_config", Value::structure()},
-                                {"sm_config", Value::structure()}, {"tags", Value::array()},
+  Value rec = Value::structure({{"name_label", Value::string("it disk")},
+                                {"name_description", Value::string("")},
+                                {"SR", Value::string(default_sr(s))},
+                                {"virtual_size", Value::string(std::to_string(size))},
+                                {"type", Value::string("user")},
+                                {"sharable", Value::boolean(false)},
+                                {"read_only", Value::boolean(false)},
+                                {"other_config", Value::structure()},
+                                {"sm_config", Value::structure()},
+                                {"tags", Value::array()},
                                 {"xenstore_data", Value::structure()}});
   Result<Value> r = s.call("VDI.create", {rec});
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
@@ -45,7 +50,8 @@ std::string new_vdi(Session& s, int64_t size) {
 }
 
 std::string disk_path(const SimProcess& sim, Session& s, const std::string& vdi) {
-  return sim.state_dir() + "/" + std::string(*s.call("VDI.get_uuid", {Value::string(vdi)})->as_string()) + ".raw";
+  return sim.state_dir() + "/" +
+         std::string(*s.call("VDI.get_uuid", {Value::string(vdi)})->as_string()) + ".raw";
 }
 
 std::string read_all(const std::string& path) {
@@ -86,7 +92,8 @@ BOOST_AUTO_TEST_CASE(raw_vdi_download_equals_the_disk_file) {
   std::string data = random_bytes(kDisk, 1);
   { std::ofstream(disk_path(sim, s, vdi), std::ios::binary | std::ios::trunc) << data; }
   std::string got;
-  Result<TransferResult> r = download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, collect(&got));
+  Result<TransferResult> r =
+      download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, collect(&got));
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   BOOST_CHECK_EQUAL(r->bytes, static_cast<uint64_t>(kDisk));
   BOOST_CHECK(got == data);
@@ -102,7 +109,8 @@ BOOST_AUTO_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk) {
   { std::ofstream(file, std::ios::binary) << data; }
   int fd = ::open(file.c_str(), O_RDONLY);
   BOOST_REQUIRE(fd >= 0);
-  Result<TransferResult> r = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, UploadSource::from_fd(fd, kDisk));
+  Result<TransferResult> r = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}},
+                                    UploadSource::from_fd(fd, kDisk));
   ::close(fd);
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   BOOST_CHECK_EQUAL(*r->task_result.as_string(), vdi);
@@ -124,7 +132,8 @@ BOOST_AUTO_TEST_CASE(xva_export_then_import_creates_a_vm) {
   BOOST_REQUIRE_EQUAL(refs.size(), 1u);
   Result<Value> rec = s.call("VM.get_record", {refs[0]});
   BOOST_REQUIRE(rec.is_ok());
-  BOOST_CHECK_EQUAL(rec->get_string("name_label"), *s.call("VM.get_name_label", {Value::string(vm)})->as_string());
+  BOOST_CHECK_EQUAL(rec->get_string("name_label"),
+                    *s.call("VM.get_name_label", {Value::string(vm)})->as_string());
   BOOST_CHECK_EQUAL((*s.call("VM.get_all", {})->as_array())->size(), before + 1);
 }
 
@@ -143,7 +152,8 @@ BOOST_AUTO_TEST_CASE(failed_upload_with_http_200_is_an_error) {
   SimProcess sim;
   Session s(options_for(sim));
   std::string garbage = random_bytes(64 * 1024, 3);
-  Result<TransferResult> r = upload(s, "/import/", {{"sr_id", default_sr(s)}}, from_string(garbage));
+  Result<TransferResult> r =
+      upload(s, "/import/", {{"sr_id", default_sr(s)}}, from_string(garbage));
   BOOST_REQUIRE(!r.is_ok());
   BOOST_CHECK(r.status().kind() == ErrorKind::kXapi);
 }
@@ -156,11 +166,13 @@ BOOST_AUTO_TEST_CASE(redirects_are_followed_for_get_and_put) {
   std::string data = random_bytes(kDisk, 4);
   TransferOptions via;
   via.host = redirector.url();
-  Result<TransferResult> up = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, from_string(data), via);
+  Result<TransferResult> up =
+      upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, from_string(data), via);
   BOOST_REQUIRE_MESSAGE(up.is_ok(), up.status().to_string());
   BOOST_CHECK(read_all(disk_path(sim, s, vdi)) == data);
   std::string got;
-  Result<TransferResult> down = download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, collect(&got), via);
+  Result<TransferResult> down =
+      download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, collect(&got), via);
   BOOST_REQUIRE_MESSAGE(down.is_ok(), down.status().to_string());
   BOOST_CHECK(got == data);
 }
@@ -170,11 +182,11 @@ BOOST_AUTO_TEST_CASE(sink_error_aborts_the_download) {
   Session s(options_for(sim));
   std::string vdi = new_vdi(s, kDisk);
   size_t seen = 0;
-  Result<TransferResult> r = download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}},
-                                      [&](std::string_view c) {
-                                        seen += c.size();
-                                        return seen > 1'000'000 ? Status(ErrorKind::kIo, "client went away") : Status::ok();
-                                      });
+  Result<TransferResult> r =
+      download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, [&](std::string_view c) {
+        seen += c.size();
+        return seen > 1'000'000 ? Status(ErrorKind::kIo, "client went away") : Status::ok();
+      });
   BOOST_REQUIRE(!r.is_ok());
   BOOST_CHECK(r.status().kind() == ErrorKind::kIo || r.status().kind() == ErrorKind::kXapi);
   BOOST_CHECK_LT(seen, static_cast<size_t>(kDisk));

@@ -6,15 +6,17 @@ using namespace xr;
 using namespace xr::xapi;
 
 namespace {
-Result<Value> decode(const std::string& body) { return decode_response(WireFormat::kJsonRpc, body); }
+Result<Value> decode(const std::string& body) {
+  return decode_response(WireFormat::kJsonRpc, body);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(jsonrpc_codec)
 
 BOOST_AUTO_TEST_CASE(v2_result_with_every_type) {
-  auto v = decode(
-      R"({"jsonrpc":"2.0","result":{"s":"x\u00e9","i":9223372036854775807,"n":-3,"b":true,)"
-      R"("d":0.25,"z":null,"a":[],"o":{},"big":18446744073709551615},"id":1})");
+  auto v =
+      decode(R"({"jsonrpc":"2.0","result":{"s":"x\u00e9","i":9223372036854775807,"n":-3,"b":true,)"
+             R"("d":0.25,"z":null,"a":[],"o":{},"big":18446744073709551615},"id":1})");
   BOOST_REQUIRE_MESSAGE(v.is_ok(), v.status().to_string());
   BOOST_CHECK_EQUAL(v->get_string("s"), "x\xC3\xA9");
   BOOST_CHECK_EQUAL(*v->get("i")->as_int(), INT64_MAX);
@@ -56,7 +58,8 @@ BOOST_AUTO_TEST_CASE(malformed_and_truncated_are_protocol_errors) {
     auto v = decode(good.substr(0, n));
     BOOST_CHECK_MESSAGE(!v.is_ok(), "truncated at " << n << " accepted");
   }
-  for (const char* bad : {"[]", "1", R"({"id":1})", R"({"result":1,} )", "{\"result\":\"\xff\"}x"}) {
+  for (const char* bad :
+       {"[]", "1", R"({"id":1})", R"({"result":1,} )", "{\"result\":\"\xff\"}x"}) {
     auto v = decode(bad);
     BOOST_CHECK_MESSAGE(!v.is_ok(), "accepted " << bad);
   }
@@ -70,7 +73,8 @@ BOOST_AUTO_TEST_CASE(depth_limit_stops_hostile_nesting) {
 }
 
 BOOST_AUTO_TEST_CASE(events_stream_through_the_sink) {
-  std::string doc = R"({"jsonrpc":"2.0","result":{"events":[{"ref":"a"},{"ref":"b"}],"token":"t"},"id":1})";
+  std::string doc =
+      R"({"jsonrpc":"2.0","result":{"events":[{"ref":"a"},{"ref":"b"}],"token":"t"},"id":1})";
   std::vector<std::string> refs;
   StreamSpec spec{"events", [&](Value&& v) {
                     refs.emplace_back(v.get_string("ref"));
@@ -85,16 +89,19 @@ BOOST_AUTO_TEST_CASE(events_stream_through_the_sink) {
 
 BOOST_AUTO_TEST_CASE(streamed_parse_in_tiny_chunks_bounds_what_is_buffered) {
   std::string doc = R"({"jsonrpc":"2.0","result":{"events":[)";
-  for (int i = 0; i < 2000; ++i) doc += std::string(i ? "," : "") + R"({"ref":"OpaqueRef:)" + std::to_string(i) + R"(","x":[1,2.5,true,null]})";
+  for (int i = 0; i < 2000; ++i)
+    doc += std::string(i ? "," : "") + R"({"ref":"OpaqueRef:)" + std::to_string(i) +
+           R"(","x":[1,2.5,true,null]})";
   doc += R"(],"token":"t9"},"id":1})";
   size_t n = 0;
   std::string last;
   JsonRpcReader reader({}, StreamSpec{"events", [&](Value&& v) {
-                          ++n;
-                          last = std::string(v.get_string("ref"));
-                          return Status::ok();
-                        }});
-  for (size_t i = 0; i < doc.size(); i += 13) BOOST_REQUIRE(reader.feed(std::string_view(doc).substr(i, 13)).is_ok());
+                                        ++n;
+                                        last = std::string(v.get_string("ref"));
+                                        return Status::ok();
+                                      }});
+  for (size_t i = 0; i < doc.size(); i += 13)
+    BOOST_REQUIRE(reader.feed(std::string_view(doc).substr(i, 13)).is_ok());
   auto v = reader.finish();
   BOOST_REQUIRE_MESSAGE(v.is_ok(), v.status().to_string());
   BOOST_CHECK_EQUAL(n, 2000u);
@@ -104,7 +111,8 @@ BOOST_AUTO_TEST_CASE(streamed_parse_in_tiny_chunks_bounds_what_is_buffered) {
 
 BOOST_AUTO_TEST_CASE(streamed_parse_errors_do_not_block_the_feeder) {
   // Sink refuses the first event: later feeds must fail fast, not block on a full pipe.
-  JsonRpcReader reader({}, StreamSpec{"events", [](Value&&) { return Status(ErrorKind::kCancelled, "stop"); }});
+  JsonRpcReader reader(
+      {}, StreamSpec{"events", [](Value&&) { return Status(ErrorKind::kCancelled, "stop"); }});
   Status s = reader.feed(R"({"result":{"events":[{"a":1},)");
   std::string filler(1 << 20, ' ');
   for (int i = 0; i < 16 && s.is_ok(); ++i) s = reader.feed(filler);
@@ -121,8 +129,10 @@ BOOST_AUTO_TEST_CASE(streamed_parse_errors_do_not_block_the_feeder) {
 }
 
 BOOST_AUTO_TEST_CASE(request_writer_round_trips_through_the_reader) {
-  std::string req = jsonrpc_request("VM.start", {Value::string("s\"\n"), Value::boolean(false), Value::integer(-1)}, 7);
-  BOOST_CHECK_EQUAL(req, R"({"jsonrpc":"2.0","method":"VM.start","params":["s\"\n",false,-1],"id":7})");
+  std::string req = jsonrpc_request(
+      "VM.start", {Value::string("s\"\n"), Value::boolean(false), Value::integer(-1)}, 7);
+  BOOST_CHECK_EQUAL(req,
+                    R"({"jsonrpc":"2.0","method":"VM.start","params":["s\"\n",false,-1],"id":7})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

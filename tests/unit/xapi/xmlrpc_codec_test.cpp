@@ -10,8 +10,8 @@ namespace {
 std::string envelope(const std::string& value_xml) {
   return "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
          "<member><name>Status</name><value>Success</value></member>"
-         "<member><name>Value</name>" + value_xml +
-         "</member></struct></value></param></params></methodResponse>";
+         "<member><name>Value</name>" +
+         value_xml + "</member></struct></value></param></params></methodResponse>";
 }
 Result<Value> decode(const std::string& body) { return decode_response(WireFormat::kXmlRpc, body); }
 Result<Value> decode_value(const std::string& value_xml) { return decode(envelope(value_xml)); }
@@ -89,14 +89,20 @@ BOOST_AUTO_TEST_CASE(escaping_and_unicode_round_trip) {
 
 BOOST_AUTO_TEST_CASE(control_bytes_are_dropped_by_the_writer) {
   std::string xml;
-  xmlrpc_append_escaped(&xml, std::string("a\x01\x1f" "b", 4));
+  xmlrpc_append_escaped(&xml, std::string("a\x01\x1f"
+                                          "b",
+                                          4));
   BOOST_CHECK_EQUAL(xml, "ab");
 }
 
 BOOST_AUTO_TEST_CASE(request_writer_types_round_trip) {
-  std::vector<Value> params = {Value::string("OpaqueRef:s"), Value::integer(5),
-                               Value::integer(INT64_C(1) << 40), Value::boolean(true),
-                               Value::real(60.1), Value::datetime("20250101T00:00:00Z"), Value(),
+  std::vector<Value> params = {Value::string("OpaqueRef:s"),
+                               Value::integer(5),
+                               Value::integer(INT64_C(1) << 40),
+                               Value::boolean(true),
+                               Value::real(60.1),
+                               Value::datetime("20250101T00:00:00Z"),
+                               Value(),
                                Value::array({Value::string("vm"), Value::string("task")})};
   std::string body = xmlrpc_request("event.from", params);
   BOOST_CHECK(body.find("<methodName>event.from</methodName>") != std::string::npos);
@@ -150,7 +156,10 @@ BOOST_AUTO_TEST_CASE(fault_is_a_protocol_error) {
 
 BOOST_AUTO_TEST_CASE(malformed_documents_are_protocol_errors) {
   const char* bad[] = {
-      "", "not xml", "<methodResponse>", "<methodResponse><params><param><value><int>x</int>"
+      "",
+      "not xml",
+      "<methodResponse>",
+      "<methodResponse><params><param><value><int>x</int>"
       "</value></param></params></methodResponse>",
       "<methodResponse><params><param><value><boolean>2</boolean></value></param></params>"
       "</methodResponse>",
@@ -205,7 +214,8 @@ BOOST_AUTO_TEST_CASE(entity_declarations_are_refused) {
 BOOST_AUTO_TEST_CASE(string_and_document_limits_hold) {
   DecodeLimits small;
   small.max_string_bytes = 10;
-  auto v = decode_response(WireFormat::kXmlRpc, envelope("<value>" + std::string(100, 'x') + "</value>"), small);
+  auto v = decode_response(WireFormat::kXmlRpc,
+                           envelope("<value>" + std::string(100, 'x') + "</value>"), small);
   BOOST_REQUIRE(!v.is_ok());
   BOOST_CHECK(v.status().kind() == ErrorKind::kResourceExhausted);
   DecodeLimits tiny_doc;
@@ -217,9 +227,10 @@ BOOST_AUTO_TEST_CASE(string_and_document_limits_hold) {
 BOOST_AUTO_TEST_CASE(events_stream_one_by_one_in_small_chunks) {
   std::string events;
   for (int i = 0; i < 50; ++i) {
-    events += "<value><struct><member><name>class</name><value>vm</value></member>"
-              "<member><name>ref</name><value>OpaqueRef:" + std::to_string(i) +
-              "</value></member></struct></value>";
+    events +=
+        "<value><struct><member><name>class</name><value>vm</value></member>"
+        "<member><name>ref</name><value>OpaqueRef:" +
+        std::to_string(i) + "</value></member></struct></value>";
   }
   std::string doc = envelope(
       "<value><struct><member><name>events</name><value><array><data>" + events +
@@ -256,7 +267,8 @@ BOOST_AUTO_TEST_CASE(sink_error_aborts_the_parse) {
 }
 
 BOOST_AUTO_TEST_CASE(task_result_fragment_decodes) {
-  auto v = xmlrpc_decode_value("<value><array><data><value>OpaqueRef:a</value></data></array></value>");
+  auto v =
+      xmlrpc_decode_value("<value><array><data><value>OpaqueRef:a</value></data></array></value>");
   BOOST_REQUIRE(v.is_ok());
   BOOST_CHECK_EQUAL(*(**v->as_array())[0].as_string(), "OpaqueRef:a");
   BOOST_CHECK(*xmlrpc_decode_value("") == Value::string(""));
