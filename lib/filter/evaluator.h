@@ -216,10 +216,11 @@ class Evaluator {
         }
         return false;
       case JsonKind::kObject: {
-        double length;
-        if (array_like_length(j, &length)) return array_like_some(n, j, length);
+        // Array-like objects visit a subset of members, so only a hit needs the check.
         for (std::size_t i = 0, e = j.size(); i < e; ++i) {
-          if (leaf_json(n, j.value(i))) return true;
+          if (!leaf_json(n, j.value(i))) continue;
+          double length;
+          return array_like_length(j, &length) ? array_like_some(n, j, length) : true;
         }
         return false;
       }

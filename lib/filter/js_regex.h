@@ -22,7 +22,8 @@ class RegexScratch {
  private:
   friend class JsRegex;
   std::u16string subject_;
-  void* match_data_;  // pcre2_match_data_16*
+  void* match_data16_;  // pcre2_match_data_16*
+  void* match_data8_;   // pcre2_match_data_8*
 };
 
 class JsRegex {
@@ -32,7 +33,6 @@ class JsRegex {
   // RegExp.prototype.test on a UTF-8 string; false when PCRE2 hits its match limit.
   bool test(std::string_view utf8) const;
   bool test(std::string_view utf8, RegexScratch* scratch) const;
-  bool test16(std::u16string_view s) const;
   // The PCRE2 pattern we generated (for tests and diagnostics), as UTF-8.
   std::string translated() const;
 
@@ -46,7 +46,8 @@ class JsRegex {
   std::unique_ptr<Impl> impl_;
 };
 
-// Translates a JavaScript pattern to PCRE2-16 syntax; error message on invalid or unsupported.
-Result<std::u16string> translate_js_regex(std::u16string_view pattern, bool ignore_case);
+// Translates a JavaScript pattern to PCRE2 syntax (16-bit, or 8-bit for ASCII-only subjects
+// when ascii_subjects); error message on invalid or unsupported patterns.
+Result<std::u16string> translate_js_regex(std::u16string_view pattern, bool ignore_case, bool ascii_subjects = false);
 
 }  // namespace xr::filter

@@ -61,14 +61,15 @@ void append_ascii(const char* s, std::u16string* out) {
   for (; *s; ++s) out->push_back(static_cast<char16_t>(*s));
 }
 
-void emit_set(const CharSet& set, std::u16string* out) {
+// Emits the units of `set` up to `max_unit` (0x7F for the ASCII-subject variant).
+void emit_set(CharSet set, std::size_t max_unit, std::u16string* out) {
+  for (std::size_t c = max_unit + 1; c < 65536; ++c) set.reset(c);
   if (set.none()) return append_ascii("(?!)", out);
-  if (set.all()) return append_ascii("[\\x{0}-\\x{ffff}]", out);
   out->push_back('[');
-  for (std::size_t c = 0; c < 65536;) {
+  for (std::size_t c = 0; c <= max_unit;) {
     if (!set[c]) { ++c; continue; }
     std::size_t e = c;
-    while (e + 1 < 65536 && set[e + 1]) ++e;
+    while (e + 1 <= max_unit && set[e + 1]) ++e;
     append_unit(static_cast<char16_t>(c), out);
     if (e > c) {
       out->push_back('-');
@@ -111,7 +112,7 @@ int hex_value(char16_t c) {
 
 class Translator {
  public:
-  Translator(std::u16string_view p, bool icase) : p_(p), icase_(icase) {}
+  Translator(std::u16string_view p, bool icase, std::size_t max_unit) : p_(p), icase_(icase), max_unit_(max_unit) {}
 
   Result<std::u16string> run() {
     XR_RETURN_IF_ERROR(prescan());
@@ -217,19 +218,24 @@ class Translator {
   }
 
   void emit_char(char16_t c) {
-    if (!icase_) return append_unit(c, &out_);
-    const auto& cc = case_classes();
-    auto it = cc.members.find(cc.canon[c]);
-    if (it == cc.members.end()) return append_unit(c, &out_);
+    std::vector<char16_t> units{c};
+    if (icase_) {
+      const auto& cc = case_classes();
+      auto it = cc.members.find(cc.canon[c]);
+      if (it != cc.members.end()) units = it->second;
+    }
+    std::erase_if(units, [&](char16_t u) { return u > max_unit_; });
+    if (units.empty()) return append_ascii("(?!)", &out_);
+    if (units.size() == 1) return append_unit(units[0], &out_);
     out_.push_back('[');
-    for (char16_t m : it->second) append_unit(m, &out_);
+    for (char16_t u : units) append_unit(u, &out_);
     out_.push_back(']');
   }
 
   void emit_class(CharSet set, bool negate) {
     if (icase_) close_under_case(&set);
     if (negate) set.flip();
-    emit_set(set, &out_);
+    emit_set(set, max_unit_, &out_);
   }
 
   Status term(int depth) {
@@ -284,7 +290,7 @@ class Translator {
     char16_t c = p_[i_];
     if (c == '.') {
       ++i_;
-      append_ascii("[^\\x{a}\\x{d}\\x{2028}\\x{2029}]", &out_);
+      emit_set(~CharSet().set(0x0A).set(0x0D).set(0x2028).set(0x2029), max_unit_, &out_);
       return Status::ok();
     }
     if (c == '[') return char_class();
@@ -425,6 +431,7 @@ class Translator {
 
   std::u16string_view p_;
   bool icase_;
+  std::size_t max_unit_;
   std::size_t i_ = 0;
   unsigned long groups_ = 0;
   std::u16string out_;
@@ -432,8 +439,8 @@ class Translator {
 
 }  // namespace
 
-Result<std::u16string> translate_js_regex(std::u16string_view pattern, bool ignore_case) {
-  return Translator(pattern, ignore_case).run();
+Result<std::u16string> translate_js_regex(std::u16string_view pattern, bool ignore_case, bool ascii_subjects) {
+  return Translator(pattern, ignore_case, ascii_subjects ? 0x7F : 0xFFFF).run();
 }
 
 }  // namespace xr::filter
