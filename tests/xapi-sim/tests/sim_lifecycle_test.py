@@ -281,6 +281,21 @@ class Lifecycle(SimTestCase):
         self.sim.call("VM.remove_tags", vm, "a")
         self.assertEqual(self.sim.call("VM.get_tags", vm), ["b"])
 
+    def test_host_disable_evacuate_enable(self):
+        hosts = self.sim.call("host.get_all")
+        master = self.sim.call("pool.get_master", self.sim.call("pool.get_all")[0])
+        other = [h for h in hosts if h != master][0]
+        self.sim.call("host.disable", other)
+        self.assertFalse(self.sim.call("host.get_enabled", other))
+        vm = self.sim.vm_in("Halted")[0]
+        self.assertFails(["HOST_DISABLED", other], self.sim.call, "VM.start_on", vm, other, False, False)
+        self.sim.call("host.evacuate", other)
+        residents = [v for v in self.sim.call("host.get_resident_VMs", other)
+                     if not self.sim.call("VM.get_is_control_domain", v)]
+        self.assertEqual(residents, [])
+        self.sim.call("host.enable", other)
+        self.assertTrue(self.sim.call("host.get_enabled", other))
+
     def test_generic_getters(self):
         vm = self.sim.vm_in("Halted")[0]
         uuid = self.sim.call("VM.get_uuid", vm)

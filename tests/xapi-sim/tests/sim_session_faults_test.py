@@ -40,11 +40,14 @@ class Sessions(SimTestCase):
         self.assertFails(["HANDLE_INVALID", "VM", "OpaqueRef:NULL"], self.sim.call, "VM.get_record", "OpaqueRef:NULL")
         self.assertFails(["HANDLE_INVALID", "SR", "OpaqueRef:x"], self.sim.call, "SR.get_name_label", "OpaqueRef:x")
         self.assertFails(["UUID_INVALID", "host", "abc"], self.sim.call, "host.get_by_uuid", "abc")
+        # unknown enum values are refused
+        self.assertFails(["INTERNAL_ERROR"], self.sim.call, "VM.set_actions_after_shutdown",
+                         list(recs)[0], "explode")
         # a ref of another class is invalid for this class
         vm = list(recs)[0]
         self.assertFails(["HANDLE_INVALID", "host", vm], self.sim.call, "host.get_record", vm)
 
-    def test_session_quota_evicts_oldest_of_same_originator(self):
+    def test_b29_session_quota_evicts_oldest_of_same_originator(self):
         first = self.sim.xcall("session.login_with_password", "root", "secret", "1.0", "quota-test")
         for _ in range(500):
             self.sim.xcall("session.login_with_password", "root", "secret", "1.0", "quota-test")

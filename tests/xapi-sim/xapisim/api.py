@@ -116,9 +116,14 @@ class Api:
         if not f.rw:
             return
 
+        allowed = schema.ENUMS.get((c, name))
+
         def setter(sim, s, ref, value):
             check(ref)
-            db.set(c, ref, name, coerce.for_field(f, value))
+            value = coerce.for_field(f, value)
+            if allowed is not None and value not in allowed:
+                raise XapiError("INTERNAL_ERROR", "Unknown enum value %r for %s.%s" % (value, c, name))
+            db.set(c, ref, name, value)
             if c in after:
                 after[c](ref)
             return ""

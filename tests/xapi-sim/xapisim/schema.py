@@ -188,5 +188,14 @@ class ClassDef:
 CLASSES = {name: ClassDef(name, spec) for name, spec in _CLASSES.items()}
 LOWER = {c.lower: c.name for c in CLASSES.values()}
 
-# Enum value sets used for input validation of setters.
+# Enum value sets used for input validation of setters ((class, field) → values).
 VM_POWER_STATES = ("Halted", "Paused", "Running", "Suspended")
+ENUMS = {
+    ("VM", "actions_after_shutdown"): ("destroy", "restart"),
+    ("VM", "actions_after_reboot"): ("destroy", "restart"),
+    ("VM", "actions_after_softreboot"): ("soft_reboot", "destroy", "restart"),
+    ("VBD", "mode"): ("RO", "RW"),
+    ("VBD", "type"): ("CD", "Disk", "Floppy"),
+    ("VIF", "locking_mode"): ("network_default", "locked", "unlocked", "disabled"),
+    ("host", "display"): ("enabled", "disable_on_reboot", "disabled", "enable_on_reboot"),
+}
