@@ -139,6 +139,13 @@ class Wire(SimTestCase):
         self.assertIn("\r\ncontent-type: text/xml\r\n", head)
         self.assertIn("\r\ncache-control: no-cache, no-store", head)
 
+    def test_no_100_continue(self):
+        body = xml_request("system.listMethods").encode()
+        out = self.raw(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.assertTrue(out.startswith("HTTP/1.1 200 OK"), out[:60])
+        self.assertNotIn("100 Continue", out)
+
     def test_legacy_json_endpoint_answers_xml(self):
         status, h, body = self.sim.post("/json", '{"method": "session.login_with_password", '
                                                  '"params": ["root", "secret"], "id": 1}', "application/json")

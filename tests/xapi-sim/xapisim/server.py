@@ -23,6 +23,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: tests read stdout for the ready line
         pass
 
+    def handle_expect_100(self):
+        # xapi never answers "100 Continue": it sends the final answer, then reads.
+        return True
+
     # ------------------------------------------------------------------ helpers
     def wants_close(self):
         conn = (self.headers.get("Connection") or "").lower()
