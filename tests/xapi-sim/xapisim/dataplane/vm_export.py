@@ -114,8 +114,10 @@ def handle(port, h):
 
 
 def _export(req, task, port, vm, ova_xml, disks):
+    """Stream the archive; the VM's export operation ends before the task does."""
     method = compression.export_compression(req.query.get("use_compression"))
     _set_operation(port, vm, task.ref, True)
+    error = None
     try:
         req.send_head("200 OK", [("Connection", "close"), ("Cache-Control", "no-cache, no-store"),
                                  ("task-id", task.ref), ("Server", "xapi/23.1"),
@@ -123,10 +125,13 @@ def _export(req, task, port, vm, ova_xml, disks):
                                  ("Content-Disposition", 'attachment; filename="export.xva"')],
                       version="HTTP/1.0")
         _stream(req, task, port, ova_xml, disks, method)
-        task.succeed(raw_result="")
     except DataplaneError as err:
-        task.fail(err)
+        error = err
     except OSError as err:  # the client went away: the export just stops
-        task.fail(DataplaneError("VDI_IO_ERROR", "export stream: %s" % err))
+        error = DataplaneError("VDI_IO_ERROR", "export stream: %s" % err)
     finally:
         _set_operation(port, vm, task.ref, False)
+    if error is None:
+        task.succeed(raw_result="")
+    else:
+        task.fail(error)
