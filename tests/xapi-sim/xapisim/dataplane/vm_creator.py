@@ -107,7 +107,9 @@ class VmCreator:
             return
         fields = translate("VDI", snap, {})
         uuid = self._uuid("VDI", snap)
+        sm_config = {k: v for k, v in fields.get("sm_config", {}).items() if k != "vhd-parent"}
         fields.update({"uuid": uuid, "SR": self.sr_, "location": uuid, "is_a_snapshot": False,
+                       "sm_config": sm_config,  # a fresh VDI has no parent in its chain
                        "snapshot_time": DateTime("19700101T00:00:00Z"), "managed": True,
                        "missing": False, "storage_lock": False})
         size = int(fields.get("virtual_size", 0))
