@@ -137,6 +137,10 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
                  modelname="Intel(R) Xeon(R) Gold 6130", family=6, model=85, stepping="4",
                  flags="fpu vme de pse", utilisation=round(b.rng.random(), 3))
         hosts.append(host)
+        fp = ":".join("%02X" % b.rng.randrange(256) for _ in range(32))
+        b.mk("Certificate", name="", type="host", host=host, fingerprint=fp, fingerprint_sha256=fp,
+             not_before=DateTime.from_unix(now - 86400 * 30),
+             not_after=DateTime.from_unix(now + 86400 * 3650))
         _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlan_net)
         local = b.mk("SR", name_label="Local storage", name_description="on " + name,
                      type="ext", content_type="user", shared=False, physical_size=1024 * GiB,

@@ -121,6 +121,49 @@ _CLASSES = {
     "SM": """uuid:s name_label:s name_description:s type:s vendor:s copyright:s version:s
         required_api_version:s configuration:m capabilities:S features:M:x other_config:m*
         driver_filename:s required_cluster_stack:S supported_image_formats:S""",
+    # Classes XO also reads; served (empty unless noted) so clients that list them work.
+    "Certificate": """uuid:s name:s type:e host:r:host not_before:d not_after:d fingerprint:s
+        fingerprint_sha256:s fingerprint_sha1:s""",
+    "PCI": """uuid:s class_name:s vendor_name:s device_name:s host:r:host attached_VMs:R:VM
+        dependencies:R:PCI other_config:m* subsystem_vendor_name:s subsystem_device_name:s
+        driver_name:s""",
+    "PGPU": """uuid:s PCI:r:PCI GPU_group:r:GPU_group host:r:host other_config:m*
+        supported_VGPU_types:R:VGPU_type enabled_VGPU_types:R:VGPU_type resident_VGPUs:R:VGPU
+        supported_VGPU_max_capacities:M:VGPU_type dom0_access:e is_system_display_device:b
+        compatibility_metadata:m""",
+    "VGPU": """uuid:s VM:r:VM GPU_group:r:GPU_group device:s currently_attached:b other_config:m*
+        type:r:VGPU_type resident_on:r:PGPU scheduled_to_be_resident_on:r:PGPU
+        compatibility_metadata:m extra_args:s PCI:r:PCI""",
+    "GPU_group": """uuid:s name_label:s* name_description:s* PGPUs:R:PGPU VGPUs:R:VGPU GPU_types:S
+        other_config:m* allocation_algorithm:e* supported_VGPU_types:R:VGPU_type
+        enabled_VGPU_types:R:VGPU_type""",
+    "VGPU_type": """uuid:s vendor_name:s model_name:s framebuffer_size:i max_heads:i
+        max_resolution_x:i max_resolution_y:i supported_on_PGPUs:R:PGPU enabled_on_PGPUs:R:PGPU
+        VGPUs:R:VGPU supported_on_GPU_groups:R:GPU_group enabled_on_GPU_groups:R:GPU_group
+        implementation:e identifier:s experimental:b compatible_types_in_vm:R:VGPU_type""",
+    "VTPM": """uuid:s allowed_operations:S current_operations:m VM:r:VM backend:r:VM
+        persistence_backend:e is_unique:b is_protected:b""",
+    "VUSB": """uuid:s allowed_operations:S current_operations:m VM:r:VM USB_group:r:USB_group
+        other_config:m* currently_attached:b""",
+    "PUSB": """uuid:s USB_group:r:USB_group host:r:host path:s vendor_id:s vendor_desc:s
+        product_id:s product_desc:s serial:s version:s description:s passthrough_enabled:b
+        other_config:m* speed:f""",
+    "USB_group": """uuid:s name_label:s* name_description:s* PUSBs:R:PUSB VUSBs:R:VUSB
+        other_config:m*""",
+    "pool_update": """uuid:s name_label:s name_description:s version:s installation_size:i key:s
+        after_apply_guidance:S vdi:r:VDI hosts:R:host other_config:m* enforce_homogeneity:b""",
+    "host_patch": """uuid:s name_label:s name_description:s version:s host:r:host applied:b
+        timestamp_applied:d size:i pool_patch:r:pool_patch other_config:m*""",
+    "pool_patch": """uuid:s name_label:s name_description:s version:s size:i pool_applied:b
+        host_patches:R:host_patch after_apply_guidance:S pool_update:r:pool_update
+        other_config:m*""",
+    "network_sriov": """uuid:s physical_PIF:r:PIF logical_PIF:r:PIF requires_reboot:b
+        configuration_mode:e""",
+    "tunnel": """uuid:s access_PIF:r:PIF transport_PIF:r:PIF status:m* other_config:m* protocol:e""",
+    "VMSS": """uuid:s name_label:s* name_description:s* enabled:b* type:e* retained_snapshots:i*
+        frequency:e* schedule:m* last_run_time:d VMs:R:VM""",
+    "VM_appliance": """uuid:s name_label:s* name_description:s* allowed_operations:S
+        current_operations:m VMs:R:VM""",
 }
 
 # (owner class, ref field, other class, set field): both ends kept consistent by the db.
@@ -135,6 +178,9 @@ RELATIONS = [
     ("task", "subtask_of", "task", "subtasks"), ("VM", "parent", "VM", "children"),
     ("PIF", "bond_slave_of", "Bond", "slaves"), ("Bond", "master", "PIF", "bond_master_of"),
     ("VLAN", "tagged_PIF", "PIF", "VLAN_slave_of"),
+    ("Certificate", "host", "host", "certificates"), ("PCI", "host", "host", "PCIs"),
+    ("PGPU", "host", "host", "PGPUs"), ("PUSB", "host", "host", "PUSBs"),
+    ("VGPU", "VM", "VM", "VGPUs"), ("VTPM", "VM", "VM", "VTPMs"), ("VUSB", "VM", "VM", "VUSBs"),
 ]
 
 # Objects deleted together with their owner (owner class, ref field on owner).

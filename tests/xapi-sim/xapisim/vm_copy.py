@@ -85,7 +85,8 @@ def destroy_vm(sim, vm):
     db = sim.db
     with db.lock:
         rec = db.get("VM", vm)
-        for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"]), ("console", rec["consoles"])):
+        for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"]), ("console", rec["consoles"]),
+                          ("VGPU", rec["VGPUs"]), ("VUSB", rec["VUSBs"]), ("VTPM", rec["VTPMs"])):
             for r in refs:
                 if db.exists(cls, r):
                     db.destroy(cls, r)
