@@ -5,7 +5,7 @@ blocks on the socket and the disk files."""
 from . import compression, ova_export, xva
 from .diskio import DiskFile
 from .errors import DataplaneError
-from .http_common import Auth, Request, TaskBinding, unauthorised
+from .http_common import SERVER, Auth, Request, TaskBinding, unauthorised
 from .redirect import redirect
 
 EXPORTABLE = ("Halted", "Suspended")
@@ -120,7 +120,7 @@ def _export(req, task, port, vm, ova_xml, disks):
     error = None
     try:
         req.send_head("200 OK", [("Connection", "close"), ("Cache-Control", "no-cache, no-store"),
-                                 ("task-id", task.ref), ("Server", "xapi/23.1"),
+                                 ("task-id", task.ref), ("Server", SERVER),
                                  ("content-type", "application/octet-stream"),
                                  ("Content-Disposition", 'attachment; filename="export.xva"')],
                       version="HTTP/1.0")
