@@ -6,7 +6,7 @@ set -euo pipefail
 src=$1; work=$2; seconds=${3:-20}
 clang=$(command -v clang++-14 || command -v clang++ || true)
 if [ -z "$clang" ]; then echo "clang++ not found: skipping the filter fuzz test"; exit 77; fi
-pcre_flags=$(pkg-config --cflags --libs libpcre2-16)
+pcre_flags=$(pkg-config --cflags --libs libpcre2-16 libpcre2-8)
 mkdir -p "$work/corpus"
 bin="$work/filter_fuzz"
 # RapidJSON 1.1.0 does pointer arithmetic on null in its stack (known, harmless): not ours.
