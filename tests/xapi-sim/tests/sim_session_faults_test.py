@@ -143,10 +143,18 @@ class Restart(FailsMixin, unittest.TestCase):
     def test_b29_b30_restart_refuses_then_boots_then_forgets(self):
         s = self.sim.session
         task = self.sim.call("task.create", "before restart", "")
+        import http.client
+        kept = http.client.HTTPConnection(self.sim.host, self.sim.port, timeout=5)
+        kept.request("POST", "/", xml_request("system.listMethods"), {"content-type": "text/xml"})
+        kept.getresponse().read()
         self.sim.ctl("restart", refuse_seconds=1.0, booting_seconds=1.0)
         time.sleep(0.3)
         with self.assertRaises(OSError):
             socket.create_connection((self.sim.host, self.sim.port), timeout=2).close()
+        with self.assertRaises((OSError, http.client.HTTPException)):  # open connections were cut
+            kept.request("POST", "/", xml_request("system.listMethods"), {"content-type": "text/xml"})
+            kept.getresponse().read()
+        kept.close()
         time.sleep(1.2)
         self.assertFails(["HOST_STILL_BOOTING"], self.sim.xcall, "session.login_with_password", "root", "secret")
         time.sleep(1.2)

@@ -197,6 +197,30 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.live = set()              # open client connections (closed on "restart")
+        self.live_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self.live_lock:
+            self.live.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.live_lock:
+            self.live.discard(request)
+        super().shutdown_request(request)
+
+    def drop_all(self):
+        with self.live_lock:
+            conns = list(self.live)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class Front:
     """Owns the listening server; can stop listening for a while ("restart")."""
@@ -232,6 +256,7 @@ class Front:
                 srv = self.server
                 srv.shutdown()
                 srv.server_close()
+                srv.drop_all()   # a restarting xapi also cuts open connections
                 time.sleep(seconds)
                 for _ in range(50):
                     try:
