@@ -39,15 +39,17 @@ class DiskFile:
             data += bytes(length - len(data))
         return data
 
+    def next_data(self, offset):
+        """Offset of the first allocated byte at or after `offset` (the file size when
+        only holes follow; `offset` itself if the file system cannot tell)."""
+        try:
+            return os.lseek(self.fd_, offset, os.SEEK_DATA)
+        except OSError as err:
+            return self.size if err.errno == errno.ENXIO else offset
+
     def has_data(self, offset, length):
         """False when [offset, offset+length) lies entirely in a hole (no read needed)."""
-        try:
-            found = os.lseek(self.fd_, offset, os.SEEK_DATA)
-        except OSError as err:
-            if err.errno == errno.ENXIO:
-                return False
-            return True
-        return found < offset + length
+        return self.next_data(offset) < offset + length
 
     def write(self, offset, data):
         """Write data at offset; all-zero data over a hole is skipped to keep it sparse."""

@@ -67,10 +67,17 @@ def bat_bytes(entries):
 
 
 def included_blocks(disk):
-    """Blocks holding allocated data (xapi: allocated anywhere in the VHD chain)."""
-    count = (disk.size + BLOCK - 1) // BLOCK
-    return [i for i in range(count)
-            if disk.has_data(i * BLOCK, min(BLOCK, disk.size - i * BLOCK))]
+    """Blocks holding allocated data (xapi: allocated anywhere in the VHD chain),
+    found by hopping from one allocated extent to the next."""
+    blocks, offset = [], 0
+    while offset < disk.size:
+        offset = disk.next_data(offset)
+        if offset >= disk.size:
+            break
+        index = offset // BLOCK
+        blocks.append(index)
+        offset = (index + 1) * BLOCK
+    return blocks
 
 
 def write_vhd(disk, blocks=None, disk_type=DISK_DYNAMIC, uid=None, parent_uid=bytes(16)):

@@ -33,12 +33,15 @@ def _disk_pieces(disk_id, disk, keepalive_seconds, clock):
     last_counter = -1
     pending = 0
     last_emit = clock()
+    data_at = 0  # no allocated byte before this offset (saves a syscall per hole chunk)
     for index in range(count):
         offset = index * CHUNK
         length = min(CHUNK, size - offset)
         edge = index == 0 or index == count - 1
+        if data_at < offset + length and data_at <= offset:
+            data_at = disk.next_data(offset)
         data = None
-        if edge or disk.has_data(offset, length):
+        if edge or data_at < offset + length:
             data = disk.read(offset, length)
         if not edge and (data is None or is_zero(data)):
             pending += 1
