@@ -13,7 +13,8 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize=poin
   -DRAPIDJSON_HAS_STDSTRING=1 -I"$lib" $(xml2-config --cflags) \
   "$src/tests/fuzz/xapi_reader_fuzz.cpp" \
   "$lib/xapi/value.cpp" "$lib/xapi/wire_text.cpp" "$lib/xapi/xmlrpc_reader.cpp" \
-  "$lib/xapi/jsonrpc_reader.cpp" "$lib/xapi/response_decoder.cpp" "$lib/base/status.cpp" \
+  "$lib/xapi/jsonrpc_reader.cpp" "$lib/xapi/chunk_pipe.cpp" "$lib/xapi/response_decoder.cpp" \
+  "$lib/base/status.cpp" -pthread \
   $(xml2-config --libs) -o "$work/xapi_reader_fuzz"
 cd "$work"
 exec ./xapi_reader_fuzz -max_total_time="$secs" -rss_limit_mb=1024 -timeout=10 \

@@ -1,6 +1,7 @@
-// libFuzzer target for lib/xapi's response readers: the first byte picks XML-RPC or
-// JSON-RPC; the rest is fed in two chunks (exercising the push parser's chunk edges)
-// with an event stream sink and small limits. Must never crash, leak or hang.
+// libFuzzer target for lib/xapi's response readers: bit 0 of the first byte picks XML-RPC
+// or JSON-RPC, bit 1 streaming ("events" to a sink) or not, the other bits where the
+// body is cut in two chunks (the push parsers' chunk edges). Small limits. Must never
+// crash, leak or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -25,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     (void)v.get_string("ref");
                     return Status::ok();
                   }};
-  auto decoder = make_response_decoder(format, limits, spec);
-  size_t cut = (data[0] >> 1) % (body.size() + 1);
+  auto decoder = make_response_decoder(format, limits, (data[0] & 2) ? spec : StreamSpec{});
+  size_t cut = (data[0] >> 2) % (body.size() + 1);
   if (decoder->feed(body.substr(0, cut)).is_ok()) (void)decoder->feed(body.substr(cut));
   Result<Value> r = decoder->finish();
   if (r.is_ok()) (void)r->as_struct();
