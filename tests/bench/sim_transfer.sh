@@ -57,10 +57,10 @@ print(s, vdi, vm, path)
 PY
 )
 
-seconds() {  # run a command 3 times (after one warm-up), print the best wall time
+seconds() {  # run a command 5 times (after one warm-up), print the best wall time
   local best=
   "$@" >/dev/null
-  for _ in 1 2 3; do
+  for _ in 1 2 3 4 5; do
     local t0 t1
     t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
     best=$(echo "$t0 $t1 $best" | awk '{d=$2-$1; if ($3=="" || d<$3) print d; else print $3}')
@@ -94,4 +94,4 @@ report "import_raw_vdi format=raw" "$(seconds put "$work/d.raw" "/import_raw_vdi
 report "import_raw_vdi format=vhd" "$(seconds put "$work/d.vhd" "/import_raw_vdi?vdi=$vdi&format=vhd&$q")"
 rm -f "$work/d.raw" "$work/d.vhd"
 report "import (XVA, zstd; creates a VM)" "$(seconds put "$work/d.xva.zst" "/import?$q")"
-echo "($size_mib MiB of random data; MB/s counts the disk's bytes; best of 3 after a warm-up)"
+echo "($size_mib MiB of random data; MB/s counts the disk's bytes; best of 5 after a warm-up)"
