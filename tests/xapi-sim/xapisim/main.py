@@ -86,7 +86,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     try:
         inventory.generate(sim, args.vms, args.hosts, args.seed)
-        sim.db.warm_caches("xml")
+        sim.db.warm_caches("both")   # the first full dump is then fast on both wires
         if not args.no_dataplane:
             load_dataplane(sim)
         ctx = server.make_ssl_context(*make_cert(cfg.state_dir)) if args.tls else None
@@ -102,7 +102,6 @@ def main(argv=None):
         print("xapi-sim listening on %s" % sim.url, flush=True)
         print("xapi-sim: user %s password %s, %d hosts, %d VMs, state dir %s" % (
             cfg.user, cfg.password, args.hosts, args.vms, cfg.state_dir), file=sys.stderr, flush=True)
-        threading.Thread(target=sim.db.warm_caches, args=("json",), daemon=True).start()
         while not stop.wait(0.5):
             pass
         for f in supporters:
