@@ -99,6 +99,10 @@ class Faults(SimTestCase):
         r = self.sim.call("event.from", ["vm"], tok, 0.0)
         snap = [e["snapshot"] for e in r["events"] if e["ref"] == vm][0]
         self.assertEqual((snap["name_label"], snap["power_state"]), ("renamed by someone", "Running"))
+        self.sim.ctl("power", ref=vm, state="Suspended")
+        rec = self.sim.call("VM.get_record", vm)
+        self.assertEqual((rec["power_state"], rec["resident_on"]), ("Suspended", "OpaqueRef:NULL"))
+        self.assertEqual(self.sim.call("VDI.get_type", rec["suspend_VDI"]), "suspend")
         new = self.sim.ctl("add_vm", name="added", power_state="Running")
         self.assertEqual(self.sim.call("VM.get_power_state", new), "Running")
         gm = self.sim.ctl("guest_metrics", ref=new, networks={"0/ip": "192.0.2.7"})

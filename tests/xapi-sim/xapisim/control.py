@@ -5,7 +5,7 @@ import json
 from . import schema
 from .faults import Rule
 from .methods import create_message
-from .vm_ops import go_running, go_halted, destroy_vm, refresh_allowed, _guest_agent_up
+from .vm_ops import go_running, go_halted, go_suspended, destroy_vm, refresh_allowed, _guest_agent_up
 from .wire import XapiError, DateTime
 
 NULL = schema.NULL
@@ -124,8 +124,9 @@ def power(sim, b, req):
             else:
                 db.set("VM", vm, "power_state", state)
         elif state == "Suspended":
-            go_halted(sim, vm, keep_suspend=True)
-            db.set("VM", vm, "power_state", "Suspended")
+            if cur == "Halted":
+                go_running(sim, vm, b.get("host") or sim.master_ref, False)
+            go_suspended(sim, vm)
         else:
             raise ValueError("bad power state " + state)
         refresh_allowed(db, vm)

@@ -159,6 +159,22 @@ def go_halted(sim, vm, keep_suspend=False):
                                                      "last_updated": DateTime.now()})
 
 
+def go_suspended(sim, vm):
+    """Running/Paused → Suspended: a suspend VDI (sparse file) on the VM's suspend SR
+    or the pool's, domain gone."""
+    db = sim.db
+    with db.lock:
+        rec = db.get("VM", vm)
+        sr = rec["suspend_SR"] if rec["suspend_SR"] != NULL else db.get("pool", sim.pool_ref)["suspend_image_SR"]
+        size = rec["memory_static_max"] + (1 << 20)
+        vdi = db.create("VDI", {"name_label": "Suspend image", "SR": sr, "type": "suspend",
+                                "virtual_size": size, "managed": True,
+                                "allowed_operations": ["destroy"]})
+        sim.create_disk_file(vdi, size)
+        go_halted(sim, vm, keep_suspend=True)
+        db.update("VM", vm, {"power_state": "Suspended", "suspend_VDI": vdi})
+
+
 def _pick_host(sim, vm, host=None):
     db = sim.db
     if host is not None:
@@ -223,15 +239,7 @@ def _suspend_ops(sim, db, op):
 
     def suspend(sim, s, vm):
         with Operation(sim, vm, "suspend"):
-            with db.lock:
-                rec = db.get("VM", vm)
-                sr = rec["suspend_SR"] if rec["suspend_SR"] != NULL else db.get("pool", sim.pool_ref)["suspend_image_SR"]
-                vdi = db.create("VDI", {"name_label": "Suspend image", "SR": sr, "type": "suspend",
-                                        "virtual_size": rec["memory_static_max"] + (1 << 20),
-                                        "managed": True, "allowed_operations": ["destroy"]})
-                sim.create_disk_file(vdi, 0)
-                go_halted(sim, vm, keep_suspend=True)
-                db.update("VM", vm, {"power_state": "Suspended", "suspend_VDI": vdi})
+            go_suspended(sim, vm)
         message(sim, "VM_SUSPENDED", vm, 5)
         return ""
     op("suspend", 1, suspend)
