@@ -43,6 +43,11 @@ std::string normalize(std::string_view host) {
 
 }  // namespace
 
+Status without_session_ref(Status s) {
+  if (s.kind() != ErrorKind::kXapi || s.code() != "SESSION_INVALID" || s.params().empty()) return s;
+  return Status::xapi("SESSION_INVALID", {});
+}
+
 std::string host_to_url(std::string_view address, std::string_view current_url) {
   if (address.find("://") != std::string_view::npos) return normalize(address);
   auto [scheme, port] = scheme_and_port(current_url);
@@ -150,7 +155,7 @@ Status Session::logout() {
   CallOptions quick;
   quick.timeout_ms = 5000;
   Result<Value> r = rpc(url, "session.logout", {Value::string(ref)}, quick);
-  return r.status();
+  return without_session_ref(r.status());
 }
 
 Result<Session::Credentials> Session::credentials() {
@@ -179,7 +184,7 @@ Result<Value> Session::call(std::string_view method, std::vector<Value> params,
               ", logging in again");
     XR_RETURN_IF_ERROR(relogin_if_unchanged(c.generation));
   }
-  return last;
+  return without_session_ref(last);
 }
 
 Result<Value> Session::call_unauthenticated(std::string_view method, std::vector<Value> params) {

@@ -81,6 +81,10 @@ class Session {
   std::atomic<WireFormat> format_;
 };
 
+// SESSION_INVALID carries the (secret) session ref as its parameter: this returns the
+// status without it, safe for logs and for clients. Other statuses are returned as is.
+Status without_session_ref(Status s);
+
 // "10.0.0.2" → "https://10.0.0.2[:port of current]"; bare IPv6 gets brackets;
 // "host:port" and URLs with a scheme are kept.
 std::string host_to_url(std::string_view address, std::string_view current_url);

@@ -76,6 +76,24 @@ BOOST_AUTO_TEST_CASE(fails_over_to_the_next_host_when_the_master_is_unreachable)
   BOOST_CHECK_EQUAL(s.credentials()->base_url, sim.url());
 }
 
+BOOST_AUTO_TEST_CASE(fails_over_to_a_pool_member_learned_from_host_records) {
+  auto master =
+      std::make_unique<SimProcess>(std::vector<std::string>{"--vms", "2", "--hosts", "2"});
+  SimProcess other({"--vms", "2"});  // stands in for the second pool member
+  std::string other_address = other.url().substr(other.url().find("://") + 3);
+  Session s(options_for(*master));  // configured with the master only
+  Result<Value> hosts = s.call("host.get_all", {});
+  BOOST_REQUIRE(hosts.is_ok());
+  std::string second = std::string(*(**hosts->as_array()).back().as_string());
+  master->control("set", R"({"class": "host", "ref": ")" + second +
+                             R"(", "field": "address", "value": ")" + other_address + R"("})");
+  BOOST_REQUIRE(s.login().is_ok());  // learns the member's address from host records
+  master.reset();                    // the master goes away
+  Result<Value> r = s.call("pool.get_all", {});
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_CHECK_EQUAL(s.credentials()->base_url, other.url());
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_pool_is_a_transport_error) {
   SessionOptions o;
   o.hosts = {"http://127.0.0.1:1"};

@@ -96,4 +96,13 @@ BOOST_AUTO_TEST_CASE(connect_failures_are_recognised_for_failover) {
   BOOST_CHECK(!is_connect_failure(Status::xapi("SESSION_INVALID", {})));
 }
 
+BOOST_AUTO_TEST_CASE(session_ref_is_scrubbed_from_session_invalid) {
+  Status s = without_session_ref(Status::xapi("SESSION_INVALID", {"OpaqueRef:secret"}));
+  BOOST_CHECK_EQUAL(s.code(), "SESSION_INVALID");
+  BOOST_CHECK(s.params().empty());
+  BOOST_CHECK(s.to_string().find("secret") == std::string::npos);
+  Status other = without_session_ref(Status::xapi("HANDLE_INVALID", {"VM", "OpaqueRef:x"}));
+  BOOST_CHECK_EQUAL(other.params().size(), 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
