@@ -65,7 +65,7 @@ void append_ascii(const char* s, std::u16string* out) {
 // Emits the units of `set` up to `max_unit` (0x7F for the ASCII-subject variant).
 void emit_set(CharSet set, std::size_t max_unit, std::u16string* out) {
   for (std::size_t c = max_unit + 1; c < 65536; ++c) set.reset(c);
-  if (set.none()) return append_ascii("(?!)", out);
+  if (set.none()) return append_ascii(kNothing, out);
   out->push_back('[');
   for (std::size_t c = 0; c <= max_unit;) {
     if (!set[c]) { ++c; continue; }

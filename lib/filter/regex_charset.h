@@ -24,7 +24,10 @@ CharSet class_escape_set(char16_t escape);
 // PCRE2 spelling: alphanumerics as is, everything else as \x{hh}.
 void append_unit(char16_t c, std::u16string* out);
 void append_ascii(const char* s, std::u16string* out);
-// A class of the units of `set` up to max_unit, or (?!) when none.
+// Matches nothing, but is one unit wide like JavaScript's [] (lookbehinds need fixed widths;
+// a quantifier after it still applies to the whole).
+inline constexpr const char* kNothing = "(?:(?!)\\x{0})";
+// A class of the units of `set` up to max_unit, or kNothing when none.
 void emit_set(CharSet set, std::size_t max_unit, std::u16string* out);
 
 }  // namespace xr::filter

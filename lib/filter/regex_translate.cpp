@@ -134,7 +134,7 @@ class Translator {
   void emit_char(char16_t c) {
     std::vector<char16_t> units = icase_ ? case_variants(c) : std::vector<char16_t>{c};
     std::erase_if(units, [&](char16_t u) { return u > max_unit_; });
-    if (units.empty()) return append_ascii("(?!)", &out_);
+    if (units.empty()) return append_ascii(kNothing, &out_);
     if (units.size() == 1) return append_unit(units[0], &out_);
     out_.push_back('[');
     for (char16_t u : units) append_unit(u, &out_);

@@ -111,6 +111,10 @@ const Case kRegexes[] = {
     {R"(/a/g)", R"({"a":"a","b":"g"})", "1"},
     {R"(/a/g)", R"({"a":"a"})", "0"},
     {R"(a:/(a+)+$/)", R"({"a":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"})", "0"},
+    {R"(a:/^x[]*y$/)", R"({"a":"xy"})", "1"},
+    {R"(a:/(?<=x(?:é|a))b/)", R"({"a":"xab"})", "1"},
+    {R"(a:/(?<=x(?:é|a))b/)", R"({"a":"xéb"})", "1"},
+    {R"(a:/(?<=[]|x)b/)", R"({"a":"xb"})", "1"},
 };
 
 const Case kComparisons[] = {
