@@ -1,7 +1,7 @@
 // Drives the simulator with Xen Orchestra's own XAPI client (npm xen-api): connect,
 // list objects, follow events while the control endpoint changes things, Async calls
 // waited through their tasks, the barrier, and HOST_IS_SLAVE redirection.
-// Usage: node sim_xen_api_test.mjs [--xml-rpc]   (XR_NPM_DIR = where tests/npm was installed)
+// Usage: node sim_xen_api_test.mjs [--xml-rpc] [--tls]   (XR_NPM_DIR = where tests/npm was installed)
 // --xml-rpc starts the simulator as an old host without /jsonrpc, so xen-api's transport
 // detection falls back to XML-RPC and our XML encoding meets XO's XML-RPC parser.
 // Exits non-zero on the first failure (xen-api's own CLI cannot be trusted for that).
@@ -18,10 +18,12 @@ if (!npmDir) throw new Error('XR_NPM_DIR is not set')
 const { createClient } = await import(pathToFileURL(path.join(npmDir, 'node_modules/xen-api/index.mjs')).href)
 
 const xmlRpc = process.argv.includes('--xml-rpc')
+const tls = process.argv.includes('--tls')
+if (tls) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0' // our fetch() to the control endpoint
 const stateDir = mkdtempSync(path.join(tmpdir(), 'xen-api-sim-'))
 const sim = spawn('/usr/bin/python3', [path.join(here, '..', 'xapi-sim'), '--port', '0', '--vms', '20',
   '--hosts', '3', '--seed', '3', '--op-delay', '0.2', '--serve-supporters', '--no-dataplane',
-  '--state-dir', stateDir, ...(xmlRpc ? ['--no-jsonrpc'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+  '--state-dir', stateDir, ...(xmlRpc ? ['--no-jsonrpc'] : []), ...(tls ? ['--tls'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
 const url = await new Promise((resolve, reject) => {
   let buf = ''
   sim.stdout.on('data', d => {
@@ -90,7 +92,8 @@ async function main() {
   } else {
     assert.ok(info.requests.jsonrpc > 0 && !info.requests.xmlrpc, JSON.stringify(info.requests))
   }
-  console.log('ok - connect and list over', xmlRpc ? 'XML-RPC' : 'JSON-RPC', JSON.stringify(counts))
+  assert.equal(url.startsWith('https://'), tls)
+  console.log('ok - connect and list over', xmlRpc ? 'XML-RPC' : 'JSON-RPC', tls ? '(TLS)' : '', JSON.stringify(counts))
 
   // 2. events while the control endpoint changes things
   await control('rename', { ref: vm0.$ref, name: 'renamed via control' })
@@ -126,7 +129,7 @@ async function main() {
   console.log('ok - barrier')
 
   // 5. HOST_IS_SLAVE: connecting to a supporter ends up on the master
-  const viaSupporter = createClient({ url: `http://127.0.0.2:${port}`, auth: { user: 'root', password: 'secret' },
+  const viaSupporter = createClient({ url: `${tls ? 'https' : 'http'}://127.0.0.2:${port}`, auth: { user: 'root', password: 'secret' },
     allowUnauthorized: true, watchEvents: false })
   clients.push(viaSupporter)
   await viaSupporter.connect()
