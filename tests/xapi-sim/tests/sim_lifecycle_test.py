@@ -296,6 +296,18 @@ class Lifecycle(SimTestCase):
         self.sim.call("host.enable", other)
         self.assertTrue(self.sim.call("host.get_enabled", other))
 
+    def test_get_all_records_where(self):
+        allv = self.sim.call("VM.get_all_records")
+        running = self.sim.call("VM.get_all_records_where", 'field "power_state" = "Running"')
+        self.assertEqual(set(running), {k for k, v in allv.items() if v["power_state"] == "Running"})
+        expr = ('field "is_a_template" = "false" and not (field "power_state" = "Running" '
+                'or field "is_control_domain" = "true")')
+        got = self.sim.call("VM.get_all_records_where", expr)
+        self.assertEqual(set(got), {k for k, v in allv.items() if not v["is_a_template"]
+                                    and v["power_state"] != "Running" and not v["is_control_domain"]})
+        self.assertEqual(set(self.sim.call("VM.get_all_records_where", "true")), set(allv))
+        self.assertFails(["INTERNAL_ERROR"], self.sim.call, "VM.get_all_records_where", 'field "x" =')
+
     def test_generic_getters(self):
         vm = self.sim.vm_in("Halted")[0]
         uuid = self.sim.call("VM.get_uuid", vm)

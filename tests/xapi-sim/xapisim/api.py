@@ -5,6 +5,7 @@ import threading
 
 from . import schema
 from . import coerce
+from .where import compile_where
 from .wire import XapiError
 
 
@@ -98,7 +99,10 @@ class Api:
 
         self.add(c + ".get_all", lambda sim, s: db.refs(c), 0)
         self.add(c + ".get_all_records", lambda sim, s: db.records(c), 0)
-        self.add(c + ".get_all_records_where", lambda sim, s, expr: db.records(c), 1)
+        def where(sim, s, expr):
+            pred = compile_where(coerce.to_str(expr))
+            return {r: o for r, o in db.records(c).items() if pred(o.rec)}
+        self.add(c + ".get_all_records_where", where, 1)
         self.add(c + ".get_record", lambda sim, s, ref: db.get_obj(c, coerce.to_str(ref)), 1)
         self.add(c + ".get_by_uuid", lambda sim, s, u: db.by_uuid(c, coerce.to_str(u)), 1)
         if cdef.has_name_label:
