@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <unordered_map>
 
-#include "filter/js_text.h"
 #include "filter/unicode_tables.h"
 
 namespace xr::filter {
@@ -38,13 +37,12 @@ std::vector<char16_t> case_variants(char16_t c) {
 }
 
 void close_under_case(CharSet* set) {
-  const auto& cc = case_classes();
-  CharSet canon_set;
-  for (std::size_t c = 0; c < 65536; ++c) {
-    if ((*set)[c]) canon_set.set(cc.canon[c]);
-  }
-  for (std::size_t c = 0; c < 65536; ++c) {
-    if (canon_set[cc.canon[c]]) set->set(c);
+  // Only units in a case class of two or more can add anything.
+  for (const auto& [canon, units] : case_classes().members) {
+    bool any = false;
+    for (char16_t u : units) any = any || (*set)[u];
+    if (!any) continue;
+    for (char16_t u : units) set->set(u);
   }
 }
 
@@ -64,11 +62,14 @@ void append_ascii(const char* s, std::u16string* out) {
 
 // Emits the units of `set` up to `max_unit` (0x7F for the ASCII-subject variant).
 void emit_set(CharSet set, std::size_t max_unit, std::u16string* out) {
-  for (std::size_t c = max_unit + 1; c < 65536; ++c) set.reset(c);
+  if (max_unit < 0xFFFF) {
+    CharSet low;
+    add_range(&low, 0, static_cast<unsigned>(max_unit));
+    set &= low;
+  }
   if (set.none()) return append_ascii(kNothing, out);
   out->push_back('[');
-  for (std::size_t c = 0; c <= max_unit;) {
-    if (!set[c]) { ++c; continue; }
+  for (std::size_t c = set._Find_first(); c <= max_unit && c < 65536;) {
     std::size_t e = c;
     while (e + 1 <= max_unit && set[e + 1]) ++e;
     append_unit(static_cast<char16_t>(c), out);
@@ -76,7 +77,7 @@ void emit_set(CharSet set, std::size_t max_unit, std::u16string* out) {
       out->push_back('-');
       append_unit(static_cast<char16_t>(e), out);
     }
-    c = e + 1;
+    c = set._Find_next(e);
   }
   out->push_back(']');
 }
@@ -92,9 +93,11 @@ CharSet class_escape_set(char16_t e) {
   } else if (lower == 'w') {
     add_range(&s, '0', '9'), add_range(&s, 'A', 'Z'), add_range(&s, 'a', 'z'), s.set('_');
   } else {
-    for (unsigned c = 0; c < 65536; ++c) {
-      if (is_js_space(static_cast<char16_t>(c))) s.set(c);
+    for (unsigned c : {0x09u, 0x0Au, 0x0Bu, 0x0Cu, 0x0Du, 0x20u, 0xA0u, 0x1680u, 0x2028u, 0x2029u, 0x202Fu, 0x205Fu,
+                       0x3000u, 0xFEFFu}) {
+      s.set(c);
     }
+    add_range(&s, 0x2000, 0x200A);
   }
   if (e == 'D' || e == 'W' || e == 'S') s.flip();
   return s;

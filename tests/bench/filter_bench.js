@@ -67,28 +67,34 @@ const nodeScan = f => {
   const start = cpuMs()
   let scans = 0, ms = 0
   do { scan(); ++scans; ms = cpuMs() - start } while (ms < 300)
-  return [ms / scans, matches]
+  const t = cpuMs()
+  let parses = 0
+  do { cm.parse(f); ++parses } while (cpuMs() - t < 50)
+  return [ms / scans, matches, (cpuMs() - t) * 1000 / parses]
 }
 // The machine is shared: interleave the two sides per filter and keep the best of 3 rounds.
 const rounds = Number(opt('rounds', 3))
 console.log(`filter benchmark: ${nVms} XO-VM-shaped objects; lib/filter (Filter::Matcher over RapidJsonView) vs ` +
   `complex-matcher (Node ${process.version}, 1.1.x comparisons); CPU time, interleaved, best of ${rounds} rounds of >= 300 ms`)
-console.log('filter'.padEnd(70) + 'ours ms/scan  ours Mobj/s  node ms/scan  node Mobj/s  ratio  matches')
+console.log('filter'.padEnd(70) + 'ours ms/scan  ours Mobj/s  node ms/scan  node Mobj/s  ratio  matches  compile us (ours/node)')
 let ok = true
 filters.forEach(([name, f]) => {
-  let ourMs = Infinity, nodeMs = Infinity, ourMatches, nodeMatches
+  let ourMs = Infinity, nodeMs = Infinity, ourUs = Infinity, nodeUs = Infinity, ourMatches, nodeMatches
   for (let r = 0; r < rounds; ++r) {
-    const [ms, m] = ourScan(f)
+    const [ms, m, us] = ourScan(f)
     ourMs = Math.min(ourMs, ms)
+    ourUs = Math.min(ourUs, us)
     ourMatches = m
-    const [nms, nm] = nodeScan(f)
+    const [nms, nm, nus] = nodeScan(f)
     nodeMs = Math.min(nodeMs, nms)
+    nodeUs = Math.min(nodeUs, nus)
     nodeMatches = nm
   }
   if (ourMatches !== nodeMatches) ok = false
   console.log(`${(name + ': ' + f).padEnd(70)}${ourMs.toFixed(3).padStart(12)}  ${(nVms / ourMs / 1000).toFixed(2).padStart(11)}  ` +
     `${nodeMs.toFixed(3).padStart(12)}  ${(nVms / nodeMs / 1000).toFixed(2).padStart(11)}  ${(nodeMs / ourMs).toFixed(1).padStart(5)}x  ` +
-    `${ourMatches}${ourMatches === nodeMatches ? '' : ' != ' + nodeMatches}`)
+    `${String(ourMatches).padStart(7)}${ourMatches === nodeMatches ? '' : ' != ' + nodeMatches}  ` +
+    `${ourUs.toFixed(1)}/${nodeUs.toFixed(1)}`)
 })
 fs.rmSync(path.dirname(file), { recursive: true })
 if (!ok) { console.error('MISMATCH between lib/filter and complex-matcher'); process.exit(1) }
