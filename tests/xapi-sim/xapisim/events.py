@@ -10,6 +10,7 @@ from .wire import XapiError, PreEncoded, I4, _xml_escape, _json_str
 
 BATCH_DELAY = 0.05       # xapi looks 50 ms after the call (0 if only tasks)
 LEGACY_QUEUE = 100000    # events kept for event.next
+LEGACY_DELAY = 0.2       # event.next's batching delay
 
 
 class EventItem(PreEncoded):
@@ -196,6 +197,7 @@ def register(sim):
     add("event.unregister", ev_unregister, 1)
 
     def ev_next(sim, s):
+        time.sleep(LEGACY_DELAY)
         with db.cond:
             while True:
                 sim.sessions.validate(s.ref)
