@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Gateway benchmark: a simulated pool of $BENCH_VMS VMs (10,000 by default) behind
+# xapi-rest + nginx, measured with wrk (2 threads, 32 and 64 connections, token cookie).
+# Every figure is a ratio to a baseline measured in the same run:
+#   collection lists   vs nginx serving the identical body as a static file;
+#   one object         vs a trivial FastCGI responder (gateway_fcgi_floor) of the same size;
+#   sync time          reported with the simulator's own dump time (encoding + transfer);
+#   memory             segment (resident) + PSS/RSS of every xapi-rest process.
+# Usage: tests/bench/gateway_bench.sh BUILD_DIR    (BENCH_VMS, BENCH_SECONDS=4 override)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+vms=${BENCH_VMS:-10000}
+secs=${BENCH_SECONDS:-4}
+app="$build/fcgi-app/xapi-rest"
+floor="$build/tests/bench/gateway_fcgi_floor"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/xr-gw-bench.XXXXXX")
+chmod 755 "$dir"
+pids=()
+cleanup() {
+  [ -f "$dir/nginx/logs/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/logs/nginx.pid")" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  sleep 0.5
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { local n=$(( $1 * 20 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
+now() { date +%s.%N; }
+
+# --- the simulator and its own dump time ---
+/usr/bin/python3 "$root/tests/xapi-sim/xapi-sim" --port 0 --vms "$vms" --hosts 3 --seed 1 \
+  --user root --password pw >"$dir/sim.log" 2>&1 &
+pids+=($!)
+wait_for 300 grep -q 'listening on' "$dir/sim.log"
+sim_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/sim.log" | head -1)
+rpc() { curl -s -H 'Content-Type: text/xml' -d "<?xml version=\"1.0\"?><methodCall><methodName>$1</methodName><params>$2</params></methodCall>" "$@" "$sim_url"; }
+session=$(rpc session.login_with_password '<param><value>root</value></param><param><value>pw</value></param>' | grep -o 'OpaqueRef:[^<]*' | head -1)
+dump_s=$(curl -s -o "$dir/dump.xml" -w '%{time_total}' -H 'Content-Type: text/xml' -d "<?xml version=\"1.0\"?><methodCall><methodName>event.from</methodName><params><param><value>$session</value></param><param><value><array><data><value>*</value></data></array></value></param><param><value></value></param><param><value><double>30.1</double></value></param></params></methodCall>" "$sim_url")
+dump_mb=$(( $(stat -c %s "$dir/dump.xml") / 1000000 ))
+rm -f "$dir/dump.xml"
+
+# --- xapi-rest + nginx (+ the FastCGI floor) ---
+mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp" "$dir/nginx/static"
+sock="$dir/fcgi.sock"; floor_sock="$dir/floor.sock"
+cat >"$dir/xapi-rest.toml" <<CONF
+[server]
+socket = "$sock"
+socket_mode = "0666"
+workers = 2
+threads = 8
+[storage]
+data_dir = "$dir/data"
+[cache]
+size_mb = 128
+[log]
+level = "warn"
+[[pool]]
+name = "bench"
+url = "$sim_url"
+user = "root"
+password = "pw"
+tls = "insecure"
+CONF
+printf 'pw\n' | "$app" user add admin --config "$dir/xapi-rest.toml" >/dev/null
+token=$("$app" token create --user admin --config "$dir/xapi-rest.toml")
+port=$(free_port)
+sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" "$root/nginx/dev.conf.in" |
+  sed -e "s|    location / {|    location /floor { fastcgi_pass unix:$floor_sock; include /etc/nginx/fastcgi_params; }\n    location / {|" \
+  >"$dir/nginx/nginx.conf"
+nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"
+base="http://127.0.0.1:$port/rest/v0"
+cookie="Cookie: authenticationToken=$token"
+
+t0=$(now)
+"$app" serve --config "$dir/xapi-rest.toml" 2>"$dir/serve.log" &
+serve_pid=$!
+pids+=($serve_pid)
+synced() { curl -sf -H "$cookie" "$base/dashboard" | grep -q "\"total\":$vms}"; }
+wait_for 120 synced
+t1=$(now)
+sync_s=$(echo "$t1 - $t0" | bc)
+
+# --- bodies and the static baselines ---
+curl -s -H "$cookie" "$base/vms?fields=name_label,power_state" >"$dir/nginx/static/vms.json"
+curl -s -H "$cookie" "$base/vms?fields=name_label,power_state&ndjson=true" >"$dir/nginx/static/vms.ndjson"
+curl -s -H "$cookie" "$base/vms?fields=*" >"$dir/nginx/static/vms-all.json"
+curl -s -H "$cookie" "$base/vms?fields=name_label,power_state&filter=power_state:Running" >"$dir/nginx/static/vms-running.json"
+vm_href=$(curl -s -H "$cookie" "$base/vms?limit=1&ndjson" | tr -d '"\n')
+one_bytes=$(curl -s -H "$cookie" "http://127.0.0.1:$port$vm_href" | wc -c)
+"$floor" "$floor_sock" "$one_bytes" 16 &
+pids+=($!)
+wait_for 10 test -S "$floor_sock"
+
+# run_wrk CONNS URL [header]: prints "req/s p99"
+run_wrk() {
+  local c=$1 url=$2; shift 2
+  local out
+  out=$(wrk -t2 -c"$c" -d"${secs}s" --latency "$@" "$url" 2>&1)
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  echo "$rps $p99"
+}
+ratio() { echo "scale=2; $1 / $2" | bc; }
+row() {  # row LABEL CONNS APP_URL BASE_URL [app headers...]
+  local label=$1 c=$2 app_url=$3 base_url=$4; shift 4
+  read -r b_rps b_p99 < <(run_wrk "$c" "$base_url")
+  read -r a_rps a_p99 < <(run_wrk "$c" "$app_url" -H "$cookie")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$a_rps" "$a_p99" "$b_rps" "$b_p99" "$(ratio "$a_rps" "$b_rps")"
+}
+
+echo
+echo "xapi-rest gateway benchmark: $vms VMs, wrk -t2 -d${secs}s, 2 workers x 8 threads, $(date -u +%FT%TZ)"
+echo "body sizes: fields=name_label,power_state $(stat -c %s "$dir/nginx/static/vms.json") B (ndjson $(stat -c %s "$dir/nginx/static/vms.ndjson") B), fields=* $(stat -c %s "$dir/nginx/static/vms-all.json") B, one VM $one_bytes B"
+echo
+echo "| request | conns | xapi-rest req/s | p99 | baseline req/s | baseline p99 | ratio |"
+echo "|---|---|---|---|---|---|---|"
+st="http://127.0.0.1:$port/static"
+for c in 32 64; do
+  row "vms?fields=name_label,power_state (vs static)" "$c" "$base/vms?fields=name_label,power_state" "$st/vms.json"
+  row "same, ndjson=true (vs static)" "$c" "$base/vms?fields=name_label,power_state&ndjson=true" "$st/vms.ndjson"
+done
+row "same, filter=power_state:Running (vs static)" 32 "$base/vms?fields=name_label,power_state&filter=power_state:Running" "$st/vms-running.json"
+row "vms?fields=* (vs static)" 32 "$base/vms?fields=*" "$st/vms-all.json"
+for c in 32 64; do
+  row "vms/<id> (vs FastCGI floor, same size)" "$c" "http://127.0.0.1:$port$vm_href" "http://127.0.0.1:$port/floor/x"
+done
+
+# --- memory after the load ---
+segment_kb=0; pss_kb=0; rss_list=""
+for p in $serve_pid $(pgrep -P "$serve_pid"); do
+  pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")
+  pss_kb=$((pss_kb + pss))
+  rss_list="$rss_list $((rss / 1024))"
+  seg=$(awk '/memfd:/ {m=1; next} /^[0-9a-f]+-/ {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$p/smaps")
+  [ "$seg" -gt "$segment_kb" ] && segment_kb=$seg
+done
+echo
+echo "sync: $vms VMs complete in the API ${sync_s} s after 'serve' started; the simulator alone takes ${dump_s} s to encode and send its ${dump_mb} MB event.from dump (so our own time is about $(echo "$sync_s - $dump_s" | bc) s)"
+echo "memory: shared segment resident $((segment_kb / 1024)) MiB; all xapi-rest processes PSS $((pss_kb / 1024)) MiB (the segment counted once); RSS per process (MiB):$rss_list"
