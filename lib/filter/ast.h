@@ -42,6 +42,7 @@ struct Node {
   std::uint32_t child_count = 0;
   double number = 0;                // kCompare operand, kNumberOrString value
   std::string text;                 // property name, or lower-cased needle
+  bool text_ascii = true;           // needle is ASCII
   std::shared_ptr<const JsRegex> regex;  // kRegex
   // Glob fast path: lower-cased ASCII pieces between '*' (set when every piece is ASCII).
   std::vector<std::string> glob_pieces;

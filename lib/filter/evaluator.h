@@ -38,7 +38,9 @@ class Evaluator {
     enum Tag { kUndefined, kJson, kNumber, kString, kOpaque } tag;
     V json;
     double num;
-    std::string str;
+    char unit[4] = {};         // kString: one UTF-16 code unit as (W)UTF-8, at most 3 bytes
+    std::uint8_t unit_size = 0;
+    std::string_view str() const { return {unit, unit_size}; }
     Val(Tag t, const V& j, double n = 0) : tag(t), json(j), num(n) {}
     static Val of(const V& j) { return Val(kJson, j); }
     static Val undefined(const V& j) { return Val(kUndefined, j); }
@@ -89,7 +91,7 @@ class Evaluator {
     switch (v.tag) {
       case Val::kUndefined: return false;
       case Val::kNumber: return v.num != 0 && !std::isnan(v.num);
-      case Val::kString: return !v.str.empty();
+      case Val::kString: return v.unit_size != 0;
       case Val::kOpaque: return true;
       case Val::kJson: break;
     }
@@ -121,7 +123,7 @@ class Evaluator {
   static double to_number(const Val& v) {
     switch (v.tag) {
       case Val::kNumber: return v.num;
-      case Val::kString: return text_number(v.str);
+      case Val::kString: return text_number(v.str());
       case Val::kJson: break;
       default: return NAN;
     }
@@ -140,7 +142,7 @@ class Evaluator {
       auto unit = string_unit(s, n.index);
       if (unit) {
         Val r(Val::kString, at);
-        r.str = std::move(*unit);
+        r.unit_size = static_cast<std::uint8_t>(unit->copy(r.unit, sizeof r.unit - 1));
         return r;
       }
     }
@@ -153,7 +155,7 @@ class Evaluator {
     const V& j = v.json;
     switch (v.tag) {
       case Val::kNumber: return (n.inherited & kInNumber) ? Val::opaque(j) : Val::undefined(j);
-      case Val::kString: return string_property(j, v.str, n);
+      case Val::kString: return string_property(j, v.str(), n);
       case Val::kJson: break;
       default: return Val::undefined(j);
     }
@@ -198,7 +200,7 @@ class Evaluator {
   }
 
   bool leaf_text(const Node& n, std::string_view s) const {
-    if (n.kind != NodeKind::kRegex) return contains_ignore_case(s, n.text);
+    if (n.kind != NodeKind::kRegex) return contains_ignore_case(s, n.text, n.text_ascii);
     if (n.glob_ascii && is_ascii(s) && s.find_first_of("\r\n") == std::string_view::npos) {
       return glob_pieces_match(s, n.glob_pieces);
     }
@@ -253,7 +255,7 @@ class Evaluator {
     switch (v.tag) {
       case Val::kJson: return leaf_json(n, v.json);
       case Val::kNumber: return n.kind == NodeKind::kNumberOrString && v.num == n.number;
-      case Val::kString: return leaf_text(n, v.str);
+      case Val::kString: return leaf_text(n, v.str());
       default: return false;
     }
   }

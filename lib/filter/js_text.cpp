@@ -243,8 +243,12 @@ std::size_t find_ascii_ignore_case(std::string_view haystack, std::string_view l
 }
 
 bool contains_ignore_case(std::string_view haystack, std::string_view lower_needle) {
+  return contains_ignore_case(haystack, lower_needle, is_ascii(lower_needle));
+}
+
+bool contains_ignore_case(std::string_view haystack, std::string_view lower_needle, bool needle_is_ascii) {
   if (lower_needle.empty()) return true;
-  if (!is_ascii(lower_needle)) {
+  if (!needle_is_ascii) {
     return !is_ascii(haystack) && js_to_lower(haystack).find(lower_needle) != std::string::npos;
   }
   // One pass over the bytes: an ASCII match is a match whatever else the string holds

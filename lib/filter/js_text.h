@@ -25,6 +25,7 @@ bool is_js_space(char16_t c);
 std::string js_to_lower(std::string_view s);
 // lower(haystack).includes(lower_needle), where lower_needle is already js_to_lower'ed.
 bool contains_ignore_case(std::string_view haystack, std::string_view lower_needle);
+bool contains_ignore_case(std::string_view haystack, std::string_view lower_needle, bool needle_is_ascii);
 
 // JavaScript Number(text): nullopt for NaN. Accepts what StringToNumber accepts
 // (surrounding whitespace, "", decimal with sign, Infinity, 0x/0o/0b integers).

@@ -203,6 +203,7 @@ std::size_t Parser::value(std::size_t pos, std::uint32_t* node) {
     Node n;
     n.kind = NodeKind::kString;
     n.text = js_to_lower(utf16_to_utf8(text));
+    n.text_ascii = is_ascii(n.text);
     *node = add(std::move(n));
     return next;
   }
@@ -216,6 +217,7 @@ std::size_t Parser::value(std::size_t pos, std::uint32_t* node) {
     n.kind = NodeKind::kNumberOrString;
     n.number = *number;
     n.text = js_to_lower(utf8);
+    n.text_ascii = is_ascii(n.text);
     *node = add(std::move(n));
   } else {
     *node = glob_or_string(text);
@@ -278,6 +280,7 @@ std::uint32_t Parser::glob_or_string(const std::u16string& text) {
   if (text.find(u'*') == std::u16string::npos) {
     n.kind = NodeKind::kString;
     n.text = js_to_lower(utf16_to_utf8(text));
+    n.text_ascii = is_ascii(n.text);
     return add(std::move(n));
   }
   std::u16string source;
