@@ -169,6 +169,22 @@ class Lifecycle(SimTestCase):
         for vbd in rec["VBDs"]:
             self.assertFalse(self.sim.call("VBD.get_currently_attached", vbd))
 
+    def test_b16_host_memory_follows_start_and_shutdown(self):
+        vm = self.sim.vm_in("Halted")[0]
+        master = self.sim.call("pool.get_master", self.sim.call("pool.get_all")[0])
+        hm = self.sim.call("host.get_metrics", master)
+        free = int(self.sim.call("host_metrics.get_memory_free", hm))
+        self.sim.call("VM.start_on", vm, master, False, False)
+        need = int(self.sim.call("VM.get_memory_dynamic_max", vm)) + int(self.sim.call("VM.get_memory_overhead", vm))
+        self.assertEqual(int(self.sim.call("host_metrics.get_memory_free", hm)), free - need)
+        self.sim.call("VM.hard_shutdown", vm)
+        self.assertEqual(int(self.sim.call("host_metrics.get_memory_free", hm)), free)
+        self.sim.call("VM.set_memory_limits", vm, str(1 << 30), str(1 << 50), str(1 << 30), str(1 << 50))
+        desc = self.assertFails(["HOST_NOT_ENOUGH_FREE_MEMORY"], self.sim.call, "VM.start_on", vm, master, False, False)
+        self.assertEqual(int(desc[2]), free)
+        self.assertEqual(self.sim.call("VM.get_power_state", vm), "Halted")
+        self.sim.call("VM.set_memory_limits", vm, str(1 << 28), str(1 << 30), str(1 << 29), str(1 << 30))
+
     def test_b16_suspend_resume(self):
         vm = self.sim.vm_in("Running")[2]
         self.sim.call("VM.suspend", vm)

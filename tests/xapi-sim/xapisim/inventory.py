@@ -211,6 +211,7 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     b.mk("message", name="HOST_CLOCK_SKEW_DETECTED", priority=3, cls="Host",
          obj_uuid=b.rec("host", hosts[0])["uuid"], timestamp=DateTime.from_unix(now - 5), body="")
     b.fill_relations()
+    _host_memory(b)
     for vm in list(b.objs["VM"]):
         r = b.objs["VM"][vm]
         r["allowed_operations"] = allowed_operations(r, b.objs["VM_guest_metrics"].get(r["guest_metrics"]))
@@ -218,6 +219,18 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     sim.pool_ref, sim.master_ref = pool, hosts[0]
     _disk_files(sim, b)
     return b
+
+
+def _host_memory(b):
+    """memory_total/free from what runs on each host (total at least 256 GiB, 40% spare)."""
+    for host in b.objs["host"].values():
+        hm = b.objs["host_metrics"].get(host["metrics"])
+        if hm is None:
+            continue
+        used = sum(b.objs["VM_metrics"][b.objs["VM"][v]["metrics"]]["memory_actual"] +
+                   b.objs["VM"][v]["memory_overhead"] for v in host["resident_VMs"])
+        total = max(256 * GiB, -(-used * 5 // 3 // GiB) * GiB)
+        hm.update(memory_total=total, memory_free=total - used - host["memory_overhead"])
 
 
 def _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlan_net):

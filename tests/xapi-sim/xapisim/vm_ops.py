@@ -90,10 +90,31 @@ def _attach_devices(db, vm, attached):
             db.set("VIF", vif, "currently_attached", attached)
 
 
+def _host_memory(db, host, delta, check=False):
+    """Add `delta` bytes to the host's memory_free (no-op for hosts without metrics);
+    with check, refuse with HOST_NOT_ENOUGH_FREE_MEMORY [needed, available]."""
+    if not db.exists("host", host):
+        return
+    hm = db.get("host", host)["metrics"]
+    if not db.exists("host_metrics", hm):
+        return
+    free = db.get("host_metrics", hm)["memory_free"]
+    if check and free + delta < 0:
+        raise XapiError("HOST_NOT_ENOUGH_FREE_MEMORY", -delta, free)
+    db.set("host_metrics", hm, "memory_free", free + delta)
+
+
+def _footprint(db, rec):
+    """Host memory a running VM uses."""
+    m = db.get("VM_metrics", rec["metrics"])["memory_actual"] if db.exists("VM_metrics", rec["metrics"]) else 0
+    return m + rec["memory_overhead"]
+
+
 def go_running(sim, vm, host, paused):
     db = sim.db
     with db.lock:
         rec = db.get("VM", vm)
+        _host_memory(db, host, -(rec["memory_dynamic_max"] + rec["memory_overhead"]), check=True)
         db.update("VM", vm, {"power_state": "Paused" if paused else "Running",
                              "resident_on": host, "domid": _next_domid(db), "domarch": "x64"})
         if db.exists("VM_metrics", rec["metrics"]):
@@ -139,6 +160,8 @@ def go_halted(sim, vm, keep_suspend=False):
     db = sim.db
     with db.lock:
         rec = db.get("VM", vm)
+        if rec["resident_on"] != NULL:
+            _host_memory(db, rec["resident_on"], _footprint(db, rec))
         for c in rec["consoles"]:
             if db.exists("console", c):
                 db.destroy("console", c)
@@ -336,7 +359,11 @@ def _other_ops(sim, db, op):
         host = coerce.to_str(host)
         db.get("host", host)
         with Operation(sim, vm, "pool_migrate"):
-            db.set("VM", vm, "resident_on", host)
+            with db.lock:
+                rec = db.get("VM", vm)
+                _host_memory(db, host, -_footprint(db, rec), check=True)
+                _host_memory(db, rec["resident_on"], _footprint(db, rec))
+                db.set("VM", vm, "resident_on", host)
         return ""
     op("pool_migrate", 3, pool_migrate)
 
