@@ -28,7 +28,9 @@ struct Id16 {
   bool operator==(const Id16&) const = default;
 };
 struct Id16Hash {
-  size_t operator()(const Id16& k) const { return std::hash<uint64_t>{}(k.hi * 31 + k.lo); }
+  size_t operator()(const Id16& k) const {
+    return static_cast<size_t>((k.hi ^ (k.lo * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL >> 7);
+  }
 };
 std::optional<Id16> id16_from_uuid(std::string_view text);
 std::string uuid_from_id16(const Id16& k);

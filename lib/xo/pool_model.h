@@ -51,7 +51,9 @@ class PoolModel {
   ModelState st_;
   BaseCodec codec_;
   std::string scratch_;  // decompression buffer
-  std::unordered_map<Handle, const xapi::Value*> records_;  // this batch's records
+  // This batch's records; indexed again (Rec) at emission rather than kept indexed, so
+  // that a 100k-record resync does not hold 100k indexes at once.
+  std::unordered_map<Handle, const xapi::Value*> records_;
 };
 
 }  // namespace xr::xo
