@@ -99,6 +99,7 @@ class Api:
 
         self.add(c + ".get_all", lambda sim, s: db.refs(c), 0)
         self.add(c + ".get_all_records", lambda sim, s: db.records(c), 0)
+
         def where(sim, s, expr):
             pred = compile_where(coerce.to_str(expr))
             return {r: o for r, o in db.records(c).items() if pred(o.rec)}
