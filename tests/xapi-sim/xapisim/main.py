@@ -34,7 +34,10 @@ def parse_args(argv):
                    help="behave like an old host without /jsonrpc (it falls into the legacy "
                         "/json handler, which answers text/xml): clients must use XML-RPC")
     p.add_argument("--no-dataplane", action="store_true", help="do not load xapisim.dataplane")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.hosts < 1 or args.hosts > 250 or args.vms < 0 or args.op_delay < 0:
+        p.error("need 1 ≤ --hosts ≤ 250, --vms ≥ 0, --op-delay ≥ 0")
+    return args
 
 
 def make_cert(state_dir):
