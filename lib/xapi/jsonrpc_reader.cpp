@@ -144,41 +144,14 @@ Result<Value> interpret(Value& root) {
 }  // namespace
 
 JsonRpcReader::JsonRpcReader(DecodeLimits limits, StreamSpec stream)
-    : limits_(limits), stream_(std::move(stream)) {
-  if (stream_.sink) {
-    pipe_ = std::make_unique<ChunkPipe>();
-    parser_ = std::thread([this] { parse_streamed(); });
-  }
-}
-
-JsonRpcReader::~JsonRpcReader() { stop_parser(); }
-
-void JsonRpcReader::parse_streamed() {
-  ChunkPipeStream in(pipe_.get());
-  parse_status_ = parse_json(in, limits_, stream_, &parsed_root_);
-  pipe_->close_consumer();  // an early stop must not leave feed() blocked
-}
-
-void JsonRpcReader::stop_parser() {
-  if (!parser_.joinable()) return;
-  pipe_->close_producer();
-  parser_.join();
-}
+    : limits_(limits), stream_(std::move(stream)) {}
 
 Status JsonRpcReader::feed(std::string_view chunk) {
   if (!error_.is_ok()) return error_;
-  fed_ += chunk.size();
-  if (fed_ > limits_.max_document_bytes)
+  if (body_.size() + chunk.size() > limits_.max_document_bytes)
     return error_ = Status(ErrorKind::kResourceExhausted, "JSON-RPC: response too large");
-  if (!pipe_) {
-    body_.append(chunk);
-    return Status::ok();
-  }
-  if (pipe_->push(chunk)) return Status::ok();
-  stop_parser();  // the parser stopped early: its error explains why
-  error_ = parse_status_.is_ok() ? Status(ErrorKind::kProtocol, "JSON-RPC: data after the end")
-                                 : parse_status_;
-  return error_;
+  body_.append(chunk);
+  return Status::ok();
 }
 
 Result<Value> JsonRpcReader::finish() {
@@ -186,16 +159,19 @@ Result<Value> JsonRpcReader::finish() {
   if (finished_) return Status(ErrorKind::kInternal, "JSON-RPC: finish twice");
   finished_ = true;
   Value root;
-  if (pipe_) {
-    stop_parser();
-    XR_RETURN_IF_ERROR(parse_status_);
-    root = std::move(parsed_root_);
-  } else {
-    rapidjson::MemoryStream ms(body_.data(), body_.size());
-    Status s = parse_json(ms, limits_, stream_, &root);
-    std::string().swap(body_);
-    XR_RETURN_IF_ERROR(s);
-  }
+  rapidjson::MemoryStream ms(body_.data(), body_.size());
+  Status s = parse_json(ms, limits_, stream_, &root);
+  std::string().swap(body_);
+  XR_RETURN_IF_ERROR(s);
+  return interpret(root);
+}
+
+Result<Value> jsonrpc_parse_pipe(ChunkPipe& pipe, const DecodeLimits& limits, StreamSpec stream) {
+  ChunkPipeStream in(&pipe);
+  Value root;
+  Status s = parse_json(in, limits, stream, &root);
+  pipe.close_consumer();
+  XR_RETURN_IF_ERROR(s);
   return interpret(root);
 }
 

@@ -177,7 +177,9 @@ Result<Value> Session::call(std::string_view method, std::vector<Value> params,
     Result<Value> r = rpc(c.base_url, method, full, options);
     if (r.is_ok()) return r;
     last = r.status();
-    bool retry = is_xapi(last, "SESSION_INVALID") || is_connect_failure(last);
+    // HOST_IS_SLAVE on an ordinary call: the master moved; login follows it.
+    bool retry = is_xapi(last, "SESSION_INVALID") || is_xapi(last, "HOST_IS_SLAVE") ||
+                 is_connect_failure(last);
     if (!retry || attempt == 1) break;
     kLog.info(std::string(method) + ": " +
               (is_connect_failure(last) ? "master unreachable" : "session invalid") +

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "xapi/jsonrpc_reader.h"
 #include "xapi/response_decoder.h"
 #include "xapi/xmlrpc_reader.h"
 
@@ -26,8 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     (void)v.get_string("ref");
                     return Status::ok();
                   }};
-  auto decoder = make_response_decoder(format, limits, (data[0] & 2) ? spec : StreamSpec{});
   size_t cut = (data[0] >> 2) % (body.size() + 1);
+  if (format == WireFormat::kJsonRpc && (data[0] & 2)) {  // the pipe path of streamed calls
+    ChunkPipe pipe;
+    (void)pipe.push(body.substr(0, cut));
+    (void)pipe.push(body.substr(cut));
+    pipe.close_producer();
+    Result<Value> r = jsonrpc_parse_pipe(pipe, limits, spec);
+    if (r.is_ok()) (void)r->as_struct();
+    return 0;
+  }
+  auto decoder = make_response_decoder(format, limits, (data[0] & 2) ? spec : StreamSpec{});
   if (decoder->feed(body.substr(0, cut)).is_ok()) (void)decoder->feed(body.substr(cut));
   Result<Value> r = decoder->finish();
   if (r.is_ok()) (void)r->as_struct();

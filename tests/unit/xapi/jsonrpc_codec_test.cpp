@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 #include "xapi/jsonrpc_reader.h"
 
 using namespace xr;
@@ -87,7 +89,7 @@ BOOST_AUTO_TEST_CASE(events_stream_through_the_sink) {
   BOOST_CHECK_EQUAL(v->get_string("token"), "t");
 }
 
-BOOST_AUTO_TEST_CASE(streamed_parse_in_tiny_chunks_bounds_what_is_buffered) {
+BOOST_AUTO_TEST_CASE(pipe_parse_in_tiny_chunks_from_another_thread) {
   std::string doc = R"({"jsonrpc":"2.0","result":{"events":[)";
   for (int i = 0; i < 2000; ++i)
     doc += std::string(i ? "," : "") + R"({"ref":"OpaqueRef:)" + std::to_string(i) +
@@ -95,37 +97,45 @@ BOOST_AUTO_TEST_CASE(streamed_parse_in_tiny_chunks_bounds_what_is_buffered) {
   doc += R"(],"token":"t9"},"id":1})";
   size_t n = 0;
   std::string last;
-  JsonRpcReader reader({}, StreamSpec{"events", [&](Value&& v) {
-                                        ++n;
-                                        last = std::string(v.get_string("ref"));
-                                        return Status::ok();
-                                      }});
-  for (size_t i = 0; i < doc.size(); i += 13)
-    BOOST_REQUIRE(reader.feed(std::string_view(doc).substr(i, 13)).is_ok());
-  auto v = reader.finish();
+  ChunkPipe pipe(64);  // tiny: the producer really waits for the parser
+  std::thread producer([&] {
+    for (size_t i = 0; i < doc.size(); i += 13) {
+      if (!pipe.push(std::string_view(doc).substr(i, 13))) break;
+    }
+    pipe.close_producer();
+  });
+  auto v = jsonrpc_parse_pipe(pipe, {}, StreamSpec{"events", [&](Value&& e) {
+                                                     ++n;
+                                                     last = std::string(e.get_string("ref"));
+                                                     return Status::ok();
+                                                   }});
+  producer.join();
   BOOST_REQUIRE_MESSAGE(v.is_ok(), v.status().to_string());
   BOOST_CHECK_EQUAL(n, 2000u);
   BOOST_CHECK_EQUAL(last, "OpaqueRef:1999");
   BOOST_CHECK_EQUAL(v->get_string("token"), "t9");
 }
 
-BOOST_AUTO_TEST_CASE(streamed_parse_errors_do_not_block_the_feeder) {
-  // Sink refuses the first event: later feeds must fail fast, not block on a full pipe.
-  JsonRpcReader reader(
-      {}, StreamSpec{"events", [](Value&&) { return Status(ErrorKind::kCancelled, "stop"); }});
-  Status s = reader.feed(R"({"result":{"events":[{"a":1},)");
-  std::string filler(1 << 20, ' ');
-  for (int i = 0; i < 16 && s.is_ok(); ++i) s = reader.feed(filler);
-  Result<Value> r = reader.finish();
-  BOOST_REQUIRE(!r.is_ok());
-  BOOST_CHECK(r.status().kind() == ErrorKind::kCancelled);
-  // Truncated streamed document; and a reader destroyed without finish() must not hang.
-  StreamSpec keep{"events", [](Value&&) { return Status::ok(); }};
-  JsonRpcReader truncated({}, keep);
-  BOOST_REQUIRE(truncated.feed(R"({"result":{"events":[{"a":1})").is_ok());
-  BOOST_CHECK(truncated.finish().status().kind() == ErrorKind::kProtocol);
-  JsonRpcReader abandoned({}, keep);
-  BOOST_CHECK(abandoned.feed(R"({"result":{"ev)").is_ok());
+BOOST_AUTO_TEST_CASE(pipe_parse_error_releases_a_blocked_producer) {
+  ChunkPipe pipe(1024);
+  bool refused = false;
+  std::thread producer([&] {
+    (void)pipe.push(R"({"result":{"events":[{"a":1},)");
+    std::string filler(4096, ' ');
+    for (int i = 0; i < 64 && !refused; ++i) refused = !pipe.push(filler);
+    pipe.close_producer();
+  });
+  auto v = jsonrpc_parse_pipe(pipe, {}, StreamSpec{"events", [](Value&&) {
+                                                     return Status(ErrorKind::kCancelled, "stop");
+                                                   }});
+  producer.join();
+  BOOST_REQUIRE(!v.is_ok());
+  BOOST_CHECK(v.status().kind() == ErrorKind::kCancelled);
+  BOOST_CHECK(refused);
+  ChunkPipe truncated;
+  BOOST_REQUIRE(truncated.push(R"({"result":{"events":[{"a":1})"));
+  truncated.close_producer();
+  BOOST_CHECK(jsonrpc_parse_pipe(truncated, {}, {}).status().kind() == ErrorKind::kProtocol);
 }
 
 BOOST_AUTO_TEST_CASE(request_writer_round_trips_through_the_reader) {
