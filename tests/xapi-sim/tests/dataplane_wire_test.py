@@ -2,6 +2,7 @@
 (qemu-img, Python's tarfile/xmlrpc.client, raw sockets). Each test class starts its
 own simulator on a free port and stops it."""
 
+import http.client
 import io
 import os
 import socket
@@ -47,7 +48,8 @@ class SimCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = harness.Simulator("--vms", "3", "--hosts", "2", "--seed", "7")
+        cls.sim = harness.Simulator("--vms", "3", "--hosts", "2", "--seed", "7",
+                                    "--serve-supporters")
         cls.tmp = tempfile.mkdtemp(prefix="dataplane-wire-")
         try:
             cls._make_vm()
@@ -388,6 +390,16 @@ class RawVdiTest(SimCase):
         self.assertEqual(status, 302)
         self.assertEqual(heads["location"],
                          "https://%s%s" % (hosts[remote_host]["address"], target))
+        # following it (the supporter listens on its address, same port, plain HTTP
+        # here) serves the data there, without another redirect
+        supporter = http.client.HTTPConnection(hosts[remote_host]["address"], self.sim.port,
+                                               timeout=60)
+        try:
+            supporter.request("GET", target)
+            answer = supporter.getresponse()
+            self.assertEqual((answer.status, len(answer.read())), (200, MIB))
+        finally:
+            supporter.close()
         put = self.sim.query("/import_raw_vdi", vdi=vdi)
         status, heads, _ = self.sim.raw_request("PUT", put, b"", length=1 << 30)
         self.assertEqual(status, 302)

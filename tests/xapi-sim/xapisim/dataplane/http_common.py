@@ -26,6 +26,9 @@ class Request:
         self.query = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
         self.headers = h.headers
         self.head_sent = False
+        # The pool member this request reached: a supporter's listener (the core's
+        # SupporterView) has host_ref; the main listener is the master (None).
+        self.host = getattr(getattr(h, "sim", None), "host_ref", None)
 
     def cookie(self, name):
         raw = self.headers.get("Cookie")

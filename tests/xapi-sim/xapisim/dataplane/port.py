@@ -78,16 +78,16 @@ class SimPort:
     def host_address(self, host_ref):
         return self.sim.host_address(host_ref)
 
-    def sr_remote_host(self, sr_ref):
+    def sr_remote_host(self, sr_ref, here=None):
         """The host to redirect to when sr_ref is a local SR of another pool member
-        (not plugged on the master we are), else None."""
+        than `here` (the contacted host, default the master), else None."""
         with self.db.lock:
             sr = self.db.get("SR", sr_ref)
             if sr["shared"]:
                 return None
             hosts = [self.db.get("PBD", p)["host"] for p in sr["PBDs"]
                      if self.db.exists("PBD", p)]
-        if not hosts or self.master() in hosts:
+        if not hosts or (here or self.master()) in hosts:
             return None
         return hosts[0]
 

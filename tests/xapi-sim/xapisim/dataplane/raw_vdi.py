@@ -62,33 +62,37 @@ def _export(req, port, task):
     if fmt not in CONTENT_TYPES:
         return _refuse(req, task, "404 Not Found",
                        DataplaneError("INTERNAL_ERROR", "Unknown format %s" % fmt), "HTTP/1.0")
-    host = port.sr_remote_host(port.get("VDI", vdi)["SR"])
+    host = port.sr_remote_host(port.get("VDI", vdi)["SR"], req.host)
     if host:
         task.release()
         return redirect(req, port, host)
+    try:
+        with port.dom0_attached(vdi, "RO"):  # plugged before the answer, unplugged before the task ends
+            _stream_vdi(req, port, task, fmt, vdi, base)
+    except DataplaneError as err:
+        return task.fail(err)
+    except OSError as err:
+        return task.fail(DataplaneError("VDI_IO_ERROR", str(err)))
+    task.succeed(raw_result="")
+
+
+def _stream_vdi(req, port, task, fmt, vdi, base):
     rec = port.get("VDI", vdi)
     req.send_head("200 OK", [("Connection", "close"), ("task-id:", task.ref),
                              ("content-type:", CONTENT_TYPES[fmt]),
                              ("content-disposition:",
                               ' attachment; filename="%s.%s"' % (rec["uuid"], fmt))])
     if fmt == "vhd" and rec["virtual_size"] > VHD_MAX:
-        return task.fail(DataplaneError("VDI_TOO_LARGE", vdi, VHD_MAX))
-    try:
-        with port.dom0_attached(vdi, "RO"), \
-                DiskFile(port.vdi_path(vdi), rec["virtual_size"]) as disk:
-            if fmt == "raw":
-                _send_raw(req, task, disk)
-            elif base is None:
-                _send_all(req, task, vhd.write_vhd(disk), disk.size)
-            else:
-                with DiskFile(port.vdi_path(base), port.get("VDI", base)["virtual_size"]) as b:
-                    _send_all(req, task, vhd.write_vhd(disk, _delta_blocks(disk, b),
-                                                       vhd.DISK_DIFFERENCING), disk.size)
-        task.succeed(raw_result="")
-    except DataplaneError as err:
-        task.fail(err)
-    except OSError as err:
-        task.fail(DataplaneError("VDI_IO_ERROR", str(err)))
+        raise DataplaneError("VDI_TOO_LARGE", vdi, VHD_MAX)
+    with DiskFile(port.vdi_path(vdi), rec["virtual_size"]) as disk:
+        if fmt == "raw":
+            _send_raw(req, task, disk)
+        elif base is None:
+            _send_all(req, task, vhd.write_vhd(disk), disk.size)
+        else:
+            with DiskFile(port.vdi_path(base), port.get("VDI", base)["virtual_size"]) as b:
+                _send_all(req, task, vhd.write_vhd(disk, _delta_blocks(disk, b),
+                                                   vhd.DISK_DIFFERENCING), disk.size)
 
 
 def _send_raw(req, task, disk):
@@ -133,7 +137,8 @@ def _import(req, port, task):
         return _refuse(req, task, "400 Bad Request", DataplaneError("VDI_MISSING"))
     if req.query.get("vdi"):
         try:
-            host = port.sr_remote_host(port.get("VDI", port.resolve("VDI", req.query["vdi"]))["SR"])
+            target = port.resolve("VDI", req.query["vdi"])
+            host = port.sr_remote_host(port.get("VDI", target)["SR"], req.host)
         except DataplaneError as err:
             return _refuse(req, task, "400 Bad Request", err)
         if host:
@@ -143,24 +148,28 @@ def _import(req, port, task):
         vdi = _import_target(req, port, fmt)
     except DataplaneError as err:
         return _refuse(req, task, "400 Bad Request", err)
-    req.send_head("200 OK", [("Connection", "close"), ("task-id:", task.ref),
-                             ("content-type", "application/octet-stream")])
     try:
-        with port.dom0_attached(vdi, "RW"), \
-                DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"],
-                         writable=True) as disk:
-            body = ProgressReader(req.body(), req.content_length(), task)
-            if fmt == "vhd":
-                vhd.read_vhd(body, disk)
-            elif "chunked" in req.query:
-                _receive_xapi_chunks(body, disk)
-            else:
-                _receive_raw(body, disk)
-        task.succeed(value=vdi)
+        with port.dom0_attached(vdi, "RW"):
+            req.send_head("200 OK", [("Connection", "close"), ("task-id:", task.ref),
+                                     ("content-type", "application/octet-stream")])
+            _receive(req, port, task, fmt, vdi)
     except DataplaneError as err:
-        task.fail(err)
+        return task.fail(err)
     except OSError as err:
-        task.fail(DataplaneError("VDI_IO_ERROR", "Device I/O errors: %s" % err))
+        return task.fail(DataplaneError("VDI_IO_ERROR", "Device I/O errors: %s" % err))
+    task.succeed(value=vdi)
+
+
+def _receive(req, port, task, fmt, vdi):
+    with DiskFile(port.vdi_path(vdi), port.get("VDI", vdi)["virtual_size"],
+                  writable=True) as disk:
+        body = ProgressReader(req.body(), req.content_length(), task)
+        if fmt == "vhd":
+            vhd.read_vhd(body, disk)
+        elif "chunked" in req.query:
+            _receive_xapi_chunks(body, disk)
+        else:
+            _receive_raw(body, disk)
 
 
 def _read_full(body, n):

@@ -25,9 +25,9 @@ def _check_vm(port, req, operation="export"):
     return vm
 
 
-def _remote_host(port, disks):
+def _remote_host(port, disks, here):
     for vdi in disks.values():
-        host = port.sr_remote_host(port.get("VDI", vdi)["SR"])
+        host = port.sr_remote_host(port.get("VDI", vdi)["SR"], here)
         if host:
             return host
     return None
@@ -102,7 +102,7 @@ def handle(port, h):
             task.fail(err)
             req.send_simple("500 Internal Error", headers=[("task-id:", task.ref)])
             return
-        host = _remote_host(port, disks)
+        host = _remote_host(port, disks, req.host)
         if host:
             task.release()
             redirect(req, port, host)

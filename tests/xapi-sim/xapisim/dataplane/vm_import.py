@@ -44,7 +44,7 @@ def _handle(req, port, task):
         task.fail(err)
         req.send_simple("400 Bad Request", headers=[("task-id:", task.ref)])
         return
-    host = port.sr_remote_host(sr)
+    host = port.sr_remote_host(sr, req.host)
     if host:
         task.release()
         redirect(req, port, host)
