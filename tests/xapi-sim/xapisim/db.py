@@ -9,7 +9,7 @@ import threading
 import uuid as uuidlib
 
 from . import schema
-from .wire import XapiError, PreEncoded, xml_value, json_value
+from .wire import XapiError, PreEncoded, xml_record, json_record
 
 NULL = schema.NULL
 DELETED_MEMORY = 512  # deletions remembered per class (like xapi's bounded table)
@@ -39,14 +39,14 @@ class Obj(PreEncoded):
     def to_xml(self):
         rec, cx = self.rec, self._cx
         if cx is None or cx[0] is not rec:
-            cx = (rec, "".join(xml_value(rec, [])))
+            cx = (rec, xml_record(rec))
             self._cx = cx
         return cx[1]
 
     def to_json(self):
         rec, cj = self.rec, self._cj
         if cj is None or cj[0] is not rec:
-            cj = (rec, "".join(json_value(rec, [])))
+            cj = (rec, json_record(rec))
             self._cj = cj
         return cj[1]
 
@@ -62,12 +62,12 @@ class Snapshot(PreEncoded):
     def to_xml(self):
         if self.obj.rec is self.rec:
             return self.obj.to_xml()
-        return "".join(xml_value(self.rec, []))
+        return xml_record(self.rec)
 
     def to_json(self):
         if self.obj.rec is self.rec:
             return self.obj.to_json()
-        return "".join(json_value(self.rec, []))
+        return json_record(self.rec)
 
 
 class Database:

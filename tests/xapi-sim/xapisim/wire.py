@@ -94,21 +94,58 @@ class Raw(PreEncoded):
 # ---------------------------------------------------------------- XML-RPC encoding
 
 _CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f]')
 
 
 def _xml_escape(s):
     # XAPI escapes & < > " and silently drops control characters except TAB/LF/CR.
+    if not _SPECIAL.search(s):
+        return s
     if _CTRL.search(s):
         s = _CTRL.sub("", s)
-    if "&" in s:
-        s = s.replace("&", "&amp;")
-    if "<" in s:
-        s = s.replace("<", "&lt;")
-    if ">" in s:
-        s = s.replace(">", "&gt;")
-    if '"' in s:
-        s = s.replace('"', "&quot;")
-    return s
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+_MEMBER = {}
+
+
+def xml_record(rec):
+    """A record (flat dict of plain values) as one <value><struct>: the hot path of
+    big dumps, so strings, ints and bools are inlined."""
+    out = ["<value><struct>"]
+    for k, v in rec.items():
+        head = _MEMBER.get(k)
+        if head is None:
+            head = _MEMBER[k] = "<member><name>%s</name>" % _xml_escape(k)
+        t = type(v)
+        if t is str:
+            out.append("%s<value>%s</value></member>" % (head, _xml_escape(v)))
+        elif t is int:
+            out.append("%s<value>%d</value></member>" % (head, v))
+        elif t is bool:
+            out.append(head + ("<value><boolean>1</boolean></value></member>" if v
+                               else "<value><boolean>0</boolean></value></member>"))
+        else:
+            out.append(head)
+            xml_value(v, out)
+            out.append("</member>")
+    out.append("</struct></value>")
+    return "".join(out)
+
+
+def _json_default(o):
+    if isinstance(o, DateTime):
+        return o.text
+    raise TypeError("cannot encode %r" % (o,))
+
+
+_JSON_RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                                default=_json_default).encode
+
+
+def json_record(rec):
+    """A record as JSON text through the C encoder (records hold no PreEncoded)."""
+    return _JSON_RECORD(rec)
 
 
 def format_double(f):
