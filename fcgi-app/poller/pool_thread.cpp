@@ -1,5 +1,7 @@
 #include "poller/pool_thread.h"
 
+#include <malloc.h>
+
 #include <chrono>
 
 #include "base/log.h"
@@ -130,6 +132,8 @@ void PoolThread::run() {
                 " XAPI objects");
     }
     report_locked(cache::layout::PoolState::kConnected, "");
+    // A full dump is the poller's peak (tens of MB of XML and records): give it back.
+    if (batch.full_resync) malloc_trim(0);
   };
   for (;;) {
     xapi::Session session(session_options(pool_));

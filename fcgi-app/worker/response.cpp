@@ -61,6 +61,10 @@ bool Response::write(std::string_view data) {
   if (failed_) return false;
   if (!headers_sent_ && !send_headers()) return false;
   if (head_only_) return true;
+  if (buffer_.empty() && data.size() >= kFlushThreshold) {  // big piece: no extra copy
+    if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), out_) < 0) failed_ = true;
+    return !failed_;
+  }
   buffer_.append(data);
   if (buffer_.size() >= kFlushThreshold) return flush();
   return true;

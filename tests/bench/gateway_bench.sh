@@ -20,7 +20,8 @@ pids=()
 cleanup() {
   [ -f "$dir/nginx/logs/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/logs/nginx.pid")" 2>/dev/null || true
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  sleep 1
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   sleep 0.5
   rm -rf "$dir"
 }
@@ -53,7 +54,7 @@ threads = 8
 [storage]
 data_dir = "$dir/data"
 [cache]
-size_mb = 128
+size_mb = 256
 [log]
 level = "warn"
 [[pool]]

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
                 "Content-Length: %llu\r\n\r\n", static_cast<unsigned long long>(body.size()));
   const std::string response = head + body;
   FCGX_Init();
+  signal(SIGTERM, SIG_DFL);  // stop on SIGTERM whatever libfcgi installed
   const int fd = FCGX_OpenSocket(argv[1], 1024);
   if (fd < 0) return 1;
   chmod(argv[1], 0666);
