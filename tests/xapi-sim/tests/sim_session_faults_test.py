@@ -180,6 +180,21 @@ class Restart(FailsMixin, unittest.TestCase):
             self.assertEqual(a["ErrorDescription"], ["HOST_IS_SLAVE", "127.0.0.1"])
 
 
+class SlowAuth(FailsMixin, unittest.TestCase):
+    def test_b05_auth_failure_delay(self):
+        sim = Sim("--vms", "3", "--auth-failure-delay", "0.5")
+        try:
+            t0 = time.time()
+            self.assertFails(["SESSION_AUTHENTICATION_FAILED"], sim.xcall,
+                             "session.login_with_password", "root", "nope")
+            self.assertGreater(time.time() - t0, 0.45)
+            t0 = time.time()
+            sim.xcall("session.login_with_password", "root", "secret")
+            self.assertLess(time.time() - t0, 0.45)
+        finally:
+            sim.stop()
+
+
 class SupporterInstance(unittest.TestCase):
     def test_b30_supporter_of_flag(self):
         import subprocess

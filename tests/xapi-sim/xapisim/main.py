@@ -33,6 +33,8 @@ def parse_args(argv):
     p.add_argument("--no-jsonrpc", action="store_true",
                    help="behave like an old host without /jsonrpc (it falls into the legacy "
                         "/json handler, which answers text/xml): clients must use XML-RPC")
+    p.add_argument("--auth-failure-delay", type=float, default=0.0, metavar="S",
+                   help="seconds a failed login waits before answering (xapi: up to 5)")
     p.add_argument("--no-dataplane", action="store_true", help="do not load xapisim.dataplane")
     args = p.parse_args(argv)
     if args.hosts < 1 or args.hosts > 250 or args.vms < 0 or args.op_delay < 0:
@@ -83,6 +85,7 @@ def main(argv=None):
                  supporter_of=args.supporter_of, op_delay=args.op_delay,
                  jsonrpc=not args.no_jsonrpc)
     sim = Simulator(cfg)
+    sim.sessions.failure_delay = args.auth_failure_delay
     sim.front = None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())

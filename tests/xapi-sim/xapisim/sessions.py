@@ -30,6 +30,7 @@ class Sessions:
     def __init__(self, db, user, password, clock=time.time):
         self.db = db
         self.clock = clock
+        self.failure_delay = 0.0   # xapi sleeps on some failed logins (--auth-failure-delay)
         self.user = user
         self.password = password
         self.lock = threading.Lock()
@@ -37,6 +38,7 @@ class Sessions:
 
     def login(self, user, password, originator=""):
         if user != self.user or password != self.password:
+            time.sleep(self.failure_delay)
             raise XapiError("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure")
         s = Session(new_ref(), user, originator)
         s.created = s.last_active = self.clock()
