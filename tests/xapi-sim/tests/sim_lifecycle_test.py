@@ -211,6 +211,10 @@ class Lifecycle(SimTestCase):
             self.assertTrue(r["is_a_snapshot"])
             self.assertIn(d, self.sim.call("VDI.get_snapshots", r["snapshot_of"]))
         self.assertEqual(len(s["VIFs"]), len(self.sim.call("VM.get_VIFs", vm)))
+        cp = self.sim.call("VM.get_record", self.sim.call("VM.checkpoint", vm, "b16 checkpoint"))
+        self.assertEqual((cp["is_a_snapshot"], cp["power_state"]), (True, "Suspended"))
+        self.assertEqual(self.sim.call("VDI.get_type", cp["suspend_VDI"]), "suspend")
+        self.assertEqual(self.sim.call("VM.get_power_state", vm), "Running")
 
     def test_b17_relations_and_destroy_keeps_vdis(self):
         vm = self.sim.call("VM.clone", self.sim.vm_in("Halted")[4], "b17")

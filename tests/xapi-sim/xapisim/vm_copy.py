@@ -53,6 +53,14 @@ def clone_vm(sim, vm, name, kind, ignore=(), sr=NULL):
                        parent=vm if src["is_a_snapshot"] else src["parent"],
                        is_a_template=src["is_a_template"] and not src["is_a_snapshot"],
                        blocked_operations={} if src["is_a_snapshot"] else src["blocked_operations"])
+        if kind == "checkpoint":   # a snapshot with memory: Suspended, with a suspend image
+            size = src["memory_static_max"] + (1 << 20)
+            pool = db.get("pool", sim.pool_ref)
+            sv = db.create("VDI", {"name_label": "Suspend image", "SR": pool["suspend_image_SR"],
+                                   "type": "suspend", "virtual_size": size, "managed": True,
+                                   "is_a_snapshot": True, "allowed_operations": ["destroy"]})
+            sim.create_disk_file(sv, size)
+            rec.update(power_state="Suspended", suspend_VDI=sv)
         new = db.create("VM", rec)
         for vbd in src["VBDs"]:
             if not db.exists("VBD", vbd):
