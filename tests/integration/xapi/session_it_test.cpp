@@ -94,6 +94,20 @@ BOOST_AUTO_TEST_CASE(fails_over_to_a_pool_member_learned_from_host_records) {
   BOOST_CHECK_EQUAL(s.credentials()->base_url, other.url());
 }
 
+BOOST_AUTO_TEST_CASE(falls_back_to_xmlrpc_when_jsonrpc_is_not_served) {
+  XmlRpcOnlyServer old;
+  SessionOptions o;
+  o.hosts = {old.url()};
+  o.user = "root";
+  o.password = "secret";
+  o.format = WireFormat::kJsonRpc;
+  Session s(o);
+  Result<Value> pools = s.call("pool.get_all", {});
+  BOOST_REQUIRE_MESSAGE(pools.is_ok(), pools.status().to_string());
+  BOOST_CHECK_EQUAL(*(**pools->as_array())[0].as_string(), "OpaqueRef:pool");
+  BOOST_CHECK(s.format() == WireFormat::kXmlRpc);
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_pool_is_a_transport_error) {
   SessionOptions o;
   o.hosts = {"http://127.0.0.1:1"};

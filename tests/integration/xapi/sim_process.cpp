@@ -121,8 +121,16 @@ std::string SimProcess::control(const std::string& command, const std::string& j
   return out;
 }
 
-Redirector::Redirector(const std::string& target) {
-  static const char kScript[] = R"PY(
+PyServer::PyServer(const char* script, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {kPython, "-c", script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = spawn_waiting_for_line(argv, "listening on ", dir_.path() + "/log", &url_);
+}
+
+PyServer::~PyServer() { stop_child(pid_); }
+
+namespace {
+constexpr char kRedirectorScript[] = R"PY(
 import http.server, sys
 target = sys.argv[1]
 class H(http.server.BaseHTTPRequestHandler):
@@ -137,13 +145,29 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = answer
     def log_message(self, *a): pass
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print("redirector on http://127.0.0.1:%d" % s.server_address[1], flush=True)
+print("listening on http://127.0.0.1:%d" % s.server_address[1], flush=True)
 s.serve_forever()
 )PY";
-  pid_ = spawn_waiting_for_line({kPython, "-c", kScript, target}, "redirector on ",
-                                dir_.path() + "/log", &url_);
-}
 
-Redirector::~Redirector() { stop_child(pid_); }
+constexpr char kXmlRpcOnlyScript[] = R"PY(
+from xmlrpc.server import SimpleXMLRPCServer
+s = SimpleXMLRPCServer(("127.0.0.1", 0), logRequests=False, allow_none=True)
+ok = lambda v: {"Status": "Success", "Value": v}
+def login(user, pw, *rest):
+    if pw != "secret":
+        return {"Status": "Failure", "ErrorDescription": ["SESSION_AUTHENTICATION_FAILED", user, "x"]}
+    return ok("OpaqueRef:old-session")
+s.register_function(login, "session.login_with_password")
+s.register_function(lambda sess: ok(["OpaqueRef:pool"]), "pool.get_all")
+s.register_function(lambda sess: ok({}), "host.get_all_records")
+s.register_function(lambda sess: ok(""), "session.logout")
+print("listening on http://127.0.0.1:%d" % s.server_address[1], flush=True)
+s.serve_forever()
+)PY";
+}  // namespace
+
+Redirector::Redirector(const std::string& target) : PyServer(kRedirectorScript, {target}) {}
+
+XmlRpcOnlyServer::XmlRpcOnlyServer() : PyServer(kXmlRpcOnlyScript, {}) {}
 
 }  // namespace xr::xapi::test

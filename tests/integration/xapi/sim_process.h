@@ -43,18 +43,33 @@ class TempDir {
   std::string path_;
 };
 
-// A throw-away loopback HTTP server answering every request with
-// "302 Found, Location: <target><same path and query>".
-class Redirector {
+// A throw-away loopback server: a Python script (run by Debian's python3 with `args`)
+// that binds 127.0.0.1:0 and prints "listening on <url>".
+class PyServer {
  public:
-  explicit Redirector(const std::string& target);
-  ~Redirector();
+  PyServer(const char* script, const std::vector<std::string>& args);
+  ~PyServer();
+  PyServer(const PyServer&) = delete;
+  PyServer& operator=(const PyServer&) = delete;
   const std::string& url() const { return url_; }
 
  private:
   TempDir dir_;
   pid_t pid_ = -1;
   std::string url_;
+};
+
+// Answers every request with "302 Found, Location: <target><same path and query>".
+class Redirector : public PyServer {
+ public:
+  explicit Redirector(const std::string& target);
+};
+
+// An "old xapi": XML-RPC only (POST /jsonrpc is 404), session.login_with_password and
+// pool.get_all.
+class XmlRpcOnlyServer : public PyServer {
+ public:
+  XmlRpcOnlyServer();
 };
 
 }  // namespace xr::xapi::test
