@@ -37,6 +37,16 @@
 // A reader holds no lock, pin or slot: a dead reader leaves nothing behind, and the writer
 // never waits.
 //
+// Why this scheme: a per-object seqlock would make every update a potential torn read and
+// retry for readers of that object, and variable-length data could not be reused safely
+// without validating every byte; epoch/hazard reclamation needs reader registration that a
+// killed worker leaves pinned and makes the writer wait. Immutable records in a semi-space
+// make an update invisible to readers until one atomic store, confine memory reuse to
+// compactions (rare: the writer compacts only after garbage worth a quarter of the live
+// data accumulated), and need nothing from readers. The price is transient memory (the
+// target half fills while the source is still mapped) and a copy of the live data per
+// compaction (about 0.1 s for 10,000 VMs' worth of objects).
+//
 // Inside a half (offsets relative to the half's start):
 //   HalfHeader at 0: capacity, bump pointer, the hash index reference, one CollectionDir per
 //     collection index.

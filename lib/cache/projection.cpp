@@ -12,7 +12,7 @@ namespace {
 // One node of the picked result: a key, the source value at that path, and either the whole
 // value or the picked children.
 struct PickNode {
-  std::string name;
+  std::string_view name;  // points into the FieldList
   ObjectView value;
   bool whole = false;
   std::vector<PickNode> kids;
@@ -25,7 +25,7 @@ bool parse_index(std::string_view s, std::size_t* out) {
 }
 
 // The value at `seg` below `parent`, lodash-style: object member or array index.
-bool step(const ObjectView& parent, const std::string& seg, ObjectView* out) {
+bool step(const ObjectView& parent, std::string_view seg, ObjectView* out) {
   if (parent.kind() == JsonKind::kObject) return parent.find(seg, out);
   std::size_t i = 0;
   if (parent.kind() == JsonKind::kArray && parse_index(seg, &i) && i < parent.size()) {
@@ -35,9 +35,9 @@ bool step(const ObjectView& parent, const std::string& seg, ObjectView* out) {
   return false;
 }
 
-void insert(std::vector<PickNode>* level, const std::vector<std::string>& segs,
+void insert(std::vector<PickNode>* level, const std::string* segs, std::size_t depth,
             const std::vector<ObjectView>& values) {
-  for (std::size_t d = 0; d < segs.size(); ++d) {
+  for (std::size_t d = 0; d < depth; ++d) {
     PickNode* node = nullptr;
     for (PickNode& n : *level) {
       if (n.name == segs[d]) node = &n;
@@ -46,7 +46,7 @@ void insert(std::vector<PickNode>* level, const std::vector<std::string>& segs,
       level->push_back(PickNode{segs[d], values[d], false, {}});
       node = &level->back();
     }
-    if (d + 1 == segs.size()) node->whole = true;
+    if (d + 1 == depth) node->whole = true;
     level = &node->kids;
   }
 }
@@ -95,13 +95,15 @@ void emit(const PickNode& n, std::string& out) {
 
 bool ObjectView::append_path_members(const FieldList& fields, std::string& out) const {
   std::vector<PickNode> top;
+  top.reserve(fields.fields().size());
   std::vector<ObjectView> values;
+  values.reserve(8);
   for (const FieldList::Field& f : fields.fields()) {
     values.clear();
     ObjectView v;
     if (f.path.size() > 1 && find(f.name, &v)) {  // a literal key with a dot wins
       values.push_back(v);
-      insert(&top, {f.name}, values);
+      insert(&top, &f.name, 1, values);
       continue;
     }
     ObjectView cur = *this;
@@ -113,7 +115,7 @@ bool ObjectView::append_path_members(const FieldList& fields, std::string& out) 
       }
       values.push_back(cur);
     }
-    if (found) insert(&top, f.path, values);
+    if (found) insert(&top, f.path.data(), f.path.size(), values);
   }
   for (std::size_t i = 0; i < top.size(); ++i) {
     if (i > 0) out.push_back(',');

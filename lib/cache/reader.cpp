@@ -27,6 +27,16 @@ uint32_t Reader::first_after(const L::ArrayEntry* e, uint32_t len, uint64_t afte
   return lo;
 }
 
+void Reader::prefetch_pieces(const Half& h, uint64_t off, const FieldList& fields) {
+  RecordRef r = h.record(off);
+  if (!r) return;
+  for (const FieldList::Field& f : fields.fields()) {
+    if (f.hint >= r.member_count) continue;
+    uint32_t piece = shared_load(r.members()[f.hint].piece_off);
+    if (piece < r.json_len) __builtin_prefetch(r.json() + piece);
+  }
+}
+
 std::optional<uint16_t> Reader::collection(std::string_view name) const {
   const auto* names = reinterpret_cast<const L::CollectionName*>(base_ + header_->names_off);
   uint32_t count = std::min(header_->collection_count.load(std::memory_order_acquire), L::kMaxCollections);
