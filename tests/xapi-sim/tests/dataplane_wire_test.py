@@ -504,7 +504,7 @@ class XvaTest(SimCase):
             self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
             self.assertIn(("task-id:%s" % task).encode(), head)
             new_vms = []
-            for _ in range(200):
+            for _ in range(500):  # up to 10 s on a loaded machine
                 new_vms = [v for v in self.sim.call("VM.get_all") if v not in before]
                 if new_vms:
                     break
