@@ -126,6 +126,30 @@ BOOST_AUTO_TEST_CASE(stream_follows_live_changes_and_resyncs_after_a_restart_xml
   stream_follows_live_changes_and_resyncs_after_a_restart(WireFormat::kXmlRpc);
 }
 
+BOOST_AUTO_TEST_CASE(dropped_connections_keep_the_token_no_resync) {
+  SimProcess sim({"--vms", "3"});
+  Session session(options_for(sim));
+  VmMirror mirror;
+  EventLoopOptions o;
+  o.classes = {"vm"};
+  o.event_timeout_s = 5.0;
+  o.min_backoff_ms = 50;
+  EventLoop loop(session, o, [&](EventBatch&& b) { mirror.apply(std::move(b)); });
+  std::thread runner([&] { (void)loop.run(); });
+  BOOST_REQUIRE(mirror.wait_for([](auto& n, int full) { return full == 1 && !n.empty(); }));
+  std::string vm = mirror.names().begin()->first;
+  sim.control("drop", R"({"method": "event.from", "count": 2})");
+  // Releases the blocked call; the next ones are dropped while the VM changes again.
+  sim.control("rename", R"({"ref": ")" + vm + R"(", "name": "first"})");
+  BOOST_CHECK(mirror.wait_for([&](auto& n, int) { return n.at(vm) == "first"; }));
+  sim.control("rename", R"({"ref": ")" + vm + R"(", "name": "second"})");
+  BOOST_CHECK(mirror.wait_for([&](auto& n, int) { return n.at(vm) == "second"; }));
+  loop.stop();
+  runner.join();
+  BOOST_CHECK_EQUAL(loop.resyncs(), 1u);  // the token survived: no full resync
+  BOOST_CHECK_GE(loop.failures(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_password_stops_the_loop_with_the_error) {
   SimProcess sim({"--vms", "1"});
   SessionOptions so = options_for(sim);
