@@ -70,6 +70,27 @@ def load_dataplane(sim):
     return True
 
 
+def listen(sim, port, ctx, serve_supporters):
+    """The master's listener, plus one per supporter address on the same port. With
+    port 0, retry on another free port if a supporter address has it taken."""
+    for attempt in range(20):
+        front = server.Front(sim, "127.0.0.1", port, ctx)
+        supporters = []
+        try:
+            if serve_supporters:
+                for host in sim.db.refs("host"):
+                    if host != sim.master_ref:
+                        supporters.append(server.Front(SupporterView(sim, host),
+                                                       sim.host_address(host), front.port, ctx))
+            return front, supporters
+        except OSError:
+            for f in supporters + [front]:
+                f.stop()
+            if port != 0 or attempt == 19:
+                raise
+    raise OSError("no free port")
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     created_dir = None
@@ -96,14 +117,8 @@ def main(argv=None):
         if not args.no_dataplane:
             load_dataplane(sim)
         ctx = server.make_ssl_context(*make_cert(cfg.state_dir)) if args.tls else None
-        front = server.Front(sim, "127.0.0.1", args.port, ctx)
+        front, supporters = listen(sim, args.port, ctx, args.serve_supporters)
         sim.front = front
-        supporters = []
-        if args.serve_supporters:
-            for host in sim.db.refs("host"):
-                if host != sim.master_ref:
-                    supporters.append(server.Front(SupporterView(sim, host), sim.host_address(host),
-                                                   front.port, ctx))
         sim.url = "%s://127.0.0.1:%d" % ("https" if args.tls else "http", front.port)
         print("xapi-sim listening on %s" % sim.url, flush=True)
         print("xapi-sim: user %s password %s, %d hosts, %d VMs, state dir %s" % (
