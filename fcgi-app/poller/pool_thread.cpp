@@ -120,20 +120,25 @@ void PoolThread::check_health() {
 
 void PoolThread::run() {
   xo::PoolModel model;
-  auto consume = [&](xapi::EventBatch&& batch) {
-    std::lock_guard lock(shared_.mu);
-    OwnerSink sink(shared_, index_);
-    model.apply(batch, sink);
-    pool_id_ = model.pool_uuid();
-    last_sync_ms_ = unix_ms();
-    if (batch.full_resync) {
-      if (!synced_.exchange(true)) ++shared_.synced_pools;
-      kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model.object_count()) +
-                " XAPI objects");
+  auto consume = [&](xapi::EventBatch&& incoming) {
+    bool full = false;
+    {
+      xapi::EventBatch batch = std::move(incoming);  // freed before the trim below
+      std::lock_guard lock(shared_.mu);
+      OwnerSink sink(shared_, index_);
+      model.apply(batch, sink);
+      pool_id_ = model.pool_uuid();
+      last_sync_ms_ = unix_ms();
+      full = batch.full_resync;
+      if (full) {
+        if (!synced_.exchange(true)) ++shared_.synced_pools;
+        kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model.object_count()) +
+                  " XAPI objects");
+      }
+      report_locked(cache::layout::PoolState::kConnected, "");
     }
-    report_locked(cache::layout::PoolState::kConnected, "");
-    // A full dump is the poller's peak (tens of MB of XML and records): give it back.
-    if (batch.full_resync) malloc_trim(0);
+    // A full dump is the poller's peak (hundreds of MB of records for 10k VMs): give it back.
+    if (full) malloc_trim(0);
   };
   for (;;) {
     xapi::Session session(session_options(pool_));

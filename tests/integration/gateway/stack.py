@@ -139,7 +139,12 @@ class Stack:
     def start_serve(self):
         self.serve_log_path = os.path.join(self.dir, "serve.log")
         self.serve_log = open(self.serve_log_path, "a")
-        self.serve = subprocess.Popen([APP, "serve", "--config", self.config],
+        # A systemd-like notification socket: sd_notify messages land here.
+        self.notify_path = os.path.join(self.dir, "notify.sock")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        self.serve = subprocess.Popen([APP, "serve", "--config", self.config], env=env,
                                       stdout=self.serve_log, stderr=subprocess.STDOUT)
         wait_until(lambda: os.path.exists(self.socket), 20, "the FastCGI socket")
 
@@ -175,6 +180,7 @@ class Stack:
                 self.serve.wait()
         if self.serve:
             self.serve_log.close()
+            self.notify.close()
         for s in self.sims:
             s.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -189,6 +195,18 @@ class Stack:
                     read("/proc/%d/stat" % pid).split()[2] != "Z":
                 found.append(pid)
         return found
+
+    def notifications(self, timeout=5.0):
+        """sd_notify messages received so far (waits up to `timeout` for the first)."""
+        msgs = []
+        self.notify.settimeout(timeout)
+        try:
+            while True:
+                msgs.append(self.notify.recv(4096).decode())
+                self.notify.settimeout(0.2)
+        except (socket.timeout, BlockingIOError):
+            pass
+        return msgs
 
     def log_text(self):
         return read(self.serve_log_path)

@@ -121,6 +121,18 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(self.s.get("/rest/v0/vms", basic=bob).status, 403)
         self.assertEqual(self.s.get("/rest/v0/users/" + bob_id, basic=bob).status, 200)
 
+    def test_check_config_names_the_bad_key_and_line(self):
+        import subprocess
+        from stack import APP
+        bad = os.path.join(self.s.dir, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("[server]\nworkers = 2\nthreads = 0\n")
+        r = subprocess.run([APP, "check-config", "--config", bad], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.toml:3: server.threads: 0 is out of range [1, 256]", r.stderr)
+        ok = subprocess.run([APP, "check-config", "--config", self.s.config], capture_output=True, text=True)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+
     # --- root and collections ---
     def test_root_lists_collection_urls(self):
         root = self.s.api("/rest/v0")

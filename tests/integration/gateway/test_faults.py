@@ -103,6 +103,27 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=self.s.token).status, 200)
         wait_until(lambda: len(self.s.pids("poller")) == 1, 5, "one poller")
 
+    def test_crash_loop_restarts_back_off(self):
+        for _ in range(4):
+            wait_until(lambda: len(self.s.pids("worker")) == 2, 5, "two workers")
+            newest = max(self.s.pids("worker"))
+            os.kill(newest, signal.SIGKILL)
+            time.sleep(0.05)
+        wait_until(lambda: len(self.s.pids("worker")) == 2, 10, "the workers back")
+        import re
+        delays = [float(d) for d in re.findall(r"restarting in ([0-9.]+) s", self.s.log_text())]
+        self.assertEqual(len(delays), 4, delays)
+        # Each quick death of the same slot waits twice as long (0.1, 0.2, 0.4, 0.8 s).
+        self.assertEqual(delays, sorted(delays))
+        self.assertGreaterEqual(delays[-1], 4 * delays[0])
+
+    def test_sd_notify_ready_and_reloading(self):
+        self.assertIn("READY=1", self.s.notifications())
+        self.s.serve.send_signal(signal.SIGHUP)
+        self.assertEqual(self.s.notifications()[:2], ["RELOADING=1", "READY=1"])
+        self.s.serve.send_signal(signal.SIGTERM)
+        self.assertEqual(self.s.notifications(), ["STOPPING=1"])
+
     def test_sigterm_stops_gracefully_and_removes_the_socket(self):
         self.s.serve.send_signal(signal.SIGTERM)
         self.assertEqual(self.s.serve.wait(10), 0)
