@@ -28,7 +28,7 @@ enum class CompareOp : std::uint8_t { kLess, kLessEqual, kGreater, kGreaterEqual
 
 // Which JavaScript prototypes define a property name (so value[name] is a function there).
 enum InheritedIn : std::uint8_t {
-  kInObject = 1, kInArray = 2, kInString = 4, kInNumber = 8, kInBoolean = 16,
+  kInObject = 1, kInArray = 2, kInString = 4, kInNumber = 8, kInBoolean = 16, kInFunction = 32,
 };
 
 struct Node {

@@ -33,7 +33,8 @@ class Evaluator {
 
  private:
   // A JavaScript value: a JSON value of the object, or one JavaScript derives from it
-  // (an array or string length, a string's code unit, an inherited method).
+  // (an array or string length, a string's code unit, an inherited method: kOpaque, whose
+  // own name and length are not modelled).
   struct Val {
     enum Tag { kUndefined, kJson, kNumber, kString, kOpaque } tag;
     V json;
@@ -156,6 +157,7 @@ class Evaluator {
     switch (v.tag) {
       case Val::kNumber: return (n.inherited & kInNumber) ? Val::opaque(j) : Val::undefined(j);
       case Val::kString: return string_property(j, v.str(), n);
+      case Val::kOpaque: return (n.inherited & kInFunction) ? Val::opaque(j) : Val::undefined(j);
       case Val::kJson: break;
       default: return Val::undefined(j);
     }

@@ -266,7 +266,10 @@ Node Parser::named(NodeKind kind, const std::u16string& name) const {
     n.index = static_cast<std::uint32_t>(v);
   }
   using namespace tables;
-  if (name_in(kObjectProto, kObjectProto_size, t)) n.inherited |= kInObject | kInArray | kInString | kInNumber | kInBoolean;
+  if (name_in(kObjectProto, kObjectProto_size, t)) {
+    n.inherited |= kInObject | kInArray | kInString | kInNumber | kInBoolean | kInFunction;
+  }
+  if (name_in(kFunctionProto, kFunctionProto_size, t)) n.inherited |= kInFunction;
   if (name_in(kArrayProto, kArrayProto_size, t)) n.inherited |= kInArray;
   if (name_in(kStringProto, kStringProto_size, t)) n.inherited |= kInString;
   if (name_in(kNumberProto, kNumberProto_size, t)) n.inherited |= kInNumber;

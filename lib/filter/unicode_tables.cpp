@@ -719,5 +719,7 @@ const char* const kNumberProto[] = {"constructor", "toExponential", "toFixed", "
 const std::size_t kNumberProto_size = sizeof(kNumberProto) / sizeof(kNumberProto[0]);
 const char* const kBooleanProto[] = {"constructor", "toString", "valueOf"};
 const std::size_t kBooleanProto_size = sizeof(kBooleanProto) / sizeof(kBooleanProto[0]);
+const char* const kFunctionProto[] = {"apply", "bind", "call", "constructor", "toString"};
+const std::size_t kFunctionProto_size = sizeof(kFunctionProto) / sizeof(kFunctionProto[0]);
 
 }  // namespace xr::filter::tables

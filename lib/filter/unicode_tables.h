@@ -39,5 +39,7 @@ extern const char* const kNumberProto[];
 extern const std::size_t kNumberProto_size;
 extern const char* const kBooleanProto[];
 extern const std::size_t kBooleanProto_size;
+extern const char* const kFunctionProto[];
+extern const std::size_t kFunctionProto_size;
 
 }  // namespace xr::filter::tables

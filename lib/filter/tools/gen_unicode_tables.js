@@ -61,8 +61,8 @@ for (let i = 0; i < canon.length; i += 6) out.push('  ' + canon.slice(i, i + 6).
 out.push('};')
 out.push('const std::size_t kCanon_size = sizeof(kCanon) / sizeof(kCanon[0]);')
 // Inherited property names of JavaScript primitives' and plain objects' prototypes.
-const names = (name, proto) => {
-  const n = Object.getOwnPropertyNames(proto).filter(k => k !== 'length').sort()
+const names = (name, proto, skip = ['length']) => {
+  const n = Object.getOwnPropertyNames(proto).filter(k => !skip.includes(k)).sort()
   out.push(`const char* const ${name}[] = {` + n.map(k => JSON.stringify(k)).join(', ') + '};')
   out.push(`const std::size_t ${name}_size = sizeof(${name}) / sizeof(${name}[0]);`)
 }
@@ -71,5 +71,8 @@ names('kArrayProto', Array.prototype)
 names('kStringProto', String.prototype)
 names('kNumberProto', Number.prototype)
 names('kBooleanProto', Boolean.prototype)
+// Functions (inherited methods) are looked into too; their own name/length and the poisoned
+// arguments/caller accessors are not modelled.
+names('kFunctionProto', Function.prototype, ['length', 'name', 'arguments', 'caller'])
 out.push('\n}  // namespace xr::filter::tables')
 console.log(out.join('\n'))

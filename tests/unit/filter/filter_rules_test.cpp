@@ -183,6 +183,9 @@ const Case kTruthy[] = {
     {R"(a:charAt?)", R"({"a":"s"})", "1"},
     {R"(a:"0"?)", R"({"a":"s"})", "1"},
     {R"(a:"1"?)", R"({"a":"s"})", "0"},
+    {R"(constructor:valueOf?)", R"({})", "1"},
+    {R"(a:map:call?)", R"({"a":[]})", "1"},
+    {R"(a:map:nope?)", R"({"a":[]})", "0"},
 };
 
 const Case kCombinators[] = {
