@@ -40,8 +40,10 @@ const watchdog = setTimeout(() => { console.error('FAIL: timeout'); finish(1) },
 function finish(code) {
   clearTimeout(watchdog)
   Promise.allSettled(clients.map(c => c.disconnect())).finally(() => {
+    const done = () => { rmSync(stateDir, { recursive: true, force: true }); process.exit(code) }
+    if (sim.exitCode !== null || sim.signalCode !== null) return done()
+    sim.on('exit', done)
     sim.kill('SIGTERM')
-    sim.on('exit', () => { rmSync(stateDir, { recursive: true, force: true }); process.exit(code) })
   })
 }
 
