@@ -19,7 +19,10 @@ Status task_verdict_or(Session& session, const std::string& task, Status fallbac
   quick.timeout_ms = 5'000;
   quick.event_timeout_s = 1.0;
   Result<Value> outcome = wait_task(session, task, quick);
-  if (!outcome.is_ok() && outcome.status().kind() == ErrorKind::kXapi) return outcome.status();
+  // TASK_CANCELLED is our own cancel after the failure: the failure is the news.
+  if (!outcome.is_ok() && outcome.status().kind() == ErrorKind::kXapi &&
+      outcome.status().code() != "TASK_CANCELLED")
+    return outcome.status();
   return fallback;
 }
 
@@ -54,6 +57,36 @@ Result<TransferResult> with_task(
   if (!destroyed.is_ok()) kLog.debug("task.destroy after transfer: " + destroyed.to_string());
   return out;
 }
+
+// Holds back the first bytes of a download: xapi occasionally answers 200 and then
+// writes a second HTTP response ("HTTP/1.1 500 ...") as the body (§7.4); that must be
+// an error, not data handed to the client.
+class HeadGuard {
+ public:
+  explicit HeadGuard(const BodySink& sink) : sink_(sink) {}
+  Status feed(std::string_view chunk) {
+    if (passed_) return sink_(chunk);
+    size_t take = std::min(chunk.size(), kPeek - head_.size());
+    head_.append(chunk.substr(0, take));
+    if (head_.size() < kPeek) return Status::ok();
+    XR_RETURN_IF_ERROR(flush());
+    return chunk.size() > take ? sink_(chunk.substr(take)) : Status::ok();
+  }
+  // Hands over what was held back (at the end of a body shorter than the peek).
+  Status flush() {
+    if (passed_) return Status::ok();
+    passed_ = true;
+    if (head_.rfind("HTTP/", 0) == 0)
+      return Status(ErrorKind::kTransport, "xapi sent an HTTP response as the body");
+    return head_.empty() ? Status::ok() : sink_(head_);
+  }
+
+ private:
+  static constexpr size_t kPeek = 5;
+  const BodySink& sink_;
+  std::string head_;
+  bool passed_ = false;
+};
 
 // Strips the query from a redirect target; keeps scheme://host[:port]/path.
 std::string without_query(std::string_view url) {
@@ -91,21 +124,26 @@ UploadSource UploadSource::from_fd(int fd, int64_t size) {
 
 Result<TransferResult> download(Session& session, std::string_view path, const Query& query,
                                 const BodySink& sink, const TransferOptions& options) {
-  return with_task(session, options, [&](const Session::Credentials& c, const std::string& task) {
-    Query q = query;
-    q.emplace_back("session_id", c.session_ref);
-    q.emplace_back("task_id", task);
-    HttpRequest rq;
-    rq.method = "GET";
-    rq.url = build_url(c.base_url, path, q);
-    rq.follow_redirects = true;
-    rq.fail_on_error = true;  // an error page must not reach the sink
-    rq.low_speed_time_s = options.low_speed_time_s;
-    rq.cancel = options.cancel;
-    rq.sink = sink;
-    auto http = session.handles().acquire();
-    return http->perform(rq);
-  });
+  return with_task(
+      session, options,
+      [&](const Session::Credentials& c, const std::string& task) -> Result<HttpResponse> {
+        Query q = query;
+        q.emplace_back("session_id", c.session_ref);
+        q.emplace_back("task_id", task);
+        HttpRequest rq;
+        rq.method = "GET";
+        rq.url = build_url(c.base_url, path, q);
+        rq.follow_redirects = true;
+        rq.fail_on_error = true;  // an error page must not reach the sink
+        rq.low_speed_time_s = options.low_speed_time_s;
+        rq.cancel = options.cancel;
+        HeadGuard guard(sink);
+        rq.sink = [&guard](std::string_view chunk) { return guard.feed(chunk); };
+        auto http = session.handles().acquire();
+        Result<HttpResponse> r = http->perform(rq);
+        if (r.is_ok()) XR_RETURN_IF_ERROR(guard.flush());
+        return r;
+      });
 }
 
 Result<TransferResult> upload(Session& session, std::string_view path, const Query& query,

@@ -164,7 +164,24 @@ s.register_function(lambda sess: ok(""), "session.logout")
 print("listening on http://127.0.0.1:%d" % s.server_address[1], flush=True)
 s.serve_forever()
 )PY";
+constexpr char kFixedBodyScript[] = R"PY(
+import http.server, sys
+body = sys.argv[1].encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print("listening on http://127.0.0.1:%d" % s.server_address[1], flush=True)
+s.serve_forever()
+)PY";
 }  // namespace
+
+FixedBodyServer::FixedBodyServer(const std::string& body) : PyServer(kFixedBodyScript, {body}) {}
 
 Redirector::Redirector(const std::string& target) : PyServer(kRedirectorScript, {target}) {}
 

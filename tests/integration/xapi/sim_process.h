@@ -65,6 +65,12 @@ class Redirector : public PyServer {
   explicit Redirector(const std::string& target);
 };
 
+// Answers GET with "200 OK" and `body` (then closes), like a misbehaving export handler.
+class FixedBodyServer : public PyServer {
+ public:
+  explicit FixedBodyServer(const std::string& body);
+};
+
 // An "old xapi": XML-RPC only (POST /jsonrpc is 404), session.login_with_password and
 // pool.get_all.
 class XmlRpcOnlyServer : public PyServer {

@@ -177,6 +177,20 @@ BOOST_AUTO_TEST_CASE(redirects_are_followed_for_get_and_put) {
   BOOST_CHECK(got == data);
 }
 
+BOOST_AUTO_TEST_CASE(an_http_response_inside_the_body_is_an_error_not_data) {
+  SimProcess sim;
+  Session s(options_for(sim));
+  FixedBodyServer bad("HTTP/1.1 500 Internal Error\r\n\r\nboom");
+  TransferOptions via;
+  via.host = bad.url();
+  std::string got;
+  Result<TransferResult> r = download(
+      s, "/export_raw_vdi/", {{"vdi", "OpaqueRef:x"}, {"format", "raw"}}, collect(&got), via);
+  BOOST_REQUIRE(!r.is_ok());
+  BOOST_CHECK(r.status().kind() == ErrorKind::kTransport);
+  BOOST_CHECK(got.empty());
+}
+
 BOOST_AUTO_TEST_CASE(sink_error_aborts_the_download) {
   SimProcess sim;
   Session s(options_for(sim));
