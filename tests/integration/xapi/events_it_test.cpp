@@ -150,6 +150,24 @@ BOOST_AUTO_TEST_CASE(dropped_connections_keep_the_token_no_resync) {
   BOOST_CHECK_GE(loop.failures(), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(events_lost_leads_to_a_full_resync) {
+  SimProcess sim({"--vms", "3"});
+  Session session(options_for(sim));
+  VmMirror mirror;
+  EventLoopOptions o;
+  o.classes = {"vm"};
+  o.event_timeout_s = 5.0;
+  EventLoop loop(session, o, [&](EventBatch&& b) { mirror.apply(std::move(b)); });
+  std::thread runner([&] { (void)loop.run(); });
+  BOOST_REQUIRE(mirror.wait_for([](auto&, int full) { return full == 1; }));
+  sim.control("fail", R"({"method": "event.from", "count": 1, "error": ["EVENTS_LOST"]})");
+  std::string added = add_halted_vm(sim, "after-fault");  // releases the blocked call
+  BOOST_CHECK(mirror.wait_for([&](auto& n, int full) { return full == 2 && n.count(added); }));
+  loop.stop();
+  runner.join();
+  BOOST_CHECK_EQUAL(loop.resyncs(), 2u);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_password_stops_the_loop_with_the_error) {
   SimProcess sim({"--vms", "1"});
   SessionOptions so = options_for(sim);
