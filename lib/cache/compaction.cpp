@@ -69,15 +69,8 @@ void copy_collection(const Half& src, const Half& dst, uint32_t c, uint64_t arra
   dir.live.store(k, std::memory_order_relaxed);
 }
 
-}  // namespace
-
-Status Writer::compact() {
-  uint32_t a = header_->active_half.load(std::memory_order_relaxed);
-  uint32_t t = 1 - a;
-  Half src = active();
-  Half dst{base_ + header_->half_off[t], header_->half_bytes};
-  uint32_t count = header_->collection_count.load(std::memory_order_relaxed);
-  Plan plan;
+// Counts the live objects per collection; returns their record bytes.
+uint64_t count_live(const Half& src, uint32_t count, Plan* plan) {
   uint64_t record_bytes = 0;
   for (uint32_t c = 0; c < count; ++c) {
     uint32_t len = 0;
@@ -85,16 +78,15 @@ Status Writer::compact() {
     for (uint32_t i = 0; e != nullptr && i < len; ++i) {
       RecordRef r = src.record(e[i].record.load(std::memory_order_relaxed));
       if (!r) continue;
-      ++plan.live[c];
+      ++plan->live[c];
       record_bytes += r.bytes;
     }
   }
-  if (plan_bytes(&plan, count, record_bytes, 50) > dst.capacity &&
-      plan_bytes(&plan, count, record_bytes, 0) > dst.capacity) {
-    return Status(ErrorKind::kResourceExhausted, "cache: live data exceeds one half");
-  }
-  if (header_->half_gen[t].load() % 2 == 0) header_->half_gen[t].fetch_add(1);  // now odd
-  std::atomic_thread_fence(std::memory_order_release);
+  return record_bytes;
+}
+
+// Writes a fresh half header, an empty index and empty arrays; returns the bump pointer.
+uint64_t lay_out_target(const Half& dst, const Plan& plan, uint32_t count, std::vector<uint64_t>* arrays) {
   std::memset(dst.base, 0, sizeof(L::HalfHeader));
   auto* hh = new (dst.base) L::HalfHeader{};
   hh->capacity = dst.capacity;
@@ -104,15 +96,37 @@ Status Writer::compact() {
   idx->slots = plan.slots;
   hh->index_ref.store(bump, std::memory_order_relaxed);
   bump = L::align8(bump + sizeof(L::IndexHeader) + plan.slots * 8);
-  std::vector<uint64_t> arrays(count);
+  arrays->assign(count, 0);
   for (uint32_t c = 0; c < count; ++c) {
-    arrays[c] = bump;
+    (*arrays)[c] = bump;
     uint64_t bytes = sizeof(L::ArrayHeader) + plan.cap[c] * sizeof(L::ArrayEntry);
     std::memset(dst.base + bump, 0, bytes);
     bump = L::align8(bump + bytes);
   }
+  return bump;
+}
+
+}  // namespace
+
+Status Writer::compact() {
+  uint32_t a = header_->active_half.load(std::memory_order_relaxed);
+  uint32_t t = 1 - a;
+  Half src = active();
+  Half dst{base_ + header_->half_off[t], header_->half_bytes};
+  uint32_t count = header_->collection_count.load(std::memory_order_relaxed);
+  Plan plan;
+  uint64_t record_bytes = count_live(src, count, &plan);
+  if (plan_bytes(&plan, count, record_bytes, 50) > dst.capacity &&
+      plan_bytes(&plan, count, record_bytes, 0) > dst.capacity) {
+    return Status(ErrorKind::kResourceExhausted, "cache: live data exceeds one half");
+  }
+  // The target is retired (odd) already unless a previous writer died mid-way.
+  if (header_->half_gen[t].load() % 2 == 0) header_->half_gen[t].fetch_add(1);
+  std::atomic_thread_fence(std::memory_order_release);
+  std::vector<uint64_t> arrays;
+  uint64_t bump = lay_out_target(dst, plan, count, &arrays);
   for (uint32_t c = 0; c < count; ++c) copy_collection(src, dst, c, arrays[c], plan.cap[c], &bump);
-  hh->used.store(bump, std::memory_order_relaxed);
+  dst.header()->used.store(bump, std::memory_order_relaxed);
   header_->live_bytes.store(record_bytes, std::memory_order_relaxed);
   // Publish: target stable (even), switch, retire the source (odd) and drop its pages.
   header_->half_gen[t].fetch_add(1, std::memory_order_release);
