@@ -196,6 +196,42 @@ const filter = () => {
   return f
 }
 
+// Filters aimed at one object: a real property path and a piece of the value found there.
+const name = k => (isRaw(k) && chance(0.9) ? k : quote(k))
+const caseFlip = t => (chance(0.3) ? t.toUpperCase() : chance(0.3) ? t.toLowerCase() : t)
+const valueLeaf = v => {
+  if (typeof v === 'string') {
+    const cps = [...v]
+    const a = int(cps.length + 1), b = a + int(cps.length - a + 1)
+    const sub = caseFlip(cps.slice(a, b).join(''))
+    const r = rnd()
+    if (r < 0.25 && sub !== '' && isRaw(sub)) return sub
+    if (r < 0.4 && sub !== '' && isRaw(sub)) { const i = int(cps.length); return [...sub].map((c, k) => (k === i ? '*' + c : c)).join('') }
+    if (r < 0.6) return '/' + sub.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&') + '/' + (chance(0.5) ? 'i' : '')
+    return quote(sub)
+  }
+  if (typeof v === 'number') {
+    const r = rnd()
+    if (r < 0.4 && Number.isFinite(v)) return String(v)
+    return pick(['<', '<=', '>', '>=']) + (Number.isFinite(v) ? String(v + pick([0, 0, 1, -1])) : '0')
+  }
+  if (Array.isArray(v) || (v !== null && typeof v === 'object')) return chance(0.5) ? '*' : pick(['<1', '>0', '""'])
+  return pick(['<1', '>=1', '>0', '*'])
+}
+const derived = o => {
+  let v = o
+  const path = []
+  for (let depth = 0; depth < 3 && v !== null && typeof v === 'object'; ++depth) {
+    const keys = Array.isArray(v) ? [...v.keys()].map(String).concat(['length']) : Object.keys(v)
+    if (keys.length === 0 || (depth > 0 && chance(0.3))) break
+    const k = pick(keys)
+    path.push(k)
+    v = k === 'length' && Array.isArray(v) ? v.length : v[k]
+  }
+  if (path.length > 0 && chance(0.2)) { const last = path.pop(); return (chance(0.3) ? '!' : '') + path.map(name).join(':') + (path.length ? ':' : '') + name(last) + '?' }
+  return (chance(0.15) ? '!' : '') + path.map(name).join(':') + (path.length ? ':' : '') + valueLeaf(v)
+}
+
 // --- run -----------------------------------------------------------------------------------
 const reference = (f, objects) => {
   let pred
@@ -209,8 +245,14 @@ const reference = (f, objects) => {
 
 const cases = []
 for (let i = 0; i < nFilters; ++i) {
-  const f = filter()
   const objects = Array.from({ length: perFilter }, () => JSON.parse(JSON.stringify(object())))
+  let f
+  if (chance(0.35)) {
+    f = Array.from({ length: 1 + int(2) }, () => derived(objects[0])).join(' ')
+    if (chance(0.2)) f = '|(' + f + ' ' + derived(objects[1]) + ')'
+  } else {
+    f = filter()
+  }
   cases.push({ f, objects })
 }
 const input = cases.map(c => JSON.stringify({ filter: c.f, objects: c.objects })).join('\n') + '\n'
