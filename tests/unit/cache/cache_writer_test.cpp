@@ -1,6 +1,9 @@
 // Writer behaviour: order, updates, removals, compaction, full cache, restart, pools, log.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "cache/reader.h"
@@ -242,6 +245,27 @@ BOOST_AUTO_TEST_CASE(a_waiting_reader_is_woken_by_the_end_of_a_batch) {
   t.join();
   BOOST_TEST(now != word);
   BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(4)));
+}
+
+BOOST_AUTO_TEST_CASE(a_segment_attached_by_fd_shows_the_same_objects) {
+  BOOST_REQUIRE(writer.put("vms", "a", small("a", 7, a)).is_ok());
+  auto other = Segment::attach(seg.fd());
+  BOOST_REQUIRE(other.is_ok());
+  Reader r2(other.value());
+  std::string out;
+  BOOST_REQUIRE(r2.get_json("vms", "a", out));
+  BOOST_TEST(out == to_json(small("a", 7, a)));
+  BOOST_TEST(other.value().resident_bytes() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_segment_sizes_and_foreign_fds_are_rejected) {
+  BOOST_TEST(Segment::create({1u << 20, 64}).status().kind() == ErrorKind::kInvalidArgument);
+  BOOST_TEST(Segment::create({8u << 20, 0}).status().kind() == ErrorKind::kInvalidArgument);
+  int fd = memfd_create("not-a-cache", 0);
+  BOOST_REQUIRE(fd >= 0);
+  BOOST_REQUIRE(ftruncate(fd, 1 << 20) == 0);
+  BOOST_TEST(Segment::attach(fd).status().kind() == ErrorKind::kInvalidArgument);
+  close(fd);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
