@@ -9,10 +9,18 @@ namespace {
 constexpr int kClassCount = static_cast<int>(Cls::kOther) + 1;
 constexpr int kLevel = 1;  // the poller's CPU matters more than the last few bytes
 
-struct CCtxFree { void operator()(ZSTD_CCtx* p) const { ZSTD_freeCCtx(p); } };
-struct DCtxFree { void operator()(ZSTD_DCtx* p) const { ZSTD_freeDCtx(p); } };
-struct CDictFree { void operator()(ZSTD_CDict* p) const { ZSTD_freeCDict(p); } };
-struct DDictFree { void operator()(ZSTD_DDict* p) const { ZSTD_freeDDict(p); } };
+struct CCtxFree {
+  void operator()(ZSTD_CCtx* p) const { ZSTD_freeCCtx(p); }
+};
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* p) const { ZSTD_freeDCtx(p); }
+};
+struct CDictFree {
+  void operator()(ZSTD_CDict* p) const { ZSTD_freeCDict(p); }
+};
+struct DDictFree {
+  void operator()(ZSTD_DDict* p) const { ZSTD_freeDDict(p); }
+};
 
 struct Dict {
   std::unique_ptr<ZSTD_CDict, CDictFree> c;
@@ -42,8 +50,8 @@ std::string BaseCodec::compress(Cls cls, std::string_view json) {
     dict.d.reset(ZSTD_createDDict(json.data(), json.size()));
   }
   std::string out(ZSTD_compressBound(json.size()), '\0');
-  size_t n = dict.c ? ZSTD_compress_usingCDict(s_->cctx.get(), out.data(), out.size(),
-                                               json.data(), json.size(), dict.c.get())
+  size_t n = dict.c ? ZSTD_compress_usingCDict(s_->cctx.get(), out.data(), out.size(), json.data(),
+                                               json.size(), dict.c.get())
                     : ZSTD_compressCCtx(s_->cctx.get(), out.data(), out.size(), json.data(),
                                         json.size(), kLevel);
   if (ZSTD_isError(n)) return std::string();
@@ -59,8 +67,8 @@ bool BaseCodec::decompress(Cls cls, std::string_view packed, std::string* json) 
   const Dict& dict = s_->dicts[static_cast<int>(cls)];
   size_t n = dict.d ? ZSTD_decompress_usingDDict(s_->dctx.get(), json->data(), json->size(),
                                                  packed.data(), packed.size(), dict.d.get())
-                    : ZSTD_decompressDCtx(s_->dctx.get(), json->data(), json->size(),
-                                          packed.data(), packed.size());
+                    : ZSTD_decompressDCtx(s_->dctx.get(), json->data(), json->size(), packed.data(),
+                                          packed.size());
   return !ZSTD_isError(n) && n == size;
 }
 

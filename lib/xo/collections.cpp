@@ -8,25 +8,36 @@ namespace xr::xo {
 namespace {
 
 constexpr std::array<std::string_view, kCollCount> kCollNames = {
-    "pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
-    "vdi-snapshots", "vdi-unmanaged", "srs", "networks", "pifs", "vifs", "vbds", "pbds",
-    "messages", "alarms", "sms", "pcis", "pgpus"};
+    "pools",          "hosts",  "vms",           "vm-templates",  "vm-snapshots",
+    "vm-controllers", "vdis",   "vdi-snapshots", "vdi-unmanaged", "srs",
+    "networks",       "pifs",   "vifs",          "vbds",          "pbds",
+    "messages",       "alarms", "sms",           "pcis",          "pgpus"};
 
 struct ClsName {
   std::string_view name;
   Cls cls;
 };
 constexpr ClsName kClsNames[] = {
-    {"pool", Cls::kPool},       {"host", Cls::kHost},
-    {"host_metrics", Cls::kHostMetrics}, {"vm", Cls::kVm},
-    {"vm_metrics", Cls::kVmMetrics},     {"vm_guest_metrics", Cls::kVmGuestMetrics},
-    {"sr", Cls::kSr},           {"pbd", Cls::kPbd},
-    {"vdi", Cls::kVdi},         {"vbd", Cls::kVbd},
-    {"vif", Cls::kVif},         {"network", Cls::kNetwork},
-    {"pif", Cls::kPif},         {"pif_metrics", Cls::kPifMetrics},
-    {"bond", Cls::kBond},       {"message", Cls::kMessage},
-    {"task", Cls::kTask},       {"sm", Cls::kSm},
-    {"pci", Cls::kPci},         {"pgpu", Cls::kPgpu},
+    {"pool", Cls::kPool},
+    {"host", Cls::kHost},
+    {"host_metrics", Cls::kHostMetrics},
+    {"vm", Cls::kVm},
+    {"vm_metrics", Cls::kVmMetrics},
+    {"vm_guest_metrics", Cls::kVmGuestMetrics},
+    {"sr", Cls::kSr},
+    {"pbd", Cls::kPbd},
+    {"vdi", Cls::kVdi},
+    {"vbd", Cls::kVbd},
+    {"vif", Cls::kVif},
+    {"network", Cls::kNetwork},
+    {"pif", Cls::kPif},
+    {"pif_metrics", Cls::kPifMetrics},
+    {"bond", Cls::kBond},
+    {"message", Cls::kMessage},
+    {"task", Cls::kTask},
+    {"sm", Cls::kSm},
+    {"pci", Cls::kPci},
+    {"pgpu", Cls::kPgpu},
     {"certificate", Cls::kCertificate},
 };
 

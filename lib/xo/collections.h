@@ -9,9 +9,27 @@ namespace xr::xo {
 
 // The XO collections the model fills (reference xo-rest-api.md §a.2).
 enum class Coll : uint8_t {
-  kPools, kHosts, kVms, kVmTemplates, kVmSnapshots, kVmControllers, kVdis, kVdiSnapshots,
-  kVdiUnmanaged, kSrs, kNetworks, kPifs, kVifs, kVbds, kPbds, kMessages, kAlarms, kSms,
-  kPcis, kPgpus, kNone
+  kPools,
+  kHosts,
+  kVms,
+  kVmTemplates,
+  kVmSnapshots,
+  kVmControllers,
+  kVdis,
+  kVdiSnapshots,
+  kVdiUnmanaged,
+  kSrs,
+  kNetworks,
+  kPifs,
+  kVifs,
+  kVbds,
+  kPbds,
+  kMessages,
+  kAlarms,
+  kSms,
+  kPcis,
+  kPgpus,
+  kNone
 };
 inline constexpr int kCollCount = static_cast<int>(Coll::kNone);
 
@@ -22,8 +40,28 @@ Coll coll_from_name(std::string_view name);
 
 // XAPI classes the model reads. kOther: indexed for ref → uuid links only.
 enum class Cls : uint8_t {
-  kPool, kHost, kHostMetrics, kVm, kVmMetrics, kVmGuestMetrics, kSr, kPbd, kVdi, kVbd, kVif,
-  kNetwork, kPif, kPifMetrics, kBond, kMessage, kTask, kSm, kPci, kPgpu, kCertificate, kOther
+  kPool,
+  kHost,
+  kHostMetrics,
+  kVm,
+  kVmMetrics,
+  kVmGuestMetrics,
+  kSr,
+  kPbd,
+  kVdi,
+  kVbd,
+  kVif,
+  kNetwork,
+  kPif,
+  kPifMetrics,
+  kBond,
+  kMessage,
+  kTask,
+  kSm,
+  kPci,
+  kPgpu,
+  kCertificate,
+  kOther
 };
 
 // From event.from's lower-case class name ("vm_guest_metrics"); case-insensitive.

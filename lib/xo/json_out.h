@@ -33,7 +33,7 @@ class JsonOut {
   void str_if(const char* key, std::string_view v);
 
   // Copies of XAPI fields.
-  void map(const char* key, const xapi::Value* v);    // string map (non-text → "")
+  void map(const char* key, const xapi::Value* v);      // string map (non-text → "")
   void strings(const char* key, const xapi::Value* v);  // string set → array
 
   // Builders returning detached values.

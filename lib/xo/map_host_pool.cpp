@@ -25,10 +25,14 @@ std::optional<double> seconds(std::string_view text) {
 Value cpus(const Rec& r, JsonOut& o) {
   Value out(rapidjson::kObjectType);
   if (r.map_has("cpu_info", "cpu_count")) {
-    out.AddMember("cores", o.make_num(std::atof(std::string(r.map_str("cpu_info", "cpu_count")).c_str())), o.alloc());
+    out.AddMember("cores",
+                  o.make_num(std::atof(std::string(r.map_str("cpu_info", "cpu_count")).c_str())),
+                  o.alloc());
   }
   if (r.map_has("cpu_info", "socket_count")) {
-    out.AddMember("sockets", o.make_num(std::atof(std::string(r.map_str("cpu_info", "socket_count")).c_str())), o.alloc());
+    out.AddMember("sockets",
+                  o.make_num(std::atof(std::string(r.map_str("cpu_info", "socket_count")).c_str())),
+                  o.alloc());
   }
   return out;
 }
@@ -47,7 +51,8 @@ Value supplemental_packs(const Rec& r, JsonOut& o) {
     if (comma != std::string_view::npos) {
       std::string_view rest = value.substr(comma + 2);
       size_t sp = rest.find(' ');
-      if (sp != std::string_view::npos) version = rest.substr(sp + 1, rest.find(' ', sp + 1) - sp - 1);
+      if (sp != std::string_view::npos)
+        version = rest.substr(sp + 1, rest.find(' ', sp + 1) - sp - 1);
     }
     Value p(rapidjson::kObjectType);
     p.AddMember("name", o.make_str(key.substr(colon + 1)), o.alloc());
@@ -178,8 +183,8 @@ void add_pool_derived(const MapCtx& c, JsonOut& o) {
   const auto& pool = *data_as<PoolData>(c.self.data);
   const auto* master = c.st.data<HostData>(pool.master);
   o.str("name_label", !pool.name_label.empty() ? std::string_view(pool.name_label)
-                      : master                  ? std::string_view(master->name_label)
-                                                : std::string_view{});
+                      : master                 ? std::string_view(master->name_label)
+                                               : std::string_view{});
   o.str("platform_version", master ? std::string_view(master->platform_version) : "");
   Value srs(rapidjson::kArrayType);
   for (Handle vdi_ref : pool.ha_statefiles) {

@@ -13,7 +13,6 @@ namespace {
 
 using rapidjson::Value;
 
-
 bool is_alarm_name(std::string_view name) {
   return name == "ALARM" || name == "BOND_STATUS_CHANGED" || name == "MULTIPATH_PERIODIC_ALERT";
 }
@@ -200,17 +199,18 @@ std::unique_ptr<GuestMetricsData> index_guest_metrics(const Rec& r) {
 ObjData index_storage(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kSr:
-      return SrData{r.boolean("shared"), std::string(r.str("type")), handles(r, "PBDs", st),
-                    handles(r, "VDIs", st)};
+      return make_data(SrData{r.boolean("shared"), std::string(r.str("type")),
+                              handles(r, "PBDs", st), handles(r, "VDIs", st)});
     case Cls::kPbd:
-      return PbdData{st.handle(r.ref("host")), st.handle(r.ref("SR")),
-                     std::string(r.map_str("device_config", "provisioning"))};
+      return make_data(PbdData{st.handle(r.ref("host")), st.handle(r.ref("SR")),
+                               std::string(r.map_str("device_config", "provisioning"))});
     case Cls::kVdi:
-      return VdiData{st.handle(r.ref("SR")), std::string(r.map_str("sm_config", "vhd-parent")),
-                     handles(r, "VBDs", st), r.int_or("physical_utilisation"),
-                     r.boolean("is_a_snapshot"), r.opt_bool("managed").value_or(true)};
+      return make_data(VdiData{st.handle(r.ref("SR")),
+                               std::string(r.map_str("sm_config", "vhd-parent")),
+                               handles(r, "VBDs", st), r.int_or("physical_utilisation"),
+                               r.boolean("is_a_snapshot"), r.opt_bool("managed").value_or(true)});
     case Cls::kVbd:
-      return VbdData{st.handle(r.ref("VM")), st.handle(r.ref("VDI"))};
+      return make_data(VbdData{st.handle(r.ref("VM")), st.handle(r.ref("VDI"))});
     default:
       return std::monostate{};
   }
@@ -219,17 +219,18 @@ ObjData index_storage(Cls cls, const Rec& r, const ModelState& st) {
 ObjData index_network(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPif:
-      return PifData{st.handle(r.ref("metrics")), st.handle(r.ref("network")),
-                     st.handle(r.ref("bond_slave_of")), handles(r, "bond_master_of", st)};
+      return make_data(PifData{st.handle(r.ref("metrics")), st.handle(r.ref("network")),
+                               st.handle(r.ref("bond_slave_of")),
+                               handles(r, "bond_master_of", st)});
     case Cls::kPifMetrics: {
       PifMetricsData m{std::string(r.str("device_name")), r.boolean("carrier"), std::nullopt};
       if (r.get("speed")) m.speed = r.int_or("speed");
-      return m;
+      return make_data(std::move(m));
     }
     case Cls::kBond:
-      return BondData{st.handle(r.ref("master")), handles(r, "slaves", st)};
+      return make_data(BondData{st.handle(r.ref("master")), handles(r, "slaves", st)});
     case Cls::kNetwork:
-      return NetworkData{handles(r, "PIFs", st)};
+      return make_data(NetworkData{handles(r, "PIFs", st)});
     default:
       return std::monostate{};
   }
@@ -249,28 +250,35 @@ std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelSta
 ObjData index_record(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPool:
-      return PoolData{st.handle(r.ref("master")), std::string(r.str("name_label")),
-                      handles(r, "ha_statefiles", st)};
+      return make_data(PoolData{st.handle(r.ref("master")), std::string(r.str("name_label")),
+                                handles(r, "ha_statefiles", st)});
     case Cls::kHost:
-      return HostData{st.handle(r.ref("metrics")), std::string(r.str("name_label")),
-                      std::string(r.map_str("software_version", "platform_version")),
-                      handles(r, "certificates", st)};
+      return make_data(HostData{st.handle(r.ref("metrics")), std::string(r.str("name_label")),
+                                std::string(r.map_str("software_version", "platform_version")),
+                                handles(r, "certificates", st)});
     case Cls::kHostMetrics:
-      return HostMetricsData{r.boolean("live"), r.int_or("memory_total"), r.int_or("memory_free")};
+      return make_data(
+          HostMetricsData{r.boolean("live"), r.int_or("memory_total"), r.int_or("memory_free")});
     case Cls::kVm:
       return index_vm(r, st);
     case Cls::kVmMetrics:
-      return VmMetricsData{r.int_or("memory_actual"), r.int_or("VCPUs_number"),
-                           parse_xapi_time(r.str("start_time")),
-                           parse_xapi_time(r.str("install_time"))};
+      return make_data(VmMetricsData{r.int_or("memory_actual"), r.int_or("VCPUs_number"),
+                                     parse_xapi_time(r.str("start_time")),
+                                     parse_xapi_time(r.str("install_time"))});
     case Cls::kVmGuestMetrics:
       return index_guest_metrics(r);
     case Cls::kCertificate:
-      return CertData{st.handle(r.ref("host")), std::string(r.str("fingerprint")),
-                      parse_xapi_time(r.str("not_after"))};
-    case Cls::kSr: case Cls::kPbd: case Cls::kVdi: case Cls::kVbd:
+      return make_data(CertData{st.handle(r.ref("host")), std::string(r.str("fingerprint")),
+                                parse_xapi_time(r.str("not_after"))});
+    case Cls::kSr:
+    case Cls::kPbd:
+    case Cls::kVdi:
+    case Cls::kVbd:
       return index_storage(cls, r, st);
-    case Cls::kPif: case Cls::kPifMetrics: case Cls::kBond: case Cls::kNetwork:
+    case Cls::kPif:
+    case Cls::kPifMetrics:
+    case Cls::kBond:
+    case Cls::kNetwork:
       return index_network(cls, r, st);
     default:
       return std::monostate{};

@@ -31,10 +31,8 @@ Coll map_vif(const Rec& r, const MapCtx& c, JsonOut& o) {
   o.map("other_config", r.get("other_config"));
   std::string_view tx = r.map_str("other_config", "ethtool-tx");
   o.boolean("txChecksumming", !(tx == "false" || tx == "off"));
-  if (r.str("qos_algorithm_type") == "ratelimit" &&
-      r.map_has("qos_algorithm_params", "kbps")) {
-    o.num("rateLimit",
-          std::atof(std::string(r.map_str("qos_algorithm_params", "kbps")).c_str()));
+  if (r.str("qos_algorithm_type") == "ratelimit" && r.map_has("qos_algorithm_params", "kbps")) {
+    o.num("rateLimit", std::atof(std::string(r.map_str("qos_algorithm_params", "kbps")).c_str()));
   }
   link_if(o, "$network", r, "network", c);
   link_if(o, "$VM", r, "VM", c);

@@ -17,14 +17,12 @@ struct Alloc2 {
   std::string_view type, strategy;
 };
 constexpr Alloc2 kAllocation[] = {
-    {"ext", "thin"},         {"file", "thin"},       {"hba", "thick"},
-    {"iscsi", "thick"},      {"lvhd", "thick"},      {"lvhdofcoe", "thick"},
-    {"lvhdohba", "thick"},   {"lvhdoiscsi", "thick"}, {"lvm", "thick"},
-    {"lvmofcoe", "thick"},   {"lvmohba", "thick"},   {"lvmoiscsi", "thick"},
-    {"nfs", "thin"},         {"ocfs", "thick"},      {"ocfsohba", "thick"},
-    {"ocfsoiscsi", "thick"}, {"rawhba", "thick"},    {"rawiscsi", "thick"},
-    {"shm", "thin"},         {"smb", "thin"},        {"udev", "thick"},
-    {"xosan", "thin"},       {"zfs", "thin"},
+    {"ext", "thin"},     {"file", "thin"},       {"hba", "thick"},      {"iscsi", "thick"},
+    {"lvhd", "thick"},   {"lvhdofcoe", "thick"}, {"lvhdohba", "thick"}, {"lvhdoiscsi", "thick"},
+    {"lvm", "thick"},    {"lvmofcoe", "thick"},  {"lvmohba", "thick"},  {"lvmoiscsi", "thick"},
+    {"nfs", "thin"},     {"ocfs", "thick"},      {"ocfsohba", "thick"}, {"ocfsoiscsi", "thick"},
+    {"rawhba", "thick"}, {"rawiscsi", "thick"},  {"shm", "thin"},       {"smb", "thin"},
+    {"udev", "thick"},   {"xosan", "thin"},      {"zfs", "thin"},
 };
 
 bool is_sensitive(std::string_view key) {

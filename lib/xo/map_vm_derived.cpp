@@ -47,8 +47,7 @@ void add_guest_tools(const VmData& vm, const VmMetricsData* m, const GuestMetric
   o.boolean("pvDriversDetected", detected);
   if (has_pv) {
     std::string version = std::string(pv(*gm, "major")) + "." + std::string(pv(*gm, "minor")) +
-                          "." + std::string(pv(*gm, "micro")) + "-" +
-                          std::string(pv(*gm, "build"));
+                          "." + std::string(pv(*gm, "micro")) + "-" + std::string(pv(*gm, "build"));
     o.str("pvDriversVersion", version);
   }
   if (detected) o.boolean("pvDriversUpToDate", gm->pv_up_to_date);
@@ -111,8 +110,7 @@ void add_vm_derived(const MapCtx& c, JsonOut& o) {
   Value cpus(rapidjson::kObjectType);
   cpus.AddMember("max", o.make_num(double(vm.vcpus_max)), o.alloc());
   bool use_metrics = tools && !(vm.is_template && !vm.is_snapshot && !vm.is_control);
-  cpus.AddMember("number",
-                 o.make_num(double(use_metrics ? m->vcpus_number : vm.vcpus_at_startup)),
+  cpus.AddMember("number", o.make_num(double(use_metrics ? m->vcpus_number : vm.vcpus_at_startup)),
                  o.alloc());
   o.value("CPUs", std::move(cpus));
   o.value("memory", memory(vm, m, gm, o));

@@ -91,8 +91,7 @@ void track_vdi(ModelState& st, Handle h, const VdiData* a, const VdiData& b, Dir
   }
 }
 
-void track_host(ModelState& st, Handle h, const HostData* a, const HostData& b,
-                DirtySet& dirty) {
+void track_host(ModelState& st, Handle h, const HostData* a, const HostData& b, DirtySet& dirty) {
   set_owner(st, a ? a->metrics : kNoHandle, b.metrics, h);
   const auto* pool = st.data<PoolData>(st.pool);
   if (pool && pool->master == h &&
@@ -147,27 +146,36 @@ void track_storage(ModelState& st, Cls cls, const ObjData* prev, const ObjData& 
 void track_upsert(ModelState& st, Cls cls, Handle h, const ObjData* prev, const ObjData& next,
                   DirtySet& dirty) {
   switch (cls) {
-    case Cls::kVmMetrics: return dirty_owner_if_changed<VmMetricsData>(st, h, prev, next, dirty);
+    case Cls::kVmMetrics:
+      return dirty_owner_if_changed<VmMetricsData>(st, h, prev, next, dirty);
     case Cls::kVmGuestMetrics:
       return dirty_owner_if_changed<GuestMetricsData>(st, h, prev, next, dirty);
     case Cls::kHostMetrics:
       return dirty_owner_if_changed<HostMetricsData>(st, h, prev, next, dirty);
     case Cls::kPifMetrics:
       return dirty_owner_if_changed<PifMetricsData>(st, h, prev, next, dirty);
-    case Cls::kVm: return track_vm(st, h, as<VmData>(prev), *data_as<VmData>(next));
-    case Cls::kHost: return track_host(st, h, as<HostData>(prev), *data_as<HostData>(next), dirty);
-    case Cls::kPif: return track_pif(st, h, as<PifData>(prev), *data_as<PifData>(next), dirty);
+    case Cls::kVm:
+      return track_vm(st, h, as<VmData>(prev), *data_as<VmData>(next));
+    case Cls::kHost:
+      return track_host(st, h, as<HostData>(prev), *data_as<HostData>(next), dirty);
+    case Cls::kPif:
+      return track_pif(st, h, as<PifData>(prev), *data_as<PifData>(next), dirty);
     case Cls::kBond:
       dirty_bond(as<BondData>(prev), dirty);
       return dirty_bond(data_as<BondData>(next), dirty);
-    case Cls::kCertificate: return dirty.add(data_as<CertData>(next)->host);
-    case Cls::kVdi: return track_vdi(st, h, as<VdiData>(prev), *data_as<VdiData>(next), dirty);
-    case Cls::kVbd: case Cls::kSr: case Cls::kPbd:
+    case Cls::kCertificate:
+      return dirty.add(data_as<CertData>(next)->host);
+    case Cls::kVdi:
+      return track_vdi(st, h, as<VdiData>(prev), *data_as<VdiData>(next), dirty);
+    case Cls::kVbd:
+    case Cls::kSr:
+    case Cls::kPbd:
       return track_storage(st, cls, prev, next, dirty);
     case Cls::kTask:
       if (!prev) dirty_vms_using_task(st, st.ref_of(h), dirty);
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -176,7 +184,9 @@ void track_delete(ModelState& st, Handle h, DirtySet& dirty) {
   if (!obj) return;
   const ObjData& d = obj->data;
   switch (obj->cls) {
-    case Cls::kVmMetrics: case Cls::kVmGuestMetrics: case Cls::kHostMetrics:
+    case Cls::kVmMetrics:
+    case Cls::kVmGuestMetrics:
+    case Cls::kHostMetrics:
     case Cls::kPifMetrics: {
       auto it = st.owner.find(h);
       if (it != st.owner.end()) {
@@ -199,14 +209,22 @@ void track_delete(ModelState& st, Handle h, DirtySet& dirty) {
       set_parent(st, vdi.parent_uuid, "", h);
       return;
     }
-    case Cls::kVbd: return dirty.add(data_as<VbdData>(d)->vm);
-    case Cls::kPbd: return dirty.add(data_as<PbdData>(d)->sr);
-    case Cls::kTask: return dirty_vms_using_task(st, st.ref_of(h), dirty);
-    case Cls::kHost: return set_owner(st, data_as<HostData>(d)->metrics, kNoHandle, h);
-    case Cls::kPif: return set_owner(st, data_as<PifData>(d)->metrics, kNoHandle, h);
-    case Cls::kBond: return dirty_bond(data_as<BondData>(d), dirty);
-    case Cls::kCertificate: return dirty.add(data_as<CertData>(d)->host);
-    default: return;
+    case Cls::kVbd:
+      return dirty.add(data_as<VbdData>(d)->vm);
+    case Cls::kPbd:
+      return dirty.add(data_as<PbdData>(d)->sr);
+    case Cls::kTask:
+      return dirty_vms_using_task(st, st.ref_of(h), dirty);
+    case Cls::kHost:
+      return set_owner(st, data_as<HostData>(d)->metrics, kNoHandle, h);
+    case Cls::kPif:
+      return set_owner(st, data_as<PifData>(d)->metrics, kNoHandle, h);
+    case Cls::kBond:
+      return dirty_bond(data_as<BondData>(d), dirty);
+    case Cls::kCertificate:
+      return dirty.add(data_as<CertData>(d)->host);
+    default:
+      return;
   }
 }
 

@@ -232,18 +232,30 @@ std::vector<Handle> ModelState::all() const {
 
 std::string_view xo_type_of(const Obj& o) {
   switch (o.cls) {
-    case Cls::kPool: return "pool";
-    case Cls::kHost: return "host";
-    case Cls::kSr: return "SR";
-    case Cls::kPbd: return "PBD";
-    case Cls::kVbd: return "VBD";
-    case Cls::kVif: return "VIF";
-    case Cls::kNetwork: return "network";
-    case Cls::kPif: return "PIF";
-    case Cls::kMessage: return "message";
-    case Cls::kSm: return "SM";
-    case Cls::kPci: return "PCI";
-    case Cls::kPgpu: return "PGPU";
+    case Cls::kPool:
+      return "pool";
+    case Cls::kHost:
+      return "host";
+    case Cls::kSr:
+      return "SR";
+    case Cls::kPbd:
+      return "PBD";
+    case Cls::kVbd:
+      return "VBD";
+    case Cls::kVif:
+      return "VIF";
+    case Cls::kNetwork:
+      return "network";
+    case Cls::kPif:
+      return "PIF";
+    case Cls::kMessage:
+      return "message";
+    case Cls::kSm:
+      return "SM";
+    case Cls::kPci:
+      return "PCI";
+    case Cls::kPgpu:
+      return "PGPU";
     case Cls::kVdi: {
       const auto* vdi = data_as<VdiData>(o.data);
       if (vdi && vdi->is_snapshot) return "VDI-snapshot";
@@ -258,7 +270,8 @@ std::string_view xo_type_of(const Obj& o) {
       if (vm->is_template) return "VM-template";
       return "VM";
     }
-    default: return "";
+    default:
+      return "";
   }
 }
 

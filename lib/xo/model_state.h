@@ -29,7 +29,8 @@ struct Id16 {
 };
 struct Id16Hash {
   size_t operator()(const Id16& k) const {
-    return static_cast<size_t>((k.hi ^ (k.lo * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL >> 7);
+    return static_cast<size_t>((k.hi ^ (k.lo * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL >>
+                               7);
   }
 };
 std::optional<Id16> id16_from_uuid(std::string_view text);
@@ -140,26 +141,42 @@ struct CertData {
   std::optional<double> not_after;
 };
 
-// The two big ones are boxed so that every object does not pay for them.
-using ObjData = std::variant<std::monostate, std::unique_ptr<VmData>,
-                             std::unique_ptr<GuestMetricsData>, VmMetricsData, HostData,
-                             HostMetricsData, SrData, PbdData, VdiData, VbdData, PifData,
-                             PifMetricsData, BondData, NetworkData, PoolData, CertData>;
+// Only the two smallest structs live inline; the others are boxed so that the ~100k
+// objects of a big pool (VBDs, VIFs, messages...) do not each pay for the largest one.
+template <class T>
+using Box = std::unique_ptr<T>;
+using ObjData = std::variant<std::monostate, VbdData, HostMetricsData, Box<VmData>,
+                             Box<GuestMetricsData>, Box<VmMetricsData>, Box<HostData>, Box<SrData>,
+                             Box<PbdData>, Box<VdiData>, Box<PifData>, Box<PifMetricsData>,
+                             Box<BondData>, Box<NetworkData>, Box<PoolData>, Box<CertData>>;
+
+template <class T>
+constexpr bool kInline = std::is_same_v<T, VbdData> || std::is_same_v<T, HostMetricsData>;
+
+template <class T>
+ObjData make_data(T&& v) {
+  using U = std::decay_t<T>;
+  if constexpr (kInline<U>) {
+    return ObjData(std::forward<T>(v));
+  } else {
+    return ObjData(std::make_unique<U>(std::forward<T>(v)));
+  }
+}
 
 template <class T>
 const T* data_as(const ObjData& d) {
-  if constexpr (std::is_same_v<T, VmData> || std::is_same_v<T, GuestMetricsData>) {
-    auto* p = std::get_if<std::unique_ptr<T>>(&d);
-    return p ? p->get() : nullptr;
-  } else {
+  if constexpr (kInline<T>) {
     return std::get_if<T>(&d);
+  } else {
+    auto* p = std::get_if<Box<T>>(&d);
+    return p ? p->get() : nullptr;
   }
 }
 
 struct Obj {
   Cls cls = Cls::kOther;
-  Coll coll = Coll::kNone;       // collection it is currently emitted in
-  bool pool_scoped_id = false;   // served as "<pool uuid>-<uuid>" (default templates)
+  Coll coll = Coll::kNone;      // collection it is currently emitted in
+  bool pool_scoped_id = false;  // served as "<pool uuid>-<uuid>" (default templates)
   Uuid uuid_;
   std::string uuid() const { return uuid_.str(); }
   std::string base;  // XO object minus derived fields, JSON zstd-compressed (BaseCodec)
@@ -209,7 +226,7 @@ class ModelState {
   struct Slot {
     uint32_t gen = 1;
     bool live = false;
-    bool ref_bin = false;              // ref is "OpaqueRef:" + canonical uuid → ref_id
+    bool ref_bin = false;  // ref is "OpaqueRef:" + canonical uuid → ref_id
     Id16 ref_id;
     const std::string* ref = nullptr;  // otherwise: its key in by_ref_text_
     Obj obj;

@@ -12,8 +12,13 @@ namespace {
 
 bool has_derived(Cls cls) {
   switch (cls) {
-    case Cls::kPool: case Cls::kHost: case Cls::kVm: case Cls::kSr: case Cls::kVdi:
-    case Cls::kNetwork: case Cls::kPif:
+    case Cls::kPool:
+    case Cls::kHost:
+    case Cls::kVm:
+    case Cls::kSr:
+    case Cls::kVdi:
+    case Cls::kNetwork:
+    case Cls::kPif:
       return true;
     default:
       return false;
@@ -22,8 +27,13 @@ bool has_derived(Cls cls) {
 
 bool is_emitted(Cls cls) {
   switch (cls) {
-    case Cls::kVbd: case Cls::kVif: case Cls::kPbd: case Cls::kMessage: case Cls::kSm:
-    case Cls::kPci: case Cls::kPgpu:
+    case Cls::kVbd:
+    case Cls::kVif:
+    case Cls::kPbd:
+    case Cls::kMessage:
+    case Cls::kSm:
+    case Cls::kPci:
+    case Cls::kPgpu:
       return true;
     default:
       return has_derived(cls);
@@ -32,34 +42,57 @@ bool is_emitted(Cls cls) {
 
 Coll map_base(Cls cls, const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_scoped) {
   switch (cls) {
-    case Cls::kVm: return map_vm_base(r, c, o, pool_scoped);
-    case Cls::kHost: return map_host_base(r, c, o);
-    case Cls::kPool: return map_pool_base(r, c, o);
-    case Cls::kSr: return map_sr_base(r, c, o);
-    case Cls::kVdi: return map_vdi_base(r, c, o);
-    case Cls::kVbd: return map_vbd(r, c, o);
-    case Cls::kPbd: return map_pbd(r, c, o);
-    case Cls::kVif: return map_vif(r, c, o);
-    case Cls::kNetwork: return map_network_base(r, c, o);
-    case Cls::kPif: return map_pif_base(r, c, o);
-    case Cls::kMessage: return map_message(r, c, o);
-    case Cls::kSm: return map_sm(r, c, o);
-    case Cls::kPci: return map_pci(r, c, o);
-    case Cls::kPgpu: return map_pgpu(r, c, o);
-    default: return Coll::kNone;
+    case Cls::kVm:
+      return map_vm_base(r, c, o, pool_scoped);
+    case Cls::kHost:
+      return map_host_base(r, c, o);
+    case Cls::kPool:
+      return map_pool_base(r, c, o);
+    case Cls::kSr:
+      return map_sr_base(r, c, o);
+    case Cls::kVdi:
+      return map_vdi_base(r, c, o);
+    case Cls::kVbd:
+      return map_vbd(r, c, o);
+    case Cls::kPbd:
+      return map_pbd(r, c, o);
+    case Cls::kVif:
+      return map_vif(r, c, o);
+    case Cls::kNetwork:
+      return map_network_base(r, c, o);
+    case Cls::kPif:
+      return map_pif_base(r, c, o);
+    case Cls::kMessage:
+      return map_message(r, c, o);
+    case Cls::kSm:
+      return map_sm(r, c, o);
+    case Cls::kPci:
+      return map_pci(r, c, o);
+    case Cls::kPgpu:
+      return map_pgpu(r, c, o);
+    default:
+      return Coll::kNone;
   }
 }
 
 void add_derived(Cls cls, const MapCtx& c, JsonOut& o) {
   switch (cls) {
-    case Cls::kVm: return add_vm_derived(c, o);
-    case Cls::kHost: return add_host_derived(c, o);
-    case Cls::kPool: return add_pool_derived(c, o);
-    case Cls::kSr: return add_sr_derived(c, o);
-    case Cls::kVdi: return add_vdi_derived(c, o);
-    case Cls::kNetwork: return add_network_derived(c, o);
-    case Cls::kPif: return add_pif_derived(c, o);
-    default: return;
+    case Cls::kVm:
+      return add_vm_derived(c, o);
+    case Cls::kHost:
+      return add_host_derived(c, o);
+    case Cls::kPool:
+      return add_pool_derived(c, o);
+    case Cls::kSr:
+      return add_sr_derived(c, o);
+    case Cls::kVdi:
+      return add_vdi_derived(c, o);
+    case Cls::kNetwork:
+      return add_network_derived(c, o);
+    case Cls::kPif:
+      return add_pif_derived(c, o);
+    default:
+      return;
   }
 }
 
@@ -130,8 +163,7 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
   st_.erase(h);
 }
 
-void PoolModel::remove_missing(const xapi::EventBatch& batch, DirtySet& dirty,
-                               ObjectSink& sink) {
+void PoolModel::remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink) {
   std::unordered_set<std::string_view> present;
   present.reserve(batch.events.size());
   for (const xapi::Event& e : batch.events) present.insert(e.ref);

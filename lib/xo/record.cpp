@@ -88,8 +88,7 @@ std::vector<std::string_view> Rec::strings(std::string_view name) const {
   return out;
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> Rec::pairs(
-    std::string_view name) const {
+std::vector<std::pair<std::string_view, std::string_view>> Rec::pairs(std::string_view name) const {
   std::vector<std::pair<std::string_view, std::string_view>> out;
   const xapi::Value* v = get(name);
   if (!v) return out;

@@ -18,10 +18,10 @@ class Rec {
   explicit Rec(const xapi::Value& v);
 
   const xapi::Value* get(std::string_view name) const;
-  std::string_view str(std::string_view name) const;       // "" if absent / not text
+  std::string_view str(std::string_view name) const;  // "" if absent / not text
   int64_t int_or(std::string_view name, int64_t dflt = 0) const;
   double num_or(std::string_view name, double dflt = 0) const;
-  bool boolean(std::string_view name) const;                // false if absent
+  bool boolean(std::string_view name) const;  // false if absent
   std::optional<bool> opt_bool(std::string_view name) const;
   // Member `key` of the map field `name`, as text ("" if absent).
   std::string_view map_str(std::string_view name, std::string_view key) const;

@@ -9,12 +9,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <malloc.h>
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <malloc.h>
-#include <unistd.h>
 
 #include "records_json.h"
 #include "xo/pool_model.h"
@@ -167,9 +167,11 @@ int main(int argc, char** argv) {
   std::printf("  baseline : %.3f s = %.0f records/s (records written as JSON, no XO logic)\n",
               base_s, n / base_s);
   std::printf("  ratio    : %.2f of baseline throughput\n", base_s / ours_s);
-  std::printf("  model memory: heap in use +%.1f MB (RSS +%.1f MB), of which serialized "
-              "bases %.1f MB; %zu objects\n", (heap1 - heap0) / 1e6, (rss1 - rss0) / 1024.0,
-              model.base_bytes() / 1e6, model.object_count());
+  std::printf(
+      "  model memory: heap in use +%.1f MB (RSS +%.1f MB), of which serialized "
+      "bases %.1f MB; %zu objects\n",
+      (heap1 - heap0) / 1e6, (rss1 - rss0) / 1024.0, model.base_bytes() / 1e6,
+      model.object_count());
 
   {
     class NullSink : public xr::xo::ObjectSink {
@@ -182,8 +184,7 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     m2.apply(full, null_sink);
     double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("  xo model without the sink's serialization: %.3f s = %.0f records/s\n", s,
-                n / s);
+    std::printf("  xo model without the sink's serialization: %.3f s = %.0f records/s\n", s, n / s);
   }
   SerializingSink s2, s3;
   double gm_s = timed_apply(model, gm_updates, s2);

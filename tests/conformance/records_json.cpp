@@ -50,8 +50,8 @@ Result<xapi::EventBatch> batch_from_records_json(const std::string& json) {
   for (const auto& cls : d.GetObject()) {
     if (!cls.value.IsObject()) continue;
     for (const auto& rec : cls.value.GetObject()) {
-      batch.events.push_back(xapi::Event{cls.name.GetString(), "add", rec.name.GetString(),
-                                         to_value(rec.value)});
+      batch.events.push_back(
+          xapi::Event{cls.name.GetString(), "add", rec.name.GetString(), to_value(rec.value)});
     }
   }
   return batch;

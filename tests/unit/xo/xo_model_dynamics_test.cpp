@@ -40,8 +40,9 @@ BOOST_AUTO_TEST_SUITE(xo_model_dynamics)
 BOOST_AUTO_TEST_CASE(guest_metrics_update_changes_main_ip_address) {
   Loaded l;
   BOOST_TEST(str(l.sink.get("vms", "u-vm1"), "mainIpAddress") == "10.0.0.5");
-  l.apply({ev("vm_guest_metrics", "mod", "OpaqueRef:vm1g",
-              guest_metrics_rec("u-vm1g", {{"1/ipv4/0", "192.168.1.9"}, {"0/ipv6/0", "fe80::2"}}))});
+  l.apply(
+      {ev("vm_guest_metrics", "mod", "OpaqueRef:vm1g",
+          guest_metrics_rec("u-vm1g", {{"1/ipv4/0", "192.168.1.9"}, {"0/ipv6/0", "fe80::2"}}))});
   auto vm = l.sink.get("vms", "u-vm1");
   BOOST_TEST(str(vm, "mainIpAddress") == "192.168.1.9");
   BOOST_TEST(str(vm["addresses"], "1/ipv4/0") == "192.168.1.9");

@@ -146,10 +146,15 @@ BOOST_AUTO_TEST_CASE(bonded_pifs_and_metrics) {
   set(slave, "bond_slave_of", S("OpaqueRef:bond"));
   l.w.objs.push_back({"OpaqueRef:bondm", {"pif", std::move(master)}});
   l.w.objs.push_back({"OpaqueRef:slave", {"pif", std::move(slave)}});
-  l.w.objs.push_back({"OpaqueRef:bond", {"bond", R({{"uuid", S("u-bond")},
-      {"master", S("OpaqueRef:bondm")}, {"slaves", A({"OpaqueRef:slave"})}})}});
-  l.w.objs.push_back({"OpaqueRef:pm", {"pif_metrics", R({{"uuid", S("u-pm")},
-      {"device_name", S("Intel X710")}, {"carrier", B(true)}, {"speed", I(10000)}})}});
+  l.w.objs.push_back({"OpaqueRef:bond",
+                      {"bond", R({{"uuid", S("u-bond")},
+                                  {"master", S("OpaqueRef:bondm")},
+                                  {"slaves", A({"OpaqueRef:slave"})}})}});
+  l.w.objs.push_back({"OpaqueRef:pm",
+                      {"pif_metrics", R({{"uuid", S("u-pm")},
+                                         {"device_name", S("Intel X710")},
+                                         {"carrier", B(true)},
+                                         {"speed", I(10000)}})}});
   set(l.w.rec("OpaqueRef:net1"), "PIFs", A({"OpaqueRef:pif1", "OpaqueRef:bondm"}));
   l.reload();
   auto m = l.sink.get("pifs", "u-bondm");
@@ -167,10 +172,15 @@ BOOST_AUTO_TEST_CASE(bonded_pifs_and_metrics) {
 BOOST_AUTO_TEST_CASE(messages_and_alarms_split) {
   Loaded l;
   l.w.objs.push_back({"OpaqueRef:m1", {"message", message_rec("u-m1", "VM_STARTED", "u-vm1", "")}});
-  l.w.objs.push_back({"OpaqueRef:a1", {"message", message_rec("u-a1", "ALARM", "u-vm1",
-      "value: 0.732\nconfig:\n<variable>\n<name value=\"cpu_usage\"/>\n</variable>")}});
-  l.w.objs.push_back({"OpaqueRef:a2", {"message", message_rec("u-a2", "BOND_STATUS_CHANGED",
-      "u-gone", "The status of the eth0+eth1 bond is: 1/2 up")}});
+  l.w.objs.push_back(
+      {"OpaqueRef:a1",
+       {"message",
+        message_rec(
+            "u-a1", "ALARM", "u-vm1",
+            "value: 0.732\nconfig:\n<variable>\n<name value=\"cpu_usage\"/>\n</variable>")}});
+  l.w.objs.push_back({"OpaqueRef:a2",
+                      {"message", message_rec("u-a2", "BOND_STATUS_CHANGED", "u-gone",
+                                              "The status of the eth0+eth1 bond is: 1/2 up")}});
   l.reload();
   auto m = l.sink.get("messages", "u-m1");
   BOOST_TEST(str(m, "type") == "message");
@@ -200,8 +210,11 @@ BOOST_AUTO_TEST_CASE(int_fields_accept_json_rpc_numbers) {
 
 BOOST_AUTO_TEST_CASE(vm_networks_normalisation) {
   using xr::xo::StringPairs;
-  StringPairs in = {{"1/ip", "10.0.0.1 10.0.0.2"}, {"1/ipv4/0", "10.0.0.1"},
-                    {"0/ipv6/1", "fe80::2"}, {"0/ipv6/0", " "}, {"junk", "x"}};
+  StringPairs in = {{"1/ip", "10.0.0.1 10.0.0.2"},
+                    {"1/ipv4/0", "10.0.0.1"},
+                    {"0/ipv6/1", "fe80::2"},
+                    {"0/ipv6/0", " "},
+                    {"junk", "x"}};
   StringPairs out = xr::xo::normalize_vm_networks(in);
   StringPairs want = {{"0/ipv6/0", "fe80::2"}, {"1/ipv4/0", "10.0.0.1"}, {"1/ipv4/1", "10.0.0.2"}};
   BOOST_TEST((out == want));

@@ -72,9 +72,9 @@ BOOST_AUTO_TEST_CASE(halted_vm_on_local_sr_is_contained_by_that_host) {
   Loaded l;
   auto vm = l.sink.get("vms", "u-vm2");
   BOOST_TEST(str(vm, "power_state") == "Halted");
-  BOOST_TEST(str(vm, "$container") == "u-host1");  // VDI on the non-shared SR of host1
+  BOOST_TEST(str(vm, "$container") == "u-host1");             // VDI on the non-shared SR of host1
   BOOST_TEST(vm["memory"]["size"].GetInt64() == 1073741824);  // dynamic max
-  BOOST_TEST(vm["CPUs"]["number"].GetInt64() == 2);            // VCPUs_at_startup
+  BOOST_TEST(vm["CPUs"]["number"].GetInt64() == 2);           // VCPUs_at_startup
   BOOST_TEST(!vm.HasMember("xenTools"));
   BOOST_TEST(!vm.HasMember("pvDriversDetected"));
   BOOST_TEST(!vm.HasMember("mainIpAddress"));
@@ -131,9 +131,10 @@ BOOST_AUTO_TEST_CASE(default_template_gets_pool_scoped_id) {
   set(t, "is_default_template", B(true));
   set(t, "VCPUs_at_startup", I(1));
   set(t, "other_config",
-      M({{"install-methods", "cdrom,nfs"}, {"disks",
-        "<provision><disk device=\"0\" size=\"10737418240\" sr=\"\" bootable=\"true\" "
-        "type=\"system\"/></provision>"}}));
+      M({{"install-methods", "cdrom,nfs"},
+         {"disks",
+          "<provision><disk device=\"0\" size=\"10737418240\" sr=\"\" bootable=\"true\" "
+          "type=\"system\"/></provision>"}}));
   l.w.objs.push_back({"OpaqueRef:tpl", {"vm", std::move(t)}});
   l.reload();
   BOOST_TEST(l.sink.has("vm-templates", "u-pool-u-tpl"));
@@ -201,7 +202,9 @@ BOOST_AUTO_TEST_CASE(pv_vm_has_pv_args_and_no_vga) {
 BOOST_AUTO_TEST_CASE(other_config_derived_fields) {
   Loaded l;
   set(l.w.rec("OpaqueRef:vm2"), "other_config",
-      M({{"auto_poweron", "true"}, {"xo:notes", "hello"}, {"xo:resource_set", "\"rs1\""},
+      M({{"auto_poweron", "true"},
+         {"xo:notes", "hello"},
+         {"xo:resource_set", "\"rs1\""},
          {"xo:u-vm2", "{\"creation\":{\"user\":\"admin\",\"date\":\"2025\"}}"}}));
   set(l.w.rec("OpaqueRef:vm2"), "VCPUs_params", M({{"cap", "50"}, {"mask", "0,2"}}));
   l.reload();
