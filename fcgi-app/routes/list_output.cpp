@@ -105,12 +105,19 @@ namespace {
 
 using Alloc = rapidjson::Document::AllocatorType;
 
+// Member lookup by a length-delimited name. (A bare StringRef would convert to const char*
+// and be looked up up to its NUL: "b" inside "b.c" would search for "b.c".)
+template <typename V>
+auto find_member(V& object, std::string_view name) {
+  return object.FindMember(rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+}
+
 // Copies the value at dotted `path` of `src` into `dst` at the same path.
 void pick_path(const rapidjson::Value& src, std::string_view path, rapidjson::Value& dst, Alloc& a) {
   size_t dot = path.find('.');
   std::string_view head = path.substr(0, dot);
   if (!src.IsObject()) return;
-  auto it = src.FindMember(rapidjson::StringRef(head.data(), head.size()));
+  auto it = find_member(src, head);
   if (it == src.MemberEnd()) return;
   rapidjson::Value key(head.data(), static_cast<rapidjson::SizeType>(head.size()), a);
   if (dot == std::string_view::npos) {
@@ -121,7 +128,7 @@ void pick_path(const rapidjson::Value& src, std::string_view path, rapidjson::Va
   auto existing = dst.FindMember(key);
   if (existing == dst.MemberEnd()) {
     dst.AddMember(key, rapidjson::Value(rapidjson::kObjectType), a);
-    existing = dst.FindMember(rapidjson::StringRef(head.data(), head.size()));
+    existing = find_member(dst, head);
   }
   if (!existing->value.IsObject()) return;
   pick_path(it->value, path.substr(dot + 1), existing->value, a);
@@ -137,7 +144,7 @@ std::string project_object(const rapidjson::Value& object, const ListOptions& op
     out.CopyFrom(object, a);
   } else {
     for (const auto& f : options.fields) {
-      auto lit = object.FindMember(rapidjson::StringRef(f.data(), f.size()));
+      auto lit = find_member(object, f);
       if (lit != object.MemberEnd()) {  // a literal key containing a dot wins
         out.AddMember(rapidjson::Value(f.data(), static_cast<rapidjson::SizeType>(f.size()), a),
                       rapidjson::Value(lit->value, a), a);

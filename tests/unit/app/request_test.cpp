@@ -1,0 +1,80 @@
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include "auth/auth_store.h"
+#include "routes/http_errors.h"
+#include "routes/list_output.h"
+#include "worker/credential_cache.h"
+#include "worker/request.h"
+#include "worker/response.h"
+
+using namespace xr;
+using namespace xr::app;
+
+BOOST_AUTO_TEST_SUITE(app_request)
+
+BOOST_AUTO_TEST_CASE(url_decode_handles_escapes_plus_and_bad_escapes) {
+  BOOST_TEST(url_decode("My%20tag", false) == "My tag");
+  BOOST_TEST(url_decode("a+b", true) == "a b");
+  BOOST_TEST(url_decode("a+b", false) == "a+b");
+  BOOST_TEST(url_decode("100%", false) == "100%");
+  BOOST_TEST(url_decode("%zz%4", false) == "%zz%4");
+  BOOST_TEST(url_decode("%2F", false) == "/");
+}
+
+BOOST_AUTO_TEST_CASE(query_keeps_order_bare_keys_and_repeats) {
+  auto q = parse_query("fields=name_label%2Cpower_state&ndjson&filter=power_state:Running+x&&limit=");
+  BOOST_REQUIRE(q.size() == 4u);
+  BOOST_TEST(q[0].first == "fields");
+  BOOST_TEST(q[0].second == "name_label,power_state");
+  BOOST_TEST(q[1].first == "ndjson");
+  BOOST_TEST(q[1].second == "");
+  BOOST_TEST(q[2].second == "power_state:Running x");
+  BOOST_TEST(q[3].first == "limit");
+}
+
+BOOST_AUTO_TEST_CASE(path_segments_are_decoded_after_splitting) {
+  auto s = split_path("/rest/v0//vms/a%2Fb/");
+  BOOST_REQUIRE(s.size() == 4u);
+  BOOST_TEST(s[2] == "vms");
+  BOOST_TEST(s[3] == "a/b");  // an encoded slash stays inside its segment
+  BOOST_TEST(split_path("/").empty());
+}
+
+BOOST_AUTO_TEST_CASE(error_kinds_map_to_http_statuses) {
+  BOOST_TEST(http_status(Status(ErrorKind::kInvalidArgument, "")) == 400);
+  BOOST_TEST(http_status(Status(ErrorKind::kUnauthorized, "")) == 401);
+  BOOST_TEST(http_status(Status(ErrorKind::kForbidden, "")) == 403);
+  BOOST_TEST(http_status(Status(ErrorKind::kNotFound, "")) == 404);
+  BOOST_TEST(http_status(Status(ErrorKind::kConflict, "")) == 409);
+  BOOST_TEST(http_status(Status(ErrorKind::kTransport, "")) == 503);
+  BOOST_TEST(http_status(Status::xapi("VM_BAD_POWER_STATE", {"a"})) == 500);
+  BOOST_TEST(std::string(reason_phrase(200)) == "OK");
+  BOOST_TEST(std::string(reason_phrase(307)) == "Temporary Redirect");
+}
+
+BOOST_AUTO_TEST_CASE(projection_picks_names_dotted_paths_and_adds_href_last) {
+  rapidjson::Document obj;
+  obj.Parse(R"({"a":1,"b":{"c":2,"d":3},"x.y":4,"href":"old"})");
+  ListOptions o;
+  o.has_fields = true;
+  o.fields = {"b.c", "a", "nope", "x.y"};
+  BOOST_TEST(project_object(obj, o, "/h") == R"({"b":{"c":2},"a":1,"x.y":4,"href":"/h"})");
+  o.fields = {};
+  BOOST_TEST(project_object(obj, o, "/h") == R"({"href":"/h"})");
+  o.all_fields = true;
+  BOOST_TEST(project_object(obj, o, "/h") == R"({"a":1,"b":{"c":2,"d":3},"x.y":4,"href":"/h"})");
+}
+
+BOOST_AUTO_TEST_CASE(credential_cache_remembers_by_kind_and_secret) {
+  CredentialCache cache;
+  auth::User u{"id", "admin", "admin", 0};
+  BOOST_TEST(!cache.find(CredentialCache::Kind::kToken, "t").has_value());
+  cache.remember(CredentialCache::Kind::kToken, "t", u);
+  BOOST_TEST(cache.find(CredentialCache::Kind::kToken, "t")->name == "admin");
+  BOOST_TEST(!cache.find(CredentialCache::Kind::kBasic, "t").has_value());
+  BOOST_TEST(!cache.find(CredentialCache::Kind::kToken, "u").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
