@@ -58,7 +58,6 @@ Value EventLoop::class_list() const {
 Status EventLoop::fetch(bool full) {
   EventBatch batch;
   batch.full_resync = full;
-  Status bad_event;
   CallOptions call;
   call.limits = options_.limits;
   call.cancel = &stop_;

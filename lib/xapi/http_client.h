@@ -1,6 +1,8 @@
 // HttpClient: one libcurl easy handle (RAII) doing blocking HTTP/1.1 exchanges with
 // keep-alive, the TLS policy of the pool, timeouts, no `Expect: 100-continue`, and
 // streaming bodies in both directions. Not thread-safe: one per thread (see HandlePool).
+// REQUIRES: the process ignores SIGPIPE (CURLOPT_NOSIGNAL is set, and OpenSSL writes to a
+// socket the peer closed would otherwise kill it); the gateway's master does this.
 #pragma once
 
 #include <atomic>

@@ -31,9 +31,11 @@ Result<TransferResult> with_task(
     Session& session, const TransferOptions& options,
     const std::function<Result<HttpResponse>(const Session::Credentials&, const std::string&)>&
         transfer) {
+  // The task first: its call re-logs in if the session expired, so the credentials
+  // read next are the live ones.
+  XR_ASSIGN_OR_RETURN(std::string task, create_task(session, options.task_label));
   XR_ASSIGN_OR_RETURN(Session::Credentials creds, session.credentials());
   if (!options.host.empty()) creds.base_url = options.host;
-  XR_ASSIGN_OR_RETURN(std::string task, create_task(session, options.task_label));
   Result<HttpResponse> resp = transfer(creds, task);
   Result<TransferResult> out = Status(ErrorKind::kInternal, "unset");
   if (!resp.is_ok()) {
