@@ -99,6 +99,18 @@ BOOST_AUTO_TEST_CASE(raw_vdi_download_equals_the_disk_file) {
   BOOST_CHECK(got == data);
 }
 
+BOOST_AUTO_TEST_CASE(transfer_after_a_restart_uses_the_new_session) {
+  SimProcess sim;
+  Session s(options_for(sim));
+  std::string vdi = new_vdi(s, kDisk);
+  sim.control("restart", R"({"booting_seconds": 0})");
+  std::string got;
+  Result<TransferResult> r =
+      download(s, "/export_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, collect(&got));
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_CHECK_EQUAL(got.size(), static_cast<size_t>(kDisk));
+}
+
 BOOST_AUTO_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk) {
   SimProcess sim;
   Session s(options_for(sim));
