@@ -77,7 +77,9 @@ PoolThread::PoolThread(const config::PoolConfig& pool, int index, int64_t retry_
     : pool_(pool), index_(index), retry_max_s_(retry_max_s), shared_(shared) {}
 
 PoolThread::~PoolThread() {
-  if (thread_.joinable()) thread_.detach();  // the poller exits with _exit; never joined
+  // The poller exits with _exit; these threads are never joined.
+  if (thread_.joinable()) thread_.detach();
+  if (probe_.joinable()) probe_.detach();
 }
 
 void PoolThread::inherit(const cache::PoolStatus& previous) {
@@ -92,6 +94,24 @@ void PoolThread::start() {
     report_locked(cache::layout::PoolState::kConnecting, "");
   }
   thread_ = std::thread([this] { run(); });
+  probe_ = std::thread([this] { probe_loop(); });
+}
+
+void PoolThread::probe_loop() {
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (!disconnected_.load()) continue;
+    xapi::SessionOptions options = session_options(pool_);
+    options.endpoint.connect_timeout_ms = 2000;
+    options.endpoint.rpc_timeout_ms = 5000;
+    xapi::Session probe(options);
+    if (!probe.login().is_ok()) continue;
+    std::lock_guard lock(shared_.mu);
+    if (disconnected_.load()) {
+      report_locked(cache::layout::PoolState::kConnected, "");
+      kLog.info("pool " + pool_.name + " reachable again");
+    }
+  }
 }
 
 void PoolThread::report_locked(cache::layout::PoolState state, const std::string& error) {
@@ -103,6 +123,7 @@ void PoolThread::report_locked(cache::layout::PoolState state, const std::string
   st.last_sync_ms = last_sync_ms_.load();
   st.updated_ms = unix_ms();
   st.last_error = error;
+  disconnected_ = state == cache::layout::PoolState::kDisconnected;
   Status s = shared_.writer.set_pool_status(st);
   if (!s.is_ok()) kLog.error("pool " + pool_.name + ": " + s.to_string());
 }

@@ -41,6 +41,9 @@ class PoolThread {
 
  private:
   void run();
+  // While the pool is reported disconnected: a separate short session checks every second
+  // whether the master answers again (the event stream itself may stay silent for a minute).
+  void probe_loop();
   // REQUIRES: shared_.mu held.
   void report_locked(cache::layout::PoolState state, const std::string& error);
 
@@ -49,6 +52,8 @@ class PoolThread {
   int64_t retry_max_s_;
   PollerShared& shared_;
   std::thread thread_;
+  std::thread probe_;
+  std::atomic<bool> disconnected_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> last_sync_ms_{0};
   std::atomic<uint64_t> failures_seen_{0};

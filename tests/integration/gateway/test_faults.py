@@ -93,6 +93,16 @@ class FaultTest(unittest.TestCase):
         wait_until(lambda: self.s.api(vm["href"])["name_label"] == "after-restart", 20, "convergence")
         self.assertEqual(len(self.s.api("/rest/v0/vms")), 30)
 
+    def test_unreachable_pool_is_reported_its_objects_still_served_then_it_reconnects(self):
+        self.s.sims[0].control("restart", {"refuse_seconds": 4, "booting_seconds": 0.5})
+        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "disconnected", 4,
+                   "the pool to be reported disconnected")
+        server = self.s.api("/rest/v0/servers/pool0")
+        self.assertIn("error", server)
+        self.assertEqual(len(self.s.api("/rest/v0/vms")), 30)  # served from the cache meanwhile
+        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "connected", 20,
+                   "the pool to come back")
+
     def test_sighup_reload_replaces_children_and_keeps_the_socket(self):
         before = set(self.s.pids("worker"))
         inode = os.stat(self.s.socket).st_ino
