@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <strings.h>
 
+#include "base/rapidjson_view.h"
+
 namespace xr::app {
 
 namespace {
@@ -64,6 +66,29 @@ Result<ListOptions> parse_list_options(const Request& req, std::string* error_da
   if (auto n = req.query_value("ndjson")) o.ndjson = is_true_flag(*n);
   if (auto f = req.query_value("filter")) o.filter = std::string(*f);
   return o;
+}
+
+Result<std::optional<filter::Filter>> compile_list_filter(const ListOptions& options,
+                                                          std::string* error_data) {
+  std::optional<filter::Filter> out;
+  if (!options.filter || options.filter->empty()) return out;
+  auto f = filter::compile_query_filter(*options.filter);
+  if (!f.is_ok()) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("stringToParse");
+    w.String(options.filter->c_str(), static_cast<rapidjson::SizeType>(options.filter->size()));
+    w.EndObject();
+    *error_data = b.GetString();
+    return f.status();
+  }
+  if (!f->matches_everything()) out = std::move(f).value();
+  return out;
+}
+
+bool passes(const std::optional<filter::Filter>& filter, const rapidjson::Value& object) {
+  return !filter || filter->matches(RapidJsonView(&object));
 }
 
 ListWriter::ListWriter(Response& res, const ListOptions& options) : res_(res), options_(options) {

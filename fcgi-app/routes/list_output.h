@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "filter/filter.h"
 #include "worker/request.h"
 #include "worker/response.h"
 
@@ -28,6 +29,13 @@ struct ListOptions {
 
 // Validates the list parameters; on error `*error_data` may receive a JSON object.
 Result<ListOptions> parse_list_options(const Request& req, std::string* error_data);
+
+// Compiles options.filter (nullopt when absent or matching everything); a syntax error is
+// XO's 400 with `*error_data` = {"stringToParse": ...}.
+Result<std::optional<filter::Filter>> compile_list_filter(const ListOptions& options,
+                                                          std::string* error_data);
+// True when `object` passes the (optional) filter.
+bool passes(const std::optional<filter::Filter>& filter, const rapidjson::Value& object);
 
 class ListWriter {
  public:

@@ -8,19 +8,7 @@ namespace xr::app {
 Result<ListQuery> parse_list_query(Context& ctx) {
   ListQuery q;
   XR_ASSIGN_OR_RETURN(q.options, parse_list_options(ctx.req, &ctx.error_data));
-  if (q.options.filter && !q.options.filter->empty()) {
-    auto f = filter::compile_query_filter(*q.options.filter);
-    if (!f.is_ok()) {
-      rapidjson::StringBuffer b;
-      JsonWriter w(b);
-      w.StartObject();
-      put_kv(w, "stringToParse", *q.options.filter);
-      w.EndObject();
-      ctx.error_data = text_of(b);
-      return f.status();
-    }
-    if (!f->matches_everything()) q.filter = std::move(f).value();
-  }
+  XR_ASSIGN_OR_RETURN(q.filter, compile_list_filter(q.options, &ctx.error_data));
   if (q.options.has_fields) q.fields = cache::FieldList::parse(*ctx.req.query_value("fields"));
   return q;
 }

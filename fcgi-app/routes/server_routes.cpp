@@ -54,18 +54,20 @@ std::string server_json(const config::PoolConfig& pool, const std::vector<cache:
 
 Status list_servers(Context& ctx) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   const auto statuses = ctx.svc.cache->reader().pool_statuses();
   ListWriter out(ctx.res, options);
   for (const auto& pool : ctx.svc.config.pools) {
     if (out.full()) break;
     const std::string href = "/rest/v0/servers/" + pool.name;
-    if (!options.has_fields) {
-      out.add_href(href);
-      continue;
-    }
     rapidjson::Document doc;
     doc.Parse(server_json(pool, statuses).c_str());
-    out.add_json(project_object(doc, options, href));
+    if (!passes(filter, doc)) continue;
+    if (!options.has_fields) {
+      out.add_href(href);
+    } else {
+      out.add_json(project_object(doc, options, href));
+    }
   }
   out.finish();
   return Status::ok();

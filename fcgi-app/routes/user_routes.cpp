@@ -89,21 +89,23 @@ Status redirect_me(Context& ctx) {
 
 Status list_users(Context& ctx) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(std::vector<auth::User> users, ctx.svc.auth.list_users());
   ListWriter out(ctx.res, options);
   for (const auto& u : users) {
     if (out.full()) break;
     const std::string href = "/rest/v0/users/" + u.id;
-    if (!options.has_fields) {
-      out.add_href(href);
-      continue;
-    }
     rapidjson::StringBuffer b;
     JsonWriter w(b);
     write_user(w, u);
     rapidjson::Document doc;
     doc.Parse(b.GetString(), b.GetSize());
-    out.add_json(project_object(doc, options, href));
+    if (!passes(filter, doc)) continue;
+    if (!options.has_fields) {
+      out.add_href(href);
+    } else {
+      out.add_json(project_object(doc, options, href));
+    }
   }
   out.finish();
   return Status::ok();
@@ -135,6 +137,7 @@ Status get_user(Context& ctx) {
 Status list_tokens(Context& ctx) {
   XR_RETURN_IF_ERROR(check_self(ctx));
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(std::vector<auth::TokenInfo> tokens, ctx.svc.auth.list_tokens(ctx.user->id));
   options.has_fields = true;  // XO answers token objects here, not hrefs
   options.all_fields = true;
@@ -145,7 +148,9 @@ Status list_tokens(Context& ctx) {
     rapidjson::StringBuffer b;
     JsonWriter w(b);
     write_token(w, t, t.id);
-    out.add_json(text_of(b));
+    rapidjson::Document doc;
+    doc.Parse(b.GetString(), b.GetSize());
+    if (passes(filter, doc)) out.add_json(text_of(b));
   }
   out.finish();
   return Status::ok();

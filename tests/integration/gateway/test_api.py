@@ -85,6 +85,9 @@ class ApiTest(unittest.TestCase):
         self.assertNotIn("pw_hash", user)
         self.assertIn({"name": "admin", "href": "/rest/v0/users/" + uid},
                       self.s.api("/rest/v0/users?fields=name"))
+        self.assertEqual(self.s.api("/rest/v0/users?filter=name:admin%20permission:admin"),
+                         ["/rest/v0/users/" + uid])
+        self.assertEqual(self.s.get("/rest/v0/users?filter=(", token=self.s.token).status, 400)
         r = self.s.get("/rest/v0/users/00000000-0000-0000-0000-000000000000", token=self.s.token)
         self.assertEqual(r.status, 404)
         self.assertEqual(r.json()["data"]["type"], "user")
@@ -246,6 +249,7 @@ class ApiTest(unittest.TestCase):
                     self.assertIn(m["href"], [x["href"] for x in r.json()])
 
     def test_servers_and_dashboard(self):
+        self.assertEqual(self.s.api("/rest/v0/servers?filter=status:disconnected"), [])
         servers = self.s.api("/rest/v0/servers?fields=status,host,poolId")
         self.assertEqual(len(servers), 1)
         self.assertEqual(servers[0]["status"], "connected")
