@@ -80,6 +80,20 @@ bool Reader::get_json(std::string_view collection, std::string_view id, std::str
   return r.is_ok() && r.value();
 }
 
+CacheStats Reader::stats() const {
+  CacheStats s;
+  s.segment_bytes = header_->segment_bytes;
+  s.half_bytes = header_->half_bytes;
+  uint32_t a = header_->active_half.load(std::memory_order_acquire) & 1;
+  const auto* hh = reinterpret_cast<const L::HalfHeader*>(base_ + header_->half_off[a]);
+  s.used_bytes = hh->used.load(std::memory_order_relaxed);
+  s.live_bytes = header_->live_bytes.load(std::memory_order_relaxed);
+  s.compactions = header_->compactions.load(std::memory_order_relaxed);
+  s.full_errors = header_->full_errors.load(std::memory_order_relaxed);
+  s.last_change_seq = header_->last_change_seq.load(std::memory_order_relaxed);
+  return s;
+}
+
 std::vector<PoolStatus> Reader::pool_statuses() const {
   std::vector<PoolStatus> out;
   const auto* slots = reinterpret_cast<const L::PoolStatusSlot*>(base_ + header_->pools_off);

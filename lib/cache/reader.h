@@ -35,6 +35,17 @@
 
 namespace xr::cache {
 
+// Segment-wide figures for health reporting (any reader, a relaxed snapshot).
+struct CacheStats {
+  uint64_t segment_bytes = 0;
+  uint64_t half_bytes = 0;     // capacity available to objects (one half)
+  uint64_t used_bytes = 0;     // active half's bump pointer (live + garbage + tables)
+  uint64_t live_bytes = 0;     // bytes of live records
+  uint64_t compactions = 0;
+  uint64_t full_errors = 0;    // objects that could not be stored because the cache was full
+  uint64_t last_change_seq = 0;
+};
+
 // Position of a scan across calls: insertion order key of the last object handed out.
 // Resumable across compactions; copyable; holds no reference into the segment.
 struct ScanCursor {
@@ -84,6 +95,7 @@ class Reader {
   uint32_t change_word() const { return header_->change_futex.load(std::memory_order_acquire); }
   uint32_t wait_for_change(uint32_t seen, int timeout_ms) const;
   uint64_t full_errors() const { return header_->full_errors.load(std::memory_order_relaxed); }
+  CacheStats stats() const;
 
  private:
   struct Snap {

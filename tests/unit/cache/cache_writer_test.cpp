@@ -152,6 +152,8 @@ BOOST_AUTO_TEST_CASE(full_cache_is_reported_as_resource_exhausted_and_keeps_old_
   BOOST_TEST(last.kind() == ErrorKind::kResourceExhausted);
   BOOST_TEST(stored > 500);
   BOOST_TEST(reader.full_errors() >= 1u);
+  BOOST_TEST(reader.stats().full_errors == reader.full_errors());
+  BOOST_TEST(reader.stats().live_bytes > reader.stats().half_bytes / 2);
   std::string out;
   BOOST_TEST(reader.get_json("vms", "big0", out));
   BOOST_TEST(reader.count("vms") == static_cast<std::size_t>(stored));
