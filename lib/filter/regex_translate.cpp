@@ -47,19 +47,42 @@ class Translator {
   bool at(char16_t c) const { return i_ < p_.size() && p_[i_] == c; }
   bool at(std::size_t k, char16_t c) const { return k < p_.size() && p_[k] == c; }
 
-  // Counts capturing groups (decides what \N means) and refuses named groups.
+  // Counts capturing groups (decides what \N means) and checks the names of named groups.
   Status prescan() {
     bool in_class = false;
+    std::vector<std::u16string> names;
     for (std::size_t k = 0; k < p_.size(); ++k) {
       char16_t c = p_[k];
       if (c == '\\') { ++k; continue; }
       if (in_class) { in_class = c != ']'; continue; }
       if (c == '[') in_class = true;
       if (c != '(') continue;
-      if (!at(k + 1, '?')) ++groups_;
-      else if (at(k + 2, '<') && !at(k + 3, '=') && !at(k + 3, '!')) return unsupported("a named group");
+      if (!at(k + 1, '?')) {
+        ++groups_;
+      } else if (at(k + 2, '<') && !at(k + 3, '=') && !at(k + 3, '!')) {
+        std::size_t end = k + 3;
+        while (end < p_.size() && p_[end] != '>') ++end;
+        std::u16string name(p_.substr(k + 3, end - (k + 3)));
+        XR_RETURN_IF_ERROR(check_group_name(name, end < p_.size()));
+        if (std::find(names.begin(), names.end(), name) != names.end()) return fail("Duplicate capture group name");
+        names.push_back(name);
+        ++groups_;
+      }
     }
+    named_groups_ = !names.empty();
     return Status::ok();
+  }
+
+  Status check_group_name(const std::u16string& name, bool closed) const {
+    auto ascii_id = [](char16_t c, bool first) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || (!first && c >= '0' && c <= '9');
+    };
+    for (char16_t c : name) {
+      if (c >= 0x80 || c == '\\') return unsupported("a group name with escapes or non-ASCII characters");
+    }
+    bool valid = closed && !name.empty();
+    for (std::size_t i = 0; valid && i < name.size(); ++i) valid = ascii_id(name[i], i == 0);
+    return valid ? Status::ok() : fail("Invalid capture group name");
   }
 
   Status disjunction(int depth) {
@@ -180,6 +203,7 @@ class Translator {
       else if (rest.starts_with(u"?!")) open = "(?!", skip = 2, lookaround = true;
       else if (rest.starts_with(u"?<=")) open = "(?<=", skip = 3, lookbehind = true;
       else if (rest.starts_with(u"?<!")) open = "(?<!", skip = 3, lookbehind = true;
+      else if (rest.starts_with(u"?<")) open = "(?:", skip = rest.find(u'>') + 1;  // checked by prescan()
       else return fail("Invalid group");
       append_ascii(open, &out_);
       i_ += skip;
@@ -215,6 +239,7 @@ class Translator {
       emit_class(class_escape_set(e), false);
       return Status::ok();
     }
+    if (e == 'k' && named_groups_) return unsupported("a backreference");
     if (e >= '1' && e <= '9') {
       std::size_t k = i_ + 1;
       unsigned long n = 0;
@@ -299,6 +324,7 @@ class Translator {
       *unit = '-';
       return Status::ok();
     }
+    if (e == 'k' && named_groups_) return unsupported("\\k in a class of a pattern with named groups");
     return character_escape(true, unit);
   }
 
@@ -343,6 +369,7 @@ class Translator {
   std::size_t max_unit_;
   std::size_t i_ = 0;
   unsigned long groups_ = 0;
+  bool named_groups_ = false;
   std::u16string out_;
 };
 

@@ -45,6 +45,11 @@ const Case kErrors[] = {
     {R"(/a**/)", R"({})", "regex"},
     {R"(/[b-a]/)", R"({})", "regex"},
     {R"(/x{2,1}/)", R"({})", "regex"},
+    {R"(/(?<1a>x)/)", R"({})", "regex"},
+    {R"(/(?<a>x)(?<a>y)/)", R"({})", "regex"},
+    {R"(/(?<a>x/)", R"({})", "regex"},
+    {R"(/(?<n>a)b\k/)", R"({})", "regex"},
+    {R"(/(?<a>x)/)", R"({})", "<ok>"},
     {R"(/\/)", R"({})", "<ok>"},
     {R"(/a\\/b/)", R"({})", "<ok>"},
     {R"(a:b:c:d:e:f)", R"({})", "<ok>"},
@@ -70,7 +75,8 @@ BOOST_AUTO_TEST_CASE(regexes_javascript_would_read_differently_are_refused_clear
              "Unsupported regular expression: /(a)\\1/: a backreference is not supported in filters");
   BOOST_TEST(compile_error("/(?=a)*/").find("quantified lookahead") != std::string::npos);
   BOOST_TEST(compile_error("/(?<=a+)b/").find("Unsupported regular expression") == 0);
-  BOOST_TEST(compile_error("/(?<n>a)/").find("named group") != std::string::npos);
+  BOOST_TEST(compile_error("/(?<n>a)\\k<n>/").find("backreference") != std::string::npos);
+  BOOST_TEST(compile_error("/(?<é>a)/").find("Unsupported regular expression") == 0);
   BOOST_TEST(compile_error("/a{70000}/").find("repeat count") != std::string::npos);
 }
 

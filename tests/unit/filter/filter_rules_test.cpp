@@ -112,6 +112,8 @@ const Case kRegexes[] = {
     {R"(/a/g)", R"({"a":"a"})", "0"},
     {R"(a:/(a+)+$/)", R"({"a":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"})", "0"},
     {R"(a:/^x[]*y$/)", R"({"a":"xy"})", "1"},
+    {R"(a:/(?<n>a)(?<$m_2>b)/)", R"({"a":"xaby"})", "1"},
+    {R"(a:/(a)b\k/)", R"({"a":"abk"})", "1"},
     {R"(a:/(?<=x(?:é|a))b/)", R"({"a":"xab"})", "1"},
     {R"(a:/(?<=x(?:é|a))b/)", R"({"a":"xéb"})", "1"},
     {R"(a:/(?<=[]|x)b/)", R"({"a":"xb"})", "1"},
