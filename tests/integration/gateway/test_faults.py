@@ -139,6 +139,9 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(self.s.serve.wait(10), 0)
         self.assertFalse(os.path.exists(self.s.socket))
         self.assertIn("stopped", self.s.log_text())
+        r = self.s.get("/rest/v0/ping")  # nginx alone: its error in XO's shape
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.json(), {"error": "the xapi-rest service is not available"})
 
 
 class TwoPoolsTest(unittest.TestCase):
