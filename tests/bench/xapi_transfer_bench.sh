@@ -48,33 +48,32 @@ now() { date +%s.%N; }
 rate() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.1f", b / t / 1e6 }'; }
 
 bytes=$((mib << 20))
-curl_get() { curl -s -o /dev/null "$url/export_raw_vdi/?$(q "$src")&session_id=$session"; }
-curl_put() {
-  code=$(curl -s -o /dev/null -w '%{http_code} %{size_upload}' -H 'Expect:' -T "$src_path" \
-    "$url/import_raw_vdi?$(q "$dst")&session_id=$session")
-  [ "$code" = "200 $bytes" ] || echo "curl upload: HTTP status and bytes sent: $code" >&2
-}
-# best of N: prints "seconds peakRSS_KiB" (RSS only for the library tool)
+# Best of 3 by wall time: prints "wall_s cpu_s peak_rss_kib" of the client process
+# (GNU time), the same measurement for curl and for the library tool.
 best() {
-  kind=$1 best_t= best_rss=0
+  kind=$1 best_line=
   for r in 1 2 3; do
     case $kind in
-      curl_get|curl_put) t0=$(now); $kind; t1=$(now); t=$(echo "$t1 - $t0" | bc); rss=0 ;;
-      lib_get) set -- $("$tool" "$url" root pw get /export_raw_vdi/ "$(q "$src")" /dev/null 2>/dev/null); t=$2 rss=$3 ;;
-      lib_put) set -- $("$tool" "$url" root pw put /import_raw_vdi/ "$(q "$dst")" "$src_path" 2>/dev/null); t=$2 rss=$3 ;;
+      curl_get|curl_put) /usr/bin/time -f "%e %U %S %M" -o "$work/time" sh -c "$(declare_fns); $kind" ;;
+      lib_get) /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$tool" "$url" root pw get /export_raw_vdi/ "$(q "$src")" /dev/null >/dev/null 2>&1 ;;
+      lib_put) /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$tool" "$url" root pw put /import_raw_vdi/ "$(q "$dst")" "$src_path" >/dev/null 2>&1 ;;
     esac
-    if [ -z "$best_t" ] || [ "$(echo "$t < $best_t" | bc)" = 1 ]; then best_t=$t; fi
-    [ "$rss" -gt "$best_rss" ] && best_rss=$rss
+    line=$(awk '{ printf "%s %.2f %s", $1, $2 + $3, $4 }' "$work/time")
+    if [ -z "$best_line" ] || [ "$(echo "${line%% *} < ${best_line%% *}" | bc)" = 1 ]; then best_line=$line; fi
   done
-  echo "$best_t $best_rss"
+  echo "$best_line"
 }
-echo "disk: $mib MiB (sparse, 16 MiB of random data every 64 MiB), simulator on loopback; best of 3"
-printf '%-30s %9s %8s %14s\n' "transfer" "MB/s" "seconds" "lib peak RSS MB"
+declare_fns() {
+  printf 'curl_get() { curl -s -o /dev/null "%s/export_raw_vdi/?%s&session_id=%s"; }; ' "$url" "$(q "$src")" "$session"
+  printf 'curl_put() { curl -s -o /dev/null -H "Expect:" -T "%s" "%s/import_raw_vdi?%s&session_id=%s"; }' "$src_path" "$url" "$(q "$dst")" "$session"
+}
+echo "disk: $mib MiB (sparse, 16 MiB of random data every 64 MiB), simulator on loopback; best of 3 (wall)"
+printf '%-30s %9s %8s %10s %12s\n' "transfer" "MB/s" "wall s" "client CPU s" "peak RSS MB"
 for dir in get put; do
   set -- $(best curl_$dir); ct=$1
-  printf '%-30s %9s %8.2f %14s\n' "curl $dir" "$(rate $bytes "$ct")" "$ct" "-"
-  set -- $(best lib_$dir); lt=$1 lrss=$2
-  printf '%-30s %9s %8.2f %14.1f\n' "xapi lib $dir (incl. task RPCs)" "$(rate $bytes "$lt")" "$lt" "$(echo "$lrss / 1024" | bc -l)"
+  printf '%-30s %9s %8.2f %10s %12.1f\n' "curl $dir" "$(rate $bytes "$1")" "$1" "$2" "$(echo "$3 / 1024" | bc -l)"
+  set -- $(best lib_$dir); lt=$1
+  printf '%-30s %9s %8.2f %10s %12.1f\n' "xapi lib $dir (incl. task RPCs)" "$(rate $bytes "$1")" "$1" "$2" "$(echo "$3 / 1024" | bc -l)"
   echo "  library/curl throughput ratio: $(echo "scale=3; $ct / $lt" | bc)"
 done
 cmp -s "$src_path" "$work/state/$(/usr/bin/python3 -c "import xmlrpc.client as x,sys;p=x.ServerProxy(sys.argv[1]+'/');print(p.VDI.get_uuid(sys.argv[2],sys.argv[3])['Value'])" "$url" "$session" "$dst").raw" \
