@@ -136,6 +136,18 @@ class ApiTest(unittest.TestCase):
         ok = subprocess.run([APP, "check-config", "--config", self.s.config], capture_output=True, text=True)
         self.assertEqual(ok.returncode, 0, ok.stderr)
 
+    def test_cli_token_create_list_revoke(self):
+        tok = self.s.cli(["token", "create", "--user", "admin", "--expires", "2h",
+                          "--description", "cli-test"]).strip()
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok).status, 200)
+        line = [l for l in self.s.cli(["token", "list", "--user", "admin"]).splitlines() if "cli-test" in l]
+        self.assertEqual(len(line), 1)
+        self.assertNotIn(tok, line[0])
+        self.s.cli(["token", "revoke", line[0].split()[0]])
+        self.assertNotIn("cli-test", self.s.cli(["token", "list"]))
+        wait_until(lambda: self.s.get("/rest/v0/vms?limit=1", token=tok).status == 401, 8,
+                   "the revoked token to be refused")
+
     # --- root and collections ---
     def test_root_lists_collection_urls(self):
         root = self.s.api("/rest/v0")
