@@ -41,9 +41,9 @@ void handle_one(FCGX_Request& fcgi, Services& svc) {
 void serve_thread(Shared& shared, std::atomic<bool>& done) {
   auto store = auth::AuthStore::open(shared.env.config.database_path());
   if (!store.is_ok()) {
+    // A worker that cannot authenticate must not hold requests: exit, the master restarts it.
     kLog.error("cannot open the auth database: " + store.status().to_string());
-    done = true;
-    return;
+    _exit(1);
   }
   Services svc{shared.env.config, **store, shared.credentials, &shared.cache};
   FCGX_Request fcgi;
