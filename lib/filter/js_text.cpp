@@ -254,21 +254,37 @@ bool contains_ignore_case(std::string_view haystack, std::string_view lower_need
   // One pass over the bytes: an ASCII match is a match whatever else the string holds
   // (ASCII characters lower-case to themselves); without one, only non-ASCII text (which
   // may lower-case to ASCII, like U+212A KELVIN SIGN) needs the full JavaScript toLowerCase.
+  // Eight bytes at a time: flag words holding the needle's first letter in either case.
   const std::size_t n = haystack.size(), m = lower_needle.size();
   const auto* h = reinterpret_cast<const unsigned char*>(haystack.data());
   const auto* p = reinterpret_cast<const unsigned char*>(lower_needle.data());
   const unsigned char first = p[0];
   const unsigned char first_upper = first >= 'a' && first <= 'z' ? static_cast<unsigned char>(first - 32) : first;
-  unsigned char seen = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char c = h[i];
-    seen |= c;
-    if ((c != first && c != first_upper) || i + m > n) continue;
+  auto match_at = [&](std::size_t i) {
+    if ((h[i] != first && h[i] != first_upper) || i + m > n) return false;
     std::size_t k = 1;
     while (k < m && kAsciiLower[h[i + k]] == p[k]) ++k;
-    if (k == m) return true;
+    return k == m;
+  };
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const std::uint64_t lower_word = first * kOnes, upper_word = first_upper * kOnes;
+  std::uint64_t seen = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, h + i, 8);
+    seen |= w;
+    const std::uint64_t a = w ^ lower_word, b = w ^ upper_word;
+    if (((((a - kOnes) & ~a) | ((b - kOnes) & ~b)) & kHigh) == 0) continue;  // no zero byte in a or b
+    for (std::size_t j = i; j < i + 8; ++j) {
+      if (match_at(j)) return true;
+    }
   }
-  if (!(seen & 0x80)) return false;
+  for (; i < n; ++i) {
+    seen |= h[i];
+    if (match_at(i)) return true;
+  }
+  if (!(seen & kHigh)) return false;
   return js_to_lower(haystack).find(lower_needle) != std::string::npos;
 }
 
