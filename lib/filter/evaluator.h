@@ -68,7 +68,14 @@ class Evaluator {
         return false;
       case NodeKind::kNot: return !eval(child(n, 0), v);
       case NodeKind::kCompare: return compare(to_number(v), n);
-      case NodeKind::kProperty: return !nullish(v) && eval(child(n, 0), get(v, n, id));
+      case NodeKind::kProperty: {
+        bool r;
+        if (hints_ != nullptr && v.tag == Val::kJson && v.json.kind() == JsonKind::kObject &&
+            property_fast(n, id, v.json, &r)) {
+          return r;
+        }
+        return !nullish(v) && eval(child(n, 0), get(v, n, id));
+      }
       case NodeKind::kTruthy: return !nullish(v) && truthy(get(v, n, id));
       default: return leaf(n, v);
     }
@@ -181,7 +188,7 @@ class Evaluator {
   }
 
   // XO objects of one collection share their key order: try where the name was last time.
-  Val member_with_hint(const V& j, const Node& n, std::uint32_t& hint) const {
+  static bool find_hinted(const V& j, const Node& n, std::uint32_t& hint, V* out) {
     const std::size_t size = j.size();
     // Absent optional keys shift a member by a few places: look near the hint first.
     const std::size_t lo = hint > 4 ? hint - 4 : 0, hi = std::min<std::size_t>(size, std::size_t{hint} + 5);
@@ -189,16 +196,38 @@ class Evaluator {
       std::size_t i = (k & 1) ? std::size_t{hint} - (k + 1) / 2 : std::size_t{hint} + k / 2;
       if (i >= lo && i < hi && std::string_view(j.key(i)) == n.text) {
         hint = static_cast<std::uint32_t>(i);
-        return Val::of(j.value(i));
+        *out = j.value(i);
+        return true;
       }
     }
     for (std::size_t i = 0; i < size; ++i) {
       if ((i < lo || i >= hi) && std::string_view(j.key(i)) == n.text) {
         hint = static_cast<std::uint32_t>(i);
-        return Val::of(j.value(i));
+        *out = j.value(i);
+        return true;
       }
     }
+    return false;
+  }
+
+  Val member_with_hint(const V& j, const Node& n, std::uint32_t& hint) const {
+    V out = j;
+    if (find_hinted(j, n, hint, &out)) return Val::of(out);
     return (n.inherited & kInObject) ? Val::opaque(j) : Val::undefined(j);
+  }
+
+  static bool is_leaf(NodeKind k) {
+    return k == NodeKind::kString || k == NodeKind::kNumberOrString || k == NodeKind::kRegex;
+  }
+
+  // The common scan step, without building intermediate values: object member -> leaf test.
+  bool property_fast(const Node& n, std::uint32_t id, const V& object, bool* result) const {
+    V out = object;
+    if (!find_hinted(object, n, hints_[id], &out)) return false;
+    std::uint32_t c = child(n, 0);
+    const Node& cn = node(c);
+    *result = is_leaf(cn.kind) ? leaf_json(cn, out) : eval(c, Val::of(out));
+    return true;
   }
 
   bool leaf_text(const Node& n, std::string_view s) const {
