@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -34,16 +35,16 @@ class Builder {
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (n > limits_.max_string_bytes) return fail(ErrorKind::kResourceExhausted, "key too long");
-    frames_.back().key.assign(s, n);
+    frames_[depth_ - 1].key.assign(s, n);
     return true;
   }
-  bool StartObject() { return open(Value::structure(), false); }
+  bool StartObject() { return open(false, false); }
   bool EndObject(rapidjson::SizeType) { return close(); }
   bool StartArray() {
-    bool streaming = stream_.sink && frames_.size() == 2 && !frames_[0].is_array &&
+    bool streaming = stream_.sink && depth_ == 2 && !frames_[0].is_array &&
                      frames_[0].key == "result" && !frames_[1].is_array &&
                      frames_[1].key == stream_.member;
-    return open(Value::array(), streaming);
+    return open(true, streaming);
   }
   bool EndArray(rapidjson::SizeType) { return close(); }
 
@@ -51,10 +52,13 @@ class Builder {
   Value& root() { return root_; }
 
  private:
+  // Containers collect into scratch vectors that keep their capacity for the next
+  // container at the same depth; the Value gets an exact-size copy on close.
   struct Frame {
-    Value value;
-    bool is_array;
-    bool streaming;
+    std::vector<Member> members;
+    std::vector<Value> items;
+    bool is_array = false;
+    bool streaming = false;
     std::string key;
   };
 
@@ -62,26 +66,37 @@ class Builder {
     error_ = Status(kind, "JSON-RPC: " + std::move(message));
     return false;
   }
-  bool open(Value v, bool streaming) {
-    if (frames_.size() >= limits_.max_depth)
-      return fail(ErrorKind::kResourceExhausted, "nesting too deep");
-    bool is_array = v.is_array();
-    frames_.push_back(Frame{std::move(v), is_array, streaming, {}});
+  bool open(bool is_array, bool streaming) {
+    if (depth_ >= limits_.max_depth) return fail(ErrorKind::kResourceExhausted, "nesting too deep");
+    if (frames_.size() <= depth_) frames_.emplace_back();
+    Frame& f = frames_[depth_++];
+    f.is_array = is_array;
+    f.streaming = streaming;
+    f.members.clear();
+    f.items.clear();
+    f.key.clear();
     return true;
   }
   bool close() {
-    Value v = std::move(frames_.back().value);
-    frames_.pop_back();
+    Frame& f = frames_[depth_ - 1];
+    Value v = f.is_array
+                  ? Value::array(Value::Array(std::make_move_iterator(f.items.begin()),
+                                              std::make_move_iterator(f.items.end())))
+                  : Value::structure(Value::Struct(std::make_move_iterator(f.members.begin()),
+                                                   std::make_move_iterator(f.members.end())));
+    f.items.clear();
+    f.members.clear();
+    --depth_;
     return put(std::move(v));
   }
   bool put(Value v) {
-    if (frames_.empty()) {
+    if (depth_ == 0) {
       root_ = std::move(v);
       return true;
     }
-    Frame& f = frames_.back();
+    Frame& f = frames_[depth_ - 1];
     if (!f.is_array) {
-      f.value.add_member(std::move(f.key), std::move(v));
+      f.members.push_back(Member{std::move(f.key), std::move(v)});
       f.key.clear();
     } else if (f.streaming) {
       Status s = stream_.sink(std::move(v));
@@ -90,14 +105,15 @@ class Builder {
         return false;
       }
     } else {
-      f.value.mutable_array()->push_back(std::move(v));
+      f.items.push_back(std::move(v));
     }
     return true;
   }
 
   const DecodeLimits& limits_;
   StreamSpec& stream_;
-  std::vector<Frame> frames_;
+  std::vector<Frame> frames_;  // frames_[0, depth_) are open containers
+  size_t depth_ = 0;
   Value root_;
   Status error_;
 };

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -81,7 +82,12 @@ Tag tag_of(const char* n) {
 enum class Kind : uint8_t { kUntyped, kLeaf, kArray, kStruct };
 
 struct Frame {
-  Value value;
+  Value value;  // leaf value
+  // Containers are collected in scratch vectors that keep their capacity from one
+  // container to the next at this depth; the Value gets an exact-size copy on close
+  // (one allocation, no growth reallocations, no slack kept in memory).
+  std::vector<Member> members;
+  std::vector<Value> items;
   Kind kind = Kind::kUntyped;
   bool streaming = false;  // an array whose items go to the stream sink
   std::string member_name;
@@ -151,12 +157,12 @@ void XmlRpcReader::State::open_child(Tag tag) {
   text.clear();
   if (tag == Tag::kArray) {
     f->kind = Kind::kArray;
-    f->value = Value::array();
+    f->items.clear();
     f->streaming = is_stream_array();
     collect = false;
   } else if (tag == Tag::kStruct) {
     f->kind = Kind::kStruct;
-    f->value = Value::structure();
+    f->members.clear();
     collect = false;
   } else {
     f->kind = Kind::kLeaf;
@@ -179,18 +185,36 @@ void XmlRpcReader::State::attach(Value v) {
         xmlStopParser(ctxt);
       }
     } else {
-      parent->value.mutable_array()->push_back(std::move(v));
+      parent->items.push_back(std::move(v));
     }
   } else {
     // The name is consumed: the next <name> refills it.
-    parent->value.add_member(std::move(parent->member_name), std::move(v));
+    parent->members.push_back(Member{std::move(parent->member_name), std::move(v)});
     parent->member_name.clear();
   }
 }
 
 void XmlRpcReader::State::close_value() {
   Frame& f = frames[depth - 1];
-  Value v = f.kind == Kind::kUntyped ? Value::string(std::move(text)) : std::move(f.value);
+  Value v;
+  switch (f.kind) {
+    case Kind::kUntyped:
+      v = Value::string(std::move(text));
+      break;
+    case Kind::kLeaf:
+      v = std::move(f.value);
+      break;
+    case Kind::kArray:
+      v = Value::array(Value::Array(std::make_move_iterator(f.items.begin()),
+                                    std::make_move_iterator(f.items.end())));
+      f.items.clear();
+      break;
+    case Kind::kStruct:
+      v = Value::structure(Value::Struct(std::make_move_iterator(f.members.begin()),
+                                         std::make_move_iterator(f.members.end())));
+      f.members.clear();
+      break;
+  }
   f.value = Value();
   --depth;
   attach(std::move(v));
