@@ -146,8 +146,8 @@ BOOST_AUTO_TEST_CASE(current_operations_rekeyed_by_task_uuid) {
   l.apply({ev("vm", "mod", "OpaqueRef:vm1", vm1)});
   BOOST_TEST(l.sink.get("vms", "u-vm1")["current_operations"].ObjectEmpty());  // unknown task
   l.apply({ev("task", "add", "OpaqueRef:task1", R({{"uuid", S("u-task1")}}))});
-  auto ops = l.sink.get("vms", "u-vm1")["current_operations"].GetObject();
-  BOOST_TEST(str(ops, "u-task1") == "clean_shutdown");
+  auto vm = l.sink.get("vms", "u-vm1");
+  BOOST_TEST(str(vm["current_operations"], "u-task1") == "clean_shutdown");
 }
 
 BOOST_AUTO_TEST_CASE(delete_removes_object_and_rederives_owner) {
