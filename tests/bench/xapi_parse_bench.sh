@@ -8,7 +8,7 @@ build=$1 vms=${2:-10000}
 here=$(cd "$(dirname "$0")" && pwd)
 sim="$here/../xapi-sim/xapi-sim"
 work=$(mktemp -d /tmp/xapi-parse-bench-XXXXXX)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"; true' EXIT INT TERM
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 /usr/bin/python3 "$sim" --port 0 --vms "$vms" --hosts 4 --seed 1 --user root --password pw \
   --state-dir "$work/state" >"$work/sim.log" 2>&1 &
 pid=$!

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tool="$build/tests/bench/xapi_transfer_tool"
 work=$(mktemp -d /tmp/xapi-transfer-bench-XXXXXX)
 pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; true' EXIT INT TERM
+trap '{ [ -n "$pid" ] && kill $pid 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 mkdir -p "$work/state"
 /usr/bin/python3 "$here/../xapi-sim/xapi-sim" --port 0 --vms 2 --user root --password pw \
   --state-dir "$work/state" >"$work/sim.log" 2>&1 &
