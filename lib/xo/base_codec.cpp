@@ -30,6 +30,7 @@ struct Dict {
 }  // namespace
 
 struct BaseCodec::State {
+  std::string buf;  // compression output, reused
   std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx{ZSTD_createCCtx()};
   std::unique_ptr<ZSTD_DCtx, DCtxFree> dctx{ZSTD_createDCtx()};
   std::array<Dict, kClassCount> dicts;
@@ -49,15 +50,14 @@ std::string BaseCodec::compress(Cls cls, std::string_view json) {
                                            ZSTD_dct_rawContent, params, ZSTD_defaultCMem));
     dict.d.reset(ZSTD_createDDict(json.data(), json.size()));
   }
-  std::string out(ZSTD_compressBound(json.size()), '\0');
+  std::string& out = s_->buf;
+  if (out.size() < ZSTD_compressBound(json.size())) out.resize(ZSTD_compressBound(json.size()));
   size_t n = dict.c ? ZSTD_compress_usingCDict(s_->cctx.get(), out.data(), out.size(), json.data(),
                                                json.size(), dict.c.get())
                     : ZSTD_compressCCtx(s_->cctx.get(), out.data(), out.size(), json.data(),
                                         json.size(), kLevel);
   if (ZSTD_isError(n)) return std::string();
-  out.resize(n);
-  out.shrink_to_fit();
-  return out;
+  return std::string(out.data(), n);
 }
 
 bool BaseCodec::decompress(Cls cls, std::string_view packed, std::string* json) {

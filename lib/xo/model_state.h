@@ -177,9 +177,10 @@ struct Obj {
   Cls cls = Cls::kOther;
   Coll coll = Coll::kNone;      // collection it is currently emitted in
   bool pool_scoped_id = false;  // served as "<pool uuid>-<uuid>" (default templates)
+  bool base_packed = false;     // `base` is zstd-compressed (else raw JSON)
   Uuid uuid_;
   std::string uuid() const { return uuid_.str(); }
-  std::string base;  // XO object minus derived fields, JSON zstd-compressed (BaseCodec)
+  std::string base;  // XO object minus derived fields, as JSON (see base_packed)
   ObjData data;
 };
 

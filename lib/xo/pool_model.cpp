@@ -124,6 +124,20 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   }
   records_.clear();
   sink.end_batch();
+  pack_bases();  // after end_batch: readers see the batch without waiting for this
+}
+
+void PoolModel::pack_bases() {
+  for (Handle h : unpacked_) {
+    Obj* obj = st_.get(h);
+    if (!obj || obj->base_packed || obj->base.empty()) continue;
+    std::string packed = codec_.compress(obj->cls, obj->base);
+    if (packed.empty()) continue;  // keep it raw
+    obj->base = std::move(packed);
+    obj->base_packed = true;
+  }
+  unpacked_.clear();
+  unpacked_.shrink_to_fit();
 }
 
 void PoolModel::create_all(const xapi::EventBatch& batch) {
@@ -185,11 +199,17 @@ void PoolModel::emit(Handle h, const xapi::Value* record, ObjectSink& sink) {
     pool_scoped = false;
     coll = map_base(obj->cls, Rec(*record), c, o, &pool_scoped);
     if (has_derived(obj->cls)) {
-      obj->base = codec_.compress(obj->cls, serialize(doc));
+      obj->base = serialize(doc);
+      obj->base_packed = false;
+      unpacked_.push_back(h);
     }
   } else {
     if (obj->base.empty() || !has_derived(obj->cls)) return;
-    if (!codec_.decompress(obj->cls, obj->base, &scratch_)) return;  // cannot happen
+    if (!obj->base_packed) {
+      scratch_ = obj->base;
+    } else if (!codec_.decompress(obj->cls, obj->base, &scratch_)) {
+      return;  // cannot happen: we wrote it
+    }
     doc.Parse(scratch_.data(), scratch_.size());
     if (doc.HasParseError()) return;
   }

@@ -47,10 +47,12 @@ class PoolModel {
   void remove(Handle h, DirtySet& dirty, ObjectSink& sink);
   void emit(Handle h, const xapi::Value* record, ObjectSink& sink);
   void remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink);
+  void pack_bases();
 
   ModelState st_;
   BaseCodec codec_;
-  std::string scratch_;  // decompression buffer
+  std::string scratch_;           // decompression buffer
+  std::vector<Handle> unpacked_;  // objects whose new base awaits compression
   // This batch's records; indexed again (Rec) at emission rather than kept indexed, so
   // that a 100k-record resync does not hold 100k indexes at once.
   std::unordered_map<Handle, const xapi::Value*> records_;

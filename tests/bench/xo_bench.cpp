@@ -29,7 +29,7 @@ using xr::xapi::Value;
 class SerializingSink : public xr::xo::ObjectSink {
  public:
   void begin_batch() override {}
-  void end_batch() override {}
+  void end_batch() override { ended = Clock::now(); }
   void upsert(std::string_view, std::string_view, const rapidjson::Value& obj) override {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -39,6 +39,7 @@ class SerializingSink : public xr::xo::ObjectSink {
   }
   void remove(std::string_view, std::string_view) override {}
   size_t bytes = 0, upserts = 0;
+  Clock::time_point ended;
 };
 
 // Baseline: the record as a JSON object, no XO logic.
@@ -158,15 +159,20 @@ int main(int argc, char** argv) {
   size_t heap0 = heap_in_use();
   xr::xo::PoolModel model;
   SerializingSink sink;
+  auto t0 = Clock::now();
   double ours_s = timed_apply(model, full, sink);
+  double visible_s = std::chrono::duration<double>(sink.ended - t0).count();
   long rss1 = rss_kb();
   size_t heap1 = heap_in_use();
   std::printf("initial dump: %zu records -> %zu XO objects (%.1f MB JSON)\n", n, sink.upserts,
               sink.bytes / 1e6);
-  std::printf("  xo model : %.3f s = %.0f records/s\n", ours_s, n / ours_s);
+  std::printf(
+      "  xo model : %.3f s = %.0f records/s until end_batch (the cache has it all); "
+      "%.3f s with the deferred base compression\n",
+      visible_s, n / visible_s, ours_s);
   std::printf("  baseline : %.3f s = %.0f records/s (records written as JSON, no XO logic)\n",
               base_s, n / base_s);
-  std::printf("  ratio    : %.2f of baseline throughput\n", base_s / ours_s);
+  std::printf("  ratio    : %.2f of baseline throughput (to end_batch)\n", base_s / visible_s);
   std::printf(
       "  model memory: heap in use +%.1f MB (RSS +%.1f MB), of which serialized "
       "bases %.1f MB; %zu objects\n",
