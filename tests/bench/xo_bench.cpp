@@ -187,9 +187,9 @@ int main(int argc, char** argv) {
       void remove(std::string_view, std::string_view) override {}
     } null_sink;
     xr::xo::PoolModel m2;
-    auto t0 = Clock::now();
+    auto start = Clock::now();
     m2.apply(full, null_sink);
-    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
     std::printf("  xo model without the sink's serialization: %.3f s = %.0f records/s\n", s, n / s);
   }
   SerializingSink s2, s3;
