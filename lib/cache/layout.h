@@ -63,7 +63,7 @@
 //   Records (RecordHeader + payload), see below.
 //
 // A record is one version of one XO object:
-//   RecordHeader | id bytes | pad to 4 | MemberEntry[member_count] | EscapeEntry[escape_count]
+//   RecordHeader | [id bytes] | pad to 4 | MemberEntry[member_count] | EscapeEntry[escape_count]
 //   | JSON text (json_len bytes) | unescaped copies | pad to 8.
 // The JSON text is the compact serialisation of the whole object (RapidJSON Writer: no
 // whitespace, UTF-8 unescaped, only '"', '\\' and control characters escaped), so GET of one
@@ -72,7 +72,9 @@
 // hash compare and a memcpy per field. Strings are not
 // stored twice: a string's text IS its value unless it contains a backslash escape; those
 // (rare in XO data) have an EscapeEntry (sorted by text_off) pointing at an unescaped copy.
-// Numbers are parsed from their text on demand (filters only).
+// Numbers are parsed from their text on demand (filters only). Likewise the id: when the
+// object's "id" member holds it verbatim, id_off points into the JSON text and the id bytes
+// after the header are omitted.
 //
 // Pool status slots and change-log entries use their own seqlock (seq odd / 0 while the
 // writer fills them). The change log is a ring: entry for sequence number s lives at
@@ -198,7 +200,8 @@ struct RecordHeader {
   uint32_t escape_count;
   uint32_t json_off;
   uint32_t json_len;
-  uint32_t reserved;
+  uint32_t id_off;        // the id bytes: inside the JSON text (the "id" member's value) when
+                          // they are equal, else right after the header
 };
 
 // One top-level member. piece_off is relative to the start of the JSON text and points at

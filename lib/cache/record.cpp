@@ -60,6 +60,20 @@ void collect_escapes(std::string_view json, std::vector<L::EscapeEntry>* escapes
   }
 }
 
+// Offset in the JSON text of the "id" member's string value when it equals id verbatim
+// (no escapes), else npos.
+std::size_t id_text_offset(std::string_view json, const std::vector<L::MemberEntry>& members,
+                           std::string_view id) {
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    std::size_t p = members[i].piece_off;
+    if (json.substr(p, 6) != "\"id\":\"") continue;
+    std::size_t v = p + 6;
+    if (json.substr(v, id.size()) == id && json.size() > v + id.size() && json[v + id.size()] == '"') return v;
+    return std::string_view::npos;
+  }
+  return std::string_view::npos;
+}
+
 template <typename T>
 void append_raw(std::string* out, const std::vector<T>& v) {
   out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
@@ -74,6 +88,7 @@ Status encode_record(uint16_t collection, std::string_view id, const rapidjson::
     return Status(ErrorKind::kInvalidArgument, "cache: object id empty or too long");
   }
   rapidjson::StringBuffer buf;
+  buf.Reserve(1024);
   std::vector<L::MemberEntry> members;
   members.reserve(object.MemberCount());
   if (!write_members(object, &buf, &members)) {
@@ -84,11 +99,14 @@ Status encode_record(uint16_t collection, std::string_view id, const rapidjson::
   std::string copies;
   collect_escapes(json, &escapes, &copies);
 
+  // The id is not stored twice when the object's own "id" member holds it verbatim.
+  std::size_t id_in_json = id_text_offset(json, members, id);
+  bool shared_id = id_in_json != std::string_view::npos;
   L::RecordHeader h{};
   h.collection = collection;
   h.id_len = static_cast<uint16_t>(id.size());
   h.member_count = static_cast<uint32_t>(members.size());
-  h.members_off = static_cast<uint32_t>((sizeof(h) + id.size() + 3) & ~std::size_t{3});
+  h.members_off = static_cast<uint32_t>((sizeof(h) + (shared_id ? 0 : id.size()) + 3) & ~std::size_t{3});
   h.escapes_off = h.members_off + h.member_count * sizeof(L::MemberEntry);
   h.escape_count = static_cast<uint32_t>(escapes.size());
   uint64_t json_off = h.escapes_off + uint64_t{h.escape_count} * sizeof(L::EscapeEntry);
@@ -96,6 +114,7 @@ Status encode_record(uint16_t collection, std::string_view id, const rapidjson::
   uint64_t bytes = L::align8(copies_off + copies.size());
   if (bytes > 0xFFFFFFF0ULL) return Status(ErrorKind::kInvalidArgument, "cache: object too large");
   h.json_off = static_cast<uint32_t>(json_off);
+  h.id_off = static_cast<uint32_t>(shared_id ? json_off + id_in_json : sizeof(h));
   h.json_len = static_cast<uint32_t>(json.size());
   h.bytes = static_cast<uint32_t>(bytes);
   for (auto& e : escapes) e.copy_off += static_cast<uint32_t>(copies_off);
@@ -103,7 +122,7 @@ Status encode_record(uint16_t collection, std::string_view id, const rapidjson::
   out->clear();
   out->reserve(bytes);
   out->append(reinterpret_cast<const char*>(&h), sizeof(h));
-  out->append(id);
+  if (!shared_id) out->append(id);
   out->resize(h.members_off, '\0');
   append_raw(out, members);
   append_raw(out, escapes);
@@ -130,8 +149,10 @@ RecordRef checked_record(const char* half, uint64_t capacity, uint64_t offset) {
   r.escape_count = shared_load(h->escape_count);
   r.json_off = shared_load(h->json_off);
   r.json_len = shared_load(h->json_len);
+  r.id_off = shared_load(h->id_off);
   uint64_t bytes = r.bytes;
-  bool ok = bytes <= capacity - offset && sizeof(L::RecordHeader) + r.id_len <= r.members_off &&
+  bool ok = bytes <= capacity - offset && sizeof(L::RecordHeader) <= r.members_off &&
+            r.id_off >= sizeof(L::RecordHeader) && uint64_t{r.id_off} + r.id_len <= bytes &&
             r.members_off + uint64_t{r.member_count} * sizeof(L::MemberEntry) <= r.escapes_off &&
             r.escapes_off + uint64_t{r.escape_count} * sizeof(L::EscapeEntry) <= r.json_off &&
             uint64_t{r.json_off} + r.json_len <= bytes && r.members_off % 4 == 0 &&

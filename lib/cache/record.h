@@ -40,11 +40,12 @@ struct RecordRef {
   uint32_t escape_count = 0;
   uint32_t json_off = 0;
   uint32_t json_len = 0;
+  uint32_t id_off = 0;
   uint16_t collection = 0;
   uint16_t id_len = 0;
 
   explicit operator bool() const { return base != nullptr; }
-  std::string_view id() const { return {base + sizeof(layout::RecordHeader), id_len}; }
+  std::string_view id() const { return {base + id_off, id_len}; }
   const char* json() const { return base + json_off; }
   const layout::MemberEntry* members() const {
     return reinterpret_cast<const layout::MemberEntry*>(base + members_off);
