@@ -209,7 +209,8 @@ struct RecordHeader {
 // value starts at piece_off + key_len + 3 (after `":`) and ends where the next member's
 // piece starts minus one (the comma), or at json_len - 1 (the closing brace) for the last.
 // So `"key":value` is [piece_off, value_end). key_len == kLongKey means "longer than 65534
-// bytes: skip the key string to find the value". key_hash = member_key_hash(unescaped key).
+// bytes or containing escapes: skip the key string to find the value, unescape to compare".
+// key_hash = member_key_hash(unescaped key).
 struct MemberEntry {
   uint32_t piece_off;
   uint16_t key_len;

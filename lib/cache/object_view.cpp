@@ -133,7 +133,7 @@ int ObjectView::member_index(std::string_view name, uint16_t hash, uint32_t* hin
     uint32_t i = start + k < n ? start + k : start + k - n;
     if (shared_load(m[i].key_hash) != hash || !member(i, &p, &v, &ve)) continue;
     std::string_view raw(p + 1, static_cast<std::size_t>(v - p - 3));
-    bool escaped = rec_->escape_count != 0 && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
+    bool escaped = shared_load(m[i].key_len) == L::kLongKey;  // (or very long)
     if (escaped ? token_text(p, v - 1) == name : raw == name) {
       *hint = i;
       return static_cast<int>(i);

@@ -27,7 +27,8 @@ bool write_members(const rapidjson::Value& object, rapidjson::StringBuffer* buf,
     w.Reset(*buf);
     if (!it->name.Accept(w)) return false;
     std::size_t key_len = buf->GetSize() - m.piece_off - 2;
-    m.key_len = key_len >= L::kLongKey ? L::kLongKey : static_cast<uint16_t>(key_len);
+    bool escaped = key_len != it->name.GetStringLength();
+    m.key_len = key_len >= L::kLongKey || escaped ? L::kLongKey : static_cast<uint16_t>(key_len);
     m.key_hash = L::member_key_hash(it->name.GetString(), it->name.GetStringLength());
     buf->Put(':');
     w.Reset(*buf);
