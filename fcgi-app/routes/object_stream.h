@@ -49,6 +49,8 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
   ListWriter writer(ctx.res, q.options);  // sets the content type
   cache::ScanCursor cursor;
   if (q.options.limit) cursor.limit = *q.options.limit;
+  // Flat projections copy a few hinted pieces per object: let the scan prefetch them.
+  if (q.options.has_fields && !q.fields.all() && q.fields.flat()) cursor.prefetch = &q.fields;
   std::string out = ndjson ? "" : "[\n";
   out.reserve(80 * 1024);
   auto emit = [&](const cache::ObjectView& view, std::string& buf) {

@@ -30,6 +30,7 @@ uint32_t Reader::first_after(const L::ArrayEntry* e, uint32_t len, uint64_t afte
 void Reader::prefetch_pieces(const Half& h, uint64_t off, const FieldList& fields) {
   RecordRef r = h.record(off);
   if (!r) return;
+  __builtin_prefetch(r.base + r.id_off);  // the id (hrefs): usually inside the JSON text
   for (const FieldList::Field& f : fields.fields()) {
     if (f.hint >= r.member_count) continue;
     uint32_t piece = shared_load(r.members()[f.hint].piece_off);

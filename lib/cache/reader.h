@@ -114,7 +114,7 @@ class Reader {
   }
   // Records are visited in array order but lie far apart: fetching the header and member
   // table a few objects ahead hides most of the memory latency of a scan.
-  // Then, closer, the pieces the hinted member entries point at.
+  // Then, closer, the pieces the hinted member entries point at, and the id.
   static constexpr uint32_t kPrefetchAhead = 16;
   static constexpr uint32_t kPiecesAhead = 8;
   static void prefetch(const Half& h, uint64_t off) {
