@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "worker/fcgi_records.h"
+
 namespace xr::app {
 
 namespace {
@@ -50,9 +52,19 @@ bool Response::send_headers() {
   return !failed_;
 }
 
+bool Response::put(std::string_view data) {
+  if (fd_ < 0 || data.size() < kFlushThreshold) {
+    if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), out_) < 0) failed_ = true;
+    return !failed_;
+  }
+  // libfcgi's buffered bytes (the headers) go first, as its own record.
+  if (FCGX_FFlush(out_) < 0 || !write_stdout_records(fd_, request_id_, data)) failed_ = true;
+  return !failed_;
+}
+
 bool Response::flush() {
   if (buffer_.empty() || failed_) return !failed_;
-  if (FCGX_PutStr(buffer_.data(), static_cast<int>(buffer_.size()), out_) < 0) failed_ = true;
+  put(buffer_);
   buffer_.clear();
   return !failed_;
 }
@@ -61,10 +73,7 @@ bool Response::write(std::string_view data) {
   if (failed_) return false;
   if (!headers_sent_ && !send_headers()) return false;
   if (head_only_) return true;
-  if (buffer_.empty() && data.size() >= kFlushThreshold) {  // big piece: no extra copy
-    if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), out_) < 0) failed_ = true;
-    return !failed_;
-  }
+  if (buffer_.empty() && data.size() >= kFlushThreshold) return put(data);  // no extra copy
   buffer_.append(data);
   if (buffer_.size() >= kFlushThreshold) return flush();
   return true;

@@ -14,6 +14,11 @@ class Response {
  public:
   // `head_only`: a HEAD request, the body is counted but never sent.
   Response(FCGX_Stream* out, bool head_only) : out_(out), head_only_(head_only) {}
+  // Same, and large body pieces go to the request's socket as 64 KiB records
+  // (fcgi_records.h) instead of through libfcgi's 8 KiB ones.
+  Response(FCGX_Request* request, bool head_only)
+      : out_(request->out), head_only_(head_only), fd_(request->ipcFd),
+        request_id_(request->requestId) {}
   Response(const Response&) = delete;
   Response& operator=(const Response&) = delete;
 
@@ -36,9 +41,13 @@ class Response {
  private:
   bool send_headers();
   bool flush();
+  // Hands body bytes over (libfcgi, or direct records when the socket is known).
+  bool put(std::string_view data);
 
   FCGX_Stream* out_;
   bool head_only_;
+  int fd_ = -1;  // the request's socket when writing records directly, else -1
+  int request_id_ = 0;
   int status_ = 200;
   std::string content_type_ = "application/json; charset=utf-8";
   std::string extra_headers_;

@@ -34,7 +34,7 @@ struct Shared {
 
 void handle_one(FCGX_Request& fcgi, Services& svc) {
   Request req(&fcgi);
-  Response res(fcgi.out, req.method() == "HEAD");
+  Response res(&fcgi, req.method() == "HEAD");
   dispatch(req, res, svc);
 }
 
