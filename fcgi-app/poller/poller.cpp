@@ -20,14 +20,18 @@ const log::Logger kLog("poller");
 
 // Objects no pool of this process emitted were left by a previous poller (it crashed or
 // the config changed): once every pool has synchronised, they are stale.
-void sweep_unowned(PollerShared& shared, const cache::Segment& segment) {
+void sweep_unowned(PollerShared& shared, const cache::Segment& segment,
+                   const std::vector<std::unique_ptr<PoolThread>>& pools) {
   std::lock_guard lock(shared.mu);
   cache::Reader reader(segment);
   size_t removed = 0;
   shared.writer.begin_batch();
   for (const std::string& coll : reader.collections()) {
     removed += shared.writer.erase_unless(coll, [&](std::string_view id) {
-      return shared.owners.count(PollerShared::key(coll, id)) > 0;
+      for (const auto& p : pools) {
+        if (p->owns_locked(coll, id)) return true;
+      }
+      return false;
     });
   }
   shared.writer.end_batch();
@@ -47,7 +51,7 @@ int run_poller(const ChildEnv& env) {
 
   const cache::Segment& segment = env.segment->segment();
   cache::Writer writer(segment);
-  PollerShared shared{writer, {}, {}, {}};
+  PollerShared shared{writer, {}, {}};
   const auto previous = cache::Reader(segment).pool_statuses();  // a restarted poller's
   std::vector<std::unique_ptr<PoolThread>> pools;
   for (size_t i = 0; i < env.config.pools.size(); ++i) {
@@ -66,7 +70,7 @@ int run_poller(const ChildEnv& env) {
     if (sig == SIGQUIT || sig == SIGTERM) break;
     for (auto& p : pools) p->check_health();
     if (!swept && !pools.empty() && shared.synced_pools.load() == static_cast<int>(pools.size())) {
-      sweep_unowned(shared, segment);
+      sweep_unowned(shared, segment, pools);
       swept = true;
     }
   }

@@ -19,34 +19,6 @@ int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string owner_key(std::string_view collection, std::string_view id) {
-  std::string k(collection);
-  k.push_back('\0');
-  k.append(id);
-  return k;
-}
-
-// Forwards to the cache writer and records which pool owns each object, so that objects
-// left by a previous poller process can be told apart (see Poller's sweep).
-class OwnerSink final : public xo::ObjectSink {
- public:
-  OwnerSink(PollerShared& shared, int pool) : s_(shared), pool_(pool) {}
-  void begin_batch() override { s_.writer.begin_batch(); }
-  void upsert(std::string_view c, std::string_view id, const rapidjson::Value& o) override {
-    s_.writer.upsert(c, id, o);
-    s_.owners[owner_key(c, id)] = pool_;
-  }
-  void remove(std::string_view c, std::string_view id) override {
-    s_.writer.remove(c, id);
-    s_.owners.erase(owner_key(c, id));
-  }
-  void end_batch() override { s_.writer.end_batch(); }
-
- private:
-  PollerShared& s_;
-  int pool_;
-};
-
 xapi::SessionOptions session_options(const config::PoolConfig& pool) {
   xapi::SessionOptions o;
   o.hosts = {pool.url};
@@ -68,8 +40,9 @@ xapi::SessionOptions session_options(const config::PoolConfig& pool) {
 
 }  // namespace
 
-std::string PollerShared::key(std::string_view collection, std::string_view id) {
-  return owner_key(collection, id);
+bool PoolThread::owns_locked(std::string_view collection, std::string_view id) const {
+  std::optional<xo::Resolved> r = model_.resolve(id);
+  return r && r->id == id && xo::coll_name(r->coll) == collection;
 }
 
 PoolThread::PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s,
@@ -140,20 +113,18 @@ void PoolThread::check_health() {
 }
 
 void PoolThread::run() {
-  xo::PoolModel model;
   auto consume = [&](xapi::EventBatch&& incoming) {
     bool full = false;
     {
       xapi::EventBatch batch = std::move(incoming);  // freed before the trim below
       std::lock_guard lock(shared_.mu);
-      OwnerSink sink(shared_, index_);
-      model.apply(batch, sink);
-      pool_id_ = model.pool_uuid();
+      model_.apply(batch, shared_.writer);
+      pool_id_ = model_.pool_uuid();
       last_sync_ms_ = unix_ms();
       full = batch.full_resync;
       if (full) {
         if (!synced_.exchange(true)) ++shared_.synced_pools;
-        kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model.object_count()) +
+        kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model_.object_count()) +
                   " XAPI objects");
       }
       report_locked(cache::layout::PoolState::kConnected, "");

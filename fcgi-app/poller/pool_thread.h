@@ -8,22 +8,21 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <string_view>
 
 #include "cache/writer.h"
 #include "config/config.h"
 #include "xapi/event_loop.h"
+#include "xo/pool_model.h"
 
 namespace xr::app {
 
-// State shared by the pool threads of one poller: the cache writer and who owns what.
+// State shared by the pool threads of one poller: the cache writer (which objects each
+// pool emitted is asked of the pools' models, see PoolThread::owns_locked).
 struct PollerShared {
   cache::Writer& writer;
-  std::mutex mu;  // guards writer and owners
-  // "<collection>\0<id>" -> index of the pool whose model emitted it.
-  std::unordered_map<std::string, int> owners;
+  std::mutex mu;  // guards writer and every pool's model
   std::atomic<int> synced_pools{0};
-  static std::string key(std::string_view collection, std::string_view id);
 };
 
 class PoolThread {
@@ -38,6 +37,8 @@ class PoolThread {
   bool synced() const { return synced_.load(); }
   // Called about once a second by the poller: notices failures and reports the pool state.
   void check_health();
+  // Whether this pool's model currently serves `id` in `collection`. REQUIRES: shared mu held.
+  bool owns_locked(std::string_view collection, std::string_view id) const;
 
  private:
   void run();
@@ -58,6 +59,7 @@ class PoolThread {
   std::atomic<int64_t> last_sync_ms_{0};
   std::atomic<uint64_t> failures_seen_{0};
   std::atomic<xapi::EventLoop*> loop_{nullptr};
+  xo::PoolModel model_;  // guarded by shared_.mu
   std::string pool_id_;  // guarded by shared_.mu
   bool inherited_synced_ = false;
 };

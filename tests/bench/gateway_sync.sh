@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Initial-sync benchmark: time from `xapi-rest serve` to a complete cache of $BENCH_VMS VMs
+# (10,000 by default; "complete" = /rest/v0/dashboard through nginx counts them all), and
+# the memory of every process once synchronised. Baselines in the same run: the
+# simulator's own time to encode and send the same JSON-RPC event.from dump to curl
+# (wall and CPU), and the simulator's CPU during our sync, so our own time is separated.
+# Memory: poller peak (VmHWM) and, 2 s after the sync, segment resident + PSS/RSS each.
+# Usage: tests/bench/gateway_sync.sh BUILD_DIR   (BENCH_VMS, BENCH_RUNS=1 override;
+#   BENCH_PERF=FILE records a system-wide `perf record -g` profile of the first sync)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+vms=${BENCH_VMS:-10000}
+runs=${BENCH_RUNS:-1}
+app="$build/fcgi-app/xapi-rest"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/xr-sync-bench.XXXXXX")
+chmod 755 "$dir"
+pids=()
+cleanup() {
+  [ -f "$dir/nginx/logs/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/logs/nginx.pid")" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 1
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { local n=$(( $1 * 50 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.02; done; return 1; }
+now() { date +%s.%N; }
+hz=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+/usr/bin/python3 "$root/tests/xapi-sim/xapi-sim" --port 0 --vms "$vms" --hosts 3 --seed 1 \
+  --user root --password pw >"$dir/sim.log" 2>&1 &
+sim_pid=$!
+pids+=($sim_pid)
+wait_for 300 grep -q 'listening on' "$dir/sim.log"
+sim_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/sim.log" | head -1)
+
+# --- baseline: the simulator's own dump, on the wire the poller uses (JSON-RPC) ---
+jrpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "$sim_url/jsonrpc" "${@:2}"; }
+session=$(jrpc '{"jsonrpc":"2.0","method":"session.login_with_password","params":["root","pw"],"id":1}' |
+  grep -o 'OpaqueRef:[^"]*' | head -1)
+dump_call="{\"jsonrpc\":\"2.0\",\"method\":\"event.from\",\"params\":[\"$session\",[\"*\"],\"\",0.0],\"id\":2}"
+c0=$(cpu_s "$sim_pid")
+dump_s=$(jrpc "$dump_call" -o "$dir/dump.json" -w '%{time_total}')
+dump_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
+dump_mb=$(( $(stat -c %s "$dir/dump.json") / 1000000 ))
+rm -f "$dir/dump.json"
+
+# --- xapi-rest + nginx ---
+mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp"
+sock="$dir/fcgi.sock"
+cat >"$dir/xapi-rest.toml" <<CONF
+[server]
+socket = "$sock"
+socket_mode = "0666"
+workers = 2
+threads = 8
+[storage]
+data_dir = "$dir/data"
+[cache]
+size_mb = 256
+[log]
+level = "info"
+[[pool]]
+name = "bench"
+url = "$sim_url"
+user = "root"
+password = "pw"
+tls = "insecure"
+CONF
+printf 'pw\n' | "$app" user add admin --config "$dir/xapi-rest.toml" >/dev/null
+token=$("$app" token create --user admin --config "$dir/xapi-rest.toml")
+port=$(free_port)
+sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
+nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"
+base="http://127.0.0.1:$port/rest/v0"
+cookie="Cookie: authenticationToken=$token"
+synced() { curl -sf -H "$cookie" "$base/dashboard" | grep -q "\"total\":$vms}"; }
+
+echo "xapi-rest initial sync: $vms VMs (3 hosts), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "simulator alone: JSON-RPC event.from dump of $dump_mb MB in ${dump_s} s wall, ${dump_cpu} s CPU"
+for run in $(seq "$runs"); do
+  c0=$(cpu_s "$sim_pid")
+  perf_pid=""
+  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = 1 ]; then
+    perf record -q -a -g -F 1999 -o "$BENCH_PERF" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+  fi
+  t0=$(now)
+  "$app" serve --config "$dir/xapi-rest.toml" 2>"$dir/serve.log" &
+  serve_pid=$!
+  pids+=($serve_pid)
+  wait_for 180 synced
+  t1=$(now)
+  [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; }
+  sim_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
+  sync_s=$(echo "$t1 - $t0" | bc)
+  poller=$(sed -n 's/.*\[poller[^0-9]*\([0-9][0-9]*\)\].*synchronised.*/\1/p' "$dir/serve.log" | head -1)
+  hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$poller/status")
+  poller_cpu=$(cpu_s "$poller")
+  sleep 2
+  [ -n "${BENCH_SMAPS:-}" ] && cp "/proc/$poller/smaps" "$BENCH_SMAPS"
+  segment_kb=0; pss_kb=0; rss_list=""
+  for p in $serve_pid $(pgrep -P "$serve_pid"); do
+    pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")
+    pss_kb=$((pss_kb + pss))
+    role=worker; [ "$p" = "$serve_pid" ] && role=master; [ "$p" = "$poller" ] && role=poller
+    rss_list="$rss_list $role=$((rss / 1024))"
+    seg=$(awk '/memfd:/ {m=1; next} /^[0-9a-f]+-/ {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$p/smaps")
+    [ "$seg" -gt "$segment_kb" ] && segment_kb=$seg
+  done
+  echo "run $run: sync ${sync_s} s (simulator CPU meanwhile ${sim_cpu} s; ours ≈ $(echo "$sync_s - $dump_s" | bc) s after the simulator's dump time); poller CPU ${poller_cpu} s, peak RSS $((hwm_kb / 1024)) MiB"
+  echo "run $run: memory: segment resident $((segment_kb / 1024)) MiB; PSS of all processes $((pss_kb / 1024)) MiB; RSS MiB:$rss_list"
+  kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+done
