@@ -188,6 +188,11 @@ void ModelState::unindex_uuid(Handle h, const Obj& o) {
   }
 }
 
+void ModelState::reserve(size_t n) {
+  if (by_ref_.bucket_count() < n) by_ref_.reserve(n);
+  if (by_uuid_.bucket_count() < n) by_uuid_.reserve(n);
+}
+
 Handle ModelState::create(std::string_view ref, Cls cls, std::string_view uuid) {
   Handle h = handle(ref);
   if (h == kNoHandle) h = new_slot(ref);

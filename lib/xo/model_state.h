@@ -213,6 +213,8 @@ class ModelState {
   // Creates the object for `ref` (or returns the existing one) and sets class and uuid.
   Handle create(std::string_view ref, Cls cls, std::string_view uuid);
   void erase(Handle h);
+  // Prepares the indexes for about `n` objects (a full resync of n records).
+  void reserve(size_t n);
   // Every live handle (for full-resync sweeps and reports).
   std::vector<Handle> all() const;
   size_t size() const { return by_ref_.size() + by_ref_text_.size(); }

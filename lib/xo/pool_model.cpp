@@ -109,7 +109,11 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   sink.begin_batch();
   DirtySet dirty;
   records_.clear();
-  if (batch.full_resync) remove_missing(batch, dirty, sink);
+  if (batch.full_resync) {
+    st_.reserve(batch.events.size());
+    records_.reserve(batch.events.size());
+    remove_missing(batch, dirty, sink);
+  }
   create_all(batch);  // so that references within the batch resolve whatever the order
   for (const xapi::Event& e : batch.events) {
     if (e.operation == "del") {
@@ -178,6 +182,7 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
 }
 
 void PoolModel::remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink) {
+  if (st_.size() == 0) return;  // first sync: nothing to remove
   std::unordered_set<std::string_view> present;
   present.reserve(batch.events.size());
   for (const xapi::Event& e : batch.events) present.insert(e.ref);
