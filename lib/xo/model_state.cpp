@@ -102,8 +102,7 @@ std::string Uuid::str() const {
 const Handle* ModelState::ref_entry(std::string_view ref) const {
   if (ref.starts_with(kRefPrefix)) {
     if (auto id = id16_from_uuid(ref.substr(kRefPrefix.size()))) {
-      auto it = by_ref_.find(*id);
-      return it == by_ref_.end() ? nullptr : &it->second;
+      return by_ref_.find(*id);
     }
   }
   auto it = by_ref_text_.find(ref);
@@ -143,8 +142,8 @@ std::string ModelState::uuid_of(Handle h) const {
 
 Handle ModelState::handle_of_uuid(std::string_view uuid) const {
   if (auto id = id16_from_uuid(uuid)) {
-    auto it = by_uuid_.find(*id);
-    return it == by_uuid_.end() ? kNoHandle : it->second;
+    const Handle* h = by_uuid_.find(*id);
+    return h ? *h : kNoHandle;
   }
   auto it = by_uuid_text_.find(uuid);
   return it == by_uuid_text_.end() ? kNoHandle : it->second;
@@ -171,7 +170,7 @@ Handle ModelState::new_slot(std::string_view ref) {
   s.ref_bin = id.has_value();
   if (id) {
     s.ref_id = *id;
-    by_ref_[*id] = h;
+    by_ref_.set(*id, h);
   } else {
     s.ref = &by_ref_text_.emplace(std::string(ref), h).first->first;
   }
@@ -180,8 +179,8 @@ Handle ModelState::new_slot(std::string_view ref) {
 
 void ModelState::unindex_uuid(Handle h, const Obj& o) {
   if (o.uuid_.binary()) {
-    auto it = by_uuid_.find(o.uuid_.id());
-    if (it != by_uuid_.end() && it->second == h) by_uuid_.erase(it);
+    const Handle* found = by_uuid_.find(o.uuid_.id());
+    if (found && *found == h) by_uuid_.erase(o.uuid_.id());
   } else if (!o.uuid_.empty()) {
     auto it = by_uuid_text_.find(o.uuid());
     if (it != by_uuid_text_.end() && it->second == h) by_uuid_text_.erase(it);
@@ -189,8 +188,8 @@ void ModelState::unindex_uuid(Handle h, const Obj& o) {
 }
 
 void ModelState::reserve(size_t n) {
-  if (by_ref_.bucket_count() < n) by_ref_.reserve(n);
-  if (by_uuid_.bucket_count() < n) by_uuid_.reserve(n);
+  by_ref_.reserve(n);
+  by_uuid_.reserve(n);
 }
 
 Handle ModelState::create(std::string_view ref, Cls cls, std::string_view uuid) {
@@ -202,7 +201,7 @@ Handle ModelState::create(std::string_view ref, Cls cls, std::string_view uuid) 
     unindex_uuid(h, o);
     o.uuid_.set(uuid);
     if (o.uuid_.binary()) {
-      by_uuid_[o.uuid_.id()] = h;
+      by_uuid_.set(o.uuid_.id(), h);
     } else if (!o.uuid_.empty()) {
       by_uuid_text_.emplace(*o.uuid_.text(), h);
     }
@@ -230,7 +229,7 @@ void ModelState::erase(Handle h) {
 std::vector<Handle> ModelState::all() const {
   std::vector<Handle> out;
   out.reserve(size());
-  for (const auto& [ref, h] : by_ref_) out.push_back(h);
+  by_ref_.for_each([&](const Id16&, Handle h) { out.push_back(h); });
   for (const auto& [ref, h] : by_ref_text_) out.push_back(h);
   return out;
 }

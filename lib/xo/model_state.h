@@ -17,22 +17,11 @@
 #include <vector>
 
 #include "xo/collections.h"
+#include "xo/id16_map.h"
 #include "xo/vm_networks.h"
 
 namespace xr::xo {
 
-// 16 bytes standing for a canonical lower-case uuid ("8-4-4-4-12" hex), so that the
-// ~100k uuids and OpaqueRefs of a big pool cost 16 bytes each instead of ~80.
-struct Id16 {
-  uint64_t hi = 0, lo = 0;
-  bool operator==(const Id16&) const = default;
-};
-struct Id16Hash {
-  size_t operator()(const Id16& k) const {
-    return static_cast<size_t>((k.hi ^ (k.lo * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL >>
-                               7);
-  }
-};
 std::optional<Id16> id16_from_uuid(std::string_view text);
 std::string uuid_from_id16(const Id16& k);
 
@@ -52,10 +41,6 @@ class Uuid {
   std::unique_ptr<std::string> text_;
 };
 
-// An object slot: index in the slot table (low 32 bits) and the slot's generation (high
-// 32 bits), so a handle kept after its object was deleted never reaches a newer object.
-using Handle = uint64_t;
-inline constexpr Handle kNoHandle = 0;
 
 // A string map packed as "k\0v\0k\0v\0" (one allocation; compared as a whole).
 std::string pack_pairs(const std::vector<std::pair<std::string_view, std::string_view>>& kv);
@@ -243,9 +228,9 @@ class ModelState {
 
   std::deque<Slot> slots_;
   std::vector<uint32_t> free_;
-  std::unordered_map<Id16, Handle, Id16Hash> by_ref_;
+  Id16Map by_ref_;
   std::unordered_map<std::string, Handle, StrHash, StrEq> by_ref_text_;
-  std::unordered_map<Id16, Handle, Id16Hash> by_uuid_;
+  Id16Map by_uuid_;
 };
 
 // XO `type` of an object from its class and flags ("VM-template", "SR", ...); "" if none.
