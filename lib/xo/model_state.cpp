@@ -1,5 +1,7 @@
 #include "xo/model_state.h"
 
+#include <array>
+
 namespace xr::xo {
 namespace {
 
@@ -45,29 +47,41 @@ namespace {
 
 constexpr std::string_view kRefPrefix = "OpaqueRef:";
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case is kept as text so that it round-trips exactly
+// Lower-case hex digit values, -1 for anything else (upper case is kept as text so that
+// it round-trips exactly).
+constexpr auto kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}();
+
+// Appends the `n` hex digits at `p` to `acc`; false on a non-hex character.
+bool add_hex(const char* p, int n, uint64_t* acc) {
+  uint64_t v = *acc;
+  int bad = 0;
+  for (int i = 0; i < n; ++i) {
+    int d = kHexValue[static_cast<unsigned char>(p[i])];
+    bad |= d;
+    v = (v << 4) | static_cast<uint64_t>(d & 0xf);
+  }
+  *acc = v;
+  return bad >= 0;
 }
 
 }  // namespace
 
 std::optional<Id16> id16_from_uuid(std::string_view s) {
-  if (s.size() != 36) return std::nullopt;
-  uint64_t parts[2] = {0, 0};
-  int nibble = 0;
-  for (size_t i = 0; i < 36; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return std::nullopt;
-      continue;
-    }
-    int v = hex(s[i]);
-    if (v < 0) return std::nullopt;
-    parts[nibble / 16] = (parts[nibble / 16] << 4) | uint64_t(v);
-    ++nibble;
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') {
+    return std::nullopt;
   }
-  return Id16{parts[0], parts[1]};
+  const char* p = s.data();
+  uint64_t hi = 0, lo = 0;
+  bool ok = add_hex(p, 8, &hi) && add_hex(p + 9, 4, &hi) && add_hex(p + 14, 4, &hi) &&
+            add_hex(p + 19, 4, &lo) && add_hex(p + 24, 12, &lo);
+  if (!ok) return std::nullopt;
+  return Id16{hi, lo};
 }
 
 std::string uuid_from_id16(const Id16& k) {
