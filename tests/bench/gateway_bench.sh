@@ -82,6 +82,15 @@ synced() { curl -sf -H "$cookie" "$base/dashboard" | grep -q "\"total\":$vms}"; 
 wait_for 120 synced
 t1=$(now)
 sync_s=$(echo "$t1 - $t0" | bc)
+# The poller keeps working for a few seconds after the objects are visible (it compresses
+# base objects after each batch): wait until xapi-rest is idle, or its CPU would be taken
+# from the first rows measured. Idle = under 5 CPU ticks in 0.5 s, at most 30 s.
+cpu_ticks() { local t=0 p; for p in $serve_pid $(pgrep -P "$serve_pid"); do
+  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+for _ in $(seq 60); do
+  a=$(cpu_ticks); sleep 0.5; b=$(cpu_ticks)
+  [ $((b - a)) -lt 5 ] && break
+done
 
 # --- bodies and the static baselines ---
 curl -s -H "$cookie" "$base/vms?fields=name_label,power_state" >"$dir/nginx/static/vms.json"
