@@ -1,5 +1,6 @@
 #include "cache/reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace xr::cache {
@@ -28,13 +29,23 @@ uint32_t Reader::first_after(const L::ArrayEntry* e, uint32_t len, uint64_t afte
 }
 
 void Reader::prefetch_pieces(const Half& h, uint64_t off, const FieldList& fields) {
-  RecordRef r = h.record(off);
-  if (!r) return;
-  __builtin_prefetch(r.base + r.id_off);  // the id (hrefs): usually inside the JSON text
+  // Only the four header fields needed, bounded to the record: a prefetch never faults, so
+  // torn values cost at most a useless prefetch (no full checked_record here).
+  if (off < sizeof(L::HalfHeader) || off % 8 != 0 || off + sizeof(L::RecordHeader) > h.capacity) return;
+  const char* rec = h.base + off;
+  const auto* hdr = reinterpret_cast<const L::RecordHeader*>(rec);
+  const uint64_t bytes = std::min<uint64_t>(shared_load(hdr->bytes), h.capacity - off);
+  const uint32_t members_off = shared_load(hdr->members_off);
+  const uint32_t count = shared_load(hdr->member_count);
+  const uint32_t json_off = shared_load(hdr->json_off);
+  const uint32_t id_off = shared_load(hdr->id_off);
+  if (id_off < bytes) __builtin_prefetch(rec + id_off);  // the id (hrefs): usually in the JSON
+  if (members_off % 4 != 0) return;
+  const auto* members = reinterpret_cast<const L::MemberEntry*>(rec + members_off);
   for (const FieldList::Field& f : fields.fields()) {
-    if (f.hint >= r.member_count) continue;
-    uint32_t piece = shared_load(r.members()[f.hint].piece_off);
-    if (piece < r.json_len) __builtin_prefetch(r.json() + piece);
+    if (f.hint >= count || members_off + (uint64_t{f.hint} + 1) * sizeof(L::MemberEntry) > bytes) continue;
+    uint64_t piece = uint64_t{json_off} + shared_load(members[f.hint].piece_off);
+    if (piece < bytes) __builtin_prefetch(rec + piece);
   }
 }
 
