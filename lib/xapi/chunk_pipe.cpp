@@ -6,9 +6,10 @@ bool ChunkPipe::push(std::string_view chunk) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return consumer_done_ || bytes_ < max_bytes_; });
   if (consumer_done_) return false;
+  const bool was_empty = chunks_.empty();
   chunks_.emplace_back(chunk);
   bytes_ += chunk.size();
-  cv_.notify_all();
+  if (was_empty) cv_.notify_all();  // only an empty pipe has a waiting consumer
   return true;
 }
 
@@ -24,8 +25,11 @@ bool ChunkPipe::pop(std::string* out) {
   if (chunks_.empty()) return false;
   out->swap(chunks_.front());
   chunks_.pop_front();
+  const bool was_above_half = bytes_ > max_bytes_ / 2;
   bytes_ -= out->size();
-  cv_.notify_all();
+  // A producer waits only on a full pipe: wake it when the pipe drains to half, once,
+  // rather than for every chunk (every wait ends there at the latest, on the way to empty).
+  if (was_above_half && bytes_ <= max_bytes_ / 2) cv_.notify_all();
   return true;
 }
 
