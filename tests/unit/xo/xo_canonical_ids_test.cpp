@@ -16,10 +16,6 @@ std::string uuid(int n) {
 }
 std::string ref(int n) { return "OpaqueRef:" + uuid(1000 + n); }
 
-std::string str(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "<absent>";
-}
 
 }  // namespace
 

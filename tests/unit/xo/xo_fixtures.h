@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "xapi/event.h"
 #include "xapi/value.h"
+#include "xo/pool_model.h"
 #include "xo/object_sink.h"
 #include "xo/pool_model.h"
 
@@ -451,6 +453,34 @@ inline Value& World::rec(const std::string& ref) {
     if (r == ref) return cv.second;
   }
   throw std::out_of_range(ref);
+}
+
+// A model loaded with World's full dump, with helpers to apply later batches.
+struct Loaded {
+  World w;
+  RecordingSink sink;
+  xr::xo::PoolModel model;
+  Loaded() { model.apply(w.full(), sink); }
+  void reload() {
+    sink = RecordingSink();
+    model = xr::xo::PoolModel();
+    model.apply(w.full(), sink);
+  }
+  void apply(std::vector<xr::xapi::Event> events) {
+    sink.log.clear();
+    xr::xapi::EventBatch b;
+    b.events = std::move(events);
+    model.apply(b, sink);
+  }
+  bool logged(const std::string& line) const {
+    return std::find(sink.log.begin(), sink.log.end(), line) != sink.log.end();
+  }
+};
+
+// The string member k of o, or "<absent>".
+inline std::string str(const rapidjson::Value& o, const char* k) {
+  auto it = o.FindMember(k);
+  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "<absent>";
 }
 
 }  // namespace xotest

@@ -10,30 +10,6 @@ using namespace xotest;
 using xr::xapi::EventBatch;
 using xr::xo::PoolModel;
 
-namespace {
-
-struct Loaded {
-  World w;
-  RecordingSink sink;
-  PoolModel model;
-  Loaded() { model.apply(w.full(), sink); }
-  void apply(std::vector<xr::xapi::Event> events) {
-    sink.log.clear();
-    EventBatch b;
-    b.events = std::move(events);
-    model.apply(b, sink);
-  }
-  bool logged(const std::string& line) const {
-    return std::find(sink.log.begin(), sink.log.end(), line) != sink.log.end();
-  }
-};
-
-std::string str(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "<absent>";
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(xo_model_dynamics)
 

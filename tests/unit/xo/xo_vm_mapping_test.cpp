@@ -7,26 +7,6 @@
 using namespace xotest;
 using xr::xo::PoolModel;
 
-namespace {
-
-struct Loaded {
-  World w;
-  RecordingSink sink;
-  PoolModel model;
-  Loaded() { model.apply(w.full(), sink); }
-  void reload() {
-    sink = RecordingSink();
-    model = PoolModel();
-    model.apply(w.full(), sink);
-  }
-};
-
-std::string str(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "<absent>";
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(xo_vm_mapping)
 
