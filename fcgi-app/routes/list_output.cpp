@@ -91,6 +91,16 @@ bool passes(const std::optional<filter::Filter>& filter, const rapidjson::Value&
   return !filter || filter->matches(RapidJsonView(&object));
 }
 
+void ListWriter::add_object(const rapidjson::Value& object, std::string_view href,
+                            const std::optional<filter::Filter>& filter) {
+  if (!passes(filter, object)) return;
+  if (!options_.has_fields) {
+    add_href(href);
+  } else {
+    add_json(project_object(object, options_, href));
+  }
+}
+
 ListWriter::ListWriter(Response& res, const ListOptions& options) : res_(res), options_(options) {
   res_.set_content_type(options.ndjson ? "application/x-ndjson"
                                        : "application/json; charset=utf-8");

@@ -43,6 +43,10 @@ class ListWriter {
   // One element: an href string (no fields) or a complete JSON object text.
   bool add_href(std::string_view href);
   bool add_json(std::string_view object_json);
+  // A small in-memory object (users, servers): skipped unless it passes `filter`, then
+  // written as its href (no fields) or projected with "href".
+  void add_object(const rapidjson::Value& object, std::string_view href,
+                  const std::optional<filter::Filter>& filter);
   // Closes the array; false when the client went away.
   bool finish();
   size_t count() const { return count_; }

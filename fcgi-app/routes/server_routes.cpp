@@ -62,12 +62,7 @@ Status list_servers(Context& ctx) {
     const std::string href = "/rest/v0/servers/" + pool.name;
     rapidjson::Document doc;
     doc.Parse(server_json(pool, statuses).c_str());
-    if (!passes(filter, doc)) continue;
-    if (!options.has_fields) {
-      out.add_href(href);
-    } else {
-      out.add_json(project_object(doc, options, href));
-    }
+    out.add_object(doc, href, filter);
   }
   out.finish();
   return Status::ok();

@@ -100,12 +100,7 @@ Status list_users(Context& ctx) {
     write_user(w, u);
     rapidjson::Document doc;
     doc.Parse(b.GetString(), b.GetSize());
-    if (!passes(filter, doc)) continue;
-    if (!options.has_fields) {
-      out.add_href(href);
-    } else {
-      out.add_json(project_object(doc, options, href));
-    }
+    out.add_object(doc, href, filter);
   }
   out.finish();
   return Status::ok();
