@@ -14,20 +14,8 @@ vms=${BENCH_VMS:-10000}
 secs=${BENCH_SECONDS:-4}
 app="$build/fcgi-app/xapi-rest"
 floor="$build/tests/bench/gateway_fcgi_floor"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/xr-gw-bench.XXXXXX")
-chmod 755 "$dir"
-pids=()
-cleanup() {
-  [ -f "$dir/nginx/logs/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/logs/nginx.pid")" 2>/dev/null || true
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  sleep 0.5
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { local n=$(( $1 * 20 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
+dir_prefix=xr-gw-bench
+. "$root/tests/bench/bench_lib.sh"
 now() { date +%s.%N; }
 
 # --- the simulator and its own dump time ---

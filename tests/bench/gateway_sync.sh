@@ -13,19 +13,8 @@ build=$(cd "${1:-$root/build}" && pwd)
 vms=${BENCH_VMS:-10000}
 runs=${BENCH_RUNS:-1}
 app="$build/fcgi-app/xapi-rest"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/xr-sync-bench.XXXXXX")
-chmod 755 "$dir"
-pids=()
-cleanup() {
-  [ -f "$dir/nginx/logs/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/logs/nginx.pid")" 2>/dev/null || true
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { local n=$(( $1 * 50 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.02; done; return 1; }
+dir_prefix=xr-sync-bench
+. "$root/tests/bench/bench_lib.sh"
 now() { date +%s.%N; }
 hz=$(getconf CLK_TCK)
 cpu_s() { awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
