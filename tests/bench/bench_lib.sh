@@ -18,3 +18,16 @@ trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # wait_for SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds or time runs out.
 wait_for() { local n=$(( $1 * 50 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.02; done; return 1; }
+# sim_jsonrpc_dump SIM_URL: times the simulator's own full event.from dump on the wire the
+# poller uses (JSON-RPC, user root / password pw); sets dump_s (wall seconds) and dump_mb.
+sim_jsonrpc_dump() {
+  local url=$1 session
+  session=$(curl -s -H 'Content-Type: application/json' --data-binary \
+    '{"jsonrpc":"2.0","method":"session.login_with_password","params":["root","pw"],"id":1}' \
+    "$url/jsonrpc" | grep -o 'OpaqueRef:[^"]*' | head -1)
+  dump_s=$(curl -s -H 'Content-Type: application/json' -o "$dir/dump.json" -w '%{time_total}' \
+    --data-binary "{\"jsonrpc\":\"2.0\",\"method\":\"event.from\",\"params\":[\"$session\",[\"*\"],\"\",0.0],\"id\":2}" \
+    "$url/jsonrpc")
+  dump_mb=$(( $(stat -c %s "$dir/dump.json") / 1000000 ))
+  rm -f "$dir/dump.json"
+}

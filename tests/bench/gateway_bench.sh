@@ -24,11 +24,7 @@ now() { date +%s.%N; }
 pids+=($!)
 wait_for 300 grep -q 'listening on' "$dir/sim.log"
 sim_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/sim.log" | head -1)
-rpc() { curl -s -H 'Content-Type: text/xml' -d "<?xml version=\"1.0\"?><methodCall><methodName>$1</methodName><params>$2</params></methodCall>" "$@" "$sim_url"; }
-session=$(rpc session.login_with_password '<param><value>root</value></param><param><value>pw</value></param>' | grep -o 'OpaqueRef:[^<]*' | head -1)
-dump_s=$(curl -s -o "$dir/dump.xml" -w '%{time_total}' -H 'Content-Type: text/xml' -d "<?xml version=\"1.0\"?><methodCall><methodName>event.from</methodName><params><param><value>$session</value></param><param><value><array><data><value>*</value></data></array></value></param><param><value></value></param><param><value><double>30.1</double></value></param></params></methodCall>" "$sim_url")
-dump_mb=$(( $(stat -c %s "$dir/dump.xml") / 1000000 ))
-rm -f "$dir/dump.xml"
+sim_jsonrpc_dump "$sim_url"  # the wire the poller uses
 
 # --- xapi-rest + nginx (+ the FastCGI floor) ---
 mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp" "$dir/nginx/static"
@@ -137,5 +133,5 @@ for p in $serve_pid $(pgrep -P "$serve_pid"); do
   [ "$seg" -gt "$segment_kb" ] && segment_kb=$seg
 done
 echo
-echo "sync: $vms VMs complete in the API ${sync_s} s after 'serve' started; the simulator alone takes ${dump_s} s to encode and send its ${dump_mb} MB event.from dump (so our own time is about $(echo "$sync_s - $dump_s" | bc) s)"
+echo "sync: $vms VMs complete in the API ${sync_s} s after 'serve' started; the simulator alone takes ${dump_s} s to encode and send its ${dump_mb} MB JSON-RPC event.from dump (so our own time is about $(echo "$sync_s - $dump_s" | bc) s)"
 echo "memory: shared segment resident $((segment_kb / 1024)) MiB; all xapi-rest processes PSS $((pss_kb / 1024)) MiB (the segment counted once); RSS per process (MiB):$rss_list"

@@ -27,15 +27,9 @@ wait_for 300 grep -q 'listening on' "$dir/sim.log"
 sim_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/sim.log" | head -1)
 
 # --- baseline: the simulator's own dump, on the wire the poller uses (JSON-RPC) ---
-jrpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "$sim_url/jsonrpc" "${@:2}"; }
-session=$(jrpc '{"jsonrpc":"2.0","method":"session.login_with_password","params":["root","pw"],"id":1}' |
-  grep -o 'OpaqueRef:[^"]*' | head -1)
-dump_call="{\"jsonrpc\":\"2.0\",\"method\":\"event.from\",\"params\":[\"$session\",[\"*\"],\"\",0.0],\"id\":2}"
 c0=$(cpu_s "$sim_pid")
-dump_s=$(jrpc "$dump_call" -o "$dir/dump.json" -w '%{time_total}')
+sim_jsonrpc_dump "$sim_url"
 dump_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
-dump_mb=$(( $(stat -c %s "$dir/dump.json") / 1000000 ))
-rm -f "$dir/dump.json"
 
 # --- xapi-rest + nginx ---
 mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp"
