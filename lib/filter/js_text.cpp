@@ -1,5 +1,7 @@
 #include "filter/js_text.h"
 
+#include "base/utf8.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -37,23 +39,6 @@ std::uint32_t decode(std::string_view s, std::size_t* i) {
   return cp;
 }
 
-void encode(std::uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 constexpr std::array<unsigned char, 256> make_ascii_lower() {
   std::array<unsigned char, 256> t{};
@@ -163,7 +148,7 @@ std::string utf16_to_utf8(std::u16string_view s) {
       c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
       ++i;
     }
-    encode(c, &out);
+    append_utf8(c, &out);
   }
   return out;
 }
@@ -210,17 +195,17 @@ std::string js_to_lower(std::string_view s) {
   for (std::size_t k = 0; k < cps.size(); ++k) {
     std::uint32_t c = cps[k];
     if (c == 0x3A3) {
-      encode(is_final_sigma(cps, k) ? 0x3C2 : 0x3C3, &out);
+      append_utf8(is_final_sigma(cps, k) ? 0x3C2 : 0x3C3, &out);
       continue;
     }
     const auto* it = std::lower_bound(begin, end, c, [](const tables::LowerMapping& m, std::uint32_t v) { return m.from < v; });
     if (it == end || it->from != c) {
-      encode(c, &out);
+      append_utf8(c, &out);
       continue;
     }
     for (std::uint32_t t : it->to) {
       if (t == 0) break;
-      encode(t, &out);
+      append_utf8(t, &out);
     }
   }
   return out;
@@ -330,13 +315,13 @@ std::optional<std::string> utf16_unit_at(std::string_view s, std::size_t index) 
     if (cp >= 0x10000) {
       if (index == n || index == n + 1) {
         cp -= 0x10000;
-        encode(index == n ? 0xD800 + (cp >> 10) : 0xDC00 + (cp & 0x3FF), &out);
+        append_utf8(index == n ? 0xD800 + (cp >> 10) : 0xDC00 + (cp & 0x3FF), &out);
         return out;
       }
       n += 2;
     } else {
       if (index == n) {
-        encode(cp, &out);
+        append_utf8(cp, &out);
         return out;
       }
       ++n;
