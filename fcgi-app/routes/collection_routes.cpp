@@ -1,4 +1,5 @@
 #include "routes/collection_routes.h"
+#include "routes/http_errors.h"
 
 #include <array>
 #include <cstdio>
@@ -48,15 +49,7 @@ Status not_found_route(Context& ctx) {
 }
 
 Status no_such_object(Context& ctx, std::string_view collection, std::string_view id) {
-  rapidjson::StringBuffer b;
-  JsonWriter w(b);
-  w.StartObject();
-  put_kv(w, "id", id);
-  put_kv(w, "type", type_of(collection));
-  w.EndObject();
-  ctx.error_data = text_of(b);
-  return Status(ErrorKind::kNotFound,
-                "no such " + std::string(type_of(collection)) + " " + std::string(id));
+  return no_such(type_of(collection), id, &ctx.error_data);
 }
 
 // Appends the object's JSON (by id, or by OpaqueRef through its _xapiRef); false if absent.

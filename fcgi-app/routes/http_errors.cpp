@@ -3,7 +3,20 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "routes/json_text.h"
+
 namespace xr::app {
+
+Status no_such(std::string_view type, std::string_view id, std::string* data_json) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  put_kv(w, "id", id);
+  put_kv(w, "type", type);
+  w.EndObject();
+  *data_json = text_of(b);
+  return Status(ErrorKind::kNotFound, "no such " + std::string(type) + " " + std::string(id));
+}
 
 int http_status(const Status& status) {
   switch (status.kind()) {

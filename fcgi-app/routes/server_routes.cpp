@@ -1,4 +1,5 @@
 #include "routes/server_routes.h"
+#include "routes/http_errors.h"
 
 #include <rapidjson/document.h>
 
@@ -75,14 +76,7 @@ Status get_server(Context& ctx) {
                  server_json(pool, ctx.svc.cache->reader().pool_statuses()));
     return Status::ok();
   }
-  rapidjson::StringBuffer b;
-  JsonWriter w(b);
-  w.StartObject();
-  put_kv(w, "id", ctx.params[0]);
-  put_kv(w, "type", "server");
-  w.EndObject();
-  ctx.error_data = text_of(b);
-  return Status(ErrorKind::kNotFound, "no such server " + ctx.params[0]);
+  return no_such("server", ctx.params[0], &ctx.error_data);
 }
 
 Status get_dashboard(Context& ctx) {

@@ -1,4 +1,5 @@
 #include "routes/user_routes.h"
+#include "routes/http_errors.h"
 
 #include <rapidjson/document.h>
 
@@ -111,14 +112,7 @@ Status get_user(Context& ctx) {
   auto user = ctx.svc.auth.find_user(ctx.params[0]);
   if (!user.is_ok()) {
     if (user.status().kind() == ErrorKind::kNotFound) {
-      rapidjson::StringBuffer b;
-      JsonWriter w(b);
-      w.StartObject();
-      put_kv(w, "id", ctx.params[0]);
-      put_kv(w, "type", "user");
-      w.EndObject();
-      ctx.error_data = text_of(b);
-      return Status(ErrorKind::kNotFound, "no such user " + ctx.params[0]);
+      return no_such("user", ctx.params[0], &ctx.error_data);
     }
     return user.status();
   }
