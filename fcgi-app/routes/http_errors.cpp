@@ -18,6 +18,26 @@ Status no_such(std::string_view type, std::string_view id, std::string* data_jso
   return Status(ErrorKind::kNotFound, "no such " + std::string(type) + " " + std::string(id));
 }
 
+void FieldErrors::add(std::string_view name, std::string_view message, std::string_view value_json) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  put_kv(w, "message", message);
+  w.Key("value");
+  w.RawValue(value_json.data(), value_json.size(), rapidjson::kStringType);
+  w.EndObject();
+  std::string key;
+  {
+    rapidjson::StringBuffer kb;
+    JsonWriter kw(kb);
+    kw.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    key = text_of(kb);
+  }
+  if (!map_.empty()) map_.push_back(',');
+  map_.append(key).push_back(':');
+  map_.append(text_of(b));
+}
+
 int http_status(const Status& status) {
   switch (status.kind()) {
     case ErrorKind::kOk: return 200;
@@ -26,6 +46,7 @@ int http_status(const Status& status) {
     case ErrorKind::kForbidden: return 403;
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kConflict: return 409;
+    case ErrorKind::kInvalidParameters: return 422;
     case ErrorKind::kResourceExhausted: return 413;
     case ErrorKind::kTransport:  // a pool we cannot reach (yet): try again later
     case ErrorKind::kTimeout: return 503;
@@ -46,7 +67,13 @@ void write_error(Response& response, const Status& status, std::string_view data
   w.Key("error");
   // XAPI errors keep their code as the message and their parameters in data.
   const std::string& message = status.kind() == ErrorKind::kXapi ? status.code() : status.message();
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  const bool field_map = status.kind() == ErrorKind::kInvalidParameters && !message.empty() &&
+                         message.front() == '{';
+  if (field_map) {
+    w.RawValue(message.data(), message.size(), rapidjson::kObjectType);
+  } else {
+    w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  }
   if (status.kind() == ErrorKind::kXapi) {
     w.Key("data");
     w.StartObject();
@@ -62,6 +89,9 @@ void write_error(Response& response, const Status& status, std::string_view data
   } else if (!data_json.empty()) {
     w.Key("data");
     w.RawValue(data_json.data(), data_json.size(), rapidjson::kObjectType);
+  } else if (status.kind() == ErrorKind::kInvalidParameters) {
+    w.Key("data");
+    w.RawValue("{}", 2, rapidjson::kObjectType);
   }
   w.EndObject();
   if (code == 401) response.add_header("WWW-Authenticate", "Basic realm=\"xo\"");

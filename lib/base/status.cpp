@@ -12,6 +12,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kUnauthorized: return "unauthorized";
     case ErrorKind::kForbidden: return "forbidden";
     case ErrorKind::kConflict: return "conflict";
+    case ErrorKind::kInvalidParameters: return "invalid parameters";
     case ErrorKind::kXapi: return "xapi error";
     case ErrorKind::kTransport: return "transport error";
     case ErrorKind::kProtocol: return "protocol error";

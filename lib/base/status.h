@@ -15,6 +15,7 @@ namespace xr {
 enum class ErrorKind {
   kOk = 0,
   kInvalidArgument,   // the caller's input is wrong (HTTP 400)
+  kInvalidParameters, // XO's invalidParameters: a parameter failed validation (HTTP 422)
   kNotFound,          // no such object or route (404)
   kUnauthorized,      // missing or bad credentials (401)
   kForbidden,         // authenticated but not allowed (403)
