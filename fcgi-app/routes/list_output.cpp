@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/rapidjson_view.h"
+#include "routes/http_errors.h"
 
 namespace xr::app {
 
@@ -18,23 +19,57 @@ bool is_true_flag(std::string_view v) {
   return !(v.size() == 5 && strncasecmp(v.data(), "false", 5) == 0);
 }
 
-Status parse_limit(std::string_view text, std::optional<size_t>* out, std::string* error_data) {
-  char* end = nullptr;
-  std::string s(text);
-  double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || std::isnan(d)) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    w.StartObject();
-    w.Key("limit");
-    w.String(s.c_str());
-    w.EndObject();
-    *error_data = b.GetString();
-    return Status(ErrorKind::kInvalidArgument, "invalid limit: not a number");
+// validator.js isFloat (what tsoa checks a float query parameter with):
+// ^[-+]?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]+)?$, and not "", ".", "-", "+".
+bool is_float_text(std::string_view s) {
+  if (s.empty() || s == "." || s == "-" || s == "+") return false;
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (s[i] == '-' || s[i] == '+') ++i;
+  digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    digits();
   }
-  // XO (current) counts down to exactly 0: negative or fractional limits return everything.
-  if (d >= 0 && d == std::floor(d)) *out = static_cast<size_t>(d);
-  return Status::ok();
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// XO's limit after validation (parseFloat of a valid text): counted down to exactly 0, so
+// only a non-negative integer that decrements exactly (< 2^53) is a limit; NaN ("-.",
+// "e5"), negative, fractional or huge values return everything.
+std::optional<size_t> effective_limit(const std::string& text) {
+  const bool has_digit = text.find_first_of("0123456789") < text.find_first_of("eE");
+  if (!has_digit) return std::nullopt;  // parseFloat gives NaN
+  const double d = std::strtod(text.c_str(), nullptr);
+  if (!(d >= 0) || d != std::floor(d) || d >= 9007199254740992.0) return std::nullopt;
+  return static_cast<size_t>(d);
+}
+
+std::string json_string(std::string_view s) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(b.GetString(), b.GetSize());
+}
+
+// All values of a repeated key as the JSON array Express's query parser makes of them.
+std::string json_values(const Request& req, std::string_view key) {
+  std::string out = "[";
+  for (const auto& [k, v] : req.query()) {
+    if (k != key) continue;
+    if (out.size() > 1) out.push_back(',');
+    out.append(json_string(v));
+  }
+  return out + "]";
 }
 
 std::vector<std::string> split_fields(std::string_view text) {
@@ -51,20 +86,51 @@ std::vector<std::string> split_fields(std::string_view text) {
 }  // namespace
 
 Result<ListOptions> parse_list_options(const Request& req, std::string* error_data) {
-  for (const char* key : {"fields", "limit", "filter", "ndjson"}) {
-    if (req.query_count(key) > 1) {
-      return Status(ErrorKind::kInvalidArgument, std::string("parameter ") + key + " given twice");
+  (void)error_data;
+  FieldErrors errors;
+  ListOptions o;
+  // XO's parameter order (fields, ndjson, markdown, filter, limit) is the field map's order.
+  struct Param {
+    const char* key;
+    const char* type_error;
+  };
+  for (const Param& p : {Param{"fields", "invalid string value"}, Param{"ndjson", "invalid boolean value"},
+                         Param{"markdown", "invalid boolean value"}, Param{"filter", "invalid string value"},
+                         Param{"limit", "invalid float number"}}) {
+    const int n = req.query_count(p.key);
+    if (n == 0) continue;
+    if (n > 1) {  // Express makes an array of a repeated key: never what tsoa expects
+      errors.add(p.key, p.type_error, json_values(req, p.key));
+      continue;
+    }
+    const std::string_view v = *req.query_value(p.key);
+    const std::string_view key = p.key;
+    if (key == "fields") {
+      o.has_fields = true;
+      o.all_fields = v == "*";
+      if (!o.all_fields) o.fields = split_fields(v);
+    } else if (key == "ndjson") {
+      o.ndjson = is_true_flag(v);  // the seed's bare ?ndjson too (README compatibility table)
+    } else if (key == "markdown") {
+      if (v == "true") {
+        o.markdown = true;
+      } else if (!(v.size() == 4 && strncasecmp(v.data(), "true", 4) == 0) &&
+                 !(v.size() == 5 && strncasecmp(v.data(), "false", 5) == 0)) {
+        errors.add(p.key, p.type_error, json_string(v));
+      }
+    } else if (key == "filter") {
+      o.filter = std::string(v);
+    } else if (!is_float_text(v)) {
+      errors.add(p.key, p.type_error, json_string(v));
+    } else {
+      o.limit = effective_limit(std::string(v));
     }
   }
-  ListOptions o;
-  if (auto f = req.query_value("fields")) {
-    o.has_fields = true;
-    o.all_fields = *f == "*";
-    if (!o.all_fields) o.fields = split_fields(*f);
+  if (!errors.empty()) return errors.status();
+  if (o.ndjson && o.markdown) {
+    return Status(ErrorKind::kInvalidParameters,
+                  "Cannot use both ndjson and markdown output formats simultaneously");
   }
-  if (auto l = req.query_value("limit")) XR_RETURN_IF_ERROR(parse_limit(*l, &o.limit, error_data));
-  if (auto n = req.query_value("ndjson")) o.ndjson = is_true_flag(*n);
-  if (auto f = req.query_value("filter")) o.filter = std::string(*f);
   return o;
 }
 
@@ -101,15 +167,24 @@ void ListWriter::add_object(const rapidjson::Value& object, std::string_view hre
   }
 }
 
+std::string_view list_content_type(const ListOptions& options) {
+  if (options.markdown) return "text/markdown; charset=utf-8";
+  return options.ndjson ? "application/x-ndjson" : "application/json; charset=utf-8";
+}
+
 ListWriter::ListWriter(Response& res, const ListOptions& options) : res_(res), options_(options) {
-  res_.set_content_type(options.ndjson ? "application/x-ndjson"
-                                       : "application/json; charset=utf-8");
+  res_.set_content_type(list_content_type(options));
   // NDJSON is for streaming: ask nginx not to buffer it.
   if (options.ndjson) res_.add_header("X-Accel-Buffering", "no");
 }
 
 bool ListWriter::element(std::string_view text) {
   ++count_;
+  if (options_.markdown) {
+    std::string line;
+    markdown_.add(text, line);
+    return res_.write(line);
+  }
   if (options_.ndjson) return res_.write(text) && res_.write("\n");
   if (!started_) {
     started_ = true;
@@ -130,7 +205,11 @@ bool ListWriter::add_href(std::string_view href) {
 bool ListWriter::add_json(std::string_view object_json) { return element(object_json); }
 
 bool ListWriter::finish() {
-  if (!options_.ndjson) {
+  if (options_.markdown) {
+    std::string tail;
+    markdown_.finish(tail);
+    if (!tail.empty() && !res_.write(tail)) return false;
+  } else if (!options_.ndjson) {
     if (!res_.write(started_ ? "\n]\n" : "[]\n")) return false;
   }
   return res_.finish();

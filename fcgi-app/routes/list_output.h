@@ -1,6 +1,6 @@
 // The output conventions of XO collections (reference §b.1-b.3): query parameters
-// fields / limit / ndjson / filter, and a writer that streams either a JSON array or
-// NDJSON to the response element by element. Worker request thread.
+// fields / ndjson / markdown / filter / limit, and a writer that streams a JSON array,
+// NDJSON or XO's markdown table to the response element by element. Worker request thread.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "filter/filter.h"
+#include "routes/markdown_table.h"
 #include "worker/request.h"
 #include "worker/response.h"
 
@@ -24,10 +25,16 @@ struct ListOptions {
   std::vector<std::string> fields;  // names or dotted paths, untrimmed (lodash pick)
   std::optional<size_t> limit;      // nullopt = no limit
   bool ndjson = false;
+  bool markdown = false;            // markdown=true: text/markdown table (XO's makeMarkdownTable)
   std::optional<std::string> filter;
 };
 
-// Validates the list parameters; on error `*error_data` may receive a JSON object.
+// Validates the list parameters as XO's tsoa does: a repeated key, a `limit` that is not a
+// float (validator.js isFloat: "0x10", "Infinity", " 5" fail), a `markdown` other than
+// true/false (any case) are XO's 422 field map; ndjson with markdown=true is XO's 422 "Cannot
+// use both ...". A limit counts only when it is a non-negative integer below 2^53 (XO counts
+// down to exactly 0: negative, fractional and huge limits return everything).
+// On error `*error_data` may receive a JSON object.
 Result<ListOptions> parse_list_options(const Request& req, std::string* error_data);
 
 // Compiles options.filter (nullopt when absent or matching everything); a syntax error is
@@ -59,7 +66,11 @@ class ListWriter {
   const ListOptions& options_;
   size_t count_ = 0;
   bool started_ = false;
+  MarkdownTable markdown_;
 };
+
+// The Content-Type of a list in these options' format.
+std::string_view list_content_type(const ListOptions& options);
 
 // Writes `object` projected to the requested fields (all with fields=*), plus "href",
 // as compact JSON text (lodash pick semantics for names and dotted paths).

@@ -26,6 +26,15 @@ void append_element(const ListQuery& q, const cache::ObjectView& view, std::stri
   out.append("\"href\":\"").append(href_base).append(view.id()).append("\"}");
 }
 
+void markdown_from_lines(std::string_view lines, MarkdownTable& table, std::string& out) {
+  while (!lines.empty()) {
+    const size_t nl = lines.find('\n');
+    table.add(lines.substr(0, nl), out);
+    if (nl == std::string_view::npos) break;
+    lines.remove_prefix(nl + 1);
+  }
+}
+
 Status check_pools_ready(const Context& ctx) {
   const auto statuses = ctx.svc.cache->reader().pool_statuses();
   for (const auto& pool : ctx.svc.config.pools) {

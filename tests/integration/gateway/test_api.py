@@ -188,8 +188,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(self.s.api("/rest/v0/vms?limit=0"), [])
         self.assertEqual(len(self.s.api("/rest/v0/vms?limit=-1")), 20)
         r = self.s.get("/rest/v0/vms?limit=abc", token=self.s.token)
-        self.assertEqual(r.status, 400)
-        self.assertIn("error", r.json())
+        self.assertEqual(r.status, 422)  # XO's tsoa validation body
+        self.assertEqual(r.json(), {"error": {"limit": {"message": "invalid float number", "value": "abc"}},
+                                    "data": {}})
 
     def test_ndjson_presence_and_true_forms(self):
         for q in ("ndjson", "ndjson=true", "ndjson=TRUE"):
@@ -247,8 +248,11 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(self.s.get(href, token=self.s.token, headers={"If-None-Match": etag}).status, 304)
 
     def test_vm_vdis_and_messages_sub_collections(self):
-        vm = self.s.api("/rest/v0/vms?fields=$VBDs&limit=1")[0]
-        vdis = self.s.api(vm["href"] + "/vdis?fields=type")
+        vdis = []
+        for vm in self.s.api("/rest/v0/vms?fields=$VBDs"):  # VMs have 0-6 disks: the first with one
+            vdis = self.s.api(vm["href"] + "/vdis?fields=type")
+            if vdis:
+                break
         self.assertTrue(vdis)
         self.assertTrue(all(v["type"] in ("VDI", "VDI-snapshot") for v in vdis))
         messages = self.s.api("/rest/v0/messages?fields=$object")
