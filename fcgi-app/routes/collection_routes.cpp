@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/json_scan.h"
 #include "routes/json_text.h"
 #include "routes/object_stream.h"
 #include "worker/cache_access.h"
@@ -42,6 +43,27 @@ bool valid_id(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+// XO serves /<collection>/<id>/messages and /alarms for these collections only.
+bool has_message_routes(std::string_view c) {
+  return c != "pbds" && c != "sms" && c != "pcis" && c != "pgpus" && c != "messages" && c != "alarms";
+}
+
+// The "id" member of an object's JSON text (empty if none).
+std::string object_id(std::string_view json) {
+  namespace scan = cache::scan;
+  scan::ContainerCursor cursor(json.data(), json.data() + json.size());
+  std::string_view key;
+  const char* value = nullptr;
+  const char* end = nullptr;
+  while (cursor.next(&key, &value, &end)) {
+    if (key != "\"id\"" || *value != '"') continue;
+    std::string id;
+    scan::unescape(value, end, &id);
+    return id;
+  }
+  return {};
 }
 
 Status not_found_route(Context& ctx) {
@@ -162,14 +184,22 @@ Status get_object(Context& ctx) {
 Status list_sub_collection(Context& ctx) {
   const std::string& coll = ctx.params[0];
   const std::string& sub = ctx.params[2];
-  const bool known = sub == "messages" || sub == "alarms" || (sub == "vdis" && is_vm_collection(coll));
+  const bool known = ((sub == "messages" || sub == "alarms") && has_message_routes(coll)) ||
+                     (sub == "vdis" && is_vm_collection(coll));
   if (type_of(coll).empty() || !known) return not_found_route(ctx);
   std::string json;
   XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
-  if (sub == "vdis") return list_vm_vdis(ctx, q, coll, ctx.params[1]);
-  const std::string id = ctx.params[1];
+  const std::string id = object_id(json);
+  if (sub == "vdis") return list_vm_vdis(ctx, q, coll, id);
   const std::string base = "/rest/v0/" + sub + "/";
+  if (sub == "alarms") {  // alarms name their object as {"type","uuid","href"}
+    return stream_collection(ctx, q, sub, base, [&](const cache::ObjectView& v) {
+      cache::ObjectView object, uuid;
+      return v.find("object", &object) && object.find("uuid", &uuid) &&
+             uuid.kind() == JsonKind::kString && uuid.string() == id;
+    });
+  }
   return stream_collection(ctx, q, sub, base, [&](const cache::ObjectView& v) {
     cache::ObjectView target;
     return v.find("$object", &target) && target.kind() == JsonKind::kString && target.string() == id;
