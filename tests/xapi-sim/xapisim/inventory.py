@@ -1,6 +1,13 @@
 """Deterministic inventory generator (--seed): pool, hosts, control domains, templates,
 VMs in every power state, snapshots, SRs (local, shared NFS, ISO), VDI chains, networks
-with bonded and VLAN PIFs, guest metrics, alarms and messages. Runs once at start-up."""
+with bonded and VLAN PIFs, guest metrics, alarms and messages. Runs once at start-up.
+
+The ordinary VMs vary as a real pool's do (see README "Inventory"): vCPUs 1-32, memory
+512 MiB-64 GiB, HVM/PV/PVH, BIOS/UEFI, 0-6 disks over local, NFS and iSCSI SRs, 0-4 VIFs
+over several networks, tags, descriptions, HA priorities, affinity, guest tools present or
+not (and some VMs that never get them), snapshot chains, several <restriction>s in
+`recommendations` (some with supports-bios=no). Everything comes from one random.Random(seed):
+the same (--vms, --hosts, --seed) gives the same pool."""
 import os
 import random
 import time
@@ -24,6 +31,54 @@ PRODUCT = {"product_version": "8.3.0", "product_version_text": "8.3",
 DEFAULT_TEMPLATES = [("Debian Bookworm 12", "pv_in_pvh"), ("Ubuntu Jammy Jellyfish 22.04", "hvm"),
                      ("Windows Server 2022 (64-bit)", "hvm"), ("Rocky Linux 9", "hvm"),
                      ("Other install media", "hvm"), ("CentOS Stream 9", "hvm")]
+
+# Ordinary VMs: (weight, value) tables the generator draws from.
+VCPUS = [(10, 1), (30, 2), (25, 4), (15, 8), (8, 12), (7, 16), (3, 24), (2, 32)]
+MEMORY = [(6, 512 * (1 << 20)), (14, 1 << 30), (25, 2 << 30), (22, 4 << 30), (15, 8 << 30),
+          (9, 16 << 30), (5, 32 << 30), (4, 64 << 30)]
+DISKS = [(5, 0), (45, 1), (25, 2), (12, 3), (7, 4), (4, 5), (2, 6)]
+VIFS = [(8, 0), (55, 1), (25, 2), (8, 3), (4, 4)]
+DOMAIN_TYPES = [(60, "hvm"), (15, "pv"), (25, "pvh")]
+TAGS = ["prod", "staging", "dev", "backup", "web", "db", "critical", "linux", "windows", "k8s",
+        "legacy", "customer-a", "customer-b", "to-migrate"]
+DESCRIPTIONS = ["", "", "", "Web front end", "PostgreSQL primary", "PostgreSQL replica",
+                "CI runner", "Build cache", "Kubernetes worker", "Mail relay", "Monitoring",
+                "Legacy ERP (do not reboot during business hours)", "File server",
+                "Jump host | admin access", "Test VM\nsecond line", "Élan — production"]
+HA_PRIORITIES = [(70, ""), (15, "best-effort"), (15, "restart")]
+GUEST_OS = [
+    {"name": "Debian GNU/Linux 12 (bookworm)", "distro": "debian", "major": "12", "minor": "5",
+     "uname": "6.1.0-18-amd64"},
+    {"name": "Ubuntu 22.04.4 LTS", "distro": "ubuntu", "major": "22", "minor": "04",
+     "uname": "5.15.0-101-generic"},
+    {"name": "Rocky Linux 9.3 (Blue Onyx)", "distro": "rocky", "major": "9", "minor": "3",
+     "uname": "5.14.0-362.el9.x86_64"},
+    {"name": "Microsoft Windows Server 2022 Standard|C:\\Windows|\\Device\\Harddisk0\\Partition2",
+     "distro": "windows", "major": "10", "minor": "0", "spmajor": "0", "spminor": "0"},
+    {"name": "Alpine Linux v3.19", "distro": "alpine", "major": "3", "minor": "19",
+     "uname": "6.6.14-0-virt"},
+]
+
+
+def pick(rng, table):
+    """A value of a (weight, value) table."""
+    x = rng.random() * sum(w for w, _ in table)
+    for w, v in table:
+        x -= w
+        if x < 0:
+            return v
+    return table[-1][1]
+
+
+def recommendations(memory_max=1 << 40, vcpus_max=32, bios="yes", uefi="yes"):
+    """Several <restriction>s, as real templates carry (XO's mapping needs more than one)."""
+    parts = [("memory-static-max", "max", memory_max), ("vcpus-max", "max", vcpus_max),
+             ("has-vendor-device", "value", "false"), ("allow-gpu-passthrough", "value", "1"),
+             ("allow-vgpu", "value", "1"), ("allow-vtpm", "value", "1"),
+             ("supports-bios", "value", bios), ("supports-uefi", "value", uefi),
+             ("supports-secure-boot", "value", "yes" if uefi == "yes" else "no")]
+    return "<restrictions>%s</restrictions>" % "".join(
+        '<restriction field="%s" %s="%s"/>' % p for p in parts)
 
 
 class Builder:
@@ -68,7 +123,7 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     b = Builder(seed)
     now = time.time()
     boot = DateTime.from_unix(now - 86400 * 3)
-    for t in ("ext", "nfs", "iso", "lvm", "udev"):
+    for t in ("ext", "nfs", "iso", "lvm", "lvmoiscsi", "udev"):
         b.mk("SM", name_label=t, type=t, vendor="Vates", version="1.0",
              required_api_version="1.0", capabilities=["VDI_CREATE", "VDI_DELETE",
              "VDI_SNAPSHOT", "VDI_CLONE", "VDI_RESIZE"] if t != "iso" else [],
@@ -82,6 +137,14 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
                     default_locking_mode="unlocked")
     vlan_net = b.mk("network", name_label="VLAN 100 (storage)", bridge="xapi2", MTU=1500,
                     managed=True, default_locking_mode="unlocked")
+    dmz_net = b.mk("network", name_label="VLAN 200 (DMZ)", name_description="public services",
+                   bridge="xapi3", MTU=1500, managed=True, default_locking_mode="unlocked",
+                   tags=["dmz"])
+    backup_net = b.mk("network", name_label="VLAN 300 (backup)", bridge="xapi4", MTU=9000,
+                      managed=True, default_locking_mode="unlocked")
+    private_net = b.mk("network", name_label="Private cross-server network",
+                       name_description="no physical interface", bridge="xapi5", MTU=1500,
+                       managed=True, default_locking_mode="disabled")
     b.mk("network", name_label="Host internal management network",
                         bridge="xenapi", MTU=1500, managed=True, default_locking_mode="unlocked",
                         other_config={"is_guest_installer_network": "true",
@@ -101,6 +164,12 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
             for n, s in (("debian-12.iso", 628 * MiB), ("ubuntu-22.04.iso", 2 * GiB),
                          ("xcp-ng-8.3.iso", 600 * MiB), ("guest-tools.iso", 40 * MiB))]
     b.rec("VDI", isos[-1])["is_tools_iso"] = True
+    iscsi = b.mk("SR", name_label="iSCSI SAN", name_description="LUN 0 on 10.0.0.6",
+                 type="lvmoiscsi", content_type="user", shared=True, physical_size=4096 * GiB,
+                 sm_config={"allocation": "thick", "use_vhd": "true", "multipathable": "true"},
+                 other_config={}, tags=["san"],
+                 allowed_operations=["vdi_create", "vdi_destroy", "vdi_snapshot", "vdi_clone",
+                                     "vdi_resize", "scan", "plug", "unplug", "update"])
     hosts, local_srs, domains = [], [], []
     for h in range(n_hosts):
         addr = master_address if h == 0 else "127.0.0.%d" % (h + 1)
@@ -141,16 +210,20 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
         b.mk("Certificate", name="", type="host", host=host, fingerprint=fp, fingerprint_sha256=fp,
              not_before=DateTime.from_unix(now - 86400 * 30),
              not_after=DateTime.from_unix(now + 86400 * 3650))
-        _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlan_net)
+        _host_pifs(b, host, h, addr, mgmt_net, bond_net, [(vlan_net, 100), (dmz_net, 200),
+                                                          (backup_net, 300)])
         local = b.mk("SR", name_label="Local storage", name_description="on " + name,
-                     type="ext", content_type="user", shared=False, physical_size=1024 * GiB,
+                     type="ext" if h % 2 == 0 else "lvm", content_type="user", shared=False,
+                     physical_size=1024 * GiB,
                      allowed_operations=["vdi_create", "vdi_destroy", "vdi_snapshot",
                                          "vdi_clone", "vdi_resize", "scan"],
                      other_config={"i18n-key": "local-storage"})
         local_srs.append(local)
         for sr, cfg in ((local, {"device": "/dev/sda3"}),
                         (nfs, {"server": "10.0.0.5", "serverpath": "/export"}),
-                        (iso, {"location": "10.0.0.5:/iso"})):
+                        (iso, {"location": "10.0.0.5:/iso"}),
+                        (iscsi, {"target": "10.0.0.6", "port": "3260", "SCSIid": "36001405abcdef",
+                                 "targetIQN": "iqn.2024-01.org.example:san", "chappassword": "s3cret"})):
             b.mk("PBD", host=host, SR=sr, device_config=cfg, currently_attached=True)
         dom0 = _vm(b, "Control domain on host: " + name, "Running", host, nets=[],
                    is_control_domain=True, domid=0, memory=4 * GiB, vcpus=8, now=now)
@@ -179,37 +252,66 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     # ordinary VMs
     states = ["Running", "Halted", "Running", "Suspended", "Running", "Halted", "Running",
               "Paused", "Running", "Halted"]
+    shared_srs = [nfs, nfs, iscsi]
+    vm_nets = [mgmt_net, mgmt_net, mgmt_net, vlan_net, dmz_net, backup_net, bond_net, private_net]
+    rng = b.rng
     vms = []
     for i in range(n_vms):
         state = states[i % len(states)] if n_vms >= 4 else ["Running", "Halted", "Suspended"][i % 3]
-        host = hosts[b.rng.randrange(n_hosts)]
+        host = hosts[rng.randrange(n_hosts)]
         resident = host if state in ("Running", "Paused") else None
-        sr = local_srs[hosts.index(host)] if i % 3 == 0 else nfs
-        vm = _vm(b, "vm-%05d" % (i + 1), state, resident, nets=[mgmt_net] if i % 4 else [mgmt_net, vlan_net],
-                 guest_tools=(state == "Running" and i % 3 != 1), now=now, index=i)
-        _disk(b, vm, sr, (10 + 10 * (i % 4)) * GiB, 0, "vm-%05d disk 0" % (i + 1))
-        if i % 5 == 0:
-            _disk(b, vm, sr, 4 * GiB, 1, "vm-%05d data" % (i + 1))
-        _cd(b, vm, isos[i % len(isos)] if i % 2 else NULL)
+        dtype = pick(rng, DOMAIN_TYPES)
+        uefi = dtype == "hvm" and rng.random() < 0.3
+        # some HVM VMs say they cannot boot with BIOS (XO: isFirmwareSupported false for BIOS ones)
+        no_bios = dtype == "hvm" and (uefi or rng.random() < 0.1)
+        memory = pick(rng, MEMORY)
+        vcpus = pick(rng, VCPUS)
+        n_disks = pick(rng, DISKS)
+        n_vifs = pick(rng, VIFS)
+        nets = [mgmt_net] if n_vifs else []
+        nets += [vm_nets[rng.randrange(len(vm_nets))] for _ in range(n_vifs - 1)]
+        never_tools = rng.random() < 0.15
+        tools = state == "Running" and i % 3 != 1 and not never_tools
+        tags = sorted(set(rng.sample(TAGS, pick(rng, [(30, 0), (30, 1), (25, 2), (10, 3), (5, 4)]))))
+        ha = pick(rng, HA_PRIORITIES)
+        affinity = hosts[rng.randrange(n_hosts)] if rng.random() < 0.2 else NULL
+        other = {}
+        if never_tools:
+            other["sim:no-tools"] = "true"
+        if rng.random() < 0.3:
+            other["auto_poweron"] = "true"
+        if rng.random() < 0.2:
+            other["folder"] = "/%s/%s" % (rng.choice(["prod", "dev"]), rng.choice(["web", "db", "misc"]))
+        vm = _vm(b, "vm-%05d" % (i + 1), state, resident, nets=nets, guest_tools=tools, now=now,
+                 index=i, memory=memory, vcpus=vcpus, dtype=dtype, firmware="uefi" if uefi else "bios",
+                 description=rng.choice(DESCRIPTIONS), tags=tags, ha_priority=ha, affinity=affinity,
+                 extra_other=other, guest_os=GUEST_OS[rng.randrange(len(GUEST_OS))],
+                 recs=recommendations(memory_max=max(memory, 64 * GiB) * 2, vcpus_max=max(vcpus, 32),
+                                      bios="no" if no_bios else "yes"))
+        if rng.random() < 0.1:
+            b.rec("VM", vm).update(order=rng.randrange(1, 5), start_delay=rng.choice([0, 10, 30]))
+        local = local_srs[hosts.index(host)]
+        sr = local if i % 3 == 0 else shared_srs[rng.randrange(len(shared_srs))]
+        for d in range(n_disks):
+            size = rng.choice([4, 8, 10, 20, 32, 50, 100, 250]) * GiB
+            disk_sr = sr if d == 0 or rng.random() < 0.7 else shared_srs[rng.randrange(len(shared_srs))]
+            _disk(b, vm, disk_sr, size, d if d < 3 else d + 1,
+                  "vm-%05d %s" % (i + 1, "disk 0" if d == 0 else "data %d" % d))
+        if dtype != "pv":
+            _cd(b, vm, isos[i % len(isos)] if i % 2 else NULL)
         if state == "Suspended":
             sv = b.mk("VDI", name_label="Suspend image", SR=nfs, type="suspend",
                       virtual_size=2 * GiB, physical_utilisation=GiB, managed=True,
                       allowed_operations=["destroy"])
             b.rec("VM", vm)["suspend_VDI"] = sv
-        if i % 4 == 2:
-            _snapshot(b, vm, "vm-%05d before upgrade" % (i + 1), now - 3600 * (i % 48 + 1), sr)
+        if i % 4 == 2:  # a chain of 1-3 snapshots, oldest first
+            n_snaps = 1 + (rng.random() < 0.4) + (rng.random() < 0.2)
+            for k in range(n_snaps):
+                _snapshot(b, vm, "vm-%05d %s" % (i + 1, ["before upgrade", "weekly", "pre-patch"][k]),
+                          now - 3600 * (i % 48 + 1) * (n_snaps - k), sr)
         vms.append(vm)
-        if i % 10 == 3:
-            b.mk("message", name="ALARM", priority=3, cls="VM", obj_uuid=b.rec("VM", vm)["uuid"],
-                 timestamp=DateTime.from_unix(now - i),
-                 body="value: 0.97\nconfig:\n<variable>\n\t<name value=\"cpu_usage\"/>\n"
-                      "\t<alarm_trigger_level value=\"0.95\"/>\n</variable>\n")
-        elif i % 10 == 7:
-            b.mk("message", name="VM_STARTED", priority=5, cls="VM",
-                 obj_uuid=b.rec("VM", vm)["uuid"], timestamp=DateTime.from_unix(now - i),
-                 body="VM '%s' started" % b.rec("VM", vm)["name_label"])
-    b.mk("message", name="HOST_CLOCK_SKEW_DETECTED", priority=3, cls="Host",
-         obj_uuid=b.rec("host", hosts[0])["uuid"], timestamp=DateTime.from_unix(now - 5), body="")
+        _vm_messages(b, vm, i, now)
+    _infra_messages(b, pool, hosts, local_srs + [nfs, iscsi], now)
     b.fill_relations()
     _host_memory(b)
     for vm in list(b.objs["VM"]):
@@ -219,6 +321,55 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
     sim.pool_ref, sim.master_ref = pool, hosts[0]
     _disk_files(sim, b)
     return b
+
+
+def _alarm_body(value, variable, level):
+    return ("value: %.6f\nconfig:\n<variable>\n\t<name value=\"%s\"/>\n"
+            "\t<alarm_trigger_level value=\"%s\"/>\n\t<alarm_trigger_period value=\"60\"/>\n"
+            "\t<alarm_auto_inhibit_period value=\"3600\"/>\n</variable>\n" % (value, variable, level))
+
+
+def _message(b, name, priority, cls, obj, t, body):
+    b.mk("message", name=name, priority=priority, cls=cls, obj_uuid=b.rec(
+        {"VM": "VM", "Host": "host", "SR": "SR", "Pool": "pool"}[cls], obj)["uuid"],
+        timestamp=DateTime.from_unix(t), body=body)
+
+
+def _vm_messages(b, vm, i, now):
+    """An alarm on one VM in ten, a notice on another, a few older ones."""
+    name = b.rec("VM", vm)["name_label"]
+    if i % 10 == 3:
+        variable, value, level = [("cpu_usage", 0.97, "0.95"), ("disk_usage", 0.91, "0.9"),
+                                  ("network_usage", 0.88, "0.8"),
+                                  ("memory_internal_free", 0.02, "0.05")][(i // 10) % 4]
+        _message(b, "ALARM", 3, "VM", vm, now - i, _alarm_body(value, variable, level))
+    elif i % 10 == 7:
+        _message(b, "VM_STARTED", 5, "VM", vm, now - i, "VM '%s' started" % name)
+    elif i % 20 == 9:
+        _message(b, "VM_SNAPSHOTTED", 5, "VM", vm, now - 3600 - i, "VM '%s' snapshotted" % name)
+    elif i % 20 == 19:
+        _message(b, "VM_SHUTDOWN", 4, "VM", vm, now - 7200 - i, "VM '%s' shutdown" % name)
+
+
+def _infra_messages(b, pool, hosts, srs, now):
+    """Alarms and notices on the pool, its hosts and SRs (names as XAPI emits them)."""
+    _message(b, "HOST_CLOCK_SKEW_DETECTED", 3, "Host", hosts[0], now - 5, "")
+    _message(b, "ALARM", 3, "Host", hosts[0], now - 40, _alarm_body(0.93, "cpu_usage", "0.9"))
+    _message(b, "BOND_STATUS_CHANGED", 3, "Host", hosts[-1], now - 50,
+             "The status of the eth1+eth2 bond is: 1/2 up")
+    if len(hosts) > 1:
+        _message(b, "ALARM", 3, "Host", hosts[1], now - 45,
+                 _alarm_body(0.03, "memory_free_kib", "0.05"))
+        _message(b, "MULTIPATH_PERIODIC_ALERT", 3, "Host", hosts[1], now - 55,
+                 "Unhealthy paths:\n[20240101 10:00:00] 36001405abcdef on host %s: 1/2"
+                 % b.rec("host", hosts[1])["name_label"])
+    _message(b, "ALARM", 3, "SR", srs[-1], now - 60,
+             _alarm_body(0.85, "sr_io_throughput_total_%s" % b.rec("SR", srs[-1])["uuid"][:8], "0.8"))
+    _message(b, "PBD_PLUG_FAILED_ON_SERVER_START", 3, "SR", srs[0], now - 86400, "")
+    _message(b, "ALARM", 2, "Pool", pool, now - 70,
+             _alarm_body(1.0, "pool_license_days_left", "30"))
+    _message(b, "POOL_MASTER_TRANSITION", 4, "Pool", pool, now - 86400 * 2,
+             "The pool master changed to %s" % b.rec("host", hosts[0])["name_label"])
 
 
 def _host_memory(b):
@@ -233,7 +384,7 @@ def _host_memory(b):
         hm.update(memory_total=total, memory_free=total - used - host["memory_overhead"])
 
 
-def _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlan_net):
+def _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlans):
     def pif(device, net, **kw):
         m = b.mk("PIF_metrics", carrier=True, speed=10000, duplex=True, vendor_name="Intel Corporation",
                  device_name="Ethernet Controller X710", vendor_id="8086", device_id="1572",
@@ -256,15 +407,21 @@ def _host_pifs(b, host, h, addr, mgmt_net, bond_net, vlan_net):
     for s in (eth1, eth2):
         b.rec("PIF", s)["bond_slave_of"] = bond
     b.rec("PIF", bond_master)["bond_master_of"] = [bond]
-    vlan_pif = pif("eth0", vlan_net, physical=False, VLAN=100, metrics=NULL,
-                   ip_configuration_mode="DHCP", IP="10.100.0.%d" % (h + 10),
-                   netmask="255.255.255.0")
-    v = b.mk("VLAN", tagged_PIF=eth0, untagged_PIF=vlan_pif, tag=100)
-    b.rec("PIF", vlan_pif)["VLAN_master_of"] = v
+    for net, tag in vlans:  # VLAN 100 on eth0, the others on the bond
+        tagged = eth0 if tag == 100 else bond_master
+        vlan_pif = pif(b.rec("PIF", tagged)["device"], net, physical=False, VLAN=tag, metrics=NULL,
+                       ip_configuration_mode="DHCP" if tag == 100 else "None",
+                       IP="10.%d.0.%d" % (tag, h + 10) if tag == 100 else "",
+                       netmask="255.255.255.0" if tag == 100 else "",
+                       MTU=b.rec("network", net)["MTU"])
+        v = b.mk("VLAN", tagged_PIF=tagged, untagged_PIF=vlan_pif, tag=tag)
+        b.rec("PIF", vlan_pif)["VLAN_master_of"] = v
 
 
 def _vm(b, name, state, host, nets, template=False, default=False, is_control_domain=False,
-        domid=None, memory=2 * GiB, vcpus=2, dtype="hvm", guest_tools=False, now=0, index=0):
+        domid=None, memory=2 * GiB, vcpus=2, dtype="hvm", guest_tools=False, now=0, index=0,
+        firmware="bios", description=None, tags=(), ha_priority="", affinity=NULL,
+        extra_other=None, guest_os=None, recs=None):
     running = state in ("Running", "Paused")
     metrics = b.mk("VM_metrics", memory_actual=memory if running else 0,
                    VCPUs_number=vcpus if running else 0,
@@ -274,30 +431,42 @@ def _vm(b, name, state, host, nets, template=False, default=False, is_control_do
                    hvm=dtype == "hvm", current_domain_type=dtype if running else "unspecified")
     other = {"mac_seed": b.uuid(), "base_template_name": "Debian Bookworm 12",
              "import_task": "OpaqueRef:NULL"}
+    other.update(extra_other or {})
     if default:
         other = {"default_template": "true", "install-methods": "cdrom,nfs,http,ftp",
                  "linux_template": "true", "disks":
                  '<provision><disk device="0" size="10737418240" sr="" bootable="true" type="system"/></provision>'}
-    rec = dict(name_label=name, name_description="" if not template else "Template " + name,
+    if description is None:
+        description = "" if not template else "Template " + name
+    hvm = dtype == "hvm"
+    platform = {"viridian": "false", "nx": "true", "acpi": "1", "apic": "true",
+                "pae": "true", "timeoffset": "0", "device-model": "qemu-upstream-compat",
+                "cores-per-socket": "1", "videoram": "8"}
+    if firmware == "uefi":
+        platform.update(secureboot="true" if index % 2 else "false")
+    if guest_os and guest_os["distro"] == "windows":
+        platform.update(viridian="true", device_id="0002")
+    rec = dict(name_label=name, name_description=description,
                power_state=state, is_a_template=template, is_default_template=default,
                resident_on=host or NULL, memory_overhead=20 * MiB, memory_target=memory,
                memory_static_max=memory, memory_dynamic_max=memory, memory_dynamic_min=memory // 2,
                memory_static_min=memory // 4, VCPUs_params={"weight": "256"}, VCPUs_max=vcpus,
                VCPUs_at_startup=vcpus, actions_after_softreboot="soft_reboot",
                actions_after_shutdown="destroy", actions_after_reboot="restart",
-               actions_after_crash="restart", HVM_boot_policy="BIOS order" if dtype == "hvm" else "",
-               HVM_boot_params={"order": "cdn", "firmware": "bios"} if dtype == "hvm" else {},
-               HVM_shadow_multiplier=1.0, PV_bootloader="pygrub" if dtype != "hvm" else "",
-               platform={"viridian": "false", "nx": "true", "acpi": "1", "apic": "true",
-                         "pae": "true", "timeoffset": "0", "device-model": "qemu-upstream-compat",
-                         "cores-per-socket": "1", "videoram": "8"},
+               actions_after_crash="restart", HVM_boot_policy="BIOS order" if hvm else "",
+               HVM_boot_params={"order": "cdn", "firmware": firmware} if hvm else {},
+               HVM_shadow_multiplier=1.0, PV_bootloader="pygrub" if dtype == "pv" else "",
+               PV_args="console=hvc0 quiet" if dtype == "pv" else "",
+               platform=platform,
                other_config=other, domid=(domid if domid is not None else (index + 1)) if running else -1,
                domarch="x64" if running else "", is_control_domain=is_control_domain,
-               metrics=metrics, user_version=1, ha_restart_priority="", domain_type=dtype,
+               metrics=metrics, user_version=1, ha_restart_priority=ha_priority,
+               ha_always_run=ha_priority == "restart", affinity=affinity, domain_type=dtype,
+               tags=list(tags),
                bios_strings={"bios-vendor": "Xen", "system-manufacturer": "Xen"},
                has_vendor_device=False, hardware_platform_version=2, snapshot_time=EPOCH,
                blocked_operations={}, generation_id="0:0", start_delay=0,
-               recommendations='<restrictions><restriction field="memory-static-max" max="137438953472"/></restrictions>')
+               recommendations=recs if recs is not None else recommendations())
     vm = b.mk("VM", **rec)
     if running:
         addr = b.rec("host", host)["address"]
@@ -307,12 +476,18 @@ def _vm(b, name, state, host, nets, template=False, default=False, is_control_do
                  location="https://%s/console?uuid=%s" % (addr, cu))
     if guest_tools:
         ip = "10.0.%d.%d" % ((index // 250) % 250, index % 250 + 2)
+        networks = {}
+        for d in range(max(1, len(nets))):
+            dip = ip if d == 0 else "10.%d.%d.%d" % (d, (index // 250) % 250, index % 250 + 2)
+            networks.update({"%d/ip" % d: dip, "%d/ipv4/0" % d: dip,
+                             "%d/ipv6/0" % d: "fe80::%x:%x" % (d, index + 1)})
+        old_tools = index % 7 == 5
         gm = b.mk("VM_guest_metrics",
-                  os_version={"name": "Debian GNU/Linux 12 (bookworm)", "distro": "debian",
-                              "major": "12", "minor": "5", "uname": "6.1.0-18-amd64"},
-                  PV_drivers_version={"major": "8", "minor": "3", "micro": "0", "build": "1"},
-                  PV_drivers_up_to_date=True, PV_drivers_detected=True,
-                  networks={"0/ip": ip, "0/ipv4/0": ip, "0/ipv6/0": "fe80::%x" % (index + 1)},
+                  os_version=dict(guest_os or GUEST_OS[0]),
+                  PV_drivers_version={"major": "7" if old_tools else "8", "minor": "3",
+                                      "micro": "0", "build": "1"},
+                  PV_drivers_up_to_date=not old_tools, PV_drivers_detected=True,
+                  networks=networks,
                   other={"feature-shutdown": "1", "feature-poweroff": "1", "feature-reboot": "1",
                          "feature-suspend": "1", "feature-static-ip-setting": "1",
                          "has-vendor-device": "0", "platform-feature-multiprocessor-suspend": "1"},
@@ -359,10 +534,12 @@ def _snapshot(b, vm, name, t, sr):
                     snapshot_of=vm, snapshot_time=DateTime.from_unix(t), power_state="Halted",
                     resident_on=NULL, domid=-1, guest_metrics=NULL, VBDs=[], VIFs=[],
                     consoles=[], snapshots=[], current_operations={}, suspend_VDI=NULL,
-                    other_config=dict(src["other_config"]),
+                    other_config=dict(src["other_config"]), tags=list(src["tags"]),
+                    blocked_operations=dict(src["blocked_operations"]),
                     metrics=b.mk("VM_metrics", install_time=DateTime.from_unix(t),
                                  start_time=EPOCH, last_updated=EPOCH))
     snap = b.mk("VM", **snap_rec)
+    src["parent"] = snap  # the VM's newest snapshot; each snapshot's parent the one before
     for vbd in list(b.vbds_of.get(vm, [])):
         vrec = b.rec("VBD", vbd)
         if vrec["type"] != "Disk":

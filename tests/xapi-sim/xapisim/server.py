@@ -203,6 +203,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.live_lock = threading.Lock()
 
     def process_request(self, request, client_address):
+        # As real servers (xapi included) do: without it a response written in two pieces
+        # (headers, then body) waits for the client's delayed ACK (~40 ms) on a kept-alive
+        # connection (Nagle's algorithm).
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         with self.live_lock:
             self.live.add(request)
         super().process_request(request, client_address)
