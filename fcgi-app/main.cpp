@@ -1,15 +1,13 @@
 // xapi-rest: the REST gateway (serve) and its administration commands.
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "auth/auth_store.h"
 #include "base/log.h"
 #include "cli/commands.h"
 #include "config/loader.h"
+#include "master/database.h"
 #include "master/supervisor.h"
 
 namespace {
@@ -35,12 +33,8 @@ int serve(std::vector<std::string> args) {
   xr::log::Level level;
   if (xr::log::parse_level(cfg->log_level, &level)) xr::log::set_level(level);
   // The database must open before any fork: a worker without it could not authenticate.
-  if (mkdir(cfg->data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    std::cerr << "xapi-rest: cannot create storage.data_dir " << cfg->data_dir << "\n";
-    return 1;
-  }
-  if (auto store = xr::auth::AuthStore::open(cfg->database_path()); !store.is_ok()) {
-    std::cerr << "xapi-rest: " << store.status().message() << "\n";
+  if (xr::Status st = xr::app::prepare_database(*cfg); !st.is_ok()) {
+    std::cerr << "xapi-rest: " << st.message() << "\n";
     return 1;
   }
   xr::app::Supervisor supervisor(path, std::move(cfg).value());

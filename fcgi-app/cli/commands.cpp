@@ -13,6 +13,7 @@
 #include "auth/auth_store.h"
 #include "config/duration.h"
 #include "config/loader.h"
+#include "store/open.h"
 
 namespace xr::app {
 
@@ -29,7 +30,8 @@ Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& ar
   if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status(ErrorKind::kIo, "cannot create " + cfg.data_dir);
   }
-  return auth::AuthStore::open(cfg.database_path());
+  XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
+  return auth::AuthStore::open(std::move(db));
 }
 
 // From the terminal without echo, or the first line of stdin when it is not a terminal.

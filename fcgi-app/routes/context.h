@@ -9,6 +9,7 @@
 
 #include "auth/auth_store.h"
 #include "config/config.h"
+#include "store/db.h"
 #include "worker/request.h"
 #include "worker/response.h"
 
@@ -20,7 +21,8 @@ class CacheAccess;
 // Per worker thread; built once by the worker and reused for every request.
 struct Services {
   const config::Config& config;
-  auth::AuthStore& auth;           // this thread's SQLite connection
+  store::Db& db;                   // this thread's database connection (lib/store)
+  auth::AuthStore& auth;           // users and tokens, on `db`
   CredentialCache& credentials;    // shared by the threads of one worker process
   CacheAccess* cache = nullptr;    // the shared object cache; null until it exists
 };

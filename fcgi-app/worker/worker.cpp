@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "master/shared_segment.h"
 #include "routes/route_table.h"
+#include "store/open.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
 
@@ -39,13 +40,14 @@ void handle_one(FCGX_Request& fcgi, Services& svc) {
 }
 
 void serve_thread(Shared& shared, std::atomic<bool>& done) {
-  auto store = auth::AuthStore::open(shared.env.config.database_path());
-  if (!store.is_ok()) {
+  auto db = store::open(shared.env.config);
+  auto auth = db.is_ok() ? auth::AuthStore::open(**db) : Result<std::unique_ptr<auth::AuthStore>>(db.status());
+  if (!auth.is_ok()) {
     // A worker that cannot authenticate must not hold requests: exit, the master restarts it.
-    kLog.error("cannot open the auth database: " + store.status().to_string());
+    kLog.error("cannot open the database: " + auth.status().to_string());
     _exit(1);
   }
-  Services svc{shared.env.config, **store, shared.credentials, &shared.cache};
+  Services svc{shared.env.config, **db, **auth, shared.credentials, &shared.cache};
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "auth/secrets.h"
+#include "store/sqlite_db.h"
 
 namespace xr::auth {
 
@@ -11,7 +12,9 @@ namespace {
 // last_use is written at most this often per token: a token check stays a read.
 constexpr int64_t kLastUseResolutionMs = 60'000;
 
-constexpr const char* kSchema = R"sql(
+// Version 1 is the schema from before lib/store (IF NOT EXISTS: such databases adopt it).
+// On PostgreSQL an identity column named rowid keeps "ORDER BY created_at, rowid" portable.
+constexpr std::string_view kV1 = R"sql(
 CREATE TABLE IF NOT EXISTS users(
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -27,14 +30,37 @@ CREATE TABLE IF NOT EXISTS tokens(
   description TEXT NOT NULL DEFAULT '',
   last_use INTEGER);
 )sql";
+constexpr std::string_view kV1Postgres = R"sql(
+CREATE TABLE IF NOT EXISTS users(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  pw_hash TEXT NOT NULL,
+  permission TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY);
+CREATE TABLE IF NOT EXISTS tokens(
+  id TEXT PRIMARY KEY,
+  hash BYTEA NOT NULL UNIQUE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  expiration BIGINT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  last_use BIGINT,
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY);
+)sql";
+constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}};
 
-User user_from_row(const Statement& s) {
-  return User{s.text(0), s.text(1), s.text(2), s.integer(3)};
+User user_from_row(const store::Row& r) {
+  return User{r.text(0), r.text(1), r.text(2), r.integer(3)};
 }
 
-TokenInfo token_from_row(const Statement& s) {
-  TokenInfo t{s.text(0), s.text(1), s.integer(2), s.integer(3), s.text(4), std::nullopt};
-  if (!s.is_null(5)) t.last_use = s.integer(5);
+store::Param blob_of(const TokenHash& h) {
+  return store::Param::blob({reinterpret_cast<const char*>(h.data()), h.size()});
+}
+
+TokenInfo token_from_row(const store::Row& r) {
+  TokenInfo t{r.text(0), r.text(1), r.integer(2), r.integer(3), r.text(4), std::nullopt};
+  if (!r.is_null(5)) t.last_use = r.integer(5);
   return t;
 }
 
@@ -46,10 +72,20 @@ int64_t now_ms() {
 }
 
 Result<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& path) {
+  XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open_sqlite(path));
+  return open(std::move(db));
+}
+
+Result<std::unique_ptr<AuthStore>> AuthStore::open(std::unique_ptr<store::Db> db) {
+  XR_ASSIGN_OR_RETURN(std::unique_ptr<AuthStore> s, open(*db));
+  s->owned_ = std::move(db);
+  return s;
+}
+
+Result<std::unique_ptr<AuthStore>> AuthStore::open(store::Db& db) {
   XR_RETURN_IF_ERROR(init_crypto());
-  XR_ASSIGN_OR_RETURN(auto db, Database::open(path));
-  XR_RETURN_IF_ERROR(db->exec(kSchema));
-  return std::unique_ptr<AuthStore>(new AuthStore(std::move(db)));
+  XR_RETURN_IF_ERROR(db.migrate("auth", kMigrations));
+  return std::unique_ptr<AuthStore>(new AuthStore(nullptr, &db));
 }
 
 Result<User> AuthStore::add_user(std::string_view name, std::string_view password,
@@ -61,9 +97,8 @@ Result<User> AuthStore::add_user(std::string_view name, std::string_view passwor
   }
   XR_ASSIGN_OR_RETURN(std::string pw_hash, hash_password(password));
   User u{new_uuid(), std::string(name), std::string(permission), now_ms()};
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare("INSERT INTO users VALUES(?,?,?,?,?)"));
-  s.bind(1, u.id).bind(2, u.name).bind(3, pw_hash).bind(4, u.permission).bind(5, u.created_at);
-  Status st = s.run();
+  Status st = db_->exec("INSERT INTO users(id,name,pw_hash,permission,created_at) VALUES($1,$2,$3,$4,$5)",
+                        {u.id, u.name, pw_hash, u.permission, u.created_at}).status();
   if (st.kind() == ErrorKind::kConflict) {
     return Status(ErrorKind::kConflict, "user \"" + u.name + "\" already exists");
   }
@@ -73,37 +108,30 @@ Result<User> AuthStore::add_user(std::string_view name, std::string_view passwor
 
 Result<User> AuthStore::user_where(std::string_view column, std::string_view value) {
   std::string sql = "SELECT id,name,permission,created_at FROM users WHERE " +
-                    std::string(column) + "=?";
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(sql));
-  s.bind(1, value);
-  XR_ASSIGN_OR_RETURN(bool row, s.step());
-  if (!row) return Status(ErrorKind::kNotFound, "no such user " + std::string(value));
-  return user_from_row(s);
+                    std::string(column) + "=$1";
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(sql, {value}));
+  if (rows.empty()) return Status(ErrorKind::kNotFound, "no such user " + std::string(value));
+  return user_from_row(rows[0]);
 }
 
 Result<User> AuthStore::find_user(std::string_view id) { return user_where("id", id); }
 Result<User> AuthStore::find_user_by_name(std::string_view name) { return user_where("name", name); }
 
 Result<std::vector<User>> AuthStore::list_users() {
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
       "SELECT id,name,permission,created_at FROM users ORDER BY created_at, rowid"));
   std::vector<User> out;
-  for (;;) {
-    XR_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) return out;
-    out.push_back(user_from_row(s));
-  }
+  for (const store::Row& r : rows) out.push_back(user_from_row(r));
+  return out;
 }
 
 Result<User> AuthStore::check_password(std::string_view name, std::string_view password) {
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
-      "SELECT id,name,permission,created_at,pw_hash FROM users WHERE name=?"));
-  s.bind(1, name);
-  XR_ASSIGN_OR_RETURN(bool row, s.step());
-  if (!row || !verify_password(s.text(4), password)) {
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
+      "SELECT id,name,permission,created_at,pw_hash FROM users WHERE name=$1", {name}));
+  if (rows.empty() || !verify_password(rows[0].text(4), password)) {
     return Status(ErrorKind::kUnauthorized, "invalid credentials");
   }
-  return user_from_row(s);
+  return user_from_row(rows[0]);
 }
 
 Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t validity_ms,
@@ -114,54 +142,44 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
   TokenHash h = hash_token(c.token);
   c.info = TokenInfo{token_id(h), std::string(user_id), now, now + validity_ms,
                      std::string(description), std::nullopt};
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
-      "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description) VALUES(?,?,?,?,?,?)"));
-  s.bind(1, c.info.id).bind_blob(2, h.data(), h.size()).bind(3, c.info.user_id);
-  s.bind(4, c.info.created_at).bind(5, c.info.expiration).bind(6, c.info.description);
-  XR_RETURN_IF_ERROR(s.run());
+  XR_RETURN_IF_ERROR(db_->exec(
+      "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description) VALUES($1,$2,$3,$4,$5,$6)",
+      {c.info.id, blob_of(h), c.info.user_id, c.info.created_at, c.info.expiration,
+       c.info.description}).status());
   return c;
 }
 
 Result<User> AuthStore::check_token(std::string_view token, int64_t now) {
   const TokenHash h = hash_token(token);
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
       "SELECT u.id,u.name,u.permission,u.created_at,t.hash,t.expiration,t.last_use,t.id "
-      "FROM tokens t JOIN users u ON u.id=t.user_id WHERE t.hash=?"));
-  s.bind_blob(1, h.data(), h.size());
-  XR_ASSIGN_OR_RETURN(bool row, s.step());
-  if (!row || !hashes_equal(h, s.blob(4)) || s.integer(5) <= now) {
+      "FROM tokens t JOIN users u ON u.id=t.user_id WHERE t.hash=$1", {blob_of(h)}));
+  if (rows.empty() || !hashes_equal(h, rows[0].blob(4)) || rows[0].integer(5) <= now) {
     return Status(ErrorKind::kUnauthorized, "invalid credentials");
   }
-  User u = user_from_row(s);
-  const bool stale = s.is_null(6) || now - s.integer(6) >= kLastUseResolutionMs;
+  const store::Row& r = rows[0];
+  User u = user_from_row(r);
+  const bool stale = r.is_null(6) || now - r.integer(6) >= kLastUseResolutionMs;
   if (stale) {
-    std::string id = s.text(7);
-    auto upd = db_->prepare("UPDATE tokens SET last_use=? WHERE id=?");
     // Best effort: a busy database must not fail an authenticated request.
-    if (upd) (void)upd->bind(1, now).bind(2, id).run();
+    (void)db_->exec("UPDATE tokens SET last_use=$1 WHERE id=$2", {now, r.text(7)});
   }
   return u;
 }
 
 Result<std::vector<TokenInfo>> AuthStore::list_tokens(std::string_view user_id) {
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
       "SELECT id,user_id,created_at,expiration,description,last_use FROM tokens "
-      "WHERE ?1='' OR user_id=?1 ORDER BY created_at, rowid"));
-  s.bind(1, user_id);
+      "WHERE $1='' OR user_id=$1 ORDER BY created_at, rowid", {user_id}));
   std::vector<TokenInfo> out;
-  for (;;) {
-    XR_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) return out;
-    out.push_back(token_from_row(s));
-  }
+  for (const store::Row& r : rows) out.push_back(token_from_row(r));
+  return out;
 }
 
 Status AuthStore::revoke_token(std::string_view id, std::string_view user_id) {
-  XR_ASSIGN_OR_RETURN(Statement s, db_->prepare(
-      "DELETE FROM tokens WHERE id=?1 AND (?2='' OR user_id=?2)"));
-  s.bind(1, id).bind(2, user_id);
-  XR_RETURN_IF_ERROR(s.run());
-  if (db_->changes() == 0) return Status(ErrorKind::kNotFound, "no such token " + std::string(id));
+  XR_ASSIGN_OR_RETURN(int64_t n, db_->exec(
+      "DELETE FROM tokens WHERE id=$1 AND ($2='' OR user_id=$2)", {id, user_id}));
+  if (n == 0) return Status(ErrorKind::kNotFound, "no such token " + std::string(id));
   return Status::ok();
 }
 

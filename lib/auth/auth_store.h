@@ -1,6 +1,7 @@
-// Users and authentication tokens in SQLite (<data_dir>/xapi-rest.db). One AuthStore per
-// thread (it owns a connection); any number of processes may use the same file at once.
-// Token checks cost one indexed read (no password hash); calls block on SQLite I/O.
+// Users and authentication tokens in the store (lib/store: SQLite <data_dir>/xapi-rest.db
+// today). One AuthStore per thread (it owns or borrows that thread's connection); any
+// number of processes may use the same database at once. Token checks cost one indexed
+// read (no password hash); calls block on database I/O.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/sqlite_db.h"
 #include "base/status.h"
+#include "store/db.h"
 
 namespace xr::auth {
 
@@ -38,8 +39,12 @@ struct CreatedToken {
 
 class AuthStore {
  public:
-  // Opens or creates the database and its tables.
+  // Opens (creating if needed) the SQLite database `path` and migrates its tables.
   static Result<std::unique_ptr<AuthStore>> open(const std::string& path);
+  // Takes the connection `db` and migrates its tables.
+  static Result<std::unique_ptr<AuthStore>> open(std::unique_ptr<store::Db> db);
+  // Uses the connection `db` (which must outlive the store) and migrates its tables.
+  static Result<std::unique_ptr<AuthStore>> open(store::Db& db);
 
   Result<User> add_user(std::string_view name, std::string_view password,
                         std::string_view permission = "admin");
@@ -59,9 +64,10 @@ class AuthStore {
   Status revoke_token(std::string_view token_id, std::string_view user_id);
 
  private:
-  explicit AuthStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  AuthStore(std::unique_ptr<store::Db> owned, store::Db* db) : owned_(std::move(owned)), db_(db) {}
   Result<User> user_where(std::string_view column, std::string_view value);
-  std::unique_ptr<Database> db_;
+  std::unique_ptr<store::Db> owned_;  // null when borrowed
+  store::Db* db_;
 };
 
 // Current wall-clock time in milliseconds.

@@ -10,6 +10,7 @@
 
 #include "auth/auth_store.h"
 #include "auth/secrets.h"
+#include "store/sqlite_db.h"
 
 using namespace xr;
 using namespace xr::auth;
@@ -155,6 +156,36 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
   BOOST_TEST(failures == 0);
   BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   BOOST_TEST(store->list_tokens(u->id)->size() == 101u);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens) {
+  TempDb t;
+  {
+    // The tables exactly as the pre-store code created them, with no schema_versions row.
+    auto db = store::open_sqlite(t.path);
+    BOOST_REQUIRE(db.is_ok());
+    BOOST_REQUIRE((*db)->exec_script(
+        "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, pw_hash TEXT NOT NULL,"
+        " permission TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE TABLE tokens(id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, user_id TEXT NOT NULL"
+        " REFERENCES users(id) ON DELETE CASCADE, created_at INTEGER NOT NULL,"
+        " expiration INTEGER NOT NULL, description TEXT NOT NULL DEFAULT '', last_use INTEGER);"
+        "INSERT INTO users VALUES('u1','old','x','admin',1);").is_ok());
+  }
+  auto store = t.open();
+  BOOST_TEST(store->find_user_by_name("old")->id == "u1");
+  auto db = store::open_sqlite(t.path);
+  BOOST_TEST(*(*db)->schema_version("auth") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_store_on_a_borrowed_connection_shares_it) {
+  TempDb t;
+  auto db = store::open_sqlite(t.path);
+  BOOST_REQUIRE(db.is_ok());
+  auto s = AuthStore::open(**db);
+  BOOST_REQUIRE(s.is_ok());
+  BOOST_REQUIRE((*s)->add_user("a", "pw").is_ok());
+  BOOST_TEST((*db)->query("SELECT name FROM users")->size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

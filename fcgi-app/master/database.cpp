@@ -1,0 +1,22 @@
+#include "master/database.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "auth/auth_store.h"
+#include "store/open.h"
+
+namespace xr::app {
+
+Status prepare_database(const config::Config& cfg) {
+  if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status(ErrorKind::kIo, "cannot create storage.data_dir " + cfg.data_dir);
+  }
+  XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
+  // Every component with tables, in dependency order.
+  XR_RETURN_IF_ERROR(auth::AuthStore::open(*db).status());
+  return Status::ok();
+}
+
+}  // namespace xr::app
