@@ -7,7 +7,8 @@
 // every structure is 8-byte aligned. The segment is a memfd created and initialised by the
 // master before fork (segment.h); the poller is its ONLY writer, the workers only read.
 //
-//   [SegmentHeader]                 at 0, one 4 KiB page
+//   [SegmentHeader]                 at 0, one 4 KiB page; its second half holds the
+//                                   ControlBlock (other roles' atomics, see below)
 //   [PoolStatusSlot x kMaxPools]    at header.pools_off
 //   [CollectionName x kMaxCollections] at header.names_off
 //   [ChangeEntry x log_capacity]    at header.log_off (a ring)
@@ -125,6 +126,30 @@ struct SegmentHeader {
   std::atomic<uint64_t> live_bytes;       // record bytes reachable after the last operation
   uint64_t next_order;                    // writer-private: next insertion order key
 };
+
+// The control block: atomics written by roles OTHER than the poller (each field names its
+// writers), at kControlOffset inside the header page, zero when the master creates the
+// segment. Add a field at the end of the used part, keep the struct within the page; never
+// a second shared segment. Counters only grow (wrap-around is harmless for futex words).
+inline constexpr uint32_t kControlOffset = 2048;
+struct ControlBlock {
+  // Job queue (lib/tasks): bumped by whoever enqueues a job (workers, other roles) after
+  // the row is committed; the runner futex-waits on it. Wake with FUTEX_WAKE all.
+  std::atomic<uint32_t> jobs_queued;
+  // Task changes (lib/tasks): bumped by whoever writes a task/job row (runner on progress
+  // and outcome, workers on DELETE/abort, other roles on their own tasks) after the commit;
+  // waiters (wait=result, watch streams) futex-wait on it and re-read the store (rows carry
+  // a revision, lib/tasks, to learn what changed).
+  std::atomic<uint32_t> tasks_changed;
+  // The runner process's pid while it runs (informational; written by the runner).
+  std::atomic<uint32_t> runner_pid;
+  uint32_t reserved0;
+  uint64_t reserved[60];  // room for other rooms' fields (take from here, keep the size)
+};
+
+inline ControlBlock* control_block(void* segment_base) {
+  return reinterpret_cast<ControlBlock*>(static_cast<char*>(segment_base) + kControlOffset);
+}
 
 struct CollectionName {
   uint32_t len;
@@ -261,6 +286,7 @@ inline uint64_t key_hash(uint32_t collection, const char* id, uint32_t len) {
   static_assert(std::is_standard_layout_v<T>, #T " must be standard layout"); \
   static_assert(alignof(T) <= 8 && sizeof(T) % 4 == 0, #T " alignment")
 XR_CACHE_SHARED(SegmentHeader);
+XR_CACHE_SHARED(ControlBlock);
 XR_CACHE_SHARED(CollectionName);
 XR_CACHE_SHARED(PoolStatusSlot);
 XR_CACHE_SHARED(ChangeEntry);
@@ -283,7 +309,8 @@ static_assert(std::is_trivially_copyable_v<ArrayHeader>);
 // Cross-process atomics must be address-free, i.e. lock-free.
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
-static_assert(sizeof(SegmentHeader) <= kHeaderBytes);
+static_assert(sizeof(SegmentHeader) <= kControlOffset);
+static_assert(kControlOffset + sizeof(ControlBlock) <= kHeaderBytes);
 static_assert(sizeof(ChangeEntry) == 96);
 static_assert(sizeof(ArrayEntry) == 16);
 static_assert(sizeof(RecordHeader) == 48);
