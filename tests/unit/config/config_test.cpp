@@ -17,10 +17,7 @@ using namespace xr::config;
 namespace {
 
 // The source tree, found from this file's path (CMake compiles with absolute paths).
-std::string source_dir() {
-  std::string f = __FILE__;
-  return f.substr(0, f.rfind("/tests/unit/config/"));
-}
+std::string source_dir() { return XR_SOURCE_DIR; }
 
 std::string shipped_config_text() {
   std::ifstream in(source_dir() + "/packaging/xapi-rest.toml");
