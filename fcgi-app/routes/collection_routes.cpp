@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cache/json_scan.h"
+#include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/object_stream.h"
 #include "worker/cache_access.h"
@@ -66,6 +67,15 @@ std::string object_id(std::string_view json) {
   return {};
 }
 
+// Sets the list's ETag (the cache version, read before the scan); true when it answered 304.
+bool answered_by_list_etag(Context& ctx) {
+  const std::string etag = list_etag(ctx.svc.cache->reader(), ctx.req.param("REQUEST_URI"));
+  ctx.res.add_header("ETag", etag);
+  if (!if_none_match(ctx.req, etag)) return false;
+  ctx.res.send(304, "", "");
+  return true;
+}
+
 Status not_found_route(Context& ctx) {
   return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
 }
@@ -91,14 +101,6 @@ Result<bool> find_object(const cache::Reader& reader, std::string_view coll, std
     }));
   }
   return cursor.emitted > 0;
-}
-
-std::string etag_of(std::string_view body) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a: cheap, and enough to notice a change
-  for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 Status check_object(Context& ctx, std::string_view coll, std::string_view id, std::string* json) {
@@ -162,6 +164,7 @@ Status list_collection(Context& ctx) {
   if (type_of(coll).empty()) return not_found_route(ctx);
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   XR_RETURN_IF_ERROR(check_pools_ready(ctx));
+  if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string base = "/rest/v0/" + coll + "/";
   return stream_collection(ctx, q, coll, base, [](const cache::ObjectView&) { return true; });
 }
@@ -171,13 +174,7 @@ Status get_object(Context& ctx) {
   if (type_of(coll).empty()) return not_found_route(ctx);
   std::string json;
   XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
-  const std::string etag = etag_of(json);
-  ctx.res.add_header("ETag", etag);
-  if (ctx.req.param("HTTP_IF_NONE_MATCH") == etag) {
-    ctx.res.send(304, "", "");
-    return Status::ok();
-  }
-  ctx.res.send(200, "application/json; charset=utf-8", json);
+  send_json_with_etag(ctx, json);
   return Status::ok();
 }
 
@@ -190,6 +187,7 @@ Status list_sub_collection(Context& ctx) {
   std::string json;
   XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
+  if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string id = object_id(json);
   if (sub == "vdis") return list_vm_vdis(ctx, q, coll, id);
   const std::string base = "/rest/v0/" + sub + "/";

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/rapidjson_view.h"
+#include "routes/etag.h"
 #include "routes/http_errors.h"
 
 namespace xr::app {
@@ -172,10 +173,17 @@ std::string_view list_content_type(const ListOptions& options) {
   return options.ndjson ? "application/x-ndjson" : "application/json; charset=utf-8";
 }
 
-ListWriter::ListWriter(Response& res, const ListOptions& options) : res_(res), options_(options) {
+ListWriter::ListWriter(Response& res, const ListOptions& options, const Request* etag_request)
+    : res_(res), options_(options), etag_request_(etag_request) {
   res_.set_content_type(list_content_type(options));
   // NDJSON is for streaming: ask nginx not to buffer it.
   if (options.ndjson) res_.add_header("X-Accel-Buffering", "no");
+}
+
+bool ListWriter::write(std::string_view text) {
+  if (etag_request_ == nullptr) return res_.write(text);
+  body_.append(text);
+  return true;
 }
 
 bool ListWriter::element(std::string_view text) {
@@ -183,14 +191,14 @@ bool ListWriter::element(std::string_view text) {
   if (options_.markdown) {
     std::string line;
     markdown_.add(text, line);
-    return res_.write(line);
+    return write(line);
   }
-  if (options_.ndjson) return res_.write(text) && res_.write("\n");
+  if (options_.ndjson) return write(text) && write("\n");
   if (!started_) {
     started_ = true;
-    return res_.write("[\n") && res_.write(text);
+    return write("[\n") && write(text);
   }
-  return res_.write(",\n") && res_.write(text);
+  return write(",\n") && write(text);
 }
 
 bool ListWriter::add_href(std::string_view href) {
@@ -208,9 +216,15 @@ bool ListWriter::finish() {
   if (options_.markdown) {
     std::string tail;
     markdown_.finish(tail);
-    if (!tail.empty() && !res_.write(tail)) return false;
+    if (!tail.empty() && !write(tail)) return false;
   } else if (!options_.ndjson) {
-    if (!res_.write(started_ ? "\n]\n" : "[]\n")) return false;
+    if (!write(started_ ? "\n]\n" : "[]\n")) return false;
+  }
+  if (etag_request_ != nullptr) {
+    const std::string etag = body_etag(body_);
+    res_.add_header("ETag", etag);
+    if (if_none_match(*etag_request_, etag)) return res_.send(304, "", "");
+    return res_.send(200, list_content_type(options_), body_);
   }
   return res_.finish();
 }

@@ -46,7 +46,9 @@ bool passes(const std::optional<filter::Filter>& filter, const rapidjson::Value&
 
 class ListWriter {
  public:
-  ListWriter(Response& res, const ListOptions& options);
+  // With `etag_request`, the (small) list is kept in memory and sent at finish() with its body
+  // ETag, or as a 304 when the request's If-None-Match has it (lists not read from the cache).
+  ListWriter(Response& res, const ListOptions& options, const Request* etag_request = nullptr);
   // One element: an href string (no fields) or a complete JSON object text.
   bool add_href(std::string_view href);
   bool add_json(std::string_view object_json);
@@ -62,8 +64,11 @@ class ListWriter {
 
  private:
   bool element(std::string_view text);
+  bool write(std::string_view text);
   Response& res_;
   const ListOptions& options_;
+  const Request* etag_request_;
+  std::string body_;  // the whole body when etag_request_ is set
   size_t count_ = 0;
   bool started_ = false;
   MarkdownTable markdown_;

@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, 19> kRootEntries = {
 Status get_root(Context& ctx) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
   options.has_fields = false;
-  ListWriter out(ctx.res, options);
+  ListWriter out(ctx.res, options, &ctx.req);
   for (std::string_view name : kRootEntries) {
     if (out.full()) break;
     out.add_href("/rest/v0/" + std::string(name));
@@ -37,7 +37,7 @@ Status get_ping(Context& ctx) {
   put_kv(w, "result", "pong");
   put_kv(w, "timestamp", now);
   w.EndObject();
-  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));
+  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));  // no ETag: always new
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
 #include "routes/object_stream.h"
@@ -57,7 +58,7 @@ Status list_servers(Context& ctx) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   const auto statuses = ctx.svc.cache->reader().pool_statuses();
-  ListWriter out(ctx.res, options);
+  ListWriter out(ctx.res, options, &ctx.req);
   for (const auto& pool : ctx.svc.config.pools) {
     if (out.full()) break;
     const std::string href = "/rest/v0/servers/" + pool.name;
@@ -72,8 +73,7 @@ Status list_servers(Context& ctx) {
 Status get_server(Context& ctx) {
   for (const auto& pool : ctx.svc.config.pools) {
     if (pool.name != ctx.params[0]) continue;
-    ctx.res.send(200, "application/json; charset=utf-8",
-                 server_json(pool, ctx.svc.cache->reader().pool_statuses()));
+    send_json_with_etag(ctx, server_json(pool, ctx.svc.cache->reader().pool_statuses()));
     return Status::ok();
   }
   return no_such("server", ctx.params[0], &ctx.error_data);
@@ -126,7 +126,7 @@ Status get_dashboard(Context& ctx) {
   put_kv(w, "total", total);
   w.EndObject();
   w.EndObject();
-  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));
+  send_json_with_etag(ctx, text_of(b));
   return Status::ok();
 }
 

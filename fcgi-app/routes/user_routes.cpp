@@ -5,6 +5,7 @@
 
 #include "auth/secrets.h"
 #include "config/duration.h"
+#include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
 
@@ -92,7 +93,7 @@ Status list_users(Context& ctx) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(std::vector<auth::User> users, ctx.svc.auth.list_users());
-  ListWriter out(ctx.res, options);
+  ListWriter out(ctx.res, options, &ctx.req);
   for (const auto& u : users) {
     if (out.full()) break;
     const std::string href = "/rest/v0/users/" + u.id;
@@ -119,7 +120,7 @@ Status get_user(Context& ctx) {
   rapidjson::StringBuffer b;
   JsonWriter w(b);
   write_user(w, *user);
-  ctx.res.send(200, "application/json; charset=utf-8", text_of(b));
+  send_json_with_etag(ctx, text_of(b));
   return Status::ok();
 }
 
@@ -131,7 +132,7 @@ Status list_tokens(Context& ctx) {
   options.has_fields = true;  // XO answers token objects here, not hrefs
   options.all_fields = true;
   ctx.res.set_content_type(options.ndjson ? "application/x-ndjson" : "application/json; charset=utf-8");
-  ListWriter out(ctx.res, options);
+  ListWriter out(ctx.res, options, &ctx.req);
   for (const auto& t : tokens) {
     if (out.full()) break;
     rapidjson::StringBuffer b;

@@ -111,7 +111,8 @@ struct SegmentHeader {
   uint64_t names_off;  // CollectionName[kMaxCollections]
   uint64_t log_off;    // ChangeEntry[log_capacity]
   uint32_t log_capacity;
-  uint32_t reserved0;
+  uint32_t instance;   // random, written once at creation: tells this segment from an earlier one
+                       // (workers put it in list ETags next to last_change_seq)
   uint64_t half_off[2];
   uint64_t half_bytes;
   std::atomic<uint32_t> active_half;

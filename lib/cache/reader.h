@@ -90,6 +90,9 @@ class Reader {
   std::vector<PoolStatus> pool_statuses() const;
 
   uint64_t last_change_seq() const { return header_->last_change_seq.load(std::memory_order_acquire); }
+  // Random per segment (set at creation): with last_change_seq, a version of the whole cache
+  // that a restarted service (new segment, sequence from 0) cannot repeat by chance.
+  uint32_t instance() const { return header_->instance; }
   // Changes after `after`, at most max; kResourceExhausted if the reader fell behind.
   Status read_changes(uint64_t after, std::size_t max, std::vector<Change>* out) const;
   uint32_t change_word() const { return header_->change_futex.load(std::memory_order_acquire); }

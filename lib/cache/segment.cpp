@@ -1,11 +1,13 @@
 #include "cache/segment.h"
 
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <string>
 
@@ -29,6 +31,11 @@ Status lay_out(char* base, uint64_t bytes, uint32_t log_capacity) {
   h->names_off = L::align8(h->pools_off + sizeof(L::PoolStatusSlot) * L::kMaxPools);
   h->log_off = L::align8(h->names_off + sizeof(L::CollectionName) * L::kMaxCollections);
   h->log_capacity = log_capacity;
+  uint32_t instance = 0;
+  if (getrandom(&instance, sizeof instance, 0) != sizeof instance) {
+    instance = static_cast<uint32_t>(getpid()) ^ static_cast<uint32_t>(time(nullptr));
+  }
+  h->instance = instance;
   uint64_t halves = (h->log_off + sizeof(L::ChangeEntry) * log_capacity + 4095) & ~uint64_t{4095};
   uint64_t half = ((bytes - std::min(bytes, halves)) / 2) & ~uint64_t{4095};
   if (half < (1u << 20)) {

@@ -103,6 +103,42 @@ class CompatTest(unittest.TestCase):
             "filter": {"message": "invalid string value", "value": ["a", "b"]},
             "limit": {"message": "invalid float number", "value": ["1", "2"]}})
 
+    # --- item 4: ETag and 304 on lists ---
+    def test_lists_carry_an_etag_and_answer_304_until_a_change(self):
+        path = "/rest/v0/vms?fields=name_label,power_state&filter=power_state:Running"
+        r = self.get(path)
+        etag = r.headers["ETag"]
+        self.assertTrue(etag.startswith('W/"'), etag)
+        again = self.get(path, headers={"If-None-Match": etag})
+        self.assertEqual((again.status, again.body), (304, b""))
+        self.assertEqual(again.headers["ETag"], etag)
+        self.assertEqual(self.get(path, headers={"If-None-Match": '"x", ' + etag}).status, 304)
+        self.assertEqual(self.get(path, headers={"If-None-Match": "*"}).status, 304)
+        # another query, another format, another list: another validator
+        for other in (path + "&ndjson", path + "&limit=1", "/rest/v0/hosts"):
+            r2 = self.get(other, headers={"If-None-Match": etag})
+            self.assertEqual(r2.status, 200, other)
+            self.assertNotEqual(r2.headers["ETag"], etag)
+        sub = self.s.api("/rest/v0/hosts")[0] + "/messages"
+        r3 = self.get(sub)
+        self.assertEqual(self.get(sub, headers={"If-None-Match": r3.headers["ETag"]}).status, 304)
+        # a change in the pool: the old validator no longer matches, the new body shows it
+        vm = self.s.api("/rest/v0/vms?fields=uuid&filter=power_state:Running&limit=1")[0]
+        self.s.sims[0].control("rename", {"ref": vm["uuid"], "name": "etag-renamed"})
+        wait_until(lambda: self.get(path, headers={"If-None-Match": etag}).status == 200, 5, "a new ETag")
+        r4 = self.get(path, headers={"If-None-Match": etag})
+        self.assertIn("etag-renamed", [v["name_label"] for v in r4.json()])
+        self.assertEqual(self.get(path, headers={"If-None-Match": r4.headers["ETag"]}).status, 304)
+
+    def test_lists_and_objects_outside_the_cache_carry_a_body_etag(self):
+        for path in ("/rest/v0/users", "/rest/v0/users?fields=name", "/rest/v0/servers?fields=status",
+                     "/rest/v0/servers/pool0", "/rest/v0/dashboard", "/rest/v0"):
+            r = self.get(path)
+            self.assertEqual(r.status, 200, path)
+            etag = r.headers["ETag"]
+            r2 = self.get(path, headers={"If-None-Match": etag})
+            self.assertEqual((r2.status, r2.body), (304, b""), path)
+
     # --- items 1 and 9: alarm and message sub-collections ---
     def test_alarms_of_vms_hosts_srs_and_pools_are_listed(self):
         alarms = self.s.api("/rest/v0/alarms?fields=object")
