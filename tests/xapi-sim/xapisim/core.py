@@ -47,8 +47,8 @@ class Simulator:
         self.booting_until = 0.0      # HOST_STILL_BOOTING until then
         self.lock = threading.Lock()
         self.stats = {}
-        from . import methods, events, vm_ops, storage_ops
-        for mod in (methods, events, vm_ops, storage_ops):
+        from . import methods, events, vm_ops, storage_ops, monitoring
+        for mod in (methods, events, vm_ops, storage_ops, monitoring):
             mod.register(self)
 
     def count(self, what):

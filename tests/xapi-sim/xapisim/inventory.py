@@ -185,10 +185,12 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
                     other_config={"iscsi_iqn": "iqn.2024-01.com.example:%s" % name,
                                   "boot_time": "%d" % (now - 86400 * 3),
                                   "agent_start_time": "%d" % (now - 86400)},
-                    cpu_info={"cpu_count": "16", "socket_count": "2", "vendor": "GenuineIntel",
+                    cpu_info=dict({"cpu_count": "16", "socket_count": "2", "vendor": "GenuineIntel",
                               "speed": "2394.454", "modelname": "Intel(R) Xeon(R) Gold 6130",
                               "family": "6", "model": "85", "stepping": "4",
                               "flags": "fpu vme de pse", "features": "fffbfbff-77fefbff"},
+                                  # XCP-ng 8.3 reports it; the other hosts look older (XO asks the plugin)
+                                  **({"threads_per_core": "2"} if h % 2 == 0 else {})),
                     metrics=metrics, memory_overhead=1200 * MiB, sched_policy="credit",
                     license_params={"expiry": "30001231T00:00:00Z", "restrict_zstd_export": "false"},
                     edition="xcp-ng", license_server={"address": "localhost", "port": "27000"},
