@@ -1,4 +1,5 @@
 #include "poller/pool_thread.h"
+#include "poller/session_options.h"
 
 #include <malloc.h>
 
@@ -19,24 +20,6 @@ int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-xapi::SessionOptions session_options(const config::PoolConfig& pool) {
-  xapi::SessionOptions o;
-  o.hosts = {pool.url};
-  o.user = pool.user;
-  o.password = pool.password;
-  switch (pool.tls_mode()) {
-    case config::TlsMode::kVerify:
-      o.endpoint.tls.mode = xapi::TlsOptions::Mode::kVerifyCa;
-      o.endpoint.tls.ca_file = pool.ca;
-      break;
-    case config::TlsMode::kFingerprint:
-      o.endpoint.tls.mode = xapi::TlsOptions::Mode::kPinPublicKey;
-      o.endpoint.tls.pin = pool.fingerprint;
-      break;
-    case config::TlsMode::kInsecure: o.endpoint.tls.mode = xapi::TlsOptions::Mode::kInsecure; break;
-  }
-  return o;
-}
 
 }  // namespace
 

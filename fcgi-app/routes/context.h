@@ -17,6 +17,7 @@ namespace xr::app {
 
 class CredentialCache;
 class CacheAccess;
+class XapiReads;
 
 // Per worker thread; built once by the worker and reused for every request.
 struct Services {
@@ -25,6 +26,7 @@ struct Services {
   auth::AuthStore& auth;           // users and tokens, on `db`
   CredentialCache& credentials;    // shared by the threads of one worker process
   CacheAccess* cache = nullptr;    // the shared object cache; null until it exists
+  XapiReads* xapi = nullptr;       // read-only XAPI calls (stats, plugins, logs); per process
 };
 
 struct Context {

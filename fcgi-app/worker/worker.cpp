@@ -17,6 +17,7 @@
 #include "store/open.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
+#include "worker/xapi_reads.h"
 
 namespace xr::app {
 
@@ -30,6 +31,7 @@ struct Shared {
   const ChildEnv& env;
   CacheAccess cache;
   CredentialCache credentials;
+  XapiReads xapi;
   std::atomic<bool> stopping{false};
 };
 
@@ -48,6 +50,7 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
     _exit(1);
   }
   Services svc{shared.env.config, **db, **auth, shared.credentials, &shared.cache};
+  svc.xapi = &shared.xapi;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -101,7 +104,7 @@ int run_worker(const ChildEnv& env) {
   sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, {}};
+  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config), {}};
   const auto n = static_cast<size_t>(env.config.threads);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<std::atomic<bool>>> done;
