@@ -103,13 +103,6 @@ Result<bool> find_object(const cache::Reader& reader, std::string_view coll, std
   return cursor.emitted > 0;
 }
 
-Status check_object(Context& ctx, std::string_view coll, std::string_view id, std::string* json) {
-  if (!valid_id(id)) return no_such_object(ctx, coll, id);
-  XR_RETURN_IF_ERROR(check_pools_ready(ctx));
-  XR_ASSIGN_OR_RETURN(bool found, find_object(ctx.svc.cache->reader(), coll, id, *json));
-  if (!found) return no_such_object(ctx, coll, id);
-  return Status::ok();
-}
 
 // The VDIs (or VDI snapshots) plugged into a VM through its VBDs, as (collection, id).
 std::vector<std::pair<std::string, std::string>> vm_vdis(const cache::Reader& reader,
@@ -159,6 +152,14 @@ Status list_vm_vdis(Context& ctx, const ListQuery& q, std::string_view vm_coll, 
 
 }  // namespace
 
+Status load_object(Context& ctx, std::string_view coll, std::string_view id, std::string* json) {
+  if (!valid_id(id)) return no_such_object(ctx, coll, id);
+  XR_RETURN_IF_ERROR(check_pools_ready(ctx));
+  XR_ASSIGN_OR_RETURN(bool found, find_object(ctx.svc.cache->reader(), coll, id, *json));
+  if (!found) return no_such_object(ctx, coll, id);
+  return Status::ok();
+}
+
 Status list_collection(Context& ctx) {
   const std::string& coll = ctx.params[0];
   if (type_of(coll).empty()) return not_found_route(ctx);
@@ -173,7 +174,7 @@ Status get_object(Context& ctx) {
   const std::string& coll = ctx.params[0];
   if (type_of(coll).empty()) return not_found_route(ctx);
   std::string json;
-  XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
+  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[1], &json));
   send_json_with_etag(ctx, json);
   return Status::ok();
 }
@@ -185,7 +186,7 @@ Status list_sub_collection(Context& ctx) {
                      (sub == "vdis" && is_vm_collection(coll));
   if (type_of(coll).empty() || !known) return not_found_route(ctx);
   std::string json;
-  XR_RETURN_IF_ERROR(check_object(ctx, coll, ctx.params[1], &json));
+  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[1], &json));
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string id = object_id(json);

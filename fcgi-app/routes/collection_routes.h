@@ -11,4 +11,8 @@ Status list_collection(Context& ctx);
 Status get_object(Context& ctx);
 Status list_sub_collection(Context& ctx);
 
+// Appends to *json the object `id` (uuid or OpaqueRef) of `collection`; XO's 404 ("no such
+// VM ...") when there is none, 503 while a pool is on its first synchronisation.
+Status load_object(Context& ctx, std::string_view collection, std::string_view id, std::string* json);
+
 }  // namespace xr::app

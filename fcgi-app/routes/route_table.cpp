@@ -4,8 +4,10 @@
 
 #include "routes/authenticate.h"
 #include "routes/collection_routes.h"
+#include "routes/dashboard_routes.h"
 #include "routes/http_errors.h"
 #include "routes/meta_routes.h"
+#include "routes/monitor_routes.h"
 #include "routes/server_routes.h"
 #include "routes/user_routes.h"
 
@@ -27,6 +29,15 @@ const std::array kRoutes = {
     Route{"GET", "rest/v0/servers", Access::kAdmin, &list_servers},
     Route{"GET", "rest/v0/servers/{}", Access::kAdmin, &get_server},
     Route{"GET", "rest/v0/dashboard", Access::kAdmin, &get_dashboard},
+    Route{"GET", "rest/v0/vms/{}/stats", Access::kAdmin, &get_vm_stats},
+    Route{"GET", "rest/v0/hosts/{}/stats", Access::kAdmin, &get_host_stats},
+    Route{"GET", "rest/v0/pools/{}/stats", Access::kAdmin, &get_pool_stats},
+    Route{"GET", "rest/v0/hosts/{}/missing_patches", Access::kAdmin, &get_host_missing_patches},
+    Route{"GET", "rest/v0/pools/{}/missing_patches", Access::kAdmin, &get_pool_missing_patches},
+    Route{"GET", "rest/v0/hosts/{}/smt", Access::kAdmin, &get_host_smt},
+    Route{"GET", "rest/v0/hosts/{}/logs.tgz", Access::kAdmin, &get_host_logs},
+    Route{"GET", "rest/v0/pools/{}/dashboard", Access::kAdmin, &get_pool_dashboard},
+    Route{"GET", "rest/v0/vms/{}/dashboard", Access::kAdmin, &get_vm_dashboard},
     Route{"GET", "rest/v0/{}", Access::kAdmin, &list_collection},
     Route{"GET", "rest/v0/{}/{}", Access::kAdmin, &get_object},
     Route{"GET", "rest/v0/{}/{}/{}", Access::kAdmin, &list_sub_collection},

@@ -24,7 +24,41 @@ const char* state_name(cache::layout::PoolState s) {
 }
 
 // XO's server object (c.12) for one configured pool; the password is never shown.
-std::string server_json(const config::PoolConfig& pool, const std::vector<cache::PoolStatus>& all) {
+// The pool object's name and master, and the addresses of its hosts, from the cache.
+struct PoolFacts {
+  std::string name_label, name_description, master;
+  std::vector<std::string> addresses;
+  bool found = false;
+};
+
+PoolFacts pool_facts(const cache::Reader& reader, std::string_view pool_id) {
+  PoolFacts f;
+  std::string scratch;
+  auto text = [](const cache::ObjectView& v, std::string_view key) {
+    cache::ObjectView x;
+    return v.find(key, &x) && x.kind() == JsonKind::kString ? std::string(x.string()) : std::string();
+  };
+  (void)reader.visit("pools", pool_id, scratch, [&](const cache::ObjectView& v, std::string&) {
+    f.found = true;
+    f.name_label = text(v, "name_label");
+    f.name_description = text(v, "name_description");
+    f.master = text(v, "master");
+  });
+  if (!f.found) return f;
+  cache::ScanCursor cursor;
+  while (!cursor.done) {
+    Status st = reader.scan("hosts", cursor, scratch, SIZE_MAX, [&](const cache::ObjectView& v, std::string&) {
+      if (text(v, "$pool") == pool_id) f.addresses.push_back(text(v, "address"));
+      return false;
+    });
+    if (!st.is_ok()) break;
+  }
+  return f;
+}
+
+// XO's server object (c.12) for one configured pool; the password is never shown.
+std::string server_json(const config::PoolConfig& pool, const std::vector<cache::PoolStatus>& all,
+                        const cache::Reader& reader) {
   const cache::PoolStatus* st = nullptr;
   for (const auto& s : all) {
     if (s.key == pool.name) st = &s;
@@ -47,6 +81,16 @@ std::string server_json(const config::PoolConfig& pool, const std::vector<cache:
     if (!st->last_error.empty()) put_kv(w, "error", st->last_error);
     if (!st->pool_id.empty()) put_kv(w, "poolId", st->pool_id);
     if (st->last_sync_ms > 0) put_kv(w, "lastSync", st->last_sync_ms);
+    PoolFacts f = st->pool_id.empty() ? PoolFacts() : pool_facts(reader, st->pool_id);
+    if (f.found) {  // XO keeps these from the pool object it last saw
+      put_kv(w, "poolNameLabel", f.name_label);
+      put_kv(w, "poolNameDescription", f.name_description);
+      w.Key("poolMembersAddresses");
+      w.StartArray();
+      for (const auto& a : f.addresses) put_string(w, a);
+      w.EndArray();
+      if (st->state == cache::layout::PoolState::kConnected && !f.master.empty()) put_kv(w, "master", f.master);
+    }
   }
   w.EndObject();
   return text_of(b);
@@ -63,7 +107,7 @@ Status list_servers(Context& ctx) {
     if (out.full()) break;
     const std::string href = "/rest/v0/servers/" + pool.name;
     rapidjson::Document doc;
-    doc.Parse(server_json(pool, statuses).c_str());
+    doc.Parse(server_json(pool, statuses, ctx.svc.cache->reader()).c_str());
     out.add_object(doc, href, filter);
   }
   out.finish();
@@ -73,61 +117,10 @@ Status list_servers(Context& ctx) {
 Status get_server(Context& ctx) {
   for (const auto& pool : ctx.svc.config.pools) {
     if (pool.name != ctx.params[0]) continue;
-    send_json_with_etag(ctx, server_json(pool, ctx.svc.cache->reader().pool_statuses()));
+    send_json_with_etag(ctx, server_json(pool, ctx.svc.cache->reader().pool_statuses(), ctx.svc.cache->reader()));
     return Status::ok();
   }
-  return no_such("server", ctx.params[0], &ctx.error_data);
-}
-
-Status get_dashboard(Context& ctx) {
-  XR_RETURN_IF_ERROR(check_pools_ready(ctx));
-  const cache::Reader& reader = ctx.svc.cache->reader();
-  std::map<std::string, int64_t> power;
-  cache::ScanCursor cursor;
-  std::string scratch;
-  while (!cursor.done) {
-    XR_RETURN_IF_ERROR(reader.scan("vms", cursor, scratch, SIZE_MAX, [&](const cache::ObjectView& v, std::string&) {
-      cache::ObjectView ps;
-      ++power[v.find("power_state", &ps) && ps.kind() == JsonKind::kString ? std::string(ps.string()) : ""];
-      return false;  // counted, nothing emitted
-    }));
-  }
-  int64_t connected = 0, disconnected = 0, unknown = 0;
-  for (const auto& s : reader.pool_statuses()) {
-    if (s.state == cache::layout::PoolState::kConnected) ++connected;
-    else if (s.state == cache::layout::PoolState::kDisconnected) ++disconnected;
-    else ++unknown;
-  }
-  rapidjson::StringBuffer b;
-  JsonWriter w(b);
-  w.StartObject();
-  put_kv(w, "nPools", static_cast<int64_t>(reader.count("pools")));
-  put_kv(w, "nHosts", static_cast<int64_t>(reader.count("hosts")));
-  w.Key("poolsStatus");
-  w.StartObject();
-  put_kv(w, "connected", connected);
-  put_kv(w, "unreachable", disconnected);
-  put_kv(w, "unknown", unknown);
-  put_kv(w, "disconnected", int64_t{0});
-  put_kv(w, "total", connected + disconnected + unknown);
-  w.EndObject();
-  w.Key("vmsStatus");
-  w.StartObject();
-  int64_t total = 0, other = 0;
-  for (const auto& [state, n] : power) {
-    total += n;
-    if (state != "Running" && state != "Halted" && state != "Suspended" && state != "Paused") other += n;
-  }
-  put_kv(w, "running", power["Running"]);
-  put_kv(w, "halted", power["Halted"]);
-  put_kv(w, "suspended", power["Suspended"]);
-  put_kv(w, "paused", power["Paused"]);
-  put_kv(w, "unknown", other);
-  put_kv(w, "total", total);
-  w.EndObject();
-  w.EndObject();
-  send_json_with_etag(ctx, text_of(b));
-  return Status::ok();
+  return no_such("xenServer", ctx.params[0], &ctx.error_data);
 }
 
 }  // namespace xr::app

@@ -60,13 +60,13 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Sim:
-    def __init__(self, folder, vms, hosts, seed, password):
+    def __init__(self, folder, vms, hosts, seed, password, extra_args=()):
         self.log_path = os.path.join(folder, "sim-%d.log" % free_port())
         self.password = password
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [PYTHON, SIM, "--port", "0", "--vms", str(vms), "--hosts", str(hosts), "--seed", str(seed),
-             "--user", "root", "--password", password],
+             "--user", "root", "--password", password] + list(extra_args),
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: "listening on" in read(self.log_path), 60, "the simulator")
         self.url = re.search(r"listening on (\S+)", read(self.log_path)).group(1)
@@ -90,7 +90,7 @@ class Sim:
 
 
 class Stack:
-    def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config=""):
+    def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=()):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -98,7 +98,7 @@ class Stack:
         self.sims, self.serve, self.nginx_pid = [], None, None
         try:
             for i in range(pools):
-                self.sims.append(Sim(self.dir, vms, hosts, seed + i, "pw%d" % i))
+                self.sims.append(Sim(self.dir, vms, hosts, seed + i, "pw%d" % i, sim_args))
             self.config = os.path.join(self.dir, "xapi-rest.toml")
             self.socket = os.path.join(self.dir, "fcgi.sock")
             self._write_config(workers, threads, extra_config)

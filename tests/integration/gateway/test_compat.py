@@ -1,10 +1,15 @@
 """Integration tests of XO compatibility at the edges of the API (issue 16): markdown output,
 limit parsing, XO's 422 validation bodies, alarm and message sub-collections, ... through
 nginx against a running stack (simulator + xapi-rest serve + nginx)."""
+import io
 import json
 import os
+import struct
 import sys
+import tarfile
+import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stack import Stack, wait_until  # noqa: E402
@@ -15,7 +20,8 @@ VMS = 30
 class CompatTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.s = Stack(vms=VMS, hosts=2)
+        # supporters listen too (127.0.0.2): RRD data and host logs are read from each host
+        cls.s = Stack(vms=VMS, hosts=2, sim_args=["--serve-supporters"])
 
     @classmethod
     def tearDownClass(cls):
@@ -164,6 +170,180 @@ class CompatTest(unittest.TestCase):
         host = self.s.api("/rest/v0/hosts?limit=1")[0]
         self.assertEqual(self.get(host + "/vdis").status, 404)
         self.assertEqual(self.get(host + "/messages").status, 200)
+
+    # --- item 6: /servers ---
+    def test_servers_carry_pool_name_members_and_master(self):
+        server = self.s.api("/rest/v0/servers/pool0")
+        pool = self.s.api("/rest/v0/pools?fields=id,name_label,name_description,master")[0]
+        self.assertEqual(server["poolNameLabel"], pool["name_label"])
+        self.assertEqual(server["poolNameDescription"], pool["name_description"])
+        self.assertEqual(server["master"], pool["master"])
+        hosts = self.s.api("/rest/v0/hosts?fields=address")
+        self.assertEqual(sorted(server["poolMembersAddresses"]), sorted(h["address"] for h in hosts))
+        r = self.get("/rest/v0/servers/nope")
+        self.assertEqual((r.status, r.json()), (404, {"error": "no such xenServer nope",
+                                                      "data": {"id": "nope", "type": "xenServer"}}))
+
+    # --- item 5: /dashboard ---
+    def test_dashboard_has_every_part_of_xo(self):
+        d = self.s.api("/rest/v0/dashboard")
+        self.assertEqual(list(d), ["nPools", "nHosts", "backupRepositories", "resourcesOverview", "poolsStatus",
+                                   "missingPatches", "storageRepositories", "backups", "hostsStatus", "vmsStatus"])
+        vms = self.s.api("/rest/v0/vms?fields=power_state")
+        count = lambda st: sum(v["power_state"] == st for v in vms)  # noqa: E731
+        self.assertEqual(d["vmsStatus"], {
+            "active": count("Running") + count("Paused"), "inactive": count("Halted") + count("Suspended"),
+            "running": count("Running"), "halted": count("Halted"), "paused": count("Paused"),
+            "suspended": count("Suspended"), "unknown": 0, "total": VMS})
+        self.assertEqual(d["hostsStatus"], {"disabled": 0, "running": 2, "halted": 0, "unknown": 0, "total": 2})
+        pools = self.s.api("/rest/v0/pools?fields=cpus")
+        hosts = self.s.api("/rest/v0/hosts?fields=memory")
+        srs = [sr for sr in self.s.api("/rest/v0/srs?fields=size,physical_usage,content_type")
+               if sr["size"] > 0 and sr["content_type"] != "iso"]
+        self.assertEqual(d["resourcesOverview"], {"nCpus": sum(p["cpus"]["cores"] for p in pools),
+                                                  "memorySize": sum(h["memory"]["size"] for h in hosts),
+                                                  "srSize": sum(sr["size"] for sr in srs)})
+        total, used = sum(sr["size"] for sr in srs), sum(sr["physical_usage"] for sr in srs)
+        self.assertEqual(d["storageRepositories"], {"size": {"available": total - used, "other": used, "replicated": 0,
+                                                             "total": total, "used": used}})
+        self.assertEqual(d["poolsStatus"], {"connected": 1, "disconnected": 0, "unreachable": 0, "unknown": 0,
+                                            "total": 1})
+        # the simulator's updater lists 2 updates on the master, 1 on the other host
+        self.assertEqual(d["missingPatches"], {"hasAuthorization": True, "nHosts": 2, "nHostsFailed": 0,
+                                               "nHostsWithMissingPatches": 2, "nHostsEol": {"isEmpty": True},
+                                               "nPools": 1, "nPoolsWithMissingPatches": 1})
+        self.assertEqual((d["backupRepositories"], d["backups"]), ({"isEmpty": True}, {"isEmpty": True}))
+        lines = self.s.get("/rest/v0/dashboard?ndjson=true", token=self.s.token).ndjson()
+        merged = {}
+        for line in lines:
+            self.assertEqual(len(line), 1)
+            merged.update(line)
+        self.assertEqual(merged, d)
+
+    # --- item 16: stats, missing patches, smt, logs, dashboards of pools and VMs ---
+    def sim_rrd(self, address, step):
+        sim = self.s.sims[0]
+        port = sim.url.rsplit(":", 1)[1]
+        body = json.dumps({"jsonrpc": "2.0", "method": "session.login_with_password",
+                           "params": ["root", sim.password], "id": 1}).encode()
+        req = urllib.request.Request(sim.url + "/jsonrpc", data=body, headers={"Content-Type": "application/json"})
+        session = json.loads(urllib.request.urlopen(req, timeout=30).read())["result"]
+        url = "http://%s:%s/rrd_updates?session_id=%s&start=%d&interval=%d&host=true&json=true" % (
+            address, port, session, int(time.time()) - step * 120 + step, step)
+        return json.loads(urllib.request.urlopen(url, timeout=30).read())
+
+    @staticmethod
+    def f32(text):
+        return None if text == "NaN" else struct.unpack("f", struct.pack("f", float(text)))[0]
+
+    def test_host_stats_follow_xo_names_units_and_order(self):
+        host = self.s.api("/rest/v0/hosts?fields=id,address&limit=1")[0]
+        st = self.s.api("/rest/v0/hosts/%s/stats?granularity=minutes" % host["id"])
+        self.assertEqual(st["interval"], 60)
+        self.assertEqual(set(st["stats"]) >= {"load", "memoryFree", "memory", "cpus", "pifs", "iops", "ioThroughput",
+                                              "latency", "iowait", "memoryReclaimed", "runningVcpus", "pifsAggr"},
+                         True, sorted(st["stats"]))
+        self.assertEqual(list(st["stats"]["cpus"]), [str(i) for i in range(len(st["stats"]["cpus"]))])
+        rrd = self.sim_rrd(host["address"], 60)
+        legend = rrd["meta"]["legend"]
+        rows = list(reversed(rrd["data"]))  # oldest first, as XO serves them
+        cpu0 = legend.index("AVERAGE:host:%s:cpu0" % host["id"])
+        mem = legend.index("AVERAGE:host:%s:memory_total_kib" % host["id"])
+        compared = 0
+        for row in rows[-5:]:  # the same instants in both answers (values are a function of time)
+            back = (st["endTimestamp"] - row["t"]) // 60
+            if 0 <= back < len(st["stats"]["cpus"]["0"]):
+                self.assertEqual(st["stats"]["cpus"]["0"][-1 - back], self.f32(row["values"][cpu0]) * 100)
+                self.assertEqual(st["stats"]["memory"][-1 - back], self.f32(row["values"][mem]) * 1024)
+                compared += 1
+        self.assertGreaterEqual(compared, 3, (st["endTimestamp"], [r["t"] for r in rows[-5:]],
+                                              len(st["stats"]["cpus"]["0"])))
+        sr8 = next(e.split(":")[3][len("iops_read_"):] for e in legend if ":iops_read_" in e)
+        self.assertIn(sr8, st["stats"]["iops"]["r"])
+        r = self.get("/rest/v0/hosts/%s/stats?granularity=weeks" % host["id"])
+        self.assertEqual((r.status, r.json()), (422, {"error": {"granularity": {
+            "message": "Value does not match any allowed schema", "value": "weeks"}}, "data": {}}))
+
+    def test_vm_and_pool_stats(self):
+        vms = self.s.api("/rest/v0/vms?fields=id,power_state,$container,CPUs")
+        running = [v for v in vms if v["power_state"] == "Running"]
+        # one VM on each host: the supporter's data comes from the supporter (127.0.0.2)
+        by_host = {}
+        for v in running:
+            by_host.setdefault(v["$container"], v)
+        self.assertEqual(len(by_host), 2)
+        for vm in by_host.values():
+            st = self.s.api("/rest/v0/vms/%s/stats" % vm["id"])
+            self.assertEqual(st["interval"], 5)
+            self.assertEqual(len(st["stats"]["cpus"]), vm["CPUs"]["number"])
+            self.assertTrue({"cpuUsage", "memory", "memoryTarget", "runstateBlocked"} <= set(st["stats"]))
+            self.assertTrue(all(x is None or 0 <= x <= 100 for x in st["stats"]["cpuUsage"]))
+        halted = next(v for v in vms if v["power_state"] == "Halted")
+        r = self.get("/rest/v0/vms/%s/stats" % halted["id"])
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json()["error"], "VM %s is halted or host could not be found." % halted["id"])
+        self.assertEqual(self.get("/rest/v0/vms/nope/stats").status, 404)
+        pool = self.s.api("/rest/v0/pools")[0]
+        st = self.s.api(pool + "/stats?granularity=hours")
+        hosts = self.s.api("/rest/v0/hosts?fields=id")
+        self.assertEqual(set(st), {h["id"] for h in hosts})
+        self.assertTrue(all(v["interval"] == 3600 and "cpus" in v["stats"] for v in st.values()))
+
+    def test_missing_patches_smt_and_logs(self):
+        hosts = self.s.api("/rest/v0/hosts?fields=id,address,CPUs")
+        hosts.sort(key=lambda h: h["address"])  # the master (127.0.0.1) first
+        patches = [self.s.api("/rest/v0/hosts/%s/missing_patches" % h["id"]) for h in hosts]
+        self.assertEqual([[p["name"] for p in ps] for ps in patches], [["openssh", "xapi-core"], ["openssh"]])
+        self.assertEqual(set(patches[0][0]), {"name", "version", "release", "size", "license", "url",
+                                              "description", "changelog"})
+        pool = self.s.api("/rest/v0/pools")[0]
+        self.assertEqual([p["name"] for p in self.s.api(pool + "/missing_patches")], ["openssh", "xapi-core"])
+        # host 0 reports threads_per_core (2); host 1 does not: the plugin says "false"
+        self.assertEqual("threads_per_core" in hosts[0]["CPUs"], True)
+        self.assertEqual(self.s.api("/rest/v0/hosts/%s/smt" % hosts[0]["id"]), {"enabled": True})
+        self.assertEqual(self.s.api("/rest/v0/hosts/%s/smt" % hosts[1]["id"]), {"enabled": False})
+        for h in hosts:
+            r = self.get("/rest/v0/hosts/%s/logs.tgz" % h["id"])
+            self.assertEqual((r.status, r.headers["Content-Type"]), (200, "application/gzip"))
+            with tarfile.open(fileobj=io.BytesIO(r.body), mode="r:gz") as tar:
+                self.assertIn("var/log/messages", tar.getnames())
+
+    def test_pool_and_vm_dashboards(self):
+        pool = self.s.api("/rest/v0/pools?fields=id,cpus")[0]
+        d = self.s.api("/rest/v0/pools/%s/dashboard" % pool["id"])
+        self.assertEqual(list(d), ["hosts", "vms", "srs", "alarms", "cpuProvisioning"])
+        self.assertEqual(list(d["hosts"]), ["status", "topFiveUsage", "missingPatches"])
+        self.assertEqual(d["hosts"]["status"], {"running": 2, "disabled": 0, "halted": 0, "total": 2})
+        self.assertEqual(len(d["hosts"]["topFiveUsage"]["cpu"]), 2)
+        self.assertTrue(all(0 <= h["percent"] <= 100 for h in d["hosts"]["topFiveUsage"]["cpu"]))
+        ram = d["hosts"]["topFiveUsage"]["ram"]
+        self.assertEqual([h["percent"] for h in ram], sorted((h["percent"] for h in ram), reverse=True))
+        self.assertEqual([p["name"] for p in d["hosts"]["missingPatches"]["missingPatches"]], ["openssh", "xapi-core"])
+        vms = self.s.api("/rest/v0/vms?fields=power_state,CPUs,managementAgentDetected")
+        self.assertEqual(d["vms"]["status"]["total"], VMS)
+        running = [v for v in vms if v["power_state"] == "Running"]
+        self.assertEqual(d["cpuProvisioning"], {"total": pool["cpus"]["cores"],
+                                                "assigned": sum(v["CPUs"]["number"] for v in running),
+                                                "percent": sum(v["CPUs"]["number"] for v in running) * 100 /
+                                                pool["cpus"]["cores"]})
+        top = d["vms"]["topFiveUsage"]
+        self.assertEqual(len(top["cpu"]), min(5, len(running) + sum(v["power_state"] == "Paused" for v in vms)))
+        self.assertTrue(top["ram"] and all(set(v) == {"id", "name_label", "memory", "memoryFree", "percent"}
+                                           for v in top["ram"]))
+        alarms = self.s.api("/rest/v0/alarms?fields=$pool")
+        self.assertEqual(sorted(d["alarms"]), sorted(a["href"].rsplit("/", 1)[1] for a in alarms))
+        self.assertTrue(len(d["srs"]["topFiveUsage"]) <= 5)
+        lines = self.s.get("/rest/v0/pools/%s/dashboard?ndjson=true" % pool["id"], token=self.s.token).ndjson()
+        self.assertEqual(len(lines), 9)
+        vm = next(v for v in self.s.api("/rest/v0/vms?fields=id,power_state,$container,$pool,tags")
+                  if v["power_state"] == "Running")
+        d = self.s.api("/rest/v0/vms/%s/dashboard" % vm["id"])
+        self.assertEqual(d["quickInfo"]["id"], vm["id"])
+        self.assertEqual(d["quickInfo"]["host"], vm["$container"])
+        self.assertEqual(d["quickInfo"]["tags"], vm["tags"])
+        self.assertEqual(d["backupsInfo"], {"lastRuns": [], "vmProtection": "not-in-active-job", "replication": {},
+                                            "backupArchives": []})
+        self.assertIsInstance(d["alarms"], list)
 
 
 if __name__ == "__main__":

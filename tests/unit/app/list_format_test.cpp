@@ -100,3 +100,23 @@ BOOST_AUTO_TEST_CASE(markdown_flag_and_repeated_keys_are_xo_422s) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "routes/js_json.h"
+#include "worker/xapi_reads.h"
+
+BOOST_AUTO_TEST_SUITE(app_js_json)
+
+BOOST_AUTO_TEST_CASE(objects_put_array_index_keys_first_and_numbers_print_as_javascript) {
+  rapidjson::Document d;
+  d.Parse(R"({"b":1.0,"10":2,"a":[0.5,-0.0,1e21,null],"2":{"x":"y\n"},"01":true})");
+  BOOST_TEST(js_json(d) == R"({"2":{"x":"y\n"},"10":2,"b":1,"a":[0.5,0,1e+21,null],"01":true})");
+}
+
+BOOST_AUTO_TEST_CASE(pool_member_urls_keep_the_pool_scheme_and_port) {
+  BOOST_TEST(XapiReads::member_url("http://127.0.0.1:4000", "127.0.0.2") == "http://127.0.0.2:4000");
+  BOOST_TEST(XapiReads::member_url("https://master.example.org", "10.0.0.2") == "https://10.0.0.2");
+  BOOST_TEST(XapiReads::member_url("master", "10.0.0.2") == "https://10.0.0.2");
+  BOOST_TEST(XapiReads::member_url("https://[fd00::1]:443/", "fd00::2") == "https://[fd00::2]:443");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
