@@ -49,7 +49,8 @@ int http_status(const Status& status) {
     case ErrorKind::kInvalidParameters: return 422;
     case ErrorKind::kResourceExhausted: return 413;
     case ErrorKind::kTransport:  // a pool we cannot reach (yet): try again later
-    case ErrorKind::kTimeout: return 503;
+    case ErrorKind::kTimeout:
+    case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kXapi:
     case ErrorKind::kProtocol:
     case ErrorKind::kCancelled:

@@ -21,6 +21,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kResourceExhausted: return "resource exhausted";
     case ErrorKind::kIo: return "i/o error";
     case ErrorKind::kInternal: return "internal error";
+    case ErrorKind::kUnavailable: return "unavailable";
   }
   return "unknown";
 }

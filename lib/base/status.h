@@ -28,6 +28,7 @@ enum class ErrorKind {
   kResourceExhausted, // a bound was hit (cache full, input too large)
   kIo,                // local file system or OS call failed
   kInternal,          // a bug or an impossible state
+  kUnavailable,       // switched off or not ready here, whoever asks (HTTP 503)
 };
 
 // Name of a kind for logs and error bodies ("invalid argument", ...).
