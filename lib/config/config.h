@@ -44,6 +44,8 @@ struct Config {
   int64_t token_validity_days = 30;
   // [log]
   std::string log_level = "info";
+  // [mcp]
+  bool mcp_enabled = true;  // false: XO's MCP kill switch (503 mcp_disabled)
 
   std::vector<PoolConfig> pools;
   std::string source;  // the file it was read from
@@ -52,6 +54,7 @@ struct Config {
   unsigned socket_mode_bits() const;
   // <data_dir>/xapi-rest.db
   std::string database_path() const;
+
 };
 
 }  // namespace xr::config

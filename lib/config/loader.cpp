@@ -44,6 +44,12 @@ Status apply_key(const KeySpec<S>& spec, std::string_view full_key, const toml::
     target->*std::get<int64_t S::*>(spec.field) = *v;
     return Status::ok();
   }
+  if (spec.type == KeyType::kBoolean) {
+    auto b = node.value_exact<bool>();
+    if (!b) return key_error(source, line, full_key, "expected true or false");
+    target->*std::get<bool S::*>(spec.field) = *b;
+    return Status::ok();
+  }
   auto v = node.value_exact<std::string>();
   if (!v) return key_error(source, line, full_key, "expected a string");
   if (!spec.choices.empty() && !in_choices(spec.choices, *v)) {

@@ -40,6 +40,10 @@ const std::array kConfigKeys = {
       &Config::token_validity_days},
     K{"log.level", KeyType::kString, "info", 0, 0, "debug|info|warn|error",
       "lowest level written to stderr", &Config::log_level},
+    K{"mcp.enabled", KeyType::kBoolean, "true", 0, 0, "",
+      "let XO's MCP server (@xen-orchestra/mcp) use the API; false answers 503 mcp_disabled to "
+      "/rest/v0/mcp/status and to every request carrying X-XO-Client: mcp",
+      &Config::mcp_enabled},
 };
 
 const std::array kPoolKeys = {

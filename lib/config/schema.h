@@ -12,18 +12,18 @@
 
 namespace xr::config {
 
-enum class KeyType { kString, kInteger };
+enum class KeyType { kString, kInteger, kBoolean };
 
 template <typename S>
 struct KeySpec {
   std::string_view key;           // "server.workers", or "url" inside [[pool]]
   KeyType type;
-  std::string_view default_text;  // as written in the shipped config ("" = no default)
+  std::string_view default_text;  // as written in the shipped config ("" = no default; "true"/"false")
   int64_t min = 0;                // integers only
   int64_t max = 0;
   std::string_view choices;       // strings: "a|b|c", or "" for free text
   std::string_view doc;
-  std::variant<std::string S::*, int64_t S::*> field;
+  std::variant<std::string S::*, int64_t S::*, bool S::*> field;
 };
 
 // Keys of the top-level sections ([server], [storage], [cache], [poller], [auth], [log]).

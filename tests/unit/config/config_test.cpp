@@ -62,6 +62,9 @@ BOOST_AUTO_TEST_CASE(shipped_config_lists_every_key_with_its_default) {
       if (k.type == KeyType::kString) {
         const std::string& v = defaults.*std::get<std::string Config::*>(k.field);
         BOOST_TEST(v == k.default_text);
+      } else if (k.type == KeyType::kBoolean) {
+        const bool v = defaults.*std::get<bool Config::*>(k.field);
+        BOOST_TEST((v ? "true" : "false") == k.default_text);
       } else {
         const int64_t v = defaults.*std::get<int64_t Config::*>(k.field);
         BOOST_TEST(std::to_string(v) == k.default_text);
@@ -71,6 +74,15 @@ BOOST_AUTO_TEST_CASE(shipped_config_lists_every_key_with_its_default) {
   for (const auto& k : pool_keys()) {
     BOOST_TEST(text.find("# " + std::string(k.key) + " = ") != std::string::npos, k.key);
   }
+}
+
+BOOST_AUTO_TEST_CASE(booleans_are_toml_booleans) {
+  auto r = parse_config(std::string("[mcp]\nenabled = false\n") + kPool, "t.toml");
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_TEST(!r->mcp_enabled);
+  BOOST_TEST(Config().mcp_enabled);
+  BOOST_TEST(error_of(std::string("[mcp]\nenabled = \"no\"\n") + kPool) ==
+             "t.toml:2: mcp.enabled: expected true or false");
 }
 
 BOOST_AUTO_TEST_CASE(values_are_read_into_the_struct) {
