@@ -9,6 +9,7 @@
 #include "config/loader.h"
 #include "master/database.h"
 #include "master/supervisor.h"
+#include "openapi/document.h"
 
 namespace {
 
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "usage: xapi-rest COMMAND [options]\n"
     "  serve --config FILE                 run the gateway (master, poller, workers)\n"
     "  check-config --config FILE          validate a config file\n"
+    "  openapi                             print the OpenAPI document of /rest/v0\n"
     "  user add NAME [--permission admin|none] [--config FILE]   password from stdin or prompt\n"
     "  user list [--config FILE]\n"
     "  token create --user NAME [--expires 30d] [--description TEXT] [--config FILE]\n"
@@ -52,6 +54,10 @@ int main(int argc, char** argv) {
   const std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "serve") return serve(args);
+  if (cmd == "openapi") {
+    std::cout << xr::app::openapi::document_json() << "\n";
+    return 0;
+  }
   if (cmd == "check-config") return xr::app::run_check_config(args);
   if (cmd == "user") return xr::app::run_user_command(args);
   if (cmd == "token") return xr::app::run_token_command(args);

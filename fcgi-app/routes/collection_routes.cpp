@@ -160,8 +160,10 @@ Status load_object(Context& ctx, std::string_view coll, std::string_view id, std
   return Status::ok();
 }
 
+// The route rows are "rest/v0/<collection>[/{id}[/<sub-collection>]]": the names are the
+// request's segments 2 and 4 (the table only has rows for the names served).
 Status list_collection(Context& ctx) {
-  const std::string& coll = ctx.params[0];
+  const std::string& coll = ctx.req.segments()[2];
   if (type_of(coll).empty()) return not_found_route(ctx);
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   XR_RETURN_IF_ERROR(check_pools_ready(ctx));
@@ -171,22 +173,22 @@ Status list_collection(Context& ctx) {
 }
 
 Status get_object(Context& ctx) {
-  const std::string& coll = ctx.params[0];
+  const std::string& coll = ctx.req.segments()[2];
   if (type_of(coll).empty()) return not_found_route(ctx);
   std::string json;
-  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[1], &json));
+  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[0], &json));
   send_json_with_etag(ctx, json);
   return Status::ok();
 }
 
 Status list_sub_collection(Context& ctx) {
-  const std::string& coll = ctx.params[0];
-  const std::string& sub = ctx.params[2];
+  const std::string& coll = ctx.req.segments()[2];
+  const std::string& sub = ctx.req.segments()[4];
   const bool known = ((sub == "messages" || sub == "alarms") && has_message_routes(coll)) ||
                      (sub == "vdis" && is_vm_collection(coll));
   if (type_of(coll).empty() || !known) return not_found_route(ctx);
   std::string json;
-  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[1], &json));
+  XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[0], &json));
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string id = object_id(json);

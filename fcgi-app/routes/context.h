@@ -18,6 +18,7 @@ namespace xr::app {
 class CredentialCache;
 class CacheAccess;
 class XapiReads;
+struct Route;
 
 // Per worker thread; built once by the worker and reused for every request.
 struct Services {
@@ -36,6 +37,7 @@ struct Context {
   std::vector<std::string> params;  // values of the {} segments of the route, in order
   std::optional<auth::User> user;   // set on routes that require authentication
   std::string error_data;           // JSON object text sent as "data" with an error return
+  const Route* route = nullptr;     // the matched row of the route table (set before the handler)
 };
 
 // A handler writes a response and returns OK, or returns an error (written by the

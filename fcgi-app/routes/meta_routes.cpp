@@ -1,8 +1,10 @@
 #include "routes/meta_routes.h"
 
 #include <array>
+#include <cctype>
 #include <chrono>
 
+#include "openapi/document.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
 
@@ -39,6 +41,31 @@ Status get_ping(Context& ctx) {
   w.EndObject();
   ctx.res.send(200, "application/json; charset=utf-8", text_of(b));  // no ETag: always new
   return Status::ok();
+}
+
+Status get_openapi(Context& ctx) {
+  ctx.res.send(200, "application/json; charset=utf-8", openapi::document_json());
+  return Status::ok();
+}
+
+namespace {
+Status mcp_disabled(Context& ctx) {
+  ctx.error_data = "{\"error\":\"mcp_disabled\"}";
+  return Status(ErrorKind::kUnavailable, "MCP is disabled by the administrator");
+}
+}  // namespace
+
+Status get_mcp_status(Context& ctx) {
+  if (!ctx.svc.config.mcp_enabled) return mcp_disabled(ctx);
+  ctx.res.send(200, "application/json; charset=utf-8", "{\"enabled\":true}");
+  return Status::ok();
+}
+
+Status check_mcp_gate(Context& ctx) {
+  if (ctx.svc.config.mcp_enabled) return Status::ok();
+  std::string client(ctx.req.param("HTTP_X_XO_CLIENT"));
+  for (char& c : client) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return client == "mcp" ? mcp_disabled(ctx) : Status::ok();
 }
 
 }  // namespace xr::app

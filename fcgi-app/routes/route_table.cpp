@@ -1,6 +1,7 @@
 #include "routes/route_table.h"
 
 #include <array>
+#include <map>
 
 #include "routes/authenticate.h"
 #include "routes/collection_routes.h"
@@ -15,58 +16,294 @@ namespace xr::app {
 
 namespace {
 
-// First match wins: fixed names come before the {collection} patterns.
+constexpr Access kPublic = Access::kPublic;
+constexpr Access kUser = Access::kUser;
+constexpr Access kAdmin = Access::kAdmin;
+constexpr Mcp kAllow = Mcp::kAllow;
+constexpr Mcp kConfirm = Mcp::kConfirm;
+constexpr Mcp kDeny = Mcp::kDeny;
+
+// First match wins: fixed names come before patterns that would also match them.
+// Every row carries its RouteDoc (see route_table.h); the OpenAPI document is made from it.
+// clang-format off
 const std::array kRoutes = {
-    Route{"GET", "rest/v0", Access::kAdmin, &get_root},
-    Route{"GET", "rest/v0/ping", Access::kPublic, &get_ping},
-    Route{"*", "rest/v0/users/me/**", Access::kUser, &redirect_me},
-    Route{"*", "rest/v0/users/me", Access::kUser, &redirect_me},
-    Route{"GET", "rest/v0/users", Access::kAdmin, &list_users},
-    Route{"GET", "rest/v0/users/{}", Access::kUser, &get_user},
-    Route{"GET", "rest/v0/users/{}/authentication_tokens", Access::kUser, &list_tokens},
-    Route{"POST", "rest/v0/users/{}/authentication_tokens", Access::kUser, &create_token},
-    Route{"DELETE", "rest/v0/users/{}/authentication_tokens/{}", Access::kUser, &delete_token},
-    Route{"GET", "rest/v0/servers", Access::kAdmin, &list_servers},
-    Route{"GET", "rest/v0/servers/{}", Access::kAdmin, &get_server},
-    Route{"GET", "rest/v0/dashboard", Access::kAdmin, &get_dashboard},
-    Route{"GET", "rest/v0/vms/{}/stats", Access::kAdmin, &get_vm_stats},
-    Route{"GET", "rest/v0/hosts/{}/stats", Access::kAdmin, &get_host_stats},
-    Route{"GET", "rest/v0/pools/{}/stats", Access::kAdmin, &get_pool_stats},
-    Route{"GET", "rest/v0/hosts/{}/missing_patches", Access::kAdmin, &get_host_missing_patches},
-    Route{"GET", "rest/v0/pools/{}/missing_patches", Access::kAdmin, &get_pool_missing_patches},
-    Route{"GET", "rest/v0/hosts/{}/smt", Access::kAdmin, &get_host_smt},
-    Route{"GET", "rest/v0/hosts/{}/logs.tgz", Access::kAdmin, &get_host_logs},
-    Route{"GET", "rest/v0/pools/{}/dashboard", Access::kAdmin, &get_pool_dashboard},
-    Route{"GET", "rest/v0/vms/{}/dashboard", Access::kAdmin, &get_vm_dashboard},
-    Route{"GET", "rest/v0/{}", Access::kAdmin, &list_collection},
-    Route{"GET", "rest/v0/{}/{}", Access::kAdmin, &get_object},
-    Route{"GET", "rest/v0/{}/{}/{}", Access::kAdmin, &list_sub_collection},
+    Route{"GET", "rest/v0", kAdmin, &get_root,
+     {"GetRoot", "The collection URLs", kDeny, "fields limit ndjson", "", "200 [string]"}},
+    Route{"GET", "rest/v0/ping", kPublic, &get_ping,
+     {"Ping", "Liveness check, no credentials needed", kAllow, "", "", "200 PingResponse"}},
+    Route{"GET", "rest/v0/docs/swagger.json", kPublic, &get_openapi,
+     {"swaggerSpec", "This OpenAPI document (what XO serves at the same URL)", kDeny, "", "",
+      "200 OpenApiDocument"}},
+    Route{"GET", "rest/v0/docs/openapi.json", kPublic, &get_openapi,
+     {"openApiSpec", "This OpenAPI document", kDeny, "", "", "200 OpenApiDocument"}},
+    Route{"GET", "rest/v0/mcp/status", kPublic, &get_mcp_status,
+     {"GetMcpStatus", "Whether XO's MCP server may use this API (no credentials needed)",
+      Mcp::kNone, "", "", "200 McpStatus, 503"}},
+    Route{"*", "rest/v0/users/me", kUser, &redirect_me,
+     {"RedirectMe", "Any method: 307 to /users/{id} of the caller", kDeny, "", "", "307"}},
+    Route{"*", "rest/v0/users/me/**", kUser, &redirect_me,
+     {"RedirectMeSubPath", "Any method: 307 to the same path under /users/{id} of the caller", kDeny,
+      "", "", "307"}},
+    Route{"GET", "rest/v0/users", kAdmin, &list_users,
+     {"GetUsers", "The users", kAllow, "@list", "", "200 [XoUser]"}},
+    Route{"GET", "rest/v0/users/{id}", kUser, &get_user,
+     {"GetUser", "One user (any user may read itself)", kAllow, "", "", "200 XoUser"}},
+    Route{"GET", "rest/v0/users/{id}/authentication_tokens", kUser, &list_tokens,
+     {"GetAuthenticationTokens", "The tokens of a user (public ids, never the secrets)", kAllow,
+      "@list", "", "200 [XoAuthenticationToken]"}},
+    Route{"POST", "rest/v0/users/{id}/authentication_tokens", kUser, &create_token,
+     {"PostAuthenticationTokens", "Create a token (its secret is shown once)", kConfirm, "",
+      "CreateTokenBody", "201 CreatedToken"}},
+    Route{"DELETE", "rest/v0/users/{id}/authentication_tokens/{tokenId}", kUser, &delete_token,
+     {"DeleteAuthenticationToken", "Revoke a token (by public id or secret)", kDeny, "", "",
+      "204"}},
+    Route{"GET", "rest/v0/servers", kAdmin, &list_servers,
+     {"GetServers", "The configured pools and their connection state", kAllow, "@list", "",
+      "200 [XoServer]"}},
+    Route{"GET", "rest/v0/servers/{id}", kAdmin, &get_server,
+     {"GetServer", "One configured pool", kAllow, "", "", "200 XoServer"}},
+    Route{"GET", "rest/v0/dashboard", kAdmin, &get_dashboard,
+     {"GetDashboard", "Counts of pools, hosts and VMs by state", kAllow, "", "", "200 Dashboard"}},
+    Route{"GET", "rest/v0/vms/{id}/stats", kAdmin, &get_vm_stats,
+     {"GetVmStats", "RRD statistics of a VM (XO's xapi-stats shape)", kDeny, "granularity", "",
+      "200 XapiStats, 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/stats", kAdmin, &get_host_stats,
+     {"GetHostStats", "RRD statistics of a host (XO's xapi-stats shape)", kDeny, "granularity", "",
+      "200 XapiStats, 503"}},
+    Route{"GET", "rest/v0/pools/{id}/stats", kAdmin, &get_pool_stats,
+     {"GetStats", "RRD statistics of a pool's hosts", kDeny, "granularity", "", "200 XapiStats, 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/missing_patches", kAdmin, &get_host_missing_patches,
+     {"GetMissingPatches", "Patches missing on a host", kAllow, "", "", "200 MissingPatches, 503"}},
+    Route{"GET", "rest/v0/pools/{id}/missing_patches", kAdmin, &get_pool_missing_patches,
+     {"GetPoolMissingPatches", "Patches missing on a pool's hosts", kAllow, "", "",
+      "200 MissingPatches, 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/smt", kAdmin, &get_host_smt,
+     {"GethostSmt", "Whether simultaneous multithreading is enabled on a host", kAllow, "", "",
+      "200 HostSmt, 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/logs.tgz", kAdmin, &get_host_logs,
+     {"GetHostLogs", "The host's logs archive (tar.gz)", kDeny, "", "", "200, 503"}},
+    Route{"GET", "rest/v0/pools/{id}/dashboard", kAdmin, &get_pool_dashboard,
+     {"GetPoolDashboard", "A pool's dashboard", kAllow, "ndjson", "", "200 PoolDashboard, 503"}},
+    Route{"GET", "rest/v0/vms/{id}/dashboard", kAdmin, &get_vm_dashboard,
+     {"GetVmDashboard", "A VM's dashboard", kAllow, "ndjson", "", "200 VmDashboard, 503"}},
+    Route{"GET", "rest/v0/pools", kAdmin, &list_collection,
+     {"GetPools", "The pools", kAllow, "@list", "", "200 [XoPool], 503"}},
+    Route{"GET", "rest/v0/pools/{id}", kAdmin, &get_object,
+     {"GetPool", "One pool", kAllow, "", "", "200 XoPool, 304, 503"}},
+    Route{"GET", "rest/v0/pools/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetPoolAlarms", "Alarms of a pool", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/pools/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetPoolMessages", "Messages of a pool", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/hosts", kAdmin, &list_collection,
+     {"GetHosts", "The hosts", kAllow, "@list", "", "200 [XoHost], 503"}},
+    Route{"GET", "rest/v0/hosts/{id}", kAdmin, &get_object,
+     {"GetHost", "One host", kAllow, "", "", "200 XoHost, 304, 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetHostAlarms", "Alarms of a host", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/hosts/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetHostMessages", "Messages of a host", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vms", kAdmin, &list_collection,
+     {"GetVms", "The VMs", kAllow, "@list", "", "200 [XoVm], 503"}},
+    Route{"GET", "rest/v0/vms/{id}", kAdmin, &get_object,
+     {"GetVm", "One VM", kAllow, "", "", "200 XoVm, 304, 503"}},
+    Route{"GET", "rest/v0/vms/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVmAlarms", "Alarms of a VM", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vms/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVmMessages", "Messages of a VM", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vms/{id}/vdis", kAdmin, &list_sub_collection,
+     {"GetVmVdis", "VDIs plugged into a VM", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"GET", "rest/v0/vm-templates", kAdmin, &list_collection,
+     {"GetVmTemplates", "The VM templates", kAllow, "@list", "", "200 [XoVmTemplate], 503"}},
+    Route{"GET", "rest/v0/vm-templates/{id}", kAdmin, &get_object,
+     {"GetVmTemplate", "One VM template", kAllow, "", "", "200 XoVmTemplate, 304, 503"}},
+    Route{"GET", "rest/v0/vm-templates/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVmTemplateAlarms", "Alarms of a VM template", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vm-templates/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVmTemplateMessages", "Messages of a VM template", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vm-templates/{id}/vdis", kAdmin, &list_sub_collection,
+     {"GetVmTemplateVdis", "VDIs plugged into a VM template", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"GET", "rest/v0/vm-snapshots", kAdmin, &list_collection,
+     {"GetVmSnapshots", "The VM snapshots", kAllow, "@list", "", "200 [XoVmSnapshot], 503"}},
+    Route{"GET", "rest/v0/vm-snapshots/{id}", kAdmin, &get_object,
+     {"GetVmSnapshot", "One VM snapshot", kAllow, "", "", "200 XoVmSnapshot, 304, 503"}},
+    Route{"GET", "rest/v0/vm-snapshots/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVmSnapshotAlarms", "Alarms of a VM snapshot", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vm-snapshots/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVmSnapshotsMessages", "Messages of a VM snapshot", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vm-snapshots/{id}/vdis", kAdmin, &list_sub_collection,
+     {"GetVmSnapshotVdis", "VDIs plugged into a VM snapshot", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"GET", "rest/v0/vm-controllers", kAdmin, &list_collection,
+     {"GetVmControllers", "The VM controllers (dom0)", kAllow, "@list", "", "200 [XoVmController], 503"}},
+    Route{"GET", "rest/v0/vm-controllers/{id}", kAdmin, &get_object,
+     {"GetVmController", "One VM controller", kAllow, "", "", "200 XoVmController, 304, 503"}},
+    Route{"GET", "rest/v0/vm-controllers/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVmControllerAlarms", "Alarms of a VM controller", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vm-controllers/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVmControllerMessages", "Messages of a VM controller", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vm-controllers/{id}/vdis", kAdmin, &list_sub_collection,
+     {"GetVmControllerVdis", "VDIs plugged into a VM controller", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"GET", "rest/v0/vdis", kAdmin, &list_collection,
+     {"GetVdis", "The VDIs", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"GET", "rest/v0/vdis/{id}", kAdmin, &get_object,
+     {"GetVdi", "One VDI", kAllow, "", "", "200 XoVdi, 304, 503"}},
+    Route{"GET", "rest/v0/vdis/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVdiAlarms", "Alarms of a VDI", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vdis/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVdiMessages", "Messages of a VDI", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vdi-snapshots", kAdmin, &list_collection,
+     {"GetVdiSnapshots", "The VDI snapshots", kAllow, "@list", "", "200 [XoVdiSnapshot], 503"}},
+    Route{"GET", "rest/v0/vdi-snapshots/{id}", kAdmin, &get_object,
+     {"GetVdiSnapshot", "One VDI snapshot", kAllow, "", "", "200 XoVdiSnapshot, 304, 503"}},
+    Route{"GET", "rest/v0/vdi-snapshots/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVdiSnapshotAlarms", "Alarms of a VDI snapshot", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vdi-snapshots/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVdiSnapshotMessages", "Messages of a VDI snapshot", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/srs", kAdmin, &list_collection,
+     {"GetSrs", "The SRs", kAllow, "@list", "", "200 [XoSr], 503"}},
+    Route{"GET", "rest/v0/srs/{id}", kAdmin, &get_object,
+     {"GetSr", "One SR", kAllow, "", "", "200 XoSr, 304, 503"}},
+    Route{"GET", "rest/v0/srs/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetSrAlarms", "Alarms of a SR", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/srs/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetSrMessages", "Messages of a SR", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/networks", kAdmin, &list_collection,
+     {"GetNetworks", "The networks", kAllow, "@list", "", "200 [XoNetwork], 503"}},
+    Route{"GET", "rest/v0/networks/{id}", kAdmin, &get_object,
+     {"GetNetwork", "One network", kAllow, "", "", "200 XoNetwork, 304, 503"}},
+    Route{"GET", "rest/v0/networks/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetNetworkAlarms", "Alarms of a network", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/networks/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetNetworkMessages", "Messages of a network", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/pifs", kAdmin, &list_collection,
+     {"GetPifs", "The PIFs", kAllow, "@list", "", "200 [XoPif], 503"}},
+    Route{"GET", "rest/v0/pifs/{id}", kAdmin, &get_object,
+     {"GetPif", "One PIF", kAllow, "", "", "200 XoPif, 304, 503"}},
+    Route{"GET", "rest/v0/pifs/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetPifAlarms", "Alarms of a PIF", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/pifs/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetPifMessages", "Messages of a PIF", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vifs", kAdmin, &list_collection,
+     {"GetVifs", "The VIFs", kAllow, "@list", "", "200 [XoVif], 503"}},
+    Route{"GET", "rest/v0/vifs/{id}", kAdmin, &get_object,
+     {"GetVif", "One VIF", kAllow, "", "", "200 XoVif, 304, 503"}},
+    Route{"GET", "rest/v0/vifs/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVifAlarms", "Alarms of a VIF", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vifs/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVifMessages", "Messages of a VIF", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/vbds", kAdmin, &list_collection,
+     {"GetVbds", "The VBDs", kAllow, "@list", "", "200 [XoVbd], 503"}},
+    Route{"GET", "rest/v0/vbds/{id}", kAdmin, &get_object,
+     {"GetVbd", "One VBD", kAllow, "", "", "200 XoVbd, 304, 503"}},
+    Route{"GET", "rest/v0/vbds/{id}/alarms", kAdmin, &list_sub_collection,
+     {"GetVbdAlarms", "Alarms of a VBD", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/vbds/{id}/messages", kAdmin, &list_sub_collection,
+     {"GetVbdMessages", "Messages of a VBD", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/pbds", kAdmin, &list_collection,
+     {"GetPbds", "The PBDs", kAllow, "@list", "", "200 [XoPbd], 503"}},
+    Route{"GET", "rest/v0/pbds/{id}", kAdmin, &get_object,
+     {"GetPbd", "One PBD", kAllow, "", "", "200 XoPbd, 304, 503"}},
+    Route{"GET", "rest/v0/messages", kAdmin, &list_collection,
+     {"GetMessages", "The messages", kAllow, "@list", "", "200 [XoMessage], 503"}},
+    Route{"GET", "rest/v0/messages/{id}", kAdmin, &get_object,
+     {"GetMessage", "One message", kAllow, "", "", "200 XoMessage, 304, 503"}},
+    Route{"GET", "rest/v0/alarms", kAdmin, &list_collection,
+     {"GetAlarms", "The alarms", kAllow, "@list", "", "200 [XoAlarm], 503"}},
+    Route{"GET", "rest/v0/alarms/{id}", kAdmin, &get_object,
+     {"GetAlarm", "One alarm", kAllow, "", "", "200 XoAlarm, 304, 503"}},
+    Route{"GET", "rest/v0/sms", kAdmin, &list_collection,
+     {"GetSms", "The storage managers (SM)", kAllow, "@list", "", "200 [XoSm], 503"}},
+    Route{"GET", "rest/v0/sms/{id}", kAdmin, &get_object,
+     {"GetSm", "One storage manager", kAllow, "", "", "200 XoSm, 304, 503"}},
+    Route{"GET", "rest/v0/pcis", kAdmin, &list_collection,
+     {"GetPcis", "The PCI devices", kAllow, "@list", "", "200 [XoPci], 503"}},
+    Route{"GET", "rest/v0/pcis/{id}", kAdmin, &get_object,
+     {"GetPci", "One PCI device", kAllow, "", "", "200 XoPci, 304, 503"}},
+    Route{"GET", "rest/v0/pgpus", kAdmin, &list_collection,
+     {"GetPgpus", "The physical GPUs", kAllow, "@list", "", "200 [XoPgpu], 503"}},
+    Route{"GET", "rest/v0/pgpus/{id}", kAdmin, &get_object,
+     {"GetPgpu", "One physical GPU", kAllow, "", "", "200 XoPgpu, 304, 503"}},
+};
+// clang-format on
+
+// A route's pattern, split once: the literal segments and where the captures are.
+struct Compiled {
+  std::vector<std::string_view> segs;  // "{...}" marks a capture, "**" the rest
+  bool rest = false;
 };
 
-// Splits a pattern into segments and matches them; captures go to `params`.
-bool match(std::string_view pattern, const std::vector<std::string>& segs,
-           std::vector<std::string>* params) {
+std::vector<Compiled> compile_all() {
+  std::vector<Compiled> out;
+  for (const Route& r : kRoutes) {
+    Compiled c;
+    std::string_view p = r.pattern;
+    while (!p.empty()) {
+      size_t slash = p.find('/');
+      c.segs.push_back(p.substr(0, slash));
+      p = slash == std::string_view::npos ? std::string_view() : p.substr(slash + 1);
+    }
+    c.rest = !c.segs.empty() && c.segs.back() == "**";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool is_capture(std::string_view s) { return s.size() >= 2 && s.front() == '{' && s.back() == '}'; }
+
+// Routes by their third segment ("vms" in rest/v0/vms/...), so a request is compared with a
+// handful of rows, not the whole table; rows with no literal there are in every bucket.
+struct Index {
+  std::vector<Compiled> compiled = compile_all();
+  std::map<std::string_view, std::vector<size_t>, std::less<>> by_key;
+  std::vector<size_t> any_key;
+
+  Index() {
+    for (size_t i = 0; i < kRoutes.size(); ++i) {
+      const auto& s = compiled[i].segs;
+      if (s.size() > 2 && !is_capture(s[2]) && s[2] != "**") by_key[s[2]];
+    }
+    for (size_t i = 0; i < kRoutes.size(); ++i) {
+      const auto& s = compiled[i].segs;
+      if (s.size() > 2 && !is_capture(s[2]) && s[2] != "**") {
+        by_key[s[2]].push_back(i);
+      } else {
+        any_key.push_back(i);
+        for (auto& [k, list] : by_key) list.push_back(i);
+      }
+    }
+  }
+  const std::vector<size_t>& candidates(const std::vector<std::string>& segs) const {
+    if (segs.size() > 2) {
+      auto it = by_key.find(std::string_view(segs[2]));
+      if (it != by_key.end()) return it->second;
+    }
+    return any_key;
+  }
+};
+
+const Index& index() {
+  static const Index idx;
+  return idx;
+}
+
+bool match(const Compiled& c, const std::vector<std::string>& segs, std::vector<std::string>* params) {
   params->clear();
-  size_t i = 0;
-  while (!pattern.empty()) {
-    size_t slash = pattern.find('/');
-    std::string_view p = pattern.substr(0, slash);
-    pattern = slash == std::string_view::npos ? std::string_view() : pattern.substr(slash + 1);
+  if (!c.rest && c.segs.size() != segs.size()) return false;
+  for (size_t i = 0; i < c.segs.size(); ++i) {
+    std::string_view p = c.segs[i];
     if (p == "**") {
       std::string rest;
-      for (; i < segs.size(); ++i) rest += "/" + segs[i];
+      for (size_t j = i; j < segs.size(); ++j) rest += "/" + segs[j];
       params->push_back(rest);
       return true;
     }
     if (i >= segs.size()) return false;
-    if (p == "{}") {
+    if (is_capture(p)) {
       params->push_back(segs[i]);
     } else if (p != segs[i]) {
       return false;
     }
-    ++i;
   }
-  return i == segs.size();
+  return true;
 }
 
 bool method_matches(std::string_view route, std::string_view method) {
@@ -84,13 +321,8 @@ Status check_access(Context& ctx, Access access) {
 }
 
 Status run(Context& ctx) {
-  const Route* found = nullptr;
-  for (const Route& r : kRoutes) {
-    if (method_matches(r.method, ctx.req.method()) && match(r.pattern, ctx.req.segments(), &ctx.params)) {
-      found = &r;
-      break;
-    }
-  }
+  XR_RETURN_IF_ERROR(check_mcp_gate(ctx));  // before credentials: refused whoever asks
+  const Route* found = find_route(ctx.req.method(), ctx.req.segments(), &ctx.params);
   // Credentials, when present, are always checked first (even for a route that needs none).
   auto user = authenticate(ctx.req, ctx.svc);
   if (!user.is_ok()) return user.status();
@@ -98,6 +330,7 @@ Status run(Context& ctx) {
   if (found == nullptr) {
     return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
   }
+  ctx.route = found;
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
   return found->handler(ctx);
 }
@@ -106,8 +339,19 @@ Status run(Context& ctx) {
 
 std::span<const Route> routes() { return kRoutes; }
 
+const Route* find_route(std::string_view method, const std::vector<std::string>& segments,
+                        std::vector<std::string>* params) {
+  const Index& idx = index();
+  for (size_t i : idx.candidates(segments)) {
+    const Route& r = kRoutes[i];
+    if (method_matches(r.method, method) && match(idx.compiled[i], segments, params)) return &r;
+  }
+  params->clear();
+  return nullptr;
+}
+
 void dispatch(Request& req, Response& res, Services& svc) {
-  Context ctx{req, res, svc, {}, std::nullopt, {}};
+  Context ctx{req, res, svc, {}, std::nullopt, {}, nullptr};
   Status s = run(ctx);
   if (!s.is_ok()) {
     if (!res.headers_sent()) {

@@ -1,0 +1,85 @@
+#include "openapi/catalogue.h"
+
+#include <array>
+
+namespace xr::app::openapi {
+namespace {
+
+// clang-format off
+constexpr std::array kQueryParams = {
+    QueryParam{"fields", R"({"type":"string"})", R"("name_label,power_state,uuid")",
+               "comma-separated properties to return (dotted paths allowed, `*` for all); without "
+               "it a list is the objects' URLs"},
+    QueryParam{"filter", R"({"type":"string"})", R"("power_state:Running")",
+               "XO's filter language (complex-matcher): `name_label:/^prod/ power_state:Running`"},
+    QueryParam{"limit", R"({"type":"number"})", "42",
+               "at most this many results (negative or fractional: all)"},
+    QueryParam{"ndjson", R"({"type":"boolean"})", "",
+               "answer newline-delimited JSON, one object per line (the bare `?ndjson` works too)"},
+};
+
+constexpr std::string_view kError = R"({"type":"object","required":["error"],"properties":{
+  "error":{"type":"string","description":"what was wrong"},
+  "data":{"type":"object","description":"details: the object or parameter at fault; a XAPI error's code and params"}}})";
+
+constexpr std::array kFixedSchemas = {
+    NamedSchema{"Error", kError, R"({"error":"no such VM 0ab3a6f2-1c2f-4bd6-9c59-3a1f1b1c2d3e","data":{"id":"0ab3a6f2-1c2f-4bd6-9c59-3a1f1b1c2d3e","type":"VM"}})"},
+    NamedSchema{"PingResponse",
+                R"({"type":"object","required":["result","timestamp"],"properties":{"result":{"const":"pong"},"timestamp":{"type":"integer","description":"milliseconds since the epoch"}}})",
+                R"({"result":"pong","timestamp":1760955186850})"},
+    NamedSchema{"XoUser",
+                R"({"type":"object","required":["id","name","email","permission","groups","preferences"],"properties":{
+  "id":{"type":"string"},"name":{"type":"string"},"email":{"type":"string"},
+  "permission":{"enum":["admin","none"]},"groups":{"type":"array","items":{"type":"string"}},
+  "preferences":{"type":"object"}}})",
+                R"({"id":"b0d6e4a2-5a2c-4e1d-9f0e-2f1c7d2b9a11","name":"admin","email":"admin","permission":"admin","groups":[],"preferences":{}})"},
+    NamedSchema{"XoAuthenticationToken",
+                R"({"type":"object","required":["id","user_id","created_at","expiration"],"properties":{
+  "id":{"type":"string","description":"public id (16 characters); the secret itself right after creation"},
+  "user_id":{"type":"string"},"created_at":{"type":"integer"},"expiration":{"type":"integer"},
+  "description":{"type":"string"},
+  "last_uses":{"type":"object","additionalProperties":{"type":"object","properties":{"timestamp":{"type":"integer"}}}}}})",
+                R"({"id":"Hk3v9Qd2LmX0aB7c","user_id":"b0d6e4a2-5a2c-4e1d-9f0e-2f1c7d2b9a11","created_at":1764960000000,"expiration":1767552000000,"description":"ci"})"},
+    NamedSchema{"CreateTokenBody",
+                R"({"type":"object","properties":{
+  "description":{"type":"string"},
+  "expiresIn":{"description":"validity: a duration (\"30d\", \"12h\") or milliseconds; at most 183 days","oneOf":[{"type":"string"},{"type":"integer"}]}}})",
+                R"({"description":"ci","expiresIn":"30d"})"},
+    NamedSchema{"CreatedToken",
+                R"({"type":"object","required":["token"],"properties":{"token":{"$ref":"#/components/schemas/XoAuthenticationToken"}}})",
+                R"({"token":{"id":"q0k4c1Yx0b2Wf9m3N5r7t8u6v4w2x0y1z3A5B7C9D1E","user_id":"b0d6e4a2-5a2c-4e1d-9f0e-2f1c7d2b9a11","created_at":1764960000000,"expiration":1767552000000,"description":"ci"}})"},
+    NamedSchema{"XoServer",
+                R"({"type":"object","required":["id","label","host","username","allowUnauthorized","enabled","readOnly","status"],"properties":{
+  "id":{"type":"string","description":"the [[pool]] name of the configuration"},"label":{"type":"string"},
+  "host":{"type":"string"},"username":{"type":"string"},"allowUnauthorized":{"type":"boolean"},
+  "enabled":{"type":"boolean"},"readOnly":{"type":"boolean"},
+  "status":{"enum":["connected","connecting","disconnected"]},"error":{"type":"string"},
+  "poolId":{"type":"string"},"lastSync":{"type":"integer"}}})",
+                R"({"id":"prod","label":"prod","host":"https://xcp-master.example.org","username":"root","allowUnauthorized":false,"enabled":true,"readOnly":false,"status":"connected","poolId":"3d8c1f0e-6b3a-4f7e-8a2d-5c9b1e0f7a42","lastSync":1764960000000})"},
+    NamedSchema{"Dashboard",
+                R"({"type":"object","required":["nPools","nHosts","poolsStatus","vmsStatus"],"properties":{
+  "nPools":{"type":"integer"},"nHosts":{"type":"integer"},
+  "poolsStatus":{"type":"object","properties":{"connected":{"type":"integer"},"unreachable":{"type":"integer"},"unknown":{"type":"integer"},"disconnected":{"type":"integer"},"total":{"type":"integer"}}},
+  "vmsStatus":{"type":"object","properties":{"running":{"type":"integer"},"halted":{"type":"integer"},"suspended":{"type":"integer"},"paused":{"type":"integer"},"unknown":{"type":"integer"},"total":{"type":"integer"}}}}})",
+                R"({"nPools":1,"nHosts":3,"poolsStatus":{"connected":1,"unreachable":0,"unknown":0,"disconnected":0,"total":1},"vmsStatus":{"running":31,"halted":17,"suspended":1,"paused":1,"unknown":0,"total":50}})"},
+    NamedSchema{"McpStatus",
+                R"({"type":"object","required":["enabled"],"properties":{"enabled":{"type":"boolean"}}})",
+                R"({"enabled":true})"},
+    NamedSchema{"OpenApiDocument", R"({"type":"object","description":"this document"})", ""},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const QueryParam> query_params() { return kQueryParams; }
+
+const QueryParam* find_query_param(std::string_view name) {
+  for (const QueryParam& p : kQueryParams) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::span<const NamedSchema> fixed_schemas() { return kFixedSchemas; }
+
+}  // namespace xr::app::openapi
