@@ -16,6 +16,8 @@ constexpr std::array kQueryParams = {
                "at most this many results (negative or fractional: all)"},
     QueryParam{"ndjson", R"({"type":"boolean"})", "",
                "answer newline-delimited JSON, one object per line (the bare `?ndjson` works too)"},
+    QueryParam{"markdown", R"({"type":"boolean"})", "",
+               "answer XO's markdown table (text/markdown): columns are the fields"},
 };
 
 constexpr std::string_view kError = R"({"type":"object","required":["error"],"properties":{

@@ -22,7 +22,7 @@ struct NamedSchema {
 };
 
 // "@list" in a RouteDoc::query expands to this.
-inline constexpr std::string_view kListQuery = "fields filter limit ndjson";
+inline constexpr std::string_view kListQuery = "fields filter limit ndjson markdown";
 
 std::span<const QueryParam> query_params();
 const QueryParam* find_query_param(std::string_view name);

@@ -251,7 +251,7 @@ Value error_response(int status, Alloc& a) {
   return r;
 }
 
-Value answer_response(const Answer& ans, bool ndjson, Alloc& a) {
+Value answer_response(const Answer& ans, bool ndjson, bool markdown, Alloc& a) {
   if (ans.status >= 400) return error_response(ans.status, a);
   Value r(rapidjson::kObjectType);
   r.AddMember("description", str(status_text(ans.status), a), a);
@@ -296,6 +296,11 @@ Value answer_response(const Answer& ans, bool ndjson, Alloc& a) {
     nd.AddMember("schema", parse_into(R"({"type":"string","description":"one JSON object per line"})", a), a);
     content.AddMember("application/x-ndjson", nd, a);
   }
+  if (ans.list && markdown) {
+    Value md(rapidjson::kObjectType);
+    md.AddMember("schema", parse_into(R"({"type":"string","description":"XO's markdown table"})", a), a);
+    content.AddMember("text/markdown", md, a);
+  }
   r.AddMember("content", content, a);
   return r;
 }
@@ -327,12 +332,13 @@ Value operation(const Route& r, Alloc& a) {
     p.AddMember("schema", parse_into(R"({"type":"string"})", a), a);
     params.PushBack(p, a);
   }
-  bool ndjson = false;
+  bool ndjson = false, markdown = false;
   const auto qnames = query_names(d);
   for (std::string_view name : qnames) {
     const QueryParam* q = find_query_param(name);
     if (q == nullptr) continue;
     ndjson = ndjson || name == "ndjson";
+    markdown = markdown || name == "markdown";
     Value p(rapidjson::kObjectType);
     p.AddMember("name", str(name, a), a);
     p.AddMember("in", "query", a);
@@ -359,12 +365,13 @@ Value operation(const Route& r, Alloc& a) {
   std::map<int, Value> responses;
   for (std::string_view item : split(d.result, ',')) {
     Answer ans;
-    if (parse_answer(item, &ans)) responses[ans.status] = answer_response(ans, ndjson, a);
+    if (parse_answer(item, &ans)) responses[ans.status] = answer_response(ans, ndjson, markdown, a);
   }
   auto add_error = [&](int status) {
     if (!responses.count(status)) responses[status] = error_response(status, a);
   };
   if (!qnames.empty() || !d.body.empty()) add_error(400);
+  if (!qnames.empty() || !d.body.empty()) add_error(422);  // XO's field map for a bad value
   add_error(401);  // credentials, when given, are checked even on public routes
   if (r.access != Access::kPublic) add_error(403);
   if (!path_params(r.pattern).empty()) add_error(404);
