@@ -16,6 +16,8 @@ constexpr std::array kQueryParams = {
                "at most this many results (negative or fractional: all)"},
     QueryParam{"ndjson", R"({"type":"boolean"})", "",
                "answer newline-delimited JSON, one object per line (the bare `?ndjson` works too)"},
+    QueryParam{"granularity", R"({"enum":["seconds","minutes","hours","days"]})", R"("seconds")",
+               "the RRD step: 5 s, 1 min, 1 h or 1 day"},
     QueryParam{"markdown", R"({"type":"boolean"})", "",
                "answer XO's markdown table (text/markdown): columns are the fields"},
 };
@@ -68,6 +70,11 @@ constexpr std::array kFixedSchemas = {
                 R"({"type":"object","required":["enabled"],"properties":{"enabled":{"type":"boolean"}}})",
                 R"({"enabled":true})"},
     NamedSchema{"OpenApiDocument", R"({"type":"object","description":"this document"})", ""},
+    NamedSchema{"XapiStats", R"({"type":"object","description":"XO's statistics of an RRD: endTimestamp, interval and stats series"})", ""},
+    NamedSchema{"MissingPatches", R"({"description":"the patches a host (or each host of a pool) lacks, as XO lists them"})", ""},
+    NamedSchema{"HostSmt", R"({"type":"object","properties":{"enabled":{"type":"boolean"}}})", R"({"enabled":true})"},
+    NamedSchema{"PoolDashboard", R"({"type":"object","description":"XO's pool dashboard"})", ""},
+    NamedSchema{"VmDashboard", R"({"type":"object","description":"XO's VM dashboard"})", ""},
 };
 // clang-format on
 
