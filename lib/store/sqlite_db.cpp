@@ -173,8 +173,15 @@ Result<std::unique_ptr<Db>> open_sqlite(const std::string& path, int busy_timeou
   auto db = std::make_unique<SqliteDb>(raw);  // owns the handle even on failure
   if (rc != SQLITE_OK) return sqlite_error(raw, "opening " + path);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
-  XR_RETURN_IF_ERROR(db->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                     "PRAGMA foreign_keys=ON;"));
+  // Switching a new file to WAL takes an exclusive lock and SQLite does not call the busy
+  // handler for it: processes opening the same new database at once retry here instead.
+  for (int waited_ms = 0;; waited_ms += 5) {
+    Status st = db->exec_script("PRAGMA journal_mode=WAL");
+    if (st.is_ok()) break;
+    if (st.kind() != ErrorKind::kTimeout || waited_ms >= busy_timeout_ms) return st;
+    sqlite3_sleep(5);
+  }
+  XR_RETURN_IF_ERROR(db->exec_script("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return std::unique_ptr<Db>(std::move(db));
 }
 

@@ -153,7 +153,10 @@ BOOST_AUTO_TEST_CASE(processes_migrating_at_once_apply_each_step_once) {
     pid_t pid = fork();
     if (pid == 0) {
       auto db = open_sqlite(t.path);
-      _exit(db.is_ok() && (*db)->migrate("items", steps).is_ok() ? 0 : 1);
+      if (!db.is_ok()) { fprintf(stderr, "open: %s\n", db.status().to_string().c_str()); _exit(1); }
+      Status st = (*db)->migrate("items", steps);
+      if (!st.is_ok()) fprintf(stderr, "migrate: %s\n", st.to_string().c_str());
+      _exit(st.is_ok() ? 0 : 1);
     }
     kids.push_back(pid);
   }
