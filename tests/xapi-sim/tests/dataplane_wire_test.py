@@ -388,8 +388,8 @@ class RawVdiTest(SimCase):
         target = self.sim.query("/export_raw_vdi", vdi=vdi, format="raw")
         status, heads, _, _ = self.sim.get(target)
         self.assertEqual(status, 302)
-        self.assertEqual(heads["location"],
-                         "https://%s%s" % (hosts[remote_host]["address"], target))
+        self.assertEqual(heads["location"], "http://%s:%d%s" % (
+            hosts[remote_host]["address"], self.sim.port, target))
         # following it (the supporter listens on its address, same port, plain HTTP
         # here) serves the data there, without another redirect
         supporter = http.client.HTTPConnection(hosts[remote_host]["address"], self.sim.port,
@@ -414,7 +414,8 @@ class RawVdiTest(SimCase):
         target = self.sim.query("/export", ref=template)
         status, heads, _, _ = self.sim.get(target)
         self.assertEqual((status, heads["location"]),
-                         (302, "https://%s%s" % (hosts[remote_host]["address"], target)))
+                         (302, "http://%s:%d%s" % (hosts[remote_host]["address"], self.sim.port,
+                                                   target)))
 
 
 class XvaTest(SimCase):

@@ -87,5 +87,48 @@ class XenApiClientTest(unittest.TestCase):
             self.assertEqual(f.read(), disk)
 
 
+class RedirectToMemberTest(unittest.TestCase):
+    """A disk on a supporter's local SR: the simulator answers 302 to that member (its
+    own port kept, the member's address served by default) and xen-api follows it."""
+
+    def test_redirect_to_the_member_holding_the_disk(self):
+        npm = os.environ.get("XR_NPM_DIR")
+        if not npm or not os.path.isdir(os.path.join(npm, "node_modules", "xen-api")):
+            self.fail("XR_NPM_DIR does not hold xen-api (run the setup.npm fixture)")
+        sim = harness.Simulator("--vms", "3", "--hosts", "2", "--seed", "5")
+        out = tempfile.mkdtemp(prefix="dataplane-xen-api-remote-")
+        try:
+            master = sim.call("pool.get_master", sim.call("pool.get_all")[0])
+            srs = sim.call("SR.get_all_records")
+            remote = next(r for r, v in srs.items() if not v["shared"] and v["content_type"] != "iso"
+                          and master not in [sim.call("PBD.get_host", p) for p in v["PBDs"]])
+            vdi = sim.call("VDI.create", {
+                "name_label": "on a supporter", "name_description": "", "SR": remote,
+                "virtual_size": str(4 * MIB), "type": "user", "sharable": False,
+                "read_only": False, "other_config": {}, "sm_config": {}, "tags": [],
+                "xenstore_data": {}})
+            with open(sim.disk_path(vdi), "r+b") as f:
+                f.seek(MIB)
+                f.write(os.urandom(MIB))
+            vm = next(r for r, v in sim.call("VM.get_all_records").items()
+                      if v["power_state"] == "Halted" and not v["is_a_template"]
+                      and not v["is_a_snapshot"] and not v["is_control_domain"])
+            sim.call("VBD.create", {"VM": vm, "VDI": vdi, "userdevice": "5", "bootable": False,
+                                    "mode": "RW", "type": "Disk", "unpluggable": True,
+                                    "empty": False, "other_config": {}, "qos_algorithm_type": "",
+                                    "qos_algorithm_params": {}})
+            raw = os.path.join(out, "remote.raw")
+            result = subprocess.run(
+                ["node", os.path.join(HERE, "dataplane_xen_api_remote.mjs"), sim.url,
+                 harness.USER, harness.PASSWORD, vm, vdi, raw],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            with open(sim.disk_path(vdi), "rb") as a, open(raw, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+        finally:
+            sim.stop()
+            shutil.rmtree(out, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

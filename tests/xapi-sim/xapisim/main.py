@@ -25,9 +25,11 @@ def parse_args(argv):
     p.add_argument("--state-dir", help="where sparse disk files live (default: a temp dir)")
     p.add_argument("--supporter-of", metavar="ADDRESS",
                    help="act as a pool supporter: every call fails with HOST_IS_SLAVE [ADDRESS]")
-    p.add_argument("--serve-supporters", action="store_true",
-                   help="also listen on each supporter's address (127.0.0.2, …) on the same "
-                        "port, answering HOST_IS_SLAVE [127.0.0.1]")
+    p.add_argument("--serve-supporters", dest="serve_supporters", action="store_true", default=True,
+                   help="(the default) also listen on each supporter's address (127.0.0.2, …) on "
+                        "the same port, answering HOST_IS_SLAVE [127.0.0.1]; HTTP handlers work there")
+    p.add_argument("--no-serve-supporters", dest="serve_supporters", action="store_false",
+                   help="listen on the master's address only")
     p.add_argument("--op-delay", type=float, default=0.2,
                    help="seconds each VM lifecycle operation takes (default 0.2)")
     p.add_argument("--no-jsonrpc", action="store_true",

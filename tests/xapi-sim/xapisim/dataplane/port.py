@@ -78,6 +78,13 @@ class SimPort:
     def host_address(self, host_ref):
         return self.sim.host_address(host_ref)
 
+    def member_url(self, host_ref):
+        """scheme://<host address>:<port> of a pool member, with the simulator's own
+        scheme and port (xapi: https on 443)."""
+        url = getattr(self.sim, "url", None) or "https://127.0.0.1:443"
+        scheme, rest = url.split("://", 1)
+        return "%s://%s:%s" % (scheme, self.host_address(host_ref), rest.rsplit(":", 1)[1])
+
     def sr_remote_host(self, sr_ref, here=None):
         """The host to redirect to when sr_ref is a local SR of another pool member
         than `here` (the contacted host, default the master), else None."""
