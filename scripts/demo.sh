@@ -104,7 +104,7 @@ if ! wait_for 20 test -S "$sock"; then
   echo "demo: xapi-rest did not open its socket:" >&2; cat "$dir/xapi-rest.log" >&2; exit 1
 fi
 
-sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
+sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g 'daemon off;' 2>"$dir/nginx/logs/stderr.log" &
 pids+=($!)
 if ! wait_for 20 curl -sf "http://127.0.0.1:$port/rest/v0/ping"; then

@@ -1,5 +1,5 @@
-// What a forked child (poller or worker) receives from the master: the validated config,
-// the FastCGI listening socket, its index within its role, and the shared segment.
+// What a forked child (poller, worker, stream) receives from the master: the validated
+// config, its role's FastCGI listening socket, its index within its role, and the shared segment.
 // Read-only after fork.
 #pragma once
 
@@ -11,7 +11,7 @@ class SharedSegment;
 
 struct ChildEnv {
   const config::Config& config;
-  int listen_fd;                 // the FastCGI socket (workers accept on it)
+  int listen_fd;                 // the FastCGI socket of the role (RoleSpec::socket)
   int index;                     // 1-based within the role
   SharedSegment* segment;        // the object cache mapping, created before fork
 };

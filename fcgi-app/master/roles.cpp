@@ -3,6 +3,7 @@
 #include <array>
 
 #include "poller/poller.h"
+#include "stream/stream.h"
 #include "worker/worker.h"
 
 namespace xr::app {
@@ -12,13 +13,27 @@ namespace {
 int64_t one(const config::Config&) { return 1; }
 int64_t workers(const config::Config& c) { return c.workers; }
 
+std::string main_socket(const config::Config& c) { return c.socket; }
+std::string stream_socket(const config::Config& c) {
+  return c.role_socket_path("stream", c.stream_socket);
+}
+
+// A role with its own socket: a row here (path from a config key, see
+// Config::role_socket_path), `socket` in its RoleSpec, a location in nginx/*.conf.
+const std::array kSockets = {
+    SocketSpec{"fcgi", &main_socket},
+    SocketSpec{"stream", &stream_socket},
+};
+
 const std::array kRoles = {
-    RoleSpec{"poller", &run_poller, &one, RestartPolicy::kAlways, true},
-    RoleSpec{"worker", &run_worker, &workers, RestartPolicy::kAlways, false},
+    RoleSpec{"poller", &run_poller, &one, RestartPolicy::kAlways, true, "fcgi"},
+    RoleSpec{"worker", &run_worker, &workers, RestartPolicy::kAlways, false, "fcgi"},
+    RoleSpec{"stream", &run_stream, &one, RestartPolicy::kAlways, false, "stream"},
 };
 
 }  // namespace
 
 std::span<const RoleSpec> role_table() { return kRoles; }
+std::span<const SocketSpec> socket_table() { return kSockets; }
 
 }  // namespace xr::app

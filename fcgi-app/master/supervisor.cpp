@@ -70,10 +70,11 @@ void Supervisor::spawn(Slot& slot) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != master_pid_) _exit(1);
     pipe_->release_in_child();
-    socket_->forget_in_child();
+    for (auto& [name, sock] : sockets_) sock->forget_in_child();
     const std::string role(slot.role->name);
     log::set_role(slot.role->exclusive ? role : role + " " + std::to_string(slot.index));
-    ChildEnv env{config_, socket_->fd(), slot.index, segment_.get()};
+    ChildEnv env{config_, sockets_.find(slot.role->socket)->second->fd(), slot.index,
+                 segment_.get()};
     _exit(slot.role->start(env));
   }
   slot.pid = pid;
@@ -170,12 +171,16 @@ void Supervisor::reload() {
   }
   sd_notify("RELOADING=1");
   config::Config next = std::move(fresh).value();
-  // The socket and the segment live as long as the master: these keys need a restart.
-  if (next.socket != config_.socket || next.socket_mode != config_.socket_mode ||
+  // The sockets and the segment live as long as the master: these keys need a restart.
+  bool paths_changed = false;
+  for (const SocketSpec& s : socket_table()) paths_changed |= s.path(next) != s.path(config_);
+  if (paths_changed || next.socket_mode != config_.socket_mode ||
       next.cache_size_mb != config_.cache_size_mb || next.backlog != config_.backlog) {
-    kLog.warn("reload: server.socket, socket_mode, backlog and cache.size_mb apply after a restart");
+    kLog.warn("reload: server.socket, socket_mode, backlog, cache.size_mb and the role sockets "
+              "(stream.socket) apply after a restart");
   }
   next.socket = config_.socket;
+  next.stream_socket = config_.stream_socket;
   next.socket_mode = config_.socket_mode;
   next.backlog = config_.backlog;
   next.cache_size_mb = config_.cache_size_mb;
@@ -216,6 +221,20 @@ int Supervisor::timeout_ms(Clock::time_point now) const {
   return static_cast<int>(std::clamp<int64_t>(ms, 0, 60'000));
 }
 
+bool Supervisor::open_sockets() {
+  for (const SocketSpec& spec : socket_table()) {
+    auto sock = ListenSocket::open(spec.path(config_), config_.socket_mode_bits(),
+                                   static_cast<int>(config_.backlog));
+    if (!sock.is_ok()) {
+      kLog.error(sock.status().message());
+      sockets_.clear();  // removes the ones opened so far
+      return false;
+    }
+    sockets_.emplace(std::string(spec.name), std::move(sock).value());
+  }
+  return true;
+}
+
 int Supervisor::run() {
   master_pid_ = getpid();
   signal(SIGPIPE, SIG_IGN);
@@ -226,13 +245,7 @@ int Supervisor::run() {
     return 1;
   }
   segment_ = std::move(segment).value();
-  auto sock = ListenSocket::open(config_.socket, config_.socket_mode_bits(),
-                                 static_cast<int>(config_.backlog));
-  if (!sock.is_ok()) {
-    kLog.error(sock.status().message());
-    return 1;
-  }
-  socket_ = std::move(sock).value();
+  if (!open_sockets()) return 1;
   add_slots();
   spawn_due(Clock::now());
   kLog.info("listening on " + config_.socket + " with " + std::to_string(config_.workers) +

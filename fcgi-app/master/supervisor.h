@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,7 @@ class Supervisor {
   void begin_stop();
   void escalate(Clock::time_point now);
   void reload();
+  bool open_sockets();
   void signal_live(int sig, bool only_retiring);
   int live_children(const RoleSpec* role) const;
   int timeout_ms(Clock::time_point now) const;
@@ -55,7 +57,7 @@ class Supervisor {
   std::string config_path_;
   config::Config config_;
   std::unique_ptr<SelfPipe> pipe_;
-  std::unique_ptr<ListenSocket> socket_;
+  std::map<std::string, std::unique_ptr<ListenSocket>, std::less<>> sockets_;  // socket_table()
   std::unique_ptr<SharedSegment> segment_;
   std::list<Slot> slots_;
   int generation_ = 0;

@@ -58,7 +58,16 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-Request::Request(FCGX_Request* fcgi) : fcgi_(fcgi) {
+Request::Request(FCGX_Request* fcgi) : fcgi_(fcgi) { parse(); }
+
+Request::Request(std::vector<std::string> env, std::string body)
+    : env_(std::move(env)), body_(std::move(body)) {
+  for (std::string& e : env_) envp_.push_back(e.data());
+  envp_.push_back(nullptr);
+  parse();
+}
+
+void Request::parse() {
   method_ = std::string(param("REQUEST_METHOD"));
   std::string_view uri = param("REQUEST_URI");
   size_t q = uri.find('?');
@@ -68,7 +77,7 @@ Request::Request(FCGX_Request* fcgi) : fcgi_(fcgi) {
 }
 
 std::string_view Request::param(const char* name) const {
-  const char* v = FCGX_GetParam(name, fcgi_->envp);
+  const char* v = FCGX_GetParam(name, fcgi_ != nullptr ? fcgi_->envp : const_cast<char**>(envp_.data()));
   return v == nullptr ? std::string_view() : std::string_view(v);
 }
 
@@ -105,6 +114,10 @@ std::optional<std::string> Request::cookie(std::string_view name) const {
 }
 
 Result<std::string> Request::read_body(size_t max_bytes) {
+  if (fcgi_ == nullptr) {
+    if (body_.size() > max_bytes) return Status(ErrorKind::kResourceExhausted, "request body too large");
+    return std::move(body_);
+  }
   std::string body;
   char buf[16384];
   for (;;) {

@@ -1,5 +1,5 @@
 // The parsed view of one FastCGI request: method, decoded path segments, query
-// parameters, cookies, headers, body. Worker request thread only; no blocking except
+// parameters, cookies, headers, body. The thread that handles the request only; no blocking except
 // read_body (reads stdin from nginx).
 #pragma once
 
@@ -18,6 +18,11 @@ namespace xr::app {
 class Request {
  public:
   explicit Request(FCGX_Request* fcgi);
+  // A request read by other means (the stream role's own FastCGI parser): the FastCGI
+  // parameters as "NAME=value" strings and the whole body.
+  Request(std::vector<std::string> env, std::string body);
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
 
   const std::string& method() const { return method_; }
   // Percent-decoded segments of the path, without empty ones: /rest/v0/vms -> rest,v0,vms.
@@ -38,7 +43,12 @@ class Request {
   Result<std::string> read_body(size_t max_bytes);
 
  private:
-  FCGX_Request* fcgi_;
+  void parse();
+
+  FCGX_Request* fcgi_ = nullptr;
+  std::vector<std::string> env_;   // without fcgi_: the parameters
+  std::vector<char*> envp_;        // pointers into env_, null-terminated
+  std::string body_;               // without fcgi_: the body
   std::string method_;
   std::string raw_path_;
   std::vector<std::string> segments_;

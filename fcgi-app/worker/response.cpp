@@ -48,11 +48,19 @@ bool Response::send_headers() {
   if (status_ != 204 && status_ != 304) head.append("Content-Type: ").append(content_type_).append("\r\n");
   head.append(extra_headers_).append("\r\n");
   headers_sent_ = true;
+  if (sink_ != nullptr) {
+    sink_->append(head);
+    return true;
+  }
   if (FCGX_PutStr(head.data(), static_cast<int>(head.size()), out_) < 0) failed_ = true;
   return !failed_;
 }
 
 bool Response::put(std::string_view data) {
+  if (sink_ != nullptr) {
+    sink_->append(data);
+    return true;
+  }
   if (fd_ < 0 || data.size() < kFlushThreshold) {
     if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), out_) < 0) failed_ = true;
     return !failed_;
@@ -82,7 +90,7 @@ bool Response::write(std::string_view data) {
 bool Response::finish() {
   if (!headers_sent_ && !send_headers()) return false;
   if (!flush()) return false;
-  if (FCGX_FFlush(out_) < 0) failed_ = true;
+  if (sink_ == nullptr && FCGX_FFlush(out_) < 0) failed_ = true;
   return !failed_;
 }
 

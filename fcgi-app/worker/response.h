@@ -19,6 +19,9 @@ class Response {
   Response(FCGX_Request* request, bool head_only)
       : out_(request->out), head_only_(head_only), fd_(request->ipcFd),
         request_id_(request->requestId) {}
+  // Everything (the CGI head "Status: ...\r\n...\r\n\r\n", then the body) is appended to
+  // *sink: the stream role frames it into FastCGI records itself.
+  Response(std::string* sink, bool head_only) : out_(nullptr), head_only_(head_only), sink_(sink) {}
   Response(const Response&) = delete;
   Response& operator=(const Response&) = delete;
 
@@ -46,6 +49,7 @@ class Response {
 
   FCGX_Stream* out_;
   bool head_only_;
+  std::string* sink_ = nullptr;  // set: no libfcgi stream, bytes go here
   int fd_ = -1;  // the request's socket when writing records directly, else -1
   int request_id_ = 0;
   int status_ = 200;

@@ -16,4 +16,11 @@ unsigned Config::socket_mode_bits() const {
 
 std::string Config::database_path() const { return data_dir + "/xapi-rest.db"; }
 
+std::string Config::role_socket_path(std::string_view role, const std::string& configured) const {
+  if (!configured.empty()) return configured;
+  const size_t slash = socket.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : socket.substr(0, slash);
+  return dir + "/" + std::string(role) + ".sock";
+}
+
 }  // namespace xr::config

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace xr::config {
@@ -46,6 +47,9 @@ struct Config {
   std::string log_level = "info";
   // [mcp]
   bool mcp_enabled = true;  // false: XO's MCP kill switch (503 mcp_disabled)
+  // [stream]
+  std::string stream_socket;               // "" = role_socket_path("stream", "")
+  int64_t stream_client_buffer_kb = 1024;  // unsent bytes per stream before it is dropped
 
   std::vector<PoolConfig> pools;
   std::string source;  // the file it was read from
@@ -54,6 +58,9 @@ struct Config {
   unsigned socket_mode_bits() const;
   // <data_dir>/xapi-rest.db
   std::string database_path() const;
+  // The FastCGI socket of a role that has its own (the master's socket table): `configured`
+  // when set, else "<folder of server.socket>/<role>.sock".
+  std::string role_socket_path(std::string_view role, const std::string& configured) const;
 
 };
 

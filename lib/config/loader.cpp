@@ -82,6 +82,14 @@ Status check_server(const Config& c, const std::string& source, const toml::tabl
     return key_error(source, line("server.socket"), "server.socket",
                      "must be a path of 1 to 99 characters");
   }
+  if (c.stream_socket.size() >= 100 || c.role_socket_path("stream", c.stream_socket).size() >= 100) {
+    return key_error(source, line("stream.socket"), "stream.socket",
+                     "must be a path of at most 99 characters");
+  }
+  if (c.role_socket_path("stream", c.stream_socket) == c.socket) {
+    return key_error(source, line("stream.socket"), "stream.socket",
+                     "must differ from server.socket");
+  }
   if (c.data_dir.empty()) {
     return key_error(source, line("storage.data_dir"), "storage.data_dir", "must not be empty");
   }

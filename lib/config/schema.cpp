@@ -44,6 +44,13 @@ const std::array kConfigKeys = {
       "let XO's MCP server (@xen-orchestra/mcp) use the API; false answers 503 mcp_disabled to "
       "/rest/v0/mcp/status and to every request carrying X-XO-Client: mcp",
       &Config::mcp_enabled},
+    K{"stream.socket", KeyType::kString, "", 0, 0, "",
+      "FastCGI unix socket of the stream role (watch, server-sent events, long waits); empty: "
+      "stream.sock in the folder of server.socket",
+      &Config::stream_socket},
+    K{"stream.client_buffer_kb", KeyType::kInteger, "1024", 16, 1 << 20, "",
+      "KiB of events a stream may have waiting for a slow client before it is disconnected",
+      &Config::stream_client_buffer_kb},
 };
 
 const std::array kPoolKeys = {

@@ -51,7 +51,7 @@ CONF
 printf 'pw\n' | "$app" user add admin --config "$dir/xapi-rest.toml" >/dev/null
 token=$("$app" token create --user admin --config "$dir/xapi-rest.toml")
 port=$(free_port)
-sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" "$root/nginx/dev.conf.in" |
+sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" |
   sed -e "s|    location / {|    location /floor { fastcgi_pass unix:$floor_sock; include /etc/nginx/fastcgi_params; }\n    location / {|" \
   >"$dir/nginx/nginx.conf"
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"

@@ -56,7 +56,7 @@ CONF
 printf 'pw\n' | "$app" user add admin --config "$dir/xapi-rest.toml" >/dev/null
 token=$("$app" token create --user admin --config "$dir/xapi-rest.toml")
 port=$(free_port)
-sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
+sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"
 base="http://127.0.0.1:$port/rest/v0"
 cookie="Cookie: authenticationToken=$token"

@@ -155,6 +155,7 @@ class Stack:
             os.makedirs(os.path.join(ngx, d), exist_ok=True)
         text = read(os.path.join(ROOT, "nginx/dev.conf.in"))
         text = text.replace("@PORT@", str(self.port)).replace("@SOCKET@", self.socket)
+        text = text.replace("@SOCKET_DIR@", os.path.dirname(self.socket))
         conf = os.path.join(ngx, "nginx.conf")
         with open(conf, "w") as f:
             f.write(text)

@@ -76,6 +76,17 @@ BOOST_AUTO_TEST_CASE(shipped_config_lists_every_key_with_its_default) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(role_sockets_default_next_to_the_server_socket) {
+  auto r = parse_config(std::string("[server]\nsocket = \"/run/x/fcgi.sock\"\n") + kPool, "t.toml");
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_TEST(r->role_socket_path("stream", r->stream_socket) == "/run/x/stream.sock");
+  r = parse_config(std::string("[stream]\nsocket = \"/tmp/s.sock\"\n") + kPool, "t.toml");
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_TEST(r->role_socket_path("stream", r->stream_socket) == "/tmp/s.sock");
+  BOOST_TEST(error_of(std::string("[server]\nsocket = \"/a/b.sock\"\n[stream]\nsocket = \"/a/b.sock\"\n") +
+                      kPool) == "t.toml:4: stream.socket: must differ from server.socket");
+}
+
 BOOST_AUTO_TEST_CASE(booleans_are_toml_booleans) {
   auto r = parse_config(std::string("[mcp]\nenabled = false\n") + kPool, "t.toml");
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());

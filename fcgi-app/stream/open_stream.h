@@ -1,0 +1,22 @@
+// A long-lived response held by the stream role: the response head is sent, the request
+// stays open, and the loop feeds it (changes of the cache, timers) until the client goes,
+// the stream ends, or the role stops. Stream thread only.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace xr::app {
+
+class OpenStream {
+ public:
+  virtual ~OpenStream() = default;
+  // Body bytes sent just before the response ends because of `reason` (the role stops,
+  // the client is too slow); "" for none.
+  virtual std::string closing_text(std::string_view reason) {
+    (void)reason;
+    return {};
+  }
+};
+
+}  // namespace xr::app

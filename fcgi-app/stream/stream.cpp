@@ -1,0 +1,213 @@
+#include "stream/stream.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "base/log.h"
+#include "master/shared_segment.h"
+#include "store/open.h"
+#include "stream/open_stream.h"
+#include "stream/stream_routes.h"
+#include "worker/cache_access.h"
+#include "worker/credential_cache.h"
+
+namespace xr::app {
+
+namespace {
+
+const log::Logger kLog("stream");
+using Clock = std::chrono::steady_clock;
+constexpr auto kTermGrace = std::chrono::seconds(1);  // SIGTERM: flush what can be, then go
+
+class Loop {
+ public:
+  Loop(const ChildEnv& env, Services& svc) : env_(env), svc_(svc) {}
+  int run();
+
+ private:
+  void accept_all();
+  void on_connection(Connection& c, uint32_t events);
+  void drop(int fd);
+  void want_write(Connection& c, bool on);
+  void begin_stop(int sig);
+
+  const ChildEnv& env_;
+  Services& svc_;
+  int epoll_ = -1;
+  int signal_fd_ = -1;
+  std::unordered_map<int, std::unique_ptr<Connection>> conns_;
+  bool stopping_ = false;
+  Clock::time_point deadline_{};
+};
+
+void Loop::want_write(Connection& c, bool on) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  ev.data.fd = c.fd();
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd(), &ev);
+}
+
+void Loop::drop(int fd) {
+  epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  conns_.erase(fd);  // closes the socket
+}
+
+void Loop::accept_all() {
+  for (;;) {
+    const int fd = accept4(env_.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) kLog.warn(std::string("accept: ") + std::strerror(errno));
+      return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      continue;
+    }
+    conns_.emplace(fd, std::make_unique<Connection>(fd));
+  }
+}
+
+void Loop::on_connection(Connection& c, uint32_t events) {
+  const int fd = c.fd();
+  if ((events & EPOLLIN) != 0 || (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    const bool open = c.read_some();
+    for (;;) {
+      const auto event = c.process_input();
+      if (event == Connection::Event::kNone) break;
+      if (event == Connection::Event::kBroken || event == Connection::Event::kAborted) {
+        drop(fd);  // nginx gave up on the request (client gone): nothing to say
+        return;
+      }
+      if (stopping_) {
+        c.end();
+      } else {
+        handle_stream_request(c, svc_);
+      }
+    }
+    if (!open) {  // nginx closed its side: the client is gone
+      drop(fd);
+      return;
+    }
+  }
+  if (!c.write_some()) {
+    drop(fd);
+    return;
+  }
+  if (c.pending() == 0 && c.closing()) {
+    drop(fd);
+    return;
+  }
+  want_write(c, c.pending() > 0);
+}
+
+void Loop::begin_stop(int sig) {
+  const auto now = Clock::now();
+  if (!stopping_) {
+    kLog.info("stopping: ending " + std::to_string(conns_.size()) + " open requests");
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, env_.listen_fd, nullptr);
+    stopping_ = true;
+    deadline_ = now + std::chrono::seconds(env_.config.shutdown_timeout);
+    for (auto it = conns_.begin(); it != conns_.end();) {
+      Connection& c = *it->second;
+      ++it;
+      if (!c.in_request()) {
+        drop(c.fd());
+        continue;
+      }
+      if (c.stream) c.send(c.stream->closing_text("the server is stopping"));
+      c.end();
+      on_connection(c, 0);  // flush now; may drop it
+    }
+  }
+  if (sig == SIGTERM) deadline_ = std::min(deadline_, now + kTermGrace);
+}
+
+int Loop::run() {
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGQUIT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (epoll_ < 0 || signal_fd_ < 0) {
+    kLog.error(std::string("epoll/signalfd: ") + std::strerror(errno));
+    return 1;
+  }
+  // The listening socket is this role's alone (the master never accepts on it).
+  fcntl(env_.listen_fd, F_SETFL, fcntl(env_.listen_fd, F_GETFL) | O_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = env_.listen_fd;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, env_.listen_fd, &ev);
+  ev.data.fd = signal_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, signal_fd_, &ev);
+  kLog.info("serving long-lived requests");
+
+  epoll_event events[256];
+  for (;;) {
+    if (stopping_) {
+      if (conns_.empty()) break;
+      if (Clock::now() >= deadline_) {
+        kLog.warn("stop deadline passed: " + std::to_string(conns_.size()) + " connections cut");
+        break;
+      }
+    }
+    const int timeout = stopping_ ? 50 : 1000;
+    const int n = epoll_wait(epoll_, events, 256, timeout);
+    if (n < 0 && errno != EINTR) {
+      kLog.error(std::string("epoll_wait: ") + std::strerror(errno));
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == signal_fd_) {
+        signalfd_siginfo si{};
+        while (read(signal_fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+          if (si.ssi_signo == SIGQUIT || si.ssi_signo == SIGTERM) begin_stop(static_cast<int>(si.ssi_signo));
+        }
+      } else if (fd == env_.listen_fd) {
+        if (!stopping_) accept_all();
+      } else if (auto it = conns_.find(fd); it != conns_.end()) {
+        on_connection(*it->second, events[i].events);
+      }
+    }
+  }
+  conns_.clear();
+  kLog.info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_stream(const ChildEnv& env) {
+  signal(SIGPIPE, SIG_IGN);
+  auto db = store::open(env.config);
+  auto auth = db.is_ok() ? auth::AuthStore::open(**db) : Result<std::unique_ptr<auth::AuthStore>>(db.status());
+  if (!auth.is_ok()) {
+    kLog.error("cannot open the database: " + auth.status().to_string());
+    return 1;
+  }
+  CredentialCache credentials;
+  CacheAccess cache(env.segment->segment(), env.config);
+  Services svc{env.config, **db, **auth, credentials, &cache};
+  Loop loop(env, svc);
+  return loop.run();
+}
+
+}  // namespace xr::app
