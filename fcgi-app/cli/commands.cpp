@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "auth/auth_store.h"
-#include "config/duration.h"
+#include "auth/token_validity.h"
 #include "config/loader.h"
 #include "store/open.h"
 
@@ -24,9 +24,11 @@ int fail(const std::string& message) {
   return 1;
 }
 
-Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& args) {
+Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& args,
+                                                     config::Config* loaded = nullptr) {
   const std::string path = take_option(args, "--config", kDefaultConfigPath);
   XR_ASSIGN_OR_RETURN(config::Config cfg, config::load_config(path));
+  if (loaded != nullptr) *loaded = cfg;
   if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status(ErrorKind::kIo, "cannot create " + cfg.data_dir);
   }
@@ -129,9 +131,10 @@ int run_token_command(const std::vector<std::string>& in) {
   const std::string sub = args[0];
   args.erase(args.begin());
   const std::string user_name = take_option(args, "--user", "");
-  const std::string expires = take_option(args, "--expires", "30d");
+  const std::string expires = take_option(args, "--expires", "");  // default: the config's
   const std::string description = take_option(args, "--description", "");
-  auto store = open_store(args);
+  config::Config cfg;
+  auto store = open_store(args, &cfg);
   if (!store.is_ok()) return fail(store.status().message());
   auth::AuthStore& s = **store;
   std::string user_id;
@@ -142,8 +145,10 @@ int run_token_command(const std::vector<std::string>& in) {
   }
   if (sub == "create") {
     if (user_id.empty()) return fail("usage: xapi-rest token create --user NAME [--expires 30d] [--description TEXT]");
-    auto ms = config::parse_duration_ms(expires);
-    if (!ms.is_ok()) return fail(ms.status().message());
+    // The REST API's rule (auth/token_validity.h): XO's duration words, 1 minute to 183 days.
+    auto ms = expires.empty() ? Result<int64_t>(cfg.token_validity_days * 86'400'000LL)
+                              : auth::token_validity_ms(expires);
+    if (!ms.is_ok()) return fail("--expires: " + ms.status().message());
     auto t = s.create_token(user_id, *ms, description, auth::now_ms());
     if (!t.is_ok()) return fail(t.status().message());
     std::cout << t->token << "\n";

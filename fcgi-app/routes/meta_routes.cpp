@@ -11,11 +11,12 @@
 namespace xr::app {
 
 namespace {
-// XO's order (legacy root listing), restricted to what this gateway serves.
-constexpr std::array<std::string_view, 19> kRootEntries = {
+// XO's order (legacy root listing), restricted to what this gateway serves, then the
+// collections only new XO has (pbds, pcis, pgpus, sms).
+constexpr std::array<std::string_view, 22> kRootEntries = {
     "hosts", "messages", "networks", "pifs", "pools", "srs", "vbds", "vdi-snapshots", "vdis",
     "vifs", "vm-controllers", "vm-snapshots", "vm-templates", "vms", "servers", "users",
-    "dashboard", "alarms", "pbds"};
+    "dashboard", "alarms", "pbds", "pcis", "pgpus", "sms"};
 }  // namespace
 
 Status get_root(Context& ctx) {

@@ -44,6 +44,10 @@ const std::array kRoutes = {
     Route{"*", "rest/v0/users/me/**", kUser, &redirect_me,
      {"RedirectMeSubPath", "Any method: 307 to the same path under /users/{id} of the caller", kDeny,
       "", "", "307"}},
+    Route{"POST", "rest/v0/users/authentication_tokens", kUser, &create_own_token,
+     {"PostDeprecatedAuthenticationTokens",
+      "Create a token for the caller (deprecated in XO: use /users/{id}/authentication_tokens)",
+      kConfirm, "", "CreateTokenBody", "201 CreatedToken"}},
     Route{"GET", "rest/v0/users", kAdmin, &list_users,
      {"GetUsers", "The users", kAllow, "@list", "", "200 [XoUser]"}},
     Route{"GET", "rest/v0/users/{id}", kUser, &get_user,
@@ -292,13 +296,14 @@ bool match(const Compiled& c, const std::vector<std::string>& segs, std::vector<
     std::string_view p = c.segs[i];
     if (p == "**") {
       std::string rest;
-      for (size_t j = i; j < segs.size(); ++j) rest += "/" + segs[j];
+      for (size_t j = i; j < segs.size(); ++j) rest += "/" + url_decode(segs[j], false);
       params->push_back(rest);
       return true;
     }
     if (i >= segs.size()) return false;
     if (is_capture(p)) {
-      params->push_back(segs[i]);
+      if (segs[i].empty()) return false;  // as Express: a parameter is never empty
+      params->push_back(url_decode(segs[i], false));
     } else if (p != segs[i]) {
       return false;
     }
@@ -320,16 +325,47 @@ Status check_access(Context& ctx, Access access) {
   return Status::ok();
 }
 
+// The methods routed for a path, in XO's (Express's) Allow form: "GET,HEAD,PATCH".
+std::string allowed_methods(const std::vector<std::string>& segs) {
+  constexpr std::string_view kAll[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+  bool allowed[std::size(kAll)] = {};
+  std::vector<std::string> params;
+  for (size_t a = 0; a < std::size(kAll); ++a) {
+    allowed[a] = kAll[a] != "HEAD" && find_route(kAll[a], segs, &params) != nullptr;
+  }
+  allowed[1] = allowed[0];  // GET routes answer HEAD
+  std::string out;
+  for (size_t a = 0; a < std::size(kAll); ++a) {
+    if (allowed[a]) out.append(out.empty() ? "" : ",").append(kAll[a]);
+  }
+  return out;
+}
+
+Status not_found(Context& ctx) {
+  return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
+}
+
+// OPTIONS, as Express answers it for XO: 200, the routed methods in Allow and the body, no
+// credentials needed; a path with no route is a 404 like any other.
+Status answer_options(Context& ctx) {
+  std::string allow = allowed_methods(ctx.req.raw_segments());
+  if (allow.empty()) return not_found(ctx);
+  ctx.res.add_header("Allow", allow);
+  ctx.res.send(200, "text/plain; charset=utf-8", allow);
+  return Status::ok();
+}
+
 Status run(Context& ctx) {
   XR_RETURN_IF_ERROR(check_mcp_gate(ctx));  // before credentials: refused whoever asks
-  const Route* found = find_route(ctx.req.method(), ctx.req.segments(), &ctx.params);
-  // Credentials, when present, are always checked first (even for a route that needs none).
+  if (ctx.req.method() == "OPTIONS") return answer_options(ctx);
+  // Literal segments match the path as sent (vm%73 is not vms); captures are decoded.
+  const Route* found = find_route(ctx.req.method(), ctx.req.raw_segments(), &ctx.params);
+  // No route is a 404 whatever the credentials, as XO (Express) answers before any auth.
+  if (found == nullptr) return not_found(ctx);
+  // Credentials, when present, are always checked (even for a route that needs none).
   auto user = authenticate(ctx.req, ctx.svc);
   if (!user.is_ok()) return user.status();
   ctx.user = std::move(*user);
-  if (found == nullptr) {
-    return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
-  }
   ctx.route = found;
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
   return found->handler(ctx);

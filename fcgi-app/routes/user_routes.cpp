@@ -4,7 +4,7 @@
 #include <rapidjson/document.h>
 
 #include "auth/secrets.h"
-#include "config/duration.h"
+#include "auth/token_validity.h"
 #include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
@@ -14,8 +14,6 @@ namespace xr::app {
 namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;
-constexpr int64_t kMinValidityMs = 60'000;
-constexpr int64_t kMaxValidityMs = 183LL * 86'400'000;
 
 // XO's user shape (c.12); the login name is both "name" and "email", as XO users have.
 void write_user(JsonWriter& w, const auth::User& u) {
@@ -30,6 +28,7 @@ void write_user(JsonWriter& w, const auth::User& u) {
   w.Key("preferences");
   w.StartObject();
   w.EndObject();
+  put_kv(w, "pw_hash", "***obfuscated***");  // as XO: every user here has a password
   w.EndObject();
 }
 
@@ -40,6 +39,12 @@ void write_token(JsonWriter& w, const auth::TokenInfo& t, std::string_view id) {
   put_kv(w, "created_at", t.created_at);
   put_kv(w, "expiration", t.expiration);
   if (!t.description.empty()) put_kv(w, "description", t.description);
+  if (!t.client_id.empty()) {
+    w.Key("client");
+    w.StartObject();
+    put_kv(w, "id", t.client_id);
+    w.EndObject();
+  }
   if (t.last_use) {
     w.Key("last_uses");
     w.StartObject();
@@ -61,20 +66,55 @@ Status check_self(Context& ctx) {
   return Status::ok();
 }
 
+// XO's expiresIn: a duration string as its parser reads it, or milliseconds; the same
+// bounds as the CLI's --expires (auth/token_validity.h).
 Result<int64_t> requested_validity(const rapidjson::Document& body, const config::Config& cfg) {
-  int64_t ms = cfg.token_validity_days * 86'400'000;
-  if (body.IsObject() && body.HasMember("expiresIn")) {
-    const auto& v = body["expiresIn"];
-    if (v.IsInt64()) {
-      ms = v.GetInt64();
-    } else if (v.IsString()) {
-      XR_ASSIGN_OR_RETURN(ms, config::parse_duration_ms(v.GetString()));
-    } else {
-      return Status(ErrorKind::kInvalidArgument, "expiresIn must be a duration or milliseconds");
-    }
+  if (!body.IsObject() || !body.HasMember("expiresIn")) return cfg.token_validity_days * 86'400'000;
+  const auto& v = body["expiresIn"];
+  if (v.IsString()) return auth::token_validity_ms(v.GetString());
+  if (!v.IsNumber()) {
+    return Status(ErrorKind::kInvalidArgument, "expiresIn must be a duration or milliseconds");
   }
-  if (ms < kMinValidityMs) return Status(ErrorKind::kInvalidArgument, "expiresIn is shorter than 60 s");
-  return std::min(ms, kMaxValidityMs);
+  const double d = v.GetDouble();
+  const int64_t ms = d > 1e15 ? INT64_MAX : d < -1e15 ? INT64_MIN : static_cast<int64_t>(d);
+  XR_RETURN_IF_ERROR(auth::check_token_validity(ms, v.IsInt64() ? std::to_string(v.GetInt64())
+                                                                 : std::to_string(d)));
+  return ms;
+}
+
+// XO's optional `client: {id}`: tokens of one client replace each other.
+Result<std::string> requested_client(const rapidjson::Document& body) {
+  if (!body.IsObject() || !body.HasMember("client")) return std::string();
+  const auto& c = body["client"];
+  if (!c.IsObject() || !c.HasMember("id") || !c["id"].IsString() || c["id"].GetStringLength() == 0) {
+    return Status(ErrorKind::kInvalidArgument, "client must be an object with a non-empty string id");
+  }
+  return std::string(c["id"].GetString(), c["id"].GetStringLength());
+}
+
+Status create_token_for(Context& ctx, const std::string& user_id) {
+  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
+  rapidjson::Document doc;
+  if (!body.empty() && (doc.Parse(body.c_str()).HasParseError() || !doc.IsObject())) {
+    return Status(ErrorKind::kInvalidArgument, "the body is not a JSON object");
+  }
+  XR_ASSIGN_OR_RETURN(int64_t validity, requested_validity(doc, ctx.svc.config));
+  XR_ASSIGN_OR_RETURN(std::string client, requested_client(doc));
+  std::string description;
+  if (doc.IsObject() && doc.HasMember("description") && doc["description"].IsString()) {
+    description = doc["description"].GetString();
+  }
+  XR_ASSIGN_OR_RETURN(auth::CreatedToken created,
+                      ctx.svc.auth.create_token(user_id, validity, description, auth::now_ms(), client));
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  w.Key("token");
+  // As XO: the token object's id is the secret itself (shown this once).
+  write_token(w, created.info, created.token);
+  w.EndObject();
+  ctx.res.send(201, "application/json; charset=utf-8", text_of(b));
+  return Status::ok();
 }
 
 }  // namespace
@@ -148,28 +188,10 @@ Status list_tokens(Context& ctx) {
 
 Status create_token(Context& ctx) {
   XR_RETURN_IF_ERROR(check_self(ctx));
-  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
-  rapidjson::Document doc;
-  if (!body.empty() && (doc.Parse(body.c_str()).HasParseError() || !doc.IsObject())) {
-    return Status(ErrorKind::kInvalidArgument, "the body is not a JSON object");
-  }
-  XR_ASSIGN_OR_RETURN(int64_t validity, requested_validity(doc, ctx.svc.config));
-  std::string description;
-  if (doc.IsObject() && doc.HasMember("description") && doc["description"].IsString()) {
-    description = doc["description"].GetString();
-  }
-  XR_ASSIGN_OR_RETURN(auth::CreatedToken created,
-                      ctx.svc.auth.create_token(ctx.user->id, validity, description, auth::now_ms()));
-  rapidjson::StringBuffer b;
-  JsonWriter w(b);
-  w.StartObject();
-  w.Key("token");
-  // As XO: the token object's id is the secret itself (shown this once).
-  write_token(w, created.info, created.token);
-  w.EndObject();
-  ctx.res.send(201, "application/json; charset=utf-8", text_of(b));
-  return Status::ok();
+  return create_token_for(ctx, ctx.user->id);
 }
+
+Status create_own_token(Context& ctx) { return create_token_for(ctx, ctx.user->id); }
 
 Status delete_token(Context& ctx) {
   XR_RETURN_IF_ERROR(check_self(ctx));

@@ -11,6 +11,8 @@ Status list_users(Context& ctx);
 Status get_user(Context& ctx);
 Status list_tokens(Context& ctx);
 Status create_token(Context& ctx);
+// XO's deprecated POST /users/authentication_tokens: a token for the caller.
+Status create_own_token(Context& ctx);
 Status delete_token(Context& ctx);
 
 }  // namespace xr::app

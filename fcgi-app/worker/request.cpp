@@ -48,14 +48,22 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qs
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
+  for (const std::string& part : split_raw_path(path)) {
+    if (!part.empty()) out.push_back(url_decode(part, false));
+  }
+  return out;
+}
+
+std::vector<std::string> split_raw_path(std::string_view path) {
+  std::vector<std::string> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (!path.empty()) {
     size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    if (!part.empty()) out.push_back(url_decode(part, false));
+    out.emplace_back(path.substr(0, slash));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
-  return out;
+  return out;  // a trailing slash adds nothing (Express's non-strict routing)
 }
 
 Request::Request(FCGX_Request* fcgi) : fcgi_(fcgi) { parse(); }
@@ -72,6 +80,7 @@ void Request::parse() {
   std::string_view uri = param("REQUEST_URI");
   size_t q = uri.find('?');
   raw_path_ = std::string(uri.substr(0, q));
+  raw_segments_ = split_raw_path(raw_path_);
   segments_ = split_path(raw_path_);
   query_ = parse_query(param("QUERY_STRING"));
 }

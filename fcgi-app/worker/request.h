@@ -27,6 +27,9 @@ class Request {
   const std::string& method() const { return method_; }
   // Percent-decoded segments of the path, without empty ones: /rest/v0/vms -> rest,v0,vms.
   const std::vector<std::string>& segments() const { return segments_; }
+  // The segments as sent (not decoded), empty ones kept but a trailing one: routes match
+  // these, so `vm%73` is not `vms` and `//vms` is no route (as Express routes).
+  const std::vector<std::string>& raw_segments() const { return raw_segments_; }
   const std::string& raw_path() const { return raw_path_; }
   // A FastCGI parameter ("HTTP_COOKIE", "REMOTE_ADDR"); empty when absent.
   std::string_view param(const char* name) const;
@@ -52,6 +55,7 @@ class Request {
   std::string method_;
   std::string raw_path_;
   std::vector<std::string> segments_;
+  std::vector<std::string> raw_segments_;
   std::vector<std::pair<std::string, std::string>> query_;
 };
 
@@ -61,5 +65,7 @@ std::string url_decode(std::string_view in, bool plus_is_space);
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qs);
 // Splits a path into decoded non-empty segments.
 std::vector<std::string> split_path(std::string_view path);
+// Splits a path into its segments as sent: not decoded, inner empty segments kept.
+std::vector<std::string> split_raw_path(std::string_view path);
 
 }  // namespace xr::app

@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS tokens(
   last_use BIGINT,
   rowid BIGINT GENERATED ALWAYS AS IDENTITY);
 )sql";
-constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}};
+// Version 2: XO's token `client` ({id}) given at creation; one token per client and user.
+constexpr std::string_view kV2 = "ALTER TABLE tokens ADD COLUMN client_id TEXT;";
+constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}, {2, kV2, kV2}};
 
 User user_from_row(const store::Row& r) {
   return User{r.text(0), r.text(1), r.text(2), r.integer(3)};
@@ -59,8 +61,9 @@ store::Param blob_of(const TokenHash& h) {
 }
 
 TokenInfo token_from_row(const store::Row& r) {
-  TokenInfo t{r.text(0), r.text(1), r.integer(2), r.integer(3), r.text(4), std::nullopt};
+  TokenInfo t{r.text(0), r.text(1), r.integer(2), r.integer(3), r.text(4), std::nullopt, {}};
   if (!r.is_null(5)) t.last_use = r.integer(5);
+  if (!r.is_null(6)) t.client_id = r.text(6);
   return t;
 }
 
@@ -135,17 +138,28 @@ Result<User> AuthStore::check_password(std::string_view name, std::string_view p
 }
 
 Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t validity_ms,
-                                             std::string_view description, int64_t now) {
+                                             std::string_view description, int64_t now,
+                                             std::string_view client_id) {
   XR_RETURN_IF_ERROR(find_user(user_id).status());
   CreatedToken c;
   c.token = new_token();
   TokenHash h = hash_token(c.token);
   c.info = TokenInfo{token_id(h), std::string(user_id), now, now + validity_ms,
-                     std::string(description), std::nullopt};
-  XR_RETURN_IF_ERROR(db_->exec(
-      "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description) VALUES($1,$2,$3,$4,$5,$6)",
-      {c.info.id, blob_of(h), c.info.user_id, c.info.created_at, c.info.expiration,
-       c.info.description}).status());
+                     std::string(description), std::nullopt, std::string(client_id)};
+  Status saved = store::in_transaction(*db_, [&](store::Db& db) -> Status {
+    if (!client_id.empty()) {
+      // XO refreshes the client's token; its secret is not kept here, so it is replaced.
+      XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE user_id=$1 AND client_id=$2",
+                                 {c.info.user_id, c.info.client_id}).status());
+    }
+    return db.exec(
+        "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description,client_id) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7)",
+        {c.info.id, blob_of(h), c.info.user_id, c.info.created_at, c.info.expiration,
+         c.info.description,
+         client_id.empty() ? store::Param(nullptr) : store::Param(c.info.client_id)}).status();
+  });
+  if (!saved.is_ok()) return saved;
   return c;
 }
 
@@ -169,7 +183,7 @@ Result<User> AuthStore::check_token(std::string_view token, int64_t now) {
 
 Result<std::vector<TokenInfo>> AuthStore::list_tokens(std::string_view user_id) {
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
-      "SELECT id,user_id,created_at,expiration,description,last_use FROM tokens "
+      "SELECT id,user_id,created_at,expiration,description,last_use,client_id FROM tokens "
       "WHERE $1='' OR user_id=$1 ORDER BY created_at, rowid", {user_id}));
   std::vector<TokenInfo> out;
   for (const store::Row& r : rows) out.push_back(token_from_row(r));

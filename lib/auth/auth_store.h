@@ -30,6 +30,7 @@ struct TokenInfo {
   int64_t expiration = 0;  // ms
   std::string description;
   std::optional<int64_t> last_use;  // ms, updated at most once a minute
+  std::string client_id;            // XO's client.id given at creation; empty: none
 };
 
 struct CreatedToken {
@@ -54,8 +55,10 @@ class AuthStore {
   // kUnauthorized when the user is unknown or the password wrong.
   Result<User> check_password(std::string_view name, std::string_view password);
 
+  // A non-empty `client_id` replaces the user's token of that client (XO refreshes it).
   Result<CreatedToken> create_token(std::string_view user_id, int64_t validity_ms,
-                                    std::string_view description, int64_t now_ms);
+                                    std::string_view description, int64_t now_ms,
+                                    std::string_view client_id = {});
   // The user owning a valid, unexpired token; kUnauthorized otherwise.
   Result<User> check_token(std::string_view token, int64_t now_ms);
   // Tokens of one user, or of everyone when user_id is empty; oldest first.

@@ -82,7 +82,7 @@ class ApiTest(unittest.TestCase):
         self.assertIn("/rest/v0/users/" + uid, self.s.api("/rest/v0/users"))
         user = self.s.api("/rest/v0/users/" + uid)
         self.assertEqual((user["id"], user["name"], user["permission"]), (uid, "admin", "admin"))
-        self.assertNotIn("pw_hash", user)
+        self.assertEqual(user["pw_hash"], "***obfuscated***")  # as XO: never the hash itself
         self.assertIn({"name": "admin", "href": "/rest/v0/users/" + uid},
                       self.s.api("/rest/v0/users?fields=name"))
         self.assertEqual(self.s.api("/rest/v0/users?filter=name:admin%20permission:admin"),
@@ -147,6 +147,19 @@ class ApiTest(unittest.TestCase):
         self.assertNotIn("cli-test", self.s.cli(["token", "list"]))
         wait_until(lambda: self.s.get("/rest/v0/vms?limit=1", token=tok).status == 401, 8,
                    "the revoked token to be refused")
+
+    def test_cli_token_expiry_follows_the_rest_rule(self):
+        import subprocess
+        from stack import APP
+        for bad, why in (("30", "30 ms"), ("0d", "at least 1 minute"), ("184d", "183 days at most"),
+                         ("soon", "invalid duration")):
+            r = subprocess.run([APP, "token", "create", "--user", "admin", "--expires", bad, "--config",
+                                self.s.config], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertEqual(r.stdout, "", bad)
+            self.assertIn(why, r.stderr, bad)
+        tok = self.s.cli(["token", "create", "--user", "admin", "--expires", "2 hours"]).strip()
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok).status, 200)
 
     # --- root and collections ---
     def test_root_lists_collection_urls(self):

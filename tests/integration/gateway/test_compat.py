@@ -345,6 +345,98 @@ class CompatTest(unittest.TestCase):
                                             "backupArchives": []})
         self.assertIsInstance(d["alarms"], list)
 
+    # --- item 3: expiresIn as XO's duration parser (the npm `ms` package) reads it ---
+    def admin_tokens_path(self):
+        uid = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"].rsplit("/", 1)[1]
+        return uid, "/rest/v0/users/%s/authentication_tokens" % uid
+
+    def test_token_expires_in_words_as_xo(self):
+        _, path = self.admin_tokens_path()
+        for words, ms in (("1 hour", 3600e3), ("2 hours", 7200e3), ("30 minutes", 1800e3), ("1 day", 86400e3),
+                          ("1.5h", 5400e3), ("2 Weeks", 14 * 86400e3), (3600000, 3600e3)):
+            r = self.s.request("POST", path, token=self.s.token, body={"expiresIn": words})
+            self.assertEqual(r.status, 201, (words, r.body))
+            tok = r.json()["token"]
+            self.assertEqual(tok["expiration"] - tok["created_at"], ms, words)
+        for bad in ("30", "0d", "59 seconds", "184d", "1 year", "soon", "1 hour ago", 59999, True):
+            r = self.s.request("POST", path, token=self.s.token, body={"expiresIn": bad})
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("error", r.json())
+
+    # --- item 10: routes match the path as sent ---
+    def test_doubled_slash_and_encoded_route_names_are_404(self):
+        for path in ("/rest/v0//vms", "/rest/v0/vm%73", "/rest/v0/%76ms", "//rest/v0/vms", "/rest/v0/vms//"):
+            r = self.get(path)
+            self.assertEqual(r.status, 404, path)
+            self.assertEqual(r.json(), {"error": "Cannot GET " + path})
+        self.assertEqual(self.get("/rest/v0/vms/").status, 200)  # a trailing slash is fine (Express)
+        uuid = self.s.api("/rest/v0/vms?limit=1")[0].rsplit("/", 1)[1]
+        r = self.get("/rest/v0/vms/" + uuid.replace("-", "%2D"))  # path parameters are decoded
+        self.assertEqual((r.status, r.json()["uuid"]), (200, uuid))
+
+    # --- item 11: OPTIONS ---
+    def test_options_answers_the_routed_methods_without_credentials(self):
+        uid, tokens = self.admin_tokens_path()
+        for path, allow in (("/rest/v0/vms", "GET,HEAD"), ("/rest/v0/vms/whatever", "GET,HEAD"),
+                            (tokens, "GET,HEAD,POST"), (tokens + "/x", "DELETE"),
+                            ("/rest/v0/users/authentication_tokens", "GET,HEAD,POST"),  # GET: users/{id}
+                            ("/rest/v0/users/me", "GET,HEAD,POST,PUT,PATCH,DELETE")):
+            r = self.s.request("OPTIONS", path)
+            self.assertEqual((r.status, r.headers["Allow"], r.body.decode()), (200, allow, allow), path)
+        r = self.s.request("OPTIONS", "/rest/v0/no-such-route")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json(), {"error": "Cannot OPTIONS /rest/v0/no-such-route"})
+
+    # --- item 12: an unknown route is a 404 whatever the credentials ---
+    def test_unknown_route_is_404_without_or_with_bad_credentials(self):
+        for kw in ({}, {"token": "not-a-token"}, {"basic": ("admin", "wrong")}):
+            r = self.s.get("/rest/v0/no-such-route", **kw)
+            self.assertEqual((r.status, r.json()), (404, {"error": "Cannot GET /rest/v0/no-such-route"}), kw)
+        r = self.s.get("/rest/v0/vms")  # a real route still needs them
+        self.assertEqual(r.status, 401)
+        self.assertEqual(self.s.request("POST", "/rest/v0/vms").status, 404)
+
+    # --- item 13: users and tokens as XO shows them ---
+    def test_users_pw_hash_is_obfuscated(self):
+        users = self.s.api("/rest/v0/users?fields=*")
+        self.assertTrue(users)
+        self.assertTrue(all(u["pw_hash"] == "***obfuscated***" for u in users), users)
+        self.assertEqual(self.s.api(users[0]["href"])["pw_hash"], "***obfuscated***")
+
+    def test_token_client_is_kept_and_a_clients_new_token_replaces_the_old(self):
+        uid, path = self.admin_tokens_path()
+        client = {"id": "compat-client-%d" % os.getpid()}
+        first = self.s.request("POST", path, token=self.s.token, body={"client": client, "description": "c1"})
+        self.assertEqual(first.status, 201, first.body)
+        self.assertEqual(first.json()["token"]["client"], client)
+        second = self.s.request("POST", path, token=self.s.token, body={"client": client, "description": "c2"})
+        self.assertEqual(second.status, 201)
+        mine = [t for t in self.s.api(path) if t.get("client") == client]
+        self.assertEqual([t["description"] for t in mine], ["c2"])
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=second.json()["token"]["id"]).status, 200)
+        wait_until(lambda: self.s.get("/rest/v0/vms?limit=1", token=first.json()["token"]["id"]).status == 401,
+                   8, "the replaced token to be refused")
+        for bad in ({"client": "x"}, {"client": {}}, {"client": {"id": 3}}, {"client": {"id": ""}}):
+            self.assertEqual(self.s.request("POST", path, token=self.s.token, body=bad).status, 400, bad)
+
+    def test_deprecated_post_users_authentication_tokens(self):
+        uid, _ = self.admin_tokens_path()
+        for kw in ({"token": self.s.token}, {"basic": ("admin", self.s.admin_password)}):
+            r = self.s.request("POST", "/rest/v0/users/authentication_tokens", body={"expiresIn": "1 hour"}, **kw)
+            self.assertEqual(r.status, 201, r.body)
+            tok = r.json()["token"]
+            self.assertEqual((tok["user_id"], tok["expiration"] - tok["created_at"]), (uid, 3600000))
+            self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok["id"]).status, 200)
+        self.assertEqual(self.s.request("POST", "/rest/v0/users/authentication_tokens", body={}).status, 401)
+
+    # --- item 14: every served collection is in the root listing ---
+    def test_root_lists_sms_pcis_and_pgpus(self):
+        root = self.s.api("/rest/v0")
+        for coll in ("sms", "pcis", "pgpus", "pbds"):
+            self.assertIn("/rest/v0/" + coll, root)
+            self.assertEqual(self.get("/rest/v0/" + coll).status, 200)
+        self.assertEqual(len(root), len(set(root)))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

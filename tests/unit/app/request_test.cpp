@@ -42,6 +42,16 @@ BOOST_AUTO_TEST_CASE(path_segments_are_decoded_after_splitting) {
   BOOST_TEST(split_path("/").empty());
 }
 
+// Routes match these: `vm%73` stays itself and `//vms` keeps its empty segment (XO: 404).
+BOOST_AUTO_TEST_CASE(raw_path_segments_keep_escapes_and_inner_empty_segments) {
+  auto s = split_raw_path("/rest/v0//vm%73/");
+  BOOST_REQUIRE(s.size() == 4u);
+  BOOST_TEST(s[2] == "");
+  BOOST_TEST(s[3] == "vm%73");
+  BOOST_TEST(split_raw_path("/rest/v0/vms/").size() == 3u);  // one trailing slash is ignored
+  BOOST_TEST(split_raw_path("/").empty());
+}
+
 BOOST_AUTO_TEST_CASE(error_kinds_map_to_http_statuses) {
   BOOST_TEST(http_status(Status(ErrorKind::kInvalidArgument, "")) == 400);
   BOOST_TEST(http_status(Status(ErrorKind::kUnauthorized, "")) == 401);

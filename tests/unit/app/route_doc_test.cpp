@@ -164,4 +164,16 @@ BOOST_AUTO_TEST_CASE(dispatch_matches_first_row_and_captures) {
   BOOST_TEST(find_route("GET", segs("rest/v0/nothing"), &params) == nullptr);
 }
 
+// Literal segments compare with the path as sent; captures are decoded and never empty.
+BOOST_AUTO_TEST_CASE(literals_match_raw_segments_and_captures_are_decoded) {
+  std::vector<std::string> params;
+  BOOST_TEST(find_route("GET", split_raw_path("/rest/v0/vm%73"), &params) == nullptr);
+  BOOST_TEST(find_route("GET", split_raw_path("/rest/v0//vms"), &params) == nullptr);
+  BOOST_TEST(find_route("GET", split_raw_path("/rest/v0/vms//"), &params) == nullptr);
+  const Route* r = find_route("GET", split_raw_path("/rest/v0/vms/a%2Db"), &params);
+  BOOST_REQUIRE(r != nullptr);
+  BOOST_TEST(std::string(r->doc.operation_id) == "GetVm");
+  BOOST_TEST(params[0] == "a-b");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

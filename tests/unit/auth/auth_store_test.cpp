@@ -175,7 +175,33 @@ BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens
   auto store = t.open();
   BOOST_TEST(store->find_user_by_name("old")->id == "u1");
   auto db = store::open_sqlite(t.path);
-  BOOST_TEST(*(*db)->schema_version("auth") == 1);
+  BOOST_TEST(*(*db)->schema_version("auth") == 2);  // then migrated on to the latest
+}
+
+// XO's token client: kept with the token; a new token of the same client and user replaces
+// the old one (XO refreshes it), other users and clients are untouched.
+BOOST_AUTO_TEST_CASE(a_clients_new_token_replaces_its_previous_one) {
+  TempDb t;
+  auto store = t.open();
+  auto a = store->add_user("a", "pw");
+  auto b = store->add_user("b", "pw");
+  const int64_t now = now_ms();
+  auto first = store->create_token(a->id, 120'000, "", now, "cli");
+  auto other = store->create_token(a->id, 120'000, "", now, "web");
+  auto plain = store->create_token(a->id, 120'000, "", now);
+  auto of_b = store->create_token(b->id, 120'000, "", now, "cli");
+  auto second = store->create_token(a->id, 120'000, "", now, "cli");
+  BOOST_REQUIRE(second.is_ok());
+  BOOST_TEST(second->info.client_id == "cli");
+  BOOST_TEST(!store->check_token(first->token, now).is_ok());
+  for (const auto* c : {&*other, &*plain, &*of_b, &*second}) {
+    BOOST_TEST(store->check_token(c->token, now).is_ok());
+  }
+  auto listed = store->list_tokens(a->id);
+  BOOST_REQUIRE(listed->size() == 3u);
+  BOOST_TEST((*listed)[0].client_id == "web");
+  BOOST_TEST((*listed)[1].client_id == "");
+  BOOST_TEST((*listed)[2].client_id == "cli");
 }
 
 BOOST_AUTO_TEST_CASE(a_store_on_a_borrowed_connection_shares_it) {

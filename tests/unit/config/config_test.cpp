@@ -194,8 +194,30 @@ BOOST_AUTO_TEST_CASE(durations_parse_with_units) {
   BOOST_TEST(*parse_duration_ms("90s") == 90000);
   BOOST_TEST(*parse_duration_ms("1500") == 1500);
   BOOST_TEST(!parse_duration_ms("abc").is_ok());
-  BOOST_TEST(!parse_duration_ms("3y").is_ok());
-  BOOST_TEST(!parse_duration_ms("-1d").is_ok());
+  BOOST_TEST(!parse_duration_ms("").is_ok());
+  BOOST_TEST(!parse_duration_ms("30 fortnights").is_ok());
+}
+
+// XO's parser is the npm `ms` package: words, spaces, any case, fractions, years of 365.25 d.
+BOOST_AUTO_TEST_CASE(durations_parse_as_xo_ms_package) {
+  BOOST_TEST(*parse_duration_ms("1 hour") == 3600000);
+  BOOST_TEST(*parse_duration_ms("2 hours") == 7200000);
+  BOOST_TEST(*parse_duration_ms("30 minutes") == 1800000);
+  BOOST_TEST(*parse_duration_ms("1 day") == 86400000);
+  BOOST_TEST(*parse_duration_ms("2  Days") == 2 * 86400000LL);
+  BOOST_TEST(*parse_duration_ms("1.5h") == 5400000);
+  BOOST_TEST(*parse_duration_ms(".5s") == 500);
+  BOOST_TEST(*parse_duration_ms("1y") == 31557600000LL);
+  BOOST_TEST(*parse_duration_ms("2 weeks") == 14 * 86400000LL);
+  BOOST_TEST(*parse_duration_ms("10 msecs") == 10);
+  BOOST_TEST(*parse_duration_ms("3 HRS") == 3 * 3600000);
+  BOOST_TEST(*parse_duration_ms("-1d") == -86400000LL);  // parsed; token rules refuse it
+  BOOST_TEST(!parse_duration_ms("5.d").is_ok());
+  BOOST_TEST(!parse_duration_ms("1 hour ").is_ok());
+  BOOST_TEST(!parse_duration_ms(" 1h").is_ok());
+  BOOST_TEST(!parse_duration_ms("1h30m").is_ok());
+  BOOST_TEST(!parse_duration_ms("1e3").is_ok());
+  BOOST_TEST(!parse_duration_ms(std::string(101, '1')).is_ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
