@@ -6,7 +6,7 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DXR_WERROR=ON
 endif
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench package clean
 all: build
 
 deps:
@@ -26,6 +26,10 @@ demo: build
 
 bench: build
 	@tests/bench/run-all.sh $(BUILD)
+
+# xapi-rest_<version>_<arch>.deb and xapi-rest-<version>.<arch>.rpm into $(BUILD)/packages
+package: deps
+	@packaging/build-packages.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
