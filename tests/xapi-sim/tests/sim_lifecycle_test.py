@@ -140,7 +140,7 @@ class Lifecycle(SimTestCase):
         self.assertFails(["VM_IS_SNAPSHOT", snap, "start"], self.sim.call, "VM.start", snap, False, False)
 
     def test_b16_start_and_shutdown_side_effects(self):
-        vm = self.sim.vm_in("Halted")[3]
+        vm = self.sim.vm_shared("Halted")[3]
         host = self.sim.call("host.get_all")[1]
         self.sim.call("VM.start_on", vm, host, False, False)
         rec = self.sim.call("VM.get_record", vm)
@@ -170,7 +170,7 @@ class Lifecycle(SimTestCase):
             self.assertFalse(self.sim.call("VBD.get_currently_attached", vbd))
 
     def test_b16_host_memory_follows_start_and_shutdown(self):
-        vm = self.sim.vm_in("Halted")[0]
+        vm = self.sim.vm_shared("Halted")[0]
         master = self.sim.call("pool.get_master", self.sim.call("pool.get_all")[0])
         hm = self.sim.call("host.get_metrics", master)
         free = int(self.sim.call("host_metrics.get_memory_free", hm))
@@ -309,6 +309,12 @@ class Lifecycle(SimTestCase):
         self.assertFalse(self.sim.call("host.get_enabled", other))
         vm = self.sim.vm_in("Halted")[0]
         self.assertFails(["HOST_DISABLED", other], self.sim.call, "VM.start_on", vm, other, False, False)
+        # VMs on the host's local storage cannot leave it (VM_REQUIRES_SR), paused ones
+        # cannot migrate (VM_BAD_POWER_STATE): stop them first
+        for v in self.sim.call("host.get_resident_VMs", other):
+            if not self.sim.call("VM.get_is_control_domain", v) and (
+                    self.sim.local_disks(v) or self.sim.call("VM.get_power_state", v) == "Paused"):
+                self.sim.call("VM.hard_shutdown", v)
         self.sim.call("host.evacuate", other)
         residents = [v for v in self.sim.call("host.get_resident_VMs", other)
                      if not self.sim.call("VM.get_is_control_domain", v)]

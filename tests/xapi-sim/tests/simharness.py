@@ -124,6 +124,21 @@ class Sim:
     def vm_in(self, state):
         return sorted(k for k, v in self.vms(lambda r: r["power_state"] == state).items())
 
+    def local_disks(self, vm):
+        """SRs of the VM's disks that are not shared (XAPI: VM_REQUIRES_SR elsewhere)."""
+        out = []
+        for vbd in self.call("VM.get_VBDs", vm):
+            vdi = self.call("VBD.get_VDI", vbd)
+            if vdi != "OpaqueRef:NULL":
+                sr = self.call("VDI.get_SR", vdi)
+                if not self.call("SR.get_shared", sr):
+                    out.append(sr)
+        return out
+
+    def vm_shared(self, state):
+        """VMs in `state` whose disks are all on shared SRs (they may run on any host)."""
+        return [vm for vm in self.vm_in(state) if not self.local_disks(vm)]
+
 
 def xml_request(method, *param_xml):
     """A raw XML-RPC request body with already-encoded <value> params."""

@@ -70,7 +70,9 @@ class Api:
         session = self.sim.sessions.validate(params[0]) if m.session else None
         if not is_async:
             return m.fn(self.sim, session, *args)
-        task = self.sim.tasks.create("Async." + m.name)
+        # xenopsd-backed VM operations, storage copies and evacuation are cancellable
+        cancellable = m.name.split(".")[0] in ("VM", "VDI") or m.name == "host.evacuate"
+        task = self.sim.tasks.create("Async." + m.name, cancellable=cancellable)
         t = threading.Thread(target=self._run_async, args=(m, session, args, task),
                              name="async-" + m.name, daemon=True)
         t.start()
@@ -79,6 +81,9 @@ class Api:
     def _run_async(self, m, session, args, task):
         self.ctx.task = task
         try:
+            if self.sim.faults.hang("Async." + m.name,
+                                    lambda: self.sim.tasks.cancel_requested(task)):
+                raise XapiError("TASK_CANCELLED", task)
             self.sim.faults.fail("Async." + m.name)
             value = m.fn(self.sim, session, *args)
             self.sim.tasks.complete(task, value)

@@ -75,6 +75,15 @@ def drop(sim, b, req):
     return ""
 
 
+def hang(sim, b, req):
+    sim.faults.add(Rule(b["method"], int(b.get("count", 1)), action="hang"))
+    return ""
+
+
+def release(sim, b, req):
+    return sim.faults.release(b.get("method"))
+
+
 def clear(sim, b, req):
     sim.faults.clear()
     sim.booting_until = 0
@@ -194,7 +203,7 @@ def time_travel(sim, b, req):
     return sim.clock_offset
 
 
-COMMANDS = {"time_travel": time_travel, "info": info, "fail": fail, "delay": delay, "drop": drop, "clear": clear,
+COMMANDS = {"time_travel": time_travel, "info": info, "fail": fail, "delay": delay, "drop": drop, "hang": hang, "release": release, "clear": clear,
             "restart": restart, "set": set_field, "rename": rename, "power": power,
             "add_vm": add_vm, "remove_vm": remove_vm, "guest_metrics": guest_metrics,
             "message": message}

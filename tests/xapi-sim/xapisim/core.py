@@ -47,8 +47,11 @@ class Simulator:
         self.booting_until = 0.0      # HOST_STILL_BOOTING until then
         self.lock = threading.Lock()
         self.stats = {}
-        from . import methods, events, vm_ops, storage_ops, monitoring
-        for mod in (methods, events, vm_ops, storage_ops, monitoring):
+        self.plugins = {}             # host.call_plugin: plugin name → fn(sim, host, fn, args)
+        from . import methods, events, vm_ops, storage_ops, monitoring, host_ops, migration, \
+            network_ops, sr_ops
+        for mod in (methods, events, vm_ops, storage_ops, monitoring, host_ops, migration,
+                    network_ops, sr_ops):
             mod.register(self)
 
     def count(self, what):
@@ -116,7 +119,8 @@ class Simulator:
                 raise XapiError("HOST_IS_SLAVE", self.config.supporter_of)
         self.faults.delay(name)
         if not name.startswith("Async."):
-            self.faults.fail(name)   # Async calls fail inside their task (api.py)
+            self.faults.hang(name)   # Async calls hang and fail inside their task (api.py)
+            self.faults.fail(name)
         return self.api.call(name, params)
 
 

@@ -1,5 +1,5 @@
 """Fault injection state set through the control endpoint: fail the next calls of a
-method, delay answers, drop connections. Any thread; own lock."""
+method, delay answers, drop connections, hang calls until released. Any thread; own lock."""
 import threading
 import time
 
@@ -12,7 +12,8 @@ class Rule:
         self.count = count        # remaining uses; -1 = forever
         self.error = error or []
         self.seconds = seconds
-        self.action = action      # fail | delay | drop
+        self.action = action      # fail | delay | drop | hang
+        self.released = threading.Event()   # hang: set by release/clear
 
 
 class Faults:
@@ -26,7 +27,19 @@ class Faults:
 
     def clear(self):
         with self.lock:
+            for r in self.rules:
+                r.released.set()
             self.rules = []
+
+    def release(self, method=None):
+        """End the hang of calls held by `hang` rules (all, or those of `method`);
+        the rules are removed. Returns how many rules were released."""
+        with self.lock:
+            done = [r for r in self.rules if r.action == "hang" and method in (None, r.method)]
+            for r in done:
+                r.released.set()
+            self.rules = [r for r in self.rules if r not in done]
+            return len(done)
 
     def _take(self, name, action):
         base = name[6:] if name.startswith("Async.") else name
@@ -45,6 +58,17 @@ class Faults:
         r = self._take(name, "delay")
         if r is not None:
             time.sleep(r.seconds)
+
+    def hang(self, name, cancelled=lambda: False):
+        """Block while a `hang` rule holds this call: until release/clear, or until
+        cancelled() is true (then TASK_CANCELLED is the caller's business)."""
+        r = self._take(name, "hang")
+        if r is None:
+            return False
+        while not r.released.wait(0.05):
+            if cancelled():
+                return True
+        return False
 
     def fail(self, name):
         """Raise the injected error for this call, if any."""

@@ -121,28 +121,7 @@ def register(sim):
         return DateTime.now()
     add("host.get_servertime", host_get_servertime, 1)
     add("host.get_server_localtime", host_get_servertime, 1)
-
-    def host_enable(value):
-        def fn(sim, s, ref):
-            db.get("host", ref)
-            db.set("host", ref, "enabled", value)
-            return ""
-        return fn
-    add("host.disable", host_enable(False), 1, asyncable=True)
-    add("host.enable", host_enable(True), 1, asyncable=True)
-
-    def host_evacuate(sim, s, ref, network=NULL, concurrency=0):
-        with db.lock:
-            rec = db.get("host", ref)
-            target = sim.master_ref if ref != sim.master_ref else next(
-                (h for h in db.refs("host") if h != ref), None)
-            for vm in rec["resident_VMs"]:
-                if not db.get("VM", vm)["is_control_domain"]:
-                    if target is None:
-                        raise XapiError("NO_HOSTS_AVAILABLE")
-                    db.set("VM", vm, "resident_on", target)
-        return ""
-    add("host.evacuate", host_evacuate, 3, optional=2, asyncable=True)
+    # host.enable/disable/evacuate and the other host operations: host_ops.py
 
 
 def _plain_setter(db, cls, field):

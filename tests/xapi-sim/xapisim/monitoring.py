@@ -213,6 +213,9 @@ def register(sim):
             if fn != "get_hyperthreading":
                 raise XapiError("UNKNOWN_XENAPI_PLUGIN_FUNCTION", fn)
             return "true" if index % 2 == 0 else "false"
+        extra = sim.plugins.get(plugin)   # other modules' plugins (sr_ops: trim)
+        if extra is not None:
+            return extra(sim, host, fn, coerce.to_map(args))
         raise XapiError("XENAPI_MISSING_PLUGIN", plugin)
     add("host.call_plugin", call_plugin, 4, asyncable=True)
 

@@ -64,12 +64,12 @@ def copy_vdi(sim, vdi, kind, sr=NULL):
         new = db.create("VDI", rec)
         if kind in ("snapshot", "checkpoint"):
             db.set("VDI", vdi, "sm_config", dict(src["sm_config"], **{"vhd-parent": db.get("VDI", new)["uuid"]}))
-        _sr_usage(db, rec["SR"])
+        sr_usage(db, rec["SR"])
     sparse_copy(sim.vdi_path(vdi), sim.vdi_path(new), rec["virtual_size"])
     return new
 
 
-def _sr_usage(db, sr):
+def sr_usage(db, sr):
     if not db.exists("SR", sr):
         return
     total = sum(db.get("VDI", v)["virtual_size"] for v in db.get("SR", sr)["VDIs"] if db.exists("VDI", v))
@@ -97,7 +97,7 @@ def register(sim):
                           other_config=coerce.to_map(fields.get("other_config", {})))
             vdi = db.create("VDI", fields)
             sim.create_disk_file(vdi, size)
-            _sr_usage(db, sr)
+            sr_usage(db, sr)
         return vdi
     add("VDI.create", vdi_create, 1, asyncable=True)
 
@@ -115,7 +115,7 @@ def register(sim):
                     db.destroy("VBD", vbd)
             path = sim.vdi_path(vdi)
             db.destroy("VDI", vdi)
-            _sr_usage(db, rec["SR"])
+            sr_usage(db, rec["SR"])
         try:
             os.unlink(path)
         except OSError:
@@ -132,7 +132,7 @@ def register(sim):
             db.set("VDI", vdi, "virtual_size", size)
             with open(sim.vdi_path(vdi), "r+b") as f:
                 f.truncate(size)
-            _sr_usage(db, rec["SR"])
+            sr_usage(db, rec["SR"])
         return ""
     add("VDI.resize", vdi_resize, 2, asyncable=True)
     add("VDI.resize_online", vdi_resize, 2, asyncable=True)

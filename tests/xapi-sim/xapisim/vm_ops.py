@@ -5,7 +5,7 @@ Handlers run on HTTP or Async worker threads; each operation takes config.op_del
 import threading
 import time
 
-from . import coerce
+from . import coerce, placement, schema
 from .db import new_ref
 from .methods import create_message
 from .vm_copy import clone_vm, destroy_vm, CREATE_FIELDS
@@ -199,17 +199,21 @@ def go_suspended(sim, vm):
 
 
 def _pick_host(sim, vm, host=None):
+    """start_on/resume_on: the given host must be able to run the VM (memory is checked
+    by go_running); start/resume: the affinity host if it can, else the master, else
+    any other host (xapi's placement, without WLB)."""
     db = sim.db
-    if host is not None:
-        host = coerce.to_str(host)
-        h = db.get("host", host)
-        if not h["enabled"]:
-            raise XapiError("HOST_DISABLED", host)
-        return host
-    rec = db.get("VM", vm)
-    if rec["affinity"] != NULL and db.exists("host", rec["affinity"]):
-        return rec["affinity"]
-    return sim.master_ref
+    with db.lock:
+        if host is not None:
+            host = coerce.to_str(host)
+            err = placement.boot_check(db, vm, host, memory=False)
+            if err:
+                raise err
+            return host
+        rec = db.get("VM", vm)
+        cands = [h for h in [rec["affinity"], sim.master_ref] + sorted(db.refs("host"))
+                 if h != NULL and db.exists("host", h)]
+        return placement.choose_host(db, vm, list(dict.fromkeys(cands)))
 
 
 def register(sim):
@@ -348,10 +352,7 @@ def _other_ops(sim, db, op):
 
     def revert(sim, s, snap):
         with Operation(sim, snap, "revert"):
-            with db.lock:
-                parent = db.get("VM", snap)["snapshot_of"]
-                if db.exists("VM", parent) and db.get("VM", parent)["power_state"] != "Halted":
-                    go_halted(sim, parent)
+            revert_to(sim, snap)
         return ""
     op("revert", 1, revert)
 
@@ -360,12 +361,92 @@ def _other_ops(sim, db, op):
         db.get("host", host)
         with Operation(sim, vm, "pool_migrate"):
             with db.lock:
-                rec = db.get("VM", vm)
-                _host_memory(db, host, -_footprint(db, rec), check=True)
-                _host_memory(db, rec["resident_on"], _footprint(db, rec))
-                db.set("VM", vm, "resident_on", host)
+                err = placement.boot_check(db, vm, host, memory=False)
+                if err:
+                    raise err
+                move_resident(sim, vm, host)
         return ""
     op("pool_migrate", 3, pool_migrate)
+
+
+def move_resident(sim, vm, host):
+    """A running VM changes host: memory follows, resident_on moves (a localhost
+    migration only renews the domain)."""
+    db = sim.db
+    with db.lock:
+        rec = db.get("VM", vm)
+        src = rec["resident_on"]
+        if src != host:
+            _host_memory(db, host, -_footprint(db, rec), check=True)
+            _host_memory(db, src, _footprint(db, rec))
+        db.update("VM", vm, {"resident_on": host, "domid": _next_domid(db)})
+        for c in rec["consoles"]:
+            if db.exists("console", c):
+                cu = db.get("console", c)["uuid"]
+                db.set("console", c, "location",
+                       "https://%s/console?uuid=%s" % (sim.host_address(host), cu))
+
+
+REVERT_FIELDS = ("name_description", "memory_static_max", "memory_dynamic_max",
+                 "memory_dynamic_min", "memory_static_min", "VCPUs_max", "VCPUs_at_startup",
+                 "VCPUs_params", "platform", "HVM_boot_params", "HVM_boot_policy", "PV_args",
+                 "tags", "blocked_operations", "affinity", "domain_type", "NVRAM")
+
+
+def revert_to(sim, snap):
+    """VM.revert (xapi's Xapi_vm_snapshot.revert, reduced): the VM the snapshot was taken
+    of gets the snapshot's settings back, new disks cloned from the snapshot's disks
+    (the current ones are destroyed), the snapshot's VIFs; it ends Halted (Suspended
+    with a copy of the memory image for a checkpoint); its parent becomes the snapshot."""
+    from .storage_ops import copy_vdi, sr_usage
+    db = sim.db
+    with db.lock:
+        srec = db.get("VM", snap)
+        vm = srec["snapshot_of"]
+        if vm == NULL or not db.exists("VM", vm):
+            raise XapiError("VM_REVERT_FAILED", snap, vm)
+        if db.get("VM", vm)["power_state"] != "Halted":
+            go_halted(sim, vm)
+        rec = db.get("VM", vm)
+        old_vdis = []
+        for vbd in rec["VBDs"]:
+            if db.exists("VBD", vbd):
+                b = db.get("VBD", vbd)
+                if b["type"] == "Disk" and b["VDI"] != NULL and db.exists("VDI", b["VDI"]):
+                    old_vdis.append(b["VDI"])
+                db.destroy("VBD", vbd)
+        for vif in rec["VIFs"]:
+            if db.exists("VIF", vif):
+                db.destroy("VIF", vif)
+        for vbd in srec["VBDs"]:
+            if not db.exists("VBD", vbd):
+                continue
+            b = {k: v for k, v in db.get("VBD", vbd).items() if k not in ("uuid", "current_operations")}
+            if b["type"] == "Disk" and b["VDI"] != NULL and db.exists("VDI", b["VDI"]):
+                b["VDI"] = copy_vdi(sim, b["VDI"], "clone")
+            b.update(VM=vm, currently_attached=False)
+            db.create("VBD", b)
+        for vif in srec["VIFs"]:
+            if db.exists("VIF", vif):
+                v = {k: x for k, x in db.get("VIF", vif).items() if k not in ("uuid", "current_operations")}
+                v.update(VM=vm, currently_attached=False)
+                db.create("VIF", v)
+        fields = {f: srec[f] for f in REVERT_FIELDS}
+        fields["parent"] = snap
+        db.update("VM", vm, fields)
+        if srec["power_state"] == "Suspended" and srec["suspend_VDI"] != NULL \
+                and db.exists("VDI", srec["suspend_VDI"]):
+            sv = copy_vdi(sim, srec["suspend_VDI"], "copy")
+            db.update("VDI", sv, {"is_a_snapshot": False, "type": "suspend"})
+            db.update("VM", vm, {"power_state": "Suspended", "suspend_VDI": sv})
+        for vdi in old_vdis:
+            if db.exists("VDI", vdi) and not any(
+                    db.exists("VBD", x) for x in db.get("VDI", vdi)["VBDs"]):
+                sr = db.get("VDI", vdi)["SR"]
+                sim.remove_disk_file(vdi)
+                db.destroy("VDI", vdi)
+                sr_usage(db, sr)
+        refresh_allowed(db, vm)
 
 
 def _memory_ops(sim, db, op):
@@ -406,7 +487,8 @@ def _memory_ops(sim, db, op):
     op("assert_can_boot_here", 2, lambda sim, s, vm, host: assert_ok(sim, s, vm))
 
     def vm_create(sim, s, record):
-        fields = {k: v for k, v in coerce.to_map_any(record).items()
+        vm_fields = schema.CLASSES["VM"].by_name
+        fields = {k: coerce.for_field(vm_fields[k], v) for k, v in coerce.to_map_any(record).items()
                   if k in CREATE_FIELDS}
         fields.setdefault("power_state", "Halted")
         fields["power_state"] = "Halted"
