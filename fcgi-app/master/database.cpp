@@ -6,6 +6,7 @@
 
 #include "auth/auth_store.h"
 #include "store/open.h"
+#include "tasks/task_store.h"
 
 namespace xr::app {
 
@@ -16,6 +17,11 @@ Status prepare_database(const config::Config& cfg) {
   XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
   // Every component with tables, in dependency order.
   XR_RETURN_IF_ERROR(auth::AuthStore::open(*db).status());
+  XR_ASSIGN_OR_RETURN(auto tasks, tasks::TaskStore::open(*db, nullptr, cfg.tasks_gc_keep));
+  // Nothing runs a task across a restart: what was pending when the service stopped is
+  // interrupted now (as xo-server does at start). No process is forked yet, so no waiter.
+  XR_RETURN_IF_ERROR(
+      tasks->interrupt_pending("interrupted: xapi-rest stopped while the task was pending").status());
   return Status::ok();
 }
 

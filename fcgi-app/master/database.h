@@ -1,5 +1,6 @@
 // Prepares the durable database before any fork: creates storage.data_dir and applies every
-// component's migrations, so that children only find schemas already current. Master only.
+// component's migrations, so that children only find schemas already current, and turns the
+// XO tasks left pending by the previous run into interrupted ones. Master only (serve).
 #pragma once
 
 #include "base/status.h"

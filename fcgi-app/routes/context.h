@@ -10,6 +10,7 @@
 #include "auth/auth_store.h"
 #include "config/config.h"
 #include "store/db.h"
+#include "tasks/task_store.h"
 #include "worker/request.h"
 #include "worker/response.h"
 
@@ -28,6 +29,7 @@ struct Services {
   CredentialCache& credentials;    // shared by the threads of one worker process
   CacheAccess* cache = nullptr;    // the shared object cache; null until it exists
   XapiReads* xapi = nullptr;       // read-only XAPI calls (stats, plugins, logs); per process
+  tasks::TaskStore* tasks = nullptr;  // XO tasks (lib/tasks), on `db`; null in unit tests
 };
 
 struct Context {

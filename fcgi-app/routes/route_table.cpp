@@ -10,6 +10,7 @@
 #include "routes/meta_routes.h"
 #include "routes/monitor_routes.h"
 #include "routes/server_routes.h"
+#include "routes/task_routes.h"
 #include "routes/user_routes.h"
 
 namespace xr::app {
@@ -66,6 +67,16 @@ const std::array kRoutes = {
       "200 [XoServer]"}},
     Route{"GET", "rest/v0/servers/{id}", kAdmin, &get_server,
      {"GetServer", "One configured pool", kAllow, "", "", "200 XoServer"}},
+    Route{"GET", "rest/v0/tasks", kUser, &list_tasks,
+     {"GetTasks", "XO tasks, oldest first (non-admin users: their own)", kAllow, "@list", "",
+      "200 [XoTask]"}},
+    Route{"DELETE", "rest/v0/tasks", kUser, &delete_tasks,
+     {"DeleteTasks", "Delete every finished task (non-admin users: their own)", kConfirm, "", "",
+      "204"}},
+    Route{"GET", "rest/v0/tasks/{id}", kUser, &get_task,
+     {"GetTask", "One XO task", kAllow, "", "", "200 XoTask"}},
+    Route{"DELETE", "rest/v0/tasks/{id}", kUser, &delete_task,
+     {"DeleteTask", "Delete a finished task", kConfirm, "", "", "204, 409"}},
     Route{"GET", "rest/v0/dashboard", kAdmin, &get_dashboard,
      {"GetDashboard", "Counts of pools, hosts and VMs by state", kAllow, "", "", "200 Dashboard"}},
     Route{"GET", "rest/v0/vms/{id}/stats", kAdmin, &get_vm_stats,

@@ -17,6 +17,7 @@
 #include "store/open.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
+#include "worker/task_signals.h"
 #include "worker/xapi_reads.h"
 
 namespace xr::app {
@@ -32,6 +33,7 @@ struct Shared {
   CacheAccess cache;
   CredentialCache credentials;
   XapiReads xapi;
+  TaskSignals signals;
   std::atomic<bool> stopping{false};
 };
 
@@ -49,8 +51,14 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
     kLog.error("cannot open the database: " + auth.status().to_string());
     _exit(1);
   }
+  auto tasks = tasks::TaskStore::open(**db, &shared.signals, shared.env.config.tasks_gc_keep);
+  if (!tasks.is_ok()) {
+    kLog.error("cannot open the task store: " + tasks.status().to_string());
+    _exit(1);
+  }
   Services svc{shared.env.config, **db, **auth, shared.credentials, &shared.cache};
   svc.xapi = &shared.xapi;
+  svc.tasks = tasks->get();
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -104,7 +112,8 @@ int run_worker(const ChildEnv& env) {
   sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config), {}};
+  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config),
+                TaskSignals(cache::layout::control_block(env.segment->segment().base())), {}};
   const auto n = static_cast<size_t>(env.config.threads);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<std::atomic<bool>>> done;

@@ -43,6 +43,8 @@ struct Config {
   int64_t retry_max = 30;  // seconds
   // [auth]
   int64_t token_validity_days = 30;
+  // [tasks]
+  int64_t tasks_gc_keep = 1000;  // finished XO tasks kept (newest first)
   // [log]
   std::string log_level = "info";
   // [mcp]

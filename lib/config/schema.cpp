@@ -38,6 +38,10 @@ const std::array kConfigKeys = {
     K{"auth.token_validity_days", KeyType::kInteger, "30", 1, 183, "",
       "validity of a new token when none is asked for (at most half a year, like XO)",
       &Config::token_validity_days},
+    K{"tasks.gc_keep", KeyType::kInteger, "1000", 1, 1000000, "",
+      "finished XO tasks kept in the database (the newest; older ones are deleted, as XO's "
+      "tasks.gc.keep)",
+      &Config::tasks_gc_keep},
     K{"log.level", KeyType::kString, "info", 0, 0, "debug|info|warn|error",
       "lowest level written to stderr", &Config::log_level},
     K{"mcp.enabled", KeyType::kBoolean, "true", 0, 0, "",

@@ -1,0 +1,81 @@
+#include "routes/task_routes.h"
+
+#include <rapidjson/document.h>
+
+#include "routes/etag.h"
+#include "routes/http_errors.h"
+#include "routes/list_output.h"
+#include "tasks/task_id.h"
+
+namespace xr::app {
+
+namespace {
+
+bool is_admin(const Context& ctx) { return ctx.user && ctx.user->permission == "admin"; }
+
+// Whose tasks the caller may see: everyone's for an admin, else its own.
+std::string owner_filter(const Context& ctx) { return is_admin(ctx) ? std::string() : ctx.user->id; }
+
+Result<tasks::TaskStore*> task_store(Context& ctx) {
+  if (ctx.svc.tasks == nullptr) return Status(ErrorKind::kUnavailable, "the task store is not open");
+  return ctx.svc.tasks;
+}
+
+// The task of path parameter 0 as the caller may see it; XO's 404 otherwise (another user's
+// task is not revealed).
+Result<tasks::Task> visible_task(Context& ctx) {
+  const std::string& id = ctx.params[0];
+  if (!tasks::plausible_task_id(id)) return no_such("task", id, &ctx.error_data);
+  XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  auto task = store->get(id);
+  if (!task.is_ok()) {
+    if (task.status().kind() == ErrorKind::kNotFound) return no_such("task", id, &ctx.error_data);
+    return task.status();
+  }
+  if (!is_admin(ctx) && task->user_id != ctx.user->id) return no_such("task", id, &ctx.error_data);
+  return task;
+}
+
+}  // namespace
+
+Status list_tasks(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  XR_ASSIGN_OR_RETURN(std::vector<tasks::Task> all, store->list(owner_filter(ctx)));
+  ListWriter out(ctx.res, options, &ctx.req);
+  for (const tasks::Task& t : all) {
+    if (out.full()) break;
+    const std::string json = tasks::to_json(t);
+    rapidjson::Document doc;
+    doc.Parse(json.c_str(), json.size());
+    out.add_object(doc, "/rest/v0/tasks/" + t.id, filter);
+  }
+  out.finish();
+  return Status::ok();
+}
+
+Status get_task(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(tasks::Task task, visible_task(ctx));
+  send_json_with_etag(ctx, tasks::to_json(task));
+  return Status::ok();
+}
+
+Status delete_task(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(tasks::Task task, visible_task(ctx));
+  XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  Status s = store->remove(task.id, owner_filter(ctx));
+  if (s.kind() == ErrorKind::kNotFound) return no_such("task", task.id, &ctx.error_data);
+  XR_RETURN_IF_ERROR(s);
+  ctx.res.send(204, "", "");
+  return Status::ok();
+}
+
+Status delete_tasks(Context& ctx) {
+  XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  XR_RETURN_IF_ERROR(store->remove_finished(owner_filter(ctx)).status());
+  ctx.res.send(204, "", "");
+  return Status::ok();
+}
+
+}  // namespace xr::app
