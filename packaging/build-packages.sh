@@ -37,8 +37,10 @@ mv "$work/xapi-rest_${deb_version}_${arch}.deb" "$out/"
 # 3. The .rpm, from the program and the document the deb build made.
 prebuilt="$work/prebuilt"
 rm -rf "$prebuilt"; mkdir -p "$prebuilt"
-# The stripped program of the .deb (dh_strip), the document from its build folder.
-cp "$src/debian/xapi-rest/usr/bin/xapi-rest" "$src/debian/build/packaging/openapi.json" "$prebuilt/"
+# The stripped program of the .deb (dh_strip), the generated files from its build folder.
+cp "$src/debian/xapi-rest/usr/bin/xapi-rest" "$src/debian/build/packaging/openapi.json" \
+   "$src/debian/build/packaging/xapi-rest.toml.5" "$prebuilt/"
+cp -r "$src/swagger-ui" "$prebuilt/swagger-ui"
 rpmbuild -bb --nodeps --quiet \
   --define "_topdir $work/rpmbuild" --define "xr_prebuilt $prebuilt" --define "xr_srcdir $src" \
   "$root/packaging/rpm/xapi-rest.spec" >"$work/rpm-build.log" 2>&1 || {

@@ -27,6 +27,9 @@ import pkgs  # noqa: E402
 sys.path.insert(0, os.path.join(pkgs.ROOT, "tests/integration/gateway"))
 from stack import Sim, free_port, read, wait_until  # noqa: E402
 
+sys.path.insert(0, os.path.join(pkgs.ROOT, "tests/openapi"))
+from test_swagger_ui import browse  # noqa: E402
+
 APT = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "-o", "Dpkg::Options::=--force-unsafe-io", "-qq", "-y"]
 CONFIG = "/etc/xapi-rest/xapi-rest.toml"
 SOCKET = "/run/xapi-rest/fcgi.sock"
@@ -210,6 +213,15 @@ class DebInstallTest(unittest.TestCase):
                                env=dict(os.environ, T=token, B=base))
             self.assertEqual(r.returncode, 0, "%s: %s %s" % (command, r.stdout, r.stderr))
             self.assertRegex(r.stdout.strip(), r"^(200|201|307)$", command)
+        # Swagger UI from the package's files, through the packaged site, in Chromium.
+        code, body = self.curl([base + "/docs/"])
+        self.assertEqual(code, 200)
+        self.assertIn("swagger-initializer.js", body)
+        shot = os.path.join(os.environ.get("XR_ARTIFACTS") or self.dir, "swagger-ui-packaged.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        ui = browse("https://127.0.0.1:%d" % self.port, token, shot)
+        self.assertEqual((ui["status"], ui["errors"]), ("200", []))
+        self.assertGreater(len(json.loads(ui["body"])), 0)
         code, body = self.curl(["-b", "authenticationToken=" + token, base + "/vms?fields=name_label,power_state"])
         self.assertEqual(code, 200)
         self.assertEqual(len(json.loads(body)), 12)
@@ -236,7 +248,7 @@ class DebInstallTest(unittest.TestCase):
         os.unlink("/etc/xapi-rest/sim.password")
         sh(APT + ["purge", "xapi-rest"])
         self.assertFalse(installed())
-        for gone in ("/usr/bin/xapi-rest", "/var/lib/xapi-rest", "/etc/xapi-rest", "/lib/systemd/system/xapi-rest.service",
+        for gone in ("/usr/bin/xapi-rest", "/usr/share/xapi-rest", "/var/lib/xapi-rest", "/etc/xapi-rest", "/lib/systemd/system/xapi-rest.service",
                      "/etc/nginx/sites-available/xapi-rest"):
             self.assertFalse(os.path.exists(gone), gone)
         self.assertRaises(KeyError, pwd.getpwnam, "xapi-rest")

@@ -153,6 +153,9 @@ class Stack:
         ngx = os.path.join(self.dir, "nginx")
         for d in ("logs", "tmp", "static"):
             os.makedirs(os.path.join(ngx, d), exist_ok=True)
+        # Swagger UI at /rest/v0/docs/ when the staged assets are given (packaging/swagger-ui).
+        if os.environ.get("XR_SWAGGER_UI"):
+            os.symlink(os.environ["XR_SWAGGER_UI"], os.path.join(ngx, "swagger-ui"))
         text = read(os.path.join(ROOT, "nginx/dev.conf.in"))
         text = text.replace("@PORT@", str(self.port)).replace("@SOCKET@", self.socket)
         text = text.replace("@SOCKET_DIR@", os.path.dirname(self.socket))
