@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.join(HERE, "../integration/gateway"))
 from stack import Stack, wait_until  # noqa: E402
 
 COLLECTIONS = ["pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
-               "vdi-snapshots", "srs", "networks", "pifs", "vifs", "vbds", "pbds", "messages", "alarms"]
+               "vdi-snapshots", "srs", "networks", "pifs", "vifs", "vbds", "pbds", "messages", "alarms",
+               "sms", "pcis", "pgpus"]
 
 
 class LiveStackConformance(unittest.TestCase):
@@ -37,8 +38,7 @@ class LiveStackConformance(unittest.TestCase):
                 # href is the REST envelope's addition (b.1), not a field of the XO type.
                 self.assertTrue(o.pop("href").startswith("/rest/v0/%s/" % coll))
             served[coll] = objects
-        for coll in ("pools", "hosts", "vms", "vm-templates", "vm-controllers", "vdis", "srs",
-                     "networks", "pifs", "vifs", "vbds", "pbds"):
+        for coll in COLLECTIONS:  # validate_xo_schemas.mjs fails on an empty one too
             self.assertTrue(served[coll], "the stack serves no %s" % coll)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(served, f)

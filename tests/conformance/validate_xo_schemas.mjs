@@ -109,8 +109,15 @@ for (const d of [...found.values()].sort((a, b) => (a.coll + a.where).localeComp
   if (!ok) unexpected++
   console.log(`${ok ? 'expected  ' : 'UNEXPECTED'} ${d.coll}: ${d.kind} ${d.where}${d.detail ? ' (' + d.detail + ')' : ''} x${d.count} e.g. ${d.example}`)
 }
+// Every collection must be there and non-empty (snapshots, messages, alarms, sms, pcis,
+// pgpus included): a collection the model lost would otherwise validate as "no errors".
+let missing = 0
 for (const coll of Object.keys(SCHEMAS)) {
-  if (!(coll in objects)) console.log(`note: no ${coll} in this inventory`)
+  if (!(objects[coll]?.length > 0)) {
+    missing++
+    console.log(`MISSING    ${coll}: no objects in this inventory`)
+  }
 }
-console.log(unexpected ? `FAIL: ${unexpected} unexpected differences` : 'PASS')
-process.exit(unexpected ? 1 : 0)
+const failed = unexpected + missing
+console.log(failed ? `FAIL: ${unexpected} unexpected differences, ${missing} empty or missing collections` : 'PASS')
+process.exit(failed ? 1 : 0)

@@ -314,6 +314,10 @@ def generate(sim, n_vms, n_hosts, seed, master_address="127.0.0.1"):
         vms.append(vm)
         _vm_messages(b, vm, i, now)
     _infra_messages(b, pool, hosts, local_srs + [nfs, iscsi], now)
+    # Own random stream: the rest of the inventory stays what it was for a given seed.
+    main_rng, b.rng = b.rng, random.Random(seed * 7919 + 17)
+    _host_pci_devices(b, hosts)
+    b.rng = main_rng
     b.fill_relations()
     _host_memory(b)
     for vm in list(b.objs["VM"]):
@@ -372,6 +376,32 @@ def _infra_messages(b, pool, hosts, srs, now):
              _alarm_body(1.0, "pool_license_days_left", "30"))
     _message(b, "POOL_MASTER_TRANSITION", 4, "Pool", pool, now - 86400 * 2,
              "The pool master changed to %s" % b.rec("host", hosts[0])["name_label"])
+
+
+def _host_pci_devices(b, hosts):
+    """Each host's NIC and on-board display (a PGPU, as xapi lists the system display device);
+    even hosts also hold a passthrough GPU. GPU groups gather the PGPUs of one model."""
+    passthrough = b.mk("VGPU_type", vendor_name="", model_name="passthrough", implementation="passthrough",
+                       identifier="passthrough", experimental=False)
+    groups = {}
+    for h, host in enumerate(hosts):
+        b.mk("PCI", class_name="Ethernet controller", vendor_name="Intel Corporation",
+             device_name="Ethernet Controller X710 for 10GbE SFP+", pci_id="0000:3b:00.0", host=host,
+             driver_name="i40e", subsystem_vendor_name="Dell", subsystem_device_name="Ethernet 10G 4P X710 SFP+ rNDC")
+        gpus = [("VGA compatible controller", "Matrox Electronics Systems Ltd.", "Integrated Matrox G200eW3 Graphics Controller",
+                 "0000:03:00.0", "mgag200", True)]
+        if h % 2 == 0:
+            gpus.append(("3D controller", "NVIDIA Corporation", "TU104GL [Tesla T4]", "0000:af:00.0", "nvidia", False))
+        for cls_name, vendor, device, pci_id, driver, system in gpus:
+            pci = b.mk("PCI", class_name=cls_name, vendor_name=vendor, device_name=device, pci_id=pci_id,
+                       host=host, driver_name=driver)
+            if device not in groups:
+                groups[device] = b.mk("GPU_group", name_label="Group of %s %s GPUs" % (vendor, device),
+                                      GPU_types=["%s %s" % (vendor, device)], allocation_algorithm="depth_first",
+                                      supported_VGPU_types=[passthrough], enabled_VGPU_types=[passthrough])
+            b.mk("PGPU", PCI=pci, GPU_group=groups[device], host=host, supported_VGPU_types=[passthrough],
+                 enabled_VGPU_types=[passthrough], dom0_access="enabled" if system else "disabled",
+                 is_system_display_device=system, compatibility_metadata={})
 
 
 def _host_memory(b):

@@ -124,7 +124,7 @@ _CLASSES = {
     # Classes XO also reads; served (empty unless noted) so clients that list them work.
     "Certificate": """uuid:s name:s type:e host:r:host not_before:d not_after:d fingerprint:s
         fingerprint_sha256:s fingerprint_sha1:s""",
-    "PCI": """uuid:s class_name:s vendor_name:s device_name:s host:r:host attached_VMs:R:VM
+    "PCI": """uuid:s class_name:s vendor_name:s device_name:s pci_id:s host:r:host attached_VMs:R:VM
         dependencies:R:PCI other_config:m* subsystem_vendor_name:s subsystem_device_name:s
         driver_name:s""",
     "PGPU": """uuid:s PCI:r:PCI GPU_group:r:GPU_group host:r:host other_config:m*
