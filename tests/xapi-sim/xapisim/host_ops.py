@@ -162,6 +162,12 @@ def come_up(sim, host):
         refresh_host(db, host)
 
 
+def down_delay(sim):
+    """xapi answers host.reboot/shutdown first and goes down 10 s later; here
+    max(2 × op-delay, 1 s), so that clients see the task's result before the toolstack goes."""
+    return max(2 * sim.config.op_delay, 1.0)
+
+
 def boot_seconds(sim):
     """How long a simulated host reboot keeps it down."""
     return max(5 * sim.config.op_delay, 0.5)
@@ -265,7 +271,7 @@ def register(sim):
                     _later(boot_seconds(sim), come_up, sim, host)
                 else:
                     hop.done()
-            _later(sim.config.op_delay, down)
+            _later(down_delay(sim), down)
             return ""
         return fn
     add("host.reboot", power_cycle("reboot", True), 1, asyncable=True)
