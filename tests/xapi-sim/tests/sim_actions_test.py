@@ -163,6 +163,17 @@ class Hosts(Helpers, SimTestCase):
              what="agent restart")
         self.assertFails(["HA_NOT_ENABLED"], self.sim.call, "pool.disable_ha")
 
+    def test_updater_update_and_assert_operation_valid(self):
+        m = self.master()
+        import json
+        self.assertEqual(len(json.loads(self.sim.call("host.call_plugin", m, "updater.py", "check_update", {}))), 2)
+        self.assertEqual(self.sim.call("host.call_plugin", m, "updater.py", "update", {}), "")
+        self.assertEqual(json.loads(self.sim.call("host.call_plugin", m, "updater.py", "check_update", {})), [])
+        halted = self.sim.vm_in("Halted")[0]
+        self.assertFails(["VM_BAD_POWER_STATE", halted, "running", "halted"],
+                         self.sim.call, "VM.assert_operation_valid", halted, "suspend")
+        self.sim.call("VM.assert_operation_valid", halted, "start")
+
     def test_trim_plugin(self):
         srs = self.sim.call("SR.get_all_records")
         lvm = [r for r in srs.values() if r["type"] == "lvmoiscsi"][0]

@@ -206,9 +206,15 @@ def register(sim):
         index = sorted(sim.db.refs("host"), key=lambda h: ipaddress.ip_address(
             sim.db.get("host", h)["address"])).index(host)  # the master first, then 127.0.0.2, ...
         if plugin == "updater.py":
+            updated = sim.db.get("host", host)["other_config"].get("sim:updated") == "true"
+            if fn == "update":     # yum update: the host has nothing left to install
+                if not updated:
+                    time.sleep(sim.config.op_delay)
+                    sim.db.map_put("host", host, "other_config", "sim:updated", "true")
+                return ""
             if fn != "check_update":
                 raise XapiError("UNKNOWN_XENAPI_PLUGIN_FUNCTION", fn)
-            return json.dumps(UPDATES[:max(0, 2 - index)])
+            return json.dumps([] if updated else UPDATES[:max(0, 2 - index)])
         if plugin == "hyperthreading.py":
             if fn != "get_hyperthreading":
                 raise XapiError("UNKNOWN_XENAPI_PLUGIN_FUNCTION", fn)

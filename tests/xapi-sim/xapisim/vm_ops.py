@@ -484,7 +484,23 @@ def _memory_ops(sim, db, op):
         if err:
             raise err
         return ""
-    op("assert_can_boot_here", 2, lambda sim, s, vm, host: assert_ok(sim, s, vm))
+    def assert_can_boot_here(sim, s, vm, host):
+        assert_ok(sim, s, vm)
+        with db.lock:
+            err = placement.boot_check(db, coerce.to_str(vm), coerce.to_str(host))
+            if err:
+                raise err
+        return ""
+    op("assert_can_boot_here", 2, assert_can_boot_here)
+
+    def assert_operation_valid(sim, s, vm, operation):
+        """The strict check allowed_operations uses (guest features included)."""
+        rec = db.get("VM", vm)
+        err = check(vm, rec, coerce.to_str(operation), gm_of(db, rec), strict=True)
+        if err:
+            raise err
+        return ""
+    op("assert_operation_valid", 2, assert_operation_valid)
 
     def vm_create(sim, s, record):
         vm_fields = schema.CLASSES["VM"].by_name
