@@ -3,6 +3,7 @@
 #include <array>
 
 #include "poller/poller.h"
+#include "runner/runner.h"
 #include "stream/stream.h"
 #include "worker/worker.h"
 
@@ -29,6 +30,8 @@ const std::array kRoles = {
     RoleSpec{"poller", &run_poller, &one, RestartPolicy::kAlways, true, "fcgi"},
     RoleSpec{"worker", &run_worker, &workers, RestartPolicy::kAlways, false, "fcgi"},
     RoleSpec{"stream", &run_stream, &one, RestartPolicy::kAlways, false, "stream"},
+    // The runner accepts no request (it gets the main socket's fd and never uses it).
+    RoleSpec{"runner", &run_runner, &one, RestartPolicy::kAlways, true, "fcgi"},
 };
 
 }  // namespace

@@ -1,6 +1,13 @@
 #include "openapi/catalogue.h"
 
 #include <array>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "actions/action.h"
+#include "actions/params.h"
+#include "routes/route_table.h"
 
 namespace xr::app::openapi {
 namespace {
@@ -20,6 +27,12 @@ constexpr std::array kQueryParams = {
                "the RRD step: 5 s, 1 min, 1 h or 1 day"},
     QueryParam{"markdown", R"({"type":"boolean"})", "",
                "answer XO's markdown table (text/markdown): columns are the fields"},
+    QueryParam{"sync", R"({"type":"boolean"})", "",
+               "wait for the action: `sync=true` answers as current XO (204, or 201 {id} for a new "
+               "object), the bare `?sync` as the seed (200 with the result JSON-encoded)"},
+    QueryParam{"wait", R"({"type":"string"})", R"("result")",
+               "`result` or `true`: answer once the task is finished; any other value (or bare): "
+               "at its next change"},
 };
 
 constexpr std::string_view kError = R"({"type":"object","required":["error"],"properties":{
@@ -84,6 +97,15 @@ constexpr std::array kFixedSchemas = {
   "warnings":{"type":"array","items":{"type":"object","required":["message","data"],"properties":{"message":{"type":"string"},"data":{}}}},
   "tasks":{"type":"array","items":{"$ref":"#/components/schemas/XoTask"}}}})",
                 R"({"id":"0mdd1basu-k3j9x0q2mz","properties":{"name":"REST API: start VM","type":"xo:rest-api:action","objectType":"VM","objectId":"770aa52a-fd42-8faf-f167-8c5c4a237cac","userId":"b0d6e4a2-5a2c-4e1d-9f0e-2f1c7d2b9a11","params":{}},"start":1753098047598,"status":"success","updatedAt":1753098049210,"end":1753098049210,"progress":100})"},
+    NamedSchema{"ActionTask",
+                R"({"type":"object","required":["taskId"],"properties":{"taskId":{"type":"string","description":"the XO task running the action: /rest/v0/tasks/{taskId}"}}})",
+                R"({"taskId":"0mdd1basu-k3j9x0q2mz"})"},
+    NamedSchema{"CreatedId",
+                R"({"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"the new object's id"}}})",
+                R"({"id":"2b0266aa-c753-6fbc-e4dd-c79be7782052"})"},
+    NamedSchema{"ActionDescription",
+                R"({"type":"object","properties":{"params":{"type":"object","description":"XO's schema of the parameters: name -> {type, optional?, ...}"}}})",
+                R"({"params":{"name_label":{"type":"string","optional":true}}})"},
     NamedSchema{"OpenApiDocument", R"({"type":"object","description":"this document"})", ""},
     NamedSchema{"XapiStats", R"({"type":"object","description":"XO's statistics of an RRD: endTimestamp, interval and stats series"})", ""},
     NamedSchema{"MissingPatches", R"({"description":"the patches a host (or each host of a pool) lacks, as XO lists them"})", ""},
@@ -104,6 +126,20 @@ const QueryParam* find_query_param(std::string_view name) {
   return nullptr;
 }
 
-std::span<const NamedSchema> fixed_schemas() { return kFixedSchemas; }
+std::span<const NamedSchema> fixed_schemas() {
+  // The hand-described schemas, then each action's body (from its XO params schema).
+  static std::deque<std::string> text;
+  static const std::vector<NamedSchema> all = [] {
+    std::vector<NamedSchema> out(kFixedSchemas.begin(), kFixedSchemas.end());
+    for (const actions::ActionSpec& a : actions::catalogue()) {
+      if (a.params.empty()) continue;
+      const std::string& name = text.emplace_back(action_body_schema(a));
+      const std::string& schema = text.emplace_back(actions::json_schema_of(a.params));
+      out.push_back(NamedSchema{name, schema, "{}"});
+    }
+    return out;
+  }();
+  return all;
+}
 
 }  // namespace xr::app::openapi

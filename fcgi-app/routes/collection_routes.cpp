@@ -152,6 +152,15 @@ Status list_vm_vdis(Context& ctx, const ListQuery& q, std::string_view vm_coll, 
 
 }  // namespace
 
+bool is_object_collection(std::string_view collection) { return !type_of(collection).empty(); }
+
+Result<std::string> configured_pool_of(Context& ctx, std::string_view pool_id) {
+  for (const auto& st : ctx.svc.cache->reader().pool_statuses()) {
+    if (st.pool_id == pool_id) return st.key;
+  }
+  return Status(ErrorKind::kUnavailable, "the pool " + std::string(pool_id) + " is not connected");
+}
+
 Status load_object(Context& ctx, std::string_view coll, std::string_view id, std::string* json) {
   if (!valid_id(id)) return no_such_object(ctx, coll, id);
   XR_RETURN_IF_ERROR(check_pools_ready(ctx));

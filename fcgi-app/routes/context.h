@@ -19,6 +19,7 @@ namespace xr::app {
 class CredentialCache;
 class CacheAccess;
 class XapiReads;
+class TaskSignals;
 struct Route;
 
 // Per worker thread; built once by the worker and reused for every request.
@@ -30,6 +31,7 @@ struct Services {
   CacheAccess* cache = nullptr;    // the shared object cache; null until it exists
   XapiReads* xapi = nullptr;       // read-only XAPI calls (stats, plugins, logs); per process
   tasks::TaskStore* tasks = nullptr;  // XO tasks (lib/tasks), on `db`; null in unit tests
+  TaskSignals* task_signals = nullptr;  // ControlBlock's futex words (wait for tasks, wake the runner)
 };
 
 struct Context {

@@ -1,8 +1,13 @@
 #include "routes/route_table.h"
 
+#include <algorithm>
 #include <array>
+#include <deque>
 #include <map>
+#include <string>
 
+#include "actions/action.h"
+#include "routes/action_routes.h"
 #include "routes/authenticate.h"
 #include "routes/collection_routes.h"
 #include "routes/dashboard_routes.h"
@@ -74,9 +79,15 @@ const std::array kRoutes = {
      {"DeleteTasks", "Delete every finished task (non-admin users: their own)", kConfirm, "", "",
       "204"}},
     Route{"GET", "rest/v0/tasks/{id}", kUser, &get_task,
-     {"GetTask", "One XO task", kAllow, "", "", "200 XoTask"}},
+     {"GetTask", "One XO task (wait=result or wait=true: once finished; bare wait: at its next change)",
+      kAllow, "wait", "", "200 XoTask, 503"}},
     Route{"DELETE", "rest/v0/tasks/{id}", kUser, &delete_task,
      {"DeleteTask", "Delete a finished task", kConfirm, "", "", "204, 409"}},
+    Route{"GET", "rest/v0/tasks/{id}/actions", kUser, &list_task_actions,
+     {"GetTaskActions", "The task's actions: abort while it is pending", kAllow, "", "", "200 [string]"}},
+    Route{"POST", "rest/v0/tasks/{id}/actions/abort", kUser, &abort_task,
+     {"AbortTask", "Abort a pending task (cancels the XAPI task behind it)", kConfirm, "sync", "",
+      "202 ActionTask, 204, 409"}},
     Route{"GET", "rest/v0/dashboard", kAdmin, &get_dashboard,
      {"GetDashboard", "Counts of pools, hosts and VMs by state", kAllow, "", "", "200 Dashboard"}},
     Route{"GET", "rest/v0/vms/{id}/stats", kAdmin, &get_vm_stats,
@@ -240,6 +251,73 @@ const std::array kRoutes = {
 };
 // clang-format on
 
+// "vm-snapshots" -> "VmSnapshots" (operationIds of generated rows).
+std::string pascal(std::string_view collection) {
+  std::string out;
+  bool up = true;
+  for (char c : collection) {
+    if (c == '-') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c) : c;
+    up = false;
+  }
+  return out;
+}
+
+// The listing rows of each collection that has actions (GET .../_/actions[/{action}] and
+// .../{id}/actions[/{action}]).
+void add_listing_routes(std::vector<Route>& out, std::deque<std::string>& text) {
+  std::vector<std::string_view> done;
+  for (const actions::ActionSpec& a : actions::catalogue()) {
+    if (std::find(done.begin(), done.end(), a.collection) != done.end()) continue;
+    done.push_back(a.collection);
+    const std::string c(a.collection);
+    const std::string p = pascal(c);
+    auto row = [&](std::string pattern, Handler h, std::string op, std::string summary, std::string_view query,
+                   std::string_view result) {
+      const std::string& pat = text.emplace_back(std::move(pattern));
+      const std::string& id = text.emplace_back(std::move(op));
+      const std::string& sum = text.emplace_back(std::move(summary));
+      out.push_back(Route{"GET", pat, kAdmin, h, {id, sum, kAllow, query, "", result}});
+    };
+    row("rest/v0/" + c + "/_/actions", &list_actions, "Get" + p + "Actions",
+        "The actions of " + c + " (fields=params: their parameter schemas)", "@list", "200 [string]");
+    row("rest/v0/" + c + "/_/actions/{action}", &get_action, "Get" + p + "Action",
+        "The parameters of one action of " + c + " ({\"params\": schema} or {})", "", "200 ActionDescription");
+    row("rest/v0/" + c + "/{id}/actions", &list_actions, "Get" + p + "ObjectActions",
+        "The actions of one of the " + c, "@list", "200 [string]");
+    row("rest/v0/" + c + "/{id}/actions/{action}", &get_action, "Get" + p + "ObjectAction",
+        "One action of one of the " + c, "", "200 ActionDescription");
+  }
+}
+
+// Rows generated from the action catalogue (fcgi-app/actions): the listings, and each action's
+// POST rest/v0/<collection>/{id}/actions/<name>.
+std::vector<Route> all_routes() {
+  static std::deque<std::string> text;  // the generated patterns and names, alive for good
+  std::vector<Route> out(kRoutes.begin(), kRoutes.end());
+  add_listing_routes(out, text);
+  for (const actions::ActionSpec& a : actions::catalogue()) {
+    const std::string& pattern =
+        text.emplace_back("rest/v0/" + std::string(a.collection) + "/{id}/actions/" + std::string(a.name));
+    const std::string& body = a.params.empty() ? text.emplace_back() : text.emplace_back(action_body_schema(a));
+    const std::string_view result = a.returns == actions::Returns::kNothing
+                                        ? "202 ActionTask, 204"
+                                        : "202 ActionTask, 201 CreatedId";
+    out.push_back(Route{"POST", pattern, kAdmin, &post_action,
+                        {a.operation_id, a.summary, a.mcp == "deny" ? Mcp::kDeny : kConfirm, "sync", body,
+                         result}});
+  }
+  return out;
+}
+
+const std::vector<Route>& table() {
+  static const std::vector<Route> t = all_routes();
+  return t;
+}
+
 // A route's pattern, split once: the literal segments and where the captures are.
 struct Compiled {
   std::vector<std::string_view> segs;  // "{...}" marks a capture, "**" the rest
@@ -248,7 +326,7 @@ struct Compiled {
 
 std::vector<Compiled> compile_all() {
   std::vector<Compiled> out;
-  for (const Route& r : kRoutes) {
+  for (const Route& r : table()) {
     Compiled c;
     std::string_view p = r.pattern;
     while (!p.empty()) {
@@ -272,11 +350,11 @@ struct Index {
   std::vector<size_t> any_key;
 
   Index() {
-    for (size_t i = 0; i < kRoutes.size(); ++i) {
+    for (size_t i = 0; i < table().size(); ++i) {
       const auto& s = compiled[i].segs;
       if (s.size() > 2 && !is_capture(s[2]) && s[2] != "**") by_key[s[2]];
     }
-    for (size_t i = 0; i < kRoutes.size(); ++i) {
+    for (size_t i = 0; i < table().size(); ++i) {
       const auto& s = compiled[i].segs;
       if (s.size() > 2 && !is_capture(s[2]) && s[2] != "**") {
         by_key[s[2]].push_back(i);
@@ -384,13 +462,17 @@ Status run(Context& ctx) {
 
 }  // namespace
 
-std::span<const Route> routes() { return kRoutes; }
+std::span<const Route> routes() { return table(); }
+
+std::string action_body_schema(const actions::ActionSpec& a) {
+  return std::string(a.operation_id) + "Body";
+}
 
 const Route* find_route(std::string_view method, const std::vector<std::string>& segments,
                         std::vector<std::string>* params) {
   const Index& idx = index();
   for (size_t i : idx.candidates(segments)) {
-    const Route& r = kRoutes[i];
+    const Route& r = table()[i];
     if (method_matches(r.method, method) && match(idx.compiled[i], segments, params)) return &r;
   }
   params->clear();

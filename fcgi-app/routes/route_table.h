@@ -7,11 +7,16 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "routes/context.h"
 
 namespace xr::app {
+
+namespace actions {
+struct ActionSpec;
+}
 
 enum class Access {
   kPublic,  // no credentials needed (credentials given are still checked)
@@ -62,6 +67,8 @@ struct Route {
 };
 
 std::span<const Route> routes();
+// The OpenAPI schema name of an action's body ("<operationId>Body"), for the generated rows.
+std::string action_body_schema(const actions::ActionSpec& a);
 // The first route matching `method` and `segments` (nullptr: none), with its captures.
 const Route* find_route(std::string_view method, const std::vector<std::string>& segments,
                         std::vector<std::string>* params);

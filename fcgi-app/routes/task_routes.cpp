@@ -5,6 +5,7 @@
 #include "routes/etag.h"
 #include "routes/http_errors.h"
 #include "routes/list_output.h"
+#include "routes/task_wait.h"
 #include "tasks/task_id.h"
 
 namespace xr::app {
@@ -57,6 +58,15 @@ Status list_tasks(Context& ctx) {
 
 Status get_task(Context& ctx) {
   XR_ASSIGN_OR_RETURN(tasks::Task task, visible_task(ctx));
+  // wait=result (seed) and wait=true (XO): until finished; any other value, bare
+  // included: until its next change. wait=false: no wait.
+  if (auto wait = ctx.req.query_value("wait"); wait && *wait != "false") {
+    const bool until_done = *wait == "result" || *wait == "true";
+    const int64_t revision = task.revision;
+    XR_ASSIGN_OR_RETURN(task, wait_for_task(ctx, task.id, [&](const tasks::Task& t) {
+      return until_done ? !t.pending() : t.revision != revision;
+    }));
+  }
   send_json_with_etag(ctx, tasks::to_json(task));
   return Status::ok();
 }

@@ -1,5 +1,7 @@
 #include "worker/response.h"
 
+#include <poll.h>
+
 #include <cstdio>
 
 #include "worker/fcgi_records.h"
@@ -85,6 +87,13 @@ bool Response::write(std::string_view data) {
   buffer_.append(data);
   if (buffer_.size() >= kFlushThreshold) return flush();
   return true;
+}
+
+bool Response::client_gone() const {
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLRDHUP, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 bool Response::finish() {

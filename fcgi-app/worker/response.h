@@ -40,6 +40,9 @@ class Response {
   bool send(int code, std::string_view content_type, std::string_view body);
 
   bool failed() const { return failed_; }
+  // True when the peer (nginx) closed the request's connection: the client went away while
+  // a request waits (false when it cannot tell, e.g. without the socket).
+  bool client_gone() const;
 
  private:
   bool send_headers();

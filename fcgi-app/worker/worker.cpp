@@ -59,6 +59,7 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
   Services svc{shared.env.config, **db, **auth, shared.credentials, &shared.cache};
   svc.xapi = &shared.xapi;
   svc.tasks = tasks->get();
+  svc.task_signals = &shared.signals;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {

@@ -372,6 +372,14 @@ Result<std::optional<Task>> TaskStore::claim_job() {
   return claimed;
 }
 
+Result<std::vector<std::string>> TaskStore::abort_requested_jobs() {
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
+      "SELECT id FROM tasks WHERE job_state='running' AND abortion_requested_at IS NOT NULL"));
+  std::vector<std::string> out;
+  for (const store::Row& r : rows) out.push_back(r.text(0));
+  return out;
+}
+
 Result<int64_t> TaskStore::revision() {
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query("SELECT value FROM task_meta WHERE name='revision'"));
   return rows.empty() ? 0 : rows[0].integer(0);

@@ -84,6 +84,8 @@ class TaskStore {
   Result<int64_t> interrupt_running_jobs(std::string_view reason);
   // The oldest queued job, now marked running; nullopt when none is queued.
   Result<std::optional<Task>> claim_job();
+  // Ids of running jobs whose task has an abort request.
+  Result<std::vector<std::string>> abort_requested_jobs();
 
   // The store's change counter (0 for a new database); every committed change bumps it.
   Result<int64_t> revision();

@@ -25,8 +25,17 @@ Result<Value> task_outcome(const Value& record) {
   return Status(ErrorKind::kProtocol, "task has unknown status \"" + std::string(status) + "\"");
 }
 
+static void report_progress(const Value& record, const TaskWaitOptions& options) {
+  if (!options.on_progress) return;
+  const Value* p = record.get("progress");
+  if (p == nullptr) return;
+  auto v = p->as_double();
+  if (v.is_ok()) options.on_progress(*v);
+}
+
 // Scans one event.from result for the task's record. Returns true when finished.
-static Result<bool> scan_batch(const Value& result, std::string_view ref, Result<Value>* out) {
+static Result<bool> scan_batch(const Value& result, std::string_view ref, Result<Value>* out,
+                               const TaskWaitOptions& options) {
   const Value* events = result.get("events");
   if (!events || !events->is_array())
     return Status(ErrorKind::kProtocol, "event.from without events");
@@ -39,7 +48,10 @@ static Result<bool> scan_batch(const Value& result, std::string_view ref, Result
     const Value* snap = ev.get("snapshot");
     if (!snap) continue;
     Result<Value> outcome = task_outcome(*snap);
-    if (!outcome.is_ok() && outcome.status().kind() == ErrorKind::kConflict) continue;
+    if (!outcome.is_ok() && outcome.status().kind() == ErrorKind::kConflict) {
+      report_progress(*snap, options);
+      continue;
+    }
     *out = std::move(outcome);
     return true;
   }
@@ -55,6 +67,7 @@ Result<Value> wait_task(Session& session, std::string_view task_ref,
                       session.call("task.get_record", {Value::string(std::string(task_ref))}));
   Result<Value> outcome = task_outcome(record);
   if (outcome.is_ok() || outcome.status().kind() != ErrorKind::kConflict) return outcome;
+  report_progress(record, options);
   std::vector<Value> classes = {Value::string("task/" + std::string(task_ref))};
   std::string token;
   uint64_t generation = session.generation();
@@ -81,7 +94,7 @@ Result<Value> wait_task(Session& session, std::string_view task_ref,
       continue;
     }
     Result<Value> result = Status(ErrorKind::kInternal, "unset");
-    XR_ASSIGN_OR_RETURN(bool done, scan_batch(*r, task_ref, &result));
+    XR_ASSIGN_OR_RETURN(bool done, scan_batch(*r, task_ref, &result, options));
     if (done) return result;
     token = std::string(r->get_string("token"));
   }

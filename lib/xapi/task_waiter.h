@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ struct TaskWaitOptions {
   long timeout_ms = 3'600'000;    // overall deadline
   double event_timeout_s = 30.0;  // one event.from wait
   const std::atomic<bool>* cancel = nullptr;
+  // Called on the waiting thread with the task's `progress` (0..1) from each record seen
+  // while it is pending (the first read included).
+  std::function<void(double)> on_progress;
 };
 
 // Blocks until the task leaves "pending". success → its decoded result ("" when empty);

@@ -1,0 +1,178 @@
+#include "runner/job.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+
+#include "actions/action.h"
+#include "base/log.h"
+#include "poller/session_options.h"
+#include "store/open.h"
+#include "xapi/task_waiter.h"
+
+namespace xr::app {
+
+namespace {
+
+const log::Logger kLog("runner");
+
+std::string member(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// The XO task's result for a failure: XAPI's code and params kept, message as XO's
+// XapiError writes it ("CODE(p1, p2)").
+std::string failure_json(const Status& s) {
+  if (s.kind() != ErrorKind::kXapi) return tasks::error_json(s.message());
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartArray();
+  std::string message = s.code() + "(";
+  for (size_t i = 0; i < s.params().size(); ++i) {
+    w.String(s.params()[i].c_str());
+    message += (i ? ", " : "") + s.params()[i];
+  }
+  w.EndArray();
+  message += ")";
+  const std::string params(b.GetString(), b.GetSize());
+  return tasks::error_json(message, s.code(), &params);
+}
+
+class JobRun : public actions::ActionRun {
+ public:
+  JobRun(JobShared& shared, tasks::TaskStore& store, const tasks::Task& task, const rapidjson::Value& job)
+      : shared_(shared), store_(store), task_(task) {
+    object_id_ = member(job, "objectId");
+    object_ref_ = member(job, "ref");
+    pool_ = member(job, "pool");
+    auto p = job.FindMember("params");
+    if (p != job.MemberEnd() && p->value.IsObject()) {
+      params_.CopyFrom(p->value, params_.GetAllocator());
+    } else {
+      params_.SetObject();
+    }
+  }
+
+  const std::string& object_id() const override { return object_id_; }
+  const std::string& object_ref() const override { return object_ref_; }
+  const rapidjson::Value& params() const override { return params_; }
+
+  Result<xapi::Value> call(std::string_view method, std::vector<xapi::Value> args) override {
+    XR_ASSIGN_OR_RETURN(xapi::Session * s, shared_.session(pool_));
+    return s->call(method, std::move(args));
+  }
+
+  Result<xapi::Value> call_async(std::string_view method, std::vector<xapi::Value> args) override {
+    XR_ASSIGN_OR_RETURN(xapi::Session * s, shared_.session(pool_));
+    XR_ASSIGN_OR_RETURN(std::string ref, s->call_async(method, std::move(args)));
+    shared_.set_xapi_task(task_.id, pool_, ref);
+    // An abort that came before the XAPI task existed cancels it now.
+    if (auto t = store_.get(task_.id); t.is_ok() && t->abortion_requested_at) shared_.cancel(task_.id);
+    xapi::TaskWaitOptions options;
+    options.on_progress = [this](double p) {
+      const int64_t percent = std::lround(std::clamp(p, 0.0, 1.0) * 100);
+      if (percent == last_progress_) return;
+      last_progress_ = percent;
+      (void)store_.set_progress(task_.id, percent);  // progress is best effort
+    };
+    Result<xapi::Value> r = xapi::wait_task(*s, ref, options);
+    shared_.clear_xapi_task(task_.id);
+    (void)xapi::destroy_task(*s, ref);  // as XO's client: finished tasks are not left behind
+    return r;
+  }
+
+  Status info(std::string_view message, std::string_view data_json) override {
+    return store_.add_info(task_.id, message, data_json).status();
+  }
+
+ private:
+  JobShared& shared_;
+  tasks::TaskStore& store_;
+  const tasks::Task& task_;
+  std::string object_id_, object_ref_, pool_;
+  rapidjson::Document params_;
+  int64_t last_progress_ = -1;
+};
+
+Result<std::string> execute(JobShared& shared, tasks::TaskStore& store, const tasks::Task& task) {
+  rapidjson::Document job;
+  if (job.Parse(task.job.c_str()).HasParseError() || !job.IsObject()) {
+    return Status(ErrorKind::kInternal, "unreadable job");
+  }
+  const actions::ActionSpec* spec = actions::find_action(member(job, "collection"), member(job, "action"));
+  if (spec == nullptr) return Status(ErrorKind::kInternal, "unknown action " + member(job, "action"));
+  if (task.abortion_requested_at) return Status(ErrorKind::kCancelled, "aborted before it started");
+  JobRun run(shared, store, task, job);
+  return spec->execute(run);
+}
+
+}  // namespace
+
+Result<xapi::Session*> JobShared::session(const std::string& pool) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(pool);
+  if (it != sessions_.end()) return it->second.get();
+  for (const auto& p : config_.pools) {
+    if (p.name == pool) {
+      auto s = std::make_unique<xapi::Session>(session_options(p));
+      return sessions_.emplace(pool, std::move(s)).first->second.get();
+    }
+  }
+  return Status(ErrorKind::kNotFound, "no configured pool " + pool);
+}
+
+void JobShared::set_xapi_task(const std::string& task_id, const std::string& pool, const std::string& ref) {
+  std::lock_guard lock(mu_);
+  waiting_[task_id] = {pool, ref};
+}
+
+void JobShared::clear_xapi_task(const std::string& task_id) {
+  std::lock_guard lock(mu_);
+  waiting_.erase(task_id);
+  cancelled_.erase(task_id);
+}
+
+bool JobShared::cancelled(const std::string& task_id) {
+  std::lock_guard lock(mu_);
+  return cancelled_.count(task_id) != 0;
+}
+
+bool JobShared::cancel(const std::string& task_id) {
+  Waiting w;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_.count(task_id) != 0) return true;
+    auto it = waiting_.find(task_id);
+    if (it == waiting_.end()) return false;
+    w = it->second;
+    cancelled_.insert(task_id);
+  }
+  auto s = session(w.pool);
+  if (!s.is_ok()) return false;
+  Status st = xapi::cancel_task(**s, w.ref);
+  if (!st.is_ok()) kLog.warn("cancelling a XAPI task: " + st.to_string());
+  return true;
+}
+
+void run_job(JobShared& shared, const tasks::Task& task) {
+  auto db = store::open(shared.config());
+  if (!db.is_ok()) {
+    kLog.error("job " + task.id + ": cannot open the database: " + db.status().to_string());
+    return;  // the task stays running; the next runner start interrupts it
+  }
+  auto store = tasks::TaskStore::open(**db, shared.notifier(), shared.config().tasks_gc_keep);
+  if (!store.is_ok()) {
+    kLog.error("job " + task.id + ": cannot open the task store: " + store.status().to_string());
+    return;
+  }
+  Result<std::string> r = execute(shared, **store, task);
+  Status done = r.is_ok() ? (*store)->finish(task.id, tasks::TaskStatus::kSuccess, *r).status()
+                          : (*store)->finish(task.id, tasks::TaskStatus::kFailure, failure_json(r.status())).status();
+  if (!done.is_ok()) kLog.error("job " + task.id + ": cannot record its outcome: " + done.to_string());
+}
+
+}  // namespace xr::app

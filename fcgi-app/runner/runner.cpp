@@ -1,0 +1,108 @@
+#include "runner/runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "base/futex.h"
+#include "base/log.h"
+#include "master/shared_segment.h"
+#include "runner/job.h"
+#include "store/open.h"
+#include "worker/task_signals.h"
+
+namespace xr::app {
+
+namespace {
+
+const log::Logger kLog("runner");
+
+constexpr int64_t kIdleWaitMs = 250;  // also the longest an abort waits to reach XAPI
+
+struct Dispatcher {
+  explicit Dispatcher(const ChildEnv& e, cache::layout::ControlBlock* control)
+      : env(e), signals(control), shared(e.config, &signals) {}
+  const ChildEnv& env;
+  TaskSignals signals;
+  JobShared shared;
+  std::atomic<int> active{0};
+};
+
+void job_thread(Dispatcher& d, tasks::Task task) {
+  run_job(d.shared, task);
+  d.active.fetch_sub(1);
+  // A slot is free: the dispatcher may claim the next queued job.
+  futex_bump(&d.signals.control()->jobs_queued);
+}
+
+void claim_jobs(Dispatcher& d, tasks::TaskStore& store) {
+  while (d.active.load() < kMaxJobs) {
+    auto job = store.claim_job();
+    if (!job.is_ok()) {
+      kLog.error("claiming a job: " + job.status().to_string());
+      return;
+    }
+    if (!job->has_value()) return;
+    d.active.fetch_add(1);
+    std::thread(job_thread, std::ref(d), std::move(**job)).detach();
+  }
+}
+
+void forward_aborts(Dispatcher& d, tasks::TaskStore& store) {
+  auto ids = store.abort_requested_jobs();
+  if (!ids.is_ok()) return;
+  for (const std::string& id : *ids) d.shared.cancel(id);
+}
+
+sigset_t control_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGQUIT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+int run_runner(const ChildEnv& env) {
+  sigset_t set = control_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto* control = cache::layout::control_block(env.segment->segment().base());
+  Dispatcher d(env, control);
+  auto db = store::open(env.config);
+  if (!db.is_ok()) {
+    kLog.error("cannot open the database: " + db.status().to_string());
+    return 1;
+  }
+  auto store = tasks::TaskStore::open(**db, &d.signals, env.config.tasks_gc_keep);
+  if (!store.is_ok()) {
+    kLog.error("cannot open the task store: " + store.status().to_string());
+    return 1;
+  }
+  // The runner is exclusive: jobs still marked running belong to a runner that died.
+  auto lost = (*store)->interrupt_running_jobs(
+      "interrupted: the runner process stopped while the action was running");
+  if (lost.is_ok() && *lost > 0) kLog.warn(std::to_string(*lost) + " running action(s) interrupted");
+  control->runner_pid.store(static_cast<uint32_t>(getpid()));
+  kLog.info("running actions");
+  bool draining = false;
+  for (;;) {
+    timespec now{0, 0};
+    const int sig = sigtimedwait(&set, nullptr, &now);
+    if (sig == SIGTERM) _exit(0);
+    if (sig == SIGQUIT) draining = true;  // graceful: finish what runs, claim nothing new
+    if (draining && d.active.load() == 0) break;
+    const uint32_t seen = control->jobs_queued.load();
+    if (!draining) claim_jobs(d, **store);
+    forward_aborts(d, **store);
+    futex_wait(&control->jobs_queued, seen, kIdleWaitMs);
+  }
+  control->runner_pid.store(0);
+  return 0;
+}
+
+}  // namespace xr::app

@@ -1,0 +1,230 @@
+"""Actions through nginx to the runner and the simulator: listings and schemas, async (202 +
+task) and both sync forms, the effect visible in the read API, bad parameters refused before
+anything starts, XAPI failures kept in the task and the error body, ?wait on tasks, abort of a
+hanging action, and a killed runner turning its running action into an interrupted task."""
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, wait_until  # noqa: E402
+
+SEED_VM_ACTIONS = ["clean_reboot", "clean_shutdown", "hard_reboot", "hard_shutdown", "snapshot", "start"]
+
+
+class ActionsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=30, hosts=2, workers=2, threads=4)
+        cls.used = set()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def setUp(self):
+        self.s.sims[0].control("clear")
+
+    # --- helpers ---
+    def post(self, path, body=None, headers=None):
+        return self.s.request("POST", path, token=self.s.token, body=body, headers=headers)
+
+    def vm(self, state):
+        """A VM in `state` not used by another test (each call takes a new one)."""
+        used = type(self).used
+        for v in self.s.api("/rest/v0/vms?fields=id,power_state,name_label"):
+            if v["power_state"] == state and v["id"] not in used:
+                used.add(v["id"])
+                return v
+        self.skipTest("no free %s VM" % state)
+
+    def power_state(self, vm_id):
+        return self.s.api("/rest/v0/vms/%s?fields=power_state" % vm_id)["power_state"]
+
+    def wait_task(self, task_id):
+        r = self.s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=self.s.token)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def count_tasks(self):
+        return len(self.s.api("/rest/v0/tasks"))
+
+    # --- listings ---
+    def test_vm_actions_listing_contains_the_seeds_six_and_schemas(self):
+        hrefs = self.s.api("/rest/v0/vms/_/actions")
+        names = [h.rsplit("/", 1)[1] for h in hrefs]
+        self.assertEqual(names, sorted(names))
+        for n in SEED_VM_ACTIONS:
+            self.assertIn("/rest/v0/vms/_/actions/" + n, hrefs)
+        for n in ("pause", "unpause", "suspend", "resume", "clone"):
+            self.assertIn(n, names)
+        self.assertEqual(self.s.api("/rest/v0/vms/_/actions/snapshot"),
+                         {"params": {"name_label": {"type": "string", "optional": True}}})
+        self.assertEqual(self.s.api("/rest/v0/vms/_/actions/clean_reboot"), {})
+        with_params = self.s.api("/rest/v0/vms/_/actions?fields=params")
+        snap = [x for x in with_params if x["href"].endswith("/snapshot")][0]
+        self.assertEqual(snap["params"]["name_label"]["type"], "string")
+        r = self.s.get("/rest/v0/vms/_/actions/nope", token=self.s.token)
+        self.assertEqual(r.status, 404)
+        self.assertIn("no such action", r.json()["error"])
+        vm = self.vm("Halted")
+        self.assertIn("/rest/v0/vms/%s/actions/start" % vm["id"], self.s.api("/rest/v0/vms/%s/actions" % vm["id"]))
+        self.assertEqual(self.s.get("/rest/v0/vms/00000000-0000-0000-0000-000000000000/actions",
+                                    token=self.s.token).status, 404)
+        self.assertEqual(self.s.get("/rest/v0/nothing/_/actions", token=self.s.token).status, 404)
+
+    # --- async ---
+    def test_async_start_answers_202_with_the_task_and_the_vm_runs(self):
+        vm = self.vm("Halted")
+        r = self.post("/rest/v0/vms/%s/actions/start" % vm["id"])
+        self.assertEqual(r.status, 202, r.body)
+        task_id = r.json()["taskId"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/tasks/" + task_id)
+        t = self.wait_task(task_id)
+        self.assertEqual(t["status"], "success", t)
+        props = t["properties"]
+        self.assertEqual(props["name"], "REST API: start VM")
+        self.assertEqual(props["type"], "xo:rest-api:action")
+        self.assertEqual(props["objectType"], "VM")
+        self.assertEqual(props["objectId"], vm["id"])
+        self.assertIn("userId", props)
+        self.assertIn("end", t)
+        wait_until(lambda: self.power_state(vm["id"]) == "Running", 10, "the VM to run")
+
+    def test_accept_text_plain_gets_the_legacy_task_href(self):
+        vm = self.vm("Running")
+        r = self.post("/rest/v0/vms/%s/actions/pause" % vm["id"], headers={"Accept": "text/plain"})
+        self.assertEqual(r.status, 202)
+        href = r.body.decode()
+        self.assertTrue(href.startswith("/rest/v0/tasks/"), href)
+        self.assertEqual(self.wait_task(href.rsplit("/", 1)[1])["status"], "success")
+        wait_until(lambda: self.power_state(vm["id"]) == "Paused", 10, "the VM to pause")
+        r = self.post("/rest/v0/vms/%s/actions/unpause?sync=true" % vm["id"])
+        self.assertEqual(r.status, 204, r.body)
+
+    # --- sync ---
+    def test_xo_sync_answers_204_and_201_with_location(self):
+        vm = self.vm("Running")
+        r = self.post("/rest/v0/vms/%s/actions/hard_shutdown?sync=true" % vm["id"])
+        self.assertEqual(r.status, 204, r.body)
+        self.assertEqual(r.body, b"")
+        wait_until(lambda: self.power_state(vm["id"]) == "Halted", 10, "the VM to halt")
+        r = self.post("/rest/v0/vms/%s/actions/snapshot?sync=true" % vm["id"], body={"name_label": "snap-xo"})
+        self.assertEqual(r.status, 201, r.body)
+        new_id = r.json()["id"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/vm-snapshots/" + new_id)
+        wait_until(lambda: self.s.get("/rest/v0/vm-snapshots/" + new_id, token=self.s.token).status == 200,
+                   10, "the snapshot in the cache")
+        self.assertEqual(self.s.api("/rest/v0/vm-snapshots/%s?fields=name_label" % new_id)["name_label"], "snap-xo")
+        r = self.post("/rest/v0/vms/%s/actions/clone?sync=true" % vm["id"], body={"name_label": "clone-xo"})
+        self.assertEqual(r.status, 201, r.body)
+        clone = r.json()["id"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/vms/" + clone)
+        wait_until(lambda: self.s.get("/rest/v0/vms/" + clone, token=self.s.token).status == 200, 10, "the clone")
+        self.assertEqual(self.s.api("/rest/v0/vms/%s?fields=name_label" % clone)["name_label"], "clone-xo")
+
+    def test_seed_bare_sync_answers_the_result_json_encoded(self):
+        vm = self.vm("Running")
+        r = self.post("/rest/v0/vms/%s/actions/snapshot?sync" % vm["id"], body={"nameLabel": "snap-seed"})
+        self.assertEqual(r.status, 200, r.body)
+        new_id = json.loads(r.body)
+        self.assertIsInstance(new_id, str)
+        wait_until(lambda: self.s.get("/rest/v0/vm-snapshots/" + new_id, token=self.s.token).status == 200,
+                   10, "the snapshot in the cache")
+        self.assertEqual(self.s.api("/rest/v0/vm-snapshots/%s?fields=name_label" % new_id)["name_label"],
+                         "snap-seed")
+        r = self.post("/rest/v0/vms/%s/actions/clean_reboot?sync" % vm["id"])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.body, b"")
+
+    # --- failures ---
+    def test_bad_parameters_are_422_naming_them_and_start_nothing(self):
+        vm = self.vm("Running")
+        before = self.count_tasks()
+        r = self.post("/rest/v0/vms/%s/actions/snapshot" % vm["id"], body={"name_label": 5})
+        self.assertEqual(r.status, 422)
+        self.assertIn("body.name_label", r.json()["error"])
+        r = self.post("/rest/v0/vms/%s/actions/snapshot" % vm["id"], body={"foo": 1})
+        self.assertEqual(r.status, 422)
+        self.assertIn("excess property", r.json()["error"]["body.foo"]["message"])
+        r = self.post("/rest/v0/vms/%s/actions/clean_reboot" % vm["id"], body=[1])
+        self.assertEqual(r.status, 422)
+        r = self.post("/rest/v0/vms/%s/actions/start?sync=maybe" % vm["id"])
+        self.assertEqual(r.status, 422)
+        r = self.post("/rest/v0/vms/00000000-0000-0000-0000-000000000000/actions/start")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["data"]["type"], "VM")
+        self.assertEqual(self.count_tasks(), before)
+        self.assertEqual(self.power_state(vm["id"]), "Running")
+
+    def test_a_xapi_failure_keeps_its_code_in_the_task_and_the_sync_error(self):
+        vm = self.vm("Running")
+        r = self.post("/rest/v0/vms/%s/actions/start" % vm["id"])
+        self.assertEqual(r.status, 202)
+        t = self.wait_task(r.json()["taskId"])
+        self.assertEqual(t["status"], "failure")
+        self.assertEqual(t["result"]["code"], "VM_BAD_POWER_STATE")
+        self.assertEqual(t["result"]["name"], "XapiError")
+        self.assertTrue(t["result"]["message"].startswith("VM_BAD_POWER_STATE("))
+        r = self.post("/rest/v0/vms/%s/actions/start?sync=true" % vm["id"])
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["data"]["code"], "VM_BAD_POWER_STATE")
+        self.s.sims[0].control("fail", {"method": "VM.pause", "error": ["OPERATION_NOT_ALLOWED", "injected"]})
+        r = self.post("/rest/v0/vms/%s/actions/pause?sync=true" % vm["id"])
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["data"], {"code": "OPERATION_NOT_ALLOWED", "params": ["injected"]})
+
+    # --- tasks: wait, abort, runner death ---
+    def test_bare_wait_returns_at_the_next_change(self):
+        vm = self.vm("Running")
+        self.s.sims[0].control("hang", {"method": "VM.suspend"})
+        task_id = self.post("/rest/v0/vms/%s/actions/suspend" % vm["id"]).json()["taskId"]
+        first = self.s.api("/rest/v0/tasks/" + task_id)
+        self.assertEqual(first["status"], "pending")
+        self.s.sims[0].control("release", {"method": "VM.suspend"})
+        changed = self.s.api("/rest/v0/tasks/%s?wait" % task_id)
+        self.assertNotEqual(changed["updatedAt"] if changed["status"] == "pending" else None, first["updatedAt"])
+        self.assertEqual(self.wait_task(task_id)["status"], "success")
+        self.assertEqual(self.s.api("/rest/v0/tasks/%s/actions" % task_id), [])
+
+    def test_abort_cancels_a_hanging_action(self):
+        vm = self.vm("Running")
+        self.s.sims[0].control("hang", {"method": "VM.clean_shutdown"})
+        task_id = self.post("/rest/v0/vms/%s/actions/clean_shutdown" % vm["id"]).json()["taskId"]
+        wait_until(lambda: self.s.api("/rest/v0/tasks/%s/actions" % task_id) ==
+                   ["/rest/v0/tasks/%s/actions/abort" % task_id], 5, "the abort action")
+        time.sleep(0.3)  # the XAPI task exists
+        r = self.post("/rest/v0/tasks/%s/actions/abort?sync=true" % task_id)
+        self.assertEqual(r.status, 204, r.body)
+        t = self.s.api("/rest/v0/tasks/" + task_id)
+        self.assertEqual(t["status"], "failure")
+        self.assertEqual(t["result"]["code"], "TASK_CANCELLED")
+        self.assertIn("abortionRequestedAt", t)
+        self.assertEqual(self.power_state(vm["id"]), "Running")
+        r = self.post("/rest/v0/tasks/%s/actions/abort" % task_id)
+        self.assertEqual(r.status, 409)
+
+    def test_a_killed_runner_leaves_its_action_interrupted_and_a_new_one_runs_the_next(self):
+        vm = self.vm("Running")
+        self.s.sims[0].control("hang", {"method": "VM.hard_reboot"})
+        task_id = self.post("/rest/v0/vms/%s/actions/hard_reboot" % vm["id"]).json()["taskId"]
+        time.sleep(0.5)
+        runners = self.s.pids("runner")
+        self.assertEqual(len(runners), 1)
+        os.kill(runners[0], signal.SIGKILL)
+        t = self.wait_task(task_id)
+        self.assertEqual(t["status"], "interrupted")
+        self.assertIn("runner", t["result"]["message"])
+        self.s.sims[0].control("clear")
+        wait_until(lambda: len(self.s.pids("runner")) == 1 and runners[0] not in self.s.pids("runner"),
+                   10, "a new runner")
+        other = self.vm("Running")  # the first VM's XAPI operation may still be finishing
+        r = self.post("/rest/v0/vms/%s/actions/hard_reboot?sync=true" % other["id"])
+        self.assertEqual(r.status, 204, r.body)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
