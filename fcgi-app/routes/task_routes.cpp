@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "routes/collection_routes.h"
 #include "routes/etag.h"
 #include "routes/http_errors.h"
 #include "routes/list_output.h"
@@ -39,7 +40,8 @@ Result<tasks::Task> visible_task(Context& ctx) {
 
 }  // namespace
 
-Status list_tasks(Context& ctx) {
+// The caller's visible tasks as a collection list; only those about `object_id` when given.
+Status write_task_list(Context& ctx, std::string_view object_id) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
@@ -50,10 +52,28 @@ Status list_tasks(Context& ctx) {
     const std::string json = tasks::to_json(t);
     rapidjson::Document doc;
     doc.Parse(json.c_str(), json.size());
+    if (!object_id.empty()) {
+      const auto& p = doc["properties"];
+      auto it = p.FindMember("objectId");
+      if (it == p.MemberEnd() || !it->value.IsString() || object_id != it->value.GetString()) continue;
+    }
     out.add_object(doc, "/rest/v0/tasks/" + t.id, filter);
   }
   out.finish();
   return Status::ok();
+}
+
+Status list_tasks(Context& ctx) { return write_task_list(ctx, {}); }
+
+Status list_object_tasks(Context& ctx) {
+  std::string json;
+  XR_RETURN_IF_ERROR(load_object(ctx, ctx.req.segments()[2], ctx.params[0], &json));
+  rapidjson::Document object;
+  object.Parse(json.c_str(), json.size());
+  if (!object.IsObject() || !object.HasMember("id") || !object["id"].IsString()) {
+    return Status(ErrorKind::kInternal, "unreadable cached object");
+  }
+  return write_task_list(ctx, object["id"].GetString());
 }
 
 Status get_task(Context& ctx) {

@@ -10,5 +10,7 @@ Status list_tasks(Context& ctx);
 Status get_task(Context& ctx);
 Status delete_task(Context& ctx);
 Status delete_tasks(Context& ctx);
+// GET /<collection>/{id}/tasks: the tasks whose properties.objectId is the object.
+Status list_object_tasks(Context& ctx);
 
 }  // namespace xr::app

@@ -93,6 +93,12 @@ class ActionsTest(unittest.TestCase):
         self.assertIn("userId", props)
         self.assertIn("end", t)
         wait_until(lambda: self.power_state(vm["id"]) == "Running", 10, "the VM to run")
+        self.assertIn("/rest/v0/tasks/" + task_id, self.s.api("/rest/v0/vms/%s/tasks" % vm["id"]))
+        other = self.vm("Halted")
+        self.assertNotIn("/rest/v0/tasks/" + task_id, self.s.api("/rest/v0/vms/%s/tasks" % other["id"]))
+        rows = self.s.api("/rest/v0/vms/%s/tasks?fields=status,properties.objectId" % vm["id"])
+        self.assertTrue(all(r["properties"]["objectId"] == vm["id"] for r in rows))
+        self.assertEqual(self.s.get("/rest/v0/hosts/nosuchhost/tasks", token=self.s.token).status, 404)
 
     def test_accept_text_plain_gets_the_legacy_task_href(self):
         vm = self.vm("Running")
@@ -224,6 +230,26 @@ class ActionsTest(unittest.TestCase):
         other = self.vm("Running")  # the first VM's XAPI operation may still be finishing
         r = self.post("/rest/v0/vms/%s/actions/hard_reboot?sync=true" % other["id"])
         self.assertEqual(r.status, 204, r.body)
+
+
+class GarbageCollectionTest(unittest.TestCase):
+    def test_only_the_newest_finished_tasks_are_kept(self):
+        s = Stack(vms=4, hosts=1, workers=1, threads=4, extra_config="[tasks]\ngc_keep = 3")
+        try:
+            vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
+            ids = []
+            for i in range(6):
+                action = "pause" if i % 2 == 0 else "unpause"
+                r = s.request("POST", "/rest/v0/vms/%s/actions/%s" % (vm["id"], action), token=s.token)
+                ids.append(r.json()["taskId"])
+                self.assertEqual(s.api("/rest/v0/tasks/%s?wait=result" % ids[-1])["status"], "success")
+            left = [h.rsplit("/", 1)[1] for h in s.api("/rest/v0/tasks")]
+            self.assertLessEqual(len(left), 3)
+            self.assertIn(ids[-1], left)
+            self.assertNotIn(ids[0], left)
+            self.assertEqual(s.get("/rest/v0/tasks/" + ids[0], token=s.token).status, 404)
+        finally:
+            s.stop()
 
 
 if __name__ == "__main__":
