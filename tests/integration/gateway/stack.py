@@ -90,14 +90,16 @@ class Sim:
 
 
 class Stack:
-    def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=()):
+    def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
+                 sims=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
         os.chmod(self.dir, 0o755)  # nginx workers (nobody) must reach the socket
-        self.sims, self.serve, self.nginx_pid = [], None, None
+        self.sims, self.serve, self.nginx_pid = list(sims or []), None, None
+        self.own_sims = sims is None
         try:
-            for i in range(pools):
+            for i in range(pools if self.own_sims else 0):
                 self.sims.append(Sim(self.dir, vms, hosts, seed + i, "pw%d" % i, sim_args))
             self.config = os.path.join(self.dir, "xapi-rest.toml")
             self.socket = os.path.join(self.dir, "fcgi.sock")
@@ -185,9 +187,15 @@ class Stack:
         if self.serve:
             self.serve_log.close()
             self.notify.close()
-        for s in self.sims:
+        for s in self.sims if self.own_sims else []:
             s.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    @classmethod
+    def attach(cls, sims, **kw):
+        """A second xapi-rest + nginx on the simulators of another Stack (left running by
+        stop()): what a fresh synchronisation of the same pools serves."""
+        return cls(sims=sims, **kw)
 
     # --- children of the master, from the log's role tags ---
     def pids(self, role):

@@ -24,14 +24,15 @@ class LoadRun:
             t.start()
 
     def _loop(self):
-        deadline = time.monotonic() + 30  # bounded whatever happens
+        deadline = time.monotonic() + 60  # bounded whatever happens
         while not self.stop_flag and time.monotonic() < deadline:
+            started = time.monotonic()
             try:
                 status = self.stack.get(self.path, token=self.stack.token).status
             except OSError:
                 status = -1
             with self.lock:
-                self.results.append((time.monotonic(), status))
+                self.results.append((time.monotonic(), status, started))
 
     def stop(self):
         self.stop_flag = True
@@ -47,24 +48,28 @@ class FaultTest(unittest.TestCase):
     def tearDown(self):
         self.s.stop()
 
-    def test_killed_worker_fails_only_its_in_flight_requests_and_is_replaced_within_1s(self):
+    def test_killed_worker_fails_only_its_in_flight_requests_and_is_replaced(self):
+        # Order of events, not tight times (the machine may be loaded): every failure is a
+        # request sent before the kill (in flight in the dead worker); a new worker appears;
+        # requests sent after it was seen all succeed.
         workers = self.s.pids("worker")
         self.assertEqual(len(workers), 2)
         load = LoadRun(self.s, "/rest/v0/vms?fields=name_label,power_state")
-        time.sleep(0.5)
+        wait_until(lambda: len(load.results) >= 20, 30, "the load to run")
         killed_at = time.monotonic()
         os.kill(workers[0], signal.SIGKILL)
         wait_until(lambda: len(self.s.pids("worker")) == 2 and workers[0] not in self.s.pids("worker"),
-                   1.0, "a new worker")
-        replaced_after = time.monotonic() - killed_at
-        time.sleep(1.0)
+                   30, "a new worker")
+        replaced_at = time.monotonic()
+        wait_until(lambda: len([r for r in load.results if r[2] > replaced_at]) >= 20, 30, "load after it")
         results = load.stop()
         failures = [r for r in results if r[1] != 200]
         self.assertLessEqual(len(failures), THREADS, failures)
-        self.assertTrue(all(t < killed_at + 1.0 for t, _ in failures), failures)
-        self.assertGreater(len([r for r in results if r[0] > killed_at + 1.0 and r[1] == 200]), 0)
-        self.assertLess(replaced_after, 1.0)
+        self.assertTrue(all(started < killed_at for _, _, started in failures), (killed_at, failures))
+        after = [r for r in results if r[2] > replaced_at]
+        self.assertEqual([r for r in after if r[1] != 200], [])
         self.assertIn("killed by signal 9", self.s.log_text())
+        print("worker replaced %.0f ms after the kill" % ((replaced_at - killed_at) * 1000))
 
     def test_killed_poller_keeps_reads_served_and_resynchronises(self):
         poller = self.s.pids("poller")
@@ -84,6 +89,26 @@ class FaultTest(unittest.TestCase):
         self.assertTrue(results)
         self.assertEqual([r for r in results if r[1] != 200], [])
         self.assertEqual(len(self.s.api("/rest/v0/vms")), len(vms) - 1)
+        self.assert_same_as_a_fresh_sync()
+
+    def assert_same_as_a_fresh_sync(self):
+        """Every collection (fields=*) equals what a new xapi-rest synchronising the same pool
+        serves: no leftover VBDs, VIFs, VDIs, messages of the destroyed VM, nothing missing."""
+        colls = ["pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
+                 "vdi-snapshots", "srs", "networks", "pifs", "vifs", "vbds", "pbds", "messages", "alarms",
+                 "sms", "pcis", "pgpus"]
+        fresh = Stack.attach(self.s.sims)
+        try:
+            for coll in colls:
+                path = "/rest/v0/%s?fields=*" % coll
+                ours = sorted(self.s.api(path), key=lambda o: o["href"])
+                theirs = sorted(fresh.api(path), key=lambda o: o["href"])
+                self.assertEqual([o["href"] for o in ours], [o["href"] for o in theirs], coll)
+                for a, b in zip(ours, theirs):
+                    a.pop("_xapiRef", None), b.pop("_xapiRef", None)
+                    self.assertEqual(a, b, coll)
+        finally:
+            fresh.stop()
 
     def test_simulator_restart_is_survived_and_the_cache_converges(self):
         vm = self.s.api("/rest/v0/vms?fields=uuid&limit=1")[0]
@@ -92,15 +117,18 @@ class FaultTest(unittest.TestCase):
         self.s.sims[0].control("rename", {"ref": vm["uuid"], "name": "after-restart"})
         wait_until(lambda: self.s.api(vm["href"])["name_label"] == "after-restart", 20, "convergence")
         self.assertEqual(len(self.s.api("/rest/v0/vms")), 30)
+        self.assert_same_as_a_fresh_sync()
 
     def test_unreachable_pool_is_reported_its_objects_still_served_then_it_reconnects(self):
-        self.s.sims[0].control("restart", {"refuse_seconds": 4, "booting_seconds": 0.5})
-        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "disconnected", 4,
+        # The refusal lasts much longer than the poller needs to notice it (retry_max = 1 s),
+        # so a loaded machine cannot make the test miss the disconnected state.
+        self.s.sims[0].control("restart", {"refuse_seconds": 15, "booting_seconds": 0.5})
+        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "disconnected", 12,
                    "the pool to be reported disconnected")
         server = self.s.api("/rest/v0/servers/pool0")
         self.assertIn("error", server)
         self.assertEqual(len(self.s.api("/rest/v0/vms")), 30)  # served from the cache meanwhile
-        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "connected", 20,
+        wait_until(lambda: self.s.api("/rest/v0/servers?fields=status")[0]["status"] == "connected", 40,
                    "the pool to come back")
 
     def test_sighup_reload_replaces_children_and_keeps_the_socket(self):
@@ -124,8 +152,7 @@ class FaultTest(unittest.TestCase):
         delays = [float(d) for d in re.findall(r"restarting in ([0-9.]+) s", self.s.log_text())]
         self.assertEqual(len(delays), 4, delays)
         # Each quick death of the same slot waits twice as long (0.1, 0.2, 0.4, 0.8 s).
-        self.assertEqual(delays, sorted(delays))
-        self.assertGreaterEqual(delays[-1], 4 * delays[0])
+        self.assertEqual(delays, [round(delays[0] * 2 ** i, 1) for i in range(4)])
 
     def test_sd_notify_ready_and_reloading(self):
         self.assertIn("READY=1", self.s.notifications())

@@ -2,6 +2,7 @@
 // reading while the writer churns (upserts, removes, moves, compactions).
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,11 +58,13 @@ bool consistent_view(const ObjectView& v) {
   return name.string() == std::string(id.string()) + "#" + std::to_string(static_cast<int>(gen.number()));
 }
 
-void churn(Writer& w, std::atomic<bool>& stop, int seed) {
+// Churns until done() (evaluated on the writer's thread, so it may read the writer's stats).
+template <typename Done>
+void churn_until(Writer& w, Done done, int seed) {
   rapidjson::Document doc;
   std::mt19937 rng(seed);
   int where[kIds] = {};  // collection of each id, -1 = absent
-  for (int gen = 1; !stop.load(); ++gen) {
+  for (int gen = 1; !done(); ++gen) {
     if (gen % 1000 == 0) doc.GetAllocator().Clear();
     int i = static_cast<int>(rng() % kIds);
     int op = static_cast<int>(rng() % 10);
@@ -80,6 +83,14 @@ void churn(Writer& w, std::atomic<bool>& stop, int seed) {
     w.end_batch();
   }
 }
+
+// Generous: the conditions below are met in well under a second on an idle machine; a loaded
+// one only makes them take longer, never fail.
+constexpr auto kDeadline = std::chrono::seconds(60);
+// How much interleaving each test needs (about 0.3-0.5 s of churn on an idle machine).
+constexpr long kThreadChecks = 400'000;
+constexpr long kChildChecks = 100'000;
+constexpr uint64_t kCompactions = 20;
 
 // One reader pass: lookups and a full scan of both collections. Returns violations.
 int read_pass(const Reader& r, std::mt19937& rng, long* checked) {
@@ -172,52 +183,90 @@ BOOST_AUTO_TEST_CASE(threads_never_see_a_torn_object_while_the_writer_churns) {
   Segment seg = std::move(Segment::create({4u << 20, 256}).value());
   Writer w(seg);
   Reader r(seg);
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, enough{false};
   std::atomic<int> bad{0};
   std::atomic<long> checked{0};
-  std::thread writer([&] { churn(w, stop, 1); });
+  // Runs until the readers have checked kThreadChecks objects across kCompactions compactions (not for a
+  // fixed time: a loaded machine slows both sides), or the deadline.
+  std::thread writer([&] {
+    churn_until(w, [&] {
+      if (checked.load() > kThreadChecks && w.stats().compactions >= kCompactions) enough = true;
+      return enough.load() || stop.load();
+    }, 1);
+    stop = true;
+  });
   std::vector<std::thread> readers;
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&, t] {
       std::mt19937 rng(100 + t);
-      long n = 0;
-      while (!stop.load()) bad += read_pass(r, rng, &n);
-      checked += n;
+      while (!stop.load()) {
+        long n = 0;
+        bad += read_pass(r, rng, &n);
+        checked += n;
+      }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (!stop.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   stop = true;
   writer.join();
   for (auto& t : readers) t.join();
   BOOST_TEST(bad.load() == 0);
-  BOOST_TEST(checked.load() > 1000);
-  BOOST_TEST(w.stats().compactions >= 3u, "compactions: " << w.stats().compactions);
+  BOOST_TEST(enough.load(), "checked " << checked.load() << ", compactions " << w.stats().compactions);
 }
 
 BOOST_AUTO_TEST_CASE(a_forked_reader_process_never_sees_a_torn_object) {
   Segment seg = std::move(Segment::create({4u << 20, 256}).value());
   Writer w(seg);
+  int to_child[2], to_parent[2];
+  BOOST_REQUIRE(pipe(to_child) == 0);
+  BOOST_REQUIRE(pipe(to_parent) == 0);
   pid_t pid = fork();
   BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {  // child: read for a while, exit 0 only if everything was consistent
+  if (pid == 0) {  // child: reads until the writer is done; exit 0 only if all was consistent
     Reader r(seg);
     std::mt19937 rng(7);
     long n = 0;
     int bad = 0;
-    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
-    while (std::chrono::steady_clock::now() < end) bad += read_pass(r, rng, &n);
-    if (bad != 0 || n <= 100) std::fprintf(stderr, "child: bad=%d checked=%ld\n", bad, n);
-    _exit(bad == 0 && n > 100 ? 0 : 1);
+    bool told = false;
+    fcntl(to_child[0], F_SETFL, O_NONBLOCK);
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    char c;
+    while (std::chrono::steady_clock::now() < deadline && read(to_child[0], &c, 1) != 1) {
+      bad += read_pass(r, rng, &n);
+      if (n > kChildChecks && !told) told = write(to_parent[1], "r", 1) == 1;  // enough reads: tell
+    }
+    if (bad != 0 || n <= kChildChecks) std::fprintf(stderr, "child: bad=%d checked=%ld\n", bad, n);
+    _exit(bad == 0 && n > kChildChecks ? 0 : 1);
   }
-  std::atomic<bool> stop{false};
-  std::thread writer([&] { churn(w, stop, 2); });
+  // The writer churns until the child has read kChildChecks objects and kCompactions happened
+  // meanwhile (or the deadline), then tells the child to stop.
+  fcntl(to_parent[0], F_SETFL, O_NONBLOCK);
+  bool child_read = false;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  uint64_t compactions_at_first_read = 0;
+  std::thread writer([&] {
+    churn_until(w, [&] {
+      char c;
+      if (!child_read && read(to_parent[0], &c, 1) == 1) {
+        child_read = true;
+        compactions_at_first_read = w.stats().compactions;
+      }
+      return (child_read && w.stats().compactions >= compactions_at_first_read + kCompactions) ||
+             std::chrono::steady_clock::now() > deadline;
+    }, 2);
+  });
+  writer.join();
+  BOOST_REQUIRE(write(to_child[1], "s", 1) == 1);
   int status = 0;
   waitpid(pid, &status, 0);
-  stop = true;
-  writer.join();
+  for (int fd : {to_child[0], to_child[1], to_parent[0], to_parent[1]}) close(fd);
+  BOOST_TEST(child_read);
   BOOST_TEST(WIFEXITED(status));
   BOOST_TEST(WEXITSTATUS(status) == 0);
-  BOOST_TEST(w.stats().compactions >= 2u);
+  BOOST_TEST(w.stats().compactions >= compactions_at_first_read + kCompactions);
 }
 
 // Walks every JsonView method over whatever the view shows; returns a checksum. `budget`
