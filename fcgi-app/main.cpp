@@ -9,6 +9,8 @@
 #include "config/loader.h"
 #include "master/database.h"
 #include "master/supervisor.h"
+#include "metrics/metrics.h"
+#include "xapi/session.h"
 #include "openapi/document.h"
 
 namespace {
@@ -39,6 +41,11 @@ int serve(std::vector<std::string> args) {
     std::cerr << "xapi-rest: " << st.message() << "\n";
     return 1;
   }
+  // Metrics shared by every child (mapped before the first fork), XAPI failures counted.
+  xr::app::metrics::init();
+  xr::xapi::set_rpc_error_observer([](const xr::Status& s) {
+    xr::app::metrics::record_xapi_error(s.kind() == xr::ErrorKind::kXapi ? s.code() : xr::error_kind_name(s.kind()));
+  });
   xr::app::Supervisor supervisor(path, std::move(cfg).value());
   return supervisor.run();
 }

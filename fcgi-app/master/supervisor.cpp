@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "config/loader.h"
+#include "metrics/metrics.h"
 #include "master/sd_notify.h"
 
 namespace xr::app {
@@ -102,6 +103,7 @@ void Supervisor::on_exit(Slot& slot, int status) {
     slot.retiring = true;  // removed by reap()
     return;
   }
+  metrics::record_restart(slot.role->name);
   slot.quick_crashes = now - slot.started < kQuickCrash ? slot.quick_crashes + 1 : 0;
   auto delay = std::chrono::milliseconds(0);
   if (slot.quick_crashes > 0) {

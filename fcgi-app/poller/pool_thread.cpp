@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "metrics/metrics.h"
 #include "base/log.h"
 #include "xapi/session.h"
 #include "xo/pool_model.h"
@@ -100,8 +101,10 @@ void PoolThread::run() {
     bool full = false;
     {
       xapi::EventBatch batch = std::move(incoming);  // freed before the trim below
+      const auto received = std::chrono::steady_clock::now();
       std::lock_guard lock(shared_.mu);
       model_.apply(batch, shared_.writer);
+      metrics::record_event_batch(index_, batch.full_resync, std::chrono::steady_clock::now() - received);
       pool_id_ = model_.pool_uuid();
       last_sync_ms_ = unix_ms();
       full = batch.full_resync;

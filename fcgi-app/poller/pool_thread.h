@@ -49,7 +49,7 @@ class PoolThread {
   void report_locked(cache::layout::PoolState state, const std::string& error);
 
   const config::PoolConfig& pool_;
-  [[maybe_unused]] int index_;  // position in the config (unused since the owners map went)
+  int index_;  // position in the config (the metrics' pool index)
   int64_t retry_max_s_;
   PollerShared& shared_;
   std::thread thread_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <string>
@@ -13,6 +14,8 @@
 #include "routes/dashboard_routes.h"
 #include "routes/http_errors.h"
 #include "routes/meta_routes.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_route.h"
 #include "routes/monitor_routes.h"
 #include "routes/server_routes.h"
 #include "routes/task_routes.h"
@@ -42,6 +45,9 @@ const std::array kRoutes = {
       "200 OpenApiDocument"}},
     Route{"GET", "rest/v0/docs/openapi.json", kPublic, &get_openapi,
      {"openApiSpec", "This OpenAPI document", kDeny, "", "", "200 OpenApiDocument"}},
+    // Outside /rest/v0 (not in the OpenAPI document): Prometheus metrics, nginx's own location.
+    Route{"GET", "metrics", kAdmin, &get_metrics,
+     {"GetMetrics", "Prometheus metrics of the gateway (text format)", kDeny, "", "", "200"}},
     Route{"GET", "rest/v0/mcp/status", kPublic, &get_mcp_status,
      {"GetMcpStatus", "Whether XO's MCP server may use this API (no credentials needed)",
       Mcp::kNone, "", "", "200 McpStatus, 503"}},
@@ -477,11 +483,11 @@ Status run(Context& ctx) {
   const Route* found = find_route(ctx.req.method(), ctx.req.raw_segments(), &ctx.params);
   // No route is a 404 whatever the credentials, as XO (Express) answers before any auth.
   if (found == nullptr) return not_found(ctx);
+  ctx.route = found;  // for the metrics too when the credentials fail
   // Credentials, when present, are always checked (even for a route that needs none).
   auto user = authenticate(ctx.req, ctx.svc);
   if (!user.is_ok()) return user.status();
   ctx.user = std::move(*user);
-  ctx.route = found;
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
   return found->handler(ctx);
 }
@@ -506,17 +512,18 @@ const Route* find_route(std::string_view method, const std::vector<std::string>&
 }
 
 void dispatch(Request& req, Response& res, Services& svc) {
+  const auto start = std::chrono::steady_clock::now();
   Context ctx{req, res, svc, {}, std::nullopt, {}, nullptr};
   Status s = run(ctx);
   if (!s.is_ok()) {
-    if (!res.headers_sent()) {
-      write_error(res, s, ctx.error_data);
-      return;
-    }
-    // Too late for a status: the body is cut short so the client sees an incomplete answer.
-    return;
+    // After the headers it is too late for a status: the body is cut short so the client
+    // sees an incomplete answer.
+    if (!res.headers_sent()) write_error(res, s, ctx.error_data);
+  } else if (!res.failed()) {
+    res.finish();
   }
-  if (!res.failed()) res.finish();
+  metrics::record_request(ctx.route != nullptr ? static_cast<int>(ctx.route - routes().data()) : -1,
+                          res.status(), std::chrono::steady_clock::now() - start);
 }
 
 }  // namespace xr::app

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "master/shared_segment.h"
+#include "metrics/metrics.h"
 #include "store/open.h"
 #include "stream/open_stream.h"
 #include "stream/stream_routes.h"
@@ -60,6 +61,7 @@ void Loop::want_write(Connection& c, bool on) {
 void Loop::drop(int fd) {
   epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
   conns_.erase(fd);  // closes the socket
+  metrics::set_open_streams(static_cast<int64_t>(conns_.size()));
 }
 
 void Loop::accept_all() {
@@ -78,6 +80,7 @@ void Loop::accept_all() {
       continue;
     }
     conns_.emplace(fd, std::make_unique<Connection>(fd));
+    metrics::set_open_streams(static_cast<int64_t>(conns_.size()));
   }
 }
 

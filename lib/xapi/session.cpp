@@ -67,10 +67,20 @@ Session::Session(SessionOptions options)
 
 Session::~Session() { (void)logout(); }
 
+namespace {
+std::atomic<RpcErrorObserver> g_rpc_error_observer{nullptr};
+}  // namespace
+
+void set_rpc_error_observer(RpcErrorObserver observer) { g_rpc_error_observer.store(observer); }
+
 Result<Value> Session::rpc(const std::string& url, std::string_view method,
                            const std::vector<Value>& params, const CallOptions& options) {
   auto http = pool_.acquire();
-  return rpc_call(*http, options_.endpoint, url, format_.load(), method, params, options);
+  Result<Value> r = rpc_call(*http, options_.endpoint, url, format_.load(), method, params, options);
+  if (!r.is_ok()) {
+    if (RpcErrorObserver observe = g_rpc_error_observer.load(std::memory_order_relaxed)) observe(r.status());
+  }
+  return r;
 }
 
 Status Session::login_at(const std::string& url) {

@@ -16,6 +16,12 @@
 
 namespace xr::xapi {
 
+// Called with the error of every failed RPC of every Session of the process (login,
+// calls, event.from), from the calling thread; for the gateway's metrics. Set once at
+// start (nullptr: none); the function must be thread-safe and must not block.
+using RpcErrorObserver = void (*)(const Status&);
+void set_rpc_error_observer(RpcErrorObserver observer);
+
 struct SessionOptions {
   // Base URLs ("https://pool-master", "http://127.0.0.1:8080"); a bare host means https.
   std::vector<std::string> hosts;

@@ -213,6 +213,13 @@ class DebInstallTest(unittest.TestCase):
                                env=dict(os.environ, T=token, B=base))
             self.assertEqual(r.returncode, 0, "%s: %s %s" % (command, r.stdout, r.stderr))
             self.assertRegex(r.stdout.strip(), r"^(200|201|307)$", command)
+        # Prometheus metrics through the packaged site's own location, an admin's Basic credentials.
+        code, body = self.curl(["-u", "admin:admin-pw", "https://127.0.0.1:%d/metrics" % self.port])
+        self.assertEqual(code, 200)
+        self.assertIn('xapi_rest_http_requests_total{route="GET /rest/v0/vms",status="200"}', body)
+        self.assertIn('xapi_rest_pool_connected{pool="sim"} 1', body)
+        self.assertEqual(self.curl(["https://127.0.0.1:%d/metrics" % self.port])[0], 401)
+
         # Swagger UI from the package's files, through the packaged site, in Chromium.
         code, body = self.curl([base + "/docs/"])
         self.assertEqual(code, 200)
