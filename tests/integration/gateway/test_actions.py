@@ -5,6 +5,7 @@ hanging action, and a killed runner turning its running action into an interrupt
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import unittest
@@ -230,6 +231,46 @@ class ActionsTest(unittest.TestCase):
         other = self.vm("Running")  # the first VM's XAPI operation may still be finishing
         r = self.post("/rest/v0/vms/%s/actions/hard_reboot?sync=true" % other["id"])
         self.assertEqual(r.status, 204, r.body)
+
+    def test_an_action_keeps_running_when_the_workers_are_killed(self):
+        vm = self.vm("Running")
+        self.s.sims[0].control("hang", {"method": "VM.clean_reboot"})
+        task_id = self.post("/rest/v0/vms/%s/actions/clean_reboot" % vm["id"]).json()["taskId"]
+        time.sleep(0.3)
+        workers = self.s.pids("worker")
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: len(self.s.pids("worker")) == 2 and not set(workers) & set(self.s.pids("worker")),
+                   10, "new workers")
+        self.s.sims[0].control("release", {"method": "VM.clean_reboot"})
+        self.assertEqual(self.wait_task(task_id)["status"], "success")
+
+
+class WaitingTest(unittest.TestCase):
+    """One worker with two threads: at most one request may wait for a task."""
+
+    def test_waiters_are_bounded_and_a_client_that_leaves_frees_its_thread(self):
+        s = Stack(vms=6, hosts=1, workers=1, threads=2)
+        try:
+            vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
+            s.sims[0].control("hang", {"method": "VM.suspend"})
+            task_id = s.request("POST", "/rest/v0/vms/%s/actions/suspend" % vm["id"], token=s.token).json()["taskId"]
+            raw = socket.create_connection(("127.0.0.1", s.port))
+            raw.sendall(("GET /rest/v0/tasks/%s?wait=result HTTP/1.1\r\nHost: x\r\nCookie: authenticationToken=%s"
+                         "\r\n\r\n" % (task_id, s.token)).encode())
+            time.sleep(0.5)
+            busy = s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=s.token)
+            self.assertEqual(busy.status, 503, busy.body)
+            self.assertIn("waiting", busy.json()["error"])
+            self.assertEqual(s.get("/rest/v0/tasks/" + task_id, token=s.token).status, 200)  # no wait: served
+            raw.close()
+            time.sleep(1.5)  # the waiter notices within 0.5 s
+            s.sims[0].control("release", {"method": "VM.suspend"})
+            r = s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=s.token)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["status"], "success")
+        finally:
+            s.stop()
 
 
 class GarbageCollectionTest(unittest.TestCase):
