@@ -88,6 +88,24 @@ class JobRun : public actions::ActionRun {
   Status info(std::string_view message, std::string_view data_json) override {
     return store_.add_info(task_.id, message, data_json).status();
   }
+  Status warning(std::string_view message, std::string_view data_json) override {
+    return store_.add_warning(task_.id, message, data_json).status();
+  }
+  Status set_progress(int64_t percent) override {
+    last_progress_ = percent;
+    return store_.set_progress(task_.id, percent).status();
+  }
+  Result<size_t> begin_step(std::string_view name) override { return store_.begin_subtask(task_.id, name); }
+  Status end_step(size_t index, const Status& outcome) override {
+    return store_
+        .end_subtask(task_.id, index, outcome.is_ok() ? tasks::TaskStatus::kSuccess : tasks::TaskStatus::kFailure,
+                     outcome.is_ok() ? std::string() : failure_json(outcome))
+        .status();
+  }
+  bool abort_requested() override {
+    auto t = store_.get(task_.id);
+    return t.is_ok() && t->abortion_requested_at.has_value();
+  }
 
  private:
   JobShared& shared_;

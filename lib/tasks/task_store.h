@@ -69,6 +69,11 @@ class TaskStore {
   // success with `result_json` (any JSON; "" = no result) or failure with an error object
   // (error_json()). kConflict when the task is already finished.
   Result<Task> finish(std::string_view id, TaskStatus status, std::string_view result_json);
+  // Sub-tasks (XO's "tasks", for multi-step actions such as rolling_update): a new pending
+  // step {id "<task>.<n>", properties {name}, start, status} appended; returns its index.
+  Result<size_t> begin_subtask(std::string_view id, std::string_view name);
+  // The step ends: success (result_json may be "") or failure (an error_json()).
+  Result<Task> end_subtask(std::string_view id, size_t index, TaskStatus status, std::string_view result_json);
   // Sets abortionRequestedAt (once); kConflict when the task is finished.
   Result<Task> request_abort(std::string_view id);
 

@@ -109,6 +109,28 @@ BOOST_AUTO_TEST_CASE(finished_tasks_keep_their_status_and_get_an_end) {
   BOOST_CHECK_EQUAL(d["infos"][0]["data"]["n"].GetInt(), 1);
 }
 
+BOOST_AUTO_TEST_CASE(sub_tasks_are_nested_steps_with_their_own_outcome) {
+  Fixture f;
+  auto s = f.open();
+  Task t = f.create(*s);
+  auto first = s->begin_subtask(t.id, "host 1: evacuate");
+  auto second = s->begin_subtask(t.id, "host 2: evacuate");
+  BOOST_REQUIRE(first.is_ok() && second.is_ok());
+  BOOST_CHECK_EQUAL(*first, 0u);
+  BOOST_CHECK_EQUAL(*second, 1u);
+  BOOST_REQUIRE(s->end_subtask(t.id, 0, TaskStatus::kSuccess, "").is_ok());
+  BOOST_REQUIRE(s->end_subtask(t.id, 1, TaskStatus::kFailure, error_json("boom")).is_ok());
+  BOOST_CHECK(s->end_subtask(t.id, 5, TaskStatus::kSuccess, "").status().kind() == ErrorKind::kNotFound);
+  auto d = parse(to_json(*s->get(t.id)));
+  BOOST_REQUIRE(d["tasks"].IsArray());
+  BOOST_CHECK_EQUAL(d["tasks"][0]["id"].GetString(), t.id + ".0");
+  BOOST_CHECK_EQUAL(d["tasks"][0]["properties"]["name"].GetString(), std::string("host 1: evacuate"));
+  BOOST_CHECK_EQUAL(d["tasks"][0]["status"].GetString(), std::string("success"));
+  BOOST_CHECK(d["tasks"][0].HasMember("end"));
+  BOOST_CHECK_EQUAL(d["tasks"][1]["result"]["message"].GetString(), std::string("boom"));
+  BOOST_CHECK(d["status"] == "pending");
+}
+
 BOOST_AUTO_TEST_CASE(listing_is_oldest_first_and_per_user) {
   Fixture f;
   auto s = f.open();
