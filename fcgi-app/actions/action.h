@@ -67,7 +67,8 @@ struct ActionSpec {
   Returns returns;
   std::string_view created_collection;  // kNewObject: the collection Location points into
   // Runs the action; returns the result as JSON text ("" for kNothing, "\"<uuid>\"" for
-  // kNewObject). XAPI failures keep their code and parameters.
+  // kNewObject, which the task records as {"id": "<uuid>"}, XO's object-typed result).
+  // XAPI failures keep their code and parameters.
   Result<std::string> (*execute)(ActionRun& run);
 };
 

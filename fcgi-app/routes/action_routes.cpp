@@ -134,18 +134,27 @@ void send_queued(Context& ctx, const std::string& task_id) {
 
 Status send_sync_result(Context& ctx, const actions::ActionSpec& a, Mode mode, const tasks::Task& t) {
   if (t.status != tasks::TaskStatus::kSuccess) return task_failure(t);
+  // A new object's task result is {"id": "<uuid>"} (runner/job.cpp).
   const std::string result = t.result.value_or("");
+  rapidjson::Document r;
+  r.Parse(result.c_str(), result.size());
+  const std::string id = r.IsObject() && r.HasMember("id") && r["id"].IsString() ? r["id"].GetString() : "";
   if (mode == Mode::kSeedSync) {
-    ctx.res.send(200, "application/json; charset=utf-8", result);
+    // The seed: the result JSON-encoded, the new uuid as a JSON string.
+    std::string body;
+    if (a.returns == actions::Returns::kNewObject) {
+      rapidjson::StringBuffer b;
+      JsonWriter w(b);
+      put_string(w, id);
+      body = text_of(b);
+    }
+    ctx.res.send(200, "application/json; charset=utf-8", body);
     return Status::ok();
   }
   if (a.returns == actions::Returns::kNothing) {
     ctx.res.send(204, "", "");
     return Status::ok();
   }
-  rapidjson::Document r;
-  r.Parse(result.c_str(), result.size());
-  const std::string id = r.IsString() ? r.GetString() : "";
   ctx.res.add_header("Location", "/rest/v0/" + std::string(a.created_collection) + "/" + id);
   ctx.res.send(201, "application/json; charset=utf-8", "{\"id\":\"" + id + "\"}");
   return Status::ok();

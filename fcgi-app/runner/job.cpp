@@ -125,7 +125,11 @@ Result<std::string> execute(JobShared& shared, tasks::TaskStore& store, const ta
   if (spec == nullptr) return Status(ErrorKind::kInternal, "unknown action " + member(job, "action"));
   if (task.abortion_requested_at) return Status(ErrorKind::kCancelled, "aborted before it started");
   JobRun run(shared, store, task, job);
-  return spec->execute(run);
+  XR_ASSIGN_OR_RETURN(std::string result, spec->execute(run));
+  // XO's task result is an object (its schema: Record<string, unknown>): a new object is
+  // {"id": "<uuid>"}.
+  if (spec->returns == actions::Returns::kNewObject && !result.empty()) result = "{\"id\":" + result + "}";
+  return result;
 }
 
 }  // namespace
