@@ -23,25 +23,11 @@ import statistics
 import sys
 import threading
 import time
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from change_latency import JsonRpc  # noqa: E402  (a kept-alive JSON-RPC connection)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-
-
-class JsonRpc:
-    def __init__(self, url):
-        u = urllib.parse.urlparse(url)
-        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        self.id = 0
-
-    def call(self, method, *params):
-        self.id += 1
-        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": list(params), "id": self.id})
-        self.conn.request("POST", "/jsonrpc", body, {"Content-Type": "application/json"})
-        reply = json.loads(self.conn.getresponse().read())
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        return reply["result"]
 
 
 def direct_call(rpc, session, method, vm_ref):

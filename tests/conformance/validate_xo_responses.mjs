@@ -4,33 +4,13 @@
 // Every item whose operation and status XO documents with a JSON schema is validated; the
 // others are reported as skipped. Exits 1 on any validation error or when nothing was checked.
 // Usage: node validate_xo_responses.mjs NPM_DIR ITEMS.json
-import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
+
+import { loadXoSpec } from './xo_spec.mjs'
 
 const [npmDir, itemsFile] = process.argv.slice(2)
-const require = createRequire(path.resolve(npmDir, 'node_modules', 'x.js'))
-const Ajv = require('ajv').default
-const addFormats = require('ajv-formats').default
-
-const spec = JSON.parse(readFileSync(path.join(npmDir, 'rest-api/package/open-api/spec/swagger.json')))
+const { spec, ajv } = loadXoSpec(npmDir)
 const { items } = JSON.parse(readFileSync(itemsFile))
-
-function openapiNullable(node) {
-  if (Array.isArray(node)) return node.map(openapiNullable)
-  if (node === null || typeof node !== 'object') return node
-  const out = {}
-  for (const [k, v] of Object.entries(node)) out[k] = openapiNullable(v)
-  if (out.nullable === true && !('type' in out)) {
-    delete out.nullable
-    return { anyOf: [out, { type: 'null' }] }
-  }
-  return out
-}
-spec.components = openapiNullable(spec.components)
-const ajv = new Ajv({ strict: false, allErrors: true })
-addFormats(ajv)
-ajv.addSchema({ $id: 'xo', components: spec.components })
 
 function rebase(schema) {
   return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"xo#/components/'))

@@ -3,16 +3,12 @@
 // Lists fields the schema does not know and schema errors (missing required fields,
 // wrong types); exits 1 on any difference not listed in the allow-list file.
 // Usage: node validate_xo_schemas.mjs NPM_DIR OBJECTS.json ALLOWLIST.json
-import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
+
+import { loadXoSpec } from './xo_spec.mjs'
 
 const [npmDir, objectsFile, allowFile] = process.argv.slice(2)
-const require = createRequire(path.resolve(npmDir, 'node_modules', 'x.js'))
-const Ajv = require('ajv').default
-const addFormats = require('ajv-formats').default
-
-const spec = JSON.parse(readFileSync(path.join(npmDir, 'rest-api/package/open-api/spec/swagger.json')))
+const { spec, ajv } = loadXoSpec(npmDir)
 const objects = JSON.parse(readFileSync(objectsFile))
 const allow = JSON.parse(readFileSync(allowFile)).differences
 
@@ -26,24 +22,6 @@ const SCHEMAS = {
   pcis: 'Unbrand_XoPci_', pgpus: 'Unbrand_XoPgpu_',
 }
 
-// OpenAPI 3.0 allows `nullable` beside $ref/anyOf (no `type`); ajv does not: rewrite
-// those nodes as anyOf [schema, null]. Everything else is used as published.
-function openapiNullable(node) {
-  if (Array.isArray(node)) return node.map(openapiNullable)
-  if (node === null || typeof node !== 'object') return node
-  const out = {}
-  for (const [k, v] of Object.entries(node)) out[k] = openapiNullable(v)
-  if (out.nullable === true && !('type' in out)) {
-    delete out.nullable
-    return { anyOf: [out, { type: 'null' }] }
-  }
-  return out
-}
-spec.components = openapiNullable(spec.components)
-
-const ajv = new Ajv({ strict: false, allErrors: true })
-addFormats(ajv)
-ajv.addSchema({ $id: 'xo', components: spec.components })
 
 // difference key: "<collection> <kind> <path> <detail>"
 const found = new Map()
