@@ -92,6 +92,7 @@ class ActionsTest(unittest.TestCase):
         self.assertEqual(props["objectType"], "VM")
         self.assertEqual(props["objectId"], vm["id"])
         self.assertIn("userId", props)
+        self.assertEqual(props["params"], {})
         self.assertIn("end", t)
         wait_until(lambda: self.power_state(vm["id"]) == "Running", 10, "the VM to run")
         self.assertIn("/rest/v0/tasks/" + task_id, self.s.api("/rest/v0/vms/%s/tasks" % vm["id"]))
@@ -269,6 +270,30 @@ class WaitingTest(unittest.TestCase):
             r = s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=s.token)
             self.assertEqual(r.status, 200, r.body)
             self.assertEqual(r.json()["status"], "success")
+        finally:
+            s.stop()
+
+
+class RestartTest(unittest.TestCase):
+    def test_an_action_pending_when_serve_stops_comes_back_interrupted(self):
+        s = Stack(vms=6, hosts=1, workers=1, threads=2)
+        try:
+            vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
+            s.sims[0].control("hang", {"method": "VM.clean_shutdown"})
+            task_id = s.request("POST", "/rest/v0/vms/%s/actions/clean_shutdown" % vm["id"],
+                                token=s.token).json()["taskId"]
+            time.sleep(0.3)
+            s.serve.terminate()
+            s.serve.wait(15)
+            s.serve_log.close()
+            s.notify.close()
+            os.unlink(s.notify_path)
+            s.start_serve()
+            wait_until(lambda: s.get("/rest/v0/ping").status == 200, 20, "serve again")
+            t = s.api("/rest/v0/tasks/" + task_id)
+            self.assertEqual(t["status"], "interrupted")
+            self.assertIn("stopped", t["result"]["message"])
+            self.assertEqual(s.api("/rest/v0/tasks/%s/actions" % task_id), [])
         finally:
             s.stop()
 
