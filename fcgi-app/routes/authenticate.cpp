@@ -2,11 +2,17 @@
 
 #include <sodium.h>
 
+#include <string>
+
+#include "base/log.h"
 #include "worker/credential_cache.h"
+#include "worker/login_guard.h"
 
 namespace xr::app {
 
 namespace {
+
+const log::Logger kLog("auth");
 
 Status invalid_credentials() { return Status(ErrorKind::kUnauthorized, "invalid credentials"); }
 
@@ -21,7 +27,36 @@ Result<auth::User> check_token(const std::string& token, Services& svc) {
   return user;
 }
 
-Result<auth::User> check_basic(std::string_view header, Services& svc) {
+// One password check behind the guard: throttled names and addresses are refused before
+// any hashing, the hash itself waits for one of the shared slots.
+Result<auth::User> check_password(std::string_view name, std::string_view password,
+                                  std::string_view address, Services& svc, Response& res) {
+  if (svc.login == nullptr) return svc.auth.check_password(name, password);
+  int retry_after_s = 0;
+  Status admitted = svc.login->admit(name, address, LoginGuard::Clock::now(), &retry_after_s);
+  if (!admitted.is_ok()) {
+    res.add_header("Retry-After", std::to_string(retry_after_s));
+    return admitted;
+  }
+  auto slot = svc.login->take_slot();
+  if (!slot.is_ok()) {
+    kLog.warn("login of user \"" + log_escape(name) + "\" from " + log_escape(address) +
+              " refused: every password-hash slot is busy");
+    res.add_header("Retry-After", "1");
+    return slot.status();
+  }
+  auto user = svc.auth.check_password(name, password);
+  if (user.is_ok()) {
+    svc.login->succeeded(name);
+  } else if (user.status().kind() == ErrorKind::kUnauthorized) {
+    svc.login->failed(name, address, LoginGuard::Clock::now());
+    kLog.warn("login failed: user \"" + log_escape(name) + "\" from " + log_escape(address));
+  }
+  return user;
+}
+
+Result<auth::User> check_basic(std::string_view header, std::string_view address, Services& svc,
+                               Response& res) {
   using Kind = CredentialCache::Kind;
   size_t space = header.find(' ');
   if (space == std::string_view::npos) {
@@ -40,7 +75,8 @@ Result<auth::User> check_basic(std::string_view header, Services& svc) {
   size_t colon = decoded.find(':');
   if (colon == std::string::npos) return invalid_credentials();
   if (auto u = svc.credentials.find(Kind::kBasic, decoded)) return *u;
-  auto user = svc.auth.check_password(decoded.substr(0, colon), decoded.substr(colon + 1));
+  auto user = check_password(std::string_view(decoded).substr(0, colon),
+                             std::string_view(decoded).substr(colon + 1), address, svc, res);
   if (!user.is_ok()) {
     return user.status().kind() == ErrorKind::kUnauthorized ? invalid_credentials() : user.status();
   }
@@ -50,7 +86,7 @@ Result<auth::User> check_basic(std::string_view header, Services& svc) {
 
 }  // namespace
 
-Result<std::optional<auth::User>> authenticate(const Request& req, Services& svc) {
+Result<std::optional<auth::User>> authenticate(const Request& req, Services& svc, Response& res) {
   std::optional<std::string> token = req.cookie("authenticationToken");
   if (!token) token = req.cookie("token");
   std::string_view authorization = req.param("HTTP_AUTHORIZATION");
@@ -63,7 +99,7 @@ Result<std::optional<auth::User>> authenticate(const Request& req, Services& svc
     return std::optional<auth::User>(std::move(u));
   }
   if (!authorization.empty()) {
-    XR_ASSIGN_OR_RETURN(auth::User u, check_basic(authorization, svc));
+    XR_ASSIGN_OR_RETURN(auth::User u, check_basic(authorization, req.param("REMOTE_ADDR"), svc, res));
     return std::optional<auth::User>(std::move(u));
   }
   return std::optional<auth::User>();

@@ -17,6 +17,7 @@
 namespace xr::app {
 
 class CredentialCache;
+class LoginGuard;
 class CacheAccess;
 class XapiReads;
 class TaskSignals;
@@ -32,6 +33,7 @@ struct Services {
   XapiReads* xapi = nullptr;       // read-only XAPI calls (stats, plugins, logs); per process
   tasks::TaskStore* tasks = nullptr;  // XO tasks (lib/tasks), on `db`; null in unit tests
   TaskSignals* task_signals = nullptr;  // ControlBlock's futex words (wait for tasks, wake the runner)
+  LoginGuard* login = nullptr;     // password-login throttle and hash slots; per process
 };
 
 struct Context {

@@ -47,6 +47,7 @@ int http_status(const Status& status) {
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kConflict: return 409;
     case ErrorKind::kInvalidParameters: return 422;
+    case ErrorKind::kTooManyRequests: return 429;
     case ErrorKind::kResourceExhausted: return 413;
     case ErrorKind::kTransport:  // a pool we cannot reach (yet): try again later
     case ErrorKind::kTimeout:

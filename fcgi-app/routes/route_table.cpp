@@ -485,7 +485,7 @@ Status run(Context& ctx) {
   if (found == nullptr) return not_found(ctx);
   ctx.route = found;  // for the metrics too when the credentials fail
   // Credentials, when present, are always checked (even for a route that needs none).
-  auto user = authenticate(ctx.req, ctx.svc);
+  auto user = authenticate(ctx.req, ctx.svc, ctx.res);
   if (!user.is_ok()) return user.status();
   ctx.user = std::move(*user);
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));

@@ -120,10 +120,12 @@ Status create_token_for(Context& ctx, const std::string& user_id) {
 }  // namespace
 
 Status redirect_me(Context& ctx) {
-  std::string location = "/rest/v0/users/" + ctx.user->id;
-  if (!ctx.params.empty()) location += ctx.params[0];
+  // Everything the client sent is re-encoded: the decoded rest of the path may hold CR/LF
+  // (response splitting), the raw query any byte nginx lets through.
+  std::string location = "/rest/v0/users/" + url_encode(ctx.user->id, "");
+  if (!ctx.params.empty()) location += url_encode(ctx.params[0], "/!$&'()*+,;=:@");
   std::string_view qs = ctx.req.param("QUERY_STRING");
-  if (!qs.empty()) location.append("?").append(qs);
+  if (!qs.empty()) location.append("?").append(url_encode(qs, "/?!$&'()*+,;=:@%"));
   ctx.res.add_header("Location", location);
   ctx.res.send(307, "text/plain; charset=utf-8", "Temporary Redirect. Redirecting to " + location);
   return Status::ok();

@@ -20,7 +20,9 @@
 #include "stream/open_stream.h"
 #include "stream/stream_routes.h"
 #include "worker/cache_access.h"
+#include "cache/layout.h"
 #include "worker/credential_cache.h"
+#include "worker/login_guard.h"
 
 namespace xr::app {
 
@@ -209,6 +211,10 @@ int run_stream(const ChildEnv& env) {
   CredentialCache credentials;
   CacheAccess cache(env.segment->segment(), env.config);
   Services svc{env.config, **db, **auth, credentials, &cache};
+  // The same throttle and shared hash slots as the workers; an event loop never waits for one.
+  LoginGuard login(cache::layout::control_block(env.segment->segment().base())->login_hash_slots,
+                   LoginGuard::kHashSlots, std::chrono::milliseconds(0));
+  svc.login = &login;
   Loop loop(env, svc);
   return loop.run();
 }

@@ -34,7 +34,7 @@ Status route(Connection& conn, Request& req, Response& res, Services& svc, std::
   if (!get || seg.size() != 3 || seg[0] != "rest" || seg[1] != "v0" || !is_watchable(seg[2])) {
     return Status(ErrorKind::kNotFound, "Cannot " + req.method() + " " + req.raw_path());
   }
-  XR_ASSIGN_OR_RETURN(std::optional<auth::User> user, authenticate(req, svc));
+  XR_ASSIGN_OR_RETURN(std::optional<auth::User> user, authenticate(req, svc, res));
   if (!user) return Status(ErrorKind::kUnauthorized, "invalid credentials");
   if (user->permission != "admin") {
     *data = R"({"object":{}})";

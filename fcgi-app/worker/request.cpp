@@ -31,6 +31,26 @@ std::string url_decode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
+std::string url_encode(std::string_view in, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+                       c == '-' || c == '.' || c == '_' || c == '~' ||
+                       (u > 0x20 && u < 0x7f && keep.find(c) != std::string_view::npos);
+    if (plain) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qs) {
   std::vector<std::pair<std::string, std::string>> out;
   while (!qs.empty()) {

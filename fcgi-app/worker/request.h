@@ -61,6 +61,9 @@ class Request {
 
 // Percent-decoding; `plus_is_space` for query strings. Invalid escapes are kept as is.
 std::string url_decode(std::string_view in, bool plus_is_space);
+// Percent-encodes every byte except ASCII letters, digits, "-._~" and the bytes in `keep`
+// (so CR, LF, controls, spaces and non-ASCII bytes never pass through).
+std::string url_encode(std::string_view in, std::string_view keep);
 // Splits a query string into decoded key/value pairs.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qs);
 // Splits a path into decoded non-empty segments.

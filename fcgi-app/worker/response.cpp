@@ -4,13 +4,16 @@
 
 #include <cstdio>
 
+#include "base/log.h"
 #include "worker/fcgi_records.h"
+#include "worker/request.h"
 
 namespace xr::app {
 
 namespace {
 // Body bytes gathered before one FCGX_PutStr: big pieces keep libfcgi's per-call cost low.
 constexpr size_t kFlushThreshold = 64 * 1024;
+const log::Logger kLog("response");
 }  // namespace
 
 const char* reason_phrase(int code) {
@@ -30,6 +33,7 @@ const char* reason_phrase(int code) {
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
@@ -39,14 +43,36 @@ const char* reason_phrase(int code) {
   }
 }
 
-void Response::add_header(std::string_view name, std::string_view value) {
+bool header_field_ok(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool token = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!token) return false;
+  }
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
+bool Response::add_header(std::string_view name, std::string_view value) {
+  if (!header_field_ok(name, value)) {
+    kLog.error("refused a response header with a bad name or a control byte in its value: " +
+               url_encode(name, ""));
+    return false;
+  }
   extra_headers_.append(name).append(": ").append(value).append("\r\n");
+  return true;
 }
 
 bool Response::send_headers() {
   char line[64];
   std::snprintf(line, sizeof line, "Status: %d %s\r\n", status_, reason_phrase(status_));
   std::string head = line;
+  if (!header_field_ok("Content-Type", content_type_)) content_type_ = "application/octet-stream";
   if (status_ != 204 && status_ != 304) head.append("Content-Type: ").append(content_type_).append("\r\n");
   head.append(extra_headers_).append("\r\n");
   headers_sent_ = true;

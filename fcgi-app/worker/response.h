@@ -28,8 +28,9 @@ class Response {
   void set_status(int code) { status_ = code; }
   int status() const { return status_; }
   void set_content_type(std::string_view type) { content_type_ = type; }
-  // Adds "Name: value" (no validation: callers pass constants or checked values).
-  void add_header(std::string_view name, std::string_view value);
+  // Adds "Name: value"; refuses (false, logged, header left out) a name that is not an
+  // HTTP token or a value with CR, LF or another control byte: no response splitting.
+  bool add_header(std::string_view name, std::string_view value);
   bool headers_sent() const { return headers_sent_; }
 
   // Appends body bytes (sending the headers first); false once the client is gone.
@@ -62,6 +63,10 @@ class Response {
   bool headers_sent_ = false;
   bool failed_ = false;
 };
+
+// Whether "name: value" may go into a header block: name an RFC 9110 token, value free of
+// control bytes other than horizontal tab (CR and LF above all).
+bool header_field_ok(std::string_view name, std::string_view value);
 
 // "OK", "Not Found", ... for the status line libfcgi forwards.
 const char* reason_phrase(int code);

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "base/log.h"
+#include "cache/layout.h"
 #include "master/shared_segment.h"
 #include "routes/route_table.h"
 #include "store/open.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
+#include "worker/login_guard.h"
 #include "worker/task_signals.h"
 #include "worker/xapi_reads.h"
 
@@ -34,6 +36,7 @@ struct Shared {
   CredentialCache credentials;
   XapiReads xapi;
   TaskSignals signals;
+  LoginGuard login;
   std::atomic<bool> stopping{false};
 };
 
@@ -60,6 +63,7 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
   svc.xapi = &shared.xapi;
   svc.tasks = tasks->get();
   svc.task_signals = &shared.signals;
+  svc.login = &shared.login;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -113,8 +117,9 @@ int run_worker(const ChildEnv& env) {
   sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  auto* control = cache::layout::control_block(env.segment->segment().base());
   Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config),
-                TaskSignals(cache::layout::control_block(env.segment->segment().base())), {}};
+                TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots), {}};
   const auto n = static_cast<size_t>(env.config.threads);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<std::atomic<bool>>> done;

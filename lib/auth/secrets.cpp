@@ -55,6 +55,14 @@ bool verify_password(const std::string& stored, std::string_view password) {
   return crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0;
 }
 
+const std::string& unknown_user_hash() {
+  static const std::string hash = [] {
+    auto h = hash_password(new_token());
+    return h.is_ok() ? *h : std::string("$argon2id$v=19$m=65536,t=2,p=1$invalid");
+  }();
+  return hash;
+}
+
 std::string new_uuid() {
   unsigned char b[16];
   randombytes_buf(b, sizeof b);

@@ -25,6 +25,9 @@ std::string token_id(const TokenHash& hash);
 // argon2id (crypto_pwhash_str, interactive limits); kResourceExhausted when out of memory.
 Result<std::string> hash_password(std::string_view password);
 bool verify_password(const std::string& stored, std::string_view password);
+// The hash of a random password, made once per process with hash_password's limits: what
+// a login of an unknown user is verified against, so that it costs as much as a known one.
+const std::string& unknown_user_hash();
 // A random version-4 UUID, lower-case.
 std::string new_uuid();
 

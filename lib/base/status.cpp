@@ -22,6 +22,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kIo: return "i/o error";
     case ErrorKind::kInternal: return "internal error";
     case ErrorKind::kUnavailable: return "unavailable";
+    case ErrorKind::kTooManyRequests: return "too many requests";
   }
   return "unknown";
 }

@@ -29,6 +29,7 @@ enum class ErrorKind {
   kIo,                // local file system or OS call failed
   kInternal,          // a bug or an impossible state
   kUnavailable,       // switched off or not ready here, whoever asks (HTTP 503)
+  kTooManyRequests,   // this client must slow down (HTTP 429, with Retry-After)
 };
 
 // Name of a kind for logs and error bodies ("invalid argument", ...).

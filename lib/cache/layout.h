@@ -145,7 +145,11 @@ struct ControlBlock {
   // The runner process's pid while it runs (informational; written by the runner).
   std::atomic<uint32_t> runner_pid;
   uint32_t reserved0;
-  uint64_t reserved[60];  // room for other rooms' fields (take from here, keep the size)
+  // Password-hash slots (fcgi-app/worker/login_guard.h): a slot holds the thread id of the
+  // worker thread running one argon2id check, or 0; bounds those checks across workers.
+  // A slot whose thread no longer exists (killed worker) is taken back by the next taker.
+  std::atomic<uint32_t> login_hash_slots[4];
+  uint64_t reserved[58];  // room for other rooms' fields (take from here, keep the size)
 };
 
 inline ControlBlock* control_block(void* segment_base) {

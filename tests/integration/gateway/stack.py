@@ -2,6 +2,8 @@
 and nginx from nginx/dev.conf.in, in a temporary folder on free loopback ports.
 Everything started here is stopped (and the folder removed) by Stack.stop()."""
 import base64
+import functools
+import http.client
 import json
 import os
 import re
@@ -57,6 +59,18 @@ class Response:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+class FromAddress(urllib.request.HTTPHandler):
+    """Connects from another loopback address (127.0.0.0/8): a different client address
+    for the login throttle (README, Hardening)."""
+
+    def __init__(self, source):
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.source, 0)), req)
 
 
 class Sim:
@@ -224,7 +238,7 @@ class Stack:
         return read(self.serve_log_path)
 
     # --- HTTP ---
-    def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None):
+    def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None, source=None):
         h = dict(headers or {})
         if token is not None:
             h["Cookie"] = "authenticationToken=" + token
@@ -237,7 +251,7 @@ class Stack:
             h["Content-Type"] = "application/json"
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
                                      headers=h, data=data)
-        opener = urllib.request.build_opener(NoRedirect)
+        opener = urllib.request.build_opener(NoRedirect, *([FromAddress(source)] if source else []))
         try:
             with opener.open(req, timeout=30) as r:
                 return Response(r.status, r.headers, r.read())
