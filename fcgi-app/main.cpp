@@ -22,9 +22,11 @@ constexpr const char* kUsage =
     "  openapi                             print the OpenAPI document of /rest/v0\n"
     "  user add NAME [--permission admin|none] [--config FILE]   password from stdin or prompt\n"
     "  user list [--config FILE]\n"
-    "  token create --user NAME [--expires 30d] [--description TEXT] [--config FILE]\n"
+    "  token create --user NAME [--expires 30d|\"2 hours\"] [--description TEXT] [--config FILE]\n"
     "  token list [--user NAME] [--config FILE]\n"
-    "  token revoke ID [--user NAME] [--config FILE]\n";
+    "  token revoke ID|TOKEN [--user NAME] [--config FILE]   by public id or by the token itself\n"
+    "  help, --help, -h                    this text\n"
+    "  version, --version, -V              the version\n";
 
 int serve(std::vector<std::string> args) {
   const std::string path = xr::app::take_option(args, "--config", xr::app::kDefaultConfigPath);
@@ -54,9 +56,13 @@ int serve(std::vector<std::string> args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "-V" || args[0] == "version") {
+    std::cout << "xapi-rest " << XR_VERSION << "\n";
+    return 0;
   }
   const std::string cmd = args[0];
   args.erase(args.begin());

@@ -11,8 +11,10 @@
 #include <memory>
 
 #include "auth/auth_store.h"
+#include "auth/secrets.h"
 #include "auth/token_validity.h"
 #include "config/loader.h"
+#include "master/database.h"
 #include "store/open.h"
 
 namespace xr::app {
@@ -29,9 +31,7 @@ Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& ar
   const std::string path = take_option(args, "--config", kDefaultConfigPath);
   XR_ASSIGN_OR_RETURN(config::Config cfg, config::load_config(path));
   if (loaded != nullptr) *loaded = cfg;
-  if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status(ErrorKind::kIo, "cannot create " + cfg.data_dir);
-  }
+  XR_RETURN_IF_ERROR(ensure_data_dir(cfg));
   XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
   return auth::AuthStore::open(std::move(db));
 }
@@ -165,8 +165,11 @@ int run_token_command(const std::vector<std::string>& in) {
     return 0;
   }
   if (sub == "revoke") {
-    if (args.size() != 1) return fail("usage: xapi-rest token revoke ID [--user NAME]");
-    Status st = s.revoke_token(args[0], user_id);
+    if (args.size() != 1) return fail("usage: xapi-rest token revoke ID|TOKEN [--user NAME]");
+    // The REST rule (DELETE .../authentication_tokens/{id}): the public id or the secret.
+    std::string id = args[0];
+    if (id.size() == 43) id = auth::token_id(auth::hash_token(id));
+    Status st = s.revoke_token(id, user_id);
     if (!st.is_ok()) return fail(st.message());
     return 0;
   }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "auth/auth_store.h"
 #include "store/open.h"
@@ -10,10 +11,20 @@
 
 namespace xr::app {
 
+Status ensure_data_dir(const config::Config& cfg) {
+  if (mkdir(cfg.data_dir.c_str(), 0700) == 0 || errno == EEXIST) return Status::ok();
+  const int err = errno;
+  std::string hint = err == ENOENT ? "its parent directory must exist"
+                     : err == EACCES ? "its parent must be writable by the user running xapi-rest"
+                                     : "";
+  return Status(ErrorKind::kIo, "cannot create storage.data_dir " + cfg.data_dir + ": " +
+                                    std::strerror(err) + (hint.empty() ? "" : " (" + hint + ")") +
+                                    "; create it first, e.g. install -d -m 0700 -o xapi-rest " +
+                                    cfg.data_dir);
+}
+
 Status prepare_database(const config::Config& cfg) {
-  if (mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status(ErrorKind::kIo, "cannot create storage.data_dir " + cfg.data_dir);
-  }
+  XR_RETURN_IF_ERROR(ensure_data_dir(cfg));
   XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
   // Every component with tables, in dependency order.
   XR_RETURN_IF_ERROR(auth::AuthStore::open(*db).status());

@@ -9,5 +9,8 @@
 namespace xr::app {
 
 Status prepare_database(const config::Config& cfg);
+// Creates storage.data_dir (0700) unless it exists; the error names the errno and what to do.
+// Also used by the CLI (user, token commands).
+Status ensure_data_dir(const config::Config& cfg);
 
 }  // namespace xr::app

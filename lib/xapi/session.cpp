@@ -88,7 +88,9 @@ Status Session::login_at(const std::string& url) {
                                Value::string("1.0"), Value::string(options_.originator)};
   Result<Value> r = rpc(url, "session.login_with_password", params, {});
   if (!r.is_ok() && r.status().message().rfind(kNoJsonRpcPrefix, 0) == 0) {
-    kLog.info("host " + url + " does not serve JSON-RPC; using XML-RPC");
+    // Say what was seen (an old host's 404, an HTML page, a proxy's 500...), not a guess.
+    const std::string seen = r.status().message().substr(kNoJsonRpcPrefix.size());
+    kLog.info("host " + url + " answered POST /jsonrpc with " + seen + "; trying XML-RPC");
     format_.store(WireFormat::kXmlRpc);
     r = rpc(url, "session.login_with_password", params, {});
   }

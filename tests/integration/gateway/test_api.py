@@ -189,6 +189,54 @@ class ApiTest(unittest.TestCase):
         tok = self.s.cli(["token", "create", "--user", "admin", "--expires", "2 hours"]).strip()
         self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok).status, 200)
 
+    def run_cli(self, args, config=None):
+        import subprocess
+        from stack import APP
+        return subprocess.run([APP] + args + ([] if config is False else ["--config", config or self.s.config]),
+                              capture_output=True, text=True, timeout=60)
+
+    def test_cli_revokes_a_token_by_its_secret_as_rest_does(self):
+        tok = self.s.cli(["token", "create", "--user", "admin", "--description", "by-secret"]).strip()
+        self.assertEqual(self.s.get("/rest/v0/vms?limit=1", token=tok).status, 200)
+        r = self.run_cli(["token", "revoke", tok])
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertNotIn("by-secret", self.s.cli(["token", "list"]))
+        r = self.run_cli(["token", "revoke", tok])  # gone now: the same answer as for an unknown id
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no such token", r.stderr)
+        self.assertNotIn(tok, r.stderr + r.stdout)  # the secret is never printed back
+
+    def test_cli_version_and_help(self):
+        from stack import ROOT
+        cmake = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+        import re
+        version = re.search(r"project\(xapi-rest VERSION ([0-9.]+)", cmake).group(1)
+        for args in (["--version"], ["-V"], ["version"]):
+            r = self.run_cli(args, config=False)
+            self.assertEqual((r.returncode, r.stdout), (0, "xapi-rest %s\n" % version), args)
+        for args in (["help"], ["--help"], ["-h"]):
+            r = self.run_cli(args, config=False)
+            self.assertEqual(r.returncode, 0, args)
+            self.assertTrue(r.stdout.startswith("usage: xapi-rest COMMAND"), args)
+            self.assertIn("token revoke ID|TOKEN", r.stdout)
+        r = self.run_cli(["frobnicate"], config=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown command frobnicate", r.stderr)
+
+    def test_an_uncreatable_data_dir_is_named_with_the_reason(self):
+        bad = os.path.join(self.s.dir, "no-such-parent", "newdata", "sub")
+        config = os.path.join(self.s.dir, "bad-data-dir.toml")
+        with open(self.s.config) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text.replace('data_dir = "%s"' % os.path.join(self.s.dir, "data"), 'data_dir = "%s"' % bad))
+        for args in (["token", "list"], ["user", "list"], ["serve"]):
+            r = self.run_cli(args, config=config)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn("cannot create storage.data_dir %s: No such file or directory" % bad, r.stderr, args)
+            self.assertIn("its parent directory must exist", r.stderr, args)
+            self.assertIn("install -d", r.stderr, args)
+
     # --- root and collections ---
     def test_root_lists_collection_urls(self):
         root = self.s.api("/rest/v0")
