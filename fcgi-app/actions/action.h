@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "xapi/http_transfer.h"
 #include "xapi/value.h"
 
 namespace xr::app::actions {
@@ -36,6 +37,9 @@ class ActionRun {
   virtual Result<xapi::Value> call_async(std::string_view method, std::vector<xapi::Value> args) = 0;
   // A synchronous call (lookups: VM.get_uuid, host.get_by_uuid, ...).
   virtual Result<xapi::Value> call(std::string_view method, std::vector<xapi::Value> args) = 0;
+  // PUT `bytes` to `path` on the pool (e.g. "/import_raw_vdi/" with {{"vdi", ref},
+  // {"format", "raw"}} for a config drive), bound to a XAPI task followed to its end.
+  virtual Result<xapi::Value> upload(std::string_view path, const xapi::Query& query, std::string bytes) = 0;
   // A line in the XO task's infos / warnings.
   virtual Status info(std::string_view message, std::string_view data_json = "{}") = 0;
   virtual Status warning(std::string_view message, std::string_view data_json = "{}") = 0;

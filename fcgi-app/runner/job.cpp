@@ -4,7 +4,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 #include "actions/action.h"
 #include "base/log.h"
@@ -83,6 +86,24 @@ class JobRun : public actions::ActionRun {
     shared_.clear_xapi_task(task_.id);
     (void)xapi::destroy_task(*s, ref);  // as XO's client: finished tasks are not left behind
     return r;
+  }
+
+  Result<xapi::Value> upload(std::string_view path, const xapi::Query& query, std::string bytes) override {
+    XR_ASSIGN_OR_RETURN(xapi::Session * s, shared_.session(pool_));
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto offset = std::make_shared<size_t>(0);
+    xapi::UploadSource source;
+    source.size = static_cast<int64_t>(data->size());
+    source.read = [data, offset](char* buf, size_t n) -> Result<size_t> {
+      const size_t k = std::min(n, data->size() - *offset);
+      std::memcpy(buf, data->data() + *offset, k);
+      *offset += k;
+      return k;
+    };
+    xapi::TransferOptions options;
+    options.task_label = "xapi-rest: " + task_.id;
+    XR_ASSIGN_OR_RETURN(xapi::TransferResult r, xapi::upload(*s, path, query, std::move(source), options));
+    return r.task_result;
   }
 
   Status info(std::string_view message, std::string_view data_json) override {
