@@ -413,6 +413,9 @@ Result<int64_t> TaskStore::interrupt_running_jobs(std::string_view reason) {
 
 Result<std::optional<Task>> TaskStore::claim_job() {
   std::optional<Task> claimed;
+  // A read first: an idle runner must not take the write lock at every wake-up.
+  XR_ASSIGN_OR_RETURN(store::Rows any, db_.query("SELECT 1 FROM tasks WHERE job_state='queued' LIMIT 1"));
+  if (any.empty()) return claimed;
   Status tx = store::in_transaction(db_, [&](store::Db&) -> Status {
     XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
         select_sql("WHERE job_state='queued' ORDER BY seq LIMIT 1")));
