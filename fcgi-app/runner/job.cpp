@@ -5,7 +5,9 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <cstring>
 #include <memory>
 
@@ -137,6 +139,23 @@ class JobRun : public actions::ActionRun {
   int64_t last_progress_ = -1;
 };
 
+constexpr auto kCacheWait = std::chrono::seconds(5);
+
+// Waits (at most kCacheWait) until the poller has put object `id` of `collection` in the
+// cache: as XO's client waits for a new object's record, so that the answer's Location can be
+// read at once. A timeout is only logged: the object exists in XAPI.
+void wait_in_cache(const JobShared& shared, std::string_view collection, std::string_view id) {
+  if (shared.cache() == nullptr || id.empty()) return;
+  const auto deadline = std::chrono::steady_clock::now() + kCacheWait;
+  std::string scratch;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto found = shared.cache()->visit(collection, id, scratch, [](const cache::ObjectView&, std::string&) {});
+    if (found.is_ok() && *found) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kLog.warn("new object " + std::string(id) + " not in the cache after 5 s");
+}
+
 Result<std::string> execute(JobShared& shared, tasks::TaskStore& store, const tasks::Task& task) {
   rapidjson::Document job;
   if (job.Parse(task.job.c_str()).HasParseError() || !job.IsObject()) {
@@ -149,7 +168,12 @@ Result<std::string> execute(JobShared& shared, tasks::TaskStore& store, const ta
   XR_ASSIGN_OR_RETURN(std::string result, spec->execute(run));
   // XO's task result is an object (its schema: Record<string, unknown>): a new object is
   // {"id": "<uuid>"}.
-  if (spec->returns == actions::Returns::kNewObject && !result.empty()) result = "{\"id\":" + result + "}";
+  if (spec->returns == actions::Returns::kNewObject && !result.empty()) {
+    rapidjson::Document id;
+    id.Parse(result.c_str(), result.size());
+    if (id.IsString()) wait_in_cache(shared, spec->created_collection, id.GetString());
+    result = "{\"id\":" + result + "}";
+  }
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "cache/reader.h"
 #include "config/config.h"
 #include "tasks/task.h"
 #include "tasks/task_store.h"
@@ -21,9 +22,12 @@ namespace xr::app {
 // running job is waiting on (so that an abort can cancel it). Thread-safe.
 class JobShared {
  public:
-  JobShared(const config::Config& config, tasks::ChangeNotifier* notifier)
-      : config_(config), notifier_(notifier) {}
+  JobShared(const config::Config& config, tasks::ChangeNotifier* notifier, const cache::Reader* cache)
+      : config_(config), notifier_(notifier), cache_(cache) {}
   const config::Config& config() const { return config_; }
+  // The shared object cache (null in tests): a new object is waited for there before its
+  // task succeeds, so that its Location can be read at once.
+  const cache::Reader* cache() const { return cache_; }
   tasks::ChangeNotifier* notifier() const { return notifier_; }
   // The session of configured pool `pool` (opened at first use); kNotFound for none.
   Result<xapi::Session*> session(const std::string& pool);
@@ -42,6 +46,7 @@ class JobShared {
   };
   const config::Config& config_;
   tasks::ChangeNotifier* notifier_;
+  const cache::Reader* cache_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<xapi::Session>> sessions_;
   std::map<std::string, Waiting> waiting_;

@@ -23,9 +23,10 @@ constexpr int64_t kIdleWaitMs = 250;  // also the longest an abort waits to reac
 
 struct Dispatcher {
   explicit Dispatcher(const ChildEnv& e, cache::layout::ControlBlock* control)
-      : env(e), signals(control), shared(e.config, &signals) {}
+      : env(e), signals(control), reader(e.segment->segment()), shared(e.config, &signals, &reader) {}
   const ChildEnv& env;
   TaskSignals signals;
+  cache::Reader reader;
   JobShared shared;
   std::atomic<int> active{0};
 };
