@@ -47,6 +47,9 @@ std::string failure_json(const Status& s) {
   return tasks::error_json(message, s.code(), &params);
 }
 
+constexpr auto kCacheWait = std::chrono::seconds(5);
+constexpr auto kProgressEvery = std::chrono::milliseconds(200);
+
 class JobRun : public actions::ActionRun {
  public:
   JobRun(JobShared& shared, tasks::TaskStore& store, const tasks::Task& task, const rapidjson::Value& job)
@@ -79,9 +82,13 @@ class JobRun : public actions::ActionRun {
     if (auto t = store_.get(task_.id); t.is_ok() && t->abortion_requested_at) shared_.cancel(task_.id);
     xapi::TaskWaitOptions options;
     options.on_progress = [this](double p) {
+      // At most one write per kProgressEvery: a short task's steps are not worth a
+      // transaction and a wake-up of every waiter each.
       const int64_t percent = std::lround(std::clamp(p, 0.0, 1.0) * 100);
-      if (percent == last_progress_) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (percent == last_progress_ || now - last_write_ < kProgressEvery) return;
       last_progress_ = percent;
+      last_write_ = now;
       (void)store_.set_progress(task_.id, percent);  // progress is best effort
     };
     Result<xapi::Value> r = xapi::wait_task(*s, ref, options);
@@ -137,9 +144,10 @@ class JobRun : public actions::ActionRun {
   std::string object_id_, object_ref_, pool_;
   rapidjson::Document params_;
   int64_t last_progress_ = -1;
+  // The first progress is written after kProgressEvery too.
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
 };
 
-constexpr auto kCacheWait = std::chrono::seconds(5);
 
 // Waits (at most kCacheWait) until the poller has put object `id` of `collection` in the
 // cache: as XO's client waits for a new object's record, so that the answer's Location can be
@@ -225,8 +233,25 @@ bool JobShared::cancel(const std::string& task_id) {
   return true;
 }
 
+Result<std::unique_ptr<store::Db>> JobShared::take_db() {
+  {
+    std::lock_guard lock(mu_);
+    if (!dbs_.empty()) {
+      auto db = std::move(dbs_.back());
+      dbs_.pop_back();
+      return db;
+    }
+  }
+  return store::open(config_);
+}
+
+void JobShared::give_back_db(std::unique_ptr<store::Db> db) {
+  std::lock_guard lock(mu_);
+  dbs_.push_back(std::move(db));
+}
+
 void run_job(JobShared& shared, const tasks::Task& task) {
-  auto db = store::open(shared.config());
+  auto db = shared.take_db();
   if (!db.is_ok()) {
     kLog.error("job " + task.id + ": cannot open the database: " + db.status().to_string());
     return;  // the task stays running; the next runner start interrupts it
@@ -240,6 +265,8 @@ void run_job(JobShared& shared, const tasks::Task& task) {
   Status done = r.is_ok() ? (*store)->finish(task.id, tasks::TaskStatus::kSuccess, *r).status()
                           : (*store)->finish(task.id, tasks::TaskStatus::kFailure, failure_json(r.status())).status();
   if (!done.is_ok()) kLog.error("job " + task.id + ": cannot record its outcome: " + done.to_string());
+  store->reset();
+  shared.give_back_db(std::move(*db));
 }
 
 }  // namespace xr::app

@@ -9,9 +9,11 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cache/reader.h"
 #include "config/config.h"
+#include "store/db.h"
 #include "tasks/task.h"
 #include "tasks/task_store.h"
 #include "xapi/session.h"
@@ -39,6 +41,11 @@ class JobShared {
   bool cancel(const std::string& task_id);
   bool cancelled(const std::string& task_id);
 
+  // A database connection for a job thread (kept and reused: opening one costs a migration
+  // check); given back when the job ends.
+  Result<std::unique_ptr<store::Db>> take_db();
+  void give_back_db(std::unique_ptr<store::Db> db);
+
  private:
   struct Waiting {
     std::string pool;
@@ -51,6 +58,7 @@ class JobShared {
   std::map<std::string, std::unique_ptr<xapi::Session>> sessions_;
   std::map<std::string, Waiting> waiting_;
   std::set<std::string> cancelled_;
+  std::vector<std::unique_ptr<store::Db>> dbs_;
 };
 
 // Runs job `task` (already claimed: job_state running) to its end. Never throws; every
