@@ -93,7 +93,7 @@ class JobRun : public actions::ActionRun {
     };
     Result<xapi::Value> r = xapi::wait_task(*s, ref, options);
     shared_.clear_xapi_task(task_.id);
-    (void)xapi::destroy_task(*s, ref);  // as XO's client: finished tasks are not left behind
+    finished_.push_back(ref);  // destroyed once the XO task is finished (off the answer's path)
     return r;
   }
 
@@ -113,6 +113,15 @@ class JobRun : public actions::ActionRun {
     options.task_label = "xapi-rest: " + task_.id;
     XR_ASSIGN_OR_RETURN(xapi::TransferResult r, xapi::upload(*s, path, query, std::move(source), options));
     return r.task_result;
+  }
+
+  // Destroys the XAPI tasks this job followed (as XO's client: finished tasks are not left
+  // behind); called after the XO task is finished, so that no waiter waits for it.
+  void destroy_finished_tasks() {
+    auto s = shared_.session(pool_);
+    if (!s.is_ok()) return;
+    for (const std::string& ref : finished_) (void)xapi::destroy_task(**s, ref);
+    finished_.clear();
   }
 
   Status info(std::string_view message, std::string_view data_json) override {
@@ -144,6 +153,7 @@ class JobRun : public actions::ActionRun {
   std::string object_id_, object_ref_, pool_;
   rapidjson::Document params_;
   int64_t last_progress_ = -1;
+  std::vector<std::string> finished_;
   // The first progress is written after kProgressEvery too.
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
 };
@@ -164,15 +174,12 @@ void wait_in_cache(const JobShared& shared, std::string_view collection, std::st
   kLog.warn("new object " + std::string(id) + " not in the cache after 5 s");
 }
 
-Result<std::string> execute(JobShared& shared, tasks::TaskStore& store, const tasks::Task& task) {
-  rapidjson::Document job;
-  if (job.Parse(task.job.c_str()).HasParseError() || !job.IsObject()) {
-    return Status(ErrorKind::kInternal, "unreadable job");
-  }
+Result<std::string> execute(JobShared& shared, const tasks::Task& task, const rapidjson::Document& job,
+                            JobRun& run) {
+  if (!job.IsObject()) return Status(ErrorKind::kInternal, "unreadable job");
   const actions::ActionSpec* spec = actions::find_action(member(job, "collection"), member(job, "action"));
   if (spec == nullptr) return Status(ErrorKind::kInternal, "unknown action " + member(job, "action"));
   if (task.abortion_requested_at) return Status(ErrorKind::kCancelled, "aborted before it started");
-  JobRun run(shared, store, task, job);
   XR_ASSIGN_OR_RETURN(std::string result, spec->execute(run));
   // XO's task result is an object (its schema: Record<string, unknown>): a new object is
   // {"id": "<uuid>"}.
@@ -261,10 +268,15 @@ void run_job(JobShared& shared, const tasks::Task& task) {
     kLog.error("job " + task.id + ": cannot open the task store: " + store.status().to_string());
     return;
   }
-  Result<std::string> r = execute(shared, **store, task);
+  rapidjson::Document job;
+  job.Parse(task.job.c_str());
+  if (job.HasParseError() || !job.IsObject()) job.SetObject();
+  JobRun run(shared, **store, task, job);
+  Result<std::string> r = execute(shared, task, job, run);
   Status done = r.is_ok() ? (*store)->finish(task.id, tasks::TaskStatus::kSuccess, *r).status()
                           : (*store)->finish(task.id, tasks::TaskStatus::kFailure, failure_json(r.status())).status();
   if (!done.is_ok()) kLog.error("job " + task.id + ": cannot record its outcome: " + done.to_string());
+  run.destroy_finished_tasks();
   store->reset();
   shared.give_back_db(std::move(*db));
 }

@@ -7,7 +7,8 @@ Starts the whole stack (simulator with --op-delay 0 + `xapi-rest serve` + nginx,
 tests/integration/gateway/stack.py), then:
   - baseline: VM.pause / VM.unpause made directly on a kept-alive JSON-RPC connection to the
     simulator the way the runner makes them (Async.VM.pause, task.get_record, event.from on
-    the task until it is finished, task.destroy);
+    the task until it is finished; task.destroy after the clock stops, as the runner destroys
+    it after the XO task is finished);
   - ours: POST /rest/v0/vms/<id>/actions/pause?sync=true (and unpause) through nginx on a
     kept-alive connection: worker → task row → runner → the same XAPI calls → task finished
     → the worker's answer;
@@ -42,7 +43,7 @@ def direct_call(rpc, session, method, vm_ref):
                 rec = e["snapshot"]
     if rec["status"] != "success":
         raise RuntimeError("direct %s: %s" % (method, rec.get("error_info")))
-    rpc.call("task.destroy", session, task)
+    return task
 
 
 def pct(values, p):
@@ -68,15 +69,16 @@ def overhead(stack, rounds):
             raise RuntimeError("gateway %s: %d %s" % (action, r.status, body[:200]))
 
     for _ in range(5):  # warm-up: sessions, connections, caches
-        direct_call(rpc, session, "VM.pause", vm["_xapiRef"])
-        direct_call(rpc, session, "VM.unpause", vm["_xapiRef"])
+        for method in ("VM.pause", "VM.unpause"):
+            rpc.call("task.destroy", session, direct_call(rpc, session, method, vm["_xapiRef"]))
         gateway("pause")
         gateway("unpause")
     for _ in range(rounds):
         for method, action in (("VM.pause", "pause"), ("VM.unpause", "unpause")):
             t0 = time.perf_counter()
-            direct_call(rpc, session, method, vm["_xapiRef"])
+            task = direct_call(rpc, session, method, vm["_xapiRef"])
             base.append(time.perf_counter() - t0)
+            rpc.call("task.destroy", session, task)  # both sides destroy it after the answer
         for action in ("pause", "unpause"):
             t0 = time.perf_counter()
             gateway(action)
