@@ -30,8 +30,10 @@ const std::array kRoles = {
     RoleSpec{"poller", &run_poller, &one, RestartPolicy::kAlways, true, "fcgi"},
     RoleSpec{"worker", &run_worker, &workers, RestartPolicy::kAlways, false, "fcgi"},
     RoleSpec{"stream", &run_stream, &one, RestartPolicy::kAlways, false, "stream"},
-    // The runner accepts no request (it gets the main socket's fd and never uses it).
-    RoleSpec{"runner", &run_runner, &one, RestartPolicy::kAlways, true, "fcgi"},
+    // The runner accepts no request (it gets the main socket's fd and never uses it). Not
+    // exclusive: after a reload the old one finishes its running actions while the new one
+    // takes the queued ones (jobs carry their runner, runner/README.md).
+    RoleSpec{"runner", &run_runner, &one, RestartPolicy::kAlways, false, "fcgi"},
 };
 
 }  // namespace

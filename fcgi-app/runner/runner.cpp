@@ -4,6 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "base/futex.h"
@@ -20,6 +26,43 @@ namespace {
 const log::Logger kLog("runner");
 
 constexpr int64_t kIdleWaitMs = 250;  // also the longest an abort waits to reach XAPI
+constexpr auto kSweepEvery = std::chrono::seconds(5);
+
+// The start time of process `pid` in clock ticks (field 22 of /proc/<pid>/stat), "" if none.
+std::string start_time_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return {};
+  std::istringstream rest(stat.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return {};
+}
+
+// "<pid>:<start time>": names a runner process even after its pid is reused.
+std::string runner_id(pid_t pid) { return std::to_string(pid) + ":" + start_time_of(pid); }
+
+bool runner_alive(const std::string& id) {
+  const size_t colon = id.find(':');
+  if (colon == std::string::npos) return false;
+  const pid_t pid = static_cast<pid_t>(std::atoi(id.substr(0, colon).c_str()));
+  return pid > 0 && runner_id(pid) == id;
+}
+
+// Jobs whose runner is gone (crashed, killed) become interrupted. A runner that drains
+// after a reload is alive: its jobs go on.
+void sweep_orphans(tasks::TaskStore& store) {
+  auto owners = store.running_job_owners();
+  if (!owners.is_ok()) return;
+  for (const std::string& owner : *owners) {
+    if (runner_alive(owner)) continue;
+    auto n = store.interrupt_jobs_of(owner, "interrupted: the runner process stopped while the action was running");
+    if (n.is_ok() && *n > 0) kLog.warn(std::to_string(*n) + " running action(s) of a dead runner interrupted");
+  }
+}
 
 struct Dispatcher {
   explicit Dispatcher(const ChildEnv& e, cache::layout::ControlBlock* control)
@@ -38,9 +81,9 @@ void job_thread(Dispatcher& d, tasks::Task task) {
   futex_bump(&d.signals.control()->jobs_queued);
 }
 
-void claim_jobs(Dispatcher& d, tasks::TaskStore& store) {
+void claim_jobs(Dispatcher& d, tasks::TaskStore& store, const std::string& me) {
   while (d.active.load() < kMaxJobs) {
-    auto job = store.claim_job();
+    auto job = store.claim_job(me);
     if (!job.is_ok()) {
       kLog.error("claiming a job: " + job.status().to_string());
       return;
@@ -84,10 +127,9 @@ int run_runner(const ChildEnv& env) {
     kLog.error("cannot open the task store: " + store.status().to_string());
     return 1;
   }
-  // The runner is exclusive: jobs still marked running belong to a runner that died.
-  auto lost = (*store)->interrupt_running_jobs(
-      "interrupted: the runner process stopped while the action was running");
-  if (lost.is_ok() && *lost > 0) kLog.warn(std::to_string(*lost) + " running action(s) interrupted");
+  const std::string me = runner_id(getpid());
+  sweep_orphans(**store);  // what a runner that died had running
+  auto next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
   control->runner_pid.store(static_cast<uint32_t>(getpid()));
   kLog.info("running actions");
   bool draining = false;
@@ -98,11 +140,16 @@ int run_runner(const ChildEnv& env) {
     if (sig == SIGQUIT) draining = true;  // graceful: finish what runs, claim nothing new
     if (draining && d.active.load() == 0) break;
     const uint32_t seen = control->jobs_queued.load();
-    if (!draining) claim_jobs(d, **store);
+    if (!draining) claim_jobs(d, **store, me);
     forward_aborts(d, **store);
+    if (!draining && std::chrono::steady_clock::now() >= next_sweep) {
+      sweep_orphans(**store);  // e.g. a draining runner of the previous generation was killed
+      next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
+    }
     futex_wait(&control->jobs_queued, seen, kIdleWaitMs);
   }
-  control->runner_pid.store(0);
+  uint32_t mine = static_cast<uint32_t>(getpid());
+  control->runner_pid.compare_exchange_strong(mine, 0);
   return 0;
 }
 

@@ -43,7 +43,10 @@ CREATE INDEX task_removed_revision ON task_removed(revision);
 CREATE TABLE task_meta(name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO task_meta(name, value) VALUES('revision', 0);
 )sql";
-constexpr store::Migration kMigrations[] = {{1, kV1}};
+// The runner that claimed a running job ("<pid>:<start time>"): a runner starting while another
+// still drains (a reload) interrupts only the jobs of runners that are gone.
+constexpr std::string_view kV2 = "ALTER TABLE tasks ADD COLUMN runner TEXT NOT NULL DEFAULT ''";
+constexpr store::Migration kMigrations[] = {{1, kV1}, {2, kV2}};
 
 constexpr std::string_view kColumns =
     "id,user_id,status,start_ms,end_ms,updated_at,revision,properties,result,infos,warnings,"
@@ -385,17 +388,19 @@ Result<int64_t> TaskStore::remove_finished(std::string_view user_id) {
   return n;
 }
 
-Result<int64_t> TaskStore::interrupt_where(std::string_view condition, std::string_view reason) {
+Result<int64_t> TaskStore::interrupt_where(std::string_view condition, std::string_view reason,
+                                           std::string_view runner) {
   int64_t n = 0;
   const std::string result = error_json(reason);
   Status tx = store::in_transaction(db_, [&](store::Db&) -> Status {
     XR_ASSIGN_OR_RETURN(int64_t rev, bump_revision());
     const int64_t now = now_ms();
+    // $4 is the runner, used by the conditions about one runner's jobs.
     XR_ASSIGN_OR_RETURN(n, db_.exec(
         "UPDATE tasks SET status='interrupted',end_ms=$1,updated_at=$1,revision=$2,result=$3,"
-        "job_state=CASE WHEN job_state='' THEN '' ELSE 'done' END WHERE status='pending' AND " +
-            std::string(condition),
-        {now, rev, result}));
+        "job_state=CASE WHEN job_state='' THEN '' ELSE 'done' END WHERE status='pending' AND "
+        "($4='' OR $4<>'') AND " + std::string(condition),
+        {now, rev, result, std::string(runner)}));
     return Status::ok();
   });
   if (!tx.is_ok()) return tx;
@@ -411,7 +416,19 @@ Result<int64_t> TaskStore::interrupt_running_jobs(std::string_view reason) {
   return interrupt_where("job_state='running'", reason);
 }
 
-Result<std::optional<Task>> TaskStore::claim_job() {
+Result<int64_t> TaskStore::interrupt_jobs_of(std::string_view runner, std::string_view reason) {
+  return interrupt_where("job_state='running' AND runner=$4", reason, runner);
+}
+
+Result<std::vector<std::string>> TaskStore::running_job_owners() {
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
+      "SELECT DISTINCT runner FROM tasks WHERE job_state='running' AND status='pending'"));
+  std::vector<std::string> out;
+  for (const store::Row& r : rows) out.push_back(r.text(0));
+  return out;
+}
+
+Result<std::optional<Task>> TaskStore::claim_job(std::string_view runner) {
   std::optional<Task> claimed;
   // A read first: an idle runner must not take the write lock at every wake-up.
   XR_ASSIGN_OR_RETURN(store::Rows any, db_.query("SELECT 1 FROM tasks WHERE job_state='queued' LIMIT 1"));
@@ -425,6 +442,7 @@ Result<std::optional<Task>> TaskStore::claim_job() {
     t.updated_at = now_ms();
     XR_ASSIGN_OR_RETURN(t.revision, bump_revision());
     XR_RETURN_IF_ERROR(write(t, false));
+    XR_RETURN_IF_ERROR(db_.exec("UPDATE tasks SET runner=$1 WHERE id=$2", {std::string(runner), t.id}).status());
     claimed = std::move(t);
     return Status::ok();
   });

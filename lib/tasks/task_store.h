@@ -85,10 +85,15 @@ class TaskStore {
 
   // Service start: every pending task becomes interrupted with `reason` (its result).
   Result<int64_t> interrupt_pending(std::string_view reason);
-  // The runner died: its running jobs' tasks become interrupted with `reason`.
+  // Every running job's task becomes interrupted with `reason` (whoever runs it).
   Result<int64_t> interrupt_running_jobs(std::string_view reason);
-  // The oldest queued job, now marked running; nullopt when none is queued.
-  Result<std::optional<Task>> claim_job();
+  // Runner `runner` is gone: its running jobs' tasks become interrupted with `reason`.
+  Result<int64_t> interrupt_jobs_of(std::string_view runner, std::string_view reason);
+  // The runners of the running jobs ("" for jobs claimed without a name).
+  Result<std::vector<std::string>> running_job_owners();
+  // The oldest queued job, now marked running and owned by `runner`; nullopt when none is
+  // queued.
+  Result<std::optional<Task>> claim_job(std::string_view runner = {});
   // Ids of running jobs whose task has an abort request.
   Result<std::vector<std::string>> abort_requested_jobs();
 
@@ -104,7 +109,8 @@ class TaskStore {
   Result<int64_t> bump_revision();
   Status write(const Task& t, bool insert);
   Status collect_garbage(int64_t rev);
-  Result<int64_t> interrupt_where(std::string_view condition, std::string_view reason);
+  Result<int64_t> interrupt_where(std::string_view condition, std::string_view reason,
+                                  std::string_view runner = {});
   void notify(bool job);
 
   store::Db& db_;

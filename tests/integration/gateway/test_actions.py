@@ -242,6 +242,23 @@ class ActionsTest(unittest.TestCase):
         self.s.sims[0].control("release", {"method": "VM.clean_reboot"})
         self.assertEqual(self.wait_task(task_id)["status"], "success")
 
+    def test_after_a_reload_the_old_runner_finishes_its_action_and_the_new_one_takes_the_next(self):
+        vm, other = self.vm("Running"), self.vm("Running")
+        self.s.sims[0].control("hang", {"method": "VM.suspend"})
+        first = self.post("/rest/v0/vms/%s/actions/suspend" % vm["id"]).json()["taskId"]
+        time.sleep(0.5)
+        old = self.s.pids("runner")
+        self.assertEqual(len(old), 1)
+        self.s.serve.send_signal(signal.SIGHUP)
+        wait_until(lambda: set(self.s.pids("runner")) - set(old), 10, "a new runner")
+        r = self.post("/rest/v0/vms/%s/actions/pause?sync=true" % other["id"])
+        self.assertEqual(r.status, 204, r.body)  # taken by the new runner while the old one drains
+        self.assertEqual(self.s.api("/rest/v0/tasks/" + first)["status"], "pending")
+        self.s.sims[0].control("release", {"method": "VM.suspend"})
+        self.assertEqual(self.wait_task(first)["status"], "success")
+        wait_until(lambda: old[0] not in self.s.pids("runner"), 10, "the old runner to exit")
+        self.s.wait_synced()
+
 
 class WaitingTest(unittest.TestCase):
     """One worker with two threads: at most one request may wait for a task."""

@@ -210,6 +210,27 @@ BOOST_AUTO_TEST_CASE(jobs_are_claimed_oldest_first_and_interrupted_when_the_runn
   BOOST_CHECK(!c->has_value());
 }
 
+BOOST_AUTO_TEST_CASE(only_the_jobs_of_a_gone_runner_are_interrupted) {
+  Fixture f;
+  auto s = f.open();
+  Task a = f.create(*s, "u1", R"({"action":"start"})");
+  Task b = f.create(*s, "u1", R"({"action":"pause"})");
+  BOOST_REQUIRE(s->claim_job("old:1").is_ok());
+  BOOST_REQUIRE(s->claim_job("new:2").is_ok());
+  auto owners = s->running_job_owners();
+  BOOST_REQUIRE(owners.is_ok());
+  BOOST_CHECK_EQUAL(owners->size(), 2u);
+  auto n = s->interrupt_jobs_of("old:1", "gone");
+  BOOST_REQUIRE(n.is_ok());
+  BOOST_CHECK_EQUAL(*n, 1);
+  BOOST_CHECK(s->get(a.id)->status == TaskStatus::kInterrupted);
+  BOOST_CHECK(s->get(b.id)->pending());
+  owners = s->running_job_owners();
+  BOOST_REQUIRE(owners.is_ok());
+  BOOST_REQUIRE_EQUAL(owners->size(), 1u);
+  BOOST_CHECK_EQUAL((*owners)[0], "new:2");
+}
+
 BOOST_AUTO_TEST_CASE(garbage_collection_keeps_the_newest_and_every_pending_task) {
   Fixture f;
   auto s = f.open(3);
