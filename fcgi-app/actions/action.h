@@ -74,13 +74,16 @@ struct ActionSpec {
   // kNewObject, which the task records as {"id": "<uuid>"}, XO's object-typed result).
   // XAPI failures keep their code and parameters.
   Result<std::string> (*execute)(ActionRun& run);
+  // No route of its own: another route runs it (routes/action_routes.h start_action), e.g. a
+  // DELETE that takes long. Not listed under .../actions either.
+  bool hidden = false;
 };
 
 // Every action, grouped by collection.
 std::span<const ActionSpec> catalogue();
 // nullptr when `collection` has no action `name`.
 const ActionSpec* find_action(std::string_view collection, std::string_view name);
-// The actions of a collection, by name (the listing order of XO).
+// The actions of a collection that have routes (hidden ones left out), by name (XO's order).
 std::vector<const ActionSpec*> actions_of(std::string_view collection);
 
 }  // namespace xr::app::actions

@@ -57,7 +57,7 @@ const ActionSpec* find_action(std::string_view collection, std::string_view name
 std::vector<const ActionSpec*> actions_of(std::string_view collection) {
   std::vector<const ActionSpec*> out;
   for (const ActionSpec& a : kActions) {
-    if (a.collection == collection) out.push_back(&a);
+    if (a.collection == collection && !a.hidden) out.push_back(&a);
   }
   std::sort(out.begin(), out.end(), [](const ActionSpec* x, const ActionSpec* y) { return x->name < y->name; });
   return out;

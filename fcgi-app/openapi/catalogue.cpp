@@ -132,7 +132,7 @@ std::span<const NamedSchema> fixed_schemas() {
   static const std::vector<NamedSchema> all = [] {
     std::vector<NamedSchema> out(kFixedSchemas.begin(), kFixedSchemas.end());
     for (const actions::ActionSpec& a : actions::catalogue()) {
-      if (a.params.empty()) continue;
+      if (a.params.empty() || a.hidden) continue;
       const std::string& name = text.emplace_back(action_body_schema(a));
       const std::string& schema = text.emplace_back(actions::json_schema_of(a.params));
       out.push_back(NamedSchema{name, schema, "{}"});

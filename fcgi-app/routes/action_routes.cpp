@@ -204,6 +204,7 @@ Status get_action(Context& ctx) {
   const std::string& at = ctx.req.segments()[3];
   const std::string& name = ctx.req.segments()[5];
   const actions::ActionSpec* a = actions::find_action(coll, name);
+  if (a != nullptr && a->hidden) a = nullptr;
   if (a == nullptr && !(coll == "tasks" && name == kAbort)) return no_such("action", name, &ctx.error_data);
   if (at != "_" && coll != "tasks") {
     std::string json;
@@ -217,7 +218,7 @@ Status post_action(Context& ctx) {
   const std::string& coll = ctx.req.segments()[2];
   const actions::ActionSpec* a = actions::find_action(coll, ctx.req.segments()[5]);
   if (a == nullptr || ctx.svc.tasks == nullptr) return Status(ErrorKind::kInternal, "no such action here");
-  XR_ASSIGN_OR_RETURN(Mode mode, sync_mode(ctx));
+  XR_RETURN_IF_ERROR(sync_mode(ctx).status());  // a bad flag is refused before anything
   std::string json;
   XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[0], &json));
   rapidjson::Document object;
@@ -226,13 +227,20 @@ Status post_action(Context& ctx) {
   XR_ASSIGN_OR_RETURN(rapidjson::Document body, read_json_body(ctx));
   rapidjson::Document params;
   XR_RETURN_IF_ERROR(actions::validate_params(a->params, body, &params));
-  XR_ASSIGN_OR_RETURN(tasks::Task task, queue_action(ctx, *a, object, params));
+  return start_action(ctx, *a, object, params);
+}
+
+Status start_action(Context& ctx, const actions::ActionSpec& a, const rapidjson::Value& object,
+                    const rapidjson::Value& params) {
+  if (ctx.svc.tasks == nullptr) return Status(ErrorKind::kUnavailable, "the task store is not open");
+  XR_ASSIGN_OR_RETURN(Mode mode, sync_mode(ctx));
+  XR_ASSIGN_OR_RETURN(tasks::Task task, queue_action(ctx, a, object, params));
   if (mode == Mode::kAsync) {
     send_queued(ctx, task.id);
     return Status::ok();
   }
   XR_ASSIGN_OR_RETURN(tasks::Task done, wait_for_task(ctx, task.id, [](const tasks::Task& t) { return !t.pending(); }));
-  return send_sync_result(ctx, *a, mode, done);
+  return send_sync_result(ctx, a, mode, done);
 }
 
 Status list_task_actions(Context& ctx) {

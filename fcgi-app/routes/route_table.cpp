@@ -303,7 +303,7 @@ std::string pascal(std::string_view collection) {
 void add_listing_routes(std::vector<Route>& out, std::deque<std::string>& text) {
   std::vector<std::string_view> done;
   for (const actions::ActionSpec& a : actions::catalogue()) {
-    if (std::find(done.begin(), done.end(), a.collection) != done.end()) continue;
+    if (a.hidden || std::find(done.begin(), done.end(), a.collection) != done.end()) continue;
     done.push_back(a.collection);
     const std::string c(a.collection);
     const std::string p = pascal(c);
@@ -332,6 +332,7 @@ std::vector<Route> all_routes() {
   std::vector<Route> out(kRoutes.begin(), kRoutes.end());
   add_listing_routes(out, text);
   for (const actions::ActionSpec& a : actions::catalogue()) {
+    if (a.hidden) continue;
     const std::string& pattern =
         text.emplace_back("rest/v0/" + std::string(a.collection) + "/{id}/actions/" + std::string(a.name));
     const std::string& body = a.params.empty() ? text.emplace_back() : text.emplace_back(action_body_schema(a));
