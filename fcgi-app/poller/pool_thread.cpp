@@ -21,6 +21,16 @@ int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// A login unanswered this long marks the pool stalled (reported disconnected, so that the
+// API stops waiting for its first sync and serves the other pools), well before the login
+// bound (xapi::SessionOptions::login_timeout_ms) ends the attempt.
+constexpr int64_t kStallAfterMs = 5'000;
+
 
 }  // namespace
 
@@ -85,15 +95,40 @@ void PoolThread::report_locked(cache::layout::PoolState state, const std::string
   if (!s.is_ok()) kLog.error("pool " + pool_.name + ": " + s.to_string());
 }
 
+std::string PoolThread::stall_description() const {
+  const xapi::Session* session = session_.load();
+  const xapi::EventLoop* loop = loop_.load();
+  // Stalled: the first login is still waiting for an answer (a host answering errors
+  // fails its attempts quickly and is reported by check_health as unreachable).
+  if (session == nullptr || loop == nullptr || synced_.load() || session->generation() > 0 ||
+      loop->failures() > 0) {
+    return "";
+  }
+  const int64_t waited = steady_ms() - attempt_started_ms_.load();
+  if (waited < kStallAfterMs) return "";
+  return "no answer from " + pool_.url + " to session.login_with_password for " +
+         std::to_string(waited / 1000) + " s (the connection was accepted; login bound " +
+         std::to_string(session_options(pool_).login_timeout_ms / 1000) + " s, then retried)";
+}
+
 void PoolThread::check_health() {
   xapi::EventLoop* loop = loop_.load();
   if (loop == nullptr) return;
+  const std::string stall = stall_description();
+  if (!stall.empty() && !stall_logged_) {
+    stall_logged_ = true;
+    std::lock_guard lock(shared_.mu);
+    report_locked(cache::layout::PoolState::kDisconnected, stall);
+    kLog.warn("pool " + pool_.name + " stalled: " + stall);
+  }
   const uint64_t failures = loop->failures();
   if (failures == failures_seen_.exchange(failures)) return;
+  const std::string last = loop->last_error();
+  const std::string what = !stall.empty() ? stall : last.empty() ? "pool unreachable" : "pool unreachable: " + last;
   std::lock_guard lock(shared_.mu);
   report_locked(cache::layout::PoolState::kDisconnected,
-                "pool unreachable; retrying (" + std::to_string(failures) + " failures)");
-  kLog.warn("pool " + pool_.name + " unreachable; retrying");
+                what + "; retrying (" + std::to_string(failures) + " failures)");
+  kLog.warn("pool " + pool_.name + ": " + what + "; retrying");
 }
 
 void PoolThread::run() {
@@ -123,9 +158,12 @@ void PoolThread::run() {
     xapi::EventLoopOptions options;
     options.max_backoff_ms = retry_max_s_ * 1000;
     xapi::EventLoop loop(session, options, consume);
+    attempt_started_ms_ = steady_ms();
+    session_ = &session;
     loop_ = &loop;
     Status s = loop.run();
     loop_ = nullptr;
+    session_ = nullptr;
     {
       std::lock_guard lock(shared_.mu);
       report_locked(cache::layout::PoolState::kDisconnected, s.to_string());

@@ -47,6 +47,9 @@ class PoolThread {
   void probe_loop();
   // REQUIRES: shared_.mu held.
   void report_locked(cache::layout::PoolState state, const std::string& error);
+  // Before the first sync, a master that accepted the connection but has not answered the
+  // login: what the pool waits for, for the log and /servers (empty when it is not stalled).
+  std::string stall_description() const;
 
   const config::PoolConfig& pool_;
   int index_;  // position in the config (the metrics' pool index)
@@ -59,6 +62,9 @@ class PoolThread {
   std::atomic<int64_t> last_sync_ms_{0};
   std::atomic<uint64_t> failures_seen_{0};
   std::atomic<xapi::EventLoop*> loop_{nullptr};
+  std::atomic<xapi::Session*> session_{nullptr};
+  std::atomic<int64_t> attempt_started_ms_{0};  // this session's creation (steady clock)
+  bool stall_logged_ = false;                    // poller main thread only
   xo::PoolModel model_;  // guarded by shared_.mu
   std::string pool_id_;  // guarded by shared_.mu
   bool inherited_synced_ = false;

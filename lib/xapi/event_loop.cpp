@@ -116,6 +116,10 @@ Status EventLoop::run() {
       continue;
     }
     if (stop_.load() || s.kind() == ErrorKind::kCancelled) break;
+    {
+      std::lock_guard lock(mu_);
+      last_error_ = s.to_string();
+    }
     failures_.fetch_add(1);
     ++consecutive;
     if (needs_resync(s) || s.kind() == ErrorKind::kProtocol) {

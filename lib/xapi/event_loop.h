@@ -40,6 +40,11 @@ class EventLoop {
   // Statistics for tests and logs (any thread).
   uint64_t resyncs() const { return resyncs_.load(); }
   uint64_t failures() const { return failures_.load(); }
+  // The error of the latest failure ("" before any), to say why the pool is unreachable.
+  std::string last_error() const {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
 
  private:
   Status fetch(bool full);
@@ -50,8 +55,9 @@ class EventLoop {
   EventLoopOptions options_;
   Consumer consumer_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::string last_error_;  // guarded by mu_
   std::string token_;
   uint64_t generation_ = 0;
   std::atomic<uint64_t> resyncs_{0};

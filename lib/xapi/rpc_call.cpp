@@ -42,12 +42,14 @@ Result<Value> call_pushed(HttpClient& http, HttpRequest& rq, WireFormat format,
   bool json = format == WireFormat::kJsonRpc;
   auto decoder = make_response_decoder(format, options.limits, options.stream);
   bool started = false;
+  Status not_json;  // the body is drained so that the error can say the status and type seen
   rq.sink = [&](std::string_view chunk) {
-    if (json) XR_RETURN_IF_ERROR(check_json_start(chunk, &started));
-    return decoder->feed(chunk);
+    if (json && not_json.is_ok()) not_json = check_json_start(chunk, &started);
+    return not_json.is_ok() ? decoder->feed(chunk) : Status::ok();
   };
   XR_ASSIGN_OR_RETURN(HttpResponse resp, http.perform(rq));
   XR_RETURN_IF_ERROR(check_response(resp, json, method));
+  XR_RETURN_IF_ERROR(not_json);
   return decoder->finish();
 }
 
@@ -59,8 +61,10 @@ Result<Value> call_json_streamed(HttpClient& http, HttpRequest& rq, std::string_
   bool started = false;
   bool parser_gone = false;
   uint64_t fed = 0;
+  Status not_json;  // drained (the parser then fails) so that the error says what was seen
   rq.sink = [&](std::string_view chunk) {
-    XR_RETURN_IF_ERROR(check_json_start(chunk, &started));
+    if (not_json.is_ok()) not_json = check_json_start(chunk, &started);
+    if (!not_json.is_ok()) return Status::ok();
     fed += chunk.size();
     if (fed > options.limits.max_document_bytes)
       return Status(ErrorKind::kResourceExhausted, "JSON-RPC: response too large");
@@ -82,6 +86,7 @@ Result<Value> call_json_streamed(HttpClient& http, HttpRequest& rq, std::string_
   net.join();
   if (!resp.is_ok()) return parser_gone && !value.is_ok() ? value.status() : resp.status();
   XR_RETURN_IF_ERROR(check_response(*resp, true, method));
+  XR_RETURN_IF_ERROR(not_json);
   return value;
 }
 

@@ -86,19 +86,21 @@ Result<Value> Session::rpc(const std::string& url, std::string_view method,
 Status Session::login_at(const std::string& url) {
   std::vector<Value> params = {Value::string(options_.user), Value::string(options_.password),
                                Value::string("1.0"), Value::string(options_.originator)};
-  Result<Value> r = rpc(url, "session.login_with_password", params, {});
+  CallOptions bounded;
+  bounded.timeout_ms = options_.login_timeout_ms;
+  Result<Value> r = rpc(url, "session.login_with_password", params, bounded);
   if (!r.is_ok() && r.status().message().rfind(kNoJsonRpcPrefix, 0) == 0) {
     // Say what was seen (an old host's 404, an HTML page, a proxy's 500...), not a guess.
     const std::string seen = r.status().message().substr(kNoJsonRpcPrefix.size());
     kLog.info("host " + url + " answered POST /jsonrpc with " + seen + "; trying XML-RPC");
     format_.store(WireFormat::kXmlRpc);
-    r = rpc(url, "session.login_with_password", params, {});
+    r = rpc(url, "session.login_with_password", params, bounded);
   }
   std::string target = url;
   if (!r.is_ok() && is_xapi(r.status(), "HOST_IS_SLAVE") && !r.status().params().empty()) {
     target = host_to_url(r.status().params()[0], url);
     kLog.info("host " + url + " is a pool member; following to master " + target);
-    r = rpc(target, "session.login_with_password", params, {});
+    r = rpc(target, "session.login_with_password", params, bounded);
   }
   if (!r.is_ok()) return r.status();
   auto ref = r->as_string();

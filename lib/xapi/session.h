@@ -33,6 +33,10 @@ struct SessionOptions {
   // to XML-RPC at login, as Xen Orchestra does.
   WireFormat format = WireFormat::kJsonRpc;
   EndpointOptions endpoint;
+  // A login is small: a host that accepted the TCP connection but does not answer it is
+  // given up on after this, not after the endpoint's rpc_timeout_ms meant for long calls
+  // (a 10,000-VM event.from dump). 0 = the endpoint's rpc_timeout_ms.
+  long login_timeout_ms = 15'000;
 };
 
 class Session {

@@ -105,7 +105,7 @@ class Sim:
 
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
-                 sims=None):
+                 sims=None, wait=True, tls_lines=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -117,6 +117,7 @@ class Stack:
                 self.sims.append(Sim(self.dir, vms, hosts, seed + i, "pw%d" % i, sim_args))
             self.config = os.path.join(self.dir, "xapi-rest.toml")
             self.socket = os.path.join(self.dir, "fcgi.sock")
+            self.tls_lines = tls_lines or ['tls = "insecure"']
             self._write_config(workers, threads, extra_config)
             self.admin_password = "admin-pw"
             self.cli(["user", "add", "admin"], stdin=self.admin_password + "\n")
@@ -124,7 +125,8 @@ class Stack:
             self.start_serve()
             self._start_nginx()
             wait_until(lambda: self.get("/rest/v0/ping").status == 200, 20, "nginx + xapi-rest")
-            self.wait_synced()
+            if wait:
+                self.wait_synced()
         except BaseException:
             self.stop()
             raise
@@ -140,7 +142,7 @@ class Stack:
             with open(pw, "w") as f:
                 f.write(sim.password + "\n")
             lines += ['[[pool]]', 'name = "pool%d"' % i, 'url = "%s"' % sim.url, 'user = "root"',
-                      'password_file = "%s"' % pw, 'tls = "insecure"']
+                      'password_file = "%s"' % pw] + self.tls_lines
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
