@@ -3,6 +3,7 @@
 // Never pass passwords, tokens or XAPI session ids to it.
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,12 @@ Level level();
 void set_role(std::string role);
 
 void write(Level level, std::string_view component, std::string_view message);
+// One line as write() sends it. For the journal (stderr is the journal stream that systemd
+// names in $JOURNAL_STREAM) the line starts with the syslog priority ("<6>", which journald
+// reads as the level) and has no timestamp (journald stamps it); otherwise an ISO time.
+// Either way "[role pid N] level component: message".
+std::string format_line(Level level, std::string_view role, int pid, std::string_view component,
+                        std::string_view message, bool journal, std::time_t now);
 
 // A named logger for one component: Logger kLog("cache"); kLog.info("...").
 class Logger {
