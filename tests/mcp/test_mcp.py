@@ -2,7 +2,9 @@
 """XO's own MCP server (@xen-orchestra/mcp, pinned) against the real stack (simulator +
 xapi-rest + nginx), driven over stdio by the MCP SDK's client (mcp_client.mjs) as an
 assistant would: it starts with a token and with user + password, offers the query tools,
-answers what the read API answers, and stops with "MCP disabled by admin" once the admin
+answers what the read API answers, offers `<collection>_action` tools only with
+XO_MCP_ENABLE_ACTIONS=1 and runs an action (CleanShutdownVm) only once the confirmation
+token comes back, and stops with "MCP disabled by admin" once the admin
 turns MCP off (while the same requests without the MCP header are still served).
 Environment: XR_APP, XR_SOURCE_DIR, XR_NPM_DIR."""
 import json
@@ -121,6 +123,28 @@ class McpServer(unittest.TestCase):
             self.assertIn(h["name_label"], text)
         for v in self.s.api("/rest/v0/vms"):
             self.assertIn(v.rsplit("/", 1)[1], text)
+
+    def test_5_actions_only_when_enabled_and_only_after_confirmation(self):
+        out = self.client("tools", actions=True)
+        self.assertTrue(out["connected"], out)
+        tools = {t["name"]: t for t in out["tools"]}
+        self.assertIn("vms_action", tools)
+        self.assertIn("CleanShutdownVm", tools["vms_action"]["operations"])
+        # A running VM with its guest agent (clean_shutdown needs it), on the simulated pool.
+        vms = self.s.api("/rest/v0/vms?fields=id,power_state,managementAgentDetected")
+        vm = next(v["id"] for v in vms if v["power_state"] == "Running" and v.get("managementAgentDetected"))
+        [preview] = self.call(("vms_action", {"operation": "CleanShutdownVm", "id": vm}), actions=True)
+        self.assertFalse(preview["isError"], preview["text"])
+        self.assertIn("Confirmation Required", preview["text"])
+        self.assertIn("/vms/%s/actions/clean_shutdown" % vm, preview["text"])
+        self.assertEqual(self.s.api("/rest/v0/vms/" + vm)["power_state"], "Running")
+        # The confirmed call (same MCP session: the token lives in the server's memory).
+        preview, done = self.call(("vms_action", {"operation": "CleanShutdownVm", "id": vm}),
+                                  ("vms_action", {"operation": "CleanShutdownVm", "confirm_token": "$confirm"}),
+                                  actions=True)
+        self.assertFalse(done["isError"], done["text"])
+        wait_until(lambda: self.s.api("/rest/v0/vms/" + vm)["power_state"] == "Halted", 30,
+                   "the VM to halt in the simulator")
 
     def test_9_kill_switch_stops_it(self):
         with open(self.s.config, "a") as f:

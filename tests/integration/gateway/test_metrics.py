@@ -49,7 +49,7 @@ class MetricsTest(unittest.TestCase):
         for name in ("xapi_rest_http_requests", "xapi_rest_http_request_duration_seconds", "xapi_rest_cache_objects",
                      "xapi_rest_cache_bytes", "xapi_rest_pool_connected", "xapi_rest_pool_last_event_age_seconds",
                      "xapi_rest_pool_resyncs", "xapi_rest_pool_event_lag_seconds", "xapi_rest_child_restarts",
-                     "xapi_rest_open_streams", "xapi_rest_xapi_errors"):
+                     "xapi_rest_open_streams", "xapi_rest_xapi_errors", "xapi_rest_tasks"):
             self.assertIn(name, families)
         self.assertEqual(families["xapi_rest_http_request_duration_seconds"].type, "histogram")
         self.assertEqual(families["xapi_rest_http_requests"].type, "counter")
@@ -105,6 +105,17 @@ class MetricsTest(unittest.TestCase):
         lag = value(f, "xapi_rest_pool_event_lag_seconds", pool="pool0")
         self.assertIsNotNone(lag)
         self.assertTrue(0 <= lag < 30, lag)
+
+    def test_task_counts_by_status(self):
+        s = self.s
+        before = {st: value(scrape(s)[1], "xapi_rest_tasks", status=st) for st in ("pending", "success", "failure")}
+        vms = s.api("/rest/v0/vms?fields=id,power_state")
+        vm = next(v["id"] for v in vms if v["power_state"] == "Running")
+        r = s.request("POST", "/rest/v0/vms/%s/actions/pause?sync" % vm, token=s.token)
+        self.assertIn(r.status, (200, 204), r.body[:300])
+        wait_until(lambda: value(scrape(s)[1], "xapi_rest_tasks", status="success") == before["success"] + 1, 30,
+                   "the task to be counted")
+        self.assertEqual(value(scrape(s)[1], "xapi_rest_tasks", status="pending"), before["pending"])
 
     def test_xapi_errors_by_code(self):
         s = self.s
