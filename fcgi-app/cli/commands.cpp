@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "auth/auth_store.h"
 #include "auth/secrets.h"
@@ -26,12 +29,31 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// Run by root on a data folder another user owns (the packaged service's xapi-rest), the
+// command becomes that user (with the groups initgroups gives it) before it opens the
+// database: files it creates (the database, its WAL) stay the service's, never root's.
+Status become_data_dir_owner(const std::string& dir) {
+  struct stat st {};
+  if (geteuid() != 0 || stat(dir.c_str(), &st) != 0 || st.st_uid == 0) return Status::ok();
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return Status(ErrorKind::kIo, dir + " belongs to uid " + std::to_string(st.st_uid) + ", who has no account");
+  }
+  if (initgroups(pw.pw_name, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 || setuid(pw.pw_uid) != 0) {
+    return Status(ErrorKind::kIo, std::string("cannot become ") + pw.pw_name + ", the owner of " + dir);
+  }
+  return Status::ok();
+}
+
 Result<std::unique_ptr<auth::AuthStore>> open_store(std::vector<std::string>& args,
                                                      config::Config* loaded = nullptr) {
   const std::string path = take_option(args, "--config", kDefaultConfigPath);
   XR_ASSIGN_OR_RETURN(config::Config cfg, config::load_config(path));
   if (loaded != nullptr) *loaded = cfg;
   XR_RETURN_IF_ERROR(ensure_data_dir(cfg));
+  XR_RETURN_IF_ERROR(become_data_dir_owner(cfg.data_dir));
   XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
   return auth::AuthStore::open(std::move(db));
 }

@@ -186,6 +186,10 @@ class DebInstallTest(unittest.TestCase):
         # 3. A user and a token, as the README says (as the service's user), then serve.
         sh(["runuser", "-u", "xapi-rest", "--", "xapi-rest", "user", "add", "admin"], input="admin-pw\n")
         token = sh(["runuser", "-u", "xapi-rest", "--", "xapi-rest", "token", "create", "--user", "admin"]).strip()
+        # Run by root, the admin commands become the data folder's owner: the files stay its own.
+        token2 = sh(["xapi-rest", "token", "create", "--user", "admin"]).strip()
+        for f in os.listdir("/var/lib/xapi-rest"):
+            self.assertEqual(os.stat("/var/lib/xapi-rest/" + f).st_uid, user.pw_uid, f)
         self.start_serve()
         self.start_nginx()
         base = "https://127.0.0.1:%d/rest/v0" % self.port
@@ -231,6 +235,7 @@ class DebInstallTest(unittest.TestCase):
         self.assertGreater(len(json.loads(ui["body"])), 0)
         code, body = self.curl(["-b", "authenticationToken=" + token, base + "/vms?fields=name_label,power_state"])
         self.assertEqual(code, 200)
+        self.assertEqual(self.curl(["-b", "authenticationToken=" + token2, base + "/vms"])[0], 200)
         self.assertEqual(len(json.loads(body)), 12)
 
         # 5. Upgrade (the same package as version -2): the edited config and the database stay.
