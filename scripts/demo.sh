@@ -105,6 +105,10 @@ if ! wait_for 20 test -S "$sock"; then
 fi
 
 sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
+# Swagger UI at /rest/v0/docs (npm's swagger-ui-dist; skipped when npm cannot fetch it).
+if "$root/packaging/swagger-ui/stage.sh" "$build/swagger-ui" 2>/dev/null; then
+  ln -sfn "$build/swagger-ui" "$dir/nginx/swagger-ui"
+fi
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g 'daemon off;' 2>"$dir/nginx/logs/stderr.log" &
 pids+=($!)
 if ! wait_for 20 curl -sf "http://127.0.0.1:$port/rest/v0/ping"; then
@@ -125,6 +129,8 @@ Try:
   curl -b authenticationToken=$token '$base/vms?fields=name_label,power_state'
   curl -b authenticationToken=$token '$base/hosts?fields=name_label,memory&ndjson'
   curl -u admin:$admin_password '$base/vms?filter=power_state:Running&limit=3'
+  curl -u admin:$admin_password 'http://127.0.0.1:$port/metrics'
+  Swagger UI: $base/docs (Authorize with the token)
 
 Ctrl-C stops everything.
 MSG
