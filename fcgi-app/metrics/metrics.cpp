@@ -2,11 +2,14 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cache/reader.h"
 #include "config/config.h"
