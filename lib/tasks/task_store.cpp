@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "tasks/task_id.h"
+#include "tasks/task_rows.h"
 
 namespace xr::tasks {
 
@@ -57,6 +58,10 @@ std::optional<int64_t> opt_int(const store::Row& r, size_t col) {
   return r.integer(col);
 }
 
+}  // namespace
+
+namespace detail {
+
 Task from_row(const store::Row& r) {
   Task t;
   t.id = r.text(0);
@@ -81,6 +86,20 @@ Task from_row(const store::Row& r) {
 std::string select_sql(std::string_view tail) {
   return "SELECT " + std::string(kColumns) + " FROM tasks " + std::string(tail);
 }
+
+bool is_json(std::string_view text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  return !d.HasParseError();
+}
+
+}  // namespace detail
+
+using detail::from_row;
+using detail::is_json;
+using detail::select_sql;
+
+namespace {
 
 std::optional<std::string_view> opt_text(const std::optional<std::string>& s) {
   if (!s) return std::nullopt;
@@ -107,12 +126,6 @@ Result<std::string> append_log(std::string_view array_json, std::string_view mes
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   doc.Accept(w);
   return std::string(b.GetString(), b.GetSize());
-}
-
-bool is_json(std::string_view text) {
-  rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  return !d.HasParseError();
 }
 
 }  // namespace
@@ -284,63 +297,6 @@ Result<Task> TaskStore::finish(std::string_view id, TaskStatus status, std::stri
   });
 }
 
-Result<size_t> TaskStore::begin_subtask(std::string_view id, std::string_view name) {
-  size_t index = 0;
-  XR_RETURN_IF_ERROR(update(id, [&](Task& t) -> Status {
-    rapidjson::Document steps;
-    steps.Parse(t.subtasks.c_str(), t.subtasks.size());
-    if (steps.HasParseError() || !steps.IsArray()) steps.SetArray();
-    auto& a = steps.GetAllocator();
-    index = steps.Size();
-    const std::string step_id = t.id + "." + std::to_string(index);
-    rapidjson::Value step(rapidjson::kObjectType);
-    step.AddMember("id", rapidjson::Value(step_id.c_str(), a), a);
-    rapidjson::Value props(rapidjson::kObjectType);
-    props.AddMember("name", rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), a), a);
-    step.AddMember("properties", props, a);
-    step.AddMember("start", now_ms(), a);
-    step.AddMember("status", "pending", a);
-    steps.PushBack(step, a);
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    steps.Accept(w);
-    t.subtasks.assign(b.GetString(), b.GetSize());
-    return Status::ok();
-  }).status());
-  return index;
-}
-
-Result<Task> TaskStore::end_subtask(std::string_view id, size_t index, TaskStatus status,
-                                    std::string_view result_json) {
-  if (!result_json.empty() && !is_json(result_json)) {
-    return Status(ErrorKind::kInvalidArgument, "sub-task result is not JSON");
-  }
-  return update(id, [&](Task& t) -> Status {
-    rapidjson::Document steps;
-    steps.Parse(t.subtasks.c_str(), t.subtasks.size());
-    if (steps.HasParseError() || !steps.IsArray() || index >= steps.Size()) {
-      return Status(ErrorKind::kNotFound, "no such sub-task");
-    }
-    auto& a = steps.GetAllocator();
-    rapidjson::Value& step = steps[static_cast<rapidjson::SizeType>(index)];
-    const std::string_view name = status_name(status);
-    step["status"].SetString(name.data(), static_cast<rapidjson::SizeType>(name.size()), a);
-    step.RemoveMember("end");
-    step.AddMember("end", now_ms(), a);
-    if (!result_json.empty()) {
-      rapidjson::Document r;
-      r.Parse(result_json.data(), result_json.size());
-      step.RemoveMember("result");
-      step.AddMember("result", rapidjson::Value(r, a), a);
-    }
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    steps.Accept(w);
-    t.subtasks.assign(b.GetString(), b.GetSize());
-    return Status::ok();
-  });
-}
-
 Result<Task> TaskStore::request_abort(std::string_view id) {
   return update(id, [&](Task& t) -> Status {
     if (!t.pending()) {
@@ -386,76 +342,6 @@ Result<int64_t> TaskStore::remove_finished(std::string_view user_id) {
   if (!tx.is_ok()) return tx;
   if (n > 0) notify(false);
   return n;
-}
-
-Result<int64_t> TaskStore::interrupt_where(std::string_view condition, std::string_view reason,
-                                           std::string_view runner) {
-  int64_t n = 0;
-  const std::string result = error_json(reason);
-  Status tx = store::in_transaction(db_, [&](store::Db&) -> Status {
-    XR_ASSIGN_OR_RETURN(int64_t rev, bump_revision());
-    const int64_t now = now_ms();
-    // $4 is the runner, used by the conditions about one runner's jobs.
-    XR_ASSIGN_OR_RETURN(n, db_.exec(
-        "UPDATE tasks SET status='interrupted',end_ms=$1,updated_at=$1,revision=$2,result=$3,"
-        "job_state=CASE WHEN job_state='' THEN '' ELSE 'done' END WHERE status='pending' AND "
-        "($4='' OR $4<>'') AND " + std::string(condition),
-        {now, rev, result, std::string(runner)}));
-    return Status::ok();
-  });
-  if (!tx.is_ok()) return tx;
-  if (n > 0) notify(false);
-  return n;
-}
-
-Result<int64_t> TaskStore::interrupt_pending(std::string_view reason) {
-  return interrupt_where("1=1", reason);
-}
-
-Result<int64_t> TaskStore::interrupt_running_jobs(std::string_view reason) {
-  return interrupt_where("job_state='running'", reason);
-}
-
-Result<int64_t> TaskStore::interrupt_jobs_of(std::string_view runner, std::string_view reason) {
-  return interrupt_where("job_state='running' AND runner=$4", reason, runner);
-}
-
-Result<std::vector<std::string>> TaskStore::running_job_owners() {
-  XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
-      "SELECT DISTINCT runner FROM tasks WHERE job_state='running' AND status='pending'"));
-  std::vector<std::string> out;
-  for (const store::Row& r : rows) out.push_back(r.text(0));
-  return out;
-}
-
-Result<std::optional<Task>> TaskStore::claim_job(std::string_view runner) {
-  std::optional<Task> claimed;
-  // A read first: an idle runner must not take the write lock at every wake-up.
-  XR_ASSIGN_OR_RETURN(store::Rows any, db_.query("SELECT 1 FROM tasks WHERE job_state='queued' LIMIT 1"));
-  if (any.empty()) return claimed;
-  Status tx = store::in_transaction(db_, [&](store::Db&) -> Status {
-    XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
-        select_sql("WHERE job_state='queued' ORDER BY seq LIMIT 1")));
-    if (rows.empty()) return Status::ok();
-    Task t = from_row(rows[0]);
-    t.job_state = JobState::kRunning;
-    t.updated_at = now_ms();
-    XR_ASSIGN_OR_RETURN(t.revision, bump_revision());
-    XR_RETURN_IF_ERROR(write(t, false));
-    XR_RETURN_IF_ERROR(db_.exec("UPDATE tasks SET runner=$1 WHERE id=$2", {std::string(runner), t.id}).status());
-    claimed = std::move(t);
-    return Status::ok();
-  });
-  if (!tx.is_ok()) return tx;
-  return claimed;
-}
-
-Result<std::vector<std::string>> TaskStore::abort_requested_jobs() {
-  XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
-      "SELECT id FROM tasks WHERE job_state='running' AND abortion_requested_at IS NOT NULL"));
-  std::vector<std::string> out;
-  for (const store::Row& r : rows) out.push_back(r.text(0));
-  return out;
 }
 
 Result<int64_t> TaskStore::revision() {

@@ -229,6 +229,13 @@ BOOST_AUTO_TEST_CASE(only_the_jobs_of_a_gone_runner_are_interrupted) {
   BOOST_REQUIRE(owners.is_ok());
   BOOST_REQUIRE_EQUAL(owners->size(), 1u);
   BOOST_CHECK_EQUAL((*owners)[0], "new:2");
+  Task c = f.create(*s, "u1", R"({"action":"unpause"})");
+  BOOST_REQUIRE(s->claim_job().is_ok());  // no runner named
+  n = s->interrupt_jobs_of("", "gone");
+  BOOST_REQUIRE(n.is_ok());
+  BOOST_CHECK_EQUAL(*n, 1);
+  BOOST_CHECK(s->get(c.id)->status == TaskStatus::kInterrupted);
+  BOOST_CHECK(s->get(b.id)->pending());
 }
 
 BOOST_AUTO_TEST_CASE(garbage_collection_keeps_the_newest_and_every_pending_task) {
