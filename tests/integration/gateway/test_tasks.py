@@ -108,6 +108,14 @@ class TasksTest(unittest.TestCase):
         self.assertEqual(self.s.request("DELETE", "/rest/v0/tasks", token=self.bob_token).status, 204)
         self.assertEqual(self.s.api("/rest/v0/tasks"), ["/rest/v0/tasks/" + theirs])
 
+    def test_non_admin_users_cannot_run_actions(self):
+        vm = self.s.api("/rest/v0/vms")[0].rsplit("/", 1)[1]
+        r = self.s.request("POST", "/rest/v0/vms/%s/actions/start" % vm, token=self.bob_token)
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.json()["error"], "not enough permissions")
+        self.assertEqual(self.s.get("/rest/v0/vms/_/actions", token=self.bob_token).status, 403)
+        self.assertEqual(self.s.api("/rest/v0/tasks"), [])
+
     def test_delete_one_and_all_keep_pending_tasks(self):
         done = self.add_task(self.admin_id)
         other = self.add_task(self.admin_id, status="failure")
