@@ -83,6 +83,10 @@ data_dir = "$dir/data"
 [log]
 level = "info"
 
+[transfer]
+# nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
+spool_dir = "$dir/nginx/tmp/client_body"
+
 [[pool]]
 name = "demo"
 url = "$sim_url"

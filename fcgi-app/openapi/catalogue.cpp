@@ -33,6 +33,18 @@ constexpr std::array kQueryParams = {
     QueryParam{"wait", R"({"type":"string"})", R"("result")",
                "`result` or `true`: answer once the task is finished; any other value (or bare): "
                "at its next change"},
+    QueryParam{"compress", R"({"enum":["zstd","gzip","true","false"]})", R"("zstd")",
+               "compress the XVA: zstd, gzip (also `true`); `false` or absent: none"},
+    QueryParam{"preferNbd", R"({"type":"boolean"})", "",
+               "read the disk through XAPI's NBD server when the VDI's host offers one (bare `?preferNbd` works)"},
+    QueryParam{"nbdConcurrency", R"({"type":"integer","minimum":1,"maximum":16})", "4",
+               "NBD connections read in parallel (default 1)"},
+    QueryParam{"sr", R"({"type":"string"})", R"("c787b75c-3e0d-70fa-d0c3-cbfd382d7e33")",
+               "uuid of the SR to import into (default: the pool's default SR)"},
+    QueryParam{"raw", R"({"type":"boolean"})", "",
+               "the body is a raw disk image, not a VHD (bare `?raw`: the answer is the new uuid as text)"},
+    QueryParam{"name_label", R"({"type":"string"})", R"("imported disk")", "name of the new VDI"},
+    QueryParam{"name_description", R"({"type":"string"})", "", "description of the new VDI"},
 };
 
 constexpr std::string_view kError = R"({"type":"object","required":["error"],"properties":{

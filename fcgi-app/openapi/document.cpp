@@ -77,8 +77,13 @@ bool parse_answer(std::string_view item, Answer* a) {
 std::vector<std::string_view> path_params(std::string_view pattern) {
   std::vector<std::string_view> out;
   for (std::string_view seg : split(pattern, '/')) {
-    if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') out.push_back(seg.substr(1, seg.size() - 2));
     if (seg == "**") out.push_back("path");
+    // "{id}" or "{id}.{format}": every {name} of the segment
+    for (size_t open = seg.find('{'); open != std::string_view::npos; open = seg.find('{', open + 1)) {
+      size_t close = seg.find('}', open);
+      if (close == std::string_view::npos) break;
+      out.push_back(seg.substr(open + 1, close - open - 1));
+    }
   }
   return out;
 }
@@ -308,6 +313,7 @@ Value answer_response(const Answer& ans, bool ndjson, bool markdown, Alloc& a) {
 std::string_view path_param_text(std::string_view name) {
   if (name == "id") return "the object's id (uuid; OpaqueRefs are accepted too)";
   if (name == "path") return "the rest of the path";
+  if (name == "format") return "the file format: xva for VMs; vhd or raw for VDIs";
   return "identifier";
 }
 

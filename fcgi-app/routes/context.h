@@ -21,6 +21,7 @@ class LoginGuard;
 class CacheAccess;
 class XapiReads;
 class TaskSignals;
+class TransferSessions;
 struct Route;
 
 // Per worker thread; built once by the worker and reused for every request.
@@ -34,6 +35,7 @@ struct Services {
   tasks::TaskStore* tasks = nullptr;  // XO tasks (lib/tasks), on `db`; null in unit tests
   TaskSignals* task_signals = nullptr;  // ControlBlock's futex words (wait for tasks, wake the runner)
   LoginGuard* login = nullptr;     // password-login throttle and hash slots; per process
+  TransferSessions* transfers = nullptr;  // XAPI sessions of exports and imports; per process
 };
 
 struct Context {

@@ -20,6 +20,8 @@
 #include "routes/server_routes.h"
 #include "routes/task_routes.h"
 #include "routes/user_routes.h"
+#include "transfer/export_routes.h"
+#include "transfer/import_routes.h"
 
 namespace xr::app {
 
@@ -146,6 +148,8 @@ const std::array kRoutes = {
      {"GetVmDashboard", "A VM's dashboard", kAllow, "ndjson", "", "200 VmDashboard, 503"}},
     Route{"GET", "rest/v0/pools", kAdmin, &list_collection,
      {"GetPools", "The pools", kAllow, "@list", "", "200 [XoPool], 503"}},
+    Route{"POST", "rest/v0/pools/{id}/vms", kAdmin, &post_pool_vm_import,
+     {"ImportVm", "Import an XVA into a pool (default SR unless ?sr=)", kConfirm, "sr", "", "201, 503"}},
     Route{"GET", "rest/v0/pools/{id}", kAdmin, &get_object,
      {"GetPool", "One pool", kAllow, "", "", "200 XoPool, 304, 503"}},
     Route{"GET", "rest/v0/pools/{id}/alarms", kAdmin, &list_sub_collection,
@@ -162,6 +166,9 @@ const std::array kRoutes = {
      {"GetHostMessages", "Messages of a host", kAllow, "@list", "", "200 [XoMessage], 503"}},
     Route{"GET", "rest/v0/vms", kAdmin, &list_collection,
      {"GetVms", "The VMs", kAllow, "@list", "", "200 [XoVm], 503"}},
+    Route{"GET", "rest/v0/vms/{id}.{format}", kAdmin, &get_vm_export,
+     {"ExportVm", "Export a VM as XVA (a running VM is snapshotted first, the snapshot removed after)",
+      kDeny, "compress", "", "200, 422, 503"}},
     Route{"GET", "rest/v0/vms/{id}", kAdmin, &get_object,
      {"GetVm", "One VM", kAllow, "", "", "200 XoVm, 304, 503"}},
     Route{"GET", "rest/v0/vms/{id}/alarms", kAdmin, &list_sub_collection,
@@ -172,6 +179,8 @@ const std::array kRoutes = {
      {"GetVmVdis", "VDIs plugged into a VM", kAllow, "@list", "", "200 [XoVdi], 503"}},
     Route{"GET", "rest/v0/vm-templates", kAdmin, &list_collection,
      {"GetVmTemplates", "The VM templates", kAllow, "@list", "", "200 [XoVmTemplate], 503"}},
+    Route{"GET", "rest/v0/vm-templates/{id}.{format}", kAdmin, &get_vm_export,
+     {"ExportVmTemplate", "Export a VM template as XVA", kDeny, "compress", "", "200, 422, 503"}},
     Route{"GET", "rest/v0/vm-templates/{id}", kAdmin, &get_object,
      {"GetVmTemplate", "One VM template", kAllow, "", "", "200 XoVmTemplate, 304, 503"}},
     Route{"GET", "rest/v0/vm-templates/{id}/alarms", kAdmin, &list_sub_collection,
@@ -182,6 +191,8 @@ const std::array kRoutes = {
      {"GetVmTemplateVdis", "VDIs plugged into a VM template", kAllow, "@list", "", "200 [XoVdi], 503"}},
     Route{"GET", "rest/v0/vm-snapshots", kAdmin, &list_collection,
      {"GetVmSnapshots", "The VM snapshots", kAllow, "@list", "", "200 [XoVmSnapshot], 503"}},
+    Route{"GET", "rest/v0/vm-snapshots/{id}.{format}", kAdmin, &get_vm_export,
+     {"ExportVmSnapshot", "Export a VM snapshot as XVA", kDeny, "compress", "", "200, 422, 503"}},
     Route{"GET", "rest/v0/vm-snapshots/{id}", kAdmin, &get_object,
      {"GetVmSnapshot", "One VM snapshot", kAllow, "", "", "200 XoVmSnapshot, 304, 503"}},
     Route{"GET", "rest/v0/vm-snapshots/{id}/alarms", kAdmin, &list_sub_collection,
@@ -202,6 +213,12 @@ const std::array kRoutes = {
      {"GetVmControllerVdis", "VDIs plugged into a VM controller", kAllow, "@list", "", "200 [XoVdi], 503"}},
     Route{"GET", "rest/v0/vdis", kAdmin, &list_collection,
      {"GetVdis", "The VDIs", kAllow, "@list", "", "200 [XoVdi], 503"}},
+    Route{"PUT", "rest/v0/vdis/{id}.{format}", kAdmin, &put_vdi_import,
+     {"ImportVdiContent", "Write a VHD or raw image into an existing VDI of the same size", kDeny, "", "",
+      "204, 422, 503"}},
+    Route{"GET", "rest/v0/vdis/{id}.{format}", kAdmin, &get_vdi_export,
+     {"ExportVdiContent", "A VDI's content as VHD or raw (raw: one byte Range, curl -C -)", kDeny,
+      "preferNbd nbdConcurrency", "", "200, 206, 416, 422, 503"}},
     Route{"GET", "rest/v0/vdis/{id}", kAdmin, &get_object,
      {"GetVdi", "One VDI", kAllow, "", "", "200 XoVdi, 304, 503"}},
     Route{"GET", "rest/v0/vdis/{id}/alarms", kAdmin, &list_sub_collection,
@@ -210,6 +227,9 @@ const std::array kRoutes = {
      {"GetVdiMessages", "Messages of a VDI", kAllow, "@list", "", "200 [XoMessage], 503"}},
     Route{"GET", "rest/v0/vdi-snapshots", kAdmin, &list_collection,
      {"GetVdiSnapshots", "The VDI snapshots", kAllow, "@list", "", "200 [XoVdiSnapshot], 503"}},
+    Route{"GET", "rest/v0/vdi-snapshots/{id}.{format}", kAdmin, &get_vdi_export,
+     {"ExportVdiSnapshotContent", "A VDI snapshot's content as VHD or raw (raw: one byte Range, curl -C -)",
+      kDeny, "preferNbd nbdConcurrency", "", "200, 206, 416, 422, 503"}},
     Route{"GET", "rest/v0/vdi-snapshots/{id}", kAdmin, &get_object,
      {"GetVdiSnapshot", "One VDI snapshot", kAllow, "", "", "200 XoVdiSnapshot, 304, 503"}},
     Route{"GET", "rest/v0/vdi-snapshots/{id}/alarms", kAdmin, &list_sub_collection,
@@ -218,6 +238,9 @@ const std::array kRoutes = {
      {"GetVdiSnapshotMessages", "Messages of a VDI snapshot", kAllow, "@list", "", "200 [XoMessage], 503"}},
     Route{"GET", "rest/v0/srs", kAdmin, &list_collection,
      {"GetSrs", "The SRs", kAllow, "@list", "", "200 [XoSr], 503"}},
+    Route{"POST", "rest/v0/srs/{id}/vdis", kAdmin, &post_sr_vdi_import,
+     {"SrImportVdi", "Create a VDI from a VHD (or raw) image", kConfirm, "raw name_label name_description", "",
+      "200, 201, 503"}},
     Route{"GET", "rest/v0/srs/{id}", kAdmin, &get_object,
      {"GetSr", "One SR", kAllow, "", "", "200 XoSr, 304, 503"}},
     Route{"GET", "rest/v0/srs/{id}/alarms", kAdmin, &list_sub_collection,
@@ -374,6 +397,10 @@ std::vector<Compiled> compile_all() {
 }
 
 bool is_capture(std::string_view s) { return s.size() >= 2 && s.front() == '{' && s.back() == '}'; }
+// "{id}.{format}": two captures split at the request segment's last dot (both non-empty).
+bool is_dotted_capture(std::string_view s) {
+  return is_capture(s) && s.find("}.{") != std::string_view::npos;
+}
 
 // Routes by their third segment ("vms" in rest/v0/vms/...), so a request is compared with a
 // handful of rows, not the whole table; rows with no literal there are in every bucket.
@@ -423,7 +450,12 @@ bool match(const Compiled& c, const std::vector<std::string>& segs, std::vector<
       return true;
     }
     if (i >= segs.size()) return false;
-    if (is_capture(p)) {
+    if (is_dotted_capture(p)) {
+      size_t dot = segs[i].rfind('.');
+      if (dot == std::string::npos || dot == 0 || dot + 1 == segs[i].size()) return false;
+      params->push_back(url_decode(segs[i].substr(0, dot), false));
+      params->push_back(url_decode(segs[i].substr(dot + 1), false));
+    } else if (is_capture(p)) {
       if (segs[i].empty()) return false;  // as Express: a parameter is never empty
       params->push_back(url_decode(segs[i], false));
     } else if (p != segs[i]) {

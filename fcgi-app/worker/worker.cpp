@@ -20,6 +20,7 @@
 #include "worker/credential_cache.h"
 #include "worker/login_guard.h"
 #include "worker/task_signals.h"
+#include "transfer/transfer_sessions.h"
 #include "worker/xapi_reads.h"
 
 namespace xr::app {
@@ -37,6 +38,7 @@ struct Shared {
   XapiReads xapi;
   TaskSignals signals;
   LoginGuard login;
+  TransferSessions transfers;
   std::atomic<bool> stopping{false};
 };
 
@@ -64,6 +66,7 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
   svc.tasks = tasks->get();
   svc.task_signals = &shared.signals;
   svc.login = &shared.login;
+  svc.transfers = &shared.transfers;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -109,7 +112,9 @@ void stop_threads(Shared& shared, std::vector<std::thread>& threads,
 
 }  // namespace
 
-int run_worker(const ChildEnv& env) {
+int run_worker(const ChildEnv& env) { return serve_requests(env, env.config.threads); }
+
+int serve_requests(const ChildEnv& env, int64_t thread_count) {
   struct sigaction sa {};
   sa.sa_handler = on_wakeup;  // no SA_RESTART: accept() returns EINTR
   sigaction(SIGUSR1, &sa, nullptr);
@@ -119,8 +124,9 @@ int run_worker(const ChildEnv& env) {
 
   auto* control = cache::layout::control_block(env.segment->segment().base());
   Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config),
-                TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots), {}};
-  const auto n = static_cast<size_t>(env.config.threads);
+                TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
+                TransferSessions(env.config), {}};
+  const auto n = static_cast<size_t>(thread_count);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<std::atomic<bool>>> done;
   for (size_t i = 0; i < n; ++i) {

@@ -10,4 +10,8 @@ namespace xr::app {
 // Returns the process exit code.
 int run_worker(const ChildEnv& env);
 
+// The request loop of run_worker with `threads` threads: for other roles that serve the
+// route table on their own socket (the transfer role).
+int serve_requests(const ChildEnv& env, int64_t thread_count);
+
 }  // namespace xr::app

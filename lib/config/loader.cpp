@@ -90,6 +90,15 @@ Status check_server(const Config& c, const std::string& source, const toml::tabl
     return key_error(source, line("stream.socket"), "stream.socket",
                      "must differ from server.socket");
   }
+  const std::string transfer = c.role_socket_path("transfer", c.transfer_socket);
+  if (transfer.size() >= 100) {
+    return key_error(source, line("transfer.socket"), "transfer.socket",
+                     "must be a path of at most 99 characters");
+  }
+  if (transfer == c.socket || transfer == c.role_socket_path("stream", c.stream_socket)) {
+    return key_error(source, line("transfer.socket"), "transfer.socket",
+                     "must differ from server.socket and stream.socket");
+  }
   if (c.data_dir.empty()) {
     return key_error(source, line("storage.data_dir"), "storage.data_dir", "must not be empty");
   }

@@ -55,6 +55,18 @@ const std::array kConfigKeys = {
     K{"stream.client_buffer_kb", KeyType::kInteger, "1024", 16, 1 << 20, "",
       "KiB of events a stream may have waiting for a slow client before it is disconnected",
       &Config::stream_client_buffer_kb},
+    K{"transfer.spool_dir", KeyType::kString, "/var/spool/xapi-rest/uploads", 0, 0, "",
+      "where nginx writes upload bodies (its client_body_temp_path on the upload locations); "
+      "an upload file named anywhere else is refused",
+      &Config::transfer_spool_dir},
+    K{"transfer.max_concurrent", KeyType::kInteger, "4", 1, 1024, "",
+      "exports and imports running at once (all processes); more are refused with 503 and "
+      "Retry-After",
+      &Config::transfer_max_concurrent},
+    K{"transfer.socket", KeyType::kString, "", 0, 0, "",
+      "FastCGI unix socket of the transfer role (exports and imports); empty: transfer.sock in "
+      "the folder of server.socket",
+      &Config::transfer_socket},
 };
 
 const std::array kPoolKeys = {

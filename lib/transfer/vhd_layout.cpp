@@ -59,10 +59,14 @@ Result<size_t> VhdHeadParser::feed(std::string_view chunk) {
 Status VhdHeadParser::on_complete() {
   if (block_size_ != kVhdBlockSize)
     return Status(ErrorKind::kProtocol, "VHD stream: block size is not 2 MiB");
+  uint64_t end = (table_offset_ + uint64_t{entries_} * 4 + kVhdSector - 1) / kVhdSector * kVhdSector;
   for (uint32_t i = 0; i < entries_; ++i) {
     uint32_t s = load_be32(buf_.data() + table_offset_ + uint64_t{i} * 4);
-    if (s != kVhdUnallocated) blocks_.push_back(i);
+    if (s == kVhdUnallocated) continue;
+    blocks_.push_back(i);
+    end = std::max<uint64_t>(end, uint64_t{s} * kVhdSector + kVhdSector + kVhdBlockSize);
   }
+  stream_size_ = end + kVhdFooterSize;
   buf_.clear();
   buf_.shrink_to_fit();
   done_ = true;

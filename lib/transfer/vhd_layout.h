@@ -58,9 +58,14 @@ class VhdHeadParser {
   bool done() const { return done_; }
   uint64_t virtual_size() const { return virtual_size_; }
   const std::vector<uint32_t>& blocks() const { return blocks_; }
+  // The whole stream's length as its BAT lays it out (the last block's end plus the
+  // footer; BAT end rounded to a sector plus the footer when nothing is allocated):
+  // what the export's Content-Length is, known before the first block arrives.
+  uint64_t stream_size() const { return stream_size_; }
 
  private:
   Status on_complete();
+  uint64_t stream_size_ = 0;
   std::string buf_;
   uint64_t need_ = kVhdFooterSize + kVhdHeaderSize;
   bool have_header_ = false;

@@ -105,7 +105,8 @@ class Sim:
 
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
-                 sims=None, wait=True, tls_lines=None):
+                 sims=None, wait=True, tls_lines=None,
+                 transfer_config=""):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -118,7 +119,7 @@ class Stack:
             self.config = os.path.join(self.dir, "xapi-rest.toml")
             self.socket = os.path.join(self.dir, "fcgi.sock")
             self.tls_lines = tls_lines or ['tls = "insecure"']
-            self._write_config(workers, threads, extra_config)
+            self._write_config(workers, threads, extra_config, transfer_config)
             self.admin_password = "admin-pw"
             self.cli(["user", "add", "admin"], stdin=self.admin_password + "\n")
             self.token = self.cli(["token", "create", "--user", "admin"]).strip()
@@ -132,11 +133,14 @@ class Stack:
             raise
 
     # --- processes ---
-    def _write_config(self, workers, threads, extra):
+    def _write_config(self, workers, threads, extra, transfer=""):
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
                  'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5',
                  '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data"),
-                 '[cache]', 'size_mb = 64', '[poller]', 'retry_max = 1', extra]
+                 '[cache]', 'size_mb = 64', '[poller]', 'retry_max = 1',
+                 # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
+                 '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
+                 transfer, extra]
         for i, sim in enumerate(self.sims):
             pw = os.path.join(self.dir, "pool%d.password" % i)
             with open(pw, "w") as f:

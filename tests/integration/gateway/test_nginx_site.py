@@ -22,6 +22,8 @@ class NginxSiteTest(unittest.TestCase):
             self.assertIn("fastcgi_pass unix:/run/xapi-rest/fcgi.sock;", site)
             self.assertNotIn("fastcgi_keep_conn", site.replace("Do not enable fastcgi_keep_conn", ""))
             site = site.replace("/etc/xapi-rest/tls/", d + "/")
+            self.assertIn("client_body_temp_path /var/spool/xapi-rest/uploads;", site)
+            site = site.replace("/var/spool/xapi-rest/uploads", d + "/spool")
             site = site.replace("listen 80;", "listen 127.0.0.1:%d;" % free_port())
             site = site.replace("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % free_port())
             site = "\n".join(l for l in site.splitlines() if "[::]" not in l)

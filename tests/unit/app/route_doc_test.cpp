@@ -92,7 +92,18 @@ BOOST_AUTO_TEST_CASE(every_document_operation_is_routed) {
   for (auto& p : paths.GetObject()) {
     std::string path = p.name.GetString();
     std::string filled;
-    for (const auto& s : segs(path)) filled += "/" + (s.front() == '{' ? std::string("x1") : s);
+    for (const auto& s : segs(path)) {  // every {name} ("{id}", "{id}.{format}") becomes x1
+      std::string seg;
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '{') {
+          seg += s[i];
+          continue;
+        }
+        seg += "x1";
+        i = s.find('}', i);
+      }
+      filled += "/" + seg;
+    }
     const auto request = segs("rest/v0" + filled);
     for (auto& m : p.value.GetObject()) {
       std::string method = m.name.GetString();

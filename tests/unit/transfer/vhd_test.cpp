@@ -95,6 +95,7 @@ BOOST_AUTO_TEST_CASE(head_parser_reads_the_block_map_fed_byte_by_byte_or_at_once
   BOOST_CHECK_EQUAL(*used, 2048u + 5 * 4);  // up to the last BAT entry
   BOOST_CHECK_EQUAL(whole.virtual_size(), 9ull << 20);
   BOOST_CHECK((whole.blocks() == std::vector<uint32_t>{1, 4}));
+  BOOST_CHECK_EQUAL(whole.stream_size(), img.size());
   VhdHeadParser pieces;
   size_t at = 0;
   while (!pieces.done()) {
@@ -104,6 +105,10 @@ BOOST_AUTO_TEST_CASE(head_parser_reads_the_block_map_fed_byte_by_byte_or_at_once
   }
   BOOST_CHECK_EQUAL(at, 2068u);
   BOOST_CHECK((pieces.blocks() == std::vector<uint32_t>{1, 4}));
+  std::string empty = make_vhd(3ull << 20, {});
+  VhdHeadParser none;
+  BOOST_REQUIRE(none.feed(empty).is_ok());
+  BOOST_CHECK_EQUAL(none.stream_size(), empty.size());
   VhdHeadParser garbage;
   BOOST_CHECK(garbage.feed(std::string(2000, 'x')).status().kind() == ErrorKind::kProtocol);
 }

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Transfers through xapi-rest vs curl straight against the simulator, in one run (issue 12).
+
+    tests/bench/transfer_bench.py BUILD [--gib 4] [--reps 3]
+
+Starts the whole stack (tests/integration/gateway/stack.py: simulator + `xapi-rest serve`
++ nginx), makes a VDI of --gib GiB on the shared SR filled with non-zero data (a repeated
+64 MiB random pattern, so nothing can be skipped as sparse), then, reps interleaved:
+  - export raw:  curl -o /dev/null  <sim>/export_raw_vdi?format=raw  vs  <nginx>/rest/v0/vdis/<id>.raw
+  - import raw:  curl -T image      <sim>/import_raw_vdi?format=raw  vs  PUT <nginx>/rest/v0/vdis/<id>.raw
+                 (ours includes nginx spooling the body to disk before the gateway streams it)
+  - NBD export:  <nginx>/rest/v0/vdis/<id>.raw?preferNbd&nbdConcurrency=4  vs  =1
+While each gateway transfer runs, the RSS of the transfer role and of every worker is sampled
+every 0.1 s; the maximum is printed (target ≤ 64 MiB, flat). Prints MB/s per rep, medians and
+the ratios (target ≥ 0.9 for exports and imports). MB = 10^6 bytes."""
+import argparse
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+sys.path.insert(0, os.path.join(ROOT, "tests/integration/gateway"))
+MIB = 1 << 20
+
+
+def rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+            return int(m.group(1)) if m else 0
+    except OSError:
+        return 0
+
+
+class RssSampler:
+    def __init__(self, pids):
+        self.pids, self.max, self.stop_ = pids, {p: 0 for p in pids}, threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop_.is_set():
+            for p in self.pids:
+                self.max[p] = max(self.max[p], rss_kib(p))
+            time.sleep(0.1)
+
+    def __enter__(self):
+        self.t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop_.set()
+        self.t.join()
+
+
+def timed(cmd):
+    start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, timeout=3600)
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s" % (cmd, r.stderr.decode()))
+    return time.monotonic() - start
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--gib", type=float, default=4)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    os.environ["XR_APP"] = os.path.join(os.path.abspath(args.build), "fcgi-app/xapi-rest")
+    os.environ["XR_SOURCE_DIR"] = ROOT
+    from stack import Stack, wait_until
+    from transfer_support import Xapi
+    size = int(args.gib * 1024) * MIB
+    s = Stack(vms=4, hosts=1, transfer_config="max_concurrent = 4")
+    tmp = tempfile.mkdtemp(prefix="xr-transfer-bench-", dir="/var/tmp")
+    try:
+        x = Xapi(s.sims[0])
+        sr = x.shared_sr()
+        vdi = x.new_vdi(sr, size, "bench")
+        uuid = x.call("VDI.get_uuid", vdi)
+        image = os.path.join(tmp, "image.raw")
+        pattern = random.Random(1).randbytes(64 * MIB)
+        with open(x.disk_path(vdi), "r+b") as disk, open(image, "wb") as img:
+            for _ in range(size // len(pattern)):
+                disk.write(pattern)
+                img.write(pattern)
+        wait_until(lambda: s.get("/rest/v0/vdis/" + uuid, token=s.token).status == 200, 30, "the VDI")
+        pifs = x.call("PIF.get_all_records")
+        x.call("network.add_purpose", next(p["network"] for p in pifs.values() if p["management"]), "insecure_nbd")
+        direct = "%s%%s?vdi=%s&format=raw&session_id=%s" % (s.sims[0].url, vdi, x.session)
+        ours = "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (s.port, uuid)
+        cookie = ["-b", "authenticationToken=" + s.token]
+        pids = s.pids("transfer") + s.pids("worker")
+        variants = {
+            "export direct": ["curl", "-sS", "-o", "/dev/null", direct % "/export_raw_vdi"],
+            "export gateway": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours],
+            "import direct": ["curl", "-sS", "-f", "-o", "/dev/null", "-T", image, direct % "/import_raw_vdi"],
+            "import gateway": ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", image] + cookie + [ours],
+            "nbd x1": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=1"],
+            "nbd x4": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=4"],
+        }
+        # warm-up (not timed): the simulator starts its nbdkit on the first NBD request
+        timed(["curl", "-sS", "-f", "-o", "/dev/null", "-r", "0-1023"] + cookie + [ours + "?preferNbd"])
+        rates = {k: [] for k in variants}
+        peak = {}
+        for rep in range(args.reps):
+            for name, cmd in variants.items():
+                with RssSampler(pids) as sampler:
+                    seconds = timed(cmd)
+                rates[name].append(size / seconds / 1e6)
+                if "gateway" in name or "nbd" in name:
+                    for p, k in sampler.max.items():
+                        peak[p] = max(peak.get(p, 0), k)
+                print("rep %d  %-15s %7.1f MB/s  (%.1f s)" % (rep + 1, name, rates[name][-1], seconds), flush=True)
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        print("\n%.1f GiB, %d reps, medians (MB/s):" % (args.gib, args.reps))
+        for k, v in med.items():
+            print("  %-15s %7.1f   reps %s" % (k, v, " ".join("%.0f" % r for r in rates[k])))
+        print("ratio export gateway/direct: %.2f" % (med["export gateway"] / med["export direct"]))
+        print("ratio import gateway/direct: %.2f" % (med["import gateway"] / med["import direct"]))
+        print("ratio NBD x4 / x1:           %.2f" % (med["nbd x4"] / med["nbd x1"]))
+        roles = {p: ("transfer" if p in s.pids("transfer") else "worker") for p in pids}
+        for p, k in peak.items():
+            print("peak RSS %-8s pid %d: %.1f MiB" % (roles[p], p, k / 1024))
+    finally:
+        s.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
