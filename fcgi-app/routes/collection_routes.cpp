@@ -1,12 +1,15 @@
 #include "routes/collection_routes.h"
 #include "routes/http_errors.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
 #include <vector>
 
 #include "cache/json_scan.h"
+#include "live/follower.h"
+#include "live/revision.h"
 #include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/object_stream.h"
@@ -69,6 +72,10 @@ std::string object_id(std::string_view json) {
 
 // Sets the list's ETag (the cache version, read before the scan); true when it answered 304.
 bool answered_by_list_etag(Context& ctx) {
+  // The revision the list reflects at least (read before the scan): a watch with since=<it>
+  // replays whatever changed after it (fcgi-app/stream).
+  const cache::Reader& reader = ctx.svc.cache->reader();
+  ctx.res.add_header("X-Revision", live::format_revision(live::revision_at(reader, reader.last_change_seq())));
   const std::string etag = list_etag(ctx.svc.cache->reader(), ctx.req.param("REQUEST_URI"));
   ctx.res.add_header("ETag", etag);
   if (!if_none_match(ctx.req, etag)) return false;
@@ -174,6 +181,14 @@ Status load_object(Context& ctx, std::string_view coll, std::string_view id, std
 Status list_collection(Context& ctx) {
   const std::string& coll = ctx.req.segments()[2];
   if (type_of(coll).empty()) return not_found_route(ctx);
+  if (auto w = ctx.req.query_value("watch");
+      w && !(w->size() == 5 && std::equal(w->begin(), w->end(), "false", [](char a, char b) {
+               return (a | 0x20) == b;
+             }))) {
+    return Status(ErrorKind::kUnavailable,
+                  "watch requests are served by the stream role: nginx must send them to "
+                  "stream.socket (see nginx/xapi-rest.conf)");
+  }
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   XR_RETURN_IF_ERROR(check_pools_ready(ctx));
   if (answered_by_list_etag(ctx)) return Status::ok();

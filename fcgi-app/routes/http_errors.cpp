@@ -46,6 +46,7 @@ int http_status(const Status& status) {
     case ErrorKind::kForbidden: return 403;
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kConflict: return 409;
+    case ErrorKind::kGone: return 410;
     case ErrorKind::kInvalidParameters: return 422;
     case ErrorKind::kTooManyRequests: return 429;
     case ErrorKind::kResourceExhausted: return 413;

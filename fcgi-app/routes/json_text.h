@@ -25,5 +25,12 @@ inline void put_kv(JsonWriter& w, const char* key, int64_t value) {
 inline std::string text_of(const rapidjson::StringBuffer& b) {
   return std::string(b.GetString(), b.GetSize());
 }
+// `s` as a JSON string literal.
+inline std::string json_string(std::string_view s) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  put_string(w, s);
+  return text_of(b);
+}
 
 }  // namespace xr::app

@@ -44,12 +44,32 @@ bool Connection::write_some() {
   }
   if (out_off_ == out_.size()) {
     out_.clear();
-    out_off_ = 0;
-  } else if (out_off_ > 64 * 1024 && out_off_ * 2 > out_.size()) {
-    out_.erase(0, out_off_);
-    out_off_ = 0;
+    out_off_ = rec_start_ = 0;
+    if (out_.capacity() > 16 * 1024) out_.shrink_to_fit();  // an idle stream stays small
+    return true;
+  }
+  fcgi::Record r;
+  long n;
+  while ((n = fcgi::parse_record(std::string_view(out_).substr(rec_start_), &r)) > 0 &&
+         rec_start_ + static_cast<size_t>(n) <= out_off_) {
+    rec_start_ += static_cast<size_t>(n);
+  }
+  if (rec_start_ > 64 * 1024 && rec_start_ * 2 > out_.size()) {
+    out_.erase(0, rec_start_);
+    out_off_ -= rec_start_;
+    rec_start_ = 0;
   }
   return true;
+}
+
+void Connection::drop_unsent() {
+  if (out_off_ == rec_start_) {
+    out_.resize(out_off_);
+    return;
+  }
+  fcgi::Record r;
+  const long n = fcgi::parse_record(std::string_view(out_).substr(rec_start_), &r);
+  if (n > 0) out_.resize(rec_start_ + static_cast<size_t>(n));
 }
 
 Connection::Event Connection::process_input() {

@@ -32,6 +32,9 @@ class Connection {
   // Writes pending output (non-blocking). False: the peer is gone.
   bool write_some();
   size_t pending() const { return out_.size() - out_off_; }
+  // Forgets output not yet handed to the socket, from the first record not started (a
+  // record partly written is kept whole: records hold whole lines).
+  void drop_unsent();
 
   // The request that is ready (after kRequestReady).
   std::vector<std::string> take_env();
@@ -55,6 +58,7 @@ class Connection {
   std::string in_;
   std::string out_;
   size_t out_off_ = 0;
+  size_t rec_start_ = 0;  // start of the record out_off_ is in (records are parsed from 0)
   uint16_t request_id_ = 0;
   bool keep_conn_ = false;
   bool params_done_ = false;

@@ -17,6 +17,10 @@ class OpenStream {
     (void)reason;
     return {};
   }
+  // Called once the response head is out: what the stream sends first (a replay).
+  virtual void started() {}
+  // The same when the role stops.
+  virtual std::string stop_text(std::string_view reason) { return closing_text(reason); }
 };
 
 }  // namespace xr::app

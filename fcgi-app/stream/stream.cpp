@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -32,12 +35,52 @@ const log::Logger kLog("stream");
 using Clock = std::chrono::steady_clock;
 constexpr auto kTermGrace = std::chrono::seconds(1);  // SIGTERM: flush what can be, then go
 
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The one helper thread: turns the cache's futex word into an eventfd the loop polls
+// (a futex cannot be waited on with epoll).
+class Waker {
+ public:
+  Waker(const cache::Reader& reader, int event_fd) : reader_(reader), event_fd_(event_fd) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Waker() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    uint32_t seen = reader_.change_word();
+    while (!stop_) {
+      const uint32_t now = reader_.wait_for_change(seen, 500);
+      if (now == seen) continue;
+      seen = now;
+      const uint64_t one = 1;
+      (void)!write(event_fd_, &one, sizeof one);
+    }
+  }
+  const cache::Reader& reader_;
+  int event_fd_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 class Loop {
  public:
-  Loop(const ChildEnv& env, Services& svc) : env_(env), svc_(svc) {}
+  Loop(const ChildEnv& env, Services& svc, const cache::Reader& reader)
+      : env_(env), hub_(reader), ss_{svc, hub_, static_cast<size_t>(env.config.stream_client_buffer_kb) * 1024} {}
   int run();
 
  private:
+  void flush_touched();
   void accept_all();
   void on_connection(Connection& c, uint32_t events);
   void drop(int fd);
@@ -45,9 +88,11 @@ class Loop {
   void begin_stop(int sig);
 
   const ChildEnv& env_;
-  Services& svc_;
+  WatchHub hub_;
+  StreamServices ss_;
   int epoll_ = -1;
   int signal_fd_ = -1;
+  int event_fd_ = -1;
   std::unordered_map<int, std::unique_ptr<Connection>> conns_;
   bool stopping_ = false;
   Clock::time_point deadline_{};
@@ -100,7 +145,8 @@ void Loop::on_connection(Connection& c, uint32_t events) {
       if (stopping_) {
         c.end();
       } else {
-        handle_stream_request(c, svc_);
+        handle_stream_request(c, ss_);
+        flush_touched();  // other watchers of a view it brought up to date
       }
     }
     if (!open) {  // nginx closed its side: the client is gone
@@ -133,7 +179,7 @@ void Loop::begin_stop(int sig) {
         drop(c.fd());
         continue;
       }
-      if (c.stream) c.send(c.stream->closing_text("the server is stopping"));
+      if (c.stream) c.send(c.stream->stop_text("the server is stopping"));
       c.end();
       on_connection(c, 0);  // flush now; may drop it
     }
@@ -141,8 +187,15 @@ void Loop::begin_stop(int sig) {
   if (sig == SIGTERM) deadline_ = std::min(deadline_, now + kTermGrace);
 }
 
+void Loop::flush_touched() {
+  for (int fd : hub_.take_touched()) {
+    if (auto it = conns_.find(fd); it != conns_.end()) on_connection(*it->second, 0);
+  }
+}
+
 int Loop::run() {
   epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGQUIT);
@@ -150,7 +203,7 @@ int Loop::run() {
   sigaddset(&set, SIGHUP);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (epoll_ < 0 || signal_fd_ < 0) {
+  if (epoll_ < 0 || signal_fd_ < 0 || event_fd_ < 0) {
     kLog.error(std::string("epoll/signalfd: ") + std::strerror(errno));
     return 1;
   }
@@ -162,7 +215,11 @@ int Loop::run() {
   epoll_ctl(epoll_, EPOLL_CTL_ADD, env_.listen_fd, &ev);
   ev.data.fd = signal_fd_;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, signal_fd_, &ev);
+  ev.data.fd = event_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, event_fd_, &ev);
+  Waker waker(hub_.reader(), event_fd_);
   kLog.info("serving long-lived requests");
+  int64_t next_tick = wall_ms() + 1000;
 
   epoll_event events[256];
   for (;;) {
@@ -186,11 +243,21 @@ int Loop::run() {
         while (read(signal_fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
           if (si.ssi_signo == SIGQUIT || si.ssi_signo == SIGTERM) begin_stop(static_cast<int>(si.ssi_signo));
         }
+      } else if (fd == event_fd_) {
+        uint64_t count = 0;
+        (void)!read(event_fd_, &count, sizeof count);
+        if (!stopping_) hub_.advance_all(ss_.client_buffer);
+        flush_touched();
       } else if (fd == env_.listen_fd) {
         if (!stopping_) accept_all();
       } else if (auto it = conns_.find(fd); it != conns_.end()) {
         on_connection(*it->second, events[i].events);
       }
+    }
+    if (const int64_t now = wall_ms(); now >= next_tick && !stopping_) {
+      hub_.tick(now);
+      flush_touched();
+      next_tick = now + 1000;
     }
   }
   conns_.clear();
@@ -215,7 +282,7 @@ int run_stream(const ChildEnv& env) {
   LoginGuard login(cache::layout::control_block(env.segment->segment().base())->login_hash_slots,
                    LoginGuard::kHashSlots, std::chrono::milliseconds(0));
   svc.login = &login;
-  Loop loop(env, svc);
+  Loop loop(env, svc, cache.reader());
   return loop.run();
 }
 

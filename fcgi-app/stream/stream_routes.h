@@ -5,11 +5,18 @@
 
 #include "routes/context.h"
 #include "stream/connection.h"
+#include "stream/watch.h"
 
 namespace xr::app {
 
+struct StreamServices {
+  Services& svc;
+  WatchHub& hub;
+  size_t client_buffer;  // bytes a client may have waiting before it is dropped
+};
+
 // Handles the ready request of `conn`: writes a complete answer (and ends it) or
 // leaves a response open with conn.stream set.
-void handle_stream_request(Connection& conn, Services& svc);
+void handle_stream_request(Connection& conn, StreamServices& ss);
 
 }  // namespace xr::app

@@ -23,6 +23,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kInternal: return "internal error";
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kTooManyRequests: return "too many requests";
+    case ErrorKind::kGone: return "gone";
   }
   return "unknown";
 }

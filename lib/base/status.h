@@ -30,6 +30,7 @@ enum class ErrorKind {
   kInternal,          // a bug or an impossible state
   kUnavailable,       // switched off or not ready here, whoever asks (HTTP 503)
   kTooManyRequests,   // this client must slow down (HTTP 429, with Retry-After)
+  kGone,              // existed once, no longer available (HTTP 410: a revision too old to replay)
 };
 
 // Name of a kind for logs and error bodies ("invalid argument", ...).

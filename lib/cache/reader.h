@@ -95,6 +95,8 @@ class Reader {
   uint32_t instance() const { return header_->instance; }
   // Changes after `after`, at most max; kResourceExhausted if the reader fell behind.
   Status read_changes(uint64_t after, std::size_t max, std::vector<Change>* out) const;
+  // Odd while the writer applies a batch (see live/follower.h).
+  uint64_t batch_seq() const { return header_->batch_seq.load(std::memory_order_acquire); }
   uint32_t change_word() const { return header_->change_futex.load(std::memory_order_acquire); }
   uint32_t wait_for_change(uint32_t seen, int timeout_ms) const;
   uint64_t full_errors() const { return header_->full_errors.load(std::memory_order_relaxed); }
