@@ -1,6 +1,10 @@
 #include "stream/stream_routes.h"
 
+#include <rapidjson/document.h>
+#include <sodium.h>
+
 #include <cctype>
+#include <cstdio>
 #include <charconv>
 #include <string>
 
@@ -9,6 +13,7 @@
 #include "routes/http_errors.h"
 #include "routes/json_text.h"
 #include "stream/open_stream.h"
+#include "stream/sse.h"
 #include "xo/collections.h"
 
 namespace xr::app {
@@ -92,26 +97,120 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
   res.add_header("X-Revision", live::format_revision(live::revision_at(reader, at)));
   res.write("");  // the head
   if (req.method() == "HEAD") return Status::ok();
-  auto stream = std::make_unique<WatchStream>(ss.hub, conn, *view, options, reader.instance(), at);
+  auto stream = std::make_unique<WatchStream>(ss.hub, conn, options, reader.instance(), at);
   view->watchers().push_back(stream.get());
   stream->set_replay(std::move(replay));
   conn.stream = std::move(stream);
   return Status::ok();
 }
 
+std::string random_uuid() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+// GET /events: a text/event-stream with an init frame (its id), pings, subscriptions' frames.
+Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
+  std::optional<live::Revision> resume;
+  std::string_view last = ctx.req.param("HTTP_LAST_EVENT_ID");
+  if (last.empty()) last = ctx.req.query_value("since").value_or("");
+  if (!last.empty()) {
+    resume = live::parse_revision(last);
+    if (!resume) {
+      ctx.error_data = "{\"since\":" + json_string(last) + "}";
+      return Status(ErrorKind::kInvalidArgument, "invalid revision (expected the id of a frame)");
+    }
+    const cache::Reader& reader = ss.hub.reader();
+    XR_RETURN_IF_ERROR(live::resume_point(reader, *resume, reader.last_change_seq()).status());
+  }
+  Response& res = ctx.res;
+  res.set_content_type("text/event-stream");
+  res.add_header("Cache-Control", "no-cache, no-transform");
+  res.add_header("X-Accel-Buffering", "no");
+  res.write("");
+  if (ctx.req.method() == "HEAD") return Status::ok();
+  conn.stream = std::make_unique<SseStream>(ss.hub, conn, random_uuid(), ctx.user->id, flag(ctx.req, "revision"),
+                                            resume);
+  return Status::ok();
+}
+
+Result<SseStream*> find_sse(Context& ctx, StreamServices& ss, const std::string& id) {
+  auto it = ss.hub.sse_streams().find(id);
+  if (it == ss.hub.sse_streams().end() || it->second->user_id() != ctx.user->id) {
+    return Status(ErrorKind::kNotFound, "no such SSE connection " + id);
+  }
+  return it->second;
+}
+
+// POST /events/{id}/subscriptions {"collection": "VM", "fields": ["id", "power_state"]}
+Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
+  XR_ASSIGN_OR_RETURN(SseStream * sse, find_sse(ctx, ss, id));
+  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(64 * 1024));
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return Status(ErrorKind::kInvalidArgument, "the body must be a JSON object");
+  auto c = doc.FindMember("collection");
+  if (c == doc.MemberEnd() || !c->value.IsString()) {
+    return Status(ErrorKind::kInvalidArgument, "collection must be an XO type name such as \"VM\"");
+  }
+  const std::string type(c->value.GetString(), c->value.GetStringLength());
+  const std::string collection(sse_collection(type));
+  if (collection.empty()) {
+    ctx.error_data = "{\"collection\":" + json_string(type) + "}";
+    return Status(ErrorKind::kInvalidArgument, "unsupported collection " + type);
+  }
+  std::string fields = "*";
+  auto f = doc.FindMember("fields");
+  if (f != doc.MemberEnd()) {
+    if (!f->value.IsArray()) return Status(ErrorKind::kInvalidArgument, "fields must be an array of strings");
+    fields.clear();
+    for (const auto& v : f->value.GetArray()) {
+      if (!v.IsString()) return Status(ErrorKind::kInvalidArgument, "fields must be an array of strings");
+      if (!fields.empty()) fields.push_back(',');
+      fields.append(v.GetString(), v.GetStringLength());
+    }
+    if (fields.empty()) fields = "*";
+  }
+  ListQuery q;
+  q.options.has_fields = true;
+  q.options.all_fields = fields == "*";
+  q.fields = cache::FieldList::parse(fields);
+  XR_RETURN_IF_ERROR(sse->subscribe(type, collection, std::move(q), fields, ss.client_buffer));
+  ctx.res.set_status(201);
+  ctx.res.write("{\"id\":" + json_string(type) + "}");
+  return Status::ok();
+}
+
 Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   const auto& seg = ctx.req.segments();
-  const bool get = ctx.req.method() == "GET" || ctx.req.method() == "HEAD";
-  if (!get || seg.size() != 3 || seg[0] != "rest" || seg[1] != "v0" || !is_watchable(seg[2])) {
-    return Status(ErrorKind::kNotFound, "Cannot " + ctx.req.method() + " " + ctx.req.raw_path());
-  }
+  const std::string& method = ctx.req.method();
+  const bool get = method == "GET" || method == "HEAD";
+  const bool api = seg.size() >= 3 && seg[0] == "rest" && seg[1] == "v0";
+  const bool events = api && seg[2] == "events";
+  const bool known = (events && seg.size() == 3 && get) ||
+                     (events && seg.size() == 5 && seg[4] == "subscriptions" && method == "POST") ||
+                     (events && seg.size() == 6 && seg[4] == "subscriptions" && method == "DELETE") ||
+                     (!events && api && seg.size() == 3 && get && is_watchable(seg[2]));
+  if (!known) return Status(ErrorKind::kNotFound, "Cannot " + method + " " + ctx.req.raw_path());
   XR_ASSIGN_OR_RETURN(ctx.user, authenticate(ctx.req, ctx.svc, ctx.res));
   if (!ctx.user) return Status(ErrorKind::kUnauthorized, "invalid credentials");
   if (ctx.user->permission != "admin") {
     ctx.error_data = R"({"object":{}})";
     return Status(ErrorKind::kForbidden, "not enough permissions");
   }
-  return watch(conn, ctx, ss);
+  if (!events) return watch(conn, ctx, ss);
+  if (seg.size() == 3) return open_events(conn, ctx, ss);
+  if (method == "POST") return subscribe(ctx, ss, seg[3]);
+  XR_ASSIGN_OR_RETURN(SseStream * sse, find_sse(ctx, ss, seg[3]));
+  if (!sse->unsubscribe(seg[5])) return Status(ErrorKind::kNotFound, "no such subscription " + seg[5]);
+  ctx.res.set_status(204);
+  return Status::ok();
 }
 
 }  // namespace

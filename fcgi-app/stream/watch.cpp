@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "live/revision.h"
 #include "routes/json_text.h"
+#include "stream/sse.h"
 
 namespace xr::app {
 
@@ -24,9 +25,7 @@ int64_t now_ms() {
 
 // --- WatchStream ---
 
-WatchStream::~WatchStream() {
-  if (view_ != nullptr) hub_.remove_watcher(this);
-}
+WatchStream::~WatchStream() { hub_.remove_watcher(this); }
 
 void WatchStream::line(std::string_view kind, std::string_view entry, uint64_t seq, std::string* out) const {
   out->append("[\"").append(kind).append("\",").append(entry);
@@ -203,16 +202,16 @@ Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) 
 
 void WatchHub::deliver(View& view, const std::vector<WatchEvent>& events, size_t limit) {
   const uint64_t position = view.position();
-  std::vector<WatchStream*> slow;
-  for (WatchStream* w : view.watchers()) {
+  std::vector<ViewClient*> slow;
+  for (ViewClient* w : view.watchers()) {
     if (!w->deliver(events, position, limit)) slow.push_back(w);
   }
-  for (WatchStream* w : slow) {
+  // A view has at most one client per connection (an SSE stream subscribes once per collection).
+  for (ViewClient* w : slow) {
     Connection& conn = w->connection();
-    kLog.warn("watch client too slow (" + std::to_string(conn.pending() / 1024) + " KiB unsent): disconnected");
+    kLog.warn("stream client too slow (" + std::to_string(conn.pending() / 1024) + " KiB unsent): disconnected");
     conn.drop_unsent();
-    conn.send(w->closing_text("client too slow: more than stream.client_buffer_kb of events waiting; "
-                              "resume from this revision with since="));
+    conn.send(w->drop_text("client too slow: more than stream.client_buffer_kb of events waiting"));
     conn.end();  // destroys w (it leaves its view)
     touched(conn.fd());
   }
@@ -237,7 +236,7 @@ Result<View*> WatchHub::view_for(const std::string& collection, ListQuery query,
   return raw;
 }
 
-void WatchHub::remove_watcher(WatchStream* w) {
+void WatchHub::remove_watcher(ViewClient* w) {
   for (auto it = views_.begin(); it != views_.end(); ++it) {
     auto& ws = it->second->watchers();
     auto found = std::find(ws.begin(), ws.end(), w);
@@ -249,9 +248,12 @@ void WatchHub::remove_watcher(WatchStream* w) {
 }
 
 void WatchHub::advance_all(size_t limit) {
-  std::vector<View*> views;
-  for (auto& [key, view] : views_) views.push_back(view.get());
-  for (View* view : views) {
+  std::vector<std::string> keys;
+  for (auto& [key, view] : views_) keys.push_back(key);
+  for (const std::string& key : keys) {
+    auto it = views_.find(key);  // dropping a slow SSE client may have ended another view
+    if (it == views_.end()) continue;
+    View* view = it->second.get();
     std::vector<WatchEvent> events;
     Status s = view->advance(reader_, &events);
     if (!s.is_ok()) {
@@ -264,9 +266,12 @@ void WatchHub::advance_all(size_t limit) {
 
 void WatchHub::tick(int64_t now) {
   for (auto& [key, view] : views_) {
-    for (WatchStream* w : view->watchers()) {
-      if (w->tick(now)) touched(w->connection().fd());
+    for (ViewClient* c : view->watchers()) {
+      if (auto* w = dynamic_cast<WatchStream*>(c); w != nullptr && w->tick(now)) touched(w->connection().fd());
     }
+  }
+  for (auto& [id, sse] : sse_) {
+    if (sse_tick(*sse, now)) touched(sse_fd(*sse));
   }
 }
 

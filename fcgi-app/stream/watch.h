@@ -40,15 +40,25 @@ struct WatchOptions {
 
 class WatchHub;
 
-class WatchStream : public OpenStream {
+// What a View writes to: a watch stream, or one subscription of a server-sent events stream.
+class ViewClient {
  public:
-  WatchStream(WatchHub& hub, Connection& conn, View& view, WatchOptions options, uint32_t instance,
-              uint64_t position)
-      : hub_(hub), conn_(conn), view_(&view), options_(options), instance_(instance), position_(position) {}
-  ~WatchStream() override;
-  // Writes the events after this stream's position; false when the client must be dropped
+  virtual ~ViewClient() = default;
+  // Writes the events after this client's position; false when the client must be dropped
   // (too far behind: `limit` bytes unsent).
-  bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit);
+  virtual bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) = 0;
+  // The connection it writes to, and the text that ends it when it is dropped for `reason`.
+  virtual Connection& connection() = 0;
+  virtual std::string drop_text(std::string_view reason) = 0;
+};
+
+class WatchStream : public OpenStream, public ViewClient {
+ public:
+  WatchStream(WatchHub& hub, Connection& conn, WatchOptions options, uint32_t instance, uint64_t position)
+      : hub_(hub), conn_(conn), options_(options), instance_(instance), position_(position) {}
+  ~WatchStream() override;
+  bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) override;
+  std::string drop_text(std::string_view reason) override { return closing_text(reason); }
   // The replay of a resumed watch (events in order), written once the head is out.
   void set_replay(std::vector<WatchEvent> events) { replay_ = std::move(events); }
   void started() override;
@@ -61,15 +71,13 @@ class WatchStream : public OpenStream {
     return options_.revision ? closing_text(reason) : std::string();
   }
   uint64_t position() const { return position_; }
-  Connection& connection() { return conn_; }
-  void detach() { view_ = nullptr; }
+  Connection& connection() override { return conn_; }
 
  private:
   void line(std::string_view kind, std::string_view entry, uint64_t seq, std::string* out) const;
 
   WatchHub& hub_;
   Connection& conn_;
-  View* view_;
   WatchOptions options_;
   uint32_t instance_;
   uint64_t position_;      // revision the client is at once it read everything sent
@@ -92,7 +100,7 @@ class View {
   // The current state of `id` as an event (an update when it matches, else a remove).
   WatchEvent current(const cache::Reader& reader, const std::string& id, uint64_t seq) const;
 
-  std::vector<WatchStream*>& watchers() { return watchers_; }
+  std::vector<ViewClient*>& watchers() { return watchers_; }
 
  private:
   // Projection of the object now in the cache (nullopt: absent or not matching the filter)
@@ -108,7 +116,7 @@ class View {
   std::string href_base_;
   std::unordered_map<std::string, uint64_t> state_;  // matching objects -> hash
   std::unique_ptr<live::Follower> follower_;
-  std::vector<WatchStream*> watchers_;
+  std::vector<ViewClient*> watchers_;
 };
 
 // The views of the process by query key, created on demand, dropped with their last watcher.
@@ -118,10 +126,13 @@ class WatchHub {
   // The view for this query, brought up to the log's stable end (events of the catch-up
   // are delivered to its current watchers first).
   Result<View*> view_for(const std::string& collection, ListQuery query, const std::string& key, size_t limit);
-  void remove_watcher(WatchStream* w);
+  void remove_watcher(ViewClient* w);
   // Advances every view; drops (ends with a reason) watchers that fell too far behind.
   void advance_all(size_t limit);
+  // Heartbeats of watch streams (`heartbeat`) and pings of SSE streams.
   void tick(int64_t now_ms);
+  // Open SSE streams by connection id (stream/sse.h).
+  std::unordered_map<std::string, class SseStream*>& sse_streams() { return sse_; }
   size_t watcher_count() const;
   const cache::Reader& reader() const { return reader_; }
   // Connections written to since the last call (the loop flushes them).
@@ -133,6 +144,7 @@ class WatchHub {
 
   const cache::Reader& reader_;
   std::unordered_map<std::string, std::unique_ptr<View>> views_;
+  std::unordered_map<std::string, class SseStream*> sse_;
   std::vector<int> touched_;
 };
 

@@ -1,0 +1,150 @@
+#include "stream/sse.h"
+
+#include <array>
+#include <chrono>
+#include <utility>
+
+#include "live/follower.h"
+#include "routes/json_text.h"
+
+namespace xr::app {
+
+namespace {
+
+constexpr int64_t kPingMs = 30'000;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The frame data of a view event: the entry without its trailing "href" member, plus
+// "$subscription"; a remove is {"id", "$subscription"} (the object is gone from the cache).
+std::string sse_data(const WatchEvent& e, std::string_view type) {
+  const std::string sub = "\"$subscription\":" + json_string(type) + "}";
+  if (e.remove) return "{\"id\":" + json_string(e.id) + "," + sub;
+  const size_t href = e.entry.rfind("\"href\":\"");
+  if (href == std::string::npos) return e.entry;
+  return e.entry.substr(0, href) + sub;
+}
+
+}  // namespace
+
+std::string_view sse_collection(std::string_view type) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 19> kTypes = {{
+      {"pool", "pools"}, {"host", "hosts"}, {"VM", "vms"}, {"VM-template", "vm-templates"},
+      {"VM-snapshot", "vm-snapshots"}, {"VM-controller", "vm-controllers"}, {"VDI", "vdis"},
+      {"VDI-snapshot", "vdi-snapshots"}, {"SR", "srs"}, {"network", "networks"}, {"PIF", "pifs"},
+      {"VIF", "vifs"}, {"VBD", "vbds"}, {"PBD", "pbds"}, {"SM", "sms"}, {"PCI", "pcis"},
+      {"PGPU", "pgpus"}, {"message", "messages"}, {"alarm", "alarms"}}};
+  for (const auto& [t, c] : kTypes) {
+    if (t == type) return c;
+  }
+  return {};
+}
+
+// --- SseSubscription ---
+
+SseSubscription::~SseSubscription() { stream_.hub().remove_watcher(this); }
+
+Connection& SseSubscription::connection() { return stream_.connection(); }
+
+std::string SseSubscription::drop_text(std::string_view reason) { return stream_.closing_text(reason); }
+
+bool SseSubscription::deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) {
+  std::string text;
+  for (const WatchEvent& e : events) {
+    if (e.seq <= position_) continue;
+    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_), e.seq, &text);
+  }
+  position_ = std::max(position_, view_position);
+  if (text.empty()) return true;
+  Connection& conn = stream_.connection();
+  conn.send(text);
+  stream_.hub().touched(conn.fd());
+  return conn.pending() <= limit;
+}
+
+void SseSubscription::replay(const std::vector<WatchEvent>& events) {
+  std::string text;
+  for (const WatchEvent& e : events) stream_.frame(e.remove ? "remove" : "update", sse_data(e, type_), e.seq, &text);
+  if (!text.empty()) stream_.connection().send(text);
+}
+
+// --- SseStream ---
+
+SseStream::SseStream(WatchHub& hub, Connection& conn, std::string id, std::string user_id, bool revision,
+                     std::optional<live::Revision> resume)
+    : hub_(hub), conn_(conn), id_(std::move(id)), user_id_(std::move(user_id)), revision_(revision),
+      resume_(resume) {
+  hub_.sse_streams()[id_] = this;
+}
+
+SseStream::~SseStream() {
+  subscriptions_.clear();  // they leave their views first
+  hub_.sse_streams().erase(id_);
+}
+
+void SseStream::frame(std::string_view event, std::string_view data, uint64_t seq, std::string* out) const {
+  out->append("event: ").append(event).append("\n");
+  if (revision_ && seq > 0) {
+    out->append("id: ").append(live::format_revision({hub_.reader().instance(), seq})).append("\n");
+  }
+  out->append("data: ").append(data).append("\n\n");
+}
+
+void SseStream::started() {
+  std::string text;
+  frame("init", "{\"id\":" + json_string(id_) + "}", 0, &text);
+  conn_.send(text);
+  next_ping_ms_ = now_ms() + kPingMs;
+}
+
+std::string SseStream::closing_text(std::string_view reason) {
+  if (reason.empty()) return {};
+  std::string text;
+  frame("error", "{\"error\":" + json_string(reason) + "}", 0, &text);
+  return text;
+}
+
+bool SseStream::tick(int64_t now) {
+  if (now < next_ping_ms_) return false;
+  std::string text;
+  frame("ping", "{\"ping\":" + std::to_string(now) + "}", 0, &text);
+  conn_.send(text);
+  next_ping_ms_ = now + kPingMs;
+  return true;
+}
+
+Status SseStream::subscribe(const std::string& type, const std::string& collection, ListQuery query,
+                            const std::string& fields_key, size_t limit) {
+  const std::string key = "sse\n" + collection + "\n" + fields_key;
+  XR_ASSIGN_OR_RETURN(View * view, hub_.view_for(collection, std::move(query), key, limit));
+  const uint64_t at = view->position();
+  const cache::Reader& reader = hub_.reader();
+  std::vector<WatchEvent> replay;
+  if (resume_) {
+    XR_ASSIGN_OR_RETURN(uint64_t from, live::resume_point(reader, *resume_, at));
+    std::vector<cache::Change> changed;
+    XR_RETURN_IF_ERROR(live::changed_between(reader, from, at, &changed));
+    const auto index = reader.collection(collection);
+    for (const cache::Change& c : changed) {
+      if (index && c.collection == *index) replay.push_back(view->current(reader, c.id, c.seq));
+    }
+  }
+  subscriptions_.erase(type);  // a new subscription to the same collection replaces the old one
+  auto sub = std::make_unique<SseSubscription>(*this, type, at);
+  view->watchers().push_back(sub.get());
+  sub->replay(replay);
+  subscriptions_[type] = std::move(sub);
+  hub_.touched(conn_.fd());
+  return Status::ok();
+}
+
+bool SseStream::unsubscribe(const std::string& type) { return subscriptions_.erase(type) > 0; }
+
+bool sse_tick(SseStream& s, int64_t now_ms) { return s.tick(now_ms); }
+int sse_fd(SseStream& s) { return s.connection().fd(); }
+
+}  // namespace xr::app

@@ -1,0 +1,159 @@
+"""Server-sent events as current XO serves them (GET /events, POST/DELETE subscriptions),
+through nginx and the stream role: init frame, add/update/remove frames with
+$subscription, suppressed unchanged projections, unsubscribe, Last-Event-ID resume."""
+import http.client
+import json
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, wait_until  # noqa: E402
+
+
+class Events:
+    """An open text/event-stream; a thread parses frames into a queue of (event, id, data)."""
+
+    def __init__(self, stack, path="/rest/v0/events", headers=None):
+        self.conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=60)
+        h = {"Cookie": "authenticationToken=" + stack.token}
+        h.update(headers or {})
+        self.conn.request("GET", path, headers=h)
+        self.sock = self.conn.sock
+        self.resp = self.conn.getresponse()
+        self.frames = queue.Queue()
+        if self.resp.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        frame = {}
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line == "":
+                    if frame:
+                        self.frames.put((frame.get("event"), frame.get("id"), json.loads(frame.get("data", "null"))))
+                    frame = {}
+                    continue
+                k, _, v = line.partition(": ")
+                frame[k] = v
+        except Exception:  # noqa: BLE001 - closed by the test
+            pass
+
+    def next(self, timeout=5.0):
+        return self.frames.get(timeout=timeout)
+
+    def quiet(self, seconds):
+        try:
+            self.frames.get(timeout=seconds)
+            return False
+        except queue.Empty:
+            return True
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+class SseTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=8, hosts=1, workers=1, threads=4)
+        cls.sim = cls.s.sims[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def open(self, **kw):
+        e = Events(self.s, **kw)
+        self.addCleanup(e.close)
+        self.assertEqual(e.resp.status, 200)
+        self.assertEqual(e.resp.getheader("Content-Type"), "text/event-stream")
+        event, _, data = e.next()
+        self.assertEqual(event, "init")
+        self.assertRegex(data["id"], r"^[0-9a-f-]{36}$")
+        return e, data["id"]
+
+    def subscribe(self, conn_id, body):
+        return self.s.request("POST", "/rest/v0/events/%s/subscriptions" % conn_id, token=self.s.token, body=body)
+
+    def test_subscribe_update_add_remove_and_unsubscribe(self):
+        e, cid = self.open()
+        r = self.subscribe(cid, {"collection": "VM", "fields": ["id", "name_label", "power_state"]})
+        self.assertEqual(r.status, 201)
+        self.assertEqual(r.json(), {"id": "VM"})
+        vm = self.s.api("/rest/v0/vms?fields=uuid")[0]["uuid"]
+        self.sim.control("rename", {"ref": vm, "name": "sse-1"})
+        event, _, data = e.next()
+        self.assertEqual(event, "update")
+        self.assertEqual(data["id"], vm)
+        self.assertEqual(data["name_label"], "sse-1")
+        self.assertEqual(data["$subscription"], "VM")
+        self.assertNotIn("href", data)
+        # An unchanged projection is not sent.
+        self.sim.control("set", {"class": "VM", "ref": vm, "field": "name_description", "value": "x"})
+        self.assertTrue(e.quiet(0.5))
+        self.sim.control("add_vm", {"name": "sse-new"})
+        event, _, data = e.next()
+        self.assertEqual((event, data["name_label"]), ("add", "sse-new"))
+        new = data["id"]
+        self.sim.control("remove_vm", {"ref": new})
+        self.assertEqual(e.next(), ("remove", None, {"id": new, "$subscription": "VM"}))
+        r = self.s.request("DELETE", "/rest/v0/events/%s/subscriptions/VM" % cid, token=self.s.token)
+        self.assertEqual(r.status, 204)
+        self.sim.control("rename", {"ref": vm, "name": "sse-2"})
+        self.assertTrue(e.quiet(0.7))
+        r = self.s.request("DELETE", "/rest/v0/events/%s/subscriptions/VM" % cid, token=self.s.token)
+        self.assertEqual(r.status, 404)
+
+    def test_default_fields_are_the_whole_object_and_hosts_work_too(self):
+        e, cid = self.open()
+        self.assertEqual(self.subscribe(cid, {"collection": "host"}).status, 201)
+        host = self.s.api("/rest/v0/hosts?fields=uuid")[0]["uuid"]
+        self.sim.control("rename", {"class": "host", "ref": host, "name": "sse-host"})
+        event, _, data = e.next()
+        self.assertEqual(event, "update")
+        self.assertEqual(data["name_label"], "sse-host")
+        self.assertEqual(data["type"], "host")  # the whole XO object
+        self.assertEqual(data["$subscription"], "host")
+
+    def test_errors(self):
+        e, cid = self.open()
+        self.assertEqual(self.subscribe("no-such-connection", {"collection": "VM"}).status, 404)
+        r = self.subscribe(cid, {"collection": "nothing"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["data"], {"collection": "nothing"})
+        self.assertEqual(self.subscribe(cid, {"fields": ["id"]}).status, 400)
+        r = self.s.get("/rest/v0/events")
+        self.assertEqual(r.status, 401)
+
+    def test_last_event_id_resumes_at_the_next_subscription(self):
+        e, cid = self.open(path="/rest/v0/events?revision")
+        self.subscribe(cid, {"collection": "VM", "fields": ["name_label"]})
+        vm = self.s.api("/rest/v0/vms?fields=uuid")[1]["uuid"]
+        self.sim.control("rename", {"ref": vm, "name": "before-drop"})
+        event, rev, data = e.next()
+        self.assertRegex(rev, r"^[0-9a-f]{8}-[0-9]+$")
+        e.close()
+        self.sim.control("rename", {"ref": vm, "name": "while-away"})
+        time.sleep(0.5)
+        e2, cid2 = self.open(path="/rest/v0/events?revision", headers={"Last-Event-ID": rev})
+        self.subscribe(cid2, {"collection": "VM", "fields": ["name_label"]})
+        event, rev2, data = e2.next()
+        self.assertEqual((event, data["name_label"]), ("update", "while-away"))
+        self.assertNotEqual(rev2, rev)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
