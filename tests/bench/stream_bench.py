@@ -9,10 +9,11 @@ Starts the whole stack (tests/integration/gateway/stack.py), then in one run:
   2. opens --watchers streams on `/vms?fields=name_label,power_state&ndjson&watch`
      (raw sockets, one reader thread with epoll) and reads the stream role's memory
      (smaps_rollup) before and after;
-  3. renames VMs --rate times a second for --seconds while wrk runs the same GET again;
+  3. wrk again with the streams open and idle;
+  4. renames VMs --rate times a second for --seconds while wrk runs the same GET again;
      every line's arrival is matched to its rename: event -> client latency over all
      (watcher, change) pairs, and changes a watcher never got;
-  4. the same renames polled with `GET /vms/<id>` (tests/bench/change_latency.py's "ours")
+  5. the same renames polled with `GET /vms/<id>` (tests/bench/change_latency.py's "ours")
      with the watchers closed: the existing change-latency figure, same run.
 Prints the figures and the ratios (streams open / none)."""
 import argparse
@@ -135,6 +136,7 @@ def main():
         t_open = time.monotonic() - t_open
         time.sleep(1)
         mem1 = memory(spid)
+        idle_rps, idle_p99, idle_errors = wrk(stack.port, one, stack.token, wd)  # streams open, no change
         sent = {}
         n = int(a.rate * a.seconds)
 
@@ -182,9 +184,10 @@ def main():
           (len(lat), statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3, max(lat) * 1e3, missing))
     print("  same-run GET /vms/<id> polling (change_latency 'ours'): p50 %.1f ms  p90 %.1f ms" %
           (statistics.median(poll) * 1e3, pct(poll, 0.9) * 1e3))
-    print("  GET /vms/<id> wrk -t2 -c32: no streams %.0f req/s (p99 %.1f ms); %d streams + changes %.0f req/s "
-          "(p99 %.1f ms, %d errors); ratio %.2f" % (base_rps, base_p99, a.watchers, load_rps, load_p99,
-                                                   load_errors, load_rps / base_rps))
+    print("  GET /vms/<id> wrk -t2 -c32: no streams %.0f req/s (p99 %.1f ms); %d idle streams %.0f req/s "
+          "(p99 %.1f ms, %d errors) ratio %.2f; %d streams + changes %.0f req/s (p99 %.1f ms, %d errors) ratio %.2f" %
+          (base_rps, base_p99, a.watchers, idle_rps, idle_p99, idle_errors, idle_rps / base_rps, a.watchers,
+           load_rps, load_p99, load_errors, load_rps / base_rps))
     print("  stream role memory: Pss %d -> %d kB with the streams open (%.1f KiB per stream), "
           "%d kB after the changes; Private %d -> %d kB" %
           (mem0["Pss"], mem1["Pss"], per_stream, mem2["Pss"],
