@@ -549,9 +549,13 @@ void dispatch(Request& req, Response& res, Services& svc) {
   Context ctx{req, res, svc, {}, std::nullopt, {}, nullptr};
   Status s = run(ctx);
   if (!s.is_ok()) {
-    // After the headers it is too late for a status: the body is cut short so the client
-    // sees an incomplete answer.
-    if (!res.headers_sent()) write_error(res, s, ctx.error_data);
+    // After the headers it is too late for a status: the request is aborted (no
+    // FCGI_END_REQUEST) so the client sees an incomplete answer, never a well-ended one.
+    if (!res.headers_sent()) {
+      write_error(res, s, ctx.error_data);
+    } else {
+      res.abort();
+    }
   } else if (!res.failed()) {
     res.finish();
   }

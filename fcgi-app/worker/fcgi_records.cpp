@@ -51,6 +51,13 @@ bool write_all(int fd, iovec* iov, int n) {
 
 }  // namespace
 
+void write_poison_record(int fd, int request_id) {
+  RecordHeader h = header_for(request_id, 0, 0);
+  h.bytes[0] = 0;  // no such FastCGI version
+  iovec iov{h.bytes, sizeof h.bytes};
+  (void)write_all(fd, &iov, 1);
+}
+
 bool write_stdout_records(int fd, int request_id, std::string_view data) {
   static constexpr char kZeros[8] = {};
   while (!data.empty()) {

@@ -12,4 +12,9 @@ namespace xr::app {
 // The caller must have flushed libfcgi's own buffer for this stream first.
 bool write_stdout_records(int fd, int request_id, std::string_view data);
 
+// Writes one record header nginx refuses (protocol version 0) at a record boundary: nginx
+// then fails the upstream and cuts the client's response instead of ending it cleanly.
+// For a request that failed after its headers; the caller closes without FCGI_END_REQUEST.
+void write_poison_record(int fd, int request_id);
+
 }  // namespace xr::app

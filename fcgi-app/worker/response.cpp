@@ -130,6 +130,13 @@ bool Response::finish() {
   return !failed_;
 }
 
+void Response::abort() {
+  aborted_ = true;
+  // What libfcgi still buffers is dropped (whole records only ever left it), so the poison
+  // header lands on a record boundary.
+  if (headers_sent_ && !failed_ && fd_ >= 0) write_poison_record(fd_, request_id_);
+}
+
 bool Response::send(int code, std::string_view content_type, std::string_view body) {
   status_ = code;
   content_type_ = content_type;

@@ -41,6 +41,10 @@ class Response {
   bool send(int code, std::string_view content_type, std::string_view body);
 
   bool failed() const { return failed_; }
+  // Marks a response that failed after its headers went out: the worker then ends the
+  // FastCGI request without FCGI_END_REQUEST, so nginx cuts the client's response.
+  void abort();
+  bool aborted() const { return aborted_; }
   // True when the peer (nginx) closed the request's connection: the client went away while
   // a request waits (false when it cannot tell, e.g. without the socket).
   bool client_gone() const;
@@ -62,6 +66,7 @@ class Response {
   std::string buffer_;
   bool headers_sent_ = false;
   bool failed_ = false;
+  bool aborted_ = false;
 };
 
 // Whether "name: value" may go into a header block: name an RFC 9110 token, value free of

@@ -42,13 +42,23 @@ struct Shared {
   std::atomic<bool> stopping{false};
 };
 
-void handle_one(FCGX_Request& fcgi, Services& svc) {
+// What the stopping thread knows of one request thread.
+struct ThreadState {
+  std::atomic<bool> done{false};
+  // True from a request's acceptance to its end: such a thread is never signalled (libfcgi's
+  // writes do not retry EINTR, so a signal would cut its response).
+  std::atomic<bool> busy{false};
+};
+
+// Serves one request; false when it must be aborted (failed after its headers were sent).
+bool handle_one(FCGX_Request& fcgi, Services& svc) {
   Request req(&fcgi);
   Response res(&fcgi, req.method() == "HEAD");
   dispatch(req, res, svc);
+  return !res.aborted();
 }
 
-void serve_thread(Shared& shared, std::atomic<bool>& done) {
+void serve_thread(Shared& shared, ThreadState& state) {
   auto db = store::open(shared.env.config);
   auto auth = db.is_ok() ? auth::AuthStore::open(**db) : Result<std::unique_ptr<auth::AuthStore>>(db.status());
   if (!auth.is_ok()) {
@@ -70,16 +80,24 @@ void serve_thread(Shared& shared, std::atomic<bool>& done) {
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
+    state.busy = false;
     if (FCGX_Accept_r(&fcgi) < 0) {
       if (shared.stopping.load()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));  // EINTR or a transient error
       continue;
     }
-    handle_one(fcgi, svc);
-    FCGX_Finish_r(&fcgi);
+    state.busy = true;
+    if (handle_one(fcgi, svc)) {
+      FCGX_Finish_r(&fcgi);
+    } else {
+      // No FCGI_END_REQUEST: nginx sees the upstream fail and never ends the client's
+      // response cleanly (no last chunk), so a cut body cannot pass for a whole one.
+      FCGX_Free(&fcgi, 1);
+    }
   }
+  state.busy = false;
   FCGX_Free(&fcgi, 1);
-  done = true;
+  state.done = true;
 }
 
 // Blocks SIGQUIT/SIGHUP/SIGTERM for the request threads; the main thread waits for them.
@@ -92,16 +110,31 @@ sigset_t control_signals() {
   return set;
 }
 
+// True when a SIGTERM is pending (it is blocked in every thread): stop at once.
+bool term_pending() {
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  const timespec zero{0, 0};
+  return sigtimedwait(&term, nullptr, &zero) == SIGTERM;
+}
+
+// Graceful stop: threads inside a request finish it (they are never signalled); idle ones
+// are woken from accept() by SIGUSR1 until they leave. A SIGTERM meanwhile ends the process.
 void stop_threads(Shared& shared, std::vector<std::thread>& threads,
-                  std::vector<std::unique_ptr<std::atomic<bool>>>& done) {
+                  std::vector<std::unique_ptr<ThreadState>>& states) {
   shared.stopping = true;
   FCGX_ShutdownPending();
   for (;;) {
+    if (term_pending()) {
+      kLog.info("SIGTERM during the stop: exiting now");
+      _exit(0);
+    }
     bool all = true;
     for (size_t i = 0; i < threads.size(); ++i) {
-      if (!*done[i]) {
+      if (!states[i]->done) {
         all = false;
-        pthread_kill(threads[i].native_handle(), SIGUSR1);
+        if (!states[i]->busy) pthread_kill(threads[i].native_handle(), SIGUSR1);
       }
     }
     if (all) break;
@@ -128,16 +161,16 @@ int serve_requests(const ChildEnv& env, int64_t thread_count) {
                 TransferSessions(env.config), {}};
   const auto n = static_cast<size_t>(thread_count);
   std::vector<std::thread> threads;
-  std::vector<std::unique_ptr<std::atomic<bool>>> done;
+  std::vector<std::unique_ptr<ThreadState>> states;
   for (size_t i = 0; i < n; ++i) {
-    done.push_back(std::make_unique<std::atomic<bool>>(false));
-    threads.emplace_back(serve_thread, std::ref(shared), std::ref(*done.back()));
+    states.push_back(std::make_unique<ThreadState>());
+    threads.emplace_back(serve_thread, std::ref(shared), std::ref(*states.back()));
   }
   kLog.info("serving with " + std::to_string(n) + " threads");
   int sig = 0;
   while (sig != SIGQUIT && sig != SIGTERM) sigwait(&set, &sig);
   if (sig == SIGTERM) _exit(0);  // immediate: in-flight requests are cut
-  stop_threads(shared, threads, done);
+  stop_threads(shared, threads, states);
   return 0;
 }
 

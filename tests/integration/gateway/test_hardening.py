@@ -6,6 +6,7 @@ unknown users)."""
 import base64
 import http.client
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -14,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack  # noqa: E402
+from stack import Stack, wait_until  # noqa: E402
 
 
 def raw_request(port, target, headers=(), source="127.0.0.1"):
@@ -181,6 +182,117 @@ class LoginThrottleTest(unittest.TestCase):
         self.assertGreater(u, 0.5 * k, (known, unknown))
         self.assertLess(u, 2.0 * k, (known, unknown))
 
+
+class SmallWindowConnection(http.client.HTTPConnection):
+    """A client with a tiny receive buffer: nginx and the kernel cannot hold the whole
+    answer, so the worker stays inside the request while the client reads slowly."""
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect((self.host, self.port))
+
+
+def slow_stream(port, path, token, pause=0.005, piece=16384, on_progress=None):
+    """Reads `path` (chunked NDJSON) in small pieces with pauses: the worker stays busy.
+    Returns (status, complete, lines); complete is False when the body was cut (no last chunk)."""
+    conn = SmallWindowConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path, headers={"Cookie": "authenticationToken=" + token})
+    r = conn.getresponse()
+    data, complete, n = b"", True, 0
+    try:
+        while True:
+            chunk = r.read(piece)
+            if not chunk:
+                break
+            data += chunk
+            n += 1
+            if on_progress is not None:
+                on_progress(n)
+            time.sleep(pause)
+    except (http.client.IncompleteRead, ConnectionError, socket.timeout) as e:
+        complete = False
+        data += getattr(e, "partial", b"") or b""
+    conn.close()
+    return r.status, complete, [line for line in data.split(b"\n") if line]
+
+
+class ResponsesSurviveTest(unittest.TestCase):
+    """Defect 3: a reload cuts no response; a cut one never looks complete; SIGTERM is
+    obeyed during a stop. One stack (the tests run in name order: the stop comes last);
+    4,000 VMs make a 7 MB list that no buffer on the way can hold."""
+
+    VMS = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=cls.VMS, hosts=2, workers=1, threads=4)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def one_worker(self):
+        wait_until(lambda: len(self.s.pids("worker")) == 1, 10, "one worker")
+        return self.s.pids("worker")[0]
+
+    # Not fixed: nginx 1.22 ends a FastCGI response cleanly (last chunk) when the upstream
+    # closes without FCGI_END_REQUEST, and a killed process cannot send anything else
+    # (README, Hardening). Kept as the measure of that gap.
+    @unittest.expectedFailure
+    def test_a_killed_worker_never_looks_like_a_complete_answer(self):
+        worker = self.one_worker()
+
+        def kill_once(n):
+            if n == 3:
+                os.kill(worker, signal.SIGKILL)
+
+        status, complete, lines = slow_stream(self.s.port, "/rest/v0/vms?fields=*&ndjson", self.s.token,
+                                              on_progress=kill_once)
+        self.assertEqual(status, 200)
+        self.assertLess(len(lines), self.VMS)
+        self.assertFalse(complete, len(lines))
+
+    def test_b_reload_during_a_streamed_list_cuts_nothing(self):
+        self.one_worker()
+
+        def reload_once(n):
+            if n == 3:
+                os.kill(self.s.serve.pid, signal.SIGHUP)
+
+        status, complete, lines = slow_stream(self.s.port, "/rest/v0/vms?fields=*&ndjson", self.s.token,
+                                              pause=0.02, on_progress=reload_once)
+        self.assertEqual(status, 200)
+        self.assertTrue(complete, len(lines))
+        self.assertEqual(len(lines), self.VMS)
+        self.assertIn("reloaded", self.s.log_text())
+
+    def test_c_sigterm_during_a_graceful_stop_is_obeyed(self):
+        time.sleep(0.5)  # the reloaded generation settles
+        worker = self.one_worker()
+        seen = {}
+
+        def alive():
+            return os.path.exists("/proc/%d" % worker) and open("/proc/%d/stat" % worker).read().split()[2] != "Z"
+
+        def check():
+            seen["alive_after_term"] = alive()
+
+        def stop_then_term(n):
+            if n == 2:
+                os.kill(self.s.serve.pid, signal.SIGQUIT)  # graceful: the stream keeps going
+            if n == 20 and alive():
+                os.kill(worker, signal.SIGTERM)  # what the master sends at the deadline
+                seen["timer"] = threading.Timer(0.5, check)
+                seen["timer"].start()
+
+        slow_stream(self.s.port, "/rest/v0/vms?fields=*&ndjson", self.s.token, pause=0.01,
+                    on_progress=stop_then_term)
+        self.assertIn("timer", seen, "the worker was gone before the SIGTERM")
+        seen["timer"].join()
+        self.assertFalse(seen["alive_after_term"], "the worker ignored SIGTERM during the stop")
+        self.assertIn("SIGTERM during the stop", self.s.log_text())
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
