@@ -145,6 +145,10 @@ Result<User> AuthStore::check_password(std::string_view name, std::string_view p
 Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t validity_ms,
                                              std::string_view description, int64_t now,
                                              std::string_view client_id) {
+  if (description.size() > kMaxTokenDescriptionBytes) {
+    return Status(ErrorKind::kInvalidArgument, "the token description is longer than " +
+                                                   std::to_string(kMaxTokenDescriptionBytes) + " bytes");
+  }
   XR_RETURN_IF_ERROR(find_user(user_id).status());
   CreatedToken c;
   c.token = new_token();
@@ -152,10 +156,18 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
   c.info = TokenInfo{token_id(h), std::string(user_id), now, now + validity_ms,
                      std::string(description), std::nullopt, std::string(client_id)};
   Status saved = store::in_transaction(*db_, [&](store::Db& db) -> Status {
+    // Expired tokens are purged (every user's): they only fill the disk.
+    XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE expiration<=$1", {now}).status());
     if (!client_id.empty()) {
       // XO refreshes the client's token; its secret is not kept here, so it is replaced.
       XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE user_id=$1 AND client_id=$2",
                                  {c.info.user_id, c.info.client_id}).status());
+    }
+    XR_ASSIGN_OR_RETURN(store::Rows count,
+                        db.query("SELECT COUNT(*) FROM tokens WHERE user_id=$1", {c.info.user_id}));
+    if (!count.empty() && count[0].integer(0) >= kMaxTokensPerUser) {
+      return Status(ErrorKind::kConflict, "the user already has " + std::to_string(kMaxTokensPerUser) +
+                                              " tokens, the most allowed: revoke some first");
     }
     return db.exec(
         "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description,client_id) "

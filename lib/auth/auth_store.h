@@ -16,6 +16,11 @@
 
 namespace xr::auth {
 
+// Bounds on what one user can store (issue 17, defect 7): unexpired tokens per user, and
+// bytes of a token description. Expired tokens are purged whenever a token is created.
+inline constexpr int64_t kMaxTokensPerUser = 100;
+inline constexpr size_t kMaxTokenDescriptionBytes = 1024;
+
 struct User {
   std::string id;          // uuid
   std::string name;        // login name (XO's "email")

@@ -99,6 +99,25 @@ class ResponseSplittingTest(unittest.TestCase):
         self.assertEqual(r.status, 307)
         self.assertRegex(r.headers["Location"], r"^/rest/v0/users/[0-9a-f-]{36}/authentication_tokens\?limit=2$")
 
+    # --- defect 7: tokens cannot fill the disk ---
+    def test_tokens_per_user_and_description_length_are_capped(self):
+        me = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"]
+        url = me + "/authentication_tokens"
+        r = self.s.request("POST", url, token=self.s.token, body={"description": "x" * 1025})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("longer than 1024 bytes", r.json()["error"])
+        r = self.s.request("POST", url, token=self.s.token, body={"description": "d" * 1024})
+        self.assertEqual(r.status, 201, r.body)
+        statuses = []
+        for _ in range(101):
+            r = self.s.request("POST", url, token=self.s.token, body={"description": "many"})
+            statuses.append(r.status)
+            if r.status != 201:
+                break
+        self.assertEqual(statuses[-1], 409, statuses)
+        self.assertIn("100 tokens", r.json()["error"])
+        self.assertEqual(len(self.s.api(url)), 100)
+
 
 class LoginThrottleTest(unittest.TestCase):
     """One worker process: the throttle memo is per process (README)."""

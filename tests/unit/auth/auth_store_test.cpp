@@ -137,6 +137,7 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
   TempDb t;
   auto store = t.open();
   auto u = store->add_user("admin", "pw");
+  auto w = store->add_user("child", "pw");  // its own user: at most kMaxTokensPerUser each
   auto c = store->create_token(u->id, kDay, "", now_ms());
   BOOST_REQUIRE(c.is_ok());
   pid_t child = fork();
@@ -145,7 +146,7 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
     int bad = 0;
     for (int i = 0; i < 50 && r; ++i) {
       if (!(*r)->check_token(c->token, now_ms()).is_ok()) ++bad;
-      if (!(*r)->create_token(u->id, kDay, "child", now_ms()).is_ok()) ++bad;
+      if (!(*r)->create_token(w->id, kDay, "child", now_ms()).is_ok()) ++bad;
     }
     _exit(r && bad == 0 ? 0 : 1);
   }
@@ -157,7 +158,8 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
   waitpid(child, &status, 0);
   BOOST_TEST(failures == 0);
   BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
-  BOOST_TEST(store->list_tokens(u->id)->size() == 101u);
+  BOOST_TEST(store->list_tokens(u->id)->size() == 51u);
+  BOOST_TEST(store->list_tokens(w->id)->size() == 50u);
 }
 
 BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens) {
@@ -214,6 +216,26 @@ BOOST_AUTO_TEST_CASE(a_store_on_a_borrowed_connection_shares_it) {
   BOOST_REQUIRE(s.is_ok());
   BOOST_REQUIRE((*s)->add_user("a", "pw").is_ok());
   BOOST_TEST((*db)->query("SELECT name FROM users")->size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(tokens_per_user_and_description_length_are_capped_and_expired_ones_purged) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  auto v = store->add_user("other", "pw");
+  const int64_t now = now_ms();
+  BOOST_TEST((store->create_token(u->id, kDay, std::string(kMaxTokenDescriptionBytes + 1, 'x'), now)
+                  .status().kind() == ErrorKind::kInvalidArgument));
+  BOOST_TEST(store->create_token(u->id, kDay, std::string(kMaxTokenDescriptionBytes, 'x'), now).is_ok());
+  BOOST_REQUIRE(store->create_token(v->id, 1000, "expires soon", now).is_ok());
+  for (int64_t i = 1; i < kMaxTokensPerUser; ++i) BOOST_REQUIRE(store->create_token(u->id, kDay, "", now).is_ok());
+  auto over = store->create_token(u->id, kDay, "", now);
+  BOOST_TEST((over.status().kind() == ErrorKind::kConflict));
+  BOOST_TEST(store->list_tokens(u->id)->size() == static_cast<size_t>(kMaxTokensPerUser));
+  // Another user is not affected; its expired token is purged by the next creation.
+  BOOST_TEST(store->list_tokens(v->id)->size() == 1u);
+  BOOST_TEST(store->create_token(v->id, kDay, "", now + 2000).is_ok());
+  BOOST_TEST(store->list_tokens(v->id)->size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
