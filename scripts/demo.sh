@@ -67,7 +67,8 @@ MSG
 fi
 
 # The gateway: config, data directory, admin user and token.
-mkdir -p "$dir/data" "$dir/nginx/logs" "$dir/nginx/tmp"
+mkdir -p "$dir/nginx/logs" "$dir/nginx/tmp"
+mkdir -m 0700 -p "$dir/data"  # the database holds password hashes
 sock="$dir/xapi-rest.sock"
 (umask 077 && printf '%s\n' "$sim_password" >"$dir/pool.password")
 cat >"$dir/xapi-rest.toml" <<CONF

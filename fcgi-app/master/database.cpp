@@ -12,7 +12,18 @@
 namespace xr::app {
 
 Status ensure_data_dir(const config::Config& cfg) {
-  if (mkdir(cfg.data_dir.c_str(), 0700) == 0 || errno == EEXIST) return Status::ok();
+  if (mkdir(cfg.data_dir.c_str(), 0700) == 0) return Status::ok();
+  if (errno == EEXIST) {
+    // An existing folder (made by a script, an older version) is narrowed to 0700 too.
+    struct stat st {};
+    if (stat(cfg.data_dir.c_str(), &st) == 0 && (st.st_mode & 077) != 0 &&
+        chmod(cfg.data_dir.c_str(), 0700) != 0) {
+      return Status(ErrorKind::kIo, "storage.data_dir " + cfg.data_dir +
+                                        " is open to other users and cannot be made 0700: " +
+                                        std::strerror(errno));
+    }
+    return Status::ok();
+  }
   const int err = errno;
   std::string hint = err == ENOENT ? "its parent directory must exist"
                      : err == EACCES ? "its parent must be writable by the user running xapi-rest"

@@ -1,6 +1,7 @@
 #include "store/sqlite_db.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <unordered_map>
@@ -172,6 +173,16 @@ Result<std::unique_ptr<Db>> open_sqlite(const std::string& path, int busy_timeou
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   auto db = std::make_unique<SqliteDb>(raw);  // owns the handle even on failure
   if (rc != SQLITE_OK) return sqlite_error(raw, "opening " + path);
+  // The database holds password hashes: 0600 always. chmod by path, never open()+close():
+  // closing any descriptor of the file would drop this process's SQLite (POSIX) locks.
+  // SQLite gives the -wal and -shm files it creates the mode of the database file.
+  if (path != ":memory:" && !path.empty() && path.front() != ':') {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const std::string file = path + suffix;
+      struct stat st {};
+      if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) (void)::chmod(file.c_str(), 0600);
+    }
+  }
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   // Switching a new file to WAL takes an exclusive lock and SQLite does not call the busy
   // handler for it: processes opening the same new database at once retry here instead.

@@ -99,6 +99,15 @@ class ResponseSplittingTest(unittest.TestCase):
         self.assertEqual(r.status, 307)
         self.assertRegex(r.headers["Location"], r"^/rest/v0/users/[0-9a-f-]{36}/authentication_tokens\?limit=2$")
 
+    # --- defect 9: the database is nobody else's to read ---
+    def test_data_dir_is_0700_and_database_files_0600(self):
+        data = os.path.join(self.s.dir, "data")  # made 0755 by the harness, as demo scripts do
+        self.assertEqual(os.stat(data).st_mode & 0o777, 0o700)
+        files = [f for f in os.listdir(data) if not f.endswith(".lock")]
+        self.assertTrue(any(f.endswith(".db") for f in files), files)
+        for f in files:
+            self.assertEqual(os.stat(os.path.join(data, f)).st_mode & 0o777, 0o600, f)
+
     # --- defect 7: tokens cannot fill the disk ---
     def test_tokens_per_user_and_description_length_are_capped(self):
         me = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"]
