@@ -24,6 +24,26 @@ namespace xr::app {
 
 namespace {
 
+// Control bytes (escape sequences above all) as \xNN: a description cannot drive the terminal.
+std::string terminal_safe(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') {
+      out.append("\\x").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
 int fail(const std::string& message) {
   std::cerr << "xapi-rest: " << message << "\n";
   return 1;
@@ -182,7 +202,7 @@ int run_token_command(const std::vector<std::string>& in) {
     for (const auto& t : *tokens) {
       std::cout << t.id << "  user " << t.user_id << "  expires " << iso_time(t.expiration)
                 << "  last use " << (t.last_use ? iso_time(*t.last_use) : "never") << "  "
-                << t.description << "\n";
+                << terminal_safe(t.description) << "\n";
     }
     return 0;
   }

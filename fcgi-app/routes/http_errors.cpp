@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "base/utf8.h"
 #include "routes/json_text.h"
 
 namespace xr::app {
@@ -11,7 +12,7 @@ Status no_such(std::string_view type, std::string_view id, std::string* data_jso
   rapidjson::StringBuffer b;
   JsonWriter w(b);
   w.StartObject();
-  put_kv(w, "id", id);
+  put_kv(w, "id", to_valid_utf8(id));  // a decoded path segment: any bytes
   put_kv(w, "type", type);
   w.EndObject();
   *data_json = text_of(b);
@@ -69,7 +70,8 @@ void write_error(Response& response, const Status& status, std::string_view data
   w.StartObject();
   w.Key("error");
   // XAPI errors keep their code as the message and their parameters in data.
-  const std::string& message = status.kind() == ErrorKind::kXapi ? status.code() : status.message();
+  // Messages may quote client input (decoded paths): never invalid UTF-8 in a JSON answer.
+  const std::string message = to_valid_utf8(status.kind() == ErrorKind::kXapi ? status.code() : status.message());
   const bool field_map = status.kind() == ErrorKind::kInvalidParameters && !message.empty() &&
                          message.front() == '{';
   if (field_map) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "auth/secrets.h"
+#include "base/utf8.h"
 #include "store/sqlite_db.h"
 
 namespace xr::auth {
@@ -148,6 +149,9 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
   if (description.size() > kMaxTokenDescriptionBytes) {
     return Status(ErrorKind::kInvalidArgument, "the token description is longer than " +
                                                    std::to_string(kMaxTokenDescriptionBytes) + " bytes");
+  }
+  if (!is_valid_utf8(description)) {
+    return Status(ErrorKind::kInvalidArgument, "the token description is not valid UTF-8");
   }
   XR_RETURN_IF_ERROR(find_user(user_id).status());
   CreatedToken c;

@@ -5,6 +5,7 @@ per address, a bound on concurrent argon2id checks, failed-login log lines, equa
 unknown users)."""
 import base64
 import http.client
+import json
 import os
 import signal
 import socket
@@ -107,6 +108,32 @@ class ResponseSplittingTest(unittest.TestCase):
         self.assertTrue(any(f.endswith(".db") for f in files), files)
         for f in files:
             self.assertEqual(os.stat(os.path.join(data, f)).st_mode & 0o777, 0o600, f)
+
+    # --- defect 10: what reaches terminals and JSON answers ---
+    def test_token_list_escapes_control_characters_for_the_terminal(self):
+        me = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"]
+        r = self.s.request("POST", me + "/authentication_tokens", token=self.s.token,
+                           body={"description": "esc\u001b[31mred\nline"})
+        self.assertEqual(r.status, 201, r.body)
+        out = self.s.cli(["token", "list", "--user", "admin"])
+        self.assertNotIn("\x1b", out)
+        self.assertIn("esc\\x1b[31mred\\x0aline", out)
+
+    def test_invalid_utf8_never_reaches_a_json_answer(self):
+        me = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"]
+        conn = http.client.HTTPConnection("127.0.0.1", self.s.port, timeout=30)
+        conn.request("POST", me + "/authentication_tokens", body=b'{"description":"a\xffb"}',
+                     headers={"Cookie": "authenticationToken=" + self.s.token,
+                              "Content-Type": "application/json"})
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        self.assertEqual(r.status, 400, body)
+        self.assertIn("not valid UTF-8", json.loads(body.decode("utf-8"))["error"])
+        r = self.s.get("/rest/v0/vms/%ff%fe", token=self.s.token)
+        self.assertEqual(r.status, 404)
+        body = r.body.decode("utf-8")  # strict: raises on invalid UTF-8
+        self.assertIn("\ufffd", json.loads(body)["error"])
 
     # --- defect 7: tokens cannot fill the disk ---
     def test_tokens_per_user_and_description_length_are_capped(self):
