@@ -6,7 +6,7 @@
 // - a bound on concurrent argon2id checks (64 MiB each) shared by all worker processes
 //   through the ControlBlock's login_hash_slots; beyond it 503 + Retry-After.
 // The throttle is per worker process (a client reaches at most `workers` processes).
-// Thread-safe; never blocks longer than the slot wait (250 ms in workers).
+// Thread-safe; never blocks longer than the slot wait (50 ms in workers).
 // Shared hash slots: kHashSlots of the ControlBlock's login_hash_slots.
 #pragma once
 
@@ -27,12 +27,12 @@ class LoginGuard {
   using Clock = std::chrono::steady_clock;
   static constexpr auto kThrottle = std::chrono::seconds(2);
   static constexpr size_t kMaxSlots = 4;
-  static constexpr size_t kHashSlots = 2;  // concurrent argon2id checks (64 MiB, a core each)
+  static constexpr size_t kHashSlots = 1;  // concurrent argon2id checks (64 MiB, a core each)
 
   // `slots`: shared words (the ControlBlock's), of which `limit` are used; a login waits
   // up to `slot_wait` for one (an event loop passes zero: it must not block).
   LoginGuard(std::atomic<uint32_t>* slots, size_t limit,
-             std::chrono::milliseconds slot_wait = std::chrono::milliseconds(250));
+             std::chrono::milliseconds slot_wait = std::chrono::milliseconds(50));
   LoginGuard(const LoginGuard&) = delete;
   LoginGuard& operator=(const LoginGuard&) = delete;
 
