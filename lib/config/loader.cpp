@@ -135,6 +135,14 @@ Status check_pool(PoolConfig* pool, size_t index, const toml::table& table,
   if (pool->url.rfind("http://", 0) != 0 && pool->url.rfind("https://", 0) != 0) {
     return key_error(source, line("url"), prefix + "url", "must start with http:// or https://");
   }
+  {
+    // user:password@host would put the pool's password where URLs go (logs, /servers).
+    const std::string rest = pool->url.substr(pool->url.find("://") + 3);
+    if (rest.substr(0, rest.find('/')).find('@') != std::string::npos) {
+      return key_error(source, line("url"), prefix + "url",
+                       "must not carry credentials (user:password@); use user and password_file");
+    }
+  }
   const bool has_pw = table.contains("password"), has_file = table.contains("password_file");
   if (has_pw == has_file) {
     return key_error(source, pool->line, prefix + "password",

@@ -135,6 +135,37 @@ class ResponseSplittingTest(unittest.TestCase):
         body = r.body.decode("utf-8")  # strict: raises on invalid UTF-8
         self.assertIn("\ufffd", json.loads(body)["error"])
 
+    # --- defect 11: nginx's own error pages, passwords in pool URLs ---
+    def test_nginx_own_errors_are_json(self):
+        cases = ((b"GET /rest/v0/ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b" 400 "),
+                 (b"TRACE /rest/v0/ping HTTP/1.1\r\nHost: a\r\n\r\n", b" 405 "),
+                 (b"GET /rest/v0/" + b"x" * 20000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", b" 414 "))
+        for raw, code in cases:
+            with socket.create_connection(("127.0.0.1", self.s.port), timeout=30) as c:
+                c.sendall(raw)
+                data = b""
+                while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertIn(code, head.split(b"\r\n")[0], data[:300])
+            self.assertIn(b"application/json", head, head)
+            self.assertIn("error", json.loads(body.decode()), body)
+
+    def test_check_config_refuses_a_password_in_a_pool_url(self):
+        import subprocess
+        from stack import APP
+        bad = os.path.join(self.s.dir, "pw-in-url.toml")
+        with open(bad, "w") as f:
+            f.write('[[pool]]\nurl = "https://root:S3cret-pw@10.0.0.1"\nuser = "root"\npassword = "x"\n')
+        r = subprocess.run([APP, "check-config", "--config", bad], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("pool[0].url", r.stderr)
+        self.assertIn("must not carry credentials", r.stderr)
+        self.assertNotIn("S3cret-pw", r.stderr + r.stdout)
+
     # --- defect 7: tokens cannot fill the disk ---
     def test_tokens_per_user_and_description_length_are_capped(self):
         me = self.s.get("/rest/v0/users/me", token=self.s.token).headers["Location"]
