@@ -1,5 +1,7 @@
 #include "cache/field_list.h"
 
+#include <unordered_set>
+
 #include "cache/json_scan.h"
 #include "cache/layout.h"
 
@@ -11,6 +13,7 @@ FieldList FieldList::parse(std::string_view text) {
     list.all_ = true;
     return list;
   }
+  std::unordered_set<std::string_view> seen;  // views into `text`: duplicates in O(1), not O(n)
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t comma = text.find(',', start);
@@ -18,9 +21,7 @@ FieldList FieldList::parse(std::string_view text) {
     std::string_view item = text.substr(start, comma - start);
     start = comma + 1;
     if (item.empty()) continue;
-    bool duplicate = false;
-    for (const Field& f : list.fields_) duplicate = duplicate || f.name == item;
-    if (duplicate) continue;
+    if (!seen.insert(item).second) continue;
     Field f;
     f.name = std::string(item);
     f.key_hash = layout::member_key_hash(item.data(), item.size());
