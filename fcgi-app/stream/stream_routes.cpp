@@ -1,13 +1,12 @@
 #include "stream/stream_routes.h"
 
 #include <rapidjson/document.h>
-#include <sodium.h>
 
 #include <cctype>
-#include <cstdio>
 #include <charconv>
 #include <string>
 
+#include "auth/secrets.h"
 #include "live/revision.h"
 #include "routes/authenticate.h"
 #include "routes/http_errors.h"
@@ -104,17 +103,6 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
   return Status::ok();
 }
 
-std::string random_uuid() {
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return out;
-}
-
 // GET /events: a text/event-stream with an init frame (its id), pings, subscriptions' frames.
 Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
   std::optional<live::Revision> resume;
@@ -135,7 +123,7 @@ Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
   res.add_header("X-Accel-Buffering", "no");
   res.write("");
   if (ctx.req.method() == "HEAD") return Status::ok();
-  conn.stream = std::make_unique<SseStream>(ss.hub, conn, random_uuid(), ctx.user->id, flag(ctx.req, "revision"),
+  conn.stream = std::make_unique<SseStream>(ss.hub, conn, auth::new_uuid(), ctx.user->id, flag(ctx.req, "revision"),
                                             resume);
   return Status::ok();
 }
