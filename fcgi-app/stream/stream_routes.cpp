@@ -181,6 +181,9 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   const bool get = method == "GET" || method == "HEAD";
   const bool api = seg.size() >= 3 && seg[0] == "rest" && seg[1] == "v0";
   const bool events = api && seg[2] == "events";
+  if (api && seg.size() == 3 && seg[2] == "tasks") {
+    return Status(ErrorKind::kUnavailable, "watch on tasks is not served yet (lists of tasks are)");
+  }
   const bool known = (events && seg.size() == 3 && get) ||
                      (events && seg.size() == 5 && seg[4] == "subscriptions" && method == "POST") ||
                      (events && seg.size() == 6 && seg[4] == "subscriptions" && method == "DELETE") ||
