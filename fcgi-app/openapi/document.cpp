@@ -237,10 +237,12 @@ std::string_view status_text(int status) {
     case 403: return "Not enough permissions";
     case 404: return "No such object";
     case 409: return "Conflict with the object's current state";
+    case 412: return "Precondition failed: If-Match named another version of the object";
     case 413: return "Body too large";
     case 422: return "Unprocessable entity";
     case 500: return "XAPI or internal error (a XAPI error keeps its code and params in data)";
     case 503: return "Not available yet: a pool is not synchronised, or the service is disabled";
+    case 504: return "XAPI accepted the change but it did not reach the cache in time";
     default: return "Answer";
   }
 }
@@ -314,6 +316,7 @@ std::string_view path_param_text(std::string_view name) {
   if (name == "id") return "the object's id (uuid; OpaqueRefs are accepted too)";
   if (name == "path") return "the rest of the path";
   if (name == "format") return "the file format: xva for VMs; vhd or raw for VDIs";
+  if (name == "tag") return "the tag, percent-encoded (spaces and any Unicode allowed)";
   return "identifier";
 }
 

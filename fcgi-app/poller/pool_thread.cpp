@@ -90,6 +90,7 @@ void PoolThread::report_locked(cache::layout::PoolState state, const std::string
   st.last_sync_ms = last_sync_ms_.load();
   st.updated_ms = unix_ms();
   st.last_error = error;
+  st.event_gen = event_gen_.load();
   disconnected_ = state == cache::layout::PoolState::kDisconnected;
   Status s = shared_.writer.set_pool_status(st);
   if (!s.is_ok()) kLog.error("pool " + pool_.name + ": " + s.to_string());
@@ -142,6 +143,7 @@ void PoolThread::run() {
       metrics::record_event_batch(index_, batch.full_resync, std::chrono::steady_clock::now() - received);
       pool_id_ = model_.pool_uuid();
       last_sync_ms_ = unix_ms();
+      event_gen_ = xapi::token_generation(batch.token);  // published by report_locked below
       full = batch.full_resync;
       if (full) {
         if (!synced_.exchange(true)) ++shared_.synced_pools;

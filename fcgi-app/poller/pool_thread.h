@@ -60,6 +60,7 @@ class PoolThread {
   std::atomic<bool> disconnected_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> last_sync_ms_{0};
+  std::atomic<uint64_t> event_gen_{0};  // token generation of the last batch applied
   std::atomic<uint64_t> failures_seen_{0};
   std::atomic<xapi::EventLoop*> loop_{nullptr};
   std::atomic<xapi::Session*> session_{nullptr};

@@ -22,6 +22,7 @@ class CacheAccess;
 class XapiReads;
 class TaskSignals;
 class TransferSessions;
+class XapiWrites;
 struct Route;
 
 // Per worker thread; built once by the worker and reused for every request.
@@ -36,6 +37,7 @@ struct Services {
   TaskSignals* task_signals = nullptr;  // ControlBlock's futex words (wait for tasks, wake the runner)
   LoginGuard* login = nullptr;     // password-login throttle and hash slots; per process
   TransferSessions* transfers = nullptr;  // XAPI sessions of exports and imports; per process
+  XapiWrites* writes = nullptr;    // read-write XAPI sessions of the mutations; per process
 };
 
 struct Context {

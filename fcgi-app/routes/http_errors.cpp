@@ -39,6 +39,20 @@ void FieldErrors::add(std::string_view name, std::string_view message, std::stri
   map_.append(text_of(b));
 }
 
+bool is_conflict_code(std::string_view code) {
+  // XAPI's "the object's state does not allow it" failures: XO answers them 409 (incorrect
+  // state); the body keeps XAPI's code and parameters.
+  static constexpr std::string_view kCodes[] = {
+      "VM_BAD_POWER_STATE", "OTHER_OPERATION_IN_PROGRESS", "OPERATION_NOT_ALLOWED",
+      "OPERATION_BLOCKED", "VDI_IN_USE", "VM_IS_TEMPLATE", "VM_IS_SNAPSHOT", "SR_HAS_PBD",
+      "SR_NOT_EMPTY", "NETWORK_CONTAINS_PIF", "NETWORK_CONTAINS_VIF", "DEVICE_ALREADY_ATTACHED",
+      "DEVICE_ALREADY_DETACHED", "VM_HAS_VGPU", "HA_IS_ENABLED", "VDI_IS_A_PHYSICAL_DEVICE"};
+  for (std::string_view c : kCodes) {
+    if (c == code) return true;
+  }
+  return false;
+}
+
 int http_status(const Status& status) {
   switch (status.kind()) {
     case ErrorKind::kOk: return 200;
@@ -54,7 +68,9 @@ int http_status(const Status& status) {
     case ErrorKind::kTransport:  // a pool we cannot reach (yet): try again later
     case ErrorKind::kTimeout:
     case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kXapi:
+    case ErrorKind::kPreconditionFailed: return 412;
+    case ErrorKind::kGatewayTimeout: return 504;
+    case ErrorKind::kXapi: return is_conflict_code(status.code()) ? 409 : 500;
     case ErrorKind::kProtocol:
     case ErrorKind::kCancelled:
     case ErrorKind::kIo:

@@ -10,8 +10,10 @@
 
 namespace xr::app {
 
-// HTTP status for an error kind (400, 401, 404, 409, 500, 503, ...).
+// HTTP status for an error kind (400, 401, 404, 409, 412, 500, 503, 504, ...); a XAPI
+// failure is 500, or 409 when its code says the object's state forbids it.
 int http_status(const Status& status);
+bool is_conflict_code(std::string_view code);
 // Writes the error as XO does. `data_json` is a JSON object text or empty.
 // A 401 also carries `WWW-Authenticate: Basic realm="xo"`. A 422 (kInvalidParameters) always
 // has "data" ({} when none); its message is written as an object when it is one (FieldErrors).

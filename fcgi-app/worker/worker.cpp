@@ -22,6 +22,7 @@
 #include "worker/task_signals.h"
 #include "transfer/transfer_sessions.h"
 #include "worker/xapi_reads.h"
+#include "worker/xapi_writes.h"
 
 namespace xr::app {
 
@@ -36,6 +37,7 @@ struct Shared {
   CacheAccess cache;
   CredentialCache credentials;
   XapiReads xapi;
+  XapiWrites writes;
   TaskSignals signals;
   LoginGuard login;
   TransferSessions transfers;
@@ -77,6 +79,7 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.task_signals = &shared.signals;
   svc.login = &shared.login;
   svc.transfers = &shared.transfers;
+  svc.writes = &shared.writes;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
   while (!shared.stopping.load()) {
@@ -156,7 +159,7 @@ int serve_requests(const ChildEnv& env, int64_t thread_count) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto* control = cache::layout::control_block(env.segment->segment().base());
-  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config),
+  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config), XapiWrites(env.config),
                 TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
                 TransferSessions(env.config), {}};
   const auto n = static_cast<size_t>(thread_count);

@@ -24,6 +24,8 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kTooManyRequests: return "too many requests";
     case ErrorKind::kGone: return "gone";
+    case ErrorKind::kPreconditionFailed: return "precondition failed";
+    case ErrorKind::kGatewayTimeout: return "gateway timeout";
   }
   return "unknown";
 }

@@ -31,6 +31,8 @@ enum class ErrorKind {
   kUnavailable,       // switched off or not ready here, whoever asks (HTTP 503)
   kTooManyRequests,   // this client must slow down (HTTP 429, with Retry-After)
   kGone,              // existed once, no longer available (HTTP 410: a revision too old to replay)
+  kPreconditionFailed,// If-Match named another version of the object (HTTP 412)
+  kGatewayTimeout,    // XAPI accepted a change that never showed up in time (HTTP 504)
 };
 
 // Name of a kind for logs and error bodies ("invalid argument", ...).

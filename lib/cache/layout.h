@@ -126,6 +126,10 @@ struct SegmentHeader {
   std::atomic<uint64_t> full_errors;
   std::atomic<uint64_t> live_bytes;       // record bytes reachable after the last operation
   uint64_t next_order;                    // writer-private: next insertion order key
+  // Bumped (and futex-woken) after every pool status slot update, so a mutation's
+  // read-your-writes barrier (PoolStatusSlot::event_gen) sleeps instead of polling.
+  std::atomic<uint32_t> status_futex;
+  uint32_t reserved_status;
 };
 
 // The control block: atomics written by roles OTHER than the poller (each field names its
@@ -173,6 +177,9 @@ struct PoolStatusSlot {
   uint32_t ever_synced;       // 1 once a full sync completed
   int64_t last_sync_ms;       // unix ms of the last complete sync / event batch, 0 = never
   int64_t updated_ms;         // unix ms of this status update
+  // XAPI event generation (first number of event.from's token) of the last batch applied
+  // to the cache: a change XAPI made at generation g is visible once event_gen > g - 1.
+  uint64_t event_gen;
   char key[kPoolKeyBytes];    // the configured server's key (address or label)
   char pool_id[kPoolKeyBytes];
   char last_error[kPoolErrorBytes];

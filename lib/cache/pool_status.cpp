@@ -25,6 +25,7 @@ void write_pool_slot(L::PoolStatusSlot* slot, const PoolStatus& s) {
   slot->ever_synced = s.ever_synced ? 1 : 0;
   slot->last_sync_ms = s.last_sync_ms;
   slot->updated_ms = s.updated_ms;
+  slot->event_gen = s.event_gen;
   slot->seq.store(seq + 2, std::memory_order_release);
 }
 
@@ -45,6 +46,7 @@ bool read_pool_slot(const L::PoolStatusSlot* slot, PoolStatus* out) {
     out->ever_synced = copy.ever_synced != 0;
     out->last_sync_ms = copy.last_sync_ms;
     out->updated_ms = copy.updated_ms;
+    out->event_gen = copy.event_gen;
     return true;
   }
   return false;

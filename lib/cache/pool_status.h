@@ -18,6 +18,7 @@ struct PoolStatus {
   int64_t last_sync_ms = 0;  // unix ms of the last complete sync, 0 = never
   int64_t updated_ms = 0;    // unix ms of this status
   std::string last_error;    // empty when none; truncated to 256 bytes
+  uint64_t event_gen = 0;    // XAPI event generation of the last batch in the cache (layout.h)
 };
 
 // Writer side: stores `status` into `slot` (seqlock write). Longer strings are truncated.

@@ -1,5 +1,7 @@
 #include "cache/reader.h"
 
+#include "base/futex.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -123,6 +125,11 @@ Status Reader::read_changes(uint64_t after, std::size_t max, std::vector<Change>
 
 uint32_t Reader::wait_for_change(uint32_t seen, int timeout_ms) const {
   return cache::wait_for_change(header_, seen, timeout_ms);
+}
+
+uint32_t Reader::wait_for_status(uint32_t seen, int timeout_ms) const {
+  futex_wait(&header_->status_futex, seen, timeout_ms);
+  return status_word();
 }
 
 }  // namespace xr::cache

@@ -99,6 +99,10 @@ class Reader {
   uint64_t batch_seq() const { return header_->batch_seq.load(std::memory_order_acquire); }
   uint32_t change_word() const { return header_->change_futex.load(std::memory_order_acquire); }
   uint32_t wait_for_change(uint32_t seen, int timeout_ms) const;
+  // Pool status updates (a futex word bumped after each slot write): the current word, and
+  // a wait while it still equals `seen`, at most timeout_ms. Returns the word.
+  uint32_t status_word() const { return header_->status_futex.load(std::memory_order_acquire); }
+  uint32_t wait_for_status(uint32_t seen, int timeout_ms) const;
   uint64_t full_errors() const { return header_->full_errors.load(std::memory_order_relaxed); }
   CacheStats stats() const;
 

@@ -2,6 +2,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/futex.h"
 #include "base/log.h"
 #include "cache/change_log.h"
 #include "cache/writer.h"
@@ -154,6 +155,7 @@ Status Writer::set_pool_status(const PoolStatus& status) {
     }
     if (std::string_view(s->key, s->key_len) == std::string_view(status.key).substr(0, L::kPoolKeyBytes)) {
       write_pool_slot(s, status);
+      futex_bump(&header_->status_futex);
       return Status::ok();
     }
   }
@@ -161,6 +163,7 @@ Status Writer::set_pool_status(const PoolStatus& status) {
     return Status(ErrorKind::kResourceExhausted, "cache: too many pools (max 64)");
   }
   write_pool_slot(free_slot, status);
+  futex_bump(&header_->status_futex);
   return Status::ok();
 }
 

@@ -2,7 +2,9 @@
 // (the poller's XO model). Plain data; the consumer owns the batch.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xapi/value.h"
@@ -22,6 +24,19 @@ struct EventBatch {
   // object the consumer knew that is not in it no longer exists.
   bool full_resync = false;
   std::vector<Event> events;
+  std::string token;  // event.from's token after this batch ("<generation>,<message gen>")
 };
+
+// The object generation of an event token (XAPI writes "%020Ld,%020Ld": the database
+// generation, then the message journal's), as event.inject also returns; 0 when the token
+// has no leading number.
+inline uint64_t token_generation(std::string_view token) {
+  uint64_t g = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') break;
+    g = g * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return g;
+}
 
 }  // namespace xr::xapi

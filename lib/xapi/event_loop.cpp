@@ -83,6 +83,7 @@ Status EventLoop::fetch(bool full) {
   std::string_view token = r->get_string("token");
   if (token.empty()) return Status(ErrorKind::kProtocol, "event.from without token");
   token_ = std::string(token);
+  batch.token = token_;
   if (full || !batch.events.empty()) consumer_(std::move(batch));
   return Status::ok();
 }

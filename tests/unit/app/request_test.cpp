@@ -59,7 +59,12 @@ BOOST_AUTO_TEST_CASE(error_kinds_map_to_http_statuses) {
   BOOST_TEST(http_status(Status(ErrorKind::kNotFound, "")) == 404);
   BOOST_TEST(http_status(Status(ErrorKind::kConflict, "")) == 409);
   BOOST_TEST(http_status(Status(ErrorKind::kTransport, "")) == 503);
-  BOOST_TEST(http_status(Status::xapi("VM_BAD_POWER_STATE", {"a"})) == 500);
+  BOOST_TEST(http_status(Status(ErrorKind::kPreconditionFailed, "")) == 412);
+  BOOST_TEST(http_status(Status(ErrorKind::kGatewayTimeout, "")) == 504);
+  // XAPI failures are 500, except the object-state ones XO answers as 409 (incorrect state).
+  BOOST_TEST(http_status(Status::xapi("HANDLE_INVALID", {"VM", "x"})) == 500);
+  BOOST_TEST(http_status(Status::xapi("VM_BAD_POWER_STATE", {"a"})) == 409);
+  BOOST_TEST(http_status(Status::xapi("VDI_IN_USE", {"a"})) == 409);
   BOOST_TEST(std::string(reason_phrase(200)) == "OK");
   BOOST_TEST(std::string(reason_phrase(307)) == "Temporary Redirect");
 }

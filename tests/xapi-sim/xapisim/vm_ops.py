@@ -468,8 +468,69 @@ def _memory_ops(sim, db, op):
             return ""
         return fn
     for f in ("memory_static_max", "memory_static_min", "memory_dynamic_max",
-              "memory_dynamic_min", "VCPUs_max", "VCPUs_at_startup"):
+              "memory_dynamic_min"):
         op("set_" + f, 2, int_setter(f))
+
+    def power(vm, rec, expected):
+        actual = rec["power_state"].lower()
+        if actual != expected:
+            raise XapiError("VM_BAD_POWER_STATE", vm, expected, actual)
+
+    # xapi's VCPU rules (xapi_vm_helpers): the maximum only while halted, and
+    # 0 < VCPUs_at_startup <= VCPUs_max; the live count only while running, up to the maximum.
+    def set_vcpus_max(sim, s, vm, n):
+        n = coerce.to_int(n)
+        with db.lock:
+            rec = db.get("VM", vm)
+            power(vm, rec, "halted")
+            if n < 1 or n < rec["VCPUs_at_startup"]:
+                raise XapiError("VALUE_NOT_SUPPORTED", "VCPU_max", str(n),
+                                "value must be at least VCPUs_at_startup")
+            db.update("VM", vm, {"VCPUs_max": n})
+        return ""
+    op("set_VCPUs_max", 2, set_vcpus_max)
+
+    def set_vcpus_at_startup(sim, s, vm, n):
+        n = coerce.to_int(n)
+        with db.lock:
+            rec = db.get("VM", vm)
+            if n < 1 or n > rec["VCPUs_max"]:
+                raise XapiError("VALUE_NOT_SUPPORTED", "VCPU_at_startup", str(n),
+                                "value must be between 1 and VCPUs_max")
+            db.update("VM", vm, {"VCPUs_at_startup": n})
+        return ""
+    op("set_VCPUs_at_startup", 2, set_vcpus_at_startup)
+
+    def set_vcpus_number_live(sim, s, vm, n):
+        n = coerce.to_int(n)
+        with db.lock:
+            rec = db.get("VM", vm)
+            power(vm, rec, "running")
+            if n < 1 or n > rec["VCPUs_max"]:
+                raise XapiError("INVALID_VALUE", "nvcpu", str(n))
+            db.update("VM", vm, {"VCPUs_at_startup": n})
+            if db.exists("VM_metrics", rec["metrics"]):
+                db.update("VM_metrics", rec["metrics"], {"VCPUs_number": n})
+        return ""
+    op("set_VCPUs_number_live", 2, set_vcpus_number_live)
+
+    def set_ha_restart_priority(sim, s, vm, value):
+        value = coerce.to_str(value)
+        if value not in ("", "restart", "best-effort"):
+            raise XapiError("INVALID_VALUE", "ha_restart_priority", value)
+        db.get("VM", vm)
+        db.update("VM", vm, {"ha_restart_priority": value, "ha_always_run": value == "restart"})
+        return ""
+    op("set_ha_restart_priority", 2, set_ha_restart_priority)
+
+    def delay_setter(field):
+        def fn(sim, s, vm, value):
+            db.get("VM", vm)
+            db.update("VM", vm, {field: coerce.to_int(value)})
+            return ""
+        return fn
+    for f in ("start_delay", "shutdown_delay", "order"):
+        op("set_" + f, 2, delay_setter(f))
     op("set_memory", 2, int_setter("memory_static_max", "memory_dynamic_max", "memory_dynamic_min"))
 
     def set_dynamic_range(sim, s, vm, lo, hi):

@@ -1,0 +1,324 @@
+#include "routes/patch_body.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "worker/cache_access.h"
+#include "worker/xapi_writes.h"
+
+namespace xr::app {
+
+namespace {
+
+using xapi::Value;
+
+enum class Kind {
+  kString,
+  kNullableString,
+  kStringArray,
+  kBool,
+  kInteger,   // a JSON number with no fraction
+  kNumber,    // a number, or a string (XO's sizes "2 GiB" are not parsed: numbers only here)
+  kEnum,      // a string among Key::values
+  kOpMap,     // {operation: true | false | null | "reason"}
+};
+
+// What a key's builder sees: the target, and the reads it may need (done once).
+struct Env {
+  Context& ctx;
+  const Target& t;
+  std::optional<Value> record;  // the object's XAPI record, when a builder asked for it
+  Result<const Value*> xapi_record() {
+    if (!record) {
+      XR_ASSIGN_OR_RETURN(Value r, ctx.svc.writes->call(t.pool, t.xapi_class + ".get_record",
+                                                        {Value::string(t.ref)}));
+      record = std::move(r);
+    }
+    return &*record;
+  }
+};
+
+using Build = Status (*)(Env&, const rapidjson::Value&, std::vector<XapiOp>*);
+
+struct Key {
+  std::string_view name;
+  Kind kind;
+  Build build;
+  std::string_view values = {};  // kEnum: the accepted values, space-separated ("" allowed as "''")
+};
+
+Value str(std::string_view s) { return Value::string(std::string(s)); }
+Value str_of(const rapidjson::Value& v) { return Value::string(std::string(v.GetString(), v.GetStringLength())); }
+Value strings_of(const rapidjson::Value& v) {
+  Value::Array items;
+  for (const auto& item : v.GetArray()) items.push_back(str_of(item));
+  return Value::array(std::move(items));
+}
+void add(std::vector<XapiOp>* ops, const Env& e, std::string_view message, std::vector<Value> more = {}) {
+  std::vector<Value> args{Value::string(e.t.ref)};
+  for (Value& v : more) args.push_back(std::move(v));
+  ops->push_back({e.t.xapi_class + "." + std::string(message), std::move(args)});
+}
+// xen-api's update_<map>(key, value): remove the key, then add it unless value is null.
+void update_map(std::vector<XapiOp>* ops, const Env& e, std::string_view map, std::string_view key,
+                std::optional<std::string> value) {
+  add(ops, e, "remove_from_" + std::string(map), {str(key)});
+  if (value) add(ops, e, "add_to_" + std::string(map), {str(key), Value::string(*value)});
+}
+int64_t int_of(const rapidjson::Value& v) { return v.IsInt64() ? v.GetInt64() : static_cast<int64_t>(v.GetDouble()); }
+int64_t record_int(const Value& rec, std::string_view field) {
+  const Value* v = rec.get(field);
+  auto i = v != nullptr ? v->as_int() : Result<int64_t>(Status(ErrorKind::kProtocol, ""));
+  return i.is_ok() ? *i : 0;
+}
+
+// --- builders ------------------------------------------------------------------------------
+Status set_name_label(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_name_label", {str_of(v)});
+  return Status::ok();
+}
+Status set_name_description(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_name_description", {str_of(v)});
+  return Status::ok();
+}
+Status set_tags(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_tags", {strings_of(v)});
+  return Status::ok();
+}
+Status set_auto_poweron(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "other_config", "auto_poweron", v.GetBool() ? std::optional<std::string>("true") : std::nullopt);
+  return Status::ok();
+}
+Status set_high_availability(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_ha_restart_priority", {str_of(v)});
+  return Status::ok();
+}
+Status set_affinity_host(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  std::string host_ref = "OpaqueRef:NULL";
+  if (v.IsString()) {
+    std::string json;
+    const std::string id(v.GetString(), v.GetStringLength());
+    rapidjson::Document host;
+    if (e.ctx.svc.cache->reader().get_json("hosts", id, json)) host.Parse(json.data(), json.size());
+    auto ref = host.IsObject() ? host.FindMember("_xapiRef") : rapidjson::Value::MemberIterator();
+    if (!host.IsObject() || ref == host.MemberEnd() || !ref->value.IsString()) {
+      return no_such("host", id, &e.ctx.error_data);
+    }
+    host_ref = ref->value.GetString();
+  }
+  add(ops, e, "set_affinity", {Value::string(host_ref)});
+  return Status::ok();
+}
+Status set_blocked_operations(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  for (const auto& m : v.GetObject()) {
+    const std::string op(m.name.GetString(), m.name.GetStringLength());
+    std::optional<std::string> value;
+    if (m.value.IsString()) value = std::string(m.value.GetString(), m.value.GetStringLength());
+    if (m.value.IsBool() && m.value.GetBool()) value = "true";
+    update_map(ops, e, "blocked_operations", op, value);
+  }
+  return Status::ok();
+}
+Status set_start_delay(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_start_delay", {Value::integer(int_of(v))});
+  return Status::ok();
+}
+Status set_notes(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "other_config", "xo:notes",
+             v.IsString() ? std::optional<std::string>(std::string(v.GetString(), v.GetStringLength())) : std::nullopt);
+  return Status::ok();
+}
+Status set_pv_args(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_PV_args", {str_of(v)});
+  return Status::ok();
+}
+// XO's cpus: the live count of a running VM, else the count at startup (raising the maximum
+// first when it is lower, as XO's limits handling does).
+Status set_cpus(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t n = int_of(v);
+  if (rec->get_string("power_state") == "Running") {
+    add(ops, e, "set_VCPUs_number_live", {Value::integer(n)});
+    return Status::ok();
+  }
+  if (n > record_int(*rec, "VCPUs_max")) add(ops, e, "set_VCPUs_max", {Value::integer(n)});
+  add(ops, e, "set_VCPUs_at_startup", {Value::integer(n)});
+  return Status::ok();
+}
+// XO's memory / memoryMax: the dynamic maximum; a halted VM gets all four limits at once
+// (static maximum raised and dynamic minimum lowered when needed), a running one its range.
+Status set_memory(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t m = int_of(v);
+  const int64_t dmin = std::min(record_int(*rec, "memory_dynamic_min"), m);
+  if (rec->get_string("power_state") == "Halted") {
+    add(ops, e, "set_memory_limits",
+        {Value::integer(std::min(record_int(*rec, "memory_static_min"), dmin)),
+         Value::integer(std::max(record_int(*rec, "memory_static_max"), m)), Value::integer(dmin), Value::integer(m)});
+  } else {
+    add(ops, e, "set_memory_dynamic_range", {Value::integer(dmin), Value::integer(m)});
+  }
+  return Status::ok();
+}
+Status resize(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "resize", {Value::integer(int_of(v))});
+  return Status::ok();
+}
+Status set_locking_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_locking_mode", {str_of(v)});
+  return Status::ok();
+}
+Status set_ipv4_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_ipv4_allowed", {strings_of(v)});
+  return Status::ok();
+}
+Status set_ipv6_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_ipv6_allowed", {strings_of(v)});
+  return Status::ok();
+}
+
+// clang-format off
+// The seed's keys (legacy XO, every XAPI collection with names).
+constexpr Key kSnakeKeys[] = {
+    {"name_label", Kind::kString, &set_name_label},
+    {"name_description", Kind::kString, &set_name_description},
+    {"tags", Kind::kStringArray, &set_tags},
+};
+// Current XO's PATCH /vms/{id} keys, in the order its editVm applies them.
+constexpr Key kVmKeys[] = {
+    {"nameLabel", Kind::kString, &set_name_label},
+    {"nameDescription", Kind::kString, &set_name_description},
+    {"tags", Kind::kStringArray, &set_tags},
+    {"affinityHost", Kind::kNullableString, &set_affinity_host},
+    {"autoPoweron", Kind::kBool, &set_auto_poweron},
+    {"blockedOperations", Kind::kOpMap, &set_blocked_operations},
+    {"cpus", Kind::kInteger, &set_cpus},
+    {"highAvailability", Kind::kEnum, &set_high_availability, "best-effort restart ''"},
+    {"memory", Kind::kInteger, &set_memory},
+    {"memoryMax", Kind::kInteger, &set_memory},
+    {"notes", Kind::kNullableString, &set_notes},
+    {"PV_args", Kind::kString, &set_pv_args},
+    {"startDelay", Kind::kInteger, &set_start_delay},
+};
+constexpr Key kVdiKeys[] = {{"size", Kind::kInteger, &resize}};
+constexpr Key kVifKeys[] = {
+    {"lockingMode", Kind::kEnum, &set_locking_mode, "network_default locked unlocked disabled"},
+    {"allowedIpv4Addresses", Kind::kStringArray, &set_ipv4_allowed},
+    {"allowedIpv6Addresses", Kind::kStringArray, &set_ipv6_allowed},
+};
+// clang-format on
+
+// The key tables of a collection, in the order their calls are made.
+std::vector<std::span<const Key>> tables_of(std::string_view collection) {
+  if (collection == "vifs") return {kVifKeys};
+  if (collection == "vms") return {kVmKeys, kSnakeKeys};
+  if (collection == "vdis" || collection == "vdi-snapshots") return {kSnakeKeys, kVdiKeys};
+  return {kSnakeKeys};
+}
+
+bool enum_has(std::string_view values, std::string_view v) {
+  while (!values.empty()) {
+    const size_t sp = values.find(' ');
+    std::string_view item = values.substr(0, sp);
+    if (item == "''") item = "";
+    if (item == v) return true;
+    if (sp == std::string_view::npos) break;
+    values.remove_prefix(sp + 1);
+  }
+  return false;
+}
+
+// Checks `v` against the key; adds the field errors of what is wrong.
+bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v, FieldErrors* errors) {
+  auto fail = [&](std::string_view message) {
+    errors->add(path, message, json_text(v));
+    return false;
+  };
+  switch (key.kind) {
+    case Kind::kString: return v.IsString() || fail("invalid string value");
+    case Kind::kNullableString: return v.IsString() || v.IsNull() || fail("invalid string value");
+    case Kind::kBool: return v.IsBool() || fail("invalid boolean value");
+    case Kind::kNumber: return v.IsNumber() || fail("invalid float number");
+    case Kind::kInteger:
+      if (!v.IsNumber() || (!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble())) return fail("invalid integer number");
+      return int_of(v) >= 0 || fail("invalid integer number");
+    case Kind::kEnum:
+      if (v.IsString() && enum_has(key.values, std::string_view(v.GetString(), v.GetStringLength()))) return true;
+      return fail("should be one of the following; ['" + std::string(key.values) + "']");
+    case Kind::kStringArray: {
+      if (!v.IsArray()) return fail("invalid array");
+      bool ok = true;
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (v[i].IsString()) continue;
+        errors->add(std::string(path) + ".$" + std::to_string(i), "invalid string value", json_text(v[i]));
+        ok = false;
+      }
+      return ok;
+    }
+    case Kind::kOpMap: {
+      if (!v.IsObject()) return fail("invalid object");
+      bool ok = true;
+      for (const auto& m : v.GetObject()) {
+        if (m.value.IsBool() || m.value.IsString() || m.value.IsNull()) continue;
+        errors->add(std::string(path) + "." + m.name.GetString(), "invalid boolean, string or null value",
+                    json_text(m.value));
+        ok = false;
+      }
+      return ok;
+    }
+  }
+  return false;
+}
+
+const Key* find_key(const std::vector<std::span<const Key>>& tables, std::string_view name) {
+  for (auto table : tables) {
+    for (const Key& k : table) {
+      if (k.name == name) return &k;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string json_text(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
+Result<std::vector<XapiOp>> plan_patch(Context& ctx, const Target& target, const rapidjson::Value& body) {
+  const auto tables = tables_of(target.collection);
+  FieldErrors errors;
+  for (const auto& m : body.GetObject()) {
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    const std::string path = "body." + std::string(name);
+    const Key* key = find_key(tables, name);
+    if (key == nullptr) {
+      errors.add(path, "\"" + std::string(name) + "\" is an excess property and therefore is not allowed",
+                 json_text(m.name));
+      continue;
+    }
+    (void)check_kind(path, *key, m.value, &errors);
+  }
+  if (!errors.empty()) return errors.status();
+  // Valid: the calls, table by table in each table's order (XO's), whatever the body's order.
+  Env env{ctx, target, std::nullopt};
+  std::vector<XapiOp> ops;
+  for (auto table : tables) {
+    for (const Key& key : table) {
+      auto it = body.FindMember(rapidjson::StringRef(key.name.data(), key.name.size()));
+      if (it != body.MemberEnd()) XR_RETURN_IF_ERROR(key.build(env, it->value, &ops));
+    }
+  }
+  return ops;
+}
+
+}  // namespace xr::app

@@ -1,0 +1,357 @@
+"""Integration tests of the mutations (PATCH, tags, If-Match) through nginx against a running
+stack: every success is visible on the very next GET (read-your-writes, asked of every
+worker), every bad input is a 4xx in XO's shape that leaves the object byte-identical."""
+import json
+import os
+import sys
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack  # noqa: E402
+
+NAMED = ["pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
+         "srs", "networks"]
+
+
+class MutationsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=12, hosts=2, workers=2, threads=4)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    # --- helpers ---
+    def call(self, method, path, body=None, headers=None, raw=None):
+        if raw is not None:
+            h = dict(headers or {}, **{"Content-Type": "application/json"})
+            import urllib.request
+            req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.s.port, path), method=method,
+                                         data=raw, headers=dict(h, Cookie="authenticationToken=" + self.s.token))
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read()
+        r = self.s.request(method, path, token=self.s.token, body=body, headers=headers)
+        return r.status, r.body
+
+    def first(self, coll, flt=None):
+        q = "/rest/v0/%s?fields=id,name_label&limit=1" % coll
+        if flt:
+            q += "&filter=" + urllib.parse.quote(flt)
+        items = self.s.api(q)
+        self.assertTrue(items, coll)
+        return items[0]["id"]
+
+    def get(self, coll, oid):
+        r = self.s.get("/rest/v0/%s/%s" % (coll, oid), token=self.s.token)
+        self.assertEqual(r.status, 200)
+        return r
+
+    def get_every_worker(self, coll, oid, n=6):
+        """n GETs in a row (nginx spreads them over the workers): all must agree."""
+        return [self.get(coll, oid).json() for _ in range(n)]
+
+    # --- PATCH (seed, snake_case) ---
+    def test_patch_names_on_every_named_collection_is_visible_on_the_next_get(self):
+        for coll in NAMED:
+            with self.subTest(coll):
+                oid = self.first(coll)
+                label, desc = "renamed %s ✓" % coll, "described | line\nnext"
+                status, body = self.call("PATCH", "/rest/v0/%s/%s" % (coll, oid),
+                                         {"name_label": label, "name_description": desc})
+                self.assertEqual(status, 204, body)
+                self.assertEqual(body, b"")
+                for obj in self.get_every_worker(coll, oid):
+                    self.assertEqual(obj["name_label"], label)
+                    self.assertEqual(obj["name_description"], desc)
+
+    def test_patch_tags_replaces_the_whole_set(self):
+        vm = self.first("vms")
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"tags": ["a", "b c", "ü"]})
+        self.assertEqual(status, 204, body)
+        for obj in self.get_every_worker("vms", vm):
+            self.assertEqual(sorted(obj["tags"]), ["a", "b c", "ü"])
+        status, _ = self.call("PATCH", "/rest/v0/vms/" + vm, {"tags": []})
+        self.assertEqual(status, 204)
+        self.assertEqual(self.get("vms", vm).json()["tags"], [])
+
+    def test_bad_bodies_are_422_naming_each_key_and_change_nothing(self):
+        sr = self.first("srs")
+        before = self.get("srs", sr).body
+        status, body = self.call("PATCH", "/rest/v0/srs/" + sr,
+                                 {"name_label": "never applied", "foo": 1, "name_description": 5,
+                                  "tags": ["ok", 3]})
+        self.assertEqual(status, 422, body)
+        err = json.loads(body)
+        self.assertEqual(err["data"], {})
+        self.assertEqual(err["error"]["body.foo"]["message"],
+                         '"foo" is an excess property and therefore is not allowed')
+        self.assertEqual(err["error"]["body.name_description"],
+                         {"message": "invalid string value", "value": 5})
+        self.assertEqual(err["error"]["body.tags.$1"], {"message": "invalid string value", "value": 3})
+        self.assertNotIn("body.name_label", err["error"])
+        self.assertEqual(self.get("srs", sr).body, before)
+
+    def test_malformed_json_is_400_and_changes_nothing(self):
+        net = self.first("networks")
+        before = self.get("networks", net).body
+        for raw in (b"{", b"[1]", b'"x"'):
+            status, body = self.call("PATCH", "/rest/v0/networks/" + net, raw=raw)
+            self.assertEqual(status, 400, raw)
+            self.assertIn("error", json.loads(body))
+        self.assertEqual(self.get("networks", net).body, before)
+
+    def test_patch_of_an_unknown_object_is_404(self):
+        status, body = self.call("PATCH", "/rest/v0/vms/00000000-0000-0000-0000-000000000000",
+                                 {"name_label": "x"})
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(body)["data"]["type"], "VM")
+
+    # --- tags as items (seed "Collections") ---
+    def test_put_and_delete_a_tag_with_spaces_and_unicode(self):
+        vdi = self.first("vdis")
+        tag = "My tag é 🙂/x"
+        path = "/rest/v0/vdis/%s/tags/%s" % (vdi, urllib.parse.quote(tag, safe=""))
+        for _ in range(2):  # idempotent
+            status, body = self.call("PUT", path)
+            self.assertEqual(status, 204, body)
+            for obj in self.get_every_worker("vdis", vdi, 3):
+                self.assertEqual(obj["tags"].count(tag), 1)
+        for _ in range(2):
+            status, body = self.call("DELETE", path)
+            self.assertEqual(status, 204, body)
+            for obj in self.get_every_worker("vdis", vdi, 3):
+                self.assertNotIn(tag, obj["tags"])
+
+    def test_tag_that_is_not_utf8_is_422_and_changes_nothing(self):
+        host = self.first("hosts")
+        before = self.get("hosts", host).body
+        status, body = self.call("PUT", "/rest/v0/hosts/%s/tags/%%FF" % host)
+        self.assertEqual(status, 422, body)
+        self.assertEqual(self.get("hosts", host).body, before)
+
+    # --- optimistic concurrency ---
+    def test_if_match_with_a_stale_etag_is_412_and_changes_nothing(self):
+        vm = self.first("vms", "power_state:Halted")
+        etag = self.get("vms", vm).headers["ETag"]
+        self.assertRegex(etag, r'^"[0-9a-f]{16}"$')  # strong
+        status, _ = self.call("PATCH", "/rest/v0/vms/" + vm, {"name_label": "first"},
+                              headers={"If-Match": etag})
+        self.assertEqual(status, 204)
+        current = self.get("vms", vm)
+        self.assertNotEqual(current.headers["ETag"], etag)
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"name_label": "second"},
+                                 headers={"If-Match": etag})
+        self.assertEqual(status, 412, body)
+        self.assertEqual(self.get("vms", vm).body, current.body)
+        status, _ = self.call("PUT", "/rest/v0/vms/%s/tags/t" % vm, headers={"If-Match": etag})
+        self.assertEqual(status, 412)
+        status, _ = self.call("PUT", "/rest/v0/vms/%s/tags/t" % vm,
+                              headers={"If-Match": 'W/"x", ' + current.headers["ETag"]})
+        self.assertEqual(status, 204)
+        self.assertIn("t", self.get("vms", vm).json()["tags"])
+
+    def test_if_none_match_on_an_object_is_304(self):
+        pool = self.first("pools")
+        etag = self.get("pools", pool).headers["ETag"]
+        r = self.s.get("/rest/v0/pools/" + pool, token=self.s.token, headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 304)
+
+    # --- DELETE (seed "VM and VDI destruction", current XO's other deletes) ---
+    def vm_with(self, flt):
+        vms = self.s.api("/rest/v0/vms?fields=id,power_state,$VBDs,snapshots&filter=" + urllib.parse.quote(flt))
+        return vms
+
+    def vdis_of(self, vm):
+        return [v["id"] for v in self.s.api("/rest/v0/vms/%s/vdis?fields=id" % vm)]
+
+    def gone(self, coll, oid):
+        return self.s.get("/rest/v0/%s/%s" % (coll, oid), token=self.s.token).status == 404
+
+    def test_delete_of_a_running_vm_is_409_with_xapis_reason_and_changes_nothing(self):
+        vm = self.vm_with("power_state:Running")[0]["id"]
+        disks = self.vdis_of(vm)
+        status, body = self.call("DELETE", "/rest/v0/vms/" + vm)
+        self.assertEqual(status, 409, body)
+        err = json.loads(body)
+        self.assertEqual(err["error"], "VM_BAD_POWER_STATE")
+        self.assertEqual(err["data"]["code"], "VM_BAD_POWER_STATE")
+        self.assertFalse(self.gone("vms", vm))
+        for vdi in disks:
+            self.assertFalse(self.gone("vdis", vdi))
+
+    def test_delete_of_a_halted_vm_takes_its_disks_and_snapshots(self):
+        candidates = [v for v in self.vm_with("power_state:Halted") if v.get("$VBDs")]
+        self.assertTrue(candidates)
+        vm = max(candidates, key=lambda v: len(v.get("snapshots", [])))
+        disks = {d: self.get("vdis", d).json()["$VBDs"] for d in self.vdis_of(vm["id"])}
+        self.assertTrue(disks)
+        status, body = self.call("DELETE", "/rest/v0/vms/" + vm["id"])
+        self.assertEqual(status, 204, body)
+        self.assertTrue(self.gone("vms", vm["id"]))  # read-your-writes: the very next GET
+        for vdi, vbds in disks.items():
+            # as XO: a disk another VM also uses is kept
+            self.assertEqual(self.gone("vdis", vdi), len(vbds) == 1, vdi)
+        for snap in vm.get("snapshots", []):
+            self.assertTrue(self.gone("vm-snapshots", snap), snap)
+        status, _ = self.call("DELETE", "/rest/v0/vms/" + vm["id"])
+        self.assertEqual(status, 404)
+
+    def test_delete_of_a_default_template_is_409_and_changes_nothing(self):
+        tpl = self.s.api("/rest/v0/vm-templates?fields=id,isDefaultTemplate&filter=isDefaultTemplate%3F")
+        self.assertTrue(tpl)
+        before = self.get("vm-templates", tpl[0]["id"]).body
+        status, body = self.call("DELETE", "/rest/v0/vm-templates/" + tpl[0]["id"])
+        self.assertEqual(status, 409, body)
+        self.assertEqual(json.loads(body)["data"]["property"], "isDefaultTemplate")
+        self.assertEqual(self.get("vm-templates", tpl[0]["id"]).body, before)
+
+    def test_delete_of_a_vdi_vif_and_vbd(self):
+        halted = [v for v in self.vm_with("power_state:Halted") if v.get("$VBDs")]
+        vbd = halted[0]["$VBDs"][0]
+        vdi = self.get("vbds", vbd).json().get("VDI")
+        status, body = self.call("DELETE", "/rest/v0/vbds/" + vbd)
+        self.assertEqual(status, 204, body)
+        self.assertTrue(self.gone("vbds", vbd))
+        if vdi:
+            self.assertFalse(self.gone("vdis", vdi))  # a VBD delete keeps the disk
+            status, body = self.call("DELETE", "/rest/v0/vdis/" + vdi)
+            self.assertEqual(status, 204, body)
+            self.assertTrue(self.gone("vdis", vdi))
+        vifs = [v for vm in self.s.api("/rest/v0/vms?fields=VIFs&filter=power_state:Halted") for v in vm["VIFs"]]
+        self.assertTrue(vifs)
+        status, body = self.call("DELETE", "/rest/v0/vifs/" + vifs[0])
+        self.assertEqual(status, 204, body)
+        self.assertTrue(self.gone("vifs", vifs[0]))
+
+    def test_delete_with_a_stale_if_match_is_412_and_keeps_the_object(self):
+        net = self.first("networks")
+        etag = self.get("networks", net).headers["ETag"]
+        self.assertEqual(self.call("PATCH", "/rest/v0/networks/" + net, {"name_description": "moved on"})[0], 204)
+        status, body = self.call("DELETE", "/rest/v0/networks/" + net, headers={"If-Match": etag})
+        self.assertEqual(status, 412, body)
+        self.assertFalse(self.gone("networks", net))
+
+    # --- current XO's keys: VM camelCase, VDI size, VIF locking ---
+    def test_patch_vm_camelcase_keys_are_applied_and_visible(self):
+        vm = self.vm_with("power_state:Halted")[-1]["id"]
+        host = self.first("hosts")
+        body = {"nameLabel": "camel", "nameDescription": "d", "autoPoweron": True,
+                "highAvailability": "restart", "startDelay": 7, "notes": "see wiki", "affinityHost": host,
+                "blockedOperations": {"destroy": "kept safe", "start": True}, "cpus": 3,
+                "memory": 3 * 1024 ** 3, "PV_args": "console=hvc0"}
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, body)
+        self.assertEqual(status, 204, b)
+        for o in self.get_every_worker("vms", vm, 3):
+            self.assertEqual((o["name_label"], o["name_description"]), ("camel", "d"))
+            self.assertTrue(o["auto_poweron"])
+            self.assertEqual(o["high_availability"], "restart")
+            self.assertEqual(o["startDelay"], 7)
+            self.assertEqual(o["notes"], "see wiki")
+            self.assertEqual(o["affinityHost"], host)
+            self.assertEqual(o["blockedOperations"], {"destroy": "kept safe", "start": "true"})
+            self.assertEqual(o["CPUs"]["number"], 3)
+            self.assertEqual(o["memory"]["dynamic"][1], 3 * 1024 ** 3)
+            if "PV_args" in o:  # XO shows it on PV guests only
+                self.assertEqual(o["PV_args"], "console=hvc0")
+        status, b = self.call("DELETE", "/rest/v0/vms/" + vm)  # blocked: XO's forbidden operation
+        self.assertEqual(status, 403, b)
+        self.assertIn("destroy is blocked: kept safe", json.loads(b)["error"])
+        self.assertFalse(self.gone("vms", vm))
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm,
+                              {"blockedOperations": {"destroy": None, "start": False}, "affinityHost": None,
+                               "autoPoweron": False, "notes": None})
+        self.assertEqual(status, 204, b)
+        o = self.get("vms", vm).json()
+        self.assertEqual(o["blockedOperations"], {})
+        self.assertNotIn("affinityHost", o)
+        self.assertFalse(o["auto_poweron"])
+        self.assertNotIn("notes", o)
+
+    def test_bad_vm_keys_are_422_and_change_nothing(self):
+        vm = self.vm_with("power_state:Halted")[0]["id"]
+        before = self.get("vms", vm).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm,
+                              {"nameLabel": "never", "highAvailability": "always", "cpus": -1,
+                               "autoPoweron": "yes", "blockedOperations": {"start": 1}})
+        self.assertEqual(status, 422, b)
+        err = json.loads(b)["error"]
+        self.assertEqual(sorted(err), ["body.autoPoweron", "body.blockedOperations.start", "body.cpus",
+                                       "body.highAvailability"])
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"affinityHost": "no-such-host"})
+        self.assertEqual(status, 404, b)
+        self.assertEqual(self.get("vms", vm).body, before)
+
+    def test_patch_vdi_size_grows_it_and_a_shrink_is_refused(self):
+        vdi = self.first("vdis")
+        size = self.get("vdis", vdi).json()["size"]
+        status, b = self.call("PATCH", "/rest/v0/vdis/" + vdi, {"size": size + 1024 ** 3})
+        self.assertEqual(status, 204, b)
+        self.assertEqual(self.get("vdis", vdi).json()["size"], size + 1024 ** 3)
+        before = self.get("vdis", vdi).body
+        status, b = self.call("PATCH", "/rest/v0/vdis/" + vdi, {"size": 1024})
+        self.assertGreaterEqual(status, 400, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "SR_OPERATION_NOT_SUPPORTED")
+        self.assertEqual(self.get("vdis", vdi).body, before)
+
+    def test_patch_vif_locking_mode_and_allowed_addresses(self):
+        vif = self.first("vifs")
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif,
+                              {"lockingMode": "locked", "allowedIpv4Addresses": ["192.168.0.42"],
+                               "allowedIpv6Addresses": []})
+        self.assertEqual(status, 204, b)
+        o = self.get("vifs", vif).json()
+        self.assertEqual(o["lockingMode"], "locked")
+        self.assertEqual(o["allowedIpv4Addresses"], ["192.168.0.42"])
+        before = self.get("vifs", vif).body
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"lockingMode": "closed", "name_label": "x"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.lockingMode", "body.name_label"])
+        self.assertEqual(self.get("vifs", vif).body, before)
+
+    # --- creations (current XO, 201 {"id"} + Location) ---
+    def count(self, coll):
+        return len(self.s.api("/rest/v0/" + coll))
+
+    def test_post_vdi_vbd_vif_are_201_with_location_and_visible_at_once(self):
+        sr = self.s.api("/rest/v0/srs?fields=id,content_type&filter=" + urllib.parse.quote("!content_type:iso"))[0]["id"]
+        r = self.s.request("POST", "/rest/v0/vdis", token=self.s.token,
+                           body={"srId": sr, "virtual_size": 2 * 1024 ** 3, "name_label": "made by POST",
+                                 "tags": ["new"]})
+        self.assertEqual(r.status, 201, r.body)
+        vdi = r.json()["id"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/vdis/" + vdi)
+        o = self.get("vdis", vdi).json()
+        self.assertEqual((o["name_label"], o["size"], o["$SR"], o["tags"]), ("made by POST", 2 * 1024 ** 3, sr, ["new"]))
+        vm = self.vm_with("power_state:Halted")[0]["id"]
+        r = self.s.request("POST", "/rest/v0/vbds", token=self.s.token, body={"VM": vm, "VDI": vdi})
+        self.assertEqual(r.status, 201, r.body)
+        vbd = self.get("vbds", r.json()["id"]).json()
+        self.assertEqual((vbd["VM"], vbd["VDI"]), (vm, vdi))
+        self.assertIn(vdi, self.vdis_of(vm))
+        net = self.first("networks")
+        r = self.s.request("POST", "/rest/v0/vifs", token=self.s.token, body={"vmId": vm, "networkId": net})
+        self.assertEqual(r.status, 201, r.body)
+        vif = self.get("vifs", r.json()["id"]).json()
+        self.assertEqual((vif["$VM"], vif["$network"]), (vm, net))
+        devices = [self.get("vifs", v).json()["device"] for v in self.get("vms", vm).json()["VIFs"]]
+        self.assertEqual(len(devices), len(set(devices)))  # a free device number was taken
+
+    def test_bad_creation_bodies_are_422_or_404_and_create_nothing(self):
+        before = self.count("vdis")
+        r = self.s.request("POST", "/rest/v0/vdis", token=self.s.token, body={"virtual_size": "big", "foo": 1})
+        self.assertEqual(r.status, 422, r.body)
+        self.assertEqual(sorted(r.json()["error"]), ["body.foo", "body.srId", "body.virtual_size"])
+        r = self.s.request("POST", "/rest/v0/vdis", token=self.s.token,
+                           body={"srId": "00000000-0000-0000-0000-000000000000", "virtual_size": 1})
+        self.assertEqual(r.status, 404, r.body)
+        self.assertEqual(r.json()["data"]["type"], "SR")
+        self.assertEqual(self.count("vdis"), before)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
