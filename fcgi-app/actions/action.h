@@ -51,6 +51,13 @@ class ActionRun {
   virtual Status end_step(size_t index, const Status& outcome) = 0;
   // True once an abort of the XO task was asked: long actions stop between steps.
   virtual bool abort_requested() = 0;
+  // Writes `bytes` into the VDI through the pool's PUT /import_raw_vdi (format raw).
+  virtual Status import_raw_vdi(const std::string& vdi_ref, std::string bytes) = 0;
+  // The other configured pools (by name) and a plain call on one of them, for actions that
+  // span two pools (cross-pool VM migration).
+  virtual std::vector<std::string> other_pools() const = 0;
+  virtual Result<xapi::Value> call_in(const std::string& pool, std::string_view method,
+                                      std::vector<xapi::Value> args) = 0;
 };
 
 struct ActionSpec {

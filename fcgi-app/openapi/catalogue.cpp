@@ -5,12 +5,53 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "actions/action.h"
 #include "actions/params.h"
 #include "routes/route_table.h"
 
 namespace xr::app::openapi {
 namespace {
+
+// An example body for an action: its required parameters with a value of their type (the
+// first enum value, the minimum, a uuid for ids); "{}" when every parameter is optional.
+std::string action_body_example(std::string_view params) {
+  rapidjson::Document schema;
+  if (params.empty() || schema.Parse(params.data(), params.size()).HasParseError() || !schema.IsObject()) {
+    return "{}";
+  }
+  rapidjson::Document ex(rapidjson::kObjectType);
+  auto& a = ex.GetAllocator();
+  for (auto& m : schema.GetObject()) {
+    const rapidjson::Value& spec = m.value;
+    if (!spec.IsObject() || (spec.HasMember("optional") && spec["optional"].IsBool() && spec["optional"].GetBool())) {
+      continue;
+    }
+    const std::string type = spec.HasMember("type") && spec["type"].IsString() ? spec["type"].GetString() : "";
+    rapidjson::Value v;
+    if (spec.HasMember("enum") && spec["enum"].IsArray() && !spec["enum"].Empty()) {
+      v.CopyFrom(spec["enum"][0], a);
+    } else if (type == "integer" || type == "number") {
+      v.SetInt64(spec.HasMember("minimum") && spec["minimum"].IsInt64() ? spec["minimum"].GetInt64() : 0);
+    } else if (type == "boolean") {
+      v.SetBool(false);
+    } else if (type == "array") {
+      v.SetArray();
+    } else if (type == "object") {
+      v.SetObject();
+    } else {
+      v.SetString("770aa52a-fd42-8faf-f167-8c5c4a237cac", a);
+    }
+    ex.AddMember(rapidjson::Value(m.name, a), v, a);
+  }
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  ex.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
 
 // clang-format off
 constexpr std::array kQueryParams = {
@@ -197,7 +238,8 @@ std::span<const NamedSchema> fixed_schemas() {
       if (a.params.empty() || a.hidden) continue;
       const std::string& name = text.emplace_back(action_body_schema(a));
       const std::string& schema = text.emplace_back(actions::json_schema_of(a.params));
-      out.push_back(NamedSchema{name, schema, "{}"});
+      const std::string& example = text.emplace_back(action_body_example(a.params));
+      out.push_back(NamedSchema{name, schema, example});
     }
     return out;
   }();

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "poller/session_options.h"
 #include "store/open.h"
+#include "xapi/http_transfer.h"
 #include "xapi/task_waiter.h"
 
 namespace xr::app {
@@ -144,6 +145,37 @@ class JobRun : public actions::ActionRun {
   bool abort_requested() override {
     auto t = store_.get(task_.id);
     return t.is_ok() && t->abortion_requested_at.has_value();
+  }
+
+  std::vector<std::string> other_pools() const override {
+    std::vector<std::string> out;
+    for (const auto& p : shared_.config().pools) {
+      if (p.name != pool_) out.push_back(p.name);
+    }
+    return out;
+  }
+
+  Result<xapi::Value> call_in(const std::string& pool, std::string_view method,
+                              std::vector<xapi::Value> args) override {
+    XR_ASSIGN_OR_RETURN(xapi::Session * s, shared_.session(pool));
+    return s->call(method, std::move(args));
+  }
+
+  Status import_raw_vdi(const std::string& vdi_ref, std::string bytes) override {
+    XR_ASSIGN_OR_RETURN(xapi::Session * s, shared_.session(pool_));
+    size_t at = 0;
+    xapi::UploadSource source;
+    source.size = static_cast<int64_t>(bytes.size());
+    source.read = [&](char* buf, size_t n) -> Result<size_t> {
+      const size_t k = std::min(n, bytes.size() - at);
+      std::memcpy(buf, bytes.data() + at, k);
+      at += k;
+      return k;
+    };
+    xapi::TransferOptions options;
+    options.task_label = "xapi-rest: config drive";
+    return xapi::upload(*s, "/import_raw_vdi", {{"vdi", vdi_ref}, {"format", "raw"}}, std::move(source), options)
+        .status();
   }
 
  private:

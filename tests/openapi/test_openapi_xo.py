@@ -20,6 +20,9 @@ METHODS = ("get", "put", "post", "delete", "patch")
 OPERATION_ID_DIFFERENCES = {
     ("get", "/sms"): ("GetSrs", "GetSms", "XO reuses the SR operationIds; ids must be unique"),
     ("get", "/sms/{id}"): ("GetSr", "GetSm", "XO reuses the SR operationIds; ids must be unique"),
+    ("post", "/hosts/{id}/actions/management_reconfigure"): (
+        "ManagementReconfigure", "ManagementReconfigureHost",
+        "XO gives the host's and the pool's management_reconfigure the same operationId; ids must be unique"),
 }
 # Ours alone: the exposure rule's exceptions (reads are allow, changes confirm), with reasons.
 EXPOSURE_EXCEPTIONS = {

@@ -365,6 +365,7 @@ class CrossPool(FailsMixin, unittest.TestCase):
         a, b = self.a, self.b
         vm = a.vm_shared("Running")[0]
         name = a.call("VM.get_name_label", vm)
+        uuid = a.call("VM.get_uuid", vm)
         bhost = b.call("host.get_all")[0]
         bsr = [r for r, x in b.call("SR.get_all_records").items() if x["type"] == "nfs"][0]
         bnet = b.call("PIF.get_network", b.call("host.get_management_interface", bhost))
@@ -379,6 +380,7 @@ class CrossPool(FailsMixin, unittest.TestCase):
         self.assertEqual(rec["status"], "success", rec["error_info"])
         new = rec["result"][7:-8]
         self.assertFails(["HANDLE_INVALID", "VM"], a.call, "VM.get_record", vm)
+        self.assertEqual(b.call("VM.get_by_uuid", uuid), new)    # the VM keeps its uuid
         r = b.call("VM.get_record", new)
         self.assertEqual((r["name_label"], r["power_state"], r["resident_on"]), (name, "Running", bhost))
         self.assertEqual(len([x for x in r["VBDs"] if b.call("VBD.get_type", x) == "Disk"]), len(vdis))

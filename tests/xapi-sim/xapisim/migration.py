@@ -7,6 +7,7 @@ HTTP or Async worker threads."""
 import xmlrpc.client
 
 from . import coerce, placement
+from .ctl import control
 from .storage_ops import copy_vdi, sr_usage
 from .vm_copy import CREATE_FIELDS, destroy_vm
 from .vm_ops import Operation, move_resident, go_halted, refresh_allowed
@@ -172,6 +173,7 @@ def send_cross(sim, vm, dest, vdis, vifs, remote, progress=None):
     if running:
         remote.call("VM.start_on", new, host, False, True)
     with db.lock:
+        uuid = db.get("VM", vm)["uuid"]
         if db.get("VM", vm)["power_state"] != "Halted":
             go_halted(sim, vm)
         vdi_refs = [vdi for _, vdi in _disk_vbds(db, vm)]
@@ -182,6 +184,11 @@ def send_cross(sim, vm, dest, vdis, vifs, remote, progress=None):
                 sim.remove_disk_file(vdi)
                 db.destroy("VDI", vdi)
                 sr_usage(db, sr)
+    # xapi imports the VM's metadata on the other side: the VM keeps its uuid
+    try:
+        control(remote.url.rstrip("/"), "set", **{"class": "VM", "ref": new, "field": "uuid", "value": uuid})
+    except (RuntimeError, OSError):
+        pass   # another xapi-sim without the control endpoint: a new uuid then
     return new
 
 

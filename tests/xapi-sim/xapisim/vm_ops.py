@@ -345,8 +345,11 @@ def _other_ops(sim, db, op):
     op("destroy", 1, destroy)
 
     def provision(sim, s, vm):
+        """xapi's VM.provision: the template becomes a VM (is_a_template false); the disks of
+        other_config.disks are not created here (XO removes that key first)."""
         with Operation(sim, vm, "provision"):
-            pass
+            with db.lock:
+                db.set("VM", vm, "is_a_template", False)
         return ""
     op("provision", 1, provision)
 
