@@ -78,7 +78,8 @@ class DebTest(unittest.TestCase):
             subprocess.run(["dpkg-deb", "-x", pkgs.deb(), d], check=True)
             unit = open(os.path.join(d, "lib/systemd/system/xapi-rest.service")).read()
             for line in ("Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "RuntimeDirectory=xapi-rest",
-                         "User=xapi-rest", "Group=www-data", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+                         "User=xapi-rest", "Group=www-data", "CapabilityBoundingSet=CAP_DAC_READ_SEARCH\n", "NoNewPrivileges=yes",
+                         "ReadWritePaths=-/var/spool/xapi-rest", "InaccessiblePaths=-/etc/shadow",
                          "ProtectSystem=strict", "PrivateTmp=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
                          "SystemCallFilter=@system-service", "StateDirectory=xapi-rest"):
                 self.assertIn(line, unit)

@@ -165,6 +165,10 @@ class DebInstallTest(unittest.TestCase):
         self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o700, user.pw_uid))
         st = os.stat(CONFIG)
         self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), (0o640, 0, grp.getgrnam("xapi-rest").gr_gid))
+        for spool in ("/var/spool/xapi-rest", "/var/spool/xapi-rest/uploads"):
+            st = os.stat(spool)
+            self.assertEqual((stat.S_IMODE(st.st_mode), pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name),
+                             (0o2770, "www-data", "xapi-rest"), spool)
         self.assertTrue(os.path.exists("/etc/nginx/sites-available/xapi-rest"))
         self.assertFalse(os.path.exists("/etc/nginx/sites-enabled/xapi-rest"))
         r = subprocess.run(["systemd-analyze", "verify", "/lib/systemd/system/xapi-rest.service"],
@@ -260,7 +264,7 @@ class DebInstallTest(unittest.TestCase):
         os.unlink("/etc/xapi-rest/sim.password")
         sh(APT + ["purge", "xapi-rest"])
         self.assertFalse(installed())
-        for gone in ("/usr/bin/xapi-rest", "/usr/share/xapi-rest", "/var/lib/xapi-rest", "/etc/xapi-rest", "/lib/systemd/system/xapi-rest.service",
+        for gone in ("/usr/bin/xapi-rest", "/usr/share/xapi-rest", "/var/spool/xapi-rest", "/var/lib/xapi-rest", "/etc/xapi-rest", "/lib/systemd/system/xapi-rest.service",
                      "/etc/nginx/sites-available/xapi-rest"):
             self.assertFalse(os.path.exists(gone), gone)
         self.assertRaises(KeyError, pwd.getpwnam, "xapi-rest")

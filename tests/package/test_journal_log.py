@@ -63,7 +63,7 @@ class JournalLogTest(unittest.TestCase):
         lines = self.run_serve(journal=True)
         self.assertGreater(len(lines), 3)
         for line in lines:
-            self.assertRegex(line, r"^<[3467]>\[(master|worker \d+|poller|stream \d+|stream|runner)(?: \d+)? pid \d+\] "
+            self.assertRegex(line, r"^<[3467]>\[[a-z]+(?: \d+)? pid \d+\] "
                                    r"(debug|info|warn|error) ")
         levels = {line[1] for line in lines}
         self.assertIn("6", levels)              # info
