@@ -7,6 +7,8 @@ xapi::SessionOptions session_options(const config::PoolConfig& pool) {
   o.hosts = {pool.url};
   o.user = pool.user;
   o.password = pool.password;
+  o.endpoint.connect_timeout_ms = pool.connect_timeout * 1000;
+  o.login_timeout_ms = pool.login_timeout * 1000;
   switch (pool.tls_mode()) {
     case config::TlsMode::kVerify:
       o.endpoint.tls.mode = xapi::TlsOptions::Mode::kVerifyCa;

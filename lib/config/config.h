@@ -21,6 +21,8 @@ struct PoolConfig {
   std::string tls = "verify";  // verify | fingerprint | insecure
   std::string ca;             // CA bundle for tls = verify (empty: the system's)
   std::string fingerprint;    // "sha256//BASE64" public-key pin for tls = fingerprint
+  int64_t connect_timeout = 10;  // seconds (TCP + TLS)
+  int64_t login_timeout = 15;    // seconds (session.login_with_password)
   int line = 0;               // line of the [[pool]] header, for messages
 
   TlsMode tls_mode() const;

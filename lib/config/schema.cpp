@@ -87,6 +87,12 @@ const std::array kPoolKeys = {
     P{"fingerprint", KeyType::kString, "", 0, 0, "",
       "pinned public key of the pool's certificate as sha256//BASE64, for tls = \"fingerprint\"",
       &PoolConfig::fingerprint},
+    P{"connect_timeout", KeyType::kInteger, "10", 1, 600, "",
+      "seconds to establish the TCP (and TLS) connection to a host of the pool",
+      &PoolConfig::connect_timeout},
+    P{"login_timeout", KeyType::kInteger, "15", 1, 600, "",
+      "seconds a login may wait for its answer (long calls, e.g. the initial dump, have 120 s)",
+      &PoolConfig::login_timeout},
 };
 
 }  // namespace

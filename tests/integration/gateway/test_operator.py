@@ -107,6 +107,23 @@ class SilentPoolTest(unittest.TestCase):
             silent.stop()
             old.shutdown()
 
+    def test_the_login_bound_ends_an_unanswered_login_and_retries(self):
+        silent = SilentListener()
+        extra = "\n".join(['[[pool]]', 'name = "silent"', 'url = "%s"' % silent.url, 'user = "root"',
+                           'password = "x"', 'tls = "insecure"', 'login_timeout = 2'])
+        s = Stack(vms=5, hosts=1, extra_config=extra, wait=False)
+        try:
+            # The first login connection is given up (closed by us) and a new attempt is made.
+            wait_until(lambda: silent.closed and len(silent.accepted) >= 2, 60, "the login bound and a retry")
+            self.assertGreaterEqual(silent.closed[0] - silent.accepted[0], 1.5)  # not before the bound
+            wait_until(lambda: "retrying" in (s.api("/rest/v0/servers/silent").get("error") or ""), 30,
+                       "the failure in /servers")
+            self.assertIn("timeout", s.api("/rest/v0/servers/silent")["error"].lower())
+            self.assertEqual(len(s.api("/rest/v0/vms")), 5)
+        finally:
+            s.stop()
+            silent.stop()
+
 
 def readme_block(marker):
     """The ```sh block right after `<!-- tested: MARKER -->` in README.md."""

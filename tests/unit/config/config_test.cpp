@@ -111,6 +111,18 @@ BOOST_AUTO_TEST_CASE(values_are_read_into_the_struct) {
   BOOST_TEST((r->pools[0].tls_mode() == TlsMode::kVerify));
 }
 
+// A pool behind a slow WAN link gets its own connect and login bounds (issue 21).
+BOOST_AUTO_TEST_CASE(pool_timeouts_default_and_are_read_per_pool) {
+  auto r = parse_config(std::string(kPool) + "name = \"a\"\nconnect_timeout = 30\nlogin_timeout = 45\n" + kPool +
+                            "name = \"b\"\n", "t.toml");
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_REQUIRE(r->pools.size() == 2u);
+  BOOST_TEST(r->pools[0].connect_timeout == 30);
+  BOOST_TEST(r->pools[0].login_timeout == 45);
+  BOOST_TEST(r->pools[1].connect_timeout == 10);
+  BOOST_TEST(r->pools[1].login_timeout == 15);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_key_is_named_with_its_line) {
   BOOST_TEST(error_of("[server]\nworkers = 2\nwokers = 3\n") == "t.toml:3: server.wokers: unknown key");
   BOOST_TEST(error_of("[serve]\nx = 1\n") == "t.toml:2: serve.x: unknown key");
