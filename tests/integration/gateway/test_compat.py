@@ -377,7 +377,7 @@ class CompatTest(unittest.TestCase):
     # --- item 11: OPTIONS ---
     def test_options_answers_the_routed_methods_without_credentials(self):
         uid, tokens = self.admin_tokens_path()
-        for path, allow in (("/rest/v0/vms", "GET,HEAD"), ("/rest/v0/vms/whatever", "GET,HEAD"),
+        for path, allow in (("/rest/v0/vms", "GET,HEAD"), ("/rest/v0/vms/whatever", "GET,HEAD,PATCH,DELETE"),
                             (tokens, "GET,HEAD,POST"), (tokens + "/x", "DELETE"),
                             ("/rest/v0/users/authentication_tokens", "GET,HEAD,POST"),  # GET: users/{id}
                             ("/rest/v0/users/me", "GET,HEAD,POST,PUT,PATCH,DELETE")):
