@@ -5,25 +5,9 @@
 
 namespace xr::app {
 
-XapiReads::XapiReads(const config::Config& config) : config_(config) {}
+XapiReads::XapiReads(const config::Config& config) : sessions_(config, "xapi-rest reads", 30000) {}
 
-Result<xapi::Session*> XapiReads::session(std::string_view pool) {
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(pool);
-  if (it != sessions_.end()) return it->second.get();
-  for (const auto& p : config_.pools) {
-    if (p.name != pool) continue;
-    xapi::SessionOptions o = session_options(p);
-    o.originator = "xapi-rest reads";
-    o.endpoint.connect_timeout_ms = 5000;
-    o.endpoint.rpc_timeout_ms = 30000;
-    auto s = std::make_unique<xapi::Session>(std::move(o));
-    xapi::Session* raw = s.get();
-    sessions_.emplace(std::string(pool), std::move(s));
-    return raw;
-  }
-  return Status(ErrorKind::kNotFound, "no configured pool " + std::string(pool));
-}
+Result<xapi::Session*> XapiReads::session(std::string_view pool) { return sessions_.get(pool); }
 
 Result<xapi::Value> XapiReads::call(std::string_view pool, std::string_view method,
                                     std::vector<xapi::Value> params) {
@@ -57,7 +41,7 @@ Status XapiReads::get_into(std::string_view pool, std::string_view address, std:
                            const xapi::Query& query, const xapi::BodySink& sink) {
   XR_ASSIGN_OR_RETURN(xapi::Session * s, session(pool));
   std::string pool_url;
-  for (const auto& p : config_.pools) {
+  for (const auto& p : sessions_.config().pools) {
     if (p.name == pool) pool_url = p.url;
   }
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "config/config.h"
+#include "worker/pool_sessions.h"
 #include "xapi/http_transfer.h"
 #include "xapi/session.h"
 #include "xapi/value.h"
@@ -45,9 +46,7 @@ class XapiReads {
   Status get_into(std::string_view pool, std::string_view address, std::string_view path,
                   const xapi::Query& query, const xapi::BodySink& sink);
 
-  const config::Config& config_;
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<xapi::Session>, std::less<>> sessions_;
+  PoolSessions sessions_;
 };
 
 }  // namespace xr::app

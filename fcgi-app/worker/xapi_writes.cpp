@@ -8,25 +8,9 @@
 
 namespace xr::app {
 
-XapiWrites::XapiWrites(const config::Config& config) : config_(config) {}
+XapiWrites::XapiWrites(const config::Config& config) : sessions_(config, "xapi-rest writes", 60000) {}
 
-Result<xapi::Session*> XapiWrites::session(std::string_view pool) {
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(pool);
-  if (it != sessions_.end()) return it->second.get();
-  for (const auto& p : config_.pools) {
-    if (p.name != pool) continue;
-    xapi::SessionOptions o = session_options(p);
-    o.originator = "xapi-rest writes";
-    o.endpoint.connect_timeout_ms = 5000;
-    o.endpoint.rpc_timeout_ms = 60000;
-    auto s = std::make_unique<xapi::Session>(std::move(o));
-    xapi::Session* raw = s.get();
-    sessions_.emplace(std::string(pool), std::move(s));
-    return raw;
-  }
-  return Status(ErrorKind::kNotFound, "no configured pool " + std::string(pool));
-}
+Result<xapi::Session*> XapiWrites::session(std::string_view pool) { return sessions_.get(pool); }
 
 Result<xapi::Value> XapiWrites::call(std::string_view pool, std::string_view method,
                                      std::vector<xapi::Value> params) {

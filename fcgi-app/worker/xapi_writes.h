@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "cache/reader.h"
 #include "config/config.h"
+#include "worker/pool_sessions.h"
 #include "xapi/session.h"
 #include "xapi/value.h"
 
@@ -38,9 +39,7 @@ class XapiWrites {
  private:
   Result<xapi::Session*> session(std::string_view pool);
 
-  const config::Config& config_;
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<xapi::Session>, std::less<>> sessions_;
+  PoolSessions sessions_;
 };
 
 // The pool's applied event generation as the cache reports it (0 if the pool is unknown).
