@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  token create --user NAME [--expires 30d|\"2 hours\"] [--description TEXT] [--config FILE]\n"
     "  token list [--user NAME] [--config FILE]\n"
     "  token revoke ID|TOKEN [--user NAME] [--config FILE]   by public id or by the token itself\n"
+    "  pool-fingerprint HOST[:PORT] [--timeout S]   the [[pool]] lines pinning a master's TLS key\n"
     "  help, --help, -h                    this text\n"
     "  version, --version, -V              the version\n";
 
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   if (cmd == "check-config") return xr::app::run_check_config(args);
   if (cmd == "user") return xr::app::run_user_command(args);
   if (cmd == "token") return xr::app::run_token_command(args);
+  if (cmd == "pool-fingerprint") return xr::app::run_pool_fingerprint(args);
   std::cerr << "xapi-rest: unknown command " << cmd << "\n" << kUsage;
   return 2;
 }

@@ -11,7 +11,7 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import ROOT, Sim, Stack, wait_until  # noqa: E402
+from stack import APP, ROOT, Sim, Stack, wait_until  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -154,7 +154,14 @@ class RealPoolWalkthroughTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             line = r.stdout.strip()
             self.assertRegex(line, r'^fingerprint = "sha256//[A-Za-z0-9+/]{43}="$')
-            good = Stack.attach([sim], tls_lines=['tls = "fingerprint"', line])
+            # `xapi-rest pool-fingerprint` prints the same key (and the tls line) without openssl.
+            ours = subprocess.run([APP, "pool-fingerprint", "%s:%s" % (host, port)], capture_output=True,
+                                  text=True, timeout=30)
+            self.assertEqual(ours.returncode, 0, ours.stderr)
+            self.assertEqual(ours.stdout.splitlines(), ['tls = "fingerprint"', line])
+            self.assertIn("NOT verified", ours.stderr)
+            self.assertRegex(ours.stderr, r"certificate SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}")
+            good = Stack.attach([sim], tls_lines=ours.stdout.splitlines())
             stacks.append(good)  # attach waits until the pool is connected and synchronised
             self.assertEqual(len(good.api("/rest/v0/vms")), 5)
             for tls, why in ((['tls = "fingerprint"', 'fingerprint = "sha256//%s="' % ("A" * 43)], "pinned"),
@@ -170,6 +177,28 @@ class RealPoolWalkthroughTest(unittest.TestCase):
                 st.stop()
             sim.stop()
             subprocess.run(["rm", "-rf", folder])
+
+
+    def test_pool_fingerprint_refuses_bad_targets_with_the_reason(self):
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there now
+        silent = SilentListener()  # accepts TCP, never answers the TLS hello
+        try:
+            for args, why in ((["no host!"], "not a host[:port]"),
+                              (["127.0.0.1:%d" % port], "Connection refused"),
+                              (["127.0.0.1:99999"], "not a host[:port]"),
+                              (["127.0.0.1:1", "--timeout", "0"], "--timeout"),
+                              ([silent.url.replace("http://", ""), "--timeout", "1"], "TLS handshake")):
+                started = time.monotonic()
+                r = subprocess.run([APP, "pool-fingerprint"] + args, capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 1, (args, r.stdout, r.stderr))
+                self.assertIn(why, r.stderr, args)
+                self.assertEqual(r.stdout, "", args)  # nothing a script could paste into a config
+                self.assertLess(time.monotonic() - started, 10, args)
+        finally:
+            silent.stop()
 
 
 if __name__ == "__main__":
