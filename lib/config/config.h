@@ -39,6 +39,10 @@ struct Config {
   int64_t restart_backoff_max = 30;  // seconds
   // [storage]
   std::string data_dir = "/var/lib/xapi-rest";
+  std::string storage_backend = "sqlite";  // "sqlite" | "postgresql"
+  std::string storage_connection;          // libpq connection string (postgresql)
+  std::string storage_password_file;       // read at load into storage_password
+  std::string storage_password;            // not a key: from storage_password_file
   // [cache]
   int64_t cache_size_mb = 256;
   // [poller]

@@ -102,6 +102,10 @@ Status check_server(const Config& c, const std::string& source, const toml::tabl
   if (c.data_dir.empty()) {
     return key_error(source, line("storage.data_dir"), "storage.data_dir", "must not be empty");
   }
+  if (c.storage_backend == "postgresql" && c.storage_connection.empty()) {
+    return key_error(source, line("storage.backend"), "storage.connection",
+                     "is required with backend = \"postgresql\"");
+  }
   return Status::ok();
 }
 
@@ -119,6 +123,21 @@ Status read_password_file(PoolConfig* pool, const std::string& source, int line,
   std::getline(in, pool->password);
   if (!pool->password.empty() && pool->password.back() == '\r') pool->password.pop_back();
   if (pool->password.empty()) return key_error(source, line, key, "\"" + path + "\" is empty");
+  return Status::ok();
+}
+
+// storage.password_file → storage_password (first line), as a pool's password_file.
+Status read_storage_password(Config* c, const std::string& source, int line) {
+  if (c->storage_password_file.empty()) return Status::ok();
+  std::string path = c->storage_password_file;
+  if (path[0] != '/') path = dir_of(source) + "/" + path;
+  std::ifstream in(path);
+  if (!in) return key_error(source, line, "storage.password_file", "cannot read \"" + path + "\"");
+  std::getline(in, c->storage_password);
+  if (!c->storage_password.empty() && c->storage_password.back() == '\r') c->storage_password.pop_back();
+  if (c->storage_password.empty()) {
+    return key_error(source, line, "storage.password_file", "\"" + path + "\" is empty");
+  }
   return Status::ok();
 }
 
@@ -224,6 +243,10 @@ Result<Config> parse_config(std::string_view text, const std::string& source) {
   config.source = source;
   XR_RETURN_IF_ERROR(load_sections(root, source, &config));
   XR_RETURN_IF_ERROR(check_server(config, source, root));
+  {
+    auto n = root.at_path("storage.password_file");
+    XR_RETURN_IF_ERROR(read_storage_password(&config, source, n ? line_of(*n.node()) : 0));
+  }
   return config;
 }
 

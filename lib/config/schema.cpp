@@ -28,7 +28,20 @@ const std::array kConfigKeys = {
       "longest wait, in seconds, before restarting a child that keeps crashing",
       &Config::restart_backoff_max},
     K{"storage.data_dir", KeyType::kString, "/var/lib/xapi-rest", 0, 0, "",
-      "directory of the SQLite database (users, tokens)", &Config::data_dir},
+      "directory of the SQLite database (users, tokens, XO tasks); with PostgreSQL it only "
+      "holds node-local files",
+      &Config::data_dir},
+    K{"storage.backend", KeyType::kString, "sqlite", 0, 0, "sqlite|postgresql",
+      "the durable store: sqlite (one node, embedded) or postgresql (shared by several nodes)",
+      &Config::storage_backend},
+    K{"storage.connection", KeyType::kString, "", 0, 0, "",
+      "PostgreSQL connection string (\"host=db1 dbname=xapi_rest user=xapi_rest\" or a "
+      "postgresql:// URI); required with backend = \"postgresql\"",
+      &Config::storage_connection},
+    K{"storage.password_file", KeyType::kString, "", 0, 0, "",
+      "file whose first line is the PostgreSQL password (keeps it out of the connection "
+      "string); relative to the config file",
+      &Config::storage_password_file},
     K{"cache.size_mb", KeyType::kInteger, "256", 1, 1 << 20, "",
       "size of the shared object cache in MiB; a full cache is reported as an error",
       &Config::cache_size_mb},

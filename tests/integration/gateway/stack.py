@@ -103,15 +103,49 @@ class Sim:
         self.log.close()
 
 
+class PgConnection:
+    """sqlite3-like `with db: db.execute(sql, params)` on PostgreSQL through psql; `?`
+    placeholders are replaced by quoted literals (tests' own values only)."""
+    def __init__(self, conninfo):
+        self.conninfo = conninfo
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    @staticmethod
+    def literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, (int, float)):
+            return str(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    def execute(self, sql, params=()):
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, "one parameter per ?"
+        text = parts[0] + "".join(self.literal(p) + rest for p, rest in zip(params, parts[1:]))
+        pg_sql(self.conninfo, text)
+
+
+def pg_sql(conninfo, sql):
+    """Runs SQL on PostgreSQL with psql (no Python driver needed)."""
+    subprocess.run(["psql", conninfo, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
+                   capture_output=True, timeout=30)
+
+
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config=""):
+                 transfer_config="", storage=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
         os.chmod(self.dir, 0o755)  # nginx workers (nobody) must reach the socket
         self.sims, self.serve, self.nginx_pid = list(sims or []), None, None
+        self.storage, self.pg_schema = storage, None
         self.own_sims = sims is None
         try:
             for i in range(pools if self.own_sims else 0):
@@ -133,10 +167,30 @@ class Stack:
             raise
 
     # --- processes ---
+    def db(self):
+        """A connection to the stack's store for tests that set rows up directly: sqlite3's,
+        or PgConnection (the same `with db: db.execute(sql, (params))` with `?`)."""
+        if self.storage is not None:
+            return PgConnection(self.storage)
+        import sqlite3
+        return sqlite3.connect(os.path.join(self.dir, "data/xapi-rest.db"), timeout=5)
+
+    def _storage_lines(self):
+        """[storage] keys: SQLite in the stack's folder; with XR_TEST_PG (tests/pg/pg-cluster.sh
+        run), a new PostgreSQL schema of that database for this stack (dropped by stop()), or
+        the connection given as `storage=` (several nodes sharing one store)."""
+        if self.storage is None and os.environ.get("XR_TEST_PG"):
+            self.pg_schema = "it_%d_%d" % (os.getpid(), id(self) % 100000)
+            pg_sql(os.environ["XR_TEST_PG"], "CREATE SCHEMA %s" % self.pg_schema)
+            self.storage = "%s options='-csearch_path=%s'" % (os.environ["XR_TEST_PG"], self.pg_schema)
+        if self.storage is None:
+            return []
+        return ['backend = "postgresql"', "connection = \"%s\"" % self.storage]
+
     def _write_config(self, workers, threads, extra, transfer=""):
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
                  'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5',
-                 '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data"),
+                 '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data")] + self._storage_lines() + [
                  '[cache]', 'size_mb = 64', '[poller]', 'retry_max = 1',
                  # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
                  '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
@@ -209,6 +263,8 @@ class Stack:
             self.notify.close()
         for s in self.sims if self.own_sims else []:
             s.stop()
+        if self.pg_schema:
+            pg_sql(os.environ["XR_TEST_PG"], "DROP SCHEMA IF EXISTS %s CASCADE" % self.pg_schema)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     @classmethod

@@ -4,7 +4,6 @@ Tasks are written into the real SQLite database the way lib/tasks stores them (t
 routes that create them have their own tests)."""
 import json
 import os
-import sqlite3
 import sys
 import time
 import unittest
@@ -38,7 +37,7 @@ class TasksTest(unittest.TestCase):
         cls.s.stop()
 
     def db(self):
-        return sqlite3.connect(os.path.join(self.s.dir, "data/xapi-rest.db"), timeout=5)
+        return self.s.db()  # SQLite or PostgreSQL (XR_TEST_PG), whichever the stack uses
 
     def add_task(self, user, status="success", name="REST API: start VM", result=None):
         cls = type(self)

@@ -11,6 +11,7 @@
 #include "auth/auth_store.h"
 #include "auth/secrets.h"
 #include "store/sqlite_db.h"
+#include "test_store.h"
 
 using namespace xr;
 using namespace xr::auth;
@@ -19,19 +20,35 @@ namespace {
 
 constexpr int64_t kDay = 86'400'000;
 
-struct TempDb {
-  TempDb() {
-    char tmpl[] = "/tmp/xr-auth-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-    path = dir + "/xapi-rest.db";
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
+struct TempDb : xr::testing::TestStore {
   std::unique_ptr<AuthStore> open() {
-    auto r = AuthStore::open(path);
+    auto r = AuthStore::open(TestStore::open());
     BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
     return std::move(r).value();
   }
-  std::string dir, path;
+  Result<std::unique_ptr<AuthStore>> try_open_store() const {
+    XR_ASSIGN_OR_RETURN(auto db, try_open());
+    return AuthStore::open(std::move(db));
+  }
+  // Every byte the store keeps about users and tokens: the SQLite files (WAL mode: rows may
+  // still be in the -wal file), or every cell of both tables on PostgreSQL.
+  std::string stored_bytes() const {
+    std::stringstream bytes;
+    if (!postgres()) {
+      bytes << std::ifstream(path(), std::ios::binary).rdbuf()
+            << std::ifstream(path() + "-wal", std::ios::binary).rdbuf();
+      return bytes.str();
+    }
+    auto db = TestStore::open();
+    for (const char* table : {"users", "tokens"}) {
+      auto rows = db->query(std::string("SELECT * FROM ") + table);
+      BOOST_REQUIRE(rows.is_ok());
+      for (const auto& r : *rows) {
+        for (size_t c = 0; c < r.size(); ++c) bytes << r.text(c) << '\n';
+      }
+    }
+    return bytes.str();
+  }
 };
 
 }  // namespace
@@ -60,14 +77,9 @@ BOOST_AUTO_TEST_CASE(password_is_checked_against_an_argon2id_hash) {
   BOOST_TEST(store->check_password("alice", "correct horse").is_ok());
   BOOST_TEST((store->check_password("alice", "wrong").status().kind() == ErrorKind::kUnauthorized));
   BOOST_TEST((store->check_password("bob", "x").status().kind() == ErrorKind::kUnauthorized));
-  std::ifstream in(t.path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  // WAL mode: the row may still be in the -wal file; look at both.
-  std::ifstream wal(t.path + "-wal", std::ios::binary);
-  bytes << wal.rdbuf();
-  BOOST_TEST(bytes.str().find("correct horse") == std::string::npos);
-  BOOST_TEST(bytes.str().find("$argon2id$") != std::string::npos);
+  const std::string bytes = t.stored_bytes();
+  BOOST_TEST(bytes.find("correct horse") == std::string::npos);
+  BOOST_TEST(bytes.find("$argon2id$") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(token_is_43_chars_and_stored_only_as_a_hash) {
@@ -81,9 +93,7 @@ BOOST_AUTO_TEST_CASE(token_is_43_chars_and_stored_only_as_a_hash) {
                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
              std::string::npos);
   BOOST_TEST(c->info.id != c->token);
-  std::stringstream bytes;
-  bytes << std::ifstream(t.path, std::ios::binary).rdbuf() << std::ifstream(t.path + "-wal", std::ios::binary).rdbuf();
-  BOOST_TEST(bytes.str().find(c->token) == std::string::npos);
+  BOOST_TEST(t.stored_bytes().find(c->token) == std::string::npos);
   auto owner = store->check_token(c->token, now_ms());
   BOOST_REQUIRE(owner.is_ok());
   BOOST_TEST(owner->id == u->id);
@@ -142,7 +152,7 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
   BOOST_REQUIRE(c.is_ok());
   pid_t child = fork();
   if (child == 0) {
-    auto r = AuthStore::open(t.path);
+    auto r = t.try_open_store();
     int bad = 0;
     for (int i = 0; i < 50 && r; ++i) {
       if (!(*r)->check_token(c->token, now_ms()).is_ok()) ++bad;
@@ -164,9 +174,10 @@ BOOST_AUTO_TEST_CASE(another_process_sees_tokens_and_writes_concurrently) {
 
 BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens) {
   TempDb t;
+  if (t.postgres()) return;  // SQLite only: no PostgreSQL database predates lib/store
   {
     // The tables exactly as the pre-store code created them, with no schema_versions row.
-    auto db = store::open_sqlite(t.path);
+    auto db = store::open_sqlite(t.path());
     BOOST_REQUIRE(db.is_ok());
     BOOST_REQUIRE((*db)->exec_script(
         "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, pw_hash TEXT NOT NULL,"
@@ -178,7 +189,7 @@ BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens
   }
   auto store = t.open();
   BOOST_TEST(store->find_user_by_name("old")->id == "u1");
-  auto db = store::open_sqlite(t.path);
+  auto db = store::open_sqlite(t.path());
   BOOST_TEST(*(*db)->schema_version("auth") == 2);  // then migrated on to the latest
 }
 
@@ -210,7 +221,7 @@ BOOST_AUTO_TEST_CASE(a_clients_new_token_replaces_its_previous_one) {
 
 BOOST_AUTO_TEST_CASE(a_store_on_a_borrowed_connection_shares_it) {
   TempDb t;
-  auto db = store::open_sqlite(t.path);
+  auto db = t.try_open();
   BOOST_REQUIRE(db.is_ok());
   auto s = AuthStore::open(**db);
   BOOST_REQUIRE(s.is_ok());

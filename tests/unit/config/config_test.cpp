@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -230,6 +231,30 @@ BOOST_AUTO_TEST_CASE(durations_parse_as_xo_ms_package) {
   BOOST_TEST(!parse_duration_ms("1h30m").is_ok());
   BOOST_TEST(!parse_duration_ms("1e3").is_ok());
   BOOST_TEST(!parse_duration_ms(std::string(101, '1')).is_ok());
+}
+
+// [storage]: sqlite by default; postgresql needs a connection string; the password comes
+// from a file (first line), relative to the config, never required in the string.
+BOOST_AUTO_TEST_CASE(storage_backend_postgresql_needs_a_connection_and_reads_its_password_file) {
+  auto d0 = parse_config("", "t.toml");
+  BOOST_REQUIRE(d0.is_ok());
+  BOOST_TEST(d0->storage_backend == "sqlite");
+  BOOST_TEST(error_of("[storage]\nbackend = \"mysql\"\n") ==
+             "t.toml:2: storage.backend: \"mysql\" is not one of sqlite|postgresql");
+  BOOST_TEST(error_of("[storage]\nbackend = \"postgresql\"\n") ==
+             "t.toml:2: storage.connection: is required with backend = \"postgresql\"");
+  char tmpl[] = "/tmp/xr-config-test.XXXXXX";
+  std::string d = mkdtemp(tmpl);
+  { std::ofstream(d + "/pgpw") << "s3cret\r\nignored\n"; }
+  { std::ofstream(d + "/c.toml") << "[storage]\nbackend = \"postgresql\"\nconnection = \"host=db dbname=x\"\npassword_file = \"pgpw\"\n"; }
+  auto ok = load_config(d + "/c.toml");
+  BOOST_REQUIRE_MESSAGE(ok.is_ok(), ok.status().to_string());
+  BOOST_TEST(ok->storage_connection == "host=db dbname=x");
+  BOOST_TEST(ok->storage_password == "s3cret");
+  { std::ofstream(d + "/c.toml") << "[storage]\nbackend = \"postgresql\"\nconnection = \"host=db\"\npassword_file = \"none\"\n"; }
+  auto bad = load_config(d + "/c.toml");
+  BOOST_TEST(bad.status().message().find(":4: storage.password_file: cannot read") != std::string::npos);
+  std::filesystem::remove_all(d);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,32 +6,21 @@
 #include <filesystem>
 #include <string>
 
-#include "store/sqlite_db.h"
+#include "test_store.h"
 
 using namespace xr;
 using namespace xr::store;
 
 namespace {
 
-struct TempDb {
-  TempDb() {
-    char tmpl[] = "/tmp/xr-store-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-    path = dir + "/test.db";
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
-  std::unique_ptr<Db> open() {
-    auto r = open_sqlite(path);
-    BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
-    return std::move(r).value();
-  }
-  std::string dir, path;
-};
+using TempDb = xr::testing::TestStore;
 
 constexpr std::string_view kItemsV1 =
     "CREATE TABLE items(id TEXT PRIMARY KEY, n BIGINT NOT NULL, data BLOB, note TEXT)";
 constexpr std::string_view kItemsV2 = "CREATE INDEX items_n ON items(n)";
-constexpr Migration kSteps[] = {{1, kItemsV1}, {2, kItemsV2}};
+constexpr std::string_view kItemsV1Postgres =
+    "CREATE TABLE items(id TEXT PRIMARY KEY, n BIGINT NOT NULL, data BYTEA, note TEXT)";
+constexpr Migration kSteps[] = {{1, kItemsV1, kItemsV1Postgres}, {2, kItemsV2}};
 
 }  // namespace
 
@@ -121,7 +110,7 @@ BOOST_AUTO_TEST_CASE(migrations_run_once_in_order_and_resume_from_the_stored_ver
   {
     auto db = t.open();
     BOOST_CHECK_EQUAL(*db->schema_version("items"), 0);
-    constexpr Migration first[] = {{1, kItemsV1}};
+    constexpr Migration first[] = {{1, kItemsV1, kItemsV1Postgres}};
     BOOST_REQUIRE(db->migrate("items", first).is_ok());
     BOOST_CHECK_EQUAL(*db->schema_version("items"), 1);
   }
@@ -138,7 +127,7 @@ BOOST_AUTO_TEST_CASE(migrations_run_once_in_order_and_resume_from_the_stored_ver
 BOOST_AUTO_TEST_CASE(a_failing_migration_leaves_the_previous_version) {
   TempDb t;
   auto db = t.open();
-  constexpr Migration bad[] = {{1, kItemsV1}, {2, "CREATE TABLE x(a); CREATE TABLE broken("}};
+  constexpr Migration bad[] = {{1, kItemsV1, kItemsV1Postgres}, {2, "CREATE TABLE x(a TEXT); CREATE TABLE broken("}};
   BOOST_CHECK(!db->migrate("items", bad).is_ok());
   BOOST_CHECK_EQUAL(*db->schema_version("items"), 1);
   BOOST_CHECK(db->query("SELECT * FROM x").status().kind() != ErrorKind::kOk);
@@ -147,12 +136,12 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_leaves_the_previous_version) {
 BOOST_AUTO_TEST_CASE(processes_migrating_at_once_apply_each_step_once) {
   TempDb t;
   // Step 2 inserts a row: it must appear once however many processes migrate together.
-  constexpr Migration steps[] = {{1, kItemsV1}, {2, "INSERT INTO items(id,n) VALUES('once',1)"}};
+  constexpr Migration steps[] = {{1, kItemsV1, kItemsV1Postgres}, {2, "INSERT INTO items(id,n) VALUES('once',1)"}};
   std::vector<pid_t> kids;
   for (int i = 0; i < 4; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
-      auto db = open_sqlite(t.path);
+      auto db = t.try_open();
       if (!db.is_ok()) { fprintf(stderr, "open: %s\n", db.status().to_string().c_str()); _exit(1); }
       Status st = (*db)->migrate("items", steps);
       if (!st.is_ok()) fprintf(stderr, "migrate: %s\n", st.to_string().c_str());

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "store/sqlite_db.h"
+#include "test_store.h"
 #include "tasks/task_id.h"
 #include "tasks/task_store.h"
 
@@ -23,14 +23,7 @@ struct Counter : ChangeNotifier {
 };
 
 struct Fixture {
-  Fixture() {
-    char tmpl[] = "/tmp/xr-tasks-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-    auto r = store::open_sqlite(dir + "/t.db");
-    BOOST_REQUIRE(r.is_ok());
-    db = std::move(r).value();
-  }
-  ~Fixture() { std::filesystem::remove_all(dir); }
+  Fixture() : db(store_.open()) {}
   std::unique_ptr<TaskStore> open(int64_t keep = TaskStore::kDefaultGcKeep) {
     auto s = TaskStore::open(*db, &counter, keep);
     BOOST_REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
@@ -41,7 +34,7 @@ struct Fixture {
     BOOST_REQUIRE_MESSAGE(t.is_ok(), t.status().to_string());
     return *t;
   }
-  std::string dir;
+  xr::testing::TestStore store_;
   std::unique_ptr<store::Db> db;
   Counter counter;
 };
