@@ -22,9 +22,10 @@ constexpr const char* kUsage =
     "  openapi                             print the OpenAPI document of /rest/v0\n"
     "  user add NAME [--permission admin|none] [--config FILE]   password from stdin or prompt\n"
     "  user list [--config FILE]\n"
+    "  user delete NAME [--config FILE]      the user and its tokens, refused at once\n"
     "  token create --user NAME [--expires 30d|\"2 hours\"] [--description TEXT] [--config FILE]\n"
     "  token list [--user NAME] [--config FILE]\n"
-    "  token revoke ID|TOKEN [--user NAME] [--config FILE]   by public id or by the token itself\n"
+    "  token revoke ID [--user NAME] [--config FILE]   by public id (see token list)\n"
     "  pool-fingerprint HOST[:PORT] [--timeout S]   the [[pool]] lines pinning a master's TLS key\n"
     "  help, --help, -h                    this text\n"
     "  version, --version, -V              the version\n";

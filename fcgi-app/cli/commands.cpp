@@ -128,6 +128,18 @@ int user_list(std::vector<std::string>& args) {
   return 0;
 }
 
+int user_delete(std::vector<std::string>& args) {
+  auto store = open_store(args);
+  if (!store.is_ok()) return fail(store.status().message());
+  if (args.size() != 1) return fail("usage: xapi-rest user delete NAME");
+  auto u = (*store)->find_user_by_name(args[0]);
+  if (!u.is_ok()) return fail(u.status().message());
+  // Its tokens go with it; a running server stops accepting its credentials within 200 ms.
+  Status st = (*store)->delete_user(u->id);
+  if (!st.is_ok()) return fail(st.message());
+  return 0;
+}
+
 }  // namespace
 
 std::string take_option(std::vector<std::string>& args, const std::string& name,
@@ -159,11 +171,12 @@ int run_check_config(const std::vector<std::string>& in) {
 
 int run_user_command(const std::vector<std::string>& in) {
   std::vector<std::string> args = in;
-  if (args.empty()) return fail("usage: xapi-rest user add|list ...");
+  if (args.empty()) return fail("usage: xapi-rest user add|list|delete ...");
   const std::string sub = args[0];
   args.erase(args.begin());
   if (sub == "add") return user_add(args);
   if (sub == "list") return user_list(args);
+  if (sub == "delete") return user_delete(args);
   return fail("unknown user command: " + sub);
 }
 
@@ -207,10 +220,14 @@ int run_token_command(const std::vector<std::string>& in) {
     return 0;
   }
   if (sub == "revoke") {
-    if (args.size() != 1) return fail("usage: xapi-rest token revoke ID|TOKEN [--user NAME]");
-    // The REST rule (DELETE .../authentication_tokens/{id}): the public id or the secret.
-    std::string id = args[0];
-    if (id.size() == 43) id = auth::token_id(auth::hash_token(id));
+    if (args.size() != 1) return fail("usage: xapi-rest token revoke ID [--user NAME]");
+    // The public id only (issue 17, defect 10): a secret given here would be in the shell's
+    // history and process list; it is refused without being printed back.
+    const std::string& id = args[0];
+    if (id.size() == 43) {
+      return fail("token revoke takes a token's public id (16 characters, see `xapi-rest token "
+                  "list`), not the token itself");
+    }
     Status st = s.revoke_token(id, user_id);
     if (!st.is_ok()) return fail(st.message());
     return 0;

@@ -218,6 +218,7 @@ int Supervisor::timeout_ms(Clock::time_point now) const {
   for (const Slot& s : slots_) {
     if (s.pid == 0 && !s.retiring) next = std::min(next, std::max(s.restart_at, now + std::chrono::milliseconds(50)));
   }
+  if (phase_ == Phase::kRunning && credential_watch_) next = std::min(next, credential_watch_->next_check());
   if (next == Clock::time_point::max()) return -1;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
   return static_cast<int>(std::clamp<int64_t>(ms, 0, 60'000));
@@ -247,6 +248,8 @@ int Supervisor::run() {
     return 1;
   }
   segment_ = std::move(segment).value();
+  credential_watch_ = std::make_unique<CredentialWatch>(
+      config_, cache::layout::control_block(segment_->segment().base()));
   if (!open_sockets()) return 1;
   add_slots();
   spawn_due(Clock::now());
@@ -262,6 +265,7 @@ int Supervisor::run() {
     const auto now = Clock::now();
     escalate(now);
     spawn_due(now);
+    if (phase_ == Phase::kRunning) credential_watch_->check(Clock::now());
   }
   kLog.info("stopped");
   return 0;

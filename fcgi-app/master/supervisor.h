@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "master/credential_watch.h"
 #include "master/listen_socket.h"
 #include "master/roles.h"
 #include "master/self_pipe.h"
@@ -59,6 +60,7 @@ class Supervisor {
   std::unique_ptr<SelfPipe> pipe_;
   std::map<std::string, std::unique_ptr<ListenSocket>, std::less<>> sockets_;  // socket_table()
   std::unique_ptr<SharedSegment> segment_;
+  std::unique_ptr<CredentialWatch> credential_watch_;
   std::list<Slot> slots_;
   int generation_ = 0;
   Phase phase_ = Phase::kRunning;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstdint>
 #include <string>
 
 #include "base/log.h"
@@ -19,11 +20,13 @@ Status invalid_credentials() { return Status(ErrorKind::kUnauthorized, "invalid 
 Result<auth::User> check_token(const std::string& token, Services& svc) {
   using Kind = CredentialCache::Kind;
   if (auto u = svc.credentials.find(Kind::kToken, token)) return *u;
-  auto user = svc.auth.check_token(token, auth::now_ms());
+  const uint64_t generation = svc.credentials.generation();  // before the check: see remember()
+  int64_t expiration = 0;
+  auto user = svc.auth.check_token(token, auth::now_ms(), &expiration);
   if (!user.is_ok()) {
     return user.status().kind() == ErrorKind::kUnauthorized ? invalid_credentials() : user.status();
   }
-  svc.credentials.remember(Kind::kToken, token, *user);
+  svc.credentials.remember(Kind::kToken, token, *user, generation, expiration);
   return user;
 }
 
@@ -75,12 +78,13 @@ Result<auth::User> check_basic(std::string_view header, std::string_view address
   size_t colon = decoded.find(':');
   if (colon == std::string::npos) return invalid_credentials();
   if (auto u = svc.credentials.find(Kind::kBasic, decoded)) return *u;
+  const uint64_t generation = svc.credentials.generation();
   auto user = check_password(std::string_view(decoded).substr(0, colon),
                              std::string_view(decoded).substr(colon + 1), address, svc, res);
   if (!user.is_ok()) {
     return user.status().kind() == ErrorKind::kUnauthorized ? invalid_credentials() : user.status();
   }
-  svc.credentials.remember(Kind::kBasic, decoded, *user);
+  svc.credentials.remember(Kind::kBasic, decoded, *user, generation, INT64_MAX);
   return user;
 }
 

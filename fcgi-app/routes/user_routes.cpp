@@ -8,6 +8,7 @@
 #include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
+#include "worker/credential_cache.h"
 
 namespace xr::app {
 
@@ -211,6 +212,7 @@ Status delete_token(Context& ctx) {
     ctx.error_data = text_of(b);
   }
   XR_RETURN_IF_ERROR(s);
+  ctx.svc.credentials.invalidate();  // every worker's cache, at once
   ctx.res.send(204, "", "");
   return Status::ok();
 }

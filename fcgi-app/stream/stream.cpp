@@ -275,7 +275,7 @@ int run_stream(const ChildEnv& env) {
     kLog.error("cannot open the database: " + auth.status().to_string());
     return 1;
   }
-  CredentialCache credentials;
+  CredentialCache credentials(&cache::layout::control_block(env.segment->segment().base())->credentials_gen);
   CacheAccess cache(env.segment->segment(), env.config);
   Services svc{env.config, **db, **auth, credentials, &cache};
   // The same throttle and shared hash slots as the workers; an event loop never waits for one.

@@ -159,7 +159,8 @@ int serve_requests(const ChildEnv& env, int64_t thread_count) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto* control = cache::layout::control_block(env.segment->segment().base());
-  Shared shared{env, CacheAccess(env.segment->segment(), env.config), {}, XapiReads(env.config), XapiWrites(env.config),
+  Shared shared{env, CacheAccess(env.segment->segment(), env.config),
+                CredentialCache(&control->credentials_gen), XapiReads(env.config), XapiWrites(env.config),
                 TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
                 TransferSessions(env.config), {}};
   const auto n = static_cast<size_t>(thread_count);

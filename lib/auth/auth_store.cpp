@@ -51,7 +51,18 @@ CREATE TABLE IF NOT EXISTS tokens(
 )sql";
 // Version 2: XO's token `client` ({id}) given at creation; one token per client and user.
 constexpr std::string_view kV2 = "ALTER TABLE tokens ADD COLUMN client_id TEXT;";
-constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}, {2, kV2, kV2}};
+// Version 3 (issue 17, defect 10): the credentials generation, one row bumped in the same
+// transaction as every revocation, user deletion or password change, so that a change made
+// by another process (the CLI) or another node reaches every serving process's cache.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE auth_generation(id INTEGER PRIMARY KEY, gen BIGINT NOT NULL);
+INSERT INTO auth_generation(id, gen) VALUES (1, 0);
+)sql";
+constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}, {2, kV2, kV2}, {3, kV3, kV3}};
+
+Status bump_generation(store::Db& db) {
+  return db.exec("UPDATE auth_generation SET gen=gen+1 WHERE id=1").status();
+}
 
 User user_from_row(const store::Row& r) {
   return User{r.text(0), r.text(1), r.text(2), r.integer(3)};
@@ -164,8 +175,9 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
     XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE expiration<=$1", {now}).status());
     if (!client_id.empty()) {
       // XO refreshes the client's token; its secret is not kept here, so it is replaced.
-      XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE user_id=$1 AND client_id=$2",
-                                 {c.info.user_id, c.info.client_id}).status());
+      XR_ASSIGN_OR_RETURN(int64_t replaced, db.exec("DELETE FROM tokens WHERE user_id=$1 AND client_id=$2",
+                                                    {c.info.user_id, c.info.client_id}));
+      if (replaced > 0) XR_RETURN_IF_ERROR(bump_generation(db));  // the old secret is revoked
     }
     XR_ASSIGN_OR_RETURN(store::Rows count,
                         db.query("SELECT COUNT(*) FROM tokens WHERE user_id=$1", {c.info.user_id}));
@@ -184,7 +196,7 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
   return c;
 }
 
-Result<User> AuthStore::check_token(std::string_view token, int64_t now) {
+Result<User> AuthStore::check_token(std::string_view token, int64_t now, int64_t* expiration) {
   const TokenHash h = hash_token(token);
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
       "SELECT u.id,u.name,u.permission,u.created_at,t.hash,t.expiration,t.last_use,t.id "
@@ -194,6 +206,7 @@ Result<User> AuthStore::check_token(std::string_view token, int64_t now) {
   }
   const store::Row& r = rows[0];
   User u = user_from_row(r);
+  if (expiration != nullptr) *expiration = r.integer(5);
   const bool stale = r.is_null(6) || now - r.integer(6) >= kLastUseResolutionMs;
   if (stale) {
     // Best effort: a busy database must not fail an authenticated request.
@@ -212,10 +225,28 @@ Result<std::vector<TokenInfo>> AuthStore::list_tokens(std::string_view user_id) 
 }
 
 Status AuthStore::revoke_token(std::string_view id, std::string_view user_id) {
-  XR_ASSIGN_OR_RETURN(int64_t n, db_->exec(
-      "DELETE FROM tokens WHERE id=$1 AND ($2='' OR user_id=$2)", {id, user_id}));
-  if (n == 0) return Status(ErrorKind::kNotFound, "no such token " + std::string(id));
-  return Status::ok();
+  return store::in_transaction(*db_, [&](store::Db& db) -> Status {
+    XR_ASSIGN_OR_RETURN(int64_t n, db.exec(
+        "DELETE FROM tokens WHERE id=$1 AND ($2='' OR user_id=$2)", {id, user_id}));
+    if (n == 0) return Status(ErrorKind::kNotFound, "no such token " + std::string(id));
+    return bump_generation(db);
+  });
+}
+
+Status AuthStore::delete_user(std::string_view user_id) {
+  return store::in_transaction(*db_, [&](store::Db& db) -> Status {
+    // Tokens first: a database without foreign-key enforcement would keep them.
+    XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE user_id=$1", {user_id}).status());
+    XR_ASSIGN_OR_RETURN(int64_t n, db.exec("DELETE FROM users WHERE id=$1", {user_id}));
+    if (n == 0) return Status(ErrorKind::kNotFound, "no such user " + std::string(user_id));
+    return bump_generation(db);
+  });
+}
+
+Result<int64_t> AuthStore::generation(store::Db& db) {
+  XR_ASSIGN_OR_RETURN(store::Rows rows, db.query("SELECT gen FROM auth_generation WHERE id=1"));
+  if (rows.empty()) return Status(ErrorKind::kInternal, "auth_generation has no row");
+  return rows[0].integer(0);
 }
 
 }  // namespace xr::auth

@@ -65,11 +65,18 @@ class AuthStore {
                                     std::string_view description, int64_t now_ms,
                                     std::string_view client_id = {});
   // The user owning a valid, unexpired token; kUnauthorized otherwise.
-  Result<User> check_token(std::string_view token, int64_t now_ms);
+  // `expiration` (optional): the token's expiration, ms since the epoch.
+  Result<User> check_token(std::string_view token, int64_t now_ms, int64_t* expiration = nullptr);
   // Tokens of one user, or of everyone when user_id is empty; oldest first.
   Result<std::vector<TokenInfo>> list_tokens(std::string_view user_id);
   // Deletes a token by public id (and owner when given); kNotFound if none matched.
+  // Both bump the credentials generation (table auth_generation) in the same transaction;
+  // serving processes then call CredentialCache::invalidate (the master follows the table).
   Status revoke_token(std::string_view token_id, std::string_view user_id);
+  // Deletes a user and its tokens; kNotFound if no such user.
+  Status delete_user(std::string_view user_id);
+  // The credentials generation: grows with every revocation, user deletion or password change.
+  static Result<int64_t> generation(store::Db& db);
 
  private:
   AuthStore(std::unique_ptr<store::Db> owned, store::Db* db) : owned_(std::move(owned)), db_(db) {}

@@ -153,8 +153,15 @@ struct ControlBlock {
   // worker thread running one argon2id check, or 0; bounds those checks across workers.
   // A slot whose thread no longer exists (killed worker) is taken back by the next taker.
   std::atomic<uint32_t> login_hash_slots[4];
-  uint64_t reserved[58];  // room for other rooms' fields (take from here, keep the size)
+  uint64_t reserved[57];  // room for other rooms' fields (take from here, keep the size)
+  // Credentials generation (fcgi-app/worker/credential_cache.h): bumped after every
+  // revocation, user deletion or password change committed by a serving process, and by the
+  // master when the database's own counter (auth_generation, changed by the CLI or another
+  // node) moves. A worker's cached credential is valid only under the generation it was
+  // verified in, so one increment empties every worker's credential cache at once.
+  std::atomic<uint64_t> credentials_gen;
 };
+static_assert(sizeof(ControlBlock) == 2 * 8 + 4 * 4 + 58 * 8, "ControlBlock keeps its size");
 
 inline ControlBlock* control_block(void* segment_base) {
   return reinterpret_cast<ControlBlock*>(static_cast<char*>(segment_base) + kControlOffset);

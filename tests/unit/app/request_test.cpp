@@ -86,10 +86,30 @@ BOOST_AUTO_TEST_CASE(credential_cache_remembers_by_kind_and_secret) {
   CredentialCache cache;
   auth::User u{"id", "admin", "admin", 0};
   BOOST_TEST(!cache.find(CredentialCache::Kind::kToken, "t").has_value());
-  cache.remember(CredentialCache::Kind::kToken, "t", u);
+  cache.remember(CredentialCache::Kind::kToken, "t", u, cache.generation(), INT64_MAX);
   BOOST_TEST(cache.find(CredentialCache::Kind::kToken, "t")->name == "admin");
   BOOST_TEST(!cache.find(CredentialCache::Kind::kBasic, "t").has_value());
   BOOST_TEST(!cache.find(CredentialCache::Kind::kToken, "u").has_value());
+}
+
+// Issue 17, defect 10: one shared generation bump empties every process's cache; an entry
+// verified under an older generation (a revocation during its check) or past its token's
+// expiration is never used.
+BOOST_AUTO_TEST_CASE(credential_cache_follows_the_shared_generation_and_expiry) {
+  std::atomic<uint64_t> shared{7};
+  CredentialCache a(&shared), b(&shared);
+  auth::User u{"id", "admin", "admin", 0};
+  a.remember(CredentialCache::Kind::kToken, "t", u, a.generation(), INT64_MAX);
+  b.remember(CredentialCache::Kind::kBasic, "admin:pw", u, b.generation(), INT64_MAX);
+  BOOST_TEST(a.find(CredentialCache::Kind::kToken, "t").has_value());
+  a.invalidate();  // in process a: process b's entries go too
+  BOOST_TEST(shared.load() == 8u);
+  BOOST_TEST(!a.find(CredentialCache::Kind::kToken, "t").has_value());
+  BOOST_TEST(!b.find(CredentialCache::Kind::kBasic, "admin:pw").has_value());
+  b.remember(CredentialCache::Kind::kToken, "old", u, 7, INT64_MAX);  // checked before the bump
+  BOOST_TEST(!b.find(CredentialCache::Kind::kToken, "old").has_value());
+  b.remember(CredentialCache::Kind::kToken, "expired", u, b.generation(), auth::now_ms() - 1);
+  BOOST_TEST(!b.find(CredentialCache::Kind::kToken, "expired").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
