@@ -137,6 +137,33 @@ BOOST_AUTO_TEST_CASE(tokens_are_listed_with_last_use_and_revoked) {
   BOOST_TEST(store->check_token(tb->token, now).is_ok());
 }
 
+// Issue 17, defect 10: every revocation and user deletion moves the credentials generation
+// (what the master follows into the shared segment); a failed one does not.
+BOOST_AUTO_TEST_CASE(revocations_and_deletions_bump_the_credentials_generation) {
+  TempDb t;
+  auto store = t.open();
+  auto db = store::open_sqlite(t.path());
+  auto gen = [&] { return *AuthStore::generation(**db); };
+  const int64_t g0 = gen();
+  auto a = store->add_user("a", "pw");
+  const int64_t now = now_ms();
+  auto ta = store->create_token(a->id, kDay, "x", now);
+  int64_t expiration = 0;
+  BOOST_REQUIRE(store->check_token(ta->token, now, &expiration).is_ok());
+  BOOST_TEST(expiration == now + kDay);
+  BOOST_TEST(gen() == g0);  // creating and using do not invalidate anything
+  BOOST_TEST(store->revoke_token(ta->info.id, "").is_ok());
+  BOOST_TEST(gen() == g0 + 1);
+  BOOST_TEST((store->revoke_token(ta->info.id, "").kind() == ErrorKind::kNotFound));
+  BOOST_TEST(gen() == g0 + 1);
+  auto tb = store->create_token(a->id, kDay, "y", now);
+  BOOST_TEST(store->delete_user(a->id).is_ok());
+  BOOST_TEST(gen() == g0 + 2);
+  BOOST_TEST((store->check_token(tb->token, now).status().kind() == ErrorKind::kUnauthorized));
+  BOOST_TEST((store->find_user_by_name("a").status().kind() == ErrorKind::kNotFound));
+  BOOST_TEST((store->delete_user(a->id).kind() == ErrorKind::kNotFound));
+}
+
 BOOST_AUTO_TEST_CASE(token_for_unknown_user_is_refused) {
   TempDb t;
   auto store = t.open();
@@ -190,7 +217,7 @@ BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens
   auto store = t.open();
   BOOST_TEST(store->find_user_by_name("old")->id == "u1");
   auto db = store::open_sqlite(t.path());
-  BOOST_TEST(*(*db)->schema_version("auth") == 2);  // then migrated on to the latest
+  BOOST_TEST(*(*db)->schema_version("auth") == 3);  // then migrated on to the latest
 }
 
 // XO's token client: kept with the token; a new token of the same client and user replaces
