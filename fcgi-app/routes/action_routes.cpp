@@ -132,32 +132,14 @@ void send_queued(Context& ctx, const std::string& task_id) {
   ctx.res.send(202, "application/json; charset=utf-8", "{\"taskId\":\"" + task_id + "\"}");
 }
 
-Status send_sync_result(Context& ctx, const actions::ActionSpec& a, Mode mode, const tasks::Task& t) {
-  if (t.status != tasks::TaskStatus::kSuccess) return task_failure(t);
-  // A new object's task result is {"id": "<uuid>"} (runner/job.cpp).
-  const std::string result = t.result.value_or("");
-  rapidjson::Document r;
-  r.Parse(result.c_str(), result.size());
-  const std::string id = r.IsObject() && r.HasMember("id") && r["id"].IsString() ? r["id"].GetString() : "";
-  if (mode == Mode::kSeedSync) {
-    // The seed: the result JSON-encoded, the new uuid as a JSON string.
-    std::string body;
-    if (a.returns == actions::Returns::kNewObject) {
-      rapidjson::StringBuffer b;
-      JsonWriter w(b);
-      put_string(w, id);
-      body = text_of(b);
-    }
-    ctx.res.send(200, "application/json; charset=utf-8", body);
-    return Status::ok();
-  }
-  if (a.returns == actions::Returns::kNothing) {
-    ctx.res.send(204, "", "");
-    return Status::ok();
-  }
-  ctx.res.add_header("Location", "/rest/v0/" + std::string(a.created_collection) + "/" + id);
-  ctx.res.send(201, "application/json; charset=utf-8", "{\"id\":\"" + id + "\"}");
-  return Status::ok();
+// The wait of a sync POST: until the task ends, answered as the seed (bare ?sync) or XO.
+TaskWaitSpec sync_wait(const actions::ActionSpec& a, Mode mode, const std::string& task_id) {
+  TaskWaitSpec spec;
+  spec.task_id = task_id;
+  spec.answer = mode == Mode::kSeedSync ? TaskWaitSpec::Answer::kSeedSync : TaskWaitSpec::Answer::kXoSync;
+  spec.new_object = a.returns == actions::Returns::kNewObject;
+  spec.created = std::string(a.created_collection);
+  return spec;
 }
 
 Result<rapidjson::Document> read_json_body(Context& ctx) {
@@ -239,8 +221,7 @@ Status start_action(Context& ctx, const actions::ActionSpec& a, const rapidjson:
     send_queued(ctx, task.id);
     return Status::ok();
   }
-  XR_ASSIGN_OR_RETURN(tasks::Task done, wait_for_task(ctx, task.id, [](const tasks::Task& t) { return !t.pending(); }));
-  return send_sync_result(ctx, a, mode, done);
+  return wait_for_task(ctx, sync_wait(a, mode, task.id), task);
 }
 
 Status list_task_actions(Context& ctx) {
@@ -261,13 +242,11 @@ Status abort_task(Context& ctx) {
     send_queued(ctx, t.id);
     return Status::ok();
   }
-  XR_RETURN_IF_ERROR(wait_for_task(ctx, t.id, [](const tasks::Task& x) { return !x.pending(); }).status());
-  if (mode == Mode::kSeedSync) {
-    ctx.res.send(200, "application/json; charset=utf-8", "");
-  } else {
-    ctx.res.send(204, "", "");
-  }
-  return Status::ok();
+  TaskWaitSpec spec;
+  spec.task_id = t.id;
+  spec.answer = mode == Mode::kSeedSync ? TaskWaitSpec::Answer::kAbortSeed : TaskWaitSpec::Answer::kAbortXo;
+  XR_ASSIGN_OR_RETURN(tasks::Task now, ctx.svc.tasks->get(t.id));
+  return wait_for_task(ctx, spec, now);
 }
 
 }  // namespace xr::app

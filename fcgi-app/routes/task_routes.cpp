@@ -45,7 +45,11 @@ Status write_task_list(Context& ctx, std::string_view object_id) {
   XR_ASSIGN_OR_RETURN(ListOptions options, parse_list_options(ctx.req, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(auto filter, compile_list_filter(options, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  // The revision the list reflects at least (read first: a change racing the list shows in
+  // the list or after it), for `GET /tasks?ndjson&watch&since=<it>`.
+  XR_ASSIGN_OR_RETURN(int64_t revision, store->revision());
   XR_ASSIGN_OR_RETURN(std::vector<tasks::Task> all, store->list(owner_filter(ctx)));
+  if (object_id.empty()) ctx.res.add_header("X-Revision", std::to_string(revision));
   ListWriter out(ctx.res, options, &ctx.req);
   for (const tasks::Task& t : all) {
     if (out.full()) break;
@@ -81,11 +85,13 @@ Status get_task(Context& ctx) {
   // wait=result (seed) and wait=true (XO): until finished; any other value, bare
   // included: until its next change. wait=false: no wait.
   if (auto wait = ctx.req.query_value("wait"); wait && *wait != "false") {
-    const bool until_done = *wait == "result" || *wait == "true";
-    const int64_t revision = task.revision;
-    XR_ASSIGN_OR_RETURN(task, wait_for_task(ctx, task.id, [&](const tasks::Task& t) {
-      return until_done ? !t.pending() : t.revision != revision;
-    }));
+    TaskWaitSpec spec;
+    spec.task_id = task.id;
+    if (*wait != "result" && *wait != "true") {
+      spec.until = TaskWaitSpec::Until::kChange;
+      spec.after_revision = task.revision;
+    }
+    return wait_for_task(ctx, spec, task);
   }
   send_json_with_etag(ctx, tasks::to_json(task));
   return Status::ok();

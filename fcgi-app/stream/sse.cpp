@@ -2,10 +2,12 @@
 
 #include <array>
 #include <chrono>
+#include <unordered_map>
 #include <utility>
 
 #include "live/follower.h"
 #include "routes/json_text.h"
+#include "stream/task_board.h"
 
 namespace xr::app {
 
@@ -139,6 +141,71 @@ Status SseStream::subscribe(const std::string& type, const std::string& collecti
   sub->replay(replay);
   subscriptions_[type] = std::move(sub);
   hub_.touched(conn_.fd());
+  return Status::ok();
+}
+
+// --- tasks ---
+
+namespace {
+
+// An SSE subscription to XO tasks: add/update/remove frames from the task board.
+class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
+ public:
+  TaskSseSubscription(SseStream& stream, TaskBoard& board, std::string type, TaskQuery query, size_t limit)
+      : stream_(stream), board_(board), type_(std::move(type)), query_(std::move(query)), limit_(limit) {
+    for (const auto& [id, t] : board_.tasks()) {
+      std::string entry;
+      uint64_t hash = 0;
+      if (query_.describe(t, &entry, &hash)) told_[id] = hash;
+    }
+    board_.add(this);
+  }
+  ~TaskSseSubscription() override { board_.remove(this); }
+
+  void changed(const std::string& id, const tasks::Task* task, int64_t revision) override {
+    (void)revision;
+    if (dropped_) return;
+    WatchEvent e;
+    e.id = id;
+    uint64_t hash = 0;
+    if (task != nullptr && query_.describe(*task, &e.entry, &hash)) {
+      auto it = told_.find(id);
+      if (it != told_.end() && it->second == hash) return;
+      e.added = it == told_.end();
+      told_[id] = hash;
+    } else {
+      if (told_.erase(id) == 0) return;
+      e.remove = true;
+    }
+    std::string text;
+    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_), 0, &text);
+    Connection& conn = stream_.connection();
+    conn.send(text);
+    stream_.hub().touched(conn.fd());
+    if (conn.pending() > limit_) {
+      dropped_ = true;
+      conn.drop_unsent();
+      conn.send(stream_.closing_text("client too slow: more than stream.client_buffer_kb of events waiting"));
+      conn.end();  // destroys the stream and this
+    }
+  }
+
+ private:
+  SseStream& stream_;
+  TaskBoard& board_;
+  std::string type_;
+  TaskQuery query_;
+  size_t limit_;
+  std::unordered_map<std::string, uint64_t> told_;
+  bool dropped_ = false;
+};
+
+}  // namespace
+
+Status SseStream::subscribe_tasks(const std::string& type, TaskBoard& board, TaskQuery query, size_t limit) {
+  if (!board.ready()) return Status(ErrorKind::kUnavailable, "the task store is not read yet: retry");
+  subscriptions_.erase(type);
+  subscriptions_[type] = std::make_unique<TaskSseSubscription>(*this, board, type, std::move(query), limit);
   return Status::ok();
 }
 

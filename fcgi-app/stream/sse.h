@@ -19,8 +19,16 @@
 namespace xr::app {
 
 class SseStream;
+class TaskBoard;
+struct TaskQuery;
 
-class SseSubscription : public ViewClient {
+// One subscription of an SSE stream (a cache collection's or the tasks').
+class SseSubscriptionBase {
+ public:
+  virtual ~SseSubscriptionBase() = default;
+};
+
+class SseSubscription : public ViewClient, public SseSubscriptionBase {
  public:
   SseSubscription(SseStream& stream, std::string type, uint64_t position)
       : stream_(stream), type_(std::move(type)), position_(position) {}
@@ -53,6 +61,9 @@ class SseStream : public OpenStream {
   // too old.
   Status subscribe(const std::string& type, const std::string& collection, ListQuery query,
                    const std::string& fields_key, size_t limit);
+  // Subscribes to XO tasks (`type` "task"), projected and filtered by `query` (no replay:
+  // task revisions are not the cache's).
+  Status subscribe_tasks(const std::string& type, TaskBoard& board, TaskQuery query, size_t limit);
   // False when there was no such subscription.
   bool unsubscribe(const std::string& type);
 
@@ -69,7 +80,7 @@ class SseStream : public OpenStream {
   std::string user_id_;
   bool revision_;
   std::optional<live::Revision> resume_;
-  std::map<std::string, std::unique_ptr<SseSubscription>> subscriptions_;
+  std::map<std::string, std::unique_ptr<SseSubscriptionBase>> subscriptions_;
   int64_t next_ping_ms_ = 0;
 };
 

@@ -76,7 +76,8 @@ class Waker {
 class Loop {
  public:
   Loop(const ChildEnv& env, Services& svc, const cache::Reader& reader)
-      : env_(env), hub_(reader), ss_{svc, hub_, static_cast<size_t>(env.config.stream_client_buffer_kb) * 1024} {}
+      : env_(env), hub_(reader), board_(nullptr, hub_),
+        ss_{svc, hub_, board_, static_cast<size_t>(env.config.stream_client_buffer_kb) * 1024} {}
   int run();
 
  private:
@@ -89,7 +90,9 @@ class Loop {
 
   const ChildEnv& env_;
   WatchHub hub_;
+  TaskBoard board_;
   StreamServices ss_;
+  int task_fd_ = -1;
   int epoll_ = -1;
   int signal_fd_ = -1;
   int event_fd_ = -1;
@@ -196,6 +199,7 @@ void Loop::flush_touched() {
 int Loop::run() {
   epoll_ = epoll_create1(EPOLL_CLOEXEC);
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  task_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGQUIT);
@@ -203,7 +207,7 @@ int Loop::run() {
   sigaddset(&set, SIGHUP);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (epoll_ < 0 || signal_fd_ < 0 || event_fd_ < 0) {
+  if (epoll_ < 0 || signal_fd_ < 0 || event_fd_ < 0 || task_fd_ < 0) {
     kLog.error(std::string("epoll/signalfd: ") + std::strerror(errno));
     return 1;
   }
@@ -217,7 +221,14 @@ int Loop::run() {
   epoll_ctl(epoll_, EPOLL_CTL_ADD, signal_fd_, &ev);
   ev.data.fd = event_fd_;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, event_fd_, &ev);
+  ev.data.fd = task_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, task_fd_, &ev);
   Waker waker(hub_.reader(), event_fd_);
+  // XO tasks come from a thread on its own database connection (the loop never blocks on it).
+  TaskFeed feed(env_.config,
+                std::make_unique<FutexTaskWakeup>(cache::layout::control_block(env_.segment->segment().base())),
+                task_fd_);
+  board_.set_feed(&feed);
   kLog.info("serving long-lived requests");
   int64_t next_tick = wall_ms() + 1000;
 
@@ -248,6 +259,13 @@ int Loop::run() {
         (void)!read(event_fd_, &count, sizeof count);
         if (!stopping_) hub_.advance_all(ss_.client_buffer);
         flush_touched();
+      } else if (fd == task_fd_) {
+        uint64_t count = 0;
+        (void)!read(task_fd_, &count, sizeof count);
+        for (TaskBatch& b : feed.take()) {
+          if (!stopping_) board_.apply(std::move(b));
+        }
+        flush_touched();
       } else if (fd == env_.listen_fd) {
         if (!stopping_) accept_all();
       } else if (auto it = conns_.find(fd); it != conns_.end()) {
@@ -256,11 +274,13 @@ int Loop::run() {
     }
     if (const int64_t now = wall_ms(); now >= next_tick && !stopping_) {
       hub_.tick(now);
+      board_.tick(now);
       flush_touched();
       next_tick = now + 1000;
     }
   }
-  conns_.clear();
+  conns_.clear();  // before the feed goes (streams leave the board)
+  board_.set_feed(nullptr);
   kLog.info("stopped");
   return 0;
 }

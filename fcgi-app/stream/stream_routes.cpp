@@ -103,6 +103,45 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
   return Status::ok();
 }
 
+// GET /rest/v0/tasks?ndjson&watch: the task board's events, the caller's own tasks unless
+// an admin.
+Status watch_tasks(Connection& conn, Context& ctx, StreamServices& ss) {
+  Request& req = ctx.req;
+  if (!flag(req, "ndjson")) return Status(ErrorKind::kInvalidArgument, "watch=true requires ndjson=true");
+  TaskQuery q;
+  XR_ASSIGN_OR_RETURN(q.options, parse_list_options(req, &ctx.error_data));
+  XR_ASSIGN_OR_RETURN(q.filter, compile_list_filter(q.options, &ctx.error_data));
+  if (ctx.user->permission != "admin") q.owner = ctx.user->id;
+  XR_ASSIGN_OR_RETURN(WatchOptions options, watch_options(req));
+  if (!ss.tasks.ready()) return Status(ErrorKind::kUnavailable, "the task store is not read yet: retry");
+  std::optional<int64_t> since;
+  if (auto text = req.query_value("since")) {
+    since = parse_task_revision(*text);
+    if (!since) {
+      ctx.error_data = "{\"since\":" + json_string(*text) + "}";
+      return Status(ErrorKind::kInvalidArgument, "invalid revision (expected the X-Revision of a list of tasks or a line)");
+    }
+    if (!ss.tasks.removed_since(*since)) {
+      ctx.error_data = "{\"since\":" + json_string(*text) + ",\"revision\":" +
+                       json_string(std::to_string(ss.tasks.revision())) + "}";
+      return Status(ErrorKind::kGone, "revision too old to resume from: list the collection again and "
+                                      "watch with since=<its X-Revision header>");
+    }
+  }
+  Response& res = ctx.res;
+  res.set_content_type("application/x-ndjson");
+  res.add_header("Cache-Control", "no-cache");
+  res.add_header("X-Accel-Buffering", "no");
+  res.add_header("X-Revision", std::to_string(ss.tasks.revision()));
+  res.write("");  // the head
+  if (req.method() == "HEAD") return Status::ok();
+  auto stream = std::make_unique<TaskWatchStream>(ss.tasks, conn, std::move(q), options.revision,
+                                                  options.heartbeat_s, ss.client_buffer);
+  stream->set_since(since);
+  conn.stream = std::move(stream);
+  return Status::ok();
+}
+
 // GET /events: a text/event-stream with an init frame (its id), pings, subscriptions' frames.
 Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
   std::optional<live::Revision> resume;
@@ -149,7 +188,7 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
   }
   const std::string type(c->value.GetString(), c->value.GetStringLength());
   const std::string collection(sse_collection(type));
-  if (collection.empty()) {
+  if (collection.empty() && type != "task") {
     ctx.error_data = "{\"collection\":" + json_string(type) + "}";
     return Status(ErrorKind::kInvalidArgument, "unsupported collection " + type);
   }
@@ -164,6 +203,22 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
       fields.append(v.GetString(), v.GetStringLength());
     }
     if (fields.empty()) fields = "*";
+  }
+  if (type == "task") {
+    TaskQuery tq;
+    tq.options.has_fields = true;
+    tq.options.all_fields = fields == "*";
+    if (!tq.options.all_fields) {
+      for (size_t at = 0; at <= fields.size();) {
+        const size_t comma = std::min(fields.find(',', at), fields.size());
+        tq.options.fields.push_back(fields.substr(at, comma - at));
+        at = comma + 1;
+      }
+    }
+    XR_RETURN_IF_ERROR(sse->subscribe_tasks(type, ss.tasks, std::move(tq), ss.client_buffer));
+    ctx.res.set_status(201);
+    ctx.res.write("{\"id\":" + json_string(type) + "}");
+    return Status::ok();
   }
   ListQuery q;
   q.options.has_fields = true;
@@ -181,16 +236,15 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   const bool get = method == "GET" || method == "HEAD";
   const bool api = seg.size() >= 3 && seg[0] == "rest" && seg[1] == "v0";
   const bool events = api && seg[2] == "events";
-  if (api && seg.size() == 3 && seg[2] == "tasks") {
-    return Status(ErrorKind::kUnavailable, "watch on tasks is not served yet (lists of tasks are)");
-  }
+  const bool tasks = api && seg.size() == 3 && seg[2] == "tasks" && get;
   const bool known = (events && seg.size() == 3 && get) ||
                      (events && seg.size() == 5 && seg[4] == "subscriptions" && method == "POST") ||
                      (events && seg.size() == 6 && seg[4] == "subscriptions" && method == "DELETE") ||
-                     (!events && api && seg.size() == 3 && get && is_watchable(seg[2]));
+                     (!events && api && seg.size() == 3 && get && is_watchable(seg[2])) || tasks;
   if (!known) return Status(ErrorKind::kNotFound, "Cannot " + method + " " + ctx.req.raw_path());
   XR_ASSIGN_OR_RETURN(ctx.user, authenticate(ctx.req, ctx.svc, ctx.res));
   if (!ctx.user) return Status(ErrorKind::kUnauthorized, "invalid credentials");
+  if (tasks) return watch_tasks(conn, ctx, ss);  // users watch their own tasks
   if (ctx.user->permission != "admin") {
     ctx.error_data = R"({"object":{}})";
     return Status(ErrorKind::kForbidden, "not enough permissions");
@@ -206,8 +260,25 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
 
 }  // namespace
 
+// A wait a worker handed off (routes/task_wait.h): nothing is written until it ends.
+static void handle_wait(Connection& conn, StreamServices& ss, std::unique_ptr<Request> req) {
+  auto spec = TaskWaitSpec::parse(*req);
+  if (!spec.is_ok()) {
+    std::string bytes;
+    Response err(&bytes, false);
+    write_error(err, spec.status(), "");
+    conn.send(bytes);
+    conn.end();
+    return;
+  }
+  conn.stream = std::make_unique<TaskWait>(ss.tasks, conn, ss.svc, std::move(req), std::move(*spec));
+  conn.stream->started();  // may end it at once
+}
+
 void handle_stream_request(Connection& conn, StreamServices& ss) {
-  Request req(conn.take_env(), conn.take_body());
+  auto handed = std::make_unique<Request>(conn.take_env(), conn.take_body());
+  if (handed->param("DOCUMENT_URI") == kWaitLocation) return handle_wait(conn, ss, std::move(handed));
+  Request& req = *handed;
   std::string bytes;
   Response res(&bytes, req.method() == "HEAD");
   Context ctx{req, res, ss.svc, {}, std::nullopt, {}, nullptr};

@@ -5,6 +5,7 @@
 
 #include "routes/context.h"
 #include "stream/connection.h"
+#include "stream/task_board.h"
 #include "stream/watch.h"
 
 namespace xr::app {
@@ -12,6 +13,7 @@ namespace xr::app {
 struct StreamServices {
   Services& svc;
   WatchHub& hub;
+  TaskBoard& tasks;
   size_t client_buffer;  // bytes a client may have waiting before it is dropped
 };
 

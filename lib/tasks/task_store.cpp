@@ -358,8 +358,11 @@ Result<Changes> TaskStore::changes_since(int64_t since) {
       select_sql("WHERE revision>$1 ORDER BY seq"), {since}));
   for (const store::Row& r : rows) c.updated.push_back(from_row(r));
   XR_ASSIGN_OR_RETURN(store::Rows gone, db_.query(
-      "SELECT id FROM task_removed WHERE revision>$1 ORDER BY revision", {since}));
-  for (const store::Row& r : gone) c.removed.push_back(r.text(0));
+      "SELECT id,revision FROM task_removed WHERE revision>$1 ORDER BY revision", {since}));
+  for (const store::Row& r : gone) {
+    c.removed.push_back(r.text(0));
+    c.removed_at.push_back(r.integer(1));
+  }
   return c;
 }
 

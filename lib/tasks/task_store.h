@@ -39,6 +39,7 @@ struct Changes {
   int64_t revision = 0;  // the store's revision when read; pass it to the next call
   std::vector<Task> updated;
   std::vector<std::string> removed;
+  std::vector<int64_t> removed_at;  // the revision of each removal (same order as `removed`)
 };
 
 class TaskStore {

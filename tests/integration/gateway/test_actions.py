@@ -5,7 +5,6 @@ hanging action, and a killed runner turning its running action into an interrupt
 import json
 import os
 import signal
-import socket
 import sys
 import time
 import unittest
@@ -260,33 +259,6 @@ class ActionsTest(unittest.TestCase):
         self.assertEqual(self.wait_task(first)["status"], "success")
         wait_until(lambda: old[0] not in self.s.pids("runner"), 10, "the old runner to exit")
         self.s.wait_synced()
-
-
-class WaitingTest(unittest.TestCase):
-    """One worker with two threads: at most one request may wait for a task."""
-
-    def test_waiters_are_bounded_and_a_client_that_leaves_frees_its_thread(self):
-        s = Stack(vms=6, hosts=1, workers=1, threads=2)
-        try:
-            vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
-            s.sims[0].control("hang", {"method": "VM.suspend"})
-            task_id = s.request("POST", "/rest/v0/vms/%s/actions/suspend" % vm["id"], token=s.token).json()["taskId"]
-            raw = socket.create_connection(("127.0.0.1", s.port))
-            raw.sendall(("GET /rest/v0/tasks/%s?wait=result HTTP/1.1\r\nHost: x\r\nCookie: authenticationToken=%s"
-                         "\r\n\r\n" % (task_id, s.token)).encode())
-            time.sleep(0.5)
-            busy = s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=s.token)
-            self.assertEqual(busy.status, 503, busy.body)
-            self.assertIn("waiting", busy.json()["error"])
-            self.assertEqual(s.get("/rest/v0/tasks/" + task_id, token=s.token).status, 200)  # no wait: served
-            raw.close()
-            time.sleep(1.5)  # the waiter notices within 0.5 s
-            s.sims[0].control("release", {"method": "VM.suspend"})
-            r = s.get("/rest/v0/tasks/%s?wait=result" % task_id, token=s.token)
-            self.assertEqual(r.status, 200, r.body)
-            self.assertEqual(r.json()["status"], "success")
-        finally:
-            s.stop()
 
 
 class RestartTest(unittest.TestCase):

@@ -271,6 +271,10 @@ BOOST_AUTO_TEST_CASE(changes_since_a_revision_name_updates_and_removals) {
   BOOST_CHECK_EQUAL(c->updated[0].id, a.id);
   BOOST_REQUIRE_EQUAL(c->removed.size(), 1u);
   BOOST_CHECK_EQUAL(c->removed[0], b.id);
+  // The removal's own revision: after `mid`, before the progress change of a.
+  BOOST_REQUIRE_EQUAL(c->removed_at.size(), 1u);
+  BOOST_CHECK_EQUAL(c->removed_at[0], *mid + 1);
+  BOOST_CHECK_LT(c->removed_at[0], c->updated[0].revision);
   BOOST_CHECK_GT(c->revision, *mid);
   auto all = s->changes_since(*r0);
   BOOST_REQUIRE(all.is_ok());

@@ -1,0 +1,341 @@
+#include "stream/task_board.h"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <functional>
+
+#include "routes/http_errors.h"
+#include "routes/json_text.h"
+#include "stream/watch.h"
+
+namespace xr::app {
+
+namespace {
+
+constexpr size_t kRemovalsKept = 16384;  // removals remembered for `since`
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t hash_text(std::string_view text) { return std::hash<std::string_view>()(text); }
+
+}  // namespace
+
+std::optional<int64_t> parse_task_revision(std::string_view text) {
+  int64_t r = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), r);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || r < 0) return std::nullopt;
+  return r;
+}
+
+// --- TaskBoard ---
+
+const tasks::Task* TaskBoard::find(const std::string& id) const {
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::vector<std::pair<std::string, int64_t>>> TaskBoard::removed_since(int64_t since) const {
+  if (!ready_ || since < known_from_ || since > revision_) return std::nullopt;
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& r : removals_) {
+    if (r.second > since) out.push_back(r);
+  }
+  return out;
+}
+
+void TaskBoard::remove(TaskClient* c) {
+  auto it = std::find(clients_.begin(), clients_.end(), c);
+  if (it == clients_.end()) return;
+  if (dispatching_ > 0) {
+    *it = nullptr;  // compacted after the dispatch
+  } else {
+    clients_.erase(it);
+  }
+}
+
+void TaskBoard::each(const std::function<void(TaskClient&)>& fn) {
+  ++dispatching_;
+  const size_t n = clients_.size();  // clients added meanwhile start after this
+  for (size_t i = 0; i < n; ++i) {
+    if (clients_[i] != nullptr) fn(*clients_[i]);
+  }
+  if (--dispatching_ == 0) clients_.erase(std::remove(clients_.begin(), clients_.end(), nullptr), clients_.end());
+}
+
+void TaskBoard::apply(TaskBatch batch) {
+  if (batch.reload) {
+    // Everything the board had and the store no longer has is a removal at this revision.
+    std::map<std::string, tasks::Task> fresh;
+    for (auto& e : batch.events) {
+      if (e.task) fresh.emplace(e.id, std::move(*e.task));
+    }
+    std::vector<std::string> gone;
+    for (const auto& [id, t] : tasks_) {
+      if (!fresh.count(id)) gone.push_back(id);
+    }
+    const bool first = !ready_;
+    std::vector<const tasks::Task*> changed;
+    for (auto& [id, t] : fresh) {
+      auto old = tasks_.find(id);
+      if (old == tasks_.end() || old->second.revision != t.revision) changed.push_back(&t);
+    }
+    tasks_.swap(fresh);
+    if (first) {
+      known_from_ = batch.revision;
+    } else {
+      for (const std::string& id : gone) removals_.emplace_back(id, batch.revision);
+    }
+    ready_ = true;
+    revision_ = batch.revision;
+    if (!first) {
+      each([&](TaskClient& c) {
+        for (const std::string& id : gone) c.changed(id, nullptr, batch.revision);
+        for (const tasks::Task* t : changed) c.changed(t->id, t, t->revision);
+      });
+    }
+  } else {
+    for (auto& e : batch.events) {
+      if (e.task) {
+        auto it = tasks_.find(e.id);
+        if (it != tasks_.end() && it->second.revision >= e.revision) continue;  // seen
+        tasks::Task& t = tasks_[e.id];
+        t = std::move(*e.task);
+        each([&](TaskClient& c) { c.changed(e.id, &t, e.revision); });
+      } else {
+        if (tasks_.erase(e.id) == 0) continue;
+        removals_.emplace_back(e.id, e.revision);
+        each([&](TaskClient& c) { c.changed(e.id, nullptr, e.revision); });
+      }
+    }
+    revision_ = std::max(revision_, batch.revision);
+  }
+  while (removals_.size() > kRemovalsKept) {
+    known_from_ = std::max(known_from_, removals_.front().second);
+    removals_.pop_front();
+  }
+  each([&](TaskClient& c) { c.answered(batch.asked); });
+}
+
+void TaskBoard::tick(int64_t now) {
+  each([&](TaskClient& c) { c.tick(now); });
+}
+
+// --- TaskQuery ---
+
+bool TaskQuery::describe(const tasks::Task& t, std::string* entry, uint64_t* hash) const {
+  if (!owner.empty() && t.user_id != owner) return false;
+  const std::string json = tasks::to_json(t);
+  const std::string href = "/rest/v0/tasks/" + t.id;
+  if (!options.has_fields && !filter) {
+    *entry = json_string(href);
+    *hash = hash_text(json);
+    return true;
+  }
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (!passes(filter, doc)) return false;
+  if (!options.has_fields) {
+    *entry = json_string(href);
+    *hash = hash_text(json);
+    return true;
+  }
+  *entry = project_object(doc, options, href);
+  *hash = hash_text(*entry);
+  return true;
+}
+
+std::string TaskQuery::remove_entry(const std::string& id) const {
+  const std::string href = json_string("/rest/v0/tasks/" + id);
+  return options.has_fields ? "{\"href\":" + href + "}" : href;
+}
+
+// --- TaskWait ---
+
+TaskWait::TaskWait(TaskBoard& board, Connection& conn, Services& svc, std::unique_ptr<Request> req,
+                   TaskWaitSpec spec)
+    : board_(board), conn_(conn), svc_(svc), req_(std::move(req)), spec_(std::move(spec)) {
+  board_.add(this);
+}
+
+TaskWait::~TaskWait() { board_.remove(this); }
+
+void TaskWait::started() {
+  if (!board_.ready()) return;  // the first batch will tell
+  const tasks::Task* t = board_.find(spec_.task_id);
+  if (t == nullptr) {
+    ask_ = board_.ask();  // just created by a worker: the feed may not have read it yet
+    return;
+  }
+  if (spec_.satisfied_by(*t)) finish(t);
+}
+
+void TaskWait::changed(const std::string& id, const tasks::Task* task, int64_t revision) {
+  (void)revision;
+  if (done_ || id != spec_.task_id) return;
+  if (task == nullptr || spec_.satisfied_by(*task)) finish(task);
+}
+
+void TaskWait::answered(uint64_t asked) {
+  if (done_) return;
+  const tasks::Task* t = board_.find(spec_.task_id);
+  if (t != nullptr) {
+    if (spec_.satisfied_by(*t)) finish(t);
+    return;
+  }
+  if (ask_ == 0) {
+    ask_ = board_.ask();
+  } else if (asked >= ask_) {
+    finish(nullptr);
+  }
+}
+
+void TaskWait::finish(const tasks::Task* task) {
+  done_ = true;
+  std::string bytes;
+  Response res(&bytes, req_->method() == "HEAD");
+  Context ctx{*req_, res, svc_, {}, std::nullopt, {}, nullptr};
+  Status s = task != nullptr ? answer_task_wait(ctx, spec_, *task) : no_such("task", spec_.task_id, &ctx.error_data);
+  if (!s.is_ok()) {
+    bytes.clear();
+    Response err(&bytes, req_->method() == "HEAD");
+    write_error(err, s, ctx.error_data);
+  } else {
+    res.finish();
+  }
+  Connection& conn = conn_;
+  board_.hub().touched(conn.fd());
+  conn.send(bytes);
+  conn.end();  // destroys this
+}
+
+std::string TaskWait::stop_text(std::string_view reason) {
+  if (done_) return {};
+  done_ = true;
+  std::string bytes;
+  Response err(&bytes, false);
+  write_error(err, Status(ErrorKind::kUnavailable, std::string(reason) + ": wait again"), "");
+  return bytes;
+}
+
+// --- TaskWatchStream ---
+
+TaskWatchStream::TaskWatchStream(TaskBoard& board, Connection& conn, TaskQuery query, bool revision,
+                                 int heartbeat_s, size_t limit)
+    : board_(board), conn_(conn), query_(std::move(query)), revision_(revision), heartbeat_s_(heartbeat_s),
+      limit_(limit) {
+  position_ = board_.revision();
+  // What the client is taken to know: every task shown now (the seed sends none of them).
+  for (const auto& [id, t] : board_.tasks()) {
+    std::string entry;
+    uint64_t hash = 0;
+    if (query_.describe(t, &entry, &hash)) told_[id] = hash;
+  }
+  board_.add(this);
+}
+
+TaskWatchStream::~TaskWatchStream() { board_.remove(this); }
+
+void TaskWatchStream::line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const {
+  out->append("[\"").append(kind).append("\",").append(entry);
+  if (revision_) out->append(",\"").append(std::to_string(revision)).append("\"");
+  out->append("]\n");
+}
+
+void TaskWatchStream::event(const std::string& id, const tasks::Task* task, int64_t revision, std::string* out) {
+  std::string entry;
+  uint64_t hash = 0;
+  if (task != nullptr && query_.describe(*task, &entry, &hash)) {
+    auto it = told_.find(id);
+    if (it != told_.end() && it->second == hash) return;  // nothing this client sees changed
+    told_[id] = hash;
+    line("update", entry, revision, out);
+    return;
+  }
+  if (told_.erase(id) == 0) return;  // never shown: nothing to remove
+  line("remove", query_.remove_entry(id), revision, out);
+}
+
+void TaskWatchStream::started() {
+  last_write_ms_ = now_ms();
+  if (!since_) return;
+  // Replay: every task changed after `since` in its current state, removals with theirs,
+  // in revision order; the client may have some of them already (updates are idempotent).
+  std::vector<std::pair<int64_t, std::string>> order;  // (revision, id); removed ids flagged by absence
+  for (const auto& [id, t] : board_.tasks()) {
+    if (t.revision > *since_) order.emplace_back(t.revision, id);
+  }
+  auto removed = board_.removed_since(*since_);
+  std::vector<std::pair<int64_t, std::string>> gone;
+  if (removed) {
+    for (auto& [id, rev] : *removed) {
+      if (board_.find(id) == nullptr) gone.emplace_back(rev, id);
+    }
+  }
+  std::string text;
+  std::sort(order.begin(), order.end());
+  std::sort(gone.begin(), gone.end());
+  size_t a = 0, b = 0;
+  while (a < order.size() || b < gone.size()) {
+    if (b >= gone.size() || (a < order.size() && order[a].first <= gone[b].first)) {
+      const tasks::Task* t = board_.find(order[a].second);
+      std::string entry;
+      uint64_t hash = 0;
+      if (t != nullptr && query_.describe(*t, &entry, &hash)) {
+        told_[t->id] = hash;
+        line("update", entry, order[a].first, &text);
+      }
+      ++a;
+    } else {
+      told_.erase(gone[b].second);
+      line("remove", query_.remove_entry(gone[b].second), gone[b].first, &text);
+      ++b;
+    }
+  }
+  if (!text.empty()) conn_.send(text);
+}
+
+void TaskWatchStream::flush(std::string text) {
+  if (text.empty()) return;
+  conn_.send(text);
+  last_write_ms_ = now_ms();
+  board_.hub().touched(conn_.fd());
+  if (conn_.pending() > limit_) {
+    dropped_ = true;
+    conn_.drop_unsent();
+    conn_.send(closing_text("client too slow: more than stream.client_buffer_kb of events waiting"));
+    conn_.end();  // destroys this
+  }
+}
+
+void TaskWatchStream::changed(const std::string& id, const tasks::Task* task, int64_t revision) {
+  if (dropped_) return;
+  position_ = std::max(position_, revision);
+  std::string text;
+  event(id, task, revision, &text);
+  flush(std::move(text));
+}
+
+void TaskWatchStream::tick(int64_t now) {
+  if (dropped_ || heartbeat_s_ <= 0) return;
+  if (now - last_write_ms_ < int64_t{heartbeat_s_} * 1000) return;
+  std::string text;
+  line("ping", std::to_string(now), position_, &text);
+  flush(std::move(text));
+}
+
+std::string TaskWatchStream::closing_text(std::string_view reason) {
+  if (reason.empty()) return {};
+  std::string entry = "{\"error\":" + json_string(reason) + ",\"revision\":\"" + std::to_string(position_) + "\"}";
+  std::string text;
+  line("error", entry, position_, &text);
+  return text;
+}
+
+}  // namespace xr::app

@@ -1,0 +1,143 @@
+// The stream role's copy of the XO tasks (fed by TaskFeed batches) and what follows it:
+// handed-off waits (`/_xr/wait`, routes/task_wait.h), watch streams on `/rest/v0/tasks`
+// (`?ndjson&watch`, fields, filter, since, revision, heartbeat) and SSE `task`
+// subscriptions. Task revisions are the store's durable counter, written in decimal
+// (`X-Revision` of GET /tasks, the third element of a line with `revision`). Stream thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "filter/filter.h"
+#include "routes/context.h"
+#include "routes/list_output.h"
+#include "routes/task_wait.h"
+#include "stream/connection.h"
+#include "stream/open_stream.h"
+#include "stream/task_feed.h"
+#include "tasks/task.h"
+
+namespace xr::app {
+
+class WatchHub;
+
+// Something the board tells about task changes.
+class TaskClient {
+ public:
+  virtual ~TaskClient() = default;
+  // Task `id` changed at `revision` (`task` null: removed).
+  virtual void changed(const std::string& id, const tasks::Task* task, int64_t revision) = 0;
+  // A read of the store answering asks up to `asked` was applied.
+  virtual void answered(uint64_t asked) { (void)asked; }
+  virtual void tick(int64_t now_ms) { (void)now_ms; }
+};
+
+class TaskBoard {
+ public:
+  TaskBoard(TaskFeed* feed, WatchHub& hub) : feed_(feed), hub_(hub) {}
+  bool ready() const { return ready_; }
+  int64_t revision() const { return revision_; }
+  const std::map<std::string, tasks::Task>& tasks() const { return tasks_; }
+  const tasks::Task* find(const std::string& id) const;
+  // Asks the feed for a fresh read; the number answered() will reach.
+  uint64_t ask() { return feed_ != nullptr ? feed_->ask() : 0; }
+  void set_feed(TaskFeed* feed) { feed_ = feed; }
+  // Removals after `since` (ids with their revision), or nullopt when `since` is older than
+  // what this process remembers (the caller answers 410).
+  std::optional<std::vector<std::pair<std::string, int64_t>>> removed_since(int64_t since) const;
+
+  void apply(TaskBatch batch);
+  void add(TaskClient* c) { clients_.push_back(c); }
+  void remove(TaskClient* c);
+  void tick(int64_t now_ms);
+  WatchHub& hub() { return hub_; }
+
+ private:
+  void each(const std::function<void(TaskClient&)>& fn);
+
+  TaskFeed* feed_;
+  WatchHub& hub_;
+  bool ready_ = false;
+  int64_t revision_ = 0;
+  int64_t known_from_ = 0;  // removals are known after this revision
+  std::map<std::string, tasks::Task> tasks_;  // by id = creation order
+  std::deque<std::pair<std::string, int64_t>> removals_;
+  std::vector<TaskClient*> clients_;
+  int dispatching_ = 0;
+};
+
+// What a task looks like to one client: visible to its user, passing the filter, projected.
+struct TaskQuery {
+  std::string owner;  // "" = every user's (admin)
+  ListOptions options;
+  std::optional<filter::Filter> filter;
+  // The entry a list would show (href or projected object) and the hash of what counts as a
+  // change; false when the task is not shown to this client.
+  bool describe(const tasks::Task& t, std::string* entry, uint64_t* hash) const;
+  std::string remove_entry(const std::string& id) const;
+};
+
+// A handed-off wait: no answer until the task is where the wait ends (or gone: 404).
+class TaskWait : public OpenStream, public TaskClient {
+ public:
+  TaskWait(TaskBoard& board, Connection& conn, Services& svc, std::unique_ptr<Request> req, TaskWaitSpec spec);
+  ~TaskWait() override;
+  void started() override;
+  void changed(const std::string& id, const tasks::Task* task, int64_t revision) override;
+  void answered(uint64_t asked) override;
+  std::string stop_text(std::string_view reason) override;
+
+ private:
+  void finish(const tasks::Task* task);  // ends the request (null: no such task)
+
+  TaskBoard& board_;
+  Connection& conn_;
+  Services& svc_;
+  std::unique_ptr<Request> req_;
+  TaskWaitSpec spec_;
+  uint64_t ask_ = 0;  // waiting for the feed to confirm an unknown id
+  bool done_ = false;
+};
+
+// GET /rest/v0/tasks?ndjson&watch: ["update", entry] / ["remove", entry] lines.
+class TaskWatchStream : public OpenStream, public TaskClient {
+ public:
+  TaskWatchStream(TaskBoard& board, Connection& conn, TaskQuery query, bool revision, int heartbeat_s,
+                  size_t limit);
+  ~TaskWatchStream() override;
+  // Sends the replay after `since` (nullopt: none) once the head is out.
+  void set_since(std::optional<int64_t> since) { since_ = since; }
+  void started() override;
+  void changed(const std::string& id, const tasks::Task* task, int64_t revision) override;
+  void tick(int64_t now_ms) override;
+  std::string closing_text(std::string_view reason) override;
+  std::string stop_text(std::string_view reason) override { return revision_ ? closing_text(reason) : std::string(); }
+
+ private:
+  void line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const;
+  void event(const std::string& id, const tasks::Task* task, int64_t revision, std::string* out);
+  void flush(std::string text);
+
+  TaskBoard& board_;
+  Connection& conn_;
+  TaskQuery query_;
+  bool revision_;
+  int heartbeat_s_;
+  size_t limit_;
+  std::optional<int64_t> since_;
+  int64_t position_ = 0;
+  int64_t last_write_ms_ = 0;
+  std::unordered_map<std::string, uint64_t> told_;  // shown tasks -> hash of what was sent
+  bool dropped_ = false;
+};
+
+// Parses a task revision (decimal, from X-Revision or a line); nullopt when malformed.
+std::optional<int64_t> parse_task_revision(std::string_view text);
+
+}  // namespace xr::app
