@@ -90,10 +90,8 @@ Value is_empty(Alloc& a) {
 class Parts {
  public:
   Parts(Context& ctx, bool ndjson) : ctx_(ctx), ndjson_(ndjson) {
-    if (ndjson_) {
-      ctx_.res.set_content_type("application/x-ndjson");
-      ctx_.res.add_header("X-Accel-Buffering", "no");
-    }
+    // Buffered by nginx like every worker answer (see ListWriter).
+    if (ndjson_) ctx_.res.set_content_type("application/x-ndjson");
   }
   Alloc& alloc() { return doc_.GetAllocator(); }
   void set(const std::string& path, Value v) {

@@ -176,8 +176,10 @@ std::string_view list_content_type(const ListOptions& options) {
 ListWriter::ListWriter(Response& res, const ListOptions& options, const Request* etag_request)
     : res_(res), options_(options), etag_request_(etag_request) {
   res_.set_content_type(list_content_type(options));
-  // NDJSON is for streaming: ask nginx not to buffer it.
-  if (options.ndjson) res_.add_header("X-Accel-Buffering", "no");
+  // NDJSON is buffered by nginx like JSON (issue 17, defect 4): nginx passes it on as its
+  // buffers fill, and takes the whole answer off the worker (memory, then its temp files),
+  // so a client reading slowly never holds a request thread. Long-lived streams (watch,
+  // SSE) are the stream role's, unbuffered.
 }
 
 bool ListWriter::write(std::string_view text) {

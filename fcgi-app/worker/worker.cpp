@@ -3,6 +3,8 @@
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -42,6 +44,7 @@ struct Shared {
   LoginGuard login;
   TransferSessions transfers;
   std::atomic<bool> stopping{false};
+  int send_timeout_s = 0;
 };
 
 // What the stopping thread knows of one request thread.
@@ -90,6 +93,10 @@ void serve_thread(Shared& shared, ThreadState& state) {
       continue;
     }
     state.busy = true;
+    if (shared.send_timeout_s > 0) {
+      timeval tv{shared.send_timeout_s, 0};
+      setsockopt(fcgi.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     if (handle_one(fcgi, svc)) {
       FCGX_Finish_r(&fcgi);
     } else {
@@ -148,9 +155,9 @@ void stop_threads(Shared& shared, std::vector<std::thread>& threads,
 
 }  // namespace
 
-int run_worker(const ChildEnv& env) { return serve_requests(env, env.config.threads); }
+int run_worker(const ChildEnv& env) { return serve_requests(env, env.config.threads, kWorkerSendTimeoutS); }
 
-int serve_requests(const ChildEnv& env, int64_t thread_count) {
+int serve_requests(const ChildEnv& env, int64_t thread_count, int send_timeout_s) {
   struct sigaction sa {};
   sa.sa_handler = on_wakeup;  // no SA_RESTART: accept() returns EINTR
   sigaction(SIGUSR1, &sa, nullptr);
@@ -162,7 +169,7 @@ int serve_requests(const ChildEnv& env, int64_t thread_count) {
   Shared shared{env, CacheAccess(env.segment->segment(), env.config),
                 CredentialCache(&control->credentials_gen), XapiReads(env.config), XapiWrites(env.config),
                 TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
-                TransferSessions(env.config), {}};
+                TransferSessions(env.config), {}, send_timeout_s};
   const auto n = static_cast<size_t>(thread_count);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<ThreadState>> states;

@@ -139,13 +139,14 @@ def pg_sql(conninfo, sql):
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config="", storage=None):
+                 transfer_config="", storage=None, nginx_subs=()):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
         os.chmod(self.dir, 0o755)  # nginx workers (nobody) must reach the socket
         self.sims, self.serve, self.nginx_pid = list(sims or []), None, None
         self.storage, self.pg_schema = storage, None
+        self.nginx_subs = list(nginx_subs)
         self.own_sims = sims is None
         try:
             for i in range(pools if self.own_sims else 0):
@@ -235,6 +236,9 @@ class Stack:
         text = read(os.path.join(ROOT, "nginx/dev.conf.in"))
         text = text.replace("@PORT@", str(self.port)).replace("@SOCKET@", self.socket)
         text = text.replace("@SOCKET_DIR@", os.path.dirname(self.socket))
+        for old, new in self.nginx_subs:  # a test's own variant of the site (asserted present)
+            assert old in text, old
+            text = text.replace(old, new)
         conf = os.path.join(ngx, "nginx.conf")
         with open(conf, "w") as f:
             f.write(text)
