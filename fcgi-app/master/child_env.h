@@ -14,6 +14,7 @@ struct ChildEnv {
   int listen_fd;                 // the FastCGI socket of the role (RoleSpec::socket)
   int index;                     // 1-based within the role
   SharedSegment* segment;        // the object cache mapping, created before fork
+  int http_fd = -1;              // RoleSpec::http_socket's listening socket (-1: none)
 };
 
 }  // namespace xr::app

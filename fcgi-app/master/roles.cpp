@@ -19,6 +19,9 @@ std::string main_socket(const config::Config& c) { return c.socket; }
 std::string stream_socket(const config::Config& c) {
   return c.role_socket_path("stream", c.stream_socket);
 }
+std::string console_socket(const config::Config& c) {
+  return c.role_socket_path("console", c.stream_console_socket);
+}
 std::string transfer_socket(const config::Config& c) {
   return c.role_socket_path("transfer", c.transfer_socket);
 }
@@ -29,12 +32,15 @@ const std::array kSockets = {
     SocketSpec{"fcgi", &main_socket},
     SocketSpec{"stream", &stream_socket},
     SocketSpec{"transfer", &transfer_socket},
+    // Plain HTTP, not FastCGI: nginx proxy_passes the console WebSockets there.
+    SocketSpec{"console", &console_socket},
 };
 
 const std::array kRoles = {
     RoleSpec{"poller", &run_poller, &one, RestartPolicy::kAlways, true, "fcgi"},
     RoleSpec{"worker", &run_worker, &workers, RestartPolicy::kAlways, false, "fcgi"},
-    RoleSpec{"stream", &run_stream, &one, RestartPolicy::kAlways, false, "stream"},
+    // Also the VM consoles: WebSockets that FastCGI cannot carry, on the "console" socket.
+    RoleSpec{"stream", &run_stream, &one, RestartPolicy::kAlways, false, "stream", "console"},
     // Exports and imports: long requests kept off the workers' threads.
     RoleSpec{"transfer", &run_transfer, &one, RestartPolicy::kAlways, false, "transfer"},
     // The runner accepts no request (it gets the main socket's fd and never uses it). Not

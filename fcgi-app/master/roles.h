@@ -30,6 +30,7 @@ struct RoleSpec {
   bool exclusive;  // at most one instance alive at any time, even across a reload
                    // (the poller is the cache's single writer)
   std::string_view socket = "fcgi";  // the SocketSpec its children accept on (ChildEnv::listen_fd)
+  std::string_view http_socket = "";  // a second, plain-HTTP SocketSpec (ChildEnv::http_fd)
 };
 
 std::span<const RoleSpec> role_table();

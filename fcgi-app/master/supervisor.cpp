@@ -76,6 +76,7 @@ void Supervisor::spawn(Slot& slot) {
     log::set_role(slot.role->exclusive ? role : role + " " + std::to_string(slot.index));
     ChildEnv env{config_, sockets_.find(slot.role->socket)->second->fd(), slot.index,
                  segment_.get()};
+    if (!slot.role->http_socket.empty()) env.http_fd = sockets_.find(slot.role->http_socket)->second->fd();
     _exit(slot.role->start(env));
   }
   slot.pid = pid;
@@ -183,6 +184,7 @@ void Supervisor::reload() {
   }
   next.socket = config_.socket;
   next.stream_socket = config_.stream_socket;
+  next.stream_console_socket = config_.stream_console_socket;
   next.socket_mode = config_.socket_mode;
   next.backlog = config_.backlog;
   next.cache_size_mb = config_.cache_size_mb;

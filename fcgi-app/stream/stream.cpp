@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "console/console_server.h"
 #include "master/shared_segment.h"
 #include "metrics/metrics.h"
 #include "store/open.h"
@@ -302,6 +303,18 @@ int run_stream(const ChildEnv& env) {
   LoginGuard login(cache::layout::control_block(env.segment->segment().base())->login_hash_slots,
                    LoginGuard::kHashSlots, std::chrono::milliseconds(0));
   svc.login = &login;
+  // The VM consoles (WebSocket via nginx's proxy on the console socket): own threads and
+  // their own Services, since `svc` belongs to the loop's thread.
+  auto console_db = store::open(env.config);
+  auto console_auth = console_db.is_ok() ? auth::AuthStore::open(**console_db)
+                                         : Result<std::unique_ptr<auth::AuthStore>>(console_db.status());
+  if (!console_auth.is_ok()) {
+    kLog.error("cannot open the database: " + console_auth.status().to_string());
+    return 1;
+  }
+  Services console_svc{env.config, **console_db, **console_auth, credentials, &cache};
+  console_svc.login = &login;
+  ConsoleServer consoles(env, console_svc);
   Loop loop(env, svc, cache.reader());
   return loop.run();
 }

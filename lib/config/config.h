@@ -58,6 +58,8 @@ struct Config {
   // [stream]
   std::string stream_socket;               // "" = role_socket_path("stream", "")
   int64_t stream_client_buffer_kb = 1024;  // unsent bytes per stream before it is dropped
+  std::string stream_console_socket;       // "" = role_socket_path("console", "")
+  int64_t stream_max_consoles = 64;        // consoles open at once; beyond: 503
   // [transfer]
   std::string transfer_spool_dir = "/var/spool/xapi-rest/uploads";  // nginx's client_body_temp_path
   int64_t transfer_max_concurrent = 4;  // exports + imports at once; beyond: 503 + Retry-After

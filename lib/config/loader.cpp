@@ -99,6 +99,15 @@ Status check_server(const Config& c, const std::string& source, const toml::tabl
     return key_error(source, line("transfer.socket"), "transfer.socket",
                      "must differ from server.socket and stream.socket");
   }
+  const std::string console = c.role_socket_path("console", c.stream_console_socket);
+  if (console.size() >= 100) {
+    return key_error(source, line("stream.console_socket"), "stream.console_socket",
+                     "must be a path of at most 99 characters");
+  }
+  if (console == c.socket || console == c.role_socket_path("stream", c.stream_socket) || console == transfer) {
+    return key_error(source, line("stream.console_socket"), "stream.console_socket",
+                     "must differ from server.socket, stream.socket and transfer.socket");
+  }
   if (c.data_dir.empty()) {
     return key_error(source, line("storage.data_dir"), "storage.data_dir", "must not be empty");
   }

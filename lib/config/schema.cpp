@@ -68,6 +68,13 @@ const std::array kConfigKeys = {
     K{"stream.client_buffer_kb", KeyType::kInteger, "1024", 16, 1 << 20, "",
       "KiB of events a stream may have waiting for a slow client before it is disconnected",
       &Config::stream_client_buffer_kb},
+    K{"stream.console_socket", KeyType::kString, "", 0, 0, "",
+      "plain-HTTP unix socket of the stream role for VM consoles (WebSocket /api/consoles/<vm>, "
+      "proxied by nginx); empty: console.sock in the folder of server.socket",
+      &Config::stream_console_socket},
+    K{"stream.max_consoles", KeyType::kInteger, "64", 1, 4096, "",
+      "VM consoles open at once (one thread each); more are refused with 503",
+      &Config::stream_max_consoles},
     K{"transfer.spool_dir", KeyType::kString, "/var/spool/xapi-rest/uploads", 0, 0, "",
       "where nginx writes upload bodies (its client_body_temp_path on the upload locations); "
       "an upload file named anywhere else is refused",

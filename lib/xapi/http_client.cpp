@@ -125,6 +125,8 @@ std::once_flag g_curl_init;
 
 }  // namespace
 
+void apply_tls(void* curl_handle, const TlsOptions& tls) { set_tls(static_cast<CURL*>(curl_handle), tls); }
+
 HttpClient::HttpClient(EndpointOptions options) : options_(std::move(options)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   curl_ = curl_easy_init();

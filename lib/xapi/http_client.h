@@ -31,6 +31,9 @@ struct TlsOptions {
   std::string pin;      // kPinPublicKey
 };
 
+// Sets `tls` on a libcurl easy handle (CURL*), for code driving its own handle.
+void apply_tls(void* curl_handle, const TlsOptions& tls);
+
 struct EndpointOptions {
   TlsOptions tls;
   long connect_timeout_ms = 10'000;

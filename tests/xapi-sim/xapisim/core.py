@@ -49,9 +49,9 @@ class Simulator:
         self.stats = {}
         self.plugins = {}             # host.call_plugin: plugin name → fn(sim, host, fn, args)
         from . import methods, events, vm_ops, storage_ops, monitoring, host_ops, migration, \
-            network_ops, sr_ops
+            network_ops, sr_ops, console
         for mod in (methods, events, vm_ops, storage_ops, monitoring, host_ops, migration,
-                    network_ops, sr_ops):
+                    network_ops, sr_ops, console):
             mod.register(self)
 
     def count(self, what):

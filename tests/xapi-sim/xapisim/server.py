@@ -134,6 +134,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_raw(403, b"", "text/html")
 
     def do_CONNECT(self):
+        handler = self.sim.find_route("CONNECT", self.path_only())
+        if handler is not None:
+            return handler(self)
         self.send_raw(501, b"", "text/html", close=True)
 
     # ------------------------------------------------------------------ RPC
