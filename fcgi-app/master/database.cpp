@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "auth/auth_store.h"
+#include "idempotency/idempotency_store.h"
 #include "store/open.h"
 #include "tasks/task_store.h"
 
@@ -39,6 +40,7 @@ Status prepare_database(const config::Config& cfg) {
   XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(cfg));
   // Every component with tables, in dependency order.
   XR_RETURN_IF_ERROR(auth::AuthStore::open(*db).status());
+  XR_RETURN_IF_ERROR(idempotency::IdempotencyStore::open(*db).status());
   XR_ASSIGN_OR_RETURN(auto tasks, tasks::TaskStore::open(*db, nullptr, cfg.tasks_gc_keep));
   // Nothing runs a task across a restart: what was pending when the service stopped is
   // interrupted now (as xo-server does at start). No process is forked yet, so no waiter.

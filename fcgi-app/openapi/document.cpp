@@ -10,6 +10,7 @@
 
 #include "openapi/catalogue.h"
 #include "openapi/xo_objects.h"
+#include "routes/idempotency.h"
 #include "routes/route_table.h"
 
 #ifndef XR_VERSION
@@ -355,6 +356,19 @@ Value operation(const Route& r, Alloc& a) {
     p.AddMember("description", str(q->description, a), a);
     p.AddMember("schema", parse_into(q->schema, a), a);
     if (!q->example.empty()) p.AddMember("example", parse_into(q->example, a), a);
+    params.PushBack(p, a);
+  }
+  if (idempotency_applies(r)) {
+    Value p(rapidjson::kObjectType);
+    p.AddMember("name", "Idempotency-Key", a);
+    p.AddMember("in", "header", a);
+    p.AddMember("required", false, a);
+    p.AddMember("description",
+                "A retry with the same key and the same request within 24 h gets the first answer "
+                "(with Idempotent-Replayed: true) instead of acting twice; the key on another request is "
+                "a 422, while the first is still running a 409",
+                a);
+    p.AddMember("schema", parse_into(R"({"type":"string","minLength":1,"maxLength":255})", a), a);
     params.PushBack(p, a);
   }
   if (!params.Empty()) op.AddMember("parameters", params, a);

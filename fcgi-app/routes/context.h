@@ -14,6 +14,10 @@
 #include "worker/request.h"
 #include "worker/response.h"
 
+namespace xr::idempotency {
+class IdempotencyStore;
+}
+
 namespace xr::app {
 
 class CredentialCache;
@@ -38,6 +42,14 @@ struct Services {
   LoginGuard* login = nullptr;     // password-login throttle and hash slots; per process
   TransferSessions* transfers = nullptr;  // XAPI sessions of exports and imports; per process
   XapiWrites* writes = nullptr;    // read-write XAPI sessions of the mutations; per process
+  idempotency::IdempotencyStore* idempotency = nullptr;  // Idempotency-Key answers, on `db`
+};
+
+// The Idempotency-Key a request claimed (routes/idempotency.h); `key` empty: none.
+struct IdempotencyClaim {
+  std::string key;
+  std::string owner;    // the process holding it
+  std::string body;     // the answer's body as written
 };
 
 struct Context {
@@ -48,6 +60,7 @@ struct Context {
   std::optional<auth::User> user;   // set on routes that require authentication
   std::string error_data;           // JSON object text sent as "data" with an error return
   const Route* route = nullptr;     // the matched row of the route table (set before the handler)
+  IdempotencyClaim idempotency = {};  // set by idempotency_begin()
 };
 
 // A handler writes a response and returns OK, or returns an error (written by the

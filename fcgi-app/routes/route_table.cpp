@@ -15,6 +15,7 @@
 #include "routes/dashboard_routes.h"
 #include "routes/delete_routes.h"
 #include "routes/http_errors.h"
+#include "routes/idempotency.h"
 #include "routes/meta_routes.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_route.h"
@@ -620,6 +621,9 @@ Status run(Context& ctx) {
   if (!user.is_ok()) return user.status();
   ctx.user = std::move(*user);
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
+  bool replayed = false;
+  XR_RETURN_IF_ERROR(idempotency_begin(ctx, &replayed));
+  if (replayed) return Status::ok();
   return found->handler(ctx);
 }
 
@@ -644,7 +648,7 @@ const Route* find_route(std::string_view method, const std::vector<std::string>&
 
 void dispatch(Request& req, Response& res, Services& svc) {
   const auto start = std::chrono::steady_clock::now();
-  Context ctx{req, res, svc, {}, std::nullopt, {}, nullptr};
+  Context ctx{req, res, svc, {}, std::nullopt, {}, nullptr, {}};
   Status s = run(ctx);
   if (!s.is_ok()) {
     // After the headers it is too late for a status: the request is aborted (no
@@ -657,6 +661,7 @@ void dispatch(Request& req, Response& res, Services& svc) {
   } else if (!res.failed()) {
     res.finish();
   }
+  idempotency_end(ctx);
   metrics::record_request(ctx.route != nullptr ? static_cast<int>(ctx.route - routes().data()) : -1,
                           res.status(), std::chrono::steady_clock::now() - start);
 }

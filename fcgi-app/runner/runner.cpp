@@ -6,14 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "base/futex.h"
 #include "base/log.h"
+#include "base/process_identity.h"
 #include "master/shared_segment.h"
 #include "runner/job.h"
 #include "store/open.h"
@@ -28,29 +26,10 @@ const log::Logger kLog("runner");
 constexpr int64_t kIdleWaitMs = 250;  // also the longest an abort waits to reach XAPI
 constexpr auto kSweepEvery = std::chrono::seconds(5);
 
-// The start time of process `pid` in clock ticks (field 22 of /proc/<pid>/stat), "" if none.
-std::string start_time_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const size_t paren = stat.rfind(')');  // the command name may hold spaces
-  if (paren == std::string::npos) return {};
-  std::istringstream rest(stat.substr(paren + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return field;
-  }
-  return {};
-}
-
 // "<pid>:<start time>": names a runner process even after its pid is reused.
-std::string runner_id(pid_t pid) { return std::to_string(pid) + ":" + start_time_of(pid); }
+std::string runner_id(pid_t pid) { return process_identity(pid); }
 
-bool runner_alive(const std::string& id) {
-  const size_t colon = id.find(':');
-  if (colon == std::string::npos) return false;
-  const pid_t pid = static_cast<pid_t>(std::atoi(id.substr(0, colon).c_str()));
-  return pid > 0 && runner_id(pid) == id;
-}
+bool runner_alive(const std::string& id) { return process_alive(id); }
 
 // Jobs whose runner is gone (crashed, killed) become interrupted. A runner that drains
 // after a reload is alive: its jobs go on.

@@ -281,7 +281,7 @@ void handle_stream_request(Connection& conn, StreamServices& ss) {
   Request& req = *handed;
   std::string bytes;
   Response res(&bytes, req.method() == "HEAD");
-  Context ctx{req, res, ss.svc, {}, std::nullopt, {}, nullptr};
+  Context ctx{req, res, ss.svc, {}, std::nullopt, {}, nullptr, {}};
   Status s = route(conn, ctx, ss);
   if (!s.is_ok()) {
     conn.stream.reset();

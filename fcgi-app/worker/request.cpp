@@ -142,7 +142,20 @@ std::optional<std::string> Request::cookie(std::string_view name) const {
   return std::nullopt;
 }
 
+Result<std::string_view> Request::buffer_body(size_t max_bytes) {
+  if (!buffered_) {
+    XR_ASSIGN_OR_RETURN(body_, read_body(max_bytes));
+    buffered_ = true;
+  }
+  if (body_.size() > max_bytes) return Status(ErrorKind::kResourceExhausted, "request body too large");
+  return std::string_view(body_);
+}
+
 Result<std::string> Request::read_body(size_t max_bytes) {
+  if (buffered_) {
+    if (body_.size() > max_bytes) return Status(ErrorKind::kResourceExhausted, "request body too large");
+    return body_;
+  }
   if (fcgi_ == nullptr) {
     if (body_.size() > max_bytes) return Status(ErrorKind::kResourceExhausted, "request body too large");
     return std::move(body_);

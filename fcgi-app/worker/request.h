@@ -42,8 +42,12 @@ class Request {
 
   // Value of cookie `name` from the Cookie header.
   std::optional<std::string> cookie(std::string_view name) const;
-  // Reads the request body; kResourceExhausted beyond `max_bytes`.
+  // Reads the request body; kResourceExhausted beyond `max_bytes`. After buffer_body(),
+  // the buffered body again.
   Result<std::string> read_body(size_t max_bytes);
+  // Reads the whole body now and keeps it, so that read_body() still returns it later
+  // (the Idempotency-Key check hashes it before the handler reads it).
+  Result<std::string_view> buffer_body(size_t max_bytes);
 
  private:
   void parse();
@@ -51,7 +55,8 @@ class Request {
   FCGX_Request* fcgi_ = nullptr;
   std::vector<std::string> env_;   // without fcgi_: the parameters
   std::vector<char*> envp_;        // pointers into env_, null-terminated
-  std::string body_;               // without fcgi_: the body
+  std::string body_;               // without fcgi_ (or once buffered): the body
+  bool buffered_ = false;          // buffer_body() read it
   std::string method_;
   std::string raw_path_;
   std::vector<std::string> segments_;

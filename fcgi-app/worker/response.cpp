@@ -109,6 +109,7 @@ bool Response::flush() {
 
 bool Response::write(std::string_view data) {
   if (failed_) return false;
+  if (capture_ != nullptr) capture_->append(data);
   if (!headers_sent_ && !send_headers()) return false;
   if (head_only_) return true;
   if (buffer_.empty() && data.size() >= kFlushThreshold) return put(data);  // no extra copy
@@ -144,6 +145,7 @@ bool Response::send(int code, std::string_view content_type, std::string_view bo
   char len[32];
   std::snprintf(len, sizeof len, "%llu", static_cast<unsigned long long>(body.size()));
   add_header("Content-Length", len);
+  if (capture_ != nullptr) capture_->append(body);
   if (!send_headers()) return false;
   if (!head_only_ && !body.empty()) buffer_.append(body);
   return finish();

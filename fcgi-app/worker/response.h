@@ -40,6 +40,13 @@ class Response {
   // Writes a whole small body with Content-Length.
   bool send(int code, std::string_view content_type, std::string_view body);
 
+  // Keeps a copy of every body byte written from now on in *into (the Idempotency-Key
+  // answer); content_type() and extra_headers() give the rest of the answer.
+  void capture_body(std::string* into) { capture_ = into; }
+  const std::string& content_type() const { return content_type_; }
+  // The headers added so far, "Name: value\r\n" each.
+  const std::string& extra_headers() const { return extra_headers_; }
+
   bool failed() const { return failed_; }
   // Marks a response that failed after its headers went out: the worker then ends the
   // FastCGI request without FCGI_END_REQUEST, so nginx cuts the client's response.
@@ -58,6 +65,7 @@ class Response {
   FCGX_Stream* out_;
   bool head_only_;
   std::string* sink_ = nullptr;  // set: no libfcgi stream, bytes go here
+  std::string* capture_ = nullptr;  // set: a copy of the body goes here too
   int fd_ = -1;  // the request's socket when writing records directly, else -1
   int request_id_ = 0;
   int status_ = 200;

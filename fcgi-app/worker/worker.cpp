@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "cache/layout.h"
+#include "idempotency/idempotency_store.h"
 #include "master/shared_segment.h"
 #include "routes/route_table.h"
 #include "store/open.h"
@@ -76,7 +77,13 @@ void serve_thread(Shared& shared, ThreadState& state) {
     kLog.error("cannot open the task store: " + tasks.status().to_string());
     _exit(1);
   }
+  auto idempotency = idempotency::IdempotencyStore::open(**db);
+  if (!idempotency.is_ok()) {
+    kLog.error("cannot open the idempotency keys: " + idempotency.status().to_string());
+    _exit(1);
+  }
   Services svc{shared.env.config, **db, **auth, shared.credentials, &shared.cache};
+  svc.idempotency = idempotency->get();
   svc.xapi = &shared.xapi;
   svc.tasks = tasks->get();
   svc.task_signals = &shared.signals;
