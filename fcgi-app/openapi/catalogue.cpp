@@ -159,6 +159,16 @@ constexpr std::array kFixedSchemas = {
     NamedSchema{"ActionDescription",
                 R"({"type":"object","properties":{"params":{"type":"object","description":"XO's schema of the parameters: name -> {type, optional?, ...}"}}})",
                 R"({"params":{"name_label":{"type":"string","optional":true}}})"},
+    NamedSchema{"CreateUserBody",
+                R"j({"type":"object","additionalProperties":false,"required":["name","password"],"properties":{
+  "name":{"type":"string","minLength":1},"password":{"type":"string","minLength":1},
+  "permission":{"enum":["none","admin"],"default":"none"}}})j",
+                R"j({"name":"ops","password":"s3cret-Passw0rd","permission":"none"})j"},
+    NamedSchema{"UpdateUserBody",
+                R"j({"type":"object","additionalProperties":false,"properties":{
+  "name":{"type":"string","minLength":1},"password":{"type":"string","minLength":1},
+  "permission":{"enum":["none","admin"]}}})j",
+                R"j({"password":"n3w-Passw0rd"})j"},
     NamedSchema{"CreateVdiBody",
                 R"j({"type":"object","additionalProperties":false,"required":["srId","virtual_size"],"properties":{
   "srId":{"type":"string"},"virtual_size":{"type":"integer","minimum":0},"name_label":{"type":"string"},

@@ -23,6 +23,7 @@
 #include "routes/mutation_routes.h"
 #include "routes/server_routes.h"
 #include "routes/task_routes.h"
+#include "routes/user_admin_routes.h"
 #include "routes/user_routes.h"
 #include "transfer/export_routes.h"
 #include "transfer/import_routes.h"
@@ -68,8 +69,16 @@ const std::array kRoutes = {
       kConfirm, "", "CreateTokenBody", "201 CreatedToken"}},
     Route{"GET", "rest/v0/users", kAdmin, &list_users,
      {"GetUsers", "The users", kAllow, "@list", "", "200 [XoUser]"}},
+    Route{"POST", "rest/v0/users", kAdmin, &create_user,
+     {"CreateUser", "Create a user (permission none unless given)", kConfirm, "", "CreateUserBody",
+      "201 CreatedId, 409"}},
     Route{"GET", "rest/v0/users/{id}", kUser, &get_user,
      {"GetUser", "One user (any user may read itself)", kAllow, "", "", "200 XoUser"}},
+    Route{"PATCH", "rest/v0/users/{id}", kAdmin, &update_user,
+     {"UpdateUser", "Change a user's name, password or permission (not one's own)", kConfirm, "",
+      "UpdateUserBody", "204, 409"}},
+    Route{"DELETE", "rest/v0/users/{id}", kAdmin, &delete_user,
+     {"DeleteUser", "Delete a user and its tokens (not oneself)", kConfirm, "", "", "204"}},
     Route{"GET", "rest/v0/users/{id}/authentication_tokens", kUser, &list_tokens,
      {"GetAuthenticationTokens", "The tokens of a user (public ids, never the secrets)", kAllow,
       "@list", "", "200 [XoAuthenticationToken]"}},

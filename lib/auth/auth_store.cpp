@@ -243,6 +243,37 @@ Status AuthStore::delete_user(std::string_view user_id) {
   });
 }
 
+Result<User> AuthStore::update_user(std::string_view user_id, const UserChange& change) {
+  if (change.name && change.name->empty()) return Status(ErrorKind::kInvalidArgument, "the user name is empty");
+  if (change.password && change.password->empty()) {
+    return Status(ErrorKind::kInvalidArgument, "the password is empty");
+  }
+  if (change.permission && *change.permission != "admin" && *change.permission != "none") {
+    return Status(ErrorKind::kInvalidArgument, "permission must be admin or none");
+  }
+  std::string pw_hash;  // hashed outside the transaction (~0.1 s)
+  if (change.password) {
+    XR_ASSIGN_OR_RETURN(pw_hash, hash_password(*change.password));
+  }
+  Status st = store::in_transaction(*db_, [&](store::Db& db) -> Status {
+    XR_ASSIGN_OR_RETURN(store::Rows rows, db.query("SELECT id FROM users WHERE id=$1", {user_id}));
+    if (rows.empty()) return Status(ErrorKind::kNotFound, "no such user " + std::string(user_id));
+    if (change.name) {
+      XR_RETURN_IF_ERROR(db.exec("UPDATE users SET name=$2 WHERE id=$1", {user_id, *change.name}).status());
+    }
+    if (change.password) {
+      XR_RETURN_IF_ERROR(db.exec("UPDATE users SET pw_hash=$2 WHERE id=$1", {user_id, pw_hash}).status());
+    }
+    if (change.permission) {
+      XR_RETURN_IF_ERROR(db.exec("UPDATE users SET permission=$2 WHERE id=$1", {user_id, *change.permission}).status());
+    }
+    return bump_generation(db);
+  });
+  if (st.kind() == ErrorKind::kConflict) return Status(ErrorKind::kConflict, "user \"" + *change.name + "\" already exists");
+  XR_RETURN_IF_ERROR(st);
+  return find_user(user_id);
+}
+
 Result<int64_t> AuthStore::generation(store::Db& db) {
   XR_ASSIGN_OR_RETURN(store::Rows rows, db.query("SELECT gen FROM auth_generation WHERE id=1"));
   if (rows.empty()) return Status(ErrorKind::kInternal, "auth_generation has no row");

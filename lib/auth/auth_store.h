@@ -75,6 +75,13 @@ class AuthStore {
   Status revoke_token(std::string_view token_id, std::string_view user_id);
   // Deletes a user and its tokens; kNotFound if no such user.
   Status delete_user(std::string_view user_id);
+  // Changes what is given of a user's name, password (argon2id) and permission ("admin" |
+  // "none"); kNotFound, kConflict (the name is taken), kInvalidArgument. Bumps the
+  // credentials generation (a cached login under the old name, password or permission ends).
+  struct UserChange {
+    std::optional<std::string> name, password, permission;
+  };
+  Result<User> update_user(std::string_view user_id, const UserChange& change);
   // The credentials generation: grows with every revocation, user deletion or password change.
   static Result<int64_t> generation(store::Db& db);
 
