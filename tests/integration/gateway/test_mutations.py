@@ -371,10 +371,10 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(first.status, 201, first.body)
         self.assertIsNone(first.headers.get("Idempotent-Replayed"))
         for _ in range(2):
+            # the kept answer is the hand-off to the task's wait: the same task's result again
             again = self.post_keyed(path, {"name_label": "idem once"}, "snap-retry-1")
             self.assertEqual((again.status, again.body), (first.status, first.body))
             self.assertEqual(again.headers.get("Location"), first.headers.get("Location"))
-            self.assertEqual(again.headers.get("Idempotent-Replayed"), "true")
         self.assertEqual([s["id"] for s in self.snapshots_named("idem once")], [first.json()["id"]])
         # the structured-field form of the same key ("...") is the same key
         quoted = self.post_keyed(path, {"name_label": "idem once"}, '"snap-retry-1"')
@@ -425,30 +425,53 @@ class MutationsTest(unittest.TestCase):
 
     def test_a_retry_while_the_first_still_runs_is_409(self):
         import threading
-        vm = self.vm_with("power_state:Halted")[0]["id"]
-        path = "/rest/v0/vms/%s/actions/snapshot?sync=true" % vm
-        self.s.sims[0].control("hang", {"method": "VM.snapshot"})
+        sr = self.s.api("/rest/v0/srs?fields=id&filter=" + urllib.parse.quote("!content_type:iso"))[0]["id"]
+        body = {"srId": sr, "virtual_size": 1024 ** 2, "name_label": "idem hang"}
+        self.s.sims[0].control("hang", {"method": "VDI.create"})
         out = {}
-        t = threading.Thread(target=lambda: out.update(r=self.post_keyed(path, {"name_label": "idem hang"}, "snap-hang")))
+        t = threading.Thread(target=lambda: out.update(r=self.post_keyed("/rest/v0/vdis", body, "vdi-hang")))
         try:
             t.start()
-            deadline = time.time() + 20
-            # the first request holds the key once its task runs (and hangs in XAPI)
-            while not [t for t in self.s.api("/rest/v0/tasks?fields=status,properties")
-                       if t["status"] == "pending" and t["properties"].get("objectId") == vm]:
-                self.assertLess(time.time(), deadline, "the first request never started")
-                time.sleep(0.05)
-            r = self.post_keyed(path, {"name_label": "idem hang"}, "snap-hang")
+            time.sleep(1.0)  # the first request claims its key within milliseconds, then hangs in XAPI
+            r = self.post_keyed("/rest/v0/vdis", body, "vdi-hang")
             self.assertEqual(r.status, 409, r.body)
             self.assertEqual(r.headers.get("Retry-After"), "1")
             self.assertIn("still being processed", r.json()["error"])
         finally:
-            self.s.sims[0].control("release", {"method": "VM.snapshot"})
+            self.s.sims[0].control("release", {"method": "VDI.create"})
             t.join(30)
         self.assertEqual(out["r"].status, 201, out["r"].body)
-        again = self.post_keyed(path, {"name_label": "idem hang"}, "snap-hang")
+        again = self.post_keyed("/rest/v0/vdis", body, "vdi-hang")
         self.assertEqual((again.status, again.body), (201, out["r"].body))
-        self.assertEqual(len(self.snapshots_named("idem hang")), 1)
+        self.assertEqual(again.headers.get("Idempotent-Replayed"), "true")
+        self.assertEqual(len(self.named("vdis", "idem hang")), 1)
+
+    def test_a_sync_retry_while_the_action_runs_waits_for_the_same_task(self):
+        import threading
+        vm = self.vm_with("power_state:Halted")[0]["id"]
+        path = "/rest/v0/vms/%s/actions/snapshot?sync=true" % vm
+        self.s.sims[0].control("hang", {"method": "VM.snapshot"})
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=self.post_keyed(path, {"name_label": "idem wait"}, "snap-wait")))
+        try:
+            t.start()
+            deadline = time.time() + 20
+            while not [x for x in self.s.api("/rest/v0/tasks?fields=status,properties")
+                       if x["status"] == "pending" and x["properties"].get("objectId") == vm]:
+                self.assertLess(time.time(), deadline, "the first request never started")
+                time.sleep(0.05)
+            retry = {}
+            t2 = threading.Thread(target=lambda: retry.update(r=self.post_keyed(path, {"name_label": "idem wait"}, "snap-wait")))
+            t2.start()
+            time.sleep(0.5)
+            self.assertTrue(t2.is_alive(), "the retry must wait for the running task")
+        finally:
+            self.s.sims[0].control("release", {"method": "VM.snapshot"})
+            t.join(30)
+            t2.join(30)
+        self.assertEqual(out["r"].status, 201, out["r"].body)
+        self.assertEqual((retry["r"].status, retry["r"].body), (201, out["r"].body))
+        self.assertEqual(len(self.snapshots_named("idem wait")), 1)
 
     def test_keys_belong_to_their_user_and_bad_keys_are_400(self):
         try:
