@@ -379,7 +379,7 @@ class CompatTest(unittest.TestCase):
         uid, tokens = self.admin_tokens_path()
         for path, allow in (("/rest/v0/vms", "GET,HEAD"), ("/rest/v0/vms/whatever", "GET,HEAD,PATCH,DELETE"),
                             (tokens, "GET,HEAD,POST"), (tokens + "/x", "DELETE"),
-                            ("/rest/v0/users/authentication_tokens", "GET,HEAD,POST"),  # GET: users/{id}
+                            ("/rest/v0/users/authentication_tokens", "GET,HEAD,POST,PATCH,DELETE"),  # all but POST: users/{id}
                             ("/rest/v0/users/me", "GET,HEAD,POST,PUT,PATCH,DELETE")):
             r = self.s.request("OPTIONS", path)
             self.assertEqual((r.status, r.headers["Allow"], r.body.decode()), (200, allow, allow), path)
