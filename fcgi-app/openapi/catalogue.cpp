@@ -169,6 +169,14 @@ constexpr std::array kFixedSchemas = {
   "name":{"type":"string","minLength":1},"password":{"type":"string","minLength":1},
   "permission":{"enum":["none","admin"]}}})j",
                 R"j({"password":"n3w-Passw0rd"})j"},
+    NamedSchema{"CreateSrBody",
+                R"j({"type":"object","additionalProperties":false,"required":["hostId","SR_type","name_label","device_config"],"properties":{
+  "hostId":{"type":"string"},"SR_type":{"enum":["cephfs","dummy","ext","file","glusterfs","hba","iso","largeblock","linstor","lvm",
+  "lvmofcoe","lvmohba","lvmoiscsi","moosefs","nfs","shm","smb","udev","xfs","zfs"]},"name_label":{"type":"string"},
+  "name_description":{"type":"string"},"content_type":{"enum":["user","iso","disk"]},"size":{"type":"number","minimum":0},
+  "device_config":{"type":"object","additionalProperties":{"type":"string"}},
+  "sm_config":{"type":"object","additionalProperties":{"type":"string"}}}})j",
+                R"j({"hostId":"f8b8d2a5-7d40-a104-efc6-fb797b58f258","SR_type":"nfs","name_label":"NFS store","device_config":{"server":"10.0.0.1","serverpath":"/data"}})j"},
     NamedSchema{"CreateVdiBody",
                 R"j({"type":"object","additionalProperties":false,"required":["srId","virtual_size"],"properties":{
   "srId":{"type":"string"},"virtual_size":{"type":"integer","minimum":0},"name_label":{"type":"string"},

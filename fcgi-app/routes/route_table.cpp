@@ -22,6 +22,7 @@
 #include "routes/monitor_routes.h"
 #include "routes/mutation_routes.h"
 #include "routes/server_routes.h"
+#include "routes/sr_routes.h"
 #include "routes/task_routes.h"
 #include "routes/user_admin_routes.h"
 #include "routes/user_routes.h"
@@ -322,8 +323,14 @@ const std::array kRoutes = {
     Route{"POST", "rest/v0/srs/{id}/vdis", kAdmin, &post_sr_vdi_import,
      {"SrImportVdi", "Create a VDI from a VHD (or raw) image", kConfirm, "raw name_label name_description", "",
       "200, 201, 503"}},
+    Route{"POST", "rest/v0/srs", kAdmin, &create_sr,
+     {"CreateSr", "Create a SR on a host (SR.create; shared from the SR type, as XO)", kConfirm, "",
+      "CreateSrBody", "201 CreatedId, 409, 501, 504"}},
     Route{"GET", "rest/v0/srs/{id}", kAdmin, &get_object,
      {"GetSr", "One SR", kAllow, "", "", "200 XoSr, 304, 503"}},
+    Route{"DELETE", "rest/v0/srs/{id}", kAdmin, &delete_sr,
+     {"DeleteSr", "Destroy a SR: its PBDs unplugged, then SR.destroy (a SR with disks is a 409)", kConfirm, "",
+      "", "204, 409, 412, 504"}},
     Route{"PATCH", "rest/v0/srs/{id}", kAdmin, &patch_object,
      {"UpdateSr", "Change name_label, name_description or tags of a SR", kConfirm, "", "PatchObjectBody",
       "204, 409, 412, 504"}},

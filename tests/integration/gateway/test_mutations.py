@@ -353,6 +353,77 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(r.json()["data"]["type"], "SR")
         self.assertEqual(self.count("vdis"), before)
 
+    # --- SRs: POST /srs (SR.create), DELETE /srs/{id} (PBDs unplugged, SR.destroy) ---
+    def host_id(self):
+        return self.s.api("/rest/v0/hosts?fields=id")[0]["id"]
+
+    def test_post_sr_then_delete_it(self):
+        hosts = self.s.api("/rest/v0/hosts?fields=id")
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": hosts[0]["id"], "SR_type": "nfs", "name_label": "new nfs",
+                                 "device_config": {"server": "10.0.0.9", "serverpath": "/srv/new"}})
+        self.assertEqual(r.status, 201, r.body)
+        sr = r.json()["id"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/srs/" + sr)
+        o = self.get("srs", sr).json()  # read-your-writes: the SR and its PBDs are there at once
+        self.assertEqual((o["name_label"], o["SR_type"], o["shared"], o["content_type"]), ("new nfs", "nfs", True, "user"))
+        self.assertEqual(len(o["$PBDs"]), len(hosts))  # shared: one PBD per host
+        for pbd in o["$PBDs"]:
+            p = self.get("pbds", pbd).json()
+            self.assertTrue(p["attached"])
+            self.assertEqual(p["device_config"]["serverpath"], "/srv/new")
+        local = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                               body={"hostId": hosts[-1]["id"], "SR_type": "ext", "name_label": "new local",
+                                     "device_config": {"device": "/dev/sdb"}, "size": 10 * 1024 ** 3})
+        self.assertEqual(local.status, 201, local.body)
+        lo = self.get("srs", local.json()["id"]).json()
+        self.assertEqual((lo["shared"], len(lo["$PBDs"]), lo["$container"]), (False, 1, hosts[-1]["id"]))
+        for oid in (sr, local.json()["id"]):
+            r = self.s.request("DELETE", "/rest/v0/srs/" + oid, token=self.s.token)
+            self.assertEqual(r.status, 204, r.body)
+            self.assertTrue(self.gone("srs", oid))
+        for pbd in o["$PBDs"]:
+            self.assertTrue(self.gone("pbds", pbd))
+
+    def test_bad_sr_creations_are_refused_and_create_nothing(self):
+        before = self.count("srs")
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": self.host_id(), "SR_type": "floppy", "foo": 1,
+                                 "device_config": {"server": 5}})
+        self.assertEqual(r.status, 422, r.body)
+        self.assertEqual(sorted(r.json()["error"]), ["body.SR_type", "body.foo", "body.name_label"])
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": self.host_id(), "SR_type": "nfs", "name_label": "x",
+                                 "device_config": {"server": 5}})
+        self.assertEqual(r.status, 422, r.body)
+        self.assertEqual(list(r.json()["error"]), ["body.device_config.server"])
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": "00000000-0000-0000-0000-000000000000", "SR_type": "nfs",
+                                 "name_label": "x", "device_config": {}})
+        self.assertEqual(r.status, 404, r.body)
+        # the backend's refusal keeps XAPI's code and params
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": self.host_id(), "SR_type": "nfs", "name_label": "x",
+                                 "device_config": {"server": "10.0.0.9"}})
+        self.assertEqual(r.status, 500, r.body)
+        self.assertEqual(r.json()["data"]["code"], "SR_BACKEND_FAILURE_101")
+        self.assertEqual(r.json()["data"]["params"][1], "The request is missing the serverpath parameter")
+        r = self.s.request("POST", "/rest/v0/srs", token=self.s.token,
+                           body={"hostId": self.host_id(), "SR_type": "linstor", "name_label": "x", "device_config": {}})
+        self.assertEqual(r.status, 501, r.body)
+        self.assertEqual(self.count("srs"), before)
+
+    def test_delete_of_a_sr_with_disks_is_409_and_changes_nothing(self):
+        sr = self.s.api("/rest/v0/srs?fields=id,VDIs&filter=" + urllib.parse.quote("SR_type:nfs"))[0]
+        self.assertTrue(sr["VDIs"])
+        before = self.get("srs", sr["id"]).body
+        pbds = [self.get("pbds", p).json()["attached"] for p in self.get("srs", sr["id"]).json()["$PBDs"]]
+        r = self.s.request("DELETE", "/rest/v0/srs/" + sr["id"], token=self.s.token)
+        self.assertEqual(r.status, 409, r.body)
+        self.assertEqual(r.json()["data"]["code"], "SR_NOT_EMPTY")
+        self.assertEqual(self.get("srs", sr["id"]).body, before)
+        self.assertEqual([self.get("pbds", p).json()["attached"] for p in self.get("srs", sr["id"]).json()["$PBDs"]], pbds)
+
     # --- Idempotency-Key on POST (creations and actions) ---
     def post_keyed(self, path, body, key, token=None):
         return self.s.request("POST", path, token=token or self.s.token, body=body, headers={"Idempotency-Key": key})

@@ -87,6 +87,29 @@ async function main() {
   await assert.rejects(xapi.callAsync('host.reboot', supporter.$ref), e => e.code === 'HOST_NOT_DISABLED')
   console.log('ok - XAPI errors')
 
+  // 4b. SR.create / SR.destroy as the gateway's POST and DELETE /srs make them (XO's SrService)
+  await assert.rejects(xapi.call('SR.create', master.$ref, { server: '10.0.0.9' }, 0, 'x', '', 'nfs', 'user', true, {}),
+    e => e.code === 'SR_BACKEND_FAILURE_101' && e.params[1] === 'The request is missing the serverpath parameter')
+  await assert.rejects(xapi.call('SR.create', master.$ref, {}, 0, 'x', '', 'nosuchdriver', 'user', false, {}),
+    e => e.code === 'SR_UNKNOWN_DRIVER' && e.params[0] === 'nosuchdriver')
+  const newSr = await xapi.call('SR.create', master.$ref, { server: '10.0.0.9', serverpath: '/new' }, 0,
+    'made by xen-api', '', 'NFS', 'user', true, {})
+  await waitFor(xapi, () => { const sr = xapi.getObjectByRef(newSr, undefined)
+    return sr && sr.type === 'nfs' && sr.PBDs.length === hosts.length && sr.$PBDs.every(p => p && p.currently_attached) },
+    'a shared SR with a plugged PBD on every host')
+  await assert.rejects(xapi.call('SR.destroy', newSr), e => e.code === 'SR_HAS_PBD' && e.params[0] === newSr)
+  const onNew = await xapi.call('VDI.create', { SR: newSr, virtual_size: 1048576, name_label: 'd', name_description: '',
+    type: 'user', sharable: false, read_only: false, other_config: {}, xenstore_data: {}, sm_config: {}, tags: [] })
+  for (const pbd of xapi.getObjectByRef(newSr).PBDs) await xapi.callAsync('PBD.unplug', pbd)
+  await assert.rejects(xapi.call('SR.destroy', newSr), e => e.code === 'SR_NOT_EMPTY')
+  await xapi.call('VDI.destroy', onNew)
+  await xapi.call('SR.destroy', newSr)
+  await waitFor(xapi, () => xapi.getObjectByRef(newSr, undefined) === undefined, 'SR gone')
+  const local = await xapi.call('SR.create', supporter.$ref, { device: '/dev/sdb' }, 0, 'local', '', 'ext', 'user', false, {})
+  await waitFor(xapi, () => { const sr = xapi.getObjectByRef(local, undefined)
+    return sr && sr.PBDs.length === 1 && sr.$PBDs[0] && sr.$PBDs[0].host === supporter.$ref }, 'a local SR on its host only')
+  console.log('ok - SR.create and SR.destroy')
+
   // 5. a hung call cancelled through task.cancel
   await control('hang', { method: 'VM.clone' })
   const taskRef = await xapi.call('Async.VM.clone', halted.$ref, 'never')

@@ -1,7 +1,10 @@
 """SR and PBD administration (xapi's xapi_pbd.ml / xapi_sr.ml, reduced): PBD.plug /
 unplug with their checks, SR.scan (needs an attached PBD), SR.forget (all PBDs
 unplugged; the SR, its PBDs and VDIs leave the database, disks stay on "storage"),
-and the `trim` plugin behind XO's reclaim_space. Handlers run on HTTP or Async threads."""
+SR.create (xapi_sr.ml create: a known SM driver, the backend's device_config checks as
+SR_BACKEND_FAILURE_<n>, PBDs on every host when shared else on the given one, plugged),
+SR.destroy (valid_operations' SR_HAS_PBD / SR_NO_PBDS / SR_NOT_EMPTY, indestructible; the
+SR, its PBDs and VDIs leave the database), and the `trim` plugin behind XO's reclaim_space. Handlers run on HTTP or Async threads."""
 import time
 
 from . import coerce
@@ -39,6 +42,20 @@ def active_vdis(db, pbd):
                 out.append(vdi)
                 break
     return out
+
+
+# The device_config keys each backend's load() insists on, in its order, with the SM error
+# code it raises (sm's XE_SR_ERRORCODES.xml): xapi answers SR_BACKEND_FAILURE_<code>.
+BACKEND_REQUIRED = {
+    "nfs": (("server", 102, "The request is missing the server parameter"),
+            ("serverpath", 101, "The request is missing the serverpath parameter")),
+    "lvm": (("device", 90, "The request is missing the device parameter"),),
+    "ext": (("device", 90, "The request is missing the device parameter"),),
+    "iso": (("location", 220, "'Location' parameter must be specified in Device Configuration"),),
+    "lvmoiscsi": (("target", 95, "The request is missing the target parameter"),
+                  ("targetIQN", 96, "The request is missing or has an incorrect target IQN parameter"),
+                  ("SCSIid", 107, "The SCSIid parameter is missing or incorrect")),
+}
 
 
 def register(sim):
@@ -118,6 +135,61 @@ def register(sim):
             db.destroy("SR", sr)
         return ""
     add("SR.forget", forget, 1, asyncable=True)
+
+    def create(sim, s, host, device_config, physical_size, name_label, name_description, sr_type,
+               content_type, shared, sm_config):
+        host, sr_type = coerce.to_str(host), coerce.to_str(sr_type).lower()
+        device_config = coerce.to_map(device_config)
+        sm_config = coerce.to_map(sm_config)
+        shared = coerce.to_bool(shared)
+        with db.lock:
+            db.get("host", host)  # HANDLE_INVALID
+            if not any(db.get("SM", m)["type"] == sr_type for m in db.refs("SM")):
+                raise XapiError("SR_UNKNOWN_DRIVER", sr_type)
+        for key, code, text in BACKEND_REQUIRED.get(sr_type, ()):
+            if not device_config.get(key):
+                raise XapiError("SR_BACKEND_FAILURE_%d" % code, "", text, "")
+        pause()
+        with db.lock:
+            size = coerce.to_int(physical_size)
+            sr = db.create("SR", {
+                "name_label": coerce.to_str(name_label), "name_description": coerce.to_str(name_description),
+                "type": sr_type, "content_type": coerce.to_str(content_type), "shared": shared,
+                "sm_config": sm_config, "physical_size": size if size > 0 else 100 * 1024 ** 3,
+                "allowed_operations": ["vdi_create", "vdi_destroy", "vdi_snapshot", "vdi_clone",
+                                       "vdi_resize", "scan", "destroy", "forget", "plug", "unplug"]})
+            hosts = db.refs("host") if shared else [host]
+            for h in hosts:
+                db.create("PBD", {"host": h, "SR": sr, "device_config": dict(device_config),
+                                  "currently_attached": True})
+            refresh_sr(db, sr)
+        return sr
+    add("SR.create", create, 9, asyncable=True)
+
+    def destroy(sim, s, sr):
+        sr = coerce.to_str(sr)
+        with db.lock:
+            rec = db.get("SR", sr)
+            pbds = [p for p in rec["PBDs"] if db.exists("PBD", p)]
+            if any(db.get("PBD", p)["currently_attached"] for p in pbds):
+                raise XapiError("SR_HAS_PBD", sr)
+            if not pbds:
+                raise XapiError("SR_NO_PBDS", sr)
+            if any(db.exists("VDI", v) and db.get("VDI", v)["managed"] for v in rec["VDIs"]):
+                raise XapiError("SR_NOT_EMPTY")
+            if rec["other_config"].get("indestructible") == "true":
+                raise XapiError("SR_INDESTRUCTIBLE", sr)
+        pause()
+        with db.lock:
+            for pbd in pbds:
+                if db.exists("PBD", pbd):
+                    db.destroy("PBD", pbd)
+            for vdi in db.get("SR", sr)["VDIs"]:
+                if db.exists("VDI", vdi):
+                    db.destroy("VDI", vdi)
+            db.destroy("SR", sr)
+        return ""
+    add("SR.destroy", destroy, 1, asyncable=True)
 
     def trim(sim, host, fn, args):
         """trim.do_trim {sr_uuid}: "True" on LVM-based SRs, the plugin's error document
