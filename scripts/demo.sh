@@ -4,7 +4,8 @@
 #   http://127.0.0.1:$DEMO_PORT, with an admin user and a token; prints how to use it.
 # Usage: scripts/demo.sh BUILD_DIR
 # Environment: DEMO_PORT (8080), DEMO_VMS (50), DEMO_SEED (1), DEMO_TOKEN_FILE (also
-# receives the token), DEMO_HOSTS (3).
+# receives the token), DEMO_HOSTS (3), DEMO_UI_DIR (a built XO 6 web UI, served at / of the
+# port with our sign-in page: README "XO 6's web UI on xapi-rest").
 # Before the gateway binary exists in BUILD_DIR it runs the simulator alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,6 +115,15 @@ sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "
 if "$root/packaging/swagger-ui/stage.sh" "$build/swagger-ui" 2>/dev/null; then
   ln -sfn "$build/swagger-ui" "$dir/nginx/swagger-ui"
 fi
+# XO 6's web UI at / (nginx/dev.conf.in serves DIR/ui; absent: / is the sign-in page, then 404).
+ui_line=""
+if [ -n "${DEMO_UI_DIR:-}" ]; then
+  if [ ! -f "$DEMO_UI_DIR/index.html" ]; then
+    echo "demo: DEMO_UI_DIR=$DEMO_UI_DIR has no index.html (build it: README, XO 6's web UI)" >&2; exit 1
+  fi
+  ln -sfn "$(cd "$DEMO_UI_DIR" && pwd)" "$dir/nginx/ui"
+  ui_line="  XO 6's web UI: http://127.0.0.1:$port/ (sign in as admin / $admin_password)"
+fi
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g 'daemon off;' 2>"$dir/nginx/logs/stderr.log" &
 pids+=($!)
 if ! wait_for 20 curl -sf "http://127.0.0.1:$port/rest/v0/ping"; then
@@ -136,6 +146,7 @@ Try:
   curl -u admin:$admin_password '$base/vms?filter=power_state:Running&limit=3'
   curl -u admin:$admin_password 'http://127.0.0.1:$port/metrics'
   Swagger UI: $base/docs (Authorize with the token)
+$ui_line
 
 Ctrl-C stops everything.
 MSG

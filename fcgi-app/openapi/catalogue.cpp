@@ -137,6 +137,12 @@ constexpr std::array kFixedSchemas = {
     NamedSchema{"McpStatus",
                 R"({"type":"object","required":["enabled"],"properties":{"enabled":{"type":"boolean"}}})",
                 R"({"enabled":true})"},
+    NamedSchema{"XoGuiRoutes",
+                R"({"type":"object","properties":{"xo5":{"type":"string"},"xo6":{"type":"string","description":"where XO 6's web UI is served: the root of the nginx site with its optional UI block"}}})",
+                R"({"xo6":"/"})"},
+    NamedSchema{"XoNotConfigured",
+                R"({"type":"object","description":"an XO object of a kind this gateway has none of (backup jobs, backup repositories, backup and restore logs, schedules, proxies): lists are always empty"})",
+                R"({})"},
     NamedSchema{"XoTask",
                 R"({"type":"object","required":["id","properties","start","status","updatedAt"],"properties":{
   "id":{"type":"string","description":"XO's form: creation ms in base 36 (9 characters), '-', a random suffix"},

@@ -22,10 +22,12 @@
 #include "routes/monitor_routes.h"
 #include "routes/mutation_routes.h"
 #include "routes/server_routes.h"
+#include "routes/session_routes.h"
 #include "routes/sr_routes.h"
 #include "routes/task_routes.h"
 #include "routes/user_admin_routes.h"
 #include "routes/user_routes.h"
+#include "routes/xo_only_routes.h"
 #include "transfer/export_routes.h"
 #include "transfer/import_routes.h"
 
@@ -56,6 +58,20 @@ const std::array kRoutes = {
     // Outside /rest/v0 (not in the OpenAPI document): Prometheus metrics, nginx's own location.
     Route{"GET", "metrics", kAdmin, &get_metrics,
      {"GetMetrics", "Prometheus metrics of the gateway (text format)", kDeny, "", "", "200"}},
+    // Outside /rest/v0 (not in the OpenAPI document): the browser's pages for XO 6's web UI.
+    Route{"GET", "", Access::kPage, &get_ui_root,
+     {"GetUiRoot", "XO 6's web UI (nginx serves its index.html) or a redirect to /signin", kDeny, "", "",
+      "200, 302"}},
+    Route{"GET", "signin", Access::kPage, &get_signin,
+     {"GetSignin", "The sign-in page (HTML form)", kDeny, "", "", "200"}},
+    Route{"POST", "signin", Access::kPage, &post_signin,
+     {"PostSignin", "Sign in: the session token into the authenticationToken cookie, 303 to redirect",
+      kDeny, "", "", "303, 401"}},
+    Route{"GET", "signout", Access::kPage, &get_signout,
+     {"GetSignout", "Sign out: revoke the session's token, clear the cookie, 302 to /signin", kDeny, "",
+      "", "302"}},
+    Route{"GET", "rest/v0/gui-routes", kPublic, &get_gui_routes,
+     {"GetGuiRoutes", "Where the web UIs are (XO 6's at /, no XO 5)", kAllow, "", "", "200 XoGuiRoutes"}},
     Route{"GET", "rest/v0/mcp/status", kPublic, &get_mcp_status,
      {"GetMcpStatus", "Whether XO's MCP server may use this API (no credentials needed)",
       Mcp::kNone, "", "", "200 McpStatus, 503"}},
@@ -94,6 +110,31 @@ const std::array kRoutes = {
       "200 [XoServer]"}},
     Route{"GET", "rest/v0/servers/{id}", kAdmin, &get_server,
      {"GetServer", "One configured pool", kAllow, "", "", "200 XoServer"}},
+    // XO features this gateway does not have: what an XO with none configured answers.
+    Route{"GET", "rest/v0/backup-jobs", kAdmin, &list_not_configured,
+     {"GetBackupJobs", "XO's backup jobs: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/backup-jobs/{id}", kAdmin, &get_not_configured,
+     {"GetBackupJob", "One of XO's backup jobs: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
+    Route{"GET", "rest/v0/backup-repositories", kAdmin, &list_not_configured,
+     {"GetRepositories", "XO's backup repositories: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/backup-repositories/{id}", kAdmin, &get_not_configured,
+     {"GetRepository", "One of XO's backup repositories: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
+    Route{"GET", "rest/v0/backup-logs", kAdmin, &list_not_configured,
+     {"GetBackupLogs", "XO's backup logs: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/backup-logs/{id}", kAdmin, &get_not_configured,
+     {"GetBackupLog", "One of XO's backup logs: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
+    Route{"GET", "rest/v0/restore-logs", kAdmin, &list_not_configured,
+     {"GetRestoreLogs", "XO's restore logs: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/restore-logs/{id}", kAdmin, &get_not_configured,
+     {"GetRestoreLog", "One of XO's restore logs: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
+    Route{"GET", "rest/v0/schedules", kAdmin, &list_not_configured,
+     {"GetSchedules", "XO's schedules: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/schedules/{id}", kAdmin, &get_not_configured,
+     {"GetSchedule", "One of XO's schedules: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
+    Route{"GET", "rest/v0/proxies", kAdmin, &list_not_configured,
+     {"GetProxies", "XO's proxies: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},
+    Route{"GET", "rest/v0/proxies/{id}", kAdmin, &get_not_configured,
+     {"GetProxy", "One of XO's proxies: none here (always 404)", kAllow, "", "", "200 XoNotConfigured"}},
     Route{"GET", "rest/v0/tasks", kUser, &list_tasks,
      {"GetTasks", "XO tasks, oldest first (non-admin users: their own)", kAllow, "@list", "",
       "200 [XoTask]"}},
@@ -632,10 +673,14 @@ Status run(Context& ctx) {
   // No route is a 404 whatever the credentials, as XO (Express) answers before any auth.
   if (found == nullptr) return not_found(ctx);
   ctx.route = found;  // for the metrics too when the credentials fail
+  if (found->access == Access::kPage) return found->handler(ctx);
   // Credentials, when present, are always checked (even for a route that needs none).
   auto user = authenticate(ctx.req, ctx.svc, ctx.res);
   if (!user.is_ok()) return user.status();
   ctx.user = std::move(*user);
+  // A session cookie rides along with any request the browser makes, wherever the page
+  // that makes it comes from: state changes must come from this site.
+  if (ctx.user && authenticated_by_cookie(ctx.req)) XR_RETURN_IF_ERROR(check_same_site(ctx.req));
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
   bool replayed = false;
   XR_RETURN_IF_ERROR(idempotency_begin(ctx, &replayed));

@@ -22,6 +22,8 @@ enum class Access {
   kPublic,  // no credentials needed (credentials given are still checked)
   kUser,    // any authenticated user (the handler checks ownership)
   kAdmin,   // admin users only
+  kPage,    // a browser page outside /rest/v0 (/, /signin, /signout): the handler reads the
+            // session cookie itself (a missing or bad one leads to /signin, never a 401)
 };
 
 // x-mcp-exposure: how XO's MCP server (@xen-orchestra/mcp) may use the operation.

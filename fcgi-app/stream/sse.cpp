@@ -135,11 +135,14 @@ Status SseStream::subscribe(const std::string& type, const std::string& collecti
       if (index && c.collection == *index) replay.push_back(view->current(reader, c.id, c.seq));
     }
   }
-  subscriptions_.erase(type);  // a new subscription to the same collection replaces the old one
+  // A new subscription to the same collection replaces the old one — which leaves its view
+  // only after the new one watches it: the last watcher leaving destroys the view, and
+  // `view` may be that same view (same collection and fields).
   auto sub = std::make_unique<SseSubscription>(*this, type, at);
   view->watchers().push_back(sub.get());
   sub->replay(replay);
-  subscriptions_[type] = std::move(sub);
+  std::unique_ptr<SseSubscriptionBase> old = std::exchange(subscriptions_[type], std::move(sub));
+  old.reset();
   hub_.touched(conn_.fd());
   return Status::ok();
 }

@@ -23,6 +23,7 @@ const char* reason_phrase(int code) {
     case 202: return "Accepted";
     case 204: return "No Content";
     case 302: return "Found";
+    case 303: return "See Other";
     case 304: return "Not Modified";
     case 307: return "Temporary Redirect";
     case 400: return "Bad Request";

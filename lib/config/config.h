@@ -49,6 +49,7 @@ struct Config {
   int64_t retry_max = 30;  // seconds
   // [auth]
   int64_t token_validity_days = 30;
+  int64_t session_validity_hours = 12;  // web sessions (POST /signin)
   // [tasks]
   int64_t tasks_gc_keep = 1000;  // finished XO tasks kept (newest first)
   // [log]

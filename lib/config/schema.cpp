@@ -51,6 +51,10 @@ const std::array kConfigKeys = {
     K{"auth.token_validity_days", KeyType::kInteger, "30", 1, 183, "",
       "validity of a new token when none is asked for (at most half a year, like XO)",
       &Config::token_validity_days},
+    K{"auth.session_validity_hours", KeyType::kInteger, "12", 1, 4392, "",
+      "validity of a web session (the token POST /signin puts in the authenticationToken "
+      "cookie), in hours",
+      &Config::session_validity_hours},
     K{"tasks.gc_keep", KeyType::kInteger, "1000", 1, 1000000, "",
       "finished XO tasks kept in the database (the newest; older ones are deleted, as XO's "
       "tasks.gc.keep)",

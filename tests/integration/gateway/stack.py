@@ -139,7 +139,7 @@ def pg_sql(conninfo, sql):
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config="", storage=None, nginx_subs=()):
+                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -147,6 +147,7 @@ class Stack:
         self.sims, self.serve, self.nginx_pid = list(sims or []), None, None
         self.storage, self.pg_schema = storage, None
         self.nginx_subs = list(nginx_subs)
+        self.ui_dir = ui_dir  # XO 6's web UI served at / (nginx/dev.conf.in's `ui` folder)
         self.own_sims = sims is None
         try:
             for i in range(pools if self.own_sims else 0):
@@ -233,6 +234,8 @@ class Stack:
         # Swagger UI at /rest/v0/docs/ when the staged assets are given (packaging/swagger-ui).
         if os.environ.get("XR_SWAGGER_UI"):
             os.symlink(os.environ["XR_SWAGGER_UI"], os.path.join(ngx, "swagger-ui"))
+        if self.ui_dir:
+            os.symlink(os.path.abspath(self.ui_dir), os.path.join(ngx, "ui"))
         text = read(os.path.join(ROOT, "nginx/dev.conf.in"))
         text = text.replace("@PORT@", str(self.port)).replace("@SOCKET@", self.socket)
         text = text.replace("@SOCKET_DIR@", os.path.dirname(self.socket))
@@ -304,7 +307,9 @@ class Stack:
         return read(self.serve_log_path)
 
     # --- HTTP ---
-    def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None, source=None):
+    def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None, source=None,
+                raw=None):
+        """`body` is sent as JSON; `raw` bytes as they are (set their Content-Type in `headers`)."""
         h = dict(headers or {})
         if token is not None:
             h["Cookie"] = "authenticationToken=" + token
@@ -312,8 +317,8 @@ class Stack:
             h["Cookie"] = cookie
         if basic is not None:
             h["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % basic).encode()).decode()
-        data = json.dumps(body).encode() if body is not None else None
-        if data is not None:
+        data = json.dumps(body).encode() if body is not None else raw
+        if body is not None:
             h["Content-Type"] = "application/json"
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
                                      headers=h, data=data)

@@ -117,6 +117,25 @@ class SseTest(unittest.TestCase):
         r = self.s.request("DELETE", "/rest/v0/events/%s/subscriptions/VM" % cid, token=self.s.token)
         self.assertEqual(r.status, 404)
 
+    def test_subscribing_again_to_the_same_view_replaces_the_subscription(self):
+        # XO 6's UI posts the same {collection, fields} again when a page reopens; the old
+        # subscription was the view's only watcher (its removal used to free the view the new
+        # one was being attached to: the stream role died of heap corruption).
+        e, cid = self.open()
+        body = {"collection": "alarm", "fields": ["id", "time", "body"]}
+        for _ in range(3):
+            self.assertEqual(self.subscribe(cid, body).status, 201)
+        body = {"collection": "VM", "fields": ["id", "name_label"]}
+        for _ in range(3):
+            self.assertEqual(self.subscribe(cid, body).status, 201)
+        vm = self.s.api("/rest/v0/vms?fields=uuid")[0]["uuid"]
+        self.sim.control("rename", {"ref": vm, "name": "sse-again"})
+        event, _, data = e.next()
+        self.assertEqual((event, data["name_label"]), ("update", "sse-again"))
+        self.assertTrue(e.quiet(0.5))  # one subscription: one frame
+        self.assertEqual(self.subscribe(cid, {"collection": "VM", "fields": ["id"]}).status, 201)
+        self.assertNotIn("killed by signal", self.s.log_text())
+
     def test_default_fields_are_the_whole_object_and_hosts_work_too(self):
         e, cid = self.open()
         self.assertEqual(self.subscribe(cid, {"collection": "host"}).status, 201)
