@@ -31,6 +31,13 @@ Status get_root(Context& ctx) {
   return Status::ok();
 }
 
+Status served_by_stream(Context& ctx) {
+  (void)ctx;
+  return Status(ErrorKind::kUnavailable,
+                "server-sent events are served by the stream role: nginx must send /rest/v0/events to "
+                "stream.socket (see nginx/xapi-rest.conf)");
+}
+
 Status get_ping(Context& ctx) {
   using namespace std::chrono;
   const int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

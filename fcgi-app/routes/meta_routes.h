@@ -9,6 +9,9 @@ namespace xr::app {
 
 Status get_root(Context& ctx);
 Status get_ping(Context& ctx);
+// Routes the stream role serves (nginx sends them to stream.socket): a worker reached by one
+// says the site is misconfigured (503).
+Status served_by_stream(Context& ctx);
 Status get_openapi(Context& ctx);
 Status get_mcp_status(Context& ctx);
 // With mcp.enabled = false, a request carrying "X-XO-Client: mcp" (XO's MCP server) gets

@@ -151,6 +151,21 @@ const std::array kRoutes = {
     Route{"POST", "rest/v0/tasks/{id}/actions/abort", kUser, &abort_task,
      {"AbortTask", "Abort a pending task (cancels the XAPI task behind it)", kConfirm, "sync", "",
       "202 ActionTask, 204, 409"}},
+    // Server-sent events (current XO): nginx sends /rest/v0/events... to the stream role
+    // (fcgi-app/stream/sse.h); these rows document them, a worker reached by one answers 503.
+    Route{"GET", "rest/v0/events", kAdmin, &served_by_stream,
+     {"OpenSseConnection",
+      "Open a server-sent events stream (text/event-stream): an init frame with the connection id, "
+      "a ping every 30 s, then add/update/remove frames of its subscriptions",
+      kAllow, "", "", "200"}},
+    Route{"POST", "rest/v0/events/{id}/subscriptions", kAdmin, &served_by_stream,
+     {"AddSubscription",
+      "Subscribe an SSE connection to a collection by XO type name (VM, host, SR, task, ...), "
+      "optionally projected to fields",
+      kConfirm, "", "AddSubscriptionBody", "201 SseSubscription"}},
+    Route{"DELETE", "rest/v0/events/{id}/subscriptions/{subscriptionId}", kAdmin, &served_by_stream,
+     {"RemoveSubscription", "End an SSE connection's subscription to a collection (its XO type name)",
+      kConfirm, "", "", "204"}},
     Route{"GET", "rest/v0/vms/{id}/tasks", kAdmin, &list_object_tasks,
      {"GetVmTasks", "XO tasks about a VM (properties.objectId)", kAllow, "@list", "", "200 [XoTask], 503"}},
     Route{"GET", "rest/v0/vm-templates/{id}/tasks", kAdmin, &list_object_tasks,
