@@ -2,19 +2,23 @@
 """Thousands of open watch streams: do they starve ordinary requests, how fast does a change
 reach every watcher, what does a stream cost in memory (issue 11).
 
-    tests/bench/stream_bench.py BUILD [--vms 200] [--watchers 1000] [--rate 10] [--seconds 10]
+    tests/bench/stream_bench.py BUILD [--vms 200] [--watchers 1000] [--waiters 1000] [--rate 10] [--seconds 10]
 
 Starts the whole stack (tests/integration/gateway/stack.py), then in one run:
   1. baseline: wrk -t2 -c32 on `GET /rest/v0/vms/<id>` with no stream open;
   2. opens --watchers streams on `/vms?fields=name_label,power_state&ndjson&watch`
      (raw sockets, one reader thread with epoll) and reads the stream role's memory
      (smaps_rollup) before and after;
-  3. wrk again with the streams open and idle;
+  2b. starts an action that hangs in the simulator and opens --waiters
+     `GET /rest/v0/tasks/<its id>?wait=result` requests (the workers hand them to the stream
+     role: no worker thread is held) and reads the memory again;
+  3. wrk again with the streams and waits open and idle;
   4. renames VMs --rate times a second for --seconds while wrk runs the same GET again;
      every line's arrival is matched to its rename: event -> client latency over all
      (watcher, change) pairs, and changes a watcher never got;
   5. the same renames polled with `GET /vms/<id>` (tests/bench/change_latency.py's "ours")
-     with the watchers closed: the existing change-latency figure, same run.
+     with the watchers closed: the existing change-latency figure, same run;
+  6. releases the action: how long until every waiter has its 200 (task end -> answer).
 Prints the figures and the ratios (streams open / none)."""
 import argparse
 import os
@@ -103,6 +107,55 @@ class Watchers:
             s.close()
 
 
+class Waiters:
+    """N open `GET /tasks/<id>?wait=result`: none answered until the task ends."""
+
+    def __init__(self, port, token, task_id, n):
+        self.socks = []
+        req = ("GET /rest/v0/tasks/%s?wait=result HTTP/1.1\r\nHost: x\r\nCookie: authenticationToken=%s\r\n"
+               "Connection: close\r\n\r\n" % (task_id, token)).encode()
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(req)
+            s.setblocking(False)
+            self.socks.append(s)
+
+    def answered_early(self):
+        early = 0
+        for s in self.socks:
+            try:
+                if s.recv(1, socket.MSG_PEEK):
+                    early += 1
+            except BlockingIOError:
+                pass
+        return early
+
+    def collect(self, t0, timeout=60):
+        """Arrival (wall clock, after t0 in s since the epoch) of each complete 200 answer; how many were not 200."""
+        sel = selectors.EpollSelector()
+        for s in self.socks:
+            sel.register(s, selectors.EVENT_READ, [b""])
+        times, bad, left = [], 0, len(self.socks)
+        deadline = time.monotonic() + timeout
+        while left and time.monotonic() < deadline:
+            for key, _ in sel.select(0.5):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                if data:
+                    key.data[0] += data
+                    continue
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                left -= 1
+                if key.data[0].startswith(b"HTTP/1.1 200") and b'"status":"success"' in key.data[0]:
+                    times.append(time.time() - t0)
+                else:
+                    bad += 1
+        return times, bad + left
+
+
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(len(v) * p))]
@@ -113,6 +166,7 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--vms", type=int, default=200)
     ap.add_argument("--watchers", type=int, default=1000)
+    ap.add_argument("--waiters", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=10)
     ap.add_argument("--seconds", type=int, default=10)
     a = ap.parse_args()
@@ -136,6 +190,19 @@ def main():
         t_open = time.monotonic() - t_open
         time.sleep(1)
         mem1 = memory(spid)
+        # Outstanding waits on a task that cannot end yet (each a request nginx hands to the stream role).
+        running = [v["uuid"] for v in stack.api("/rest/v0/vms?fields=uuid,power_state&filter=power_state:Running")]
+        victim = running[-1]
+        renamed = [v for v in vms[1:] if v != victim]  # its suspension must not look like a rename
+        sim.control("hang", {"method": "VM.suspend", "count": 1})
+        r = stack.request("POST", "/rest/v0/vms/%s/actions/suspend" % victim, token=stack.token)
+        task_id = r.json()["taskId"]
+        t_wait = time.monotonic()
+        waits = Waiters(stack.port, stack.token, task_id, a.waiters)
+        t_wait = time.monotonic() - t_wait
+        time.sleep(2)
+        early = waits.answered_early()
+        mem_w = memory(spid)
         idle_rps, idle_p99, idle_errors = wrk(stack.port, one, stack.token, wd)  # streams open, no change
         sent = {}
         n = int(a.rate * a.seconds)
@@ -147,7 +214,7 @@ def main():
                 if delay > 0:
                     time.sleep(delay)
                 sent[i] = time.monotonic()
-                sim.control("rename", {"ref": vms[1 + i % (len(vms) - 1)], "name": "bench-%d" % i})
+                sim.control("rename", {"ref": renamed[i % len(renamed)], "name": "bench-%d" % i})
 
         ct = threading.Thread(target=changes)
         ct.start()
@@ -156,6 +223,12 @@ def main():
         ct.join()
         time.sleep(2)
         mem2 = memory(spid)
+        early += waits.answered_early()
+        sim.control("release", {"method": "VM.suspend"})
+        arrivals, wait_bad = waits.collect(0)
+        # Task end (the runner's commit, in the task record) -> each waiter's complete answer.
+        end_s = stack.api("/rest/v0/tasks/" + task_id)["end"] / 1e3
+        wait_times = [t - end_s for t in arrivals]
         w.close()
         lat, missing = [], 0
         for i, t0 in sent.items():
@@ -177,17 +250,27 @@ def main():
     finally:
         stack.stop()
     per_stream = (mem1["Pss"] - mem0["Pss"]) / a.watchers
+    per_wait = (mem_w["Pss"] - mem1["Pss"]) / max(1, a.waiters)
     print("stream bench: %d VMs, %d watchers on vms?fields=name_label,power_state&ndjson&watch, "
           "%d renames at %g/s" % (a.vms, a.watchers, n, a.rate))
     print("  opening %d watches: %.2f s" % (a.watchers, t_open))
+    if a.waiters:
+        print("  %d outstanding GET /tasks/<id>?wait=result (workers: 2 x 8 threads): opened in %.2f s, %d answered "
+              "before the task ended; stream role +%d kB Pss (%.1f KiB per wait); task end -> answer: "
+              "p50 %.1f ms  p99 %.1f ms  max %.1f ms over %d answers, %d missing or not 200" %
+              (a.waiters, t_wait, early, mem_w["Pss"] - mem1["Pss"], per_wait,
+               statistics.median(wait_times) * 1e3 if wait_times else -1,
+               pct(wait_times, 0.99) * 1e3 if wait_times else -1, max(wait_times or [0]) * 1e3,
+               len(wait_times), wait_bad))
     print("  event -> client over %d (watcher, change) pairs: p50 %.1f ms  p99 %.1f ms  max %.1f ms; missing %d" %
           (len(lat), statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3, max(lat) * 1e3, missing))
     print("  same-run GET /vms/<id> polling (change_latency 'ours'): p50 %.1f ms  p90 %.1f ms" %
           (statistics.median(poll) * 1e3, pct(poll, 0.9) * 1e3))
-    print("  GET /vms/<id> wrk -t2 -c32: no streams %.0f req/s (p99 %.1f ms); %d idle streams %.0f req/s "
-          "(p99 %.1f ms, %d errors) ratio %.2f; %d streams + changes %.0f req/s (p99 %.1f ms, %d errors) ratio %.2f" %
-          (base_rps, base_p99, a.watchers, idle_rps, idle_p99, idle_errors, idle_rps / base_rps, a.watchers,
-           load_rps, load_p99, load_errors, load_rps / base_rps))
+    print("  GET /vms/<id> wrk -t2 -c32: no streams %.0f req/s (p99 %.1f ms); %d idle streams + %d waits %.0f req/s "
+          "(p99 %.1f ms, %d errors) ratio %.2f; %d streams + %d waits + changes %.0f req/s (p99 %.1f ms, %d errors) "
+          "ratio %.2f" %
+          (base_rps, base_p99, a.watchers, a.waiters, idle_rps, idle_p99, idle_errors, idle_rps / base_rps,
+           a.watchers, a.waiters, load_rps, load_p99, load_errors, load_rps / base_rps))
     print("  stream role memory: Pss %d -> %d kB with the streams open (%.1f KiB per stream), "
           "%d kB after the changes; Private %d -> %d kB" %
           (mem0["Pss"], mem1["Pss"], per_stream, mem2["Pss"],
