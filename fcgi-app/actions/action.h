@@ -45,9 +45,11 @@ class ActionRun {
   virtual Status warning(std::string_view message, std::string_view data_json = "{}") = 0;
   // The task's progress (0..100) for multi-step actions (call_async reports its own).
   virtual Status set_progress(int64_t percent) = 0;
-  // A step of a multi-step action, shown as a sub-task (XO's "tasks"): begin returns its
-  // index, end records the step's outcome (ok, or the error with XAPI's code and params).
-  virtual Result<size_t> begin_step(std::string_view name) = 0;
+  // A step of a multi-step action, shown as a sub-task (XO's "tasks", nested inside the step
+  // still open, as XO nests them; `properties_json`: more properties, e.g. hostId/hostName):
+  // begin returns its index, end records the step's outcome (ok, or the error with XAPI's
+  // code and params).
+  virtual Result<size_t> begin_step(std::string_view name, std::string_view properties_json = {}) = 0;
   virtual Status end_step(size_t index, const Status& outcome) = 0;
   // True once an abort of the XO task was asked: long actions stop between steps.
   virtual bool abort_requested() = 0;

@@ -29,13 +29,9 @@ std::string json_string(std::string_view s) {
   return buf.GetString();
 }
 
-// {"name": ..., "hostId": ..., "hostName": ...}: XO's properties of a per-host sub-task.
-// A step's name for one host: XO's sub-task name, with the host when XO keeps it in the
-// properties (the steps of our task are flat, names only).
-std::string host_props(std::string_view name, const std::string& uuid, const std::string& label) {
-  (void)label;
-  const std::string n(name);
-  return n.find(uuid) != std::string::npos ? n : n + " (host " + uuid + ")";
+// {"hostId": ..., "hostName": ...}: XO's properties of a per-host sub-task (its name apart).
+std::string host_props(const std::string& uuid, const std::string& label) {
+  return "{\"hostId\":" + json_string(uuid) + ",\"hostName\":" + json_string(label) + "}";
 }
 
 std::string error_of(const Status& s) {
@@ -48,13 +44,19 @@ std::string error_of(const Status& s) {
   return out + "}";
 }
 
-// Runs fn as a sub-task of the XO task with these properties (its outcome recorded there).
-Status in_subtask(ActionRun& run, const std::string& name, const std::function<Status()>& fn) {
+// Runs fn as a sub-task of the XO task with this name and properties (its outcome recorded
+// there); sub-tasks begun inside fn nest in it.
+Status in_subtask(ActionRun& run, const std::string& name, const std::string& props,
+                  const std::function<Status()>& fn) {
   if (run.abort_requested()) return Status(ErrorKind::kCancelled, "aborted");  // between steps
-  XR_ASSIGN_OR_RETURN(size_t step, run.begin_step(name));
+  XR_ASSIGN_OR_RETURN(size_t step, run.begin_step(name, props));
   Status s = fn();
   (void)run.end_step(step, s);
   return s;
+}
+
+Status in_subtask(ActionRun& run, const std::string& name, const std::function<Status()>& fn) {
+  return in_subtask(run, name, {}, fn);
 }
 
 struct HostInfo {
@@ -107,7 +109,7 @@ Status rolling(ActionRun& run, bool update) {
   if (update) {
     if (Status st1 = in_subtask(run, "Listing missing patches", [&]() -> Status {
       for (const HostInfo& h : hosts) {
-        Status s = in_subtask(run, host_props("Listing missing patches for host " + h.uuid, h.uuid, h.label),
+        Status s = in_subtask(run, "Listing missing patches for host " + h.uuid, host_props(h.uuid, h.label),
                               [&]() -> Status {
                                 XR_ASSIGN_OR_RETURN(bool any, has_updates(run, h));
                                 if (!any) skip.insert(h.ref);
@@ -191,26 +193,26 @@ Status rolling(ActionRun& run, bool update) {
           done += steps_per_host;
           continue;
         }
-        if (Status st3 = in_subtask(run, host_props("Restarting host " + h.uuid, h.uuid, h.label), [&]() -> Status {
+        if (Status st3 = in_subtask(run, "Restarting host " + h.uuid, host_props(h.uuid, h.label), [&]() -> Status {
           XR_RETURN_IF_ERROR(steps::wait_until(run, [&]() { return host_live(run, h); }, "the host to be live", 20min));
-          if (Status st4 = in_subtask(run, host_props("Check evacuation precondition", h.uuid, h.label), [&]() {
+          if (Status st4 = in_subtask(run, "Check evacuation precondition", host_props(h.uuid, h.label), [&]() {
             return run.call("host.assert_can_evacuate", {str(h.ref)}).status();
           }); !st4.is_ok()) return st4;
-          if (Status st5 = in_subtask(run, host_props("Evacuate", h.uuid, h.label),
+          if (Status st5 = in_subtask(run, "Evacuate", host_props(h.uuid, h.label),
                                         [&]() { return clear_host(run, h.ref, false); }); !st5.is_ok()) return st5;
           advance();
           if (update) {
-            if (Status st6 = in_subtask(run, host_props("Installing patches", h.uuid, h.label), [&]() -> Status {
+            if (Status st6 = in_subtask(run, "Installing patches", host_props(h.uuid, h.label), [&]() -> Status {
               Value none = Value::structure();
               return run.call_async("host.call_plugin", {str(h.ref), str("updater.py"), str("update"), none}).status();
             }); !st6.is_ok()) return st6;
             advance();
           }
           XR_ASSIGN_OR_RETURN(double before, steps::agent_start_time(run, h.ref));
-          if (Status st7 = in_subtask(run, host_props("Restart", h.uuid, h.label), [&]() {
+          if (Status st7 = in_subtask(run, "Restart", host_props(h.uuid, h.label), [&]() {
             return run.call_async("host.reboot", {str(h.ref)}).status();
           }); !st7.is_ok()) return st7;
-          if (Status st8 = in_subtask(run, host_props("Waiting for host to be up", h.uuid, h.label), [&]() {
+          if (Status st8 = in_subtask(run, "Waiting for host to be up", host_props(h.uuid, h.label), [&]() {
             return steps::wait_host_back(run, h.ref, before, 20min);
           }); !st8.is_ok()) return st8;
           advance();
@@ -228,7 +230,7 @@ Status rolling(ActionRun& run, bool update) {
         advance();
         auto it = vms_by_host.find(h.ref);
         if (skip.count(h.ref) || it == vms_by_host.end()) continue;
-        (void)in_subtask(run, host_props("Migrating VMs back to host " + h.uuid, h.uuid, h.label), [&]() -> Status {
+        (void)in_subtask(run, "Migrating VMs back to host " + h.uuid, host_props(h.uuid, h.label), [&]() -> Status {
           XR_ASSIGN_OR_RETURN(Value resident, run.call("host.get_resident_VMs", {str(h.ref)}));
           std::set<std::string> here;
           if (auto a = resident.as_array(); a.is_ok()) {
@@ -304,7 +306,7 @@ Result<std::string> pool_emergency_shutdown(ActionRun& run) {
   }
   // the supporters first, the master last
   for (auto it = hosts.rbegin(); it != hosts.rend(); ++it) {
-    (void)in_subtask(run, host_props("shutting down host", it->uuid, it->label),
+    (void)in_subtask(run, "shutting down host", host_props(it->uuid, it->label),
                      [&]() { return run.call_async("host.shutdown", {str(it->ref)}).status(); });
   }
   return std::string();

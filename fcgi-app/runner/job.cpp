@@ -135,7 +135,9 @@ class JobRun : public actions::ActionRun {
     last_progress_ = percent;
     return store_.set_progress(task_.id, percent).status();
   }
-  Result<size_t> begin_step(std::string_view name) override { return store_.begin_subtask(task_.id, name); }
+  Result<size_t> begin_step(std::string_view name, std::string_view properties_json = {}) override {
+    return store_.begin_subtask(task_.id, name, properties_json);
+  }
   Status end_step(size_t index, const Status& outcome) override {
     return store_
         .end_subtask(task_.id, index, outcome.is_ok() ? tasks::TaskStatus::kSuccess : tasks::TaskStatus::kFailure,

@@ -71,8 +71,10 @@ class TaskStore {
   // (error_json()). kConflict when the task is already finished.
   Result<Task> finish(std::string_view id, TaskStatus status, std::string_view result_json);
   // Sub-tasks (XO's "tasks", for multi-step actions such as rolling_update): a new pending
-  // step {id "<task>.<n>", properties {name}, start, status} appended; returns its index.
-  Result<size_t> begin_subtask(std::string_view id, std::string_view name);
+  // step {id "<task>.<n>", properties {name, ...properties_json}, start, status}, nested as
+  // XO nests them: inside the innermost step still pending (its own "tasks"), else at the
+  // top level. Returns its index n (steps are numbered in begin order across the tree).
+  Result<size_t> begin_subtask(std::string_view id, std::string_view name, std::string_view properties_json = {});
   // The step ends: success (result_json may be "") or failure (an error_json()).
   Result<Task> end_subtask(std::string_view id, size_t index, TaskStatus status, std::string_view result_json);
   // Sets abortionRequestedAt (once); kConflict when the task is finished.

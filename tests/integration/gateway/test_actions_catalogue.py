@@ -499,6 +499,19 @@ class Rolling(Base):
             self.assertIn("Restarting host " + self.x.uuid("host", h), names)
             self.assertEqual(self.x("host.call_plugin", h, "updater.py", "check_update", {}), "[]")
         self.assertEqual(t.get("progress"), 100)
+        # Sub-tasks nest as XO's: the run, a task per host (hostId, hostName), its steps inside.
+        run = [x for x in t["tasks"] if x["properties"]["name"] == "Updating and rebooting"]
+        self.assertEqual(len(run), 1, t["tasks"])
+        per_host = run[0]["tasks"]
+        self.assertEqual(sorted(x["properties"]["hostId"] for x in per_host),
+                         sorted(self.x.uuid("host", h) for h in self.x("host.get_all")))
+        for x in per_host:
+            self.assertEqual(x["properties"]["name"], "Restarting host " + x["properties"]["hostId"])
+            self.assertIn("hostName", x["properties"])
+            self.assertEqual(x["status"], "success")
+            steps = [y["properties"]["name"] for y in x["tasks"]]
+            for step in ("Evacuate", "Installing patches", "Restart", "Waiting for host to be up"):
+                self.assertIn(step, steps)
         # nothing left to install: a second rolling update reboots nobody
         again = {h: float(self.x("host.get_other_config", h)["agent_start_time"]) for h in self.x("host.get_all")}
         self.ok("/rest/v0/pools/%s/actions/rolling_update" % pool)

@@ -107,21 +107,55 @@ BOOST_AUTO_TEST_CASE(sub_tasks_are_nested_steps_with_their_own_outcome) {
   auto s = f.open();
   Task t = f.create(*s);
   auto first = s->begin_subtask(t.id, "host 1: evacuate");
+  BOOST_REQUIRE(first.is_ok());
+  BOOST_REQUIRE(s->end_subtask(t.id, *first, TaskStatus::kSuccess, "").is_ok());
   auto second = s->begin_subtask(t.id, "host 2: evacuate");
-  BOOST_REQUIRE(first.is_ok() && second.is_ok());
+  BOOST_REQUIRE(second.is_ok());
   BOOST_CHECK_EQUAL(*first, 0u);
   BOOST_CHECK_EQUAL(*second, 1u);
-  BOOST_REQUIRE(s->end_subtask(t.id, 0, TaskStatus::kSuccess, "").is_ok());
   BOOST_REQUIRE(s->end_subtask(t.id, 1, TaskStatus::kFailure, error_json("boom")).is_ok());
   BOOST_CHECK(s->end_subtask(t.id, 5, TaskStatus::kSuccess, "").status().kind() == ErrorKind::kNotFound);
   auto d = parse(to_json(*s->get(t.id)));
   BOOST_REQUIRE(d["tasks"].IsArray());
+  BOOST_REQUIRE_EQUAL(d["tasks"].Size(), 2u);  // one after the other: both at the top level
   BOOST_CHECK_EQUAL(d["tasks"][0]["id"].GetString(), t.id + ".0");
   BOOST_CHECK_EQUAL(d["tasks"][0]["properties"]["name"].GetString(), std::string("host 1: evacuate"));
   BOOST_CHECK_EQUAL(d["tasks"][0]["status"].GetString(), std::string("success"));
   BOOST_CHECK(d["tasks"][0].HasMember("end"));
   BOOST_CHECK_EQUAL(d["tasks"][1]["result"]["message"].GetString(), std::string("boom"));
   BOOST_CHECK(d["status"] == "pending");
+}
+
+BOOST_AUTO_TEST_CASE(a_sub_task_begun_inside_another_nests_in_it_with_its_properties) {
+  Fixture f;
+  auto s = f.open();
+  Task t = f.create(*s);
+  auto outer = s->begin_subtask(t.id, "Restarting hosts");
+  auto host = s->begin_subtask(t.id, "Restarting host h1", R"({"hostId":"h1","hostName":"host one","name":"ignored"})");
+  auto evacuate = s->begin_subtask(t.id, "Evacuate", R"({"hostId":"h1"})");
+  BOOST_REQUIRE(outer.is_ok() && host.is_ok() && evacuate.is_ok());
+  BOOST_CHECK_EQUAL(*evacuate, 2u);
+  BOOST_REQUIRE(s->end_subtask(t.id, *evacuate, TaskStatus::kSuccess, "").is_ok());
+  auto restart = s->begin_subtask(t.id, "Restart");  // a sibling of Evacuate (which ended)
+  BOOST_REQUIRE(restart.is_ok());
+  BOOST_REQUIRE(s->end_subtask(t.id, *restart, TaskStatus::kSuccess, "").is_ok());
+  BOOST_REQUIRE(s->end_subtask(t.id, *host, TaskStatus::kSuccess, "").is_ok());
+  BOOST_REQUIRE(s->end_subtask(t.id, *outer, TaskStatus::kSuccess, "").is_ok());
+  auto after = s->begin_subtask(t.id, "Migrate VMs back");  // top level again
+  BOOST_REQUIRE(after.is_ok());
+  BOOST_CHECK(s->begin_subtask(t.id, "x", "[1]").status().kind() == ErrorKind::kInvalidArgument);
+  auto d = parse(to_json(*s->get(t.id)));
+  BOOST_REQUIRE_EQUAL(d["tasks"].Size(), 2u);
+  const auto& h = d["tasks"][0]["tasks"][0];
+  BOOST_CHECK_EQUAL(h["id"].GetString(), t.id + ".1");
+  BOOST_CHECK_EQUAL(h["properties"]["name"].GetString(), std::string("Restarting host h1"));
+  BOOST_CHECK_EQUAL(h["properties"]["hostName"].GetString(), std::string("host one"));
+  BOOST_CHECK_EQUAL(h["status"].GetString(), std::string("success"));
+  BOOST_REQUIRE_EQUAL(h["tasks"].Size(), 2u);
+  BOOST_CHECK_EQUAL(h["tasks"][0]["properties"]["name"].GetString(), std::string("Evacuate"));
+  BOOST_CHECK_EQUAL(h["tasks"][1]["id"].GetString(), t.id + ".3");
+  BOOST_CHECK_EQUAL(d["tasks"][1]["properties"]["name"].GetString(), std::string("Migrate VMs back"));
+  BOOST_CHECK_EQUAL(d["tasks"][1]["status"].GetString(), std::string("pending"));
 }
 
 BOOST_AUTO_TEST_CASE(listing_is_oldest_first_and_per_user) {
