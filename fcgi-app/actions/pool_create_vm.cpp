@@ -147,6 +147,29 @@ Status configure(ActionRun& run, const std::string& vm, std::vector<std::string>
     XR_RETURN_IF_ERROR(run.call("VM.add_to_HVM_boot_params", {str(vm), str("firmware"), str(fw)}).status());
   }
 
+  // XO's security and availability options (xo-server's createVm), while the VM is halted.
+  if (steps::param_bool(run, "secureBoot", false)) {
+    (void)run.call("VM.remove_from_platform", {str(vm), str("secureboot")});
+    XR_RETURN_IF_ERROR(run.call("VM.add_to_platform", {str(vm), str("secureboot"), str("true")}).status());
+  }
+  if (const rapidjson::Value* ha = steps::param(run, "high_availability"); ha != nullptr && ha->IsString()) {
+    XR_RETURN_IF_ERROR(run.call("VM.set_ha_restart_priority", {str(vm), str(ha->GetString())}).status());
+  }
+  if (steps::param_bool(run, "copyHostBiosStrings", false)) {
+    // The host the VM is meant for (affinity), else the pool master.
+    std::string host;
+    if (std::string a = steps::param_string(run, "affinity"); !a.empty()) {
+      XR_ASSIGN_OR_RETURN(host, steps::ref_of(run, "host", a));
+    } else {
+      XR_ASSIGN_OR_RETURN(std::string pool, steps::the_pool(run));
+      XR_ASSIGN_OR_RETURN(host, steps::call_string(run, "pool.get_master", {str(pool)}));
+    }
+    XR_RETURN_IF_ERROR(run.call("VM.copy_bios_strings", {str(vm), str(host)}).status());
+  }
+  if (steps::param_bool(run, "createVtpm", false)) {
+    XR_RETURN_IF_ERROR(run.call("VTPM.create", {str(vm), Value::boolean(false)}).status());
+  }
+
   XR_ASSIGN_OR_RETURN(Value rec, steps::record(run, "VM", vm));
   const bool hvm = !std::string(rec.get_string("HVM_boot_policy")).empty();
   bool has_bootable = false;

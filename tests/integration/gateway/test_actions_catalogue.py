@@ -636,6 +636,35 @@ class CreateVm(Base):
         self.assertEqual(len(self.x("VM.get_all")), before)
         self.assertEqual(len(self.x("VDI.get_all")), disks_before)   # the clone's disk went too
 
+    def test_create_vm_security_and_availability_options(self):
+        pool = self.x.uuid("pool", self.x("pool.get_all")[0])
+        tpl = [v for v in self.x("VM.get_all") if self.x("VM.get_name_label", v) == "Custom template 1"][0]
+        # xapi fills in BIOS strings only when a VM has none (templates usually have none)
+        self.s.sims[0].control("set", {"class": "VM", "ref": tpl, "field": "bios_strings", "value": {}})
+        body = {"name_label": "secure", "template": self.x.uuid("VM", tpl), "hvmBootFirmware": "uefi",
+                "secureBoot": True, "createVtpm": True, "copyHostBiosStrings": True,
+                "high_availability": "restart"}
+        r = self.post("/rest/v0/pools/%s/actions/create_vm?sync=true" % pool, body)
+        self.assertEqual(r.status, 201, r.body)
+        rec = self.x("VM.get_record", self.x.ref("VM", r.json()["id"]))
+        self.assertEqual(rec["platform"].get("secureboot"), "true")
+        self.assertEqual(rec["HVM_boot_params"].get("firmware"), "uefi")
+        self.assertEqual(len(rec["VTPMs"]), 1)
+        self.assertEqual(rec["bios_strings"], self.x("host.get_bios_strings", self.master()))
+        self.assertEqual((rec["ha_restart_priority"], rec["ha_always_run"]), ("restart", True))
+        # A template whose VMs already have BIOS strings: XAPI's refusal, nothing left behind.
+        before = len(self.x("VM.get_all"))
+        tpl2 = [v for v in self.x("VM.get_all") if self.x("VM.get_name_label", v) == "Custom template 2"][0]
+        self.s.sims[0].control("set", {"class": "VM", "ref": tpl2, "field": "bios_strings",
+                                       "value": {"bios-vendor": "Xen"}})
+        self.failed("/rest/v0/pools/%s/actions/create_vm" % pool,
+                    {"name_label": "x", "template": self.x.uuid("VM", tpl2), "copyHostBiosStrings": True},
+                    code="VM_BIOS_STRINGS_ALREADY_SET")
+        self.assertEqual(len(self.x("VM.get_all")), before)
+        r = self.post("/rest/v0/pools/%s/actions/create_vm" % pool,
+                      {"name_label": "x", "template": self.x.uuid("VM", tpl2), "high_availability": "always"})
+        self.assertEqual(r.status, 422, r.body)
+
 
 class CrossPool(Base):
     """A VM migrated to a host of the other configured pool."""

@@ -348,6 +348,28 @@ class Migration(Helpers, SimTestCase):
         self.assertNotIn(disks[1], [self.sim.call("VDI.get_snapshot_of", v) for v in snap_vdis])
 
 
+class VmOptions(Helpers, SimTestCase):
+    """create_vm's options: VTPM.create and VM.copy_bios_strings with xapi's rules."""
+    sim_args = ("--vms", "6", "--hosts", "1", "--seed", "7", "--op-delay", "0.05")
+
+    def test_vtpm_create_and_copy_bios_strings(self):
+        running = self.sim.vm_shared("Running")[0]
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],
+                         self.sim.call, "VTPM.create", running, False)
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],
+                         self.sim.call, "VM.copy_bios_strings", running, self.master())
+        vm = self.sim.vm_shared("Halted")[0]
+        vtpm = self.sim.call("VTPM.create", vm, False)
+        self.assertEqual(self.sim.call("VM.get_VTPMs", vm), [vtpm])
+        self.assertEqual(self.sim.call("VTPM.get_VM", vtpm), vm)
+        self.assertFails(["VTPM_MAX_AMOUNT_REACHED", "1"], self.sim.call, "VTPM.create", vm, False)
+        self.assertFails(["VM_BIOS_STRINGS_ALREADY_SET"], self.sim.call, "VM.copy_bios_strings", vm, self.master())
+        self.sim.ctl("set", **{"class": "VM", "ref": vm, "field": "bios_strings", "value": {}})
+        self.sim.call("VM.copy_bios_strings", vm, self.master())
+        self.assertEqual(self.sim.call("VM.get_bios_strings", vm),
+                         self.sim.call("host.get_bios_strings", self.master()))
+
+
 class CrossPool(FailsMixin, unittest.TestCase):
     """A VM leaves one simulator for another (two pools)."""
 

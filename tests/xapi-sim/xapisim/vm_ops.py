@@ -580,3 +580,29 @@ def _memory_ops(sim, db, op):
             refresh_allowed(db, vm)
         return vm
     op("create", 1, vm_create)
+
+    # xapi_vm.ml copy_bios_strings: a halted VM whose strings are not set yet gets the host's.
+    def copy_bios_strings(sim, s, vm, host):
+        with db.lock:
+            rec = db.get("VM", vm)
+            hrec = db.get("host", host)
+            if rec["power_state"] != "Halted":
+                raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
+            if rec["bios_strings"]:
+                raise XapiError("VM_BIOS_STRINGS_ALREADY_SET")
+            db.update("VM", vm, {"bios_strings": dict(hrec["bios_strings"])})
+        return ""
+    op("copy_bios_strings", 2, copy_bios_strings)
+
+    # xapi_vtpm.ml create: a halted VM, at most one vTPM (VTPM_MAX_AMOUNT_REACHED [max]).
+    def vtpm_create(sim, s, vm, is_unique):
+        with db.lock:
+            rec = db.get("VM", vm)
+            if rec["power_state"] != "Halted":
+                raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
+            if rec["VTPMs"]:
+                raise XapiError("VTPM_MAX_AMOUNT_REACHED", "1")
+            ref = db.create("VTPM", {"VM": vm, "backend": NULL, "persistence_backend": "xapi",
+                                     "is_unique": coerce.to_bool(is_unique), "is_protected": False})
+        return ref
+    sim.api.add("VTPM.create", vtpm_create, 2, asyncable=True)
