@@ -8,6 +8,7 @@
 #include "routes/list_output.h"
 #include "routes/task_wait.h"
 #include "tasks/task_id.h"
+#include "worker/task_signals.h"
 
 namespace xr::app {
 
@@ -100,6 +101,19 @@ Status get_task(Context& ctx) {
 Status delete_task(Context& ctx) {
   XR_ASSIGN_OR_RETURN(tasks::Task task, visible_task(ctx));
   XR_ASSIGN_OR_RETURN(tasks::TaskStore * store, task_store(ctx));
+  if (task.pending()) {
+    // XO deletes the log of a running task; here the task is aborted (its action stops at
+    // once or between steps) and deleted when it has ended: 204 then (the stream role waits).
+    auto aborted = store->request_abort(task.id);
+    if (aborted.is_ok()) {
+      if (ctx.svc.task_signals != nullptr) ctx.svc.task_signals->job_queued();  // the runner forwards it
+      TaskWaitSpec spec;
+      spec.task_id = task.id;
+      spec.answer = TaskWaitSpec::Answer::kDelete;
+      return wait_for_task(ctx, spec, *aborted);
+    }
+    if (aborted.status().kind() != ErrorKind::kConflict) return aborted.status();  // else: ended meanwhile
+  }
   Status s = store->remove(task.id, owner_filter(ctx));
   if (s.kind() == ErrorKind::kNotFound) return no_such("task", task.id, &ctx.error_data);
   XR_RETURN_IF_ERROR(s);

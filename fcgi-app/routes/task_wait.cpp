@@ -12,7 +12,7 @@ namespace xr::app {
 
 namespace {
 
-constexpr std::string_view kAnswers[] = {"task", "seed", "xo", "abort-seed", "abort-xo"};
+constexpr std::string_view kAnswers[] = {"task", "seed", "xo", "abort-seed", "abort-xo", "delete"};
 
 bool plausible_collection(std::string_view c) {
   if (c.empty() || c.size() > 40) return false;
@@ -83,6 +83,15 @@ Status answer_task_wait(Context& ctx, const TaskWaitSpec& spec, const tasks::Tas
       ctx.res.send(200, "application/json; charset=utf-8", "");
       return Status::ok();
     case Answer::kAbortXo:
+      ctx.res.send(204, "", "");
+      return Status::ok();
+    case Answer::kDelete:
+      // In a worker the task is deleted here; the stream role deletes it through its feed
+      // before answering.
+      if (ctx.svc.tasks != nullptr) {
+        Status s = ctx.svc.tasks->remove(t.id);
+        if (!s.is_ok() && s.kind() != ErrorKind::kNotFound) return s;
+      }
       ctx.res.send(204, "", "");
       return Status::ok();
     case Answer::kSeedSync:

@@ -21,8 +21,9 @@ inline constexpr std::string_view kWaitLocation = "/_xr/wait";
 struct TaskWaitSpec {
   enum class Until { kDone, kChange };
   // What is answered: the task record (GET ?wait), an action's result in the seed's form
-  // (bare ?sync) or current XO's (sync=true), or an abort's (200 empty / 204).
-  enum class Answer { kTask, kSeedSync, kXoSync, kAbortSeed, kAbortXo };
+  // (bare ?sync) or current XO's (sync=true), an abort's (200 empty / 204), or a DELETE of a
+  // pending task (aborted; deleted once it ended, then 204).
+  enum class Answer { kTask, kSeedSync, kXoSync, kAbortSeed, kAbortXo, kDelete };
   std::string task_id;
   Until until = Until::kDone;
   int64_t after_revision = 0;  // kChange: ends at a revision above this

@@ -197,11 +197,21 @@ void TaskWait::answered(uint64_t asked) {
 }
 
 void TaskWait::finish(const tasks::Task* task) {
+  if (spec_.answer == TaskWaitSpec::Answer::kDelete && task != nullptr) {
+    // Ended: delete it, answer once the removal is seen (a null task).
+    if (!deleting_) {
+      deleting_ = true;
+      board_.delete_task(spec_.task_id);
+    }
+    return;
+  }
   done_ = true;
   std::string bytes;
   Response res(&bytes, req_->method() == "HEAD");
   Context ctx{*req_, res, svc_, {}, std::nullopt, {}, nullptr};
-  Status s = task != nullptr ? answer_task_wait(ctx, spec_, *task) : no_such("task", spec_.task_id, &ctx.error_data);
+  Status s = task != nullptr ? answer_task_wait(ctx, spec_, *task)
+             : spec_.answer == TaskWaitSpec::Answer::kDelete ? (res.send(204, "", ""), Status::ok())
+                                                             : no_such("task", spec_.task_id, &ctx.error_data);
   if (!s.is_ok()) {
     bytes.clear();
     Response err(&bytes, req_->method() == "HEAD");

@@ -48,6 +48,10 @@ class TaskBoard {
   // Asks the feed for a fresh read; the number answered() will reach.
   uint64_t ask() { return feed_ != nullptr ? feed_->ask() : 0; }
   void set_feed(TaskFeed* feed) { feed_ = feed; }
+  // Deletes a task through the feed (its removal comes back as a change).
+  void delete_task(const std::string& id) {
+    if (feed_ != nullptr) feed_->remove(id);
+  }
   // Removals after `since` (ids with their revision), or nullopt when `since` is older than
   // what this process remembers (the caller answers 410).
   std::optional<std::vector<std::pair<std::string, int64_t>>> removed_since(int64_t since) const;
@@ -103,6 +107,7 @@ class TaskWait : public OpenStream, public TaskClient {
   TaskWaitSpec spec_;
   uint64_t ask_ = 0;  // waiting for the feed to confirm an unknown id
   bool done_ = false;
+  bool deleting_ = false;  // kDelete: the task ended, its deletion was asked
 };
 
 // GET /rest/v0/tasks?ndjson&watch: ["update", entry] / ["remove", entry] lines.

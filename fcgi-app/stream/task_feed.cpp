@@ -50,6 +50,14 @@ uint64_t TaskFeed::ask() {
   return n;
 }
 
+void TaskFeed::remove(std::string id) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    removals_.push_back(std::move(id));
+  }
+  wakeup_->interrupt();
+}
+
 std::vector<TaskBatch> TaskFeed::take() {
   std::lock_guard<std::mutex> lock(mutex_);
   return std::move(queue_);
@@ -85,6 +93,15 @@ void TaskFeed::run() {
       }
       db = std::move(*d);
       store = std::move(*s);
+    }
+    std::vector<std::string> removals;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      removals.swap(removals_);
+    }
+    for (const std::string& id : removals) {
+      Status s = store->remove(id);
+      if (!s.is_ok() && s.kind() != ErrorKind::kNotFound) kLog.warn("task feed: deleting " + id + ": " + s.to_string());
     }
     TaskBatch batch;
     batch.asked = asks_.load();

@@ -56,6 +56,9 @@ class TaskFeed {
 
   // Asks for a read of the store now; returns its number (a batch with asked >= it answers).
   uint64_t ask();
+  // Deletes task `id` (a pending one a worker asked to delete, once it ended); the removal
+  // comes back in a batch like any other.
+  void remove(std::string id);
   // The batches queued since the last call (loop thread).
   std::vector<TaskBatch> take();
 
@@ -70,6 +73,7 @@ class TaskFeed {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::vector<TaskBatch> queue_;
+  std::vector<std::string> removals_;  // under mutex_
   std::thread thread_;
 };
 

@@ -182,6 +182,22 @@ class TaskStreamsTest(unittest.TestCase):
         self.assertIn("abortionRequestedAt", json.loads(body))
         wait_until(lambda: self.s.api("/rest/v0/tasks/" + task)["status"] != "pending", 10, "the abort")
 
+    def test_delete_of_a_pending_task_aborts_it_and_answers_once_it_is_gone(self):
+        vm = self.vm()
+        self.sim.control("hang", {"method": "VM.clean_shutdown", "count": 1})
+        task = self.post("/rest/v0/vms/%s/actions/clean_shutdown" % vm).json()["taskId"]
+        wait_until(lambda: self.s.api("/rest/v0/tasks/%s/actions" % task) != [], 5, "the action to run")
+        time.sleep(0.3)  # the XAPI task exists
+        watch = self.lines("/rest/v0/tasks?fields=status&ndjson&watch")
+        r = self.s.request("DELETE", "/rest/v0/tasks/" + task, token=self.s.token)
+        self.assertEqual(r.status, 204, r.body)
+        self.assertEqual(self.s.get("/rest/v0/tasks/" + task, token=self.s.token).status, 404)
+        # fields=status: the abort request changes nothing shown; the end, then the removal.
+        href = "/rest/v0/tasks/" + task
+        self.assertEqual(watch.next(), ["update", {"status": "failure", "href": href}])
+        self.assertEqual(watch.next(), ["remove", {"href": href}])
+        self.assertEqual(self.s.api("/rest/v0/vms/%s?fields=power_state" % vm)["power_state"], "Running")
+
     # --- watch on tasks ---
     def test_watch_hrefs_fields_filter_and_unchanged_projection(self):
         hrefs = self.lines("/rest/v0/tasks?ndjson&watch")
