@@ -3,59 +3,23 @@ waits handed off by the workers (GET /tasks/<id>?wait, ?sync / sync=true actions
 sync flag) while one worker with two threads keeps serving; clients that leave; watch on
 /rest/v0/tasks (hrefs, fields, filter entry/exit, no event for an unchanged projection,
 revisions, since replay, 410/400, a user sees its own tasks); SSE `task` subscriptions."""
-import http.client
 import json
 import os
-import queue
 import socket
 import sys
-import threading
 import time
+import types
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stack import Stack, wait_until  # noqa: E402
 from test_sse import Events  # noqa: E402
+from test_watch import Watch  # noqa: E402
 
 
-class Lines:
-    """An open NDJSON watch read by a thread into a queue of decoded lines."""
-
-    def __init__(self, stack, path, token):
-        self.conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=60)
-        self.conn.request("GET", path, headers={"Cookie": "authenticationToken=" + token})
-        self.sock = self.conn.sock
-        self.resp = self.conn.getresponse()
-        self.lines = queue.Queue()
-        if self.resp.status == 200:
-            threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        try:
-            while True:
-                line = self.resp.readline()
-                if not line:
-                    break
-                self.lines.put(json.loads(line))
-        except Exception:  # noqa: BLE001 - closed by the test
-            pass
-
-    def next(self, timeout=5.0):
-        return self.lines.get(timeout=timeout)
-
-    def quiet(self, seconds):
-        try:
-            self.lines.get(timeout=seconds)
-            return False
-        except queue.Empty:
-            return True
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.conn.close()
+def Lines(stack, path, token):
+    """test_watch's reader, with the credentials of `token`."""
+    return Watch(types.SimpleNamespace(port=stack.port, token=token), path)
 
 
 def raw_request(stack, method, path, token):
