@@ -82,13 +82,16 @@ class Xo6UiTest(unittest.TestCase):
         halted = pick(s, "vms", "id,name_label,power_state", lambda o: o["power_state"] == "Halted")
         cls.ids = {"pool": pool["id"], "host": host["id"], "vm": vm["id"], "vm_halted": halted["id"]}
         cls.config = dict(cls.ids, base="http://127.0.0.1:%d" % s.port, user="admin", password=s.admin_password,
-                          shots=cls.shots, sim=s.sims[0].url,
+                          shots=cls.shots, sim=s.sims[0].url, sim_user="root", sim_password=s.sims[0].password,
                           names={"pool": pool["name_label"], "host": host["name_label"], "vm": vm["name_label"],
                                  "vm_halted": halted["name_label"]})
         # Until SSE `task` is served, its refused subscription is the one tolerated error answer
         # (the task cards keep loading: test_3_pool_tasks_page says so).
         cls.task_sse = task_sse_served(s)
-        cls.config["tolerate"] = [] if cls.task_sse else ['POST /rest/v0/events/', '"collection":"task"']
+        cls.config["tolerate"] = [] if cls.task_sse else [['POST /rest/v0/events/', '"collection":"task"']]
+        # The halted VM's page asks for its stats: 422 as XO answers for a halted VM (the UI
+        # shows no chart); the pages of the issue are a running VM's.
+        cls.config["tolerate"].append(["422 GET /rest/v0/vms/%s/stats?" % halted["id"]])
         path = os.path.join(s.dir, "browser.json")
         with open(path, "w") as f:
             json.dump(cls.config, f)
@@ -142,6 +145,19 @@ class Xo6UiTest(unittest.TestCase):
     def test_4_rename_shows_live(self):
         st = self.assertStep("live_rename")
         self.assertLessEqual(st["rename_ms"], 2000)
+
+    def test_5_start_and_stop_from_the_change_state_menu(self):
+        st = self.assertStep("change_state")
+        self.assertEqual([(x["item"], x["sim"], x["page"]) for x in st["states"]],
+                         [("Start", "Running", True), ("Force shutdown", "Halted", True)])
+        if not self.task_sse:
+            self.skipTest("power changes checked; the task list needs SSE `task` (not served yet)")
+        self.assertEqual(st["task_listed"], {"/tasks": True, "/vm/%s/tasks" % self.ids["vm_halted"]: True})
+
+    def test_9_signout(self):
+        st = self.assertStep("signout")
+        self.assertEqual(st["token_status"], 401)
+        self.assertFalse(st["cookie_left"])
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def pg_sql(conninfo, sql):
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None):
+                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -148,6 +148,7 @@ class Stack:
         self.storage, self.pg_schema = storage, None
         self.nginx_subs = list(nginx_subs)
         self.ui_dir = ui_dir  # XO 6's web UI served at / (nginx/dev.conf.in's `ui` folder)
+        self.cache_mb = cache_mb
         self.own_sims = sims is None
         try:
             for i in range(pools if self.own_sims else 0):
@@ -193,7 +194,7 @@ class Stack:
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
                  'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5',
                  '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data")] + self._storage_lines() + [
-                 '[cache]', 'size_mb = 64', '[poller]', 'retry_max = 1',
+                 '[cache]', 'size_mb = %d' % self.cache_mb, '[poller]', 'retry_max = 1',
                  # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
                  '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
                  transfer, extra]
