@@ -141,6 +141,8 @@ try {
     await Promise.all([page.waitForNavigation({ waitUntil: "domcontentloaded" }), page.click("button[type=submit]")]);
     const cookies = await page.cookies();
     const c = cookies.find((k) => k.name === "authenticationToken");
+    // The UI's router has started once it rewrites the address to its hash route (#/...).
+    await page.waitForFunction(() => location.hash.startsWith("#/"), { timeout: 10000 }).catch(() => {});
     const s = await settle([]);
     return { ...s, cookie: c ? { httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path, secure: c.secure } : null,
              fail: c ? undefined : "no authenticationToken cookie" };
