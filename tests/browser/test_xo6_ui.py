@@ -142,6 +142,11 @@ class Xo6UiTest(unittest.TestCase):
         # Every /rest/v0 answer >= 400 of the whole run, also between steps.
         self.assertEqual(self.result["allBad"], [])
 
+    def test_6_console_connects(self):
+        st = self.assertStep("console")
+        self.assertEqual(st["px"][:3], [255, 0, 0])
+        self.assertGreaterEqual(st["opened"], 1)
+
     def test_4_rename_shows_live(self):
         st = self.assertStep("live_rename")
         self.assertLessEqual(st["rename_ms"], 2000)

@@ -213,8 +213,44 @@ try {
     return out;
   });
 
-  // The console room adds its step here: `await step("console", async () => ...)` on a running
-  // VM's `#/vm/${cfg.vm}/console` (noVNC connected), before the sign-out.
+  // The console tab of a running VM: noVNC connects through /api/consoles/<vm id> (the
+  // stream role's WebSocket bridge) to the simulator's RFB server and draws its picture
+  // (four bands: red first). Connected = the UI dropped its busy state (noVNC's "connect"
+  // event), no "Connection lost" retry, the canvas shows red at (0,0), and the simulator
+  // saw one more console opened.
+  await step("console", async () => {
+    const simInfo = async () => (await (await fetch(cfg.sim + "/_sim/info")).json()).result.requests;
+    const lost = [];
+    const onConsole = (m) => { if (m.type() === "error" && /remote console/.test(m.text())) lost.push(m.text()); };
+    page.on("console", onConsole);
+    const before = (await simInfo()).console_open || 0;
+    try {
+      await page.goto(cfg.base + "/#/vm/" + cfg.vm + "/console", { waitUntil: "domcontentloaded" });
+      const t0 = Date.now();
+      let state = null;
+      while (Date.now() - t0 < 10000) {
+        state = await page.evaluate(() => {
+          const root = document.querySelector(".vts-remote-console");
+          const canvas = root && root.querySelector("canvas");
+          if (!canvas || !canvas.width) return { root: !!root, canvas: !!canvas };
+          const px = Array.from(canvas.getContext("2d").getImageData(0, 0, 1, 1).data);
+          // the busy state is a sibling of the console container while not connected
+          const busy = Array.from(root.children).some((e) => !e.classList.contains("console"));
+          return { root: true, canvas: true, width: canvas.width, height: canvas.height, px, busy };
+        });
+        if (state.px && !state.busy && state.px[0] === 255 && state.px[1] === 0 && state.px[2] === 0) break;
+        await sleep(100);
+      }
+      const opened = ((await simInfo()).console_open || 0) - before;
+      const connected = !!(state && state.px && !state.busy);
+      const drawn = connected && state.px[0] === 255 && state.px[1] === 0 && state.px[2] === 0;
+      return { ...state, opened, lost, ms: Date.now() - t0,
+               fail: !connected ? "noVNC not connected" : !drawn ? "the simulator's picture is not drawn"
+                   : opened < 1 ? "no console opened at the simulator" : lost.length ? "connection lost" : undefined };
+    } finally {
+      page.off("console", onConsole);
+    }
+  });
 
   // Sign-out: back on /signin, and the session's token refused (401) from then on.
   await step("signout", async () => {
