@@ -177,6 +177,21 @@ class UiSessionTest(unittest.TestCase):
         self.assertEqual(r.status, 403)
         self.assertIsNone(r.headers.get("Set-Cookie"))
 
+    def test_a_non_admin_signs_in_and_keeps_the_api(self):
+        # What a non-admin meets (README): a session like anyone's; the UI (admin-only here)
+        # reads /gui-routes, finds no xo5 and sets location.pathname to it: a JSON 404.
+        r = self.signin(user="viewer", password="viewer-pw", source="127.0.0.31")
+        self.assertEqual(r.status, 303, r.body)
+        token = re.match(r"authenticationToken=([^;]+);", r.headers["Set-Cookie"]).group(1)
+        self.assertEqual(self.s.get("/", token=token).status, 200)
+        me = self.s.get("/rest/v0/users/me", token=token)
+        self.assertEqual(me.status, 307)
+        self.assertEqual(self.s.get(me.headers["Location"], token=token).json()["permission"], "none")
+        self.assertNotIn("xo5", self.s.get("/rest/v0/gui-routes", token=token).json())
+        r = self.s.get("/undefined", token=token)
+        self.assertEqual((r.status, r.json()), (404, {"error": "not found"}))
+        self.assertEqual(self.s.get("/rest/v0/vms", token=token).status, 403)
+
     # --- what the UI reads besides the API ---
     def test_gui_routes(self):
         r = self.s.get("/rest/v0/gui-routes")  # no credentials needed, as XO
