@@ -45,6 +45,10 @@ int serve(std::vector<std::string> args) {
     std::cerr << "xapi-rest: " << st.message() << "\n";
     return 1;
   }
+  if (xr::Status st = xr::app::add_stored_servers(&*cfg); !st.is_ok()) {
+    std::cerr << "xapi-rest: " << st.message() << "\n";
+    return 1;
+  }
   // Metrics shared by every child (mapped before the first fork), XAPI failures counted.
   xr::app::metrics::init();
   xr::xapi::set_rpc_error_observer([](const xr::Status& s) {

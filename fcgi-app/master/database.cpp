@@ -7,6 +7,8 @@
 
 #include "auth/auth_store.h"
 #include "idempotency/idempotency_store.h"
+#include "servers/server_store.h"
+#include "base/log.h"
 #include "store/open.h"
 #include "tasks/task_store.h"
 
@@ -41,11 +43,22 @@ Status prepare_database(const config::Config& cfg) {
   // Every component with tables, in dependency order.
   XR_RETURN_IF_ERROR(auth::AuthStore::open(*db).status());
   XR_RETURN_IF_ERROR(idempotency::IdempotencyStore::open(*db).status());
+  XR_RETURN_IF_ERROR(servers::ServerStore::open(*db).status());
+  XR_RETURN_IF_ERROR(servers::SecretBox::open(cfg.secret_key_path(), true).status());
   XR_ASSIGN_OR_RETURN(auto tasks, tasks::TaskStore::open(*db, nullptr, cfg.tasks_gc_keep));
   // Nothing runs a task across a restart: what was pending when the service stopped is
   // interrupted now (as xo-server does at start). No process is forked yet, so no waiter.
   XR_RETURN_IF_ERROR(
       tasks->interrupt_pending("interrupted: xapi-rest stopped while the task was pending").status());
+  return Status::ok();
+}
+
+Status add_stored_servers(config::Config* cfg) {
+  XR_ASSIGN_OR_RETURN(std::unique_ptr<store::Db> db, store::open(*cfg));
+  XR_ASSIGN_OR_RETURN(servers::SecretBox box, servers::SecretBox::open(cfg->secret_key_path(), false));
+  std::vector<std::string> warnings;
+  XR_RETURN_IF_ERROR(servers::merge_stored_servers(*db, box, cfg, &warnings));
+  for (const std::string& w : warnings) log::Logger("master").warn(w);
   return Status::ok();
 }
 

@@ -12,5 +12,8 @@ Status prepare_database(const config::Config& cfg);
 // Creates storage.data_dir (0700) unless it exists; the error names the errno and what to do.
 // Also used by the CLI (user, token commands).
 Status ensure_data_dir(const config::Config& cfg);
+// Appends the servers added over REST (lib/servers, passwords opened with the secret key
+// file) to cfg->pools: at start after prepare_database, and at every reload.
+Status add_stored_servers(config::Config* cfg);
 
 }  // namespace xr::app

@@ -23,7 +23,9 @@ void sd_notify(std::string_view state) {
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
   const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-  (void)sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+  // Never blocks: a notification socket nobody drains (a full queue) must not stop the
+  // master's loop (a reload would hang in it); the message is dropped instead.
+  (void)sendto(fd, state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&addr), addr_len);
   close(fd);
 }

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "config/loader.h"
 #include "metrics/metrics.h"
+#include "master/database.h"
 #include "master/sd_notify.h"
 
 namespace xr::app {
@@ -174,6 +175,10 @@ void Supervisor::reload() {
   }
   sd_notify("RELOADING=1");
   config::Config next = std::move(fresh).value();
+  // The servers added over REST come with every reload (a change over REST sends SIGHUP).
+  if (Status st = add_stored_servers(&next); !st.is_ok()) {
+    kLog.error("reload: the servers added over REST are left out: " + st.message());
+  }
   // The sockets and the segment live as long as the master: these keys need a restart.
   bool paths_changed = false;
   for (const SocketSpec& s : socket_table()) paths_changed |= s.path(next) != s.path(config_);

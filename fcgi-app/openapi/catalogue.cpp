@@ -191,6 +191,17 @@ constexpr std::array kFixedSchemas = {
   "device_config":{"type":"object","additionalProperties":{"type":"string"}},
   "sm_config":{"type":"object","additionalProperties":{"type":"string"}}}})j",
                 R"j({"hostId":"f8b8d2a5-7d40-a104-efc6-fb797b58f258","SR_type":"nfs","name_label":"NFS store","device_config":{"server":"10.0.0.1","serverpath":"/data"}})j"},
+    NamedSchema{"AddServerBody",
+                R"j({"type":"object","additionalProperties":false,"required":["host","username","password"],"properties":{
+  "host":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1},
+  "label":{"type":"string","minLength":1},"allowUnauthorized":{"type":"boolean","default":false},
+  "readOnly":{"type":"boolean","default":false}}})j",
+                R"j({"host":"192.168.1.10","username":"root","password":"awes0meP4ssword","label":"Example server","allowUnauthorized":true})j"},
+    NamedSchema{"UpdateServerBody",
+                R"j({"type":"object","additionalProperties":false,"properties":{
+  "host":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1},
+  "label":{"type":"string","minLength":1},"allowUnauthorized":{"type":"boolean"},"readOnly":{"type":"boolean"}}})j",
+                R"j({"readOnly":true})j"},
     NamedSchema{"CreateVdiBody",
                 R"j({"type":"object","additionalProperties":false,"required":["srId","virtual_size"],"properties":{
   "srId":{"type":"string"},"virtual_size":{"type":"integer","minimum":0},"name_label":{"type":"string"},

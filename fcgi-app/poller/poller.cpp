@@ -55,6 +55,7 @@ int run_poller(const ChildEnv& env) {
   const auto previous = cache::Reader(segment).pool_statuses();  // a restarted poller's
   std::vector<std::unique_ptr<PoolThread>> pools;
   for (size_t i = 0; i < env.config.pools.size(); ++i) {
+    if (!env.config.pools[i].enabled) continue;  // a server disconnected over REST
     pools.push_back(std::make_unique<PoolThread>(env.config.pools[i], static_cast<int>(i),
                                                  env.config.retry_max, shared));
     for (const auto& st : previous) {

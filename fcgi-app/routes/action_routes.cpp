@@ -10,6 +10,7 @@
 #include "routes/http_errors.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
+#include "routes/server_admin_routes.h"
 #include "routes/task_wait.h"
 #include "tasks/task_id.h"
 #include "worker/task_signals.h"
@@ -90,6 +91,7 @@ Status write_listing(Context& ctx, std::string_view coll, const std::string& bas
 Result<tasks::Task> queue_action(Context& ctx, const actions::ActionSpec& a, const rapidjson::Value& object,
                                  const rapidjson::Value& params) {
   XR_ASSIGN_OR_RETURN(std::string pool, configured_pool_of(ctx, str(object, "$pool")));
+  XR_RETURN_IF_ERROR(check_pool_writable(ctx, pool));  // a read-only server runs no action
   rapidjson::StringBuffer pb;
   JsonWriter p(pb);
   p.StartObject();

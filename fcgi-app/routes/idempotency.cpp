@@ -9,6 +9,7 @@
 #include "base/process_identity.h"
 #include "idempotency/idempotency_store.h"
 #include "routes/route_table.h"
+#include "routes/server_admin_routes.h"
 #include "routes/sr_routes.h"
 #include "routes/user_admin_routes.h"
 #include "routes/user_routes.h"
@@ -80,10 +81,10 @@ void replay(Context& ctx, const idempotency::Answer& a) {
 }  // namespace
 
 bool idempotency_applies(const Route& route) {
-  // Bodies holding a password (users; a SR's device_config) are not fingerprinted either: an
+  // Bodies holding a password (users, servers; a SR's device_config) are not fingerprinted: an
   // unkeyed hash of a password would be cheap to guess.
   return route.method == "POST" && route.handler != &create_token && route.handler != &create_own_token &&
-         route.handler != &create_user && route.handler != &create_sr &&
+         route.handler != &create_user && route.handler != &create_sr && route.handler != &add_server &&
          route.handler != &post_sr_vdi_import && route.handler != &post_pool_vm_import;
 }
 

@@ -10,7 +10,7 @@ namespace xr::app {
 
 // Whether `route` honours the header: POSTs answered by a worker, except those whose answer
 // holds a secret (token creation: secrets are never stored), those whose body may hold a
-// password (users, SRs) and uploads (the body is a file).
+// password (users, servers, SRs) and uploads (the body is a file).
 bool idempotency_applies(const Route& route);
 
 // Before the handler, for a request with the header on such a route: claims the key, or

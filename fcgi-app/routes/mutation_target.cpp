@@ -5,6 +5,7 @@
 
 #include "routes/collection_routes.h"
 #include "routes/etag.h"
+#include "routes/server_admin_routes.h"
 #include "worker/cache_access.h"
 #include "worker/xapi_writes.h"
 
@@ -67,7 +68,8 @@ Status resolve_target(Context& ctx, std::string_view collection, std::string_vie
     return Status(ErrorKind::kInternal, "no XAPI reference for " + std::string(collection));
   }
   const std::string pool_id = collection == "pools" ? out->id : member(doc, "$pool");
-  return resolve_pool(ctx, pool_id, &out->pool, &out->pool_ref);
+  XR_RETURN_IF_ERROR(resolve_pool(ctx, pool_id, &out->pool, &out->pool_ref));
+  return check_pool_writable(ctx, out->pool);  // every mutation resolves its target here
 }
 
 Status check_if_match(Context& ctx, const Target& target) {

@@ -38,6 +38,9 @@ void markdown_from_lines(std::string_view lines, MarkdownTable& table, std::stri
 Status check_pools_ready(const Context& ctx) {
   const auto statuses = ctx.svc.cache->reader().pool_statuses();
   for (const auto& pool : ctx.svc.config.pools) {
+    // Servers added over REST are not waited for (their objects appear once synchronised),
+    // nor disconnected ones (no poller thread).
+    if (!pool.enabled || pool.from_store) continue;
     bool synced = false, connecting = true;
     for (const auto& st : statuses) {
       if (st.key != pool.name) continue;

@@ -21,6 +21,7 @@
 #include "metrics/metrics_route.h"
 #include "routes/monitor_routes.h"
 #include "routes/mutation_routes.h"
+#include "routes/server_admin_routes.h"
 #include "routes/server_routes.h"
 #include "routes/session_routes.h"
 #include "routes/sr_routes.h"
@@ -108,8 +109,21 @@ const std::array kRoutes = {
     Route{"GET", "rest/v0/servers", kAdmin, &list_servers,
      {"GetServers", "The configured pools and their connection state", kAllow, "@list", "",
       "200 [XoServer]"}},
+    Route{"POST", "rest/v0/servers", kAdmin, &add_server,
+     {"AddServer", "Connect a pool over REST (its password encrypted at rest; the poller takes it at once)",
+      kConfirm, "", "AddServerBody", "201 CreatedId, 409"}},
     Route{"GET", "rest/v0/servers/{id}", kAdmin, &get_server,
      {"GetServer", "One configured pool", kAllow, "", "", "200 XoServer"}},
+    Route{"PATCH", "rest/v0/servers/{id}", kAdmin, &update_server,
+     {"UpdateServer", "Change a server added over REST (label, host, credentials, readOnly)", kConfirm, "",
+      "UpdateServerBody", "204, 409"}},
+    Route{"DELETE", "rest/v0/servers/{id}", kAdmin, &delete_server,
+     {"DeleteServer", "Remove a server added over REST (its objects leave the cache)", kConfirm, "", "", "204"}},
+    Route{"POST", "rest/v0/servers/{id}/actions/connect", kAdmin, &connect_server,
+     {"ConnectServer", "Connect a server added over REST", kConfirm, "", "", "204"}},
+    Route{"POST", "rest/v0/servers/{id}/actions/disconnect", kAdmin, &disconnect_server,
+     {"DisconnectServer", "Disconnect a server added over REST (its objects leave the cache)", kConfirm, "", "",
+      "204"}},
     // XO features this gateway does not have: what an XO with none configured answers.
     Route{"GET", "rest/v0/backup-jobs", kAdmin, &list_not_configured,
      {"GetBackupJobs", "XO's backup jobs: none here (always an empty list)", kAllow, "@list", "", "200 [XoNotConfigured]"}},

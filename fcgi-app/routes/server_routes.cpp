@@ -67,16 +67,17 @@ std::string server_json(const config::PoolConfig& pool, const std::vector<cache:
   JsonWriter w(b);
   w.StartObject();
   put_kv(w, "id", pool.name);
-  put_kv(w, "label", pool.name);
+  put_kv(w, "label", pool.label.empty() ? pool.name : pool.label);
   put_kv(w, "host", pool.url);
   put_kv(w, "username", pool.user);
   w.Key("allowUnauthorized");
   w.Bool(pool.tls_mode() == config::TlsMode::kInsecure);
   w.Key("enabled");
-  w.Bool(true);
+  w.Bool(pool.enabled);
   w.Key("readOnly");
-  w.Bool(false);
-  put_kv(w, "status", st != nullptr ? state_name(st->state) : "connecting");
+  w.Bool(pool.read_only);
+  if (!pool.enabled) st = nullptr;  // disconnected over REST: no poller thread, no status
+  put_kv(w, "status", !pool.enabled ? "disconnected" : st != nullptr ? state_name(st->state) : "connecting");
   if (st != nullptr) {
     if (!st->last_error.empty()) put_kv(w, "error", st->last_error);
     if (!st->pool_id.empty()) put_kv(w, "poolId", st->pool_id);

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "routes/collection_routes.h"
+#include "routes/server_admin_routes.h"
 #include "transfer/spooled_body.h"
 #include "transfer/transfer_common.h"
 #include "transfer/vhd_check.h"
@@ -138,6 +139,7 @@ Status put_vdi_import(Context& ctx) {
     return invalid_parameter("format", "Invalid format: vhd or raw", format);
   XR_ASSIGN_OR_RETURN(transfer::SpooledBody body, spooled_body(ctx));
   XR_ASSIGN_OR_RETURN(TransferTarget t, load_target(ctx, "vdis", ctx.params[0]));
+  XR_RETURN_IF_ERROR(check_pool_writable(ctx, t.pool));  // a read-only server takes no import
   XR_ASSIGN_OR_RETURN(uint64_t size, checked_size(body, format == "vhd"));
   if (size != t.size)
     return Status(ErrorKind::kInvalidArgument,
@@ -156,6 +158,7 @@ Status post_sr_vdi_import(Context& ctx) {
   XR_ASSIGN_OR_RETURN(transfer::SpooledBody body, spooled_body(ctx));
   const bool raw = raw_flag(ctx);
   XR_ASSIGN_OR_RETURN(TransferTarget sr, load_target(ctx, "srs", ctx.params[0]));
+  XR_RETURN_IF_ERROR(check_pool_writable(ctx, sr.pool));  // a read-only server takes no import
   XR_ASSIGN_OR_RETURN(uint64_t size, checked_size(body, !raw));
   XR_ASSIGN_OR_RETURN(transfer::Slot slot, admit_transfer(ctx));
   XR_ASSIGN_OR_RETURN(xapi::Session * s, transfer_session(ctx, sr));
@@ -196,6 +199,7 @@ Status post_pool_vm_import(Context& ctx) {
   if (sr_id.empty())
     return Status(ErrorKind::kInvalidArgument, "the pool has no default SR: give one with ?sr=<SR uuid>");
   XR_ASSIGN_OR_RETURN(TransferTarget sr, load_target(ctx, "srs", sr_id));
+  XR_RETURN_IF_ERROR(check_pool_writable(ctx, sr.pool));  // a read-only server takes no import
   if (sr.pool_id != pool.pool_id)
     return Status(ErrorKind::kInvalidArgument, "the SR " + sr_id + " is not in the pool " + pool.uuid);
   {

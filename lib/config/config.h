@@ -24,6 +24,13 @@ struct PoolConfig {
   int64_t connect_timeout = 10;  // seconds (TCP + TLS)
   int64_t login_timeout = 15;    // seconds (session.login_with_password)
   int line = 0;               // line of the [[pool]] header, for messages
+  // Servers added over REST (POST /servers, kept in the database with their password
+  // encrypted) are merged in by the master after loading the file: `name` is then the
+  // server's id, `label` its label. Pools of the file are always enabled and writable.
+  std::string label;          // "" = name
+  bool enabled = true;        // false: disconnected (XO's connect / disconnect)
+  bool read_only = false;     // every mutation and action refused (403)
+  bool from_store = false;    // added over REST (false: the config file's)
 
   TlsMode tls_mode() const;
 };
@@ -43,6 +50,7 @@ struct Config {
   std::string storage_connection;          // libpq connection string (postgresql)
   std::string storage_password_file;       // read at load into storage_password
   std::string storage_password;            // not a key: from storage_password_file
+  std::string secret_key_file;             // "" = <data_dir>/secret.key (secret_key_path())
   // [cache]
   int64_t cache_size_mb = 256;
   // [poller]
@@ -69,6 +77,8 @@ struct Config {
   std::vector<PoolConfig> pools;
   std::string source;  // the file it was read from
 
+  // The key file of the stored servers' passwords (lib/servers/secret_box.h).
+  std::string secret_key_path() const { return secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file; }
   // socket_mode as a number (validated to parse as octal).
   unsigned socket_mode_bits() const;
   // <data_dir>/xapi-rest.db

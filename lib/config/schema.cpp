@@ -42,6 +42,10 @@ const std::array kConfigKeys = {
       "file whose first line is the PostgreSQL password (keeps it out of the connection "
       "string); relative to the config file",
       &Config::storage_password_file},
+    K{"storage.secret_key_file", KeyType::kString, "", 0, 0, "",
+      "file of the key encrypting the passwords of servers added over REST (32 bytes, 0600, "
+      "created at start when missing); \"\" = secret.key in data_dir. Keep it out of database backups",
+      &Config::secret_key_file},
     K{"cache.size_mb", KeyType::kInteger, "256", 1, 1 << 20, "",
       "size of the shared object cache in MiB; a full cache is reported as an error",
       &Config::cache_size_mb},

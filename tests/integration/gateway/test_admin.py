@@ -6,9 +6,10 @@ import os
 import sys
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack  # noqa: E402
+from stack import Sim, Stack  # noqa: E402
 
 
 class UsersTest(unittest.TestCase):
@@ -101,6 +102,112 @@ class UsersTest(unittest.TestCase):
         self.assertEqual(self.s.api("/rest/v0/users/" + me)["permission"], "admin")
         # the same permission is no change
         self.assertEqual(self.admin("PATCH", "/rest/v0/users/" + me, {"permission": "admin"}).status, 204)
+
+
+def wait_for(fn, what, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class ServersTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=4, hosts=1, workers=2, threads=4)
+        cls.sim2 = Sim(cls.s.dir, 3, 1, 7, "pw-second-pool")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim2.stop()
+        cls.s.stop()
+
+    def admin(self, method, path, body=None):
+        return self.s.request(method, path, token=self.s.token, body=body)
+
+    def server(self, sid):
+        r = self.admin("GET", "/rest/v0/servers/" + sid)
+        return r.json() if r.status == 200 else None
+
+    def vms_of(self, pool_id):
+        return self.s.api("/rest/v0/vms?fields=id,name_label&filter=" + urllib.parse.quote("$pool:" + pool_id))
+
+    def test_a_server_added_over_rest_is_connected_listed_read_only_and_removed(self):
+        r = self.admin("POST", "/rest/v0/servers", {"host": self.sim2.url, "username": "root",
+                                                     "password": "pw-second-pool", "label": "second",
+                                                     "allowUnauthorized": True})
+        self.assertEqual(r.status, 201, r.body)
+        sid = r.json()["id"]
+        self.assertEqual(r.headers["Location"], "/rest/v0/servers/" + sid)
+        srv = wait_for(lambda: (lambda x: x if x and x["status"] == "connected" and "poolId" in x else None)(self.server(sid)),
+                       "the new server connected")
+        self.assertEqual((srv["label"], srv["host"], srv["username"], srv["enabled"], srv["readOnly"]),
+                         ("second", self.sim2.url, "root", True, False))
+        self.assertNotIn("password", srv)
+        pool2 = srv["poolId"]
+        vms = wait_for(lambda: self.vms_of(pool2), "the new pool's VMs in the cache")
+        self.assertEqual(len([s for s in self.s.api("/rest/v0/servers?fields=id") if s["id"] == sid]), 1)
+        # the password is encrypted at rest, with a key file of mode 0600 outside the database
+        data = os.path.join(self.s.dir, "data")
+        for name in os.listdir(data):
+            if name.startswith("xapi-rest.db"):
+                with open(os.path.join(data, name), "rb") as f:
+                    self.assertNotIn(b"pw-second-pool", f.read(), name)
+        st = os.stat(os.path.join(data, "secret.key"))
+        self.assertEqual((st.st_mode & 0o777, st.st_size), (0o600, 32))
+        # the same host again is a 409
+        r = self.admin("POST", "/rest/v0/servers", {"host": self.sim2.url, "username": "root", "password": "x"})
+        self.assertEqual(r.status, 409, r.body)
+        # read-only: every change and action on its objects is a 403, nothing changed
+        vm = vms[0]["id"]
+        self.assertEqual(self.admin("PATCH", "/rest/v0/servers/" + sid, {"readOnly": True}).status, 204)
+        wait_for(lambda: (self.server(sid) or {}).get("readOnly"), "readOnly applied")
+        before = self.admin("GET", "/rest/v0/vms/" + vm).body
+        r = wait_for(lambda: (lambda x: x if x.status == 403 else None)(
+            self.admin("PATCH", "/rest/v0/vms/" + vm, {"name_label": "never"})), "403 from every worker")
+        self.assertIn("read-only", r.json()["error"])
+        for _ in range(4):
+            self.assertEqual(self.admin("PATCH", "/rest/v0/vms/" + vm, {"name_label": "never"}).status, 403)
+            self.assertEqual(self.admin("POST", "/rest/v0/vms/%s/actions/snapshot" % vm, {}).status, 403)
+            self.assertEqual(self.admin("DELETE", "/rest/v0/vms/" + vm).status, 403)
+        self.assertEqual(self.admin("GET", "/rest/v0/vms/" + vm).body, before)
+        # the pool of the config file stays writable
+        vm1 = [v["id"] for v in self.s.api("/rest/v0/vms?fields=id,$pool") if v["$pool"] != pool2][0]
+        self.assertEqual(self.admin("PATCH", "/rest/v0/vms/" + vm1, {"name_label": "writable"}).status, 204)
+        self.assertEqual(self.admin("PATCH", "/rest/v0/servers/" + sid, {"readOnly": False, "label": "2nd"}).status, 204)
+        wait_for(lambda: self.admin("PATCH", "/rest/v0/vms/" + vm, {"name_label": "now writable"}).status == 204,
+                 "writable again")
+        self.assertEqual(self.server(sid)["label"], "2nd")
+        # disconnect: its objects leave the cache; connect: they come back
+        self.assertEqual(self.admin("POST", "/rest/v0/servers/%s/actions/disconnect" % sid).status, 204)
+        wait_for(lambda: (self.server(sid) or {}).get("status") == "disconnected", "disconnected")
+        self.assertFalse(self.server(sid)["enabled"])
+        wait_for(lambda: not self.vms_of(pool2), "its objects removed")
+        self.assertEqual(self.admin("POST", "/rest/v0/servers/%s/actions/connect" % sid).status, 204)
+        wait_for(lambda: self.vms_of(pool2), "its objects back")
+        # removed: gone from /servers and from the cache
+        self.assertEqual(self.admin("DELETE", "/rest/v0/servers/" + sid).status, 204)
+        wait_for(lambda: self.admin("GET", "/rest/v0/servers/" + sid).status == 404, "the server gone")
+        wait_for(lambda: not self.vms_of(pool2), "its objects removed")
+
+    def test_config_file_servers_are_read_only_over_rest_and_bad_bodies_422(self):
+        for method, path, body in (("DELETE", "/rest/v0/servers/pool0", None),
+                                   ("PATCH", "/rest/v0/servers/pool0", {"label": "x"}),
+                                   ("POST", "/rest/v0/servers/pool0/actions/disconnect", None)):
+            r = self.admin(method, path, body)
+            self.assertEqual(r.status, 403, (method, r.body))
+            self.assertIn("config file", r.json()["error"])
+        wait_for(lambda: self.server("pool0")["status"] == "connected", "pool0 connected (after any reload)")
+        r = self.admin("POST", "/rest/v0/servers", {"host": "h", "httpProxy": "p", "readOnly": "yes"})
+        self.assertEqual(r.status, 422, r.body)
+        self.assertEqual(sorted(r.json()["error"]),
+                         ["body.httpProxy", "body.password", "body.readOnly", "body.username"])
+        self.assertEqual(self.admin("DELETE", "/rest/v0/servers/00000000-0000-0000-0000-000000000000").status, 404)
+        self.assertEqual([s["id"] for s in self.s.api("/rest/v0/servers?fields=id")], ["pool0"])
 
 
 if __name__ == "__main__":
