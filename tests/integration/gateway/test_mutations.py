@@ -353,6 +353,34 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(r.json()["data"]["type"], "SR")
         self.assertEqual(self.count("vdis"), before)
 
+    # --- read-your-writes: XAPI never confirming is a clear 504 ---
+    def test_a_change_that_never_reaches_the_cache_is_504(self):
+        vm = self.vm_with("power_state:Halted")[-1]["id"]
+        other = self.vm_with("power_state:Halted")[0]["id"]
+        sim = self.s.sims[0]
+        sim.control("hang", {"method": "event.from", "count": 1000})
+        try:
+            # the poller's event.from in flight returns with this change; its next one hangs
+            sim.control("rename", {"ref": other, "name": "flush the event stream"})
+            deadline = time.time() + 20
+            while self.get("vms", other).json()["name_label"] != "flush the event stream":
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.05)
+            time.sleep(0.5)
+            started = time.time()
+            status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"name_label": "never confirmed"})
+            self.assertEqual(status, 504, body)
+            self.assertGreaterEqual(time.time() - started, 14)
+            self.assertIn("did not reach this service's cache", json.loads(body)["error"])
+        finally:
+            sim.control("release", {"method": "event.from"})
+            sim.control("clear")
+        # XAPI did make the change: it shows once events flow again
+        deadline = time.time() + 30
+        while self.get("vms", vm).json()["name_label"] != "never confirmed":
+            self.assertLess(time.time(), deadline, "the change never arrived after the release")
+            time.sleep(0.1)
+
     # --- SRs: POST /srs (SR.create), DELETE /srs/{id} (PBDs unplugged, SR.destroy) ---
     def host_id(self):
         return self.s.api("/rest/v0/hosts?fields=id")[0]["id"]
