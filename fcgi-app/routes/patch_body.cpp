@@ -27,6 +27,8 @@ enum class Kind {
   kNumber,    // a number, or a string (XO's sizes "2 GiB" are not parsed: numbers only here)
   kEnum,      // a string among Key::values
   kOpMap,     // {operation: true | false | null | "reason"}
+  kNullableInteger,   // an integer >= 0, or null (removes the setting)
+  kNullableIntArray,  // an array of integers >= 0, or null
 };
 
 // What a key's builder sees: the target, and the reads it may need (done once).
@@ -183,6 +185,72 @@ Status set_ipv6_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* 
   return Status::ok();
 }
 
+// xen-api's update_<map>(key, value) with XO's value conversions: null removes the key.
+std::optional<std::string> int_text(const rapidjson::Value& v) {
+  return v.IsNull() ? std::nullopt : std::optional<std::string>(std::to_string(int_of(v)));
+}
+std::optional<std::string> flag_text(const rapidjson::Value& v) {
+  return v.GetBool() ? std::optional<std::string>("true") : std::nullopt;
+}
+Status set_cpu_cap(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "VCPUs_params", "cap", int_text(v));
+  return Status::ok();
+}
+Status set_cpu_weight(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "VCPUs_params", "weight", int_text(v));
+  return Status::ok();
+}
+Status set_cpu_mask(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  std::optional<std::string> mask;
+  if (v.IsArray()) {
+    mask = "";
+    for (const auto& cpu : v.GetArray()) mask->append(mask->empty() ? "" : ",").append(std::to_string(int_of(cpu)));
+  }
+  update_map(ops, e, "VCPUs_params", "mask", mask);
+  return Status::ok();
+}
+Status set_cores_per_socket(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "cores-per-socket", int_text(v));
+  return Status::ok();
+}
+Status set_exp_nested_hvm(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "exp-nested-hvm", flag_text(v));
+  return Status::ok();
+}
+Status set_viridian(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "viridian", flag_text(v));
+  return Status::ok();
+}
+Status set_vga(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "vga", std::string(v.GetString(), v.GetStringLength()));
+  return Status::ok();
+}
+// XO's XEN_VIDEORAM_VALUES (MiB).
+Status set_videoram(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  const int64_t mib = int_of(v);
+  if (mib != 1 && mib != 2 && mib != 4 && mib != 8 && mib != 16) {
+    FieldErrors errors;
+    errors.add("body.videoram", "should be one of the following; ['1 2 4 8 16']", json_text(v));
+    return errors.status();
+  }
+  update_map(ops, e, "platform", "videoram", std::to_string(mib));
+  return Status::ok();
+}
+Status set_suspend_sr(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  std::string sr_ref = "OpaqueRef:NULL";
+  if (v.IsString()) {
+    std::string json;
+    const std::string id(v.GetString(), v.GetStringLength());
+    rapidjson::Document sr;
+    if (e.ctx.svc.cache->reader().get_json("srs", id, json)) sr.Parse(json.data(), json.size());
+    auto ref = sr.IsObject() ? sr.FindMember("_xapiRef") : rapidjson::Value::MemberIterator();
+    if (!sr.IsObject() || ref == sr.MemberEnd() || !ref->value.IsString()) return no_such("SR", id, &e.ctx.error_data);
+    sr_ref = ref->value.GetString();
+  }
+  add(ops, e, "set_suspend_SR", {Value::string(sr_ref)});
+  return Status::ok();
+}
+
 // clang-format off
 // The seed's keys (legacy XO, every XAPI collection with names).
 constexpr Key kSnakeKeys[] = {
@@ -205,6 +273,15 @@ constexpr Key kVmKeys[] = {
     {"notes", Kind::kNullableString, &set_notes},
     {"PV_args", Kind::kString, &set_pv_args},
     {"startDelay", Kind::kInteger, &set_start_delay},
+    {"cpuCap", Kind::kNullableInteger, &set_cpu_cap},
+    {"cpuMask", Kind::kNullableIntArray, &set_cpu_mask},
+    {"cpuWeight", Kind::kNullableInteger, &set_cpu_weight},
+    {"coresPerSocket", Kind::kNullableInteger, &set_cores_per_socket},
+    {"expNestedHvm", Kind::kBool, &set_exp_nested_hvm},
+    {"viridian", Kind::kBool, &set_viridian},
+    {"vga", Kind::kEnum, &set_vga, "std cirrus"},
+    {"videoram", Kind::kInteger, &set_videoram},
+    {"suspendSr", Kind::kNullableString, &set_suspend_sr},
 };
 constexpr Key kVdiKeys[] = {{"size", Kind::kInteger, &resize}};
 constexpr Key kVifKeys[] = {
@@ -248,6 +325,21 @@ bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v
     case Kind::kInteger:
       if (!v.IsNumber() || (!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble())) return fail("invalid integer number");
       return int_of(v) >= 0 || fail("invalid integer number");
+    case Kind::kNullableInteger:
+      if (v.IsNull()) return true;
+      if (!v.IsNumber() || (!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble())) return fail("invalid integer number");
+      return int_of(v) >= 0 || fail("invalid integer number");
+    case Kind::kNullableIntArray: {
+      if (v.IsNull()) return true;
+      if (!v.IsArray()) return fail("invalid array");
+      bool ok = true;
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (v[i].IsInt64() && v[i].GetInt64() >= 0) continue;
+        errors->add(std::string(path) + ".$" + std::to_string(i), "invalid integer number", json_text(v[i]));
+        ok = false;
+      }
+      return ok;
+    }
     case Kind::kEnum:
       if (v.IsString() && enum_has(key.values, std::string_view(v.GetString(), v.GetStringLength()))) return true;
       return fail("should be one of the following; ['" + std::string(key.values) + "']");

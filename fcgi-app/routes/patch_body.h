@@ -20,7 +20,8 @@ namespace xr::app {
 //   every collection with names: name_label, name_description, tags (the seed's snake_case)
 //   vms: also current XO's camelCase keys (nameLabel, nameDescription, tags, autoPoweron,
 //        highAvailability, affinityHost, blockedOperations, startDelay, notes, PV_args, cpus,
-//        memory / memoryMax)
+//        memory / memoryMax; cpuCap, cpuMask, cpuWeight, coresPerSocket, expNestedHvm, viridian,
+//        vga, videoram, suspendSr)
 //   vdis, vdi-snapshots: size (VDI.resize)
 //   vifs: lockingMode, allowedIpv4Addresses, allowedIpv6Addresses
 Result<std::vector<XapiOp>> plan_patch(Context& ctx, const Target& target, const rapidjson::Value& body);

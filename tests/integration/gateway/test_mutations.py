@@ -353,6 +353,44 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(r.json()["data"]["type"], "SR")
         self.assertEqual(self.count("vdis"), before)
 
+    # --- more of XO's camelCase VM keys (VCPUs_params and platform settings, suspend SR) ---
+    def test_patch_vm_cpu_platform_and_suspend_sr_keys(self):
+        vm = self.vm_with("power_state:Halted")[1]["id"]
+        sr = self.s.api("/rest/v0/srs?fields=id&filter=" + urllib.parse.quote("SR_type:nfs"))[0]["id"]
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {
+            "cpuCap": 50, "cpuWeight": 512, "cpuMask": [0, 2], "coresPerSocket": 2, "expNestedHvm": True,
+            "viridian": True, "vga": "std", "videoram": 8, "suspendSr": sr})
+        self.assertEqual(status, 204, body)
+        for o in self.get_every_worker("vms", vm, n=4):
+            self.assertEqual((o["cpuCap"], o["cpuWeight"], o["cpuMask"], o["coresPerSocket"]), (50, 512, [0, 2], 2))
+            self.assertEqual((o["expNestedHvm"], o["viridian"], o["suspendSr"]), (True, True, sr))
+            if "vga" in o:  # HVM guests only
+                self.assertEqual((o["vga"], o["videoram"]), ("std", 8))
+        # null and false remove the settings again
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpuCap": None, "cpuMask": None, "coresPerSocket": None,
+                                                                  "expNestedHvm": False, "suspendSr": None})
+        self.assertEqual(status, 204, body)
+        o = self.get("vms", vm).json()
+        self.assertNotIn("cpuCap", o)
+        self.assertNotIn("cpuMask", o)
+        self.assertNotIn("coresPerSocket", o)
+        self.assertFalse(o["expNestedHvm"])
+        self.assertNotIn("suspendSr", o)
+        self.assertEqual(o["cpuWeight"], 512)
+        # bad values: 422 naming each, nothing changed
+        before = self.get("vms", vm).body
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpuCap": -1, "cpuMask": [0, "x"], "vga": "vesa",
+                                                                  "viridian": "yes", "name_label": "never"})
+        self.assertEqual(status, 422, body)
+        self.assertEqual(sorted(json.loads(body)["error"]),
+                         ["body.cpuCap", "body.cpuMask.$1", "body.vga", "body.viridian"])
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"videoram": 3, "name_label": "never"})
+        self.assertEqual(status, 422, body)
+        status, body = self.call("PATCH", "/rest/v0/vms/" + vm, {"suspendSr": "00000000-0000-0000-0000-000000000000",
+                                                                  "name_label": "never"})
+        self.assertEqual(status, 404, body)
+        self.assertEqual(self.get("vms", vm).body, before)
+
     # --- read-your-writes: XAPI never confirming is a clear 504 ---
     def test_a_change_that_never_reaches_the_cache_is_504(self):
         vm = self.vm_with("power_state:Halted")[-1]["id"]
