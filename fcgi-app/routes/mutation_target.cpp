@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "actions/params.h"
 #include "routes/collection_routes.h"
 #include "routes/etag.h"
 #include "routes/server_admin_routes.h"
@@ -99,6 +100,14 @@ Status read_json_object(Context& ctx, rapidjson::Document* doc) {
     return Status(ErrorKind::kInvalidArgument, "the request body must be a JSON object");
   }
   return Status::ok();
+}
+
+Result<rapidjson::Document> read_params(Context& ctx, std::string_view schema) {
+  rapidjson::Document body;
+  XR_RETURN_IF_ERROR(read_json_object(ctx, &body));
+  rapidjson::Document params;
+  XR_RETURN_IF_ERROR(actions::validate_params(schema, body, &params));
+  return params;
 }
 
 Status wait_for_cache(Context& ctx, const std::string& pool, const std::string& pool_ref) {

@@ -40,6 +40,9 @@ Status check_if_match(Context& ctx, const Target& target);
 
 // The request body as a JSON object (an empty body is {}); 400 for anything else.
 Status read_json_object(Context& ctx, rapidjson::Document* doc);
+// The body (read_json_object) checked against a schema in the action catalogue's form
+// (actions/params.h): every bad key at once as XO's 422 field map, defaults filled in.
+Result<rapidjson::Document> read_params(Context& ctx, std::string_view schema);
 
 // One XAPI call of a mutation: `method(ref_or_first_arg, args...)`.
 struct XapiOp {

@@ -81,6 +81,19 @@ int64_t record_int(const Value& rec, std::string_view field) {
 }
 
 // --- builders ------------------------------------------------------------------------------
+// The XAPI ref of the cached object a body value names (XO id), OpaqueRef:NULL for null;
+// XO's 404 (`type`) when the cache has no such object.
+Result<std::string> ref_or_null(Env& e, std::string_view collection, std::string_view type, const rapidjson::Value& v) {
+  if (!v.IsString()) return std::string("OpaqueRef:NULL");
+  std::string json;
+  const std::string id(v.GetString(), v.GetStringLength());
+  rapidjson::Document obj;
+  if (e.ctx.svc.cache->reader().get_json(collection, id, json)) obj.Parse(json.data(), json.size());
+  auto ref = obj.IsObject() ? obj.FindMember("_xapiRef") : rapidjson::Value::MemberIterator();
+  if (!obj.IsObject() || ref == obj.MemberEnd() || !ref->value.IsString()) return no_such(type, id, &e.ctx.error_data);
+  return std::string(ref->value.GetString(), ref->value.GetStringLength());
+}
+
 Status set_name_label(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   add(ops, e, "set_name_label", {str_of(v)});
   return Status::ok();
@@ -102,18 +115,7 @@ Status set_high_availability(Env& e, const rapidjson::Value& v, std::vector<Xapi
   return Status::ok();
 }
 Status set_affinity_host(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  std::string host_ref = "OpaqueRef:NULL";
-  if (v.IsString()) {
-    std::string json;
-    const std::string id(v.GetString(), v.GetStringLength());
-    rapidjson::Document host;
-    if (e.ctx.svc.cache->reader().get_json("hosts", id, json)) host.Parse(json.data(), json.size());
-    auto ref = host.IsObject() ? host.FindMember("_xapiRef") : rapidjson::Value::MemberIterator();
-    if (!host.IsObject() || ref == host.MemberEnd() || !ref->value.IsString()) {
-      return no_such("host", id, &e.ctx.error_data);
-    }
-    host_ref = ref->value.GetString();
-  }
+  XR_ASSIGN_OR_RETURN(std::string host_ref, ref_or_null(e, "hosts", "host", v));
   add(ops, e, "set_affinity", {Value::string(host_ref)});
   return Status::ok();
 }
@@ -237,16 +239,7 @@ Status set_videoram(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops)
   return Status::ok();
 }
 Status set_suspend_sr(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  std::string sr_ref = "OpaqueRef:NULL";
-  if (v.IsString()) {
-    std::string json;
-    const std::string id(v.GetString(), v.GetStringLength());
-    rapidjson::Document sr;
-    if (e.ctx.svc.cache->reader().get_json("srs", id, json)) sr.Parse(json.data(), json.size());
-    auto ref = sr.IsObject() ? sr.FindMember("_xapiRef") : rapidjson::Value::MemberIterator();
-    if (!sr.IsObject() || ref == sr.MemberEnd() || !ref->value.IsString()) return no_such("SR", id, &e.ctx.error_data);
-    sr_ref = ref->value.GetString();
-  }
+  XR_ASSIGN_OR_RETURN(std::string sr_ref, ref_or_null(e, "srs", "SR", v));
   add(ops, e, "set_suspend_SR", {Value::string(sr_ref)});
   return Status::ok();
 }

@@ -5,11 +5,11 @@
 
 #include <rapidjson/document.h>
 
-#include "actions/params.h"
 #include "auth/auth_store.h"
 #include "auth/secrets.h"
 #include "base/log.h"
 #include "routes/http_errors.h"
+#include "routes/mutation_target.h"
 #include "servers/server_store.h"
 
 namespace xr::app {
@@ -17,8 +17,6 @@ namespace xr::app {
 namespace {
 
 const log::Logger kLog("worker");
-
-constexpr size_t kMaxBody = 64 * 1024;
 
 // XO's InsertableXoServer (httpProxy is not supported here: refused by name).
 constexpr std::string_view kAddSchema =
@@ -29,17 +27,6 @@ constexpr std::string_view kUpdateSchema =
     R"({"host":{"type":"string","optional":true},"username":{"type":"string","optional":true},)"
     R"("password":{"type":"string","optional":true},"label":{"type":"string","optional":true},)"
     R"("allowUnauthorized":{"type":"boolean","optional":true},"readOnly":{"type":"boolean","optional":true}})";
-
-Result<rapidjson::Document> read_params(Context& ctx, std::string_view schema) {
-  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
-  rapidjson::Document doc;
-  if (doc.Parse(body.c_str(), body.size()).HasParseError() || !doc.IsObject()) {
-    return Status(ErrorKind::kInvalidArgument, "the body is not a JSON object");
-  }
-  rapidjson::Document params;
-  XR_RETURN_IF_ERROR(actions::validate_params(schema, doc, &params));
-  return params;
-}
 
 const config::PoolConfig* find_pool(const Context& ctx, std::string_view name) {
   for (const auto& p : ctx.svc.config.pools) {

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "actions/params.h"
 #include "base/log.h"
 #include "routes/http_errors.h"
 #include "routes/mutation_target.h"
@@ -97,10 +96,7 @@ Status check_destroyable(Context& ctx, const std::string& pool, const std::strin
 
 Status create_sr(Context& ctx) {
   if (ctx.svc.writes == nullptr) return Status(ErrorKind::kUnavailable, "no XAPI access in this process");
-  rapidjson::Document body;
-  XR_RETURN_IF_ERROR(read_json_object(ctx, &body));
-  rapidjson::Document p;
-  XR_RETURN_IF_ERROR(actions::validate_params(kCreateSchema, body, &p));
+  XR_ASSIGN_OR_RETURN(rapidjson::Document p, read_params(ctx, kCreateSchema));
   FieldErrors errors;
   Value device_config = string_map(p, "device_config", &errors);
   Value sm_config = string_map(p, "sm_config", &errors);

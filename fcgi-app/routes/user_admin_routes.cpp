@@ -2,16 +2,14 @@
 
 #include <rapidjson/document.h>
 
-#include "actions/params.h"
 #include "routes/http_errors.h"
+#include "routes/mutation_target.h"
 #include "routes/json_text.h"
 #include "worker/credential_cache.h"
 
 namespace xr::app {
 
 namespace {
-
-constexpr size_t kMaxBody = 64 * 1024;
 
 // XO's bodies (tsoa: CreateUser, UpdateUserRequestBody), in the action catalogue's schema
 // form so that actions::validate_params reports every bad key as XO's 422 field map.
@@ -23,17 +21,6 @@ constexpr std::string_view kCreateSchema =
 constexpr std::string_view kUpdateSchema =
     R"({"name":{"type":"string","optional":true},"password":{"type":"string","optional":true},)"
     R"("permission":{"type":"string","enum":["none","admin"],"optional":true}})";
-
-Result<rapidjson::Document> read_params(Context& ctx, std::string_view schema) {
-  XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
-  rapidjson::Document doc;
-  if (doc.Parse(body.c_str(), body.size()).HasParseError() || !doc.IsObject()) {
-    return Status(ErrorKind::kInvalidArgument, "the body is not a JSON object");
-  }
-  rapidjson::Document params;
-  XR_RETURN_IF_ERROR(actions::validate_params(schema, doc, &params));
-  return params;
-}
 
 std::optional<std::string> opt(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);

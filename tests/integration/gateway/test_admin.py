@@ -77,7 +77,7 @@ class UsersTest(unittest.TestCase):
         r = self.admin("POST", "/rest/v0/users", {"name": 5, "password": "x"})
         self.assertEqual(r.status, 422, r.body)
         self.assertEqual(list(r.json()["error"]), ["body.name"])
-        self.assertEqual(self.admin("POST", "/rest/v0/users", None).status, 400)
+        self.assertEqual(self.admin("POST", "/rest/v0/users", None).status, 422)  # no body: required keys missing
         self.assertEqual(self.users(), before)
         # a taken name is a 409, on creation and on rename
         r = self.admin("POST", "/rest/v0/users", {"name": "admin", "password": "x"})
