@@ -10,6 +10,7 @@
 #include "servers/server_store.h"
 #include "base/log.h"
 #include "store/open.h"
+#include "tasks/node_leases.h"
 #include "tasks/task_store.h"
 
 namespace xr::app {
@@ -46,6 +47,15 @@ Status prepare_database(const config::Config& cfg) {
   XR_RETURN_IF_ERROR(servers::ServerStore::open(*db).status());
   XR_RETURN_IF_ERROR(servers::SecretBox::open(cfg.secret_key_path(), true).status());
   XR_ASSIGN_OR_RETURN(auto tasks, tasks::TaskStore::open(*db, nullptr, cfg.tasks_gc_keep));
+  XR_ASSIGN_OR_RETURN(auto leases, tasks::NodeLeases::open(*db));
+  if (cfg.shared_store()) {
+    // Other nodes keep running: only this node's running actions died with it (queued ones
+    // stay queued for any node's runner; another node's are judged by its lease).
+    XR_RETURN_IF_ERROR(leases->heartbeat(cfg.node_name(), tasks::now_ms()));
+    return tasks->interrupt_jobs_of_node(cfg.node_name(),
+                                         "interrupted: xapi-rest stopped while the action was running")
+        .status();
+  }
   // Nothing runs a task across a restart: what was pending when the service stopped is
   // interrupted now (as xo-server does at start). No process is forked yet, so no waiter.
   XR_RETURN_IF_ERROR(

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -14,7 +15,9 @@
 #include "base/process_identity.h"
 #include "master/shared_segment.h"
 #include "runner/job.h"
+#include "runner/node_listener.h"
 #include "store/open.h"
+#include "tasks/node_leases.h"
 #include "worker/task_signals.h"
 
 namespace xr::app {
@@ -29,17 +32,34 @@ constexpr auto kSweepEvery = std::chrono::seconds(5);
 // "<pid>:<start time>": names a runner process even after its pid is reused.
 std::string runner_id(pid_t pid) { return process_identity(pid); }
 
-bool runner_alive(const std::string& id) { return process_alive(id); }
+// On a shared store the node comes first: "<node>|<pid>:<start time>".
+std::string runner_id(const config::Config& cfg, pid_t pid) {
+  return cfg.shared_store() ? cfg.node_name() + "|" + runner_id(pid) : runner_id(pid);
+}
+
+bool local_runner_alive(const std::string& id) { return process_alive(id); }
 
 // Jobs whose runner is gone (crashed, killed) become interrupted. A runner that drains
-// after a reload is alive: its jobs go on.
-void sweep_orphans(tasks::TaskStore& store) {
+// after a reload is alive: its jobs go on. Another node's runners are judged by that node's
+// lease: once it expired, all of that node's running jobs are interrupted at once.
+void sweep_orphans(const config::Config& cfg, tasks::TaskStore& store, tasks::NodeLeases* leases) {
   auto owners = store.running_job_owners();
   if (!owners.is_ok()) return;
+  const std::string me = cfg.node_name();
   for (const std::string& owner : *owners) {
-    if (runner_alive(owner)) continue;
-    auto n = store.interrupt_jobs_of(owner, "interrupted: the runner process stopped while the action was running");
-    if (n.is_ok() && *n > 0) kLog.warn(std::to_string(*n) + " running action(s) of a dead runner interrupted");
+    const size_t bar = owner.find('|');
+    const std::string node = bar == std::string::npos ? "" : owner.substr(0, bar);
+    if (node.empty() || node == me || leases == nullptr) {
+      const std::string local = bar == std::string::npos ? owner : owner.substr(bar + 1);
+      if (local_runner_alive(local)) continue;
+      auto n = store.interrupt_jobs_of(owner, "interrupted: the runner process stopped while the action was running");
+      if (n.is_ok() && *n > 0) kLog.warn(std::to_string(*n) + " running action(s) of a dead runner interrupted");
+      continue;
+    }
+    auto gone = leases->expired(node, tasks::now_ms(), cfg.cluster_lease * 1000);
+    if (!gone.is_ok() || !*gone) continue;
+    auto n = store.interrupt_jobs_of_node(node, "interrupted: node " + node + " stopped (its lease expired) while the action was running");
+    if (n.is_ok() && *n > 0) kLog.warn(std::to_string(*n) + " running action(s) of dead node " + node + " interrupted");
   }
 }
 
@@ -106,9 +126,24 @@ int run_runner(const ChildEnv& env) {
     kLog.error("cannot open the task store: " + store.status().to_string());
     return 1;
   }
-  const std::string me = runner_id(getpid());
-  sweep_orphans(**store);  // what a runner that died had running
-  auto next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
+  // Several nodes on one store: a lease heartbeat, and other nodes' changes wake us.
+  std::unique_ptr<tasks::NodeLeases> leases;
+  if (env.config.shared_store()) {
+    auto l = tasks::NodeLeases::open(**db);
+    if (!l.is_ok()) {
+      kLog.error("cannot open the node leases: " + l.status().to_string());
+      return 1;
+    }
+    leases = std::move(l).value();
+    (void)leases->heartbeat(env.config.node_name(), tasks::now_ms());
+    start_node_listener(env.config, &d.signals);
+  }
+  // Sweeps and heartbeats: a third of the lease apart (at most kSweepEvery).
+  const auto sweep_every = std::min<std::chrono::milliseconds>(
+      kSweepEvery, std::chrono::milliseconds(env.config.cluster_lease * 1000 / 3));
+  const std::string me = runner_id(env.config, getpid());
+  sweep_orphans(env.config, **store, leases.get());  // what a runner that died had running
+  auto next_sweep = std::chrono::steady_clock::now() + sweep_every;
   control->runner_pid.store(static_cast<uint32_t>(getpid()));
   kLog.info("running actions");
   bool draining = false;
@@ -121,9 +156,12 @@ int run_runner(const ChildEnv& env) {
     const uint32_t seen = control->jobs_queued.load();
     if (!draining) claim_jobs(d, **store, me);
     forward_aborts(d, **store);
-    if (!draining && std::chrono::steady_clock::now() >= next_sweep) {
-      sweep_orphans(**store);  // e.g. a draining runner of the previous generation was killed
-      next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      // A draining runner keeps the node's lease (its jobs still run) but sweeps nothing.
+      if (leases) (void)leases->heartbeat(env.config.node_name(), tasks::now_ms());
+      // e.g. a draining runner of the previous generation was killed, or another node died
+      if (!draining) sweep_orphans(env.config, **store, leases.get());
+      next_sweep = std::chrono::steady_clock::now() + sweep_every;
     }
     futex_wait(&control->jobs_queued, seen, kIdleWaitMs);
   }

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 namespace xr::config {
@@ -15,6 +17,19 @@ unsigned Config::socket_mode_bits() const {
 }
 
 std::string Config::database_path() const { return data_dir + "/xapi-rest.db"; }
+
+std::string Config::node_name() const {
+  std::string name = cluster_node;
+  if (name.empty()) {
+    char host[256] = {};
+    (void)gethostname(host, sizeof host - 1);
+    name = std::string(host) + ":" + socket;
+  }
+  for (char& c : name) {
+    if (c == '|') c = '_';  // the separator of runner ids and notification payloads
+  }
+  return name;
+}
 
 std::string Config::role_socket_path(std::string_view role, const std::string& configured) const {
   if (!configured.empty()) return configured;

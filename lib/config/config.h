@@ -74,6 +74,10 @@ struct Config {
   int64_t transfer_max_concurrent = 4;  // exports + imports at once; beyond: 503 + Retry-After
   std::string transfer_socket;          // "" = role_socket_path("transfer", "")
 
+  // [cluster] (several nodes on one PostgreSQL store)
+  std::string cluster_node;    // "" = node_name()'s default
+  int64_t cluster_lease = 15;  // seconds
+
   std::vector<PoolConfig> pools;
   std::string source;  // the file it was read from
 
@@ -83,6 +87,11 @@ struct Config {
   unsigned socket_mode_bits() const;
   // <data_dir>/xapi-rest.db
   std::string database_path() const;
+  // cluster.node, else "<host name>:<server.socket>" (unique per node, also for several
+  // nodes on one machine). Never contains '|'.
+  std::string node_name() const;
+  // Several nodes may share the store (backend = "postgresql").
+  bool shared_store() const { return storage_backend == "postgresql"; }
   // The FastCGI socket of a role that has its own (the master's socket table): `configured`
   // when set, else "<folder of server.socket>/<role>.sock".
   std::string role_socket_path(std::string_view role, const std::string& configured) const;

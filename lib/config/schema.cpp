@@ -95,6 +95,14 @@ const std::array kConfigKeys = {
       "FastCGI unix socket of the transfer role (exports and imports); empty: transfer.sock in "
       "the folder of server.socket",
       &Config::transfer_socket},
+    K{"cluster.node", KeyType::kString, "", 0, 0, "",
+      "this node's name among the nodes sharing a PostgreSQL store (its running actions and "
+      "lease); empty: <host name>:<server.socket>",
+      &Config::cluster_node},
+    K{"cluster.lease", KeyType::kInteger, "15", 2, 600, "",
+      "seconds without a heartbeat after which another node interrupts this node's running "
+      "actions (postgresql backend)",
+      &Config::cluster_lease},
 };
 
 const std::array kPoolKeys = {

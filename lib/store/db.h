@@ -93,6 +93,10 @@ class Db {
   virtual Result<Rows> query(std::string_view sql, Params params = {}) = 0;
   // Runs a parameterless script of several statements (migrations, pragmas).
   virtual Status exec_script(std::string_view sql) = 0;
+  // Tells the other nodes sharing this store that `channel` changed (PostgreSQL NOTIFY,
+  // delivered at commit; store::Listener receives it). One node (SQLite): nothing to do,
+  // the node's own shared-memory signals already woke its processes.
+  virtual Status notify(std::string_view /*channel*/, std::string_view /*payload*/) { return Status::ok(); }
 
   // Brings `component`'s schema to the last version of `steps` (sorted by version), each
   // step in its own transaction with the version row; a database already at or past the

@@ -1,6 +1,7 @@
 #include "store/postgres_db.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <unordered_map>
 
@@ -84,6 +85,13 @@ class PostgresDb final : public Db {
     ResultPtr r(PQexec(conn_, std::string(sql).c_str()));
     return check(r.get(), "postgresql exec");
   }
+
+  Status notify(std::string_view channel, std::string_view payload) override {
+    const std::string text = origin_.empty() ? std::string(payload) : origin_ + "|" + std::string(payload);
+    return exec("SELECT pg_notify($1,$2)", {channel, text}).status();
+  }
+
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
 
   Status connect_setup(int lock_timeout_ms) {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists" notices
@@ -200,15 +208,13 @@ class PostgresDb final : public Db {
   static constexpr size_t kMaxCached = 128;
   PGconn* conn_;
   int lock_timeout_ms_ = 5000;
+  std::string origin_;
   uint64_t next_id_ = 0;
   std::unordered_map<std::string, Prepared> prepared_;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<Db>> open_postgres(const std::string& conninfo, const std::string& password,
-                                          int lock_timeout_ms) {
-  // dbname is expanded as a whole connection string; later keywords override it.
+// dbname is expanded as a whole connection string; later keywords override it.
+PGconn* connect(const std::string& conninfo, const std::string& password) {
   std::vector<const char*> keys = {"dbname", "application_name", "connect_timeout"};
   std::vector<const char*> values = {conninfo.c_str(), "xapi-rest", "10"};
   if (!password.empty()) {
@@ -217,15 +223,93 @@ Result<std::unique_ptr<Db>> open_postgres(const std::string& conninfo, const std
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
-  auto db = std::make_unique<PostgresDb>(conn);  // owns the handle even on failure
+  return PQconnectdbParams(keys.data(), values.data(), 1);
+}
+
+Status connect_error(PGconn* conn) {
   if (conn == nullptr) return Status(ErrorKind::kInternal, "postgresql: no memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    // The message names host and reason; libpq never puts the password in it.
-    return Status(ErrorKind::kUnavailable, "connecting to postgresql: " + trimmed(PQerrorMessage(conn)));
+  // The message names host and reason; libpq never puts the password in it.
+  return Status(ErrorKind::kUnavailable, "connecting to postgresql: " + trimmed(PQerrorMessage(conn)));
+}
+
+class PgListener final : public Listener {
+ public:
+  PgListener(std::string conninfo, std::string password, std::vector<std::string> channels)
+      : conninfo_(std::move(conninfo)), password_(std::move(password)), channels_(std::move(channels)) {}
+  ~PgListener() override {
+    if (conn_ != nullptr) PQfinish(conn_);
   }
+
+  Status start() {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = connect(conninfo_, password_);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return connect_error(conn_);
+    for (const std::string& ch : channels_) {
+      char* quoted = PQescapeIdentifier(conn_, ch.c_str(), ch.size());
+      if (quoted == nullptr) return Status(ErrorKind::kInvalidArgument, "bad channel " + ch);
+      ResultPtr r(PQexec(conn_, ("LISTEN " + std::string(quoted)).c_str()));
+      PQfreemem(quoted);
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        return Status(ErrorKind::kUnavailable, "postgresql LISTEN: " + trimmed(PQresultErrorMessage(r.get())));
+      }
+    }
+    return Status::ok();
+  }
+
+  Result<std::vector<Note>> wait(int timeout_ms) override {
+    std::vector<Note> notes;
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      PQreset(conn_);
+      XR_RETURN_IF_ERROR(start());
+      return Status(ErrorKind::kUnavailable, "postgresql listener reconnected: resynchronise");
+    }
+    drain(notes);
+    if (!notes.empty()) return notes;
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (p.fd < 0 || ::poll(&p, 1, timeout_ms) < 0) return notes;  // EINTR: the caller loops
+    if (PQconsumeInput(conn_) == 0) {
+      return Status(ErrorKind::kUnavailable, "postgresql listener: " + trimmed(PQerrorMessage(conn_)));
+    }
+    drain(notes);
+    return notes;
+  }
+
+ private:
+  void drain(std::vector<Note>& out) {
+    while (PGnotify* n = PQnotifies(conn_)) {
+      std::string_view extra(n->extra != nullptr ? n->extra : "");
+      Note note{n->relname, "", std::string(extra)};
+      if (size_t bar = extra.find('|'); bar != std::string_view::npos) {
+        note.origin = std::string(extra.substr(0, bar));
+        note.payload = std::string(extra.substr(bar + 1));
+      }
+      out.push_back(std::move(note));
+      PQfreemem(n);
+    }
+  }
+
+  std::string conninfo_, password_;
+  std::vector<std::string> channels_;
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> open_postgres(const std::string& conninfo, const std::string& password,
+                                          int lock_timeout_ms, const std::string& origin) {
+  PGconn* conn = connect(conninfo, password);
+  auto db = std::make_unique<PostgresDb>(conn);  // owns the handle even on failure
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return connect_error(conn);
+  db->set_origin(origin);
   XR_RETURN_IF_ERROR(db->connect_setup(lock_timeout_ms));
   return std::unique_ptr<Db>(std::move(db));
+}
+
+Result<std::unique_ptr<Listener>> open_listener(const std::string& conninfo, const std::string& password,
+                                                const std::vector<std::string>& channels) {
+  auto l = std::make_unique<PgListener>(conninfo, password, channels);
+  XR_RETURN_IF_ERROR(l->start());
+  return std::unique_ptr<Listener>(std::move(l));
 }
 
 }  // namespace xr::store

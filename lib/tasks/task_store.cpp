@@ -142,6 +142,9 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(store::Db& db, ChangeNotifier
 }
 
 void TaskStore::notify(bool job) {
+  // Other nodes sharing the store (PostgreSQL NOTIFY; nothing on SQLite): their runner's
+  // listener bumps their own futexes (fcgi-app/runner/node_listener.h).
+  (void)db_.notify(kChangesChannel, job ? "job" : "task");
   if (notifier_ == nullptr) return;
   notifier_->tasks_changed();
   if (job) notifier_->job_queued();

@@ -42,6 +42,10 @@ struct Changes {
   std::vector<int64_t> removed_at;  // the revision of each removal (same order as `removed`)
 };
 
+// The store notification channel (store::Db::notify) of task changes: payload "job" when a
+// job was queued, else "task".
+inline constexpr std::string_view kChangesChannel = "xr_tasks";
+
 class TaskStore {
  public:
   static constexpr int64_t kDefaultGcKeep = 1000;
@@ -92,6 +96,9 @@ class TaskStore {
   Result<int64_t> interrupt_running_jobs(std::string_view reason);
   // Runner `runner` is gone: its running jobs' tasks become interrupted with `reason`.
   Result<int64_t> interrupt_jobs_of(std::string_view runner, std::string_view reason);
+  // Runners named "<node>|..." are all gone (that node restarts or its lease expired):
+  // their running jobs' tasks become interrupted with `reason`.
+  Result<int64_t> interrupt_jobs_of_node(std::string_view node, std::string_view reason);
   // The runners of the running jobs ("" for jobs claimed without a name).
   Result<std::vector<std::string>> running_job_owners();
   // The oldest queued job, now marked running and owned by `runner`; nullopt when none is

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "store/postgres_db.h"
 #include "test_store.h"
 
 using namespace xr;
@@ -155,6 +156,31 @@ BOOST_AUTO_TEST_CASE(processes_migrating_at_once_apply_each_step_once) {
     BOOST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   BOOST_CHECK_EQUAL(t.open()->query("SELECT id FROM items")->size(), 1u);
+}
+
+// PostgreSQL only (SQLite is one node): a notification reaches a listener of another
+// connection at commit, with its origin, and never before the transaction commits.
+BOOST_AUTO_TEST_CASE(notifications_reach_listeners_with_their_origin_at_commit) {
+  TempDb t;
+  if (!t.postgres()) return;
+  auto listener = open_listener(t.conninfo(), "", {"xr_test"});
+  BOOST_REQUIRE_MESSAGE(listener.is_ok(), listener.status().to_string());
+  auto db = open_postgres(t.conninfo(), "", 5000, "node-a");
+  BOOST_REQUIRE(db.is_ok());
+  BOOST_TEST((*listener)->wait(50)->empty());
+  {
+    auto tx = (*db)->begin();
+    BOOST_REQUIRE(tx.is_ok());
+    BOOST_REQUIRE((*db)->notify("xr_test", "job").is_ok());
+    BOOST_TEST((*listener)->wait(200)->empty());  // not yet committed
+    BOOST_REQUIRE(tx->commit().is_ok());
+  }
+  auto notes = (*listener)->wait(5000);
+  BOOST_REQUIRE(notes.is_ok());
+  BOOST_REQUIRE_EQUAL(notes->size(), 1u);
+  BOOST_TEST((*notes)[0].channel == "xr_test");
+  BOOST_TEST((*notes)[0].origin == "node-a");
+  BOOST_TEST((*notes)[0].payload == "job");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
