@@ -6,7 +6,7 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DXR_WERROR=ON
 endif
 
-.PHONY: all deps configure build test demo bench package clean
+.PHONY: all deps configure build test demo demo-cluster bench package clean
 all: build
 
 deps:
@@ -23,6 +23,10 @@ test: build
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# Two nodes on a throw-away PostgreSQL behind one nginx upstream (issue 15); Ctrl-C stops it.
+demo-cluster: build
+	@scripts/demo-cluster.py $(BUILD)
 
 bench: build
 	@tests/bench/run-all.sh $(BUILD)

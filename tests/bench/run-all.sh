@@ -31,6 +31,7 @@ benches=(
   "change-latency|/usr/bin/python3 $bench/change_latency.py $build $(q '--vms 200 --renames 40' '--vms 50 --renames 10')|median|p90|ms"
   "ui-load|/usr/bin/python3 $bench/ui_load.py $build $(q '--vms 1000,10000 --rounds 3' '--vms 1000 --rounds 2')|^[0-9]+ +[0-9-]+ "
   "console|/usr/bin/python3 $bench/console_bench.py $build $(q '--opens 50 --updates 500' '--opens 10 --updates 50')|^console "
+  "store|$bench/store_bench.sh $build $(q '20000 2000 4' '2000 200 2')|^(sqlite|postgresql|ratio) "
   "action-overhead|/usr/bin/python3 $bench/action_overhead.py $build $(q '--rounds 100 --burst 100' '--rounds 20 --burst 20')|p50|overhead|burst"
 )
 

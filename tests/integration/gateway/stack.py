@@ -139,7 +139,7 @@ def pg_sql(conninfo, sql):
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64):
+                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64, admin_token=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -158,8 +158,11 @@ class Stack:
             self.tls_lines = tls_lines or ['tls = "insecure"']
             self._write_config(workers, threads, extra_config, transfer_config)
             self.admin_password = "admin-pw"
-            self.cli(["user", "add", "admin"], stdin=self.admin_password + "\n")
-            self.token = self.cli(["token", "create", "--user", "admin"]).strip()
+            if admin_token:  # another node of a shared store already made the admin
+                self.token = admin_token
+            else:
+                self.cli(["user", "add", "admin"], stdin=self.admin_password + "\n")
+                self.token = self.cli(["token", "create", "--user", "admin"]).strip()
             self.start_serve()
             self._start_nginx()
             wait_until(lambda: self.get("/rest/v0/ping").status == 200, 20, "nginx + xapi-rest")

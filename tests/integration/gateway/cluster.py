@@ -1,0 +1,123 @@
+"""Several xapi-rest nodes on one PostgreSQL store (issue 15): a throw-away PostgreSQL
+cluster (tests/pg/pg-cluster.sh), the simulator, node A and node B (each a Stack with its
+own nginx, so a test can talk to one node), and a front nginx whose upstreams are both
+nodes' sockets (what an operator runs). Used by test_cluster.py and `make demo-cluster`."""
+import os
+import signal
+import subprocess
+import tempfile
+
+from stack import ROOT, Stack, free_port, read, wait_until
+
+PG_CLUSTER = os.path.join(ROOT, "tests/pg/pg-cluster.sh")
+
+
+def descendants(pid):
+    """pid and every process below it (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(read("/proc/%s/stat" % entry).rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+class Cluster:
+    def __init__(self, vms=10, hosts=2, lease=3, workers=1, threads=4, port=None):
+        self.pg_dir = tempfile.mkdtemp(prefix="xr-pg-")
+        self.a = self.b = None
+        self.nginx_pid = None
+        try:
+            self.conninfo = subprocess.run([PG_CLUSTER, "start", self.pg_dir], check=True, text=True,
+                                           capture_output=True, timeout=120).stdout.strip()
+
+            def extra(node):
+                return '[cluster]\nnode = "%s"\nlease = %d' % (node, lease)
+            self.a = Stack(vms=vms, hosts=hosts, workers=workers, threads=threads,
+                           storage=self.conninfo, extra_config=extra("a"))
+            self.b = Stack(sims=self.a.sims, workers=workers, threads=threads, storage=self.conninfo,
+                           extra_config=extra("b"), admin_token=self.a.token)
+            self.token = self.a.token
+            self._start_front(port)
+            wait_until(lambda: self.front.get("/rest/v0/ping").status == 200, 20, "the front nginx")
+        except BaseException:
+            self.stop()
+            raise
+
+    def node(self, name):
+        return {"a": self.a, "b": self.b}[name]
+
+    def _start_front(self, port=None):
+        """nginx/dev.conf.in with each socket replaced by an upstream of both nodes."""
+        self.dir = tempfile.mkdtemp(prefix="xr-front-")
+        os.chmod(self.dir, 0o755)
+        for d in ("logs", "tmp", "static"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        port = port or free_port()
+        text = read(os.path.join(ROOT, "nginx/dev.conf.in")).replace("@PORT@", str(port))
+        ups = []
+        for name, sock in (("xr_nodes", "fcgi.sock"), ("xr_streams", "stream.sock"),
+                           ("xr_transfers", "transfer.sock")):
+            old = "unix:@SOCKET@;" if sock == "fcgi.sock" else "unix:@SOCKET_DIR@/%s;" % sock
+            assert old in text, old
+            text = text.replace(old, name + ";")
+            # A node that refuses connections is skipped for 2 s (then tried again).
+            ups.append("  upstream %s {\n%s  }\n" % (name, "".join(
+                "    server unix:%s max_fails=1 fail_timeout=2s;\n" % os.path.join(n.dir, sock)
+                for n in (self.a, self.b))))
+        text = text.replace("@SOCKET_DIR@", self.a.dir).replace("http {", "http {\n" + "".join(ups), 1)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        subprocess.run(["nginx", "-p", self.dir, "-c", conf], check=True, capture_output=True)
+        pid_file = os.path.join(self.dir, "logs/nginx.pid")
+        wait_until(lambda: os.path.exists(pid_file), 10, "front nginx")
+        self.nginx_pid = int(read(pid_file))
+        self.front = FrontView(self, port)
+
+    def kill_node(self, name):
+        """kill -9 of every process of node `name` (master and children): a crashed machine."""
+        n = self.node(name)
+        for pid in descendants(n.serve.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        n.serve.wait(10)
+
+    def runner_of(self, task_id):
+        """The runner that claimed a task's job ("<node>|<pid>:<start>"), "" when none yet."""
+        r = subprocess.run(["psql", self.conninfo, "-qAtX", "-c",
+                            "SELECT runner FROM tasks WHERE id='%s' AND job_state='running'" % task_id],
+                           check=True, capture_output=True, text=True, timeout=30)
+        return r.stdout.strip()
+
+    def stop(self):
+        if self.nginx_pid:
+            try:
+                os.kill(self.nginx_pid, signal.SIGQUIT)
+            except ProcessLookupError:
+                pass
+            wait_until(lambda: not os.path.exists(os.path.join(self.dir, "logs/nginx.pid")), 10,
+                       "front nginx to stop")
+            self.nginx_pid = None
+        for n in (self.b, self.a):
+            if n is not None:
+                n.stop()
+        subprocess.run([PG_CLUSTER, "stop", self.pg_dir], capture_output=True, timeout=60)
+        if getattr(self, "dir", None):
+            subprocess.run(["rm", "-rf", self.dir])
+
+
+class FrontView(Stack):
+    """Stack's HTTP helpers aimed at the front nginx (no processes of its own)."""
+    def __init__(self, cluster, port):  # pylint: disable=super-init-not-called
+        self.port, self.token, self.sims = port, cluster.token, cluster.a.sims

@@ -1,0 +1,141 @@
+"""Two xapi-rest nodes on one PostgreSQL store behind one nginx upstream (issue 15): tokens,
+actions, waits, watches and aborts across nodes; kill -9 of the node running an action."""
+import http.client
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import Cluster  # noqa: E402
+from stack import wait_until  # noqa: E402
+
+LEASE_S = 3
+
+
+class ClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster(vms=10, hosts=2, lease=LEASE_S)
+        cls.used = set()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+
+    def setUp(self):
+        self.c.a.sims[0].control("clear")
+
+    def vm(self, state):
+        for v in self.c.a.api("/rest/v0/vms?fields=id,power_state"):
+            if v["power_state"] == state and v["id"] not in self.used:
+                self.used.add(v["id"])
+                return v["id"]
+        self.skipTest("no free %s VM" % state)
+
+    def post(self, node, path):
+        r = node.request("POST", path, token=self.c.token)
+        self.assertEqual(r.status, 202, r.body)
+        return r.json()["taskId"]
+
+    def test_a_token_created_on_a_works_on_b_and_its_revocation_reaches_b(self):
+        a, b = self.c.a, self.c.b
+        before = set(line.split()[0] for line in a.cli(["token", "list"]).splitlines() if line.strip())
+        token = a.cli(["token", "create", "--user", "admin"]).strip()
+        self.assertEqual(b.get("/rest/v0/vms", token=token).status, 200)  # at once on B
+        self.assertEqual(self.c.front.get("/rest/v0/vms", token=token).status, 200)
+        new = [line.split()[0] for line in a.cli(["token", "list"]).splitlines()
+               if line.strip() and line.split()[0] not in before]
+        self.assertEqual(len(new), 1)
+        a.cli(["token", "revoke", new[0]])
+        start = time.monotonic()
+        wait_until(lambda: b.get("/rest/v0/vms", token=token).status == 401, 5, "B to refuse the token")
+        # README's bound: the master re-reads the store's credentials generation every 200 ms.
+        self.assertLess(time.monotonic() - start, 1.0)
+
+    def test_an_action_through_a_is_waited_for_through_b(self):
+        vm = self.vm("Halted")
+        task = self.post(self.c.a, "/rest/v0/vms/%s/actions/start" % vm)
+        r = self.c.b.get("/rest/v0/tasks/%s?wait=result" % task, token=self.c.token)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["status"], "success")
+        wait_until(lambda: self.c.b.api("/rest/v0/vms/%s?fields=power_state" % vm)["power_state"] == "Running",
+                   10, "B's cache to show the VM running")
+
+    def test_an_action_through_b_is_aborted_through_a(self):
+        vm = self.vm("Running")
+        self.c.a.sims[0].control("hang", {"method": "VM.clean_shutdown"})
+        task = self.post(self.c.b, "/rest/v0/vms/%s/actions/clean_shutdown" % vm)
+        wait_until(lambda: self.c.runner_of(task) != "", 10, "a runner to take the action")
+        r = self.c.a.request("POST", "/rest/v0/tasks/%s/actions/abort" % task, token=self.c.token)
+        self.assertIn(r.status, (200, 202, 204), r.body)
+        r = self.c.a.get("/rest/v0/tasks/%s?wait=result" % task, token=self.c.token)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn(r.json()["status"], ("failure", "interrupted"))
+
+    def test_the_tasks_watch_through_b_resumes_from_a_revision_read_on_a(self):
+        listed = self.c.a.get("/rest/v0/tasks", token=self.c.token)
+        rev = listed.headers["X-Revision"]
+        vm = self.vm("Running")
+        task = self.post(self.c.a, "/rest/v0/vms/%s/actions/pause" % vm)
+        conn = http.client.HTTPConnection("127.0.0.1", self.c.b.port, timeout=10)
+        conn.request("GET", "/rest/v0/tasks?ndjson&watch&since=%s" % rev,
+                     headers={"Cookie": "authenticationToken=" + self.c.token})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        seen = False
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            line = resp.fp.readline()
+            if not line:
+                break
+            seen = task.encode() in line
+        conn.close()
+        self.assertTrue(seen, "the change made through A after revision %s reached B's watch" % rev)
+
+    def test_a_cache_revision_of_a_is_refused_by_b_with_410(self):
+        # Pool state is per node (each follows XAPI itself): a cache revision names its node's
+        # cache instance; another node answers 410 Gone and the client re-lists.
+        r = self.c.a.get("/rest/v0/vms?fields=id", token=self.c.token)
+        rev = r.headers["X-Revision"]
+        conn = http.client.HTTPConnection("127.0.0.1", self.c.b.port, timeout=10)
+        conn.request("GET", "/rest/v0/vms?ndjson&watch&since=%s" % rev,
+                     headers={"Cookie": "authenticationToken=" + self.c.token})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 410, body)
+        self.assertIn("error", json.loads(body))
+
+    def test_z_kill_9_of_the_node_running_an_action_interrupts_it_and_nginx_keeps_answering(self):
+        vm = self.vm("Running")
+        self.c.a.sims[0].control("hang", {"method": "VM.clean_reboot"})
+        task = self.post(self.c.front, "/rest/v0/vms/%s/actions/clean_reboot" % vm)
+        wait_until(lambda: self.c.runner_of(task) != "", 10, "a runner to take the action")
+        owner = self.c.runner_of(task).split("|")[0]
+        other = self.c.node("b" if owner == "a" else "a")
+        killed_at = time.monotonic()
+        self.c.kill_node(owner)
+        # The front nginx keeps answering through the other node: its first request to the
+        # dead socket is refused and retried on the next upstream; none fails.
+        failures = []
+        for _ in range(40):
+            r = self.c.front.get("/rest/v0/vms?fields=id&limit=1", token=self.c.token)
+            if r.status != 200:
+                failures.append(r.status)
+        self.assertEqual(failures, [])
+        wait_until(lambda: other.api("/rest/v0/tasks/" + task)["status"] != "pending", 20,
+                   "the dead node's action to end")
+        took = time.monotonic() - killed_at
+        t = other.api("/rest/v0/tasks/" + task)
+        self.assertEqual(t["status"], "interrupted")
+        self.assertIn("lease expired", t["result"]["message"])
+        # README's bound: lease + a third of it (the sweep period), plus a second of slack here.
+        self.assertLess(took, LEASE_S * 4 / 3 + 1.5)
+        self.assertGreater(took, LEASE_S - 1)  # not before the lease ran out
+        self.c.a.sims[0].control("release")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
