@@ -123,32 +123,20 @@ std::string dir_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-Status read_password_file(PoolConfig* pool, const std::string& source, int line,
-                          const std::string& key) {
-  std::string path = pool->password_file;
+// The first line of `file` (relative to the config's folder) into *password: a pool's
+// password_file, storage.password_file.
+Status read_password_file(const std::string& file, std::string* password, const std::string& source,
+                          int line, const std::string& key) {
+  std::string path = file;
   if (path[0] != '/') path = dir_of(source) + "/" + path;
   std::ifstream in(path);
   if (!in) return key_error(source, line, key, "cannot read \"" + path + "\"");
-  std::getline(in, pool->password);
-  if (!pool->password.empty() && pool->password.back() == '\r') pool->password.pop_back();
-  if (pool->password.empty()) return key_error(source, line, key, "\"" + path + "\" is empty");
+  std::getline(in, *password);
+  if (!password->empty() && password->back() == '\r') password->pop_back();
+  if (password->empty()) return key_error(source, line, key, "\"" + path + "\" is empty");
   return Status::ok();
 }
 
-// storage.password_file → storage_password (first line), as a pool's password_file.
-Status read_storage_password(Config* c, const std::string& source, int line) {
-  if (c->storage_password_file.empty()) return Status::ok();
-  std::string path = c->storage_password_file;
-  if (path[0] != '/') path = dir_of(source) + "/" + path;
-  std::ifstream in(path);
-  if (!in) return key_error(source, line, "storage.password_file", "cannot read \"" + path + "\"");
-  std::getline(in, c->storage_password);
-  if (!c->storage_password.empty() && c->storage_password.back() == '\r') c->storage_password.pop_back();
-  if (c->storage_password.empty()) {
-    return key_error(source, line, "storage.password_file", "\"" + path + "\" is empty");
-  }
-  return Status::ok();
-}
 
 Status check_pool(PoolConfig* pool, size_t index, const toml::table& table,
                   const std::string& source) {
@@ -176,8 +164,8 @@ Status check_pool(PoolConfig* pool, size_t index, const toml::table& table,
     return key_error(source, pool->line, prefix + "password",
                      "give exactly one of password and password_file");
   }
-  if (has_file) XR_RETURN_IF_ERROR(read_password_file(pool, source, line("password_file"),
-                                                      prefix + "password_file"));
+  if (has_file) XR_RETURN_IF_ERROR(read_password_file(pool->password_file, &pool->password, source,
+                                                      line("password_file"), prefix + "password_file"));
   if (pool->tls_mode() == TlsMode::kFingerprint && pool->fingerprint.empty()) {
     return key_error(source, line("tls"), prefix + "fingerprint",
                      "is required with tls = \"fingerprint\"");
@@ -254,7 +242,10 @@ Result<Config> parse_config(std::string_view text, const std::string& source) {
   XR_RETURN_IF_ERROR(check_server(config, source, root));
   {
     auto n = root.at_path("storage.password_file");
-    XR_RETURN_IF_ERROR(read_storage_password(&config, source, n ? line_of(*n.node()) : 0));
+    if (!config.storage_password_file.empty()) {
+      XR_RETURN_IF_ERROR(read_password_file(config.storage_password_file, &config.storage_password, source,
+                                            n ? line_of(*n.node()) : 0, "storage.password_file"));
+    }
   }
   return config;
 }

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import tempfile
 
-from stack import ROOT, Stack, free_port, read, wait_until
+from stack import ROOT, Stack, free_port, read, start_nginx, stop_nginx, wait_until
 
 PG_CLUSTER = os.path.join(ROOT, "tests/pg/pg-cluster.sh")
 
@@ -74,13 +74,7 @@ class Cluster:
                 "    server unix:%s max_fails=1 fail_timeout=2s;\n" % os.path.join(n.dir, sock)
                 for n in (self.a, self.b))))
         text = text.replace("@SOCKET_DIR@", self.a.dir).replace("http {", "http {\n" + "".join(ups), 1)
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(text)
-        subprocess.run(["nginx", "-p", self.dir, "-c", conf], check=True, capture_output=True)
-        pid_file = os.path.join(self.dir, "logs/nginx.pid")
-        wait_until(lambda: os.path.exists(pid_file), 10, "front nginx")
-        self.nginx_pid = int(read(pid_file))
+        self.nginx_pid = start_nginx(self.dir, text)
         self.front = FrontView(self, port)
 
     def kill_node(self, name):
@@ -102,12 +96,7 @@ class Cluster:
 
     def stop(self):
         if self.nginx_pid:
-            try:
-                os.kill(self.nginx_pid, signal.SIGQUIT)
-            except ProcessLookupError:
-                pass
-            wait_until(lambda: not os.path.exists(os.path.join(self.dir, "logs/nginx.pid")), 10,
-                       "front nginx to stop")
+            stop_nginx(self.nginx_pid, self.dir)
             self.nginx_pid = None
         for n in (self.b, self.a):
             if n is not None:

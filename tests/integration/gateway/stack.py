@@ -130,6 +130,26 @@ class PgConnection:
         pg_sql(self.conninfo, text)
 
 
+def start_nginx(prefix, text):
+    """nginx with config `text` in folder `prefix` (logs/, tmp/ made by the caller); its pid."""
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    subprocess.run(["nginx", "-p", prefix, "-c", conf], check=True, capture_output=True)
+    pid_file = os.path.join(prefix, "logs/nginx.pid")
+    wait_until(lambda: os.path.exists(pid_file), 10, "nginx")
+    return int(read(pid_file))
+
+
+def stop_nginx(pid, prefix):
+    """Graceful stop (QUIT) of the nginx started by start_nginx(prefix, ...)."""
+    try:
+        os.kill(pid, signal.SIGQUIT)
+    except ProcessLookupError:
+        pass
+    wait_until(lambda: not os.path.exists(os.path.join(prefix, "logs/nginx.pid")), 10, "nginx to stop")
+
+
 def pg_sql(conninfo, sql):
     """Runs SQL on PostgreSQL with psql (no Python driver needed)."""
     subprocess.run(["psql", conninfo, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
@@ -246,22 +266,11 @@ class Stack:
         for old, new in self.nginx_subs:  # a test's own variant of the site (asserted present)
             assert old in text, old
             text = text.replace(old, new)
-        conf = os.path.join(ngx, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(text)
-        subprocess.run(["nginx", "-p", ngx, "-c", conf], check=True, capture_output=True)
-        pid_file = os.path.join(ngx, "logs/nginx.pid")
-        wait_until(lambda: os.path.exists(pid_file), 10, "nginx")
-        self.nginx_pid = int(read(pid_file))
+        self.nginx_pid = start_nginx(ngx, text)
 
     def stop(self):
         if self.nginx_pid:
-            try:
-                os.kill(self.nginx_pid, signal.SIGQUIT)
-            except ProcessLookupError:
-                pass
-            wait_until(lambda: not os.path.exists(os.path.join(self.dir, "nginx/logs/nginx.pid")), 10,
-                       "nginx to stop")
+            stop_nginx(self.nginx_pid, os.path.join(self.dir, "nginx"))
         if self.serve and self.serve.poll() is None:
             self.serve.terminate()
             try:
