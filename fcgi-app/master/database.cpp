@@ -49,8 +49,9 @@ Status prepare_database(const config::Config& cfg) {
   XR_ASSIGN_OR_RETURN(auto tasks, tasks::TaskStore::open(*db, nullptr, cfg.tasks_gc_keep));
   XR_ASSIGN_OR_RETURN(auto leases, tasks::NodeLeases::open(*db));
   if (cfg.shared_store()) {
-    // Other nodes keep running: only this node's running actions died with it (queued ones
-    // stay queued for any node's runner; another node's are judged by its lease).
+    // Other nodes keep running: only this node's running actions and job-less tasks died
+    // with it (queued ones stay queued for any node's runner; another node's are judged by
+    // its lease).
     XR_RETURN_IF_ERROR(leases->heartbeat(cfg.node_name(), tasks::now_ms()));
     return tasks->interrupt_jobs_of_node(cfg.node_name(),
                                          "interrupted: xapi-rest stopped while the action was running")

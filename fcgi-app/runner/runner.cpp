@@ -51,6 +51,7 @@ void sweep_orphans(const config::Config& cfg, tasks::TaskStore& store, tasks::No
     const std::string node = bar == std::string::npos ? "" : owner.substr(0, bar);
     if (node.empty() || node == me || leases == nullptr) {
       const std::string local = bar == std::string::npos ? owner : owner.substr(bar + 1);
+      if (bar != std::string::npos && local.empty()) continue;  // this node's own job-less tasks
       if (local_runner_alive(local)) continue;
       auto n = store.interrupt_jobs_of(owner, "interrupted: the runner process stopped while the action was running");
       if (n.is_ok() && *n > 0) kLog.warn(std::to_string(*n) + " running action(s) of a dead runner interrupted");

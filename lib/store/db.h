@@ -97,6 +97,8 @@ class Db {
   // delivered at commit; store::Listener receives it). One node (SQLite): nothing to do,
   // the node's own shared-memory signals already woke its processes.
   virtual Status notify(std::string_view /*channel*/, std::string_view /*payload*/) { return Status::ok(); }
+  // The node this connection speaks for on a shared store ("" on SQLite: one node).
+  virtual std::string_view origin() const { return {}; }
 
   // Brings `component`'s schema to the last version of `steps` (sorted by version), each
   // step in its own transaction with the version row; a database already at or past the

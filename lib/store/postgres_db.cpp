@@ -92,6 +92,7 @@ class PostgresDb final : public Db {
   }
 
   void set_origin(std::string origin) { origin_ = std::move(origin); }
+  std::string_view origin() const override { return origin_; }
 
   Status connect_setup(int lock_timeout_ms) {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists" notices

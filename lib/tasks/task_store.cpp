@@ -207,6 +207,12 @@ Result<Task> TaskStore::create(const NewTask& n) {
   Status tx = store::in_transaction(db_, [&](store::Db&) -> Status {
     XR_ASSIGN_OR_RETURN(t.revision, bump_revision());
     XR_RETURN_IF_ERROR(write(t, true));
+    if (t.job.empty() && !db_.origin().empty()) {
+      // A task without a job runs in the node that made it: name the node, so that a
+      // restart or an expired lease of that node ends it (interrupt_jobs_of_node).
+      XR_RETURN_IF_ERROR(db_.exec("UPDATE tasks SET runner=$1 WHERE id=$2",
+                                  {std::string(db_.origin()) + "|", t.id}).status());
+    }
     return collect_garbage(t.revision);
   });
   if (!tx.is_ok()) return tx;

@@ -97,9 +97,11 @@ class TaskStore {
   // Runner `runner` is gone: its running jobs' tasks become interrupted with `reason`.
   Result<int64_t> interrupt_jobs_of(std::string_view runner, std::string_view reason);
   // Runners named "<node>|..." are all gone (that node restarts or its lease expired):
-  // their running jobs' tasks become interrupted with `reason`.
+  // their running jobs' tasks, and the pending job-less tasks that node made (on a shared
+  // store a task without a job is owned by "<node>|", Db::origin), become interrupted.
   Result<int64_t> interrupt_jobs_of_node(std::string_view node, std::string_view reason);
-  // The runners of the running jobs ("" for jobs claimed without a name).
+  // The runners of the running jobs ("" for jobs claimed without a name), and the owners
+  // ("<node>|") of pending job-less tasks on a shared store.
   Result<std::vector<std::string>> running_job_owners();
   // The oldest queued job, now marked running and owned by `runner`; nullopt when none is
   // queued.

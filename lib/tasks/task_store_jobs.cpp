@@ -50,13 +50,14 @@ Result<int64_t> TaskStore::interrupt_jobs_of(std::string_view runner, std::strin
 
 Result<int64_t> TaskStore::interrupt_jobs_of_node(std::string_view node, std::string_view reason) {
   // substr/length: portable, and no LIKE wildcard in a node name can widen the match.
-  return interrupt_where("job_state='running' AND substr(runner,1,length($4))=$4", reason,
+  return interrupt_where("job_state IN ('running','') AND substr(runner,1,length($4))=$4", reason,
                          std::string(node) + "|");
 }
 
 Result<std::vector<std::string>> TaskStore::running_job_owners() {
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_.query(
-      "SELECT DISTINCT runner FROM tasks WHERE job_state='running' AND status='pending'"));
+      "SELECT DISTINCT runner FROM tasks WHERE status='pending' AND "
+      "(job_state='running' OR (job_state='' AND runner<>''))"));
   std::vector<std::string> out;
   for (const store::Row& r : rows) out.push_back(r.text(0));
   return out;

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "store/postgres_db.h"
 #include "tasks/node_leases.h"
 #include "tasks/task_store.h"
 #include "test_store.h"
@@ -50,6 +51,30 @@ BOOST_AUTO_TEST_CASE(a_dead_nodes_running_jobs_are_interrupted_and_nothing_else)
   BOOST_TEST(s.get(c->id)->pending());
   BOOST_TEST((s.get(queued->id)->job_state == JobState::kQueued));
   BOOST_TEST(s.get(plain->id)->pending());
+}
+
+// On a shared store a task without a job belongs to the node that made it (an export or an
+// import in its transfer role): that node's restart or expired lease ends it, not another's.
+BOOST_AUTO_TEST_CASE(a_dead_nodes_job_less_tasks_are_interrupted_on_a_shared_store) {
+  xr::testing::TestStore t;
+  if (!t.postgres()) return;  // SQLite: one node, every pending task is interrupted at start
+  auto on_a = store::open_postgres(t.conninfo(), "", 5000, "A");
+  auto on_b = store::open_postgres(t.conninfo(), "", 5000, "B");
+  BOOST_REQUIRE(on_a.is_ok() && on_b.is_ok());
+  auto a = TaskStore::open(**on_a);
+  auto b = TaskStore::open(**on_b);
+  BOOST_REQUIRE(a.is_ok() && b.is_ok());
+  auto mine = (*a)->create({"u", R"({"name":"export"})", ""});
+  auto theirs = (*b)->create({"u", R"({"name":"export"})", ""});
+  BOOST_REQUIRE(mine.is_ok() && theirs.is_ok());
+  auto owners = (*b)->running_job_owners();
+  BOOST_REQUIRE(owners.is_ok());
+  BOOST_TEST(owners->size() == 2u);
+  auto n = (*b)->interrupt_jobs_of_node("A", "interrupted: node A stopped");
+  BOOST_REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
+  BOOST_TEST(*n == 1);
+  BOOST_TEST(((*b)->get(mine->id)->status == TaskStatus::kInterrupted));
+  BOOST_TEST((*b)->get(theirs->id)->pending());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
