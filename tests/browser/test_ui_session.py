@@ -19,7 +19,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../integration/gateway"))
-from stack import ROOT, Stack, free_port, read, wait_until  # noqa: E402
+from stack import ROOT, Stack, read, wait_until, write_packaged_site  # noqa: E402
 
 
 def form(**fields):
@@ -229,18 +229,9 @@ class UiSessionTest(unittest.TestCase):
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                         "/CN=localhost", "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
                        check=True, capture_output=True)
-        port = free_port()
-        site = site.replace("/etc/xapi-rest/tls/", d + "/").replace("/var/spool/xapi-rest/uploads", d + "/spool")
         site = site.replace("/run/xapi-rest/", os.path.dirname(self.s.socket) + "/")
         site = site.replace("/var/www/xo6-web", self.ui)
-        site = site.replace("listen 80;", "listen 127.0.0.1:%d;" % free_port())
-        site = site.replace("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % port)
-        site = "\n".join(l for l in site.splitlines() if "[::]" not in l)
-        os.makedirs(d + "/logs")
-        with open(d + "/nginx.conf", "w") as f:
-            f.write("error_log logs/error.log; pid logs/nginx.pid;\nevents {}\nhttp {\ninclude /etc/nginx/mime.types;\n"
-                    "client_body_temp_path %s/t1; fastcgi_temp_path %s/t2; proxy_temp_path %s/t3;\n"
-                    "uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n%s\n}\n" % (d, d, d, d, d, site))
+        port = write_packaged_site(d, site)
         subprocess.run(["nginx", "-p", d, "-c", d + "/nginx.conf"], check=True, capture_output=True)
         wait_until(lambda: os.path.exists(d + "/logs/nginx.pid"), 10, "nginx")
         pid = int(read(d + "/logs/nginx.pid"))

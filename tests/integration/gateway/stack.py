@@ -45,6 +45,24 @@ def wait_until(predicate, timeout, what):
     raise AssertionError("timed out waiting for " + what)
 
 
+def write_packaged_site(d, site):
+    """Writes d/nginx.conf around `site` (nginx/xapi-rest.conf's text, possibly edited) so an
+    unprivileged nginx can run it from folder d: certificate d/cert.pem + d/key.pem (made by the
+    caller), upload spool d/spool, both listens on free loopback ports (IPv6 dropped), temp
+    folders in d. Returns the HTTPS port."""
+    https = free_port()
+    site = site.replace("/etc/xapi-rest/tls/", d + "/").replace("/var/spool/xapi-rest/uploads", d + "/spool")
+    site = site.replace("listen 80;", "listen 127.0.0.1:%d;" % free_port())
+    site = site.replace("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % https)
+    site = "\n".join(l for l in site.splitlines() if "[::]" not in l)
+    os.makedirs(d + "/logs", exist_ok=True)
+    with open(d + "/nginx.conf", "w") as f:
+        f.write("error_log logs/error.log; pid logs/nginx.pid;\nevents {}\nhttp {\ninclude /etc/nginx/mime.types;\n"
+                "client_body_temp_path %s/t1; fastcgi_temp_path %s/t2; proxy_temp_path %s/t3;\n"
+                "uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n%s\n}\n" % (d, d, d, d, d, site))
+    return https
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status, self.headers, self.body = status, headers, body

@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import ROOT, free_port, read  # noqa: E402
+from stack import ROOT, read, write_packaged_site  # noqa: E402
 
 
 class NginxSiteTest(unittest.TestCase):
@@ -21,17 +21,8 @@ class NginxSiteTest(unittest.TestCase):
             site = read(os.path.join(ROOT, "nginx/xapi-rest.conf"))
             self.assertIn("fastcgi_pass unix:/run/xapi-rest/fcgi.sock;", site)
             self.assertNotIn("fastcgi_keep_conn", site.replace("Do not enable fastcgi_keep_conn", ""))
-            site = site.replace("/etc/xapi-rest/tls/", d + "/")
             self.assertIn("client_body_temp_path /var/spool/xapi-rest/uploads;", site)
-            site = site.replace("/var/spool/xapi-rest/uploads", d + "/spool")
-            site = site.replace("listen 80;", "listen 127.0.0.1:%d;" % free_port())
-            site = site.replace("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % free_port())
-            site = "\n".join(l for l in site.splitlines() if "[::]" not in l)
-            os.makedirs(d + "/logs")
-            with open(d + "/nginx.conf", "w") as f:
-                f.write("error_log logs/error.log; pid logs/nginx.pid;\nevents {}\nhttp {\n"
-                        "client_body_temp_path %s/t1; fastcgi_temp_path %s/t2; proxy_temp_path %s/t3;\n"
-                        "uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n%s\n}\n" % (d, d, d, d, d, site))
+            write_packaged_site(d, site)
             r = subprocess.run(["nginx", "-t", "-p", d, "-c", d + "/nginx.conf"], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("syntax is ok", r.stderr)
