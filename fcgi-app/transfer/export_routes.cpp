@@ -8,7 +8,9 @@
 #include "transfer/range.h"
 #include "transfer/transfer_common.h"
 #include "transfer/vhd_layout.h"
+#include "xapi/http_client.h"
 #include "xapi/http_transfer.h"
+#include "xapi/task_waiter.h"
 
 namespace xr::app {
 namespace {
@@ -93,6 +95,7 @@ Status export_vhd(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyS
 Status export_raw(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyStream& out,
                   transfer::NbdReader* nbd);
 Status export_vhd_nbd(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyStream& out, int connections);
+Status export_raw_accel(Context& ctx, xapi::Session& s, const TransferTarget& t);
 
 // ?preferNbd (bare or any value but false) and ?nbdConcurrency=1..16 (default 1).
 struct NbdChoice {
@@ -198,6 +201,11 @@ Status get_vdi_export(Context& ctx) {
   XR_ASSIGN_OR_RETURN(xapi::Session * s, transfer_session(ctx, t));
   if (format == "vhd")
     return nbd_choice_.prefer ? export_vhd_nbd(ctx, *s, t, out, nbd_choice_.connections) : export_vhd(ctx, *s, t, out);
+  // Whole raw disks may be streamed by nginx straight from XAPI ([transfer] accel_redirect);
+  // ranges and NBD stay here (XAPI's handler has no ranges, nginx no NBD).
+  if (ctx.svc.config.transfer_accel_redirect && !nbd_choice_.prefer && ctx.req.param("HTTP_RANGE").empty() &&
+      t.size > 0)
+    return export_raw_accel(ctx, *s, t);
   std::unique_ptr<transfer::NbdReader> nbd;
   if (nbd_choice_.prefer) nbd = open_nbd(*s, t, nbd_choice_.connections);
   return export_raw(ctx, *s, t, out, nbd.get());
@@ -257,6 +265,55 @@ Status export_raw(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyS
     return settle(out, Status(ErrorKind::kProtocol, "XAPI sent " + std::to_string(sent) + " of " +
                                                         std::to_string(length) + " bytes"), "raw export");
   return settle(out, r.status(), "raw export " + t.uuid);
+}
+
+// Raw through nginx (X-Accel-Redirect): the XAPI task is created here, nginx's internal
+// location /_xr_xapi/ proxies XAPI's /export_raw_vdi/ with it (the session in a Cookie
+// header taken from X-Xr-Xapi-Session, never in a URL; a 302 to the member holding the
+// disk followed by nginx) and this thread, its response sent, follows the XAPI task into
+// the XO task (progress, outcome; an abort asked on the XO task cancels the XAPI one)
+// while it keeps the admission slot. nginx never forwards the X-Xr-* headers.
+Status export_raw_accel(Context& ctx, xapi::Session& s, const TransferTarget& t) {
+  const std::string label = "[XO] Exporting content of VDI " + t.name_label;
+  XR_ASSIGN_OR_RETURN(std::string xapi_task, xapi::create_task(s, label));
+  auto creds = s.credentials();
+  if (!creds.is_ok()) {
+    (void)xapi::destroy_task(s, xapi_task);
+    return creds.status();
+  }
+  TransferTask task(ctx, label, t.type, t.uuid);
+  ctx.res.add_header("X-Accel-Redirect", "/_xr_xapi/export_raw_vdi/?vdi=" + xapi::url_escape(t.ref) +
+                                             "&format=raw&task_id=" + xapi::url_escape(xapi_task));
+  ctx.res.add_header("X-Xr-Xapi", creds->base_url);
+  ctx.res.add_header("X-Xr-Xapi-Session", creds->session_ref);
+  ctx.res.add_header("X-Xr-Disposition", "attachment; filename=\"" + t.uuid + ".raw\"");
+  ctx.res.send(200, "application/octet-stream", "");
+  kLog.info("raw export " + t.uuid + " handed to nginx (X-Accel-Redirect), XAPI task " + xapi_task);
+
+  std::atomic<bool> cancel{false};
+  bool started = false;
+  xapi::TaskWaitOptions wait;
+  wait.event_timeout_s = 5.0;
+  wait.cancel = &cancel;
+  wait.on_progress = [&](double p) {
+    if (p > 0) started = true;
+    if (!task.progress(static_cast<uint64_t>(p * 1000), 1000).is_ok()) cancel = true;  // abort asked
+  };
+  // First 2 minutes: a task still at 0 then means nginx never reached XAPI (the client
+  // left before, or the site lacks the location): nothing will come, it is cancelled.
+  wait.timeout_ms = 120'000;
+  Result<xapi::Value> outcome = xapi::wait_task(s, xapi_task, wait);
+  if (!outcome.is_ok() && outcome.status().kind() == ErrorKind::kTimeout && started) {
+    wait.timeout_ms = 3'600'000;
+    outcome = xapi::wait_task(s, xapi_task, wait);
+  }
+  if (!outcome.is_ok() && outcome.status().kind() != ErrorKind::kXapi) (void)xapi::cancel_task(s, xapi_task);
+  Status st = outcome.status();
+  task.finish(st);
+  if (!st.is_ok()) kLog.warn("raw export " + t.uuid + " (nginx from XAPI) failed: " + st.to_string());
+  Status destroyed = xapi::destroy_task(s, xapi_task);
+  if (!destroyed.is_ok()) kLog.debug("task.destroy after a raw export: " + destroyed.to_string());
+  return Status::ok();
 }
 
 // VHD: the start of XAPI's stream (footer, header, BAT) is held back until its block map

@@ -73,6 +73,7 @@ struct Config {
   std::string transfer_spool_dir = "/var/spool/xapi-rest/uploads";  // nginx's client_body_temp_path
   int64_t transfer_max_concurrent = 4;  // exports + imports at once; beyond: 503 + Retry-After
   std::string transfer_socket;          // "" = role_socket_path("transfer", "")
+  bool transfer_accel_redirect = false;  // raw exports: nginx proxies XAPI (X-Accel-Redirect)
 
   // [cluster] (several nodes on one PostgreSQL store)
   std::string cluster_node;    // "" = node_name()'s default

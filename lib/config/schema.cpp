@@ -95,6 +95,11 @@ const std::array kConfigKeys = {
       "FastCGI unix socket of the transfer role (exports and imports); empty: transfer.sock in "
       "the folder of server.socket",
       &Config::transfer_socket},
+    K{"transfer.accel_redirect", KeyType::kBoolean, "false", 0, 0, "",
+      "full raw disk exports are streamed by nginx straight from XAPI (X-Accel-Redirect to its "
+      "internal /_xr_xapi/ location) instead of through xapi-rest; no Content-Length, and a "
+      "transfer cut by XAPI is not seen by the client (the XO task says it failed)",
+      &Config::transfer_accel_redirect},
     K{"cluster.node", KeyType::kString, "", 0, 0, "",
       "this node's name among the nodes sharing a PostgreSQL store (its running actions and "
       "lease); empty: <host name>:<server.socket>",

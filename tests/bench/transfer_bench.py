@@ -10,6 +10,11 @@ Starts the whole stack (tests/integration/gateway/stack.py: simulator + `xapi-re
   - import raw:  curl -T image      <sim>/import_raw_vdi?format=raw  vs  PUT <nginx>/rest/v0/vdis/<id>.raw
                  (ours includes nginx spooling the body to disk before the gateway streams it)
   - NBD export:  <nginx>/rest/v0/vdis/<id>.raw?preferNbd&nbdConcurrency=4  vs  =1
+  - export accel: the same raw export from a second xapi-rest + nginx on the same simulator
+                 with [transfer] accel_redirect = true (nginx streams from XAPI itself)
+For each variant the CPU seconds spent by every process on the path (simulator, xapi-rest's
+processes, nginx's, curl) are summed and printed per GiB: on a shared 2-core machine that
+cost is steadier than the wall-clock rate.
 While each gateway transfer runs, the RSS of the transfer role and of every worker is sampled
 every 0.1 s; the maximum is printed (target ≤ 64 MiB, flat). Prints MB/s per rep, medians and
 the ratios (target ≥ 0.9 for exports and imports). MB = 10^6 bytes."""
@@ -59,11 +64,49 @@ class RssSampler:
 
 
 def timed(cmd):
+    """(wall seconds, CPU ticks of the child curl)."""
     start = time.monotonic()
+    before = os.times()
     r = subprocess.run(cmd, capture_output=True, timeout=3600)
+    after = os.times()
     if r.returncode != 0:
         raise RuntimeError("%s: %s" % (cmd, r.stderr.decode()))
-    return time.monotonic() - start
+    child = (after.children_user + after.children_system - before.children_user - before.children_system)
+    return time.monotonic() - start, child * os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total
+
+
+def path_pids(stack):
+    """Every process a transfer crosses: the simulator(s), xapi-rest's, nginx's."""
+    out = [sim.proc.pid for sim in stack.sims if getattr(sim, "proc", None)] if stack.own_sims else []
+    out += stack.pids("worker") + stack.pids("transfer")
+    master = os.path.join(stack.dir, "nginx/logs/nginx.pid")
+    try:
+        with open(master) as f:
+            mpid = int(f.read())
+        out += [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == mpid]
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
 
 
 def main():
@@ -78,6 +121,7 @@ def main():
     from transfer_support import Xapi
     size = int(args.gib * 1024) * MIB
     s = Stack(vms=4, hosts=1, transfer_config="max_concurrent = 4")
+    accel = None
     tmp = tempfile.mkdtemp(prefix="xr-transfer-bench-", dir="/var/tmp")
     try:
         x = Xapi(s.sims[0])
@@ -93,6 +137,7 @@ def main():
         wait_until(lambda: s.get("/rest/v0/vdis/" + uuid, token=s.token).status == 200, 30, "the VDI")
         pifs = x.call("PIF.get_all_records")
         x.call("network.add_purpose", next(p["network"] for p in pifs.values() if p["management"]), "insecure_nbd")
+        accel = Stack.attach(s.sims, transfer_config="max_concurrent = 4\naccel_redirect = true")
         direct = "%s%%s?vdi=%s&format=raw&session_id=%s" % (s.sims[0].url, vdi, x.session)
         ours = "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (s.port, uuid)
         cookie = ["-b", "authenticationToken=" + s.token]
@@ -102,33 +147,45 @@ def main():
             "export gateway": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours],
             "import direct": ["curl", "-sS", "-f", "-o", "/dev/null", "-T", image, direct % "/import_raw_vdi"],
             "import gateway": ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", image] + cookie + [ours],
+            "export accel": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + accel.token,
+                             "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (accel.port, uuid)],
             "nbd x1": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=1"],
             "nbd x4": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=4"],
         }
         # warm-up (not timed): the simulator starts its nbdkit on the first NBD request
         timed(["curl", "-sS", "-f", "-o", "/dev/null", "-r", "0-1023"] + cookie + [ours + "?preferNbd"])
+        timed(variants["export accel"])
         rates = {k: [] for k in variants}
+        cpu = {k: [] for k in variants}
         peak = {}
         for rep in range(args.reps):
             for name, cmd in variants.items():
+                path = path_pids(s) + path_pids(accel)
+                before = cpu_ticks(path)
                 with RssSampler(pids) as sampler:
-                    seconds = timed(cmd)
+                    seconds, child = timed(cmd)
+                cpu[name].append((cpu_ticks(path) - before + child) / os.sysconf("SC_CLK_TCK") / (size / (1 << 30)))
                 rates[name].append(size / seconds / 1e6)
                 if "gateway" in name or "nbd" in name:
                     for p, k in sampler.max.items():
                         peak[p] = max(peak.get(p, 0), k)
-                print("rep %d  %-15s %7.1f MB/s  (%.1f s)" % (rep + 1, name, rates[name][-1], seconds), flush=True)
+                print("rep %d  %-15s %7.1f MB/s  (%.1f s, %.2f CPU s/GiB)" % (rep + 1, name, rates[name][-1], seconds,
+                                                                         cpu[name][-1]), flush=True)
         med = {k: statistics.median(v) for k, v in rates.items()}
         print("\n%.1f GiB, %d reps, medians (MB/s):" % (args.gib, args.reps))
         for k, v in med.items():
-            print("  %-15s %7.1f   reps %s" % (k, v, " ".join("%.0f" % r for r in rates[k])))
+            print("  %-15s %7.1f   reps %s   CPU s/GiB %.2f" % (k, v, " ".join("%.0f" % r for r in rates[k]),
+                                                              statistics.median(cpu[k])))
         print("ratio export gateway/direct: %.2f" % (med["export gateway"] / med["export direct"]))
+        print("ratio export accel/direct:   %.2f" % (med["export accel"] / med["export direct"]))
         print("ratio import gateway/direct: %.2f" % (med["import gateway"] / med["import direct"]))
         print("ratio NBD x4 / x1:           %.2f" % (med["nbd x4"] / med["nbd x1"]))
         roles = {p: ("transfer" if p in s.pids("transfer") else "worker") for p in pids}
         for p, k in peak.items():
             print("peak RSS %-8s pid %d: %.1f MiB" % (roles[p], p, k / 1024))
     finally:
+        if accel is not None:
+            accel.stop()
         s.stop()
         subprocess.run(["rm", "-rf", tmp])
 
