@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "transfer/nbd_reader.h"
+#include "transfer/piped_download.h"
 #include "transfer/range.h"
 #include "transfer/transfer_common.h"
 #include "transfer/vhd_layout.h"
@@ -174,7 +175,7 @@ Status get_vm_export(Context& ctx) {
     ref = snapshot->ref();
   }
   TransferTask task(ctx, "[XO] Exporting VM " + t.name_label, t.type, t.uuid);
-  auto r = xapi::download(*s, "/export/", {{"ref", ref}, {"use_compression", compress}}, to_client(out),
+  auto r = piped_download(*s, "/export/", {{"ref", ref}, {"use_compression", compress}}, to_client(out),
                           options("[XO] Exporting VM " + t.name_label));
   task.finish(out.gone() ? Status(ErrorKind::kCancelled, "the client went away") : r.status());
   return settle(out, r.status(), "VM export " + t.uuid);
@@ -244,7 +245,7 @@ Status export_raw(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyS
   }
   transfer::RangeWindow cut(window);
   uint64_t sent = 0;
-  auto r = xapi::download(
+  auto r = piped_download(
       s, "/export_raw_vdi/", {{"vdi", t.ref}, {"format", "raw"}},
       [&](std::string_view chunk) {
         std::string_view part = length == 0 ? std::string_view() : cut.feed(chunk);
@@ -323,7 +324,7 @@ Status export_vhd(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyS
   transfer::VhdHeadParser head;
   std::string held;
   uint64_t length = 0;
-  auto r = xapi::download(
+  auto r = piped_download(
       s, "/export_raw_vdi/", {{"vdi", t.ref}, {"format", "vhd"}},
       [&](std::string_view chunk) {
         if (!head.done()) {
