@@ -86,6 +86,8 @@ constexpr std::array kQueryParams = {
                "the body is a raw disk image, not a VHD (bare `?raw`: the answer is the new uuid as text)"},
     QueryParam{"name_label", R"({"type":"string"})", R"("imported disk")", "name of the new VDI"},
     QueryParam{"name_description", R"({"type":"string"})", "", "description of the new VDI"},
+    QueryParam{"upload", R"({"type":"string"})", R"("3f2a9c0e5b7d41e6a8c2f0b9d4e6a1c3")",
+               "id of a complete resumable upload (POST /uploads) to import instead of a body; it is consumed"},
 };
 
 constexpr std::string_view kError = R"({"type":"object","required":["error"],"properties":{

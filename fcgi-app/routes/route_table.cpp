@@ -31,6 +31,7 @@
 #include "routes/xo_only_routes.h"
 #include "transfer/export_routes.h"
 #include "transfer/import_routes.h"
+#include "transfer/upload_routes.h"
 
 namespace xr::app {
 
@@ -234,7 +235,7 @@ const std::array kRoutes = {
     Route{"GET", "rest/v0/pools", kAdmin, &list_collection,
      {"GetPools", "The pools", kAllow, "@list", "", "200 [XoPool], 503"}},
     Route{"POST", "rest/v0/pools/{id}/vms", kAdmin, &post_pool_vm_import,
-     {"ImportVm", "Import an XVA into a pool (default SR unless ?sr=)", kConfirm, "sr", "", "201, 503"}},
+     {"ImportVm", "Import an XVA into a pool (default SR unless ?sr=)", kConfirm, "sr upload", "", "201, 503"}},
     Route{"GET", "rest/v0/pools/{id}", kAdmin, &get_object,
      {"GetPool", "One pool", kAllow, "", "", "200 XoPool, 304, 503"}},
     Route{"PATCH", "rest/v0/pools/{id}", kAdmin, &patch_object,
@@ -347,7 +348,7 @@ const std::array kRoutes = {
     Route{"GET", "rest/v0/vdis", kAdmin, &list_collection,
      {"GetVdis", "The VDIs", kAllow, "@list", "", "200 [XoVdi], 503"}},
     Route{"PUT", "rest/v0/vdis/{id}.{format}", kAdmin, &put_vdi_import,
-     {"ImportVdiContent", "Write a VHD or raw image into an existing VDI of the same size", kDeny, "", "",
+     {"ImportVdiContent", "Write a VHD or raw image into an existing VDI of the same size", kDeny, "upload", "",
       "204, 422, 503"}},
     Route{"GET", "rest/v0/vdis/{id}.{format}", kAdmin, &get_vdi_export,
      {"ExportVdiContent", "A VDI's content as VHD or raw (raw: one byte Range, curl -C -)", kDeny,
@@ -392,11 +393,23 @@ const std::array kRoutes = {
     Route{"GET", "rest/v0/srs", kAdmin, &list_collection,
      {"GetSrs", "The SRs", kAllow, "@list", "", "200 [XoSr], 503"}},
     Route{"POST", "rest/v0/srs/{id}/vdis", kAdmin, &post_sr_vdi_import,
-     {"SrImportVdi", "Create a VDI from a VHD (or raw) image", kConfirm, "raw name_label name_description", "",
+     {"SrImportVdi", "Create a VDI from a VHD (or raw) image", kConfirm, "raw name_label name_description upload", "",
       "200, 201, 503"}},
     Route{"POST", "rest/v0/srs", kAdmin, &create_sr,
      {"CreateSr", "Create a SR on a host (SR.create; shared from the SR type, as XO)", kConfirm, "",
       "CreateSrBody", "201 CreatedId, 409, 501, 504"}},
+    // Resumable uploads (tus 1.0.0; transfer/upload_routes.h), named by the imports' ?upload=.
+    Route{"POST", "rest/v0/uploads", kAdmin, &post_upload,
+     {"CreateUpload", "Create a resumable upload (tus 1.0.0: Tus-Resumable, Upload-Length, Upload-Metadata sha256)",
+      kDeny, "", "", "201, 412, 413, 503"}},
+    Route{"GET", "rest/v0/uploads/{id}", kAdmin, &get_upload,
+     {"GetUpload", "A resumable upload's offset and length (HEAD: Upload-Offset, as tus)", kDeny, "", "",
+      "200, 412"}},
+    Route{"PATCH", "rest/v0/uploads/{id}", kAdmin, &patch_upload,
+     {"PatchUpload", "Append a piece at Upload-Offset (application/offset+octet-stream)", kDeny, "", "",
+      "204, 409, 412, 415, 460"}},
+    Route{"DELETE", "rest/v0/uploads/{id}", kAdmin, &delete_upload,
+     {"DeleteUpload", "Drop a resumable upload and its bytes", kDeny, "", "", "204, 412"}},
     Route{"GET", "rest/v0/srs/{id}", kAdmin, &get_object,
      {"GetSr", "One SR", kAllow, "", "", "200 XoSr, 304, 503"}},
     Route{"DELETE", "rest/v0/srs/{id}", kAdmin, &delete_sr,

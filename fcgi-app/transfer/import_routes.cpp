@@ -10,6 +10,7 @@
 #include "routes/server_admin_routes.h"
 #include "transfer/spooled_body.h"
 #include "transfer/transfer_common.h"
+#include "transfer/upload_routes.h"
 #include "transfer/vhd_check.h"
 #include "transfer/xva_check.h"
 #include "xapi/http_transfer.h"
@@ -20,7 +21,13 @@ namespace {
 const log::Logger kLog("import");
 
 // The upload nginx spooled, opened and already unlinked (gone from disk whatever happens).
+// Or, with ?upload=<id>, a complete resumable upload of the caller (consumed).
 Result<transfer::SpooledBody> spooled_body(Context& ctx) {
+  if (auto upload = ctx.req.query_value("upload")) {
+    if (auto n = ctx.req.param("CONTENT_LENGTH"); !n.empty() && n != "0")
+      return Status(ErrorKind::kInvalidArgument, "send either a body or ?upload=<id>, not both");
+    return take_upload(ctx, *upload);
+  }
   std::string_view path = ctx.req.param("XR_BODY_FILE");
   if (path.empty())  // a deployment problem: say which, never a 500
     return Status(ErrorKind::kUnavailable,

@@ -74,6 +74,8 @@ struct Config {
   int64_t transfer_max_concurrent = 4;  // exports + imports at once; beyond: 503 + Retry-After
   std::string transfer_socket;          // "" = role_socket_path("transfer", "")
   bool transfer_accel_redirect = false;  // raw exports: nginx proxies XAPI (X-Accel-Redirect)
+  int64_t transfer_uploads_max = 16;        // open resumable uploads at once
+  int64_t transfer_upload_expiry_s = 86400;  // a resumable upload is removed this long after creation
 
   // [cluster] (several nodes on one PostgreSQL store)
   std::string cluster_node;    // "" = node_name()'s default

@@ -100,6 +100,14 @@ const std::array kConfigKeys = {
       "internal /_xr_xapi/ location) instead of through xapi-rest; no Content-Length, and a "
       "transfer cut by XAPI is not seen by the client (the XO task says it failed)",
       &Config::transfer_accel_redirect},
+    K{"transfer.uploads_max", KeyType::kInteger, "16", 1, 4096, "",
+      "resumable uploads (POST /rest/v0/uploads, tus 1.0.0) open at once; more are refused "
+      "with 503 and Retry-After",
+      &Config::transfer_uploads_max},
+    K{"transfer.upload_expiry_s", KeyType::kInteger, "86400", 1, 2592000, "",
+      "seconds after its creation when a resumable upload and its bytes (data_dir/uploads) "
+      "are removed, complete or not",
+      &Config::transfer_upload_expiry_s},
     K{"cluster.node", KeyType::kString, "", 0, 0, "",
       "this node's name among the nodes sharing a PostgreSQL store (its running actions and "
       "lease); empty: <host name>:<server.socket>",

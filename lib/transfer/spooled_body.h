@@ -21,6 +21,9 @@ class SpooledBody {
   // directory outside the spool), kNotFound when the file is missing, kIo otherwise.
   static Result<SpooledBody> open(std::string_view path, std::string_view spool_dir);
 
+  // An already opened (and unlinked) file of `size` bytes; takes the descriptor.
+  static SpooledBody adopt(int fd, uint64_t size) { return SpooledBody(fd, size); }
+
   SpooledBody(SpooledBody&& o) noexcept : fd_(o.fd_), size_(o.size_) { o.fd_ = -1; }
   SpooledBody& operator=(SpooledBody&&) = delete;
   SpooledBody(const SpooledBody&) = delete;

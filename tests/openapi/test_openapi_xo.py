@@ -31,6 +31,10 @@ EXPOSURE_EXCEPTIONS = {
     "RedirectMe": ("deny", "user administration: redirects to the caller's own user"),
     "RedirectMeSubPath": ("deny", "user administration: redirects to the caller's own user"),
     "DeleteAuthenticationToken": ("deny", "credentials"),
+    "CreateUpload": ("deny", "image transfers, as XO's imports and exports"),
+    "GetUpload": ("deny", "image transfers, as XO's imports and exports"),
+    "PatchUpload": ("deny", "image transfers, as XO's imports and exports"),
+    "DeleteUpload": ("deny", "image transfers, as XO's imports and exports"),
 }
 
 

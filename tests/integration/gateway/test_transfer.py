@@ -1,8 +1,11 @@
 """Exports and imports of VMs and disks (issue 12) through nginx with curl, against the
 whole stack; the bytes are checked against the simulator's disk files, VHDs with qemu-img,
 XVAs as tars with ova.xml first and valid xxhash checksums."""
+import base64
+import hashlib
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -320,6 +323,149 @@ class AccelRedirectTest(StackCase):
             self.export_task(uuid)), 20, "the export's XO task to end")
         self.assertEqual(done["status"], "failure")
         wait_for(lambda: not self.x.pending_tasks(), 10, "no pending XAPI task")
+
+
+class ResumableUploadTest(StackCase):
+    """tus 1.0.0 uploads (POST/HEAD/PATCH/DELETE /rest/v0/uploads) named by imports' ?upload=."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(vms=4, hosts=1, transfer_config="uploads_max = 4")
+        cls.tmp = tempfile.mkdtemp(prefix="xr-transfer-")
+        try:
+            cls.x = Xapi(cls.s.sims[0])
+            cls.sr = cls.x.shared_sr()
+            cls.sr_uuid = cls.x.call("SR.get_uuid", cls.sr)
+            cls.vdi = cls.x.new_vdi(cls.sr, 12 * MIB, "resumable target")
+            cls.vdi_uuid = cls.x.call("VDI.get_uuid", cls.vdi)
+            cls.image = random.Random(5).randbytes(12 * MIB)
+            wait_cached(cls.s, "vdis", cls.vdi_uuid)
+        except BaseException:
+            cls.s.stop()
+            raise
+
+    def setUp(self):
+        folder = os.path.join(self.s.dir, "data/uploads")  # each test starts with no upload
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            os.unlink(os.path.join(folder, name))
+
+    def file(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def tus(self, method, path, *args, tus=True):
+        extra = ["-H", "Tus-Resumable: 1.0.0"] if tus else []
+        flag = ["-I"] if method == "HEAD" else ["-X", method]
+        return curl(self.s, path, *(flag + extra + list(args)))
+
+    def create(self, length, digest=None):
+        meta = ["-H", "Upload-Metadata: filename ZGlzay5yYXc=" +
+                (",sha256 " + base64.b64encode(digest).decode() if digest else "")]
+        status, h, body, r = self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: %d" % length, *meta)
+        self.assertEqual(status, 201, (body, r.stderr))
+        self.assertEqual(h["tus-resumable"], "1.0.0")
+        self.assertEqual(h["upload-offset"], "0")
+        self.assertTrue(h["location"].startswith("/rest/v0/uploads/"), h)
+        return h["location"]
+
+    def patch(self, href, offset, data, ctype="application/offset+octet-stream"):
+        return self.tus("PATCH", href, "-H", "Expect:", "-H", "Content-Type: " + ctype, "-H", "Upload-Offset: %d" % offset,
+                        "--data-binary", "@" + self.file("piece", data))
+
+    def cut_patch(self, href, offset, sent, announced):
+        """A PATCH whose connection drops after `sent` of `announced` bytes."""
+        with socket.create_connection(("127.0.0.1", self.s.port)) as c:
+            c.sendall(("PATCH %s HTTP/1.1\r\nHost: localhost\r\nCookie: authenticationToken=%s\r\n"
+                       "Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+                       "Upload-Offset: %d\r\nContent-Length: %d\r\n\r\n"
+                       % (href, self.s.token, offset, announced)).encode())
+            c.sendall(sent)
+        time.sleep(0.5)
+
+    def spool_empty(self):
+        return not os.listdir(os.path.join(self.s.dir, "nginx/tmp/client_body"))
+
+    def upload_files(self, href):
+        uid = href.rsplit("/", 1)[1]
+        return [n for n in os.listdir(os.path.join(self.s.dir, "data/uploads")) if n.startswith(uid)]
+
+    def test_an_interrupted_upload_resumes_at_the_server_offset_and_imports(self):
+        href = self.create(len(self.image), hashlib.sha256(self.image).digest())
+        status, h, _, _ = self.patch(href, 0, self.image[:5 * MIB])
+        self.assertEqual((status, h["upload-offset"]), (204, str(5 * MIB)))
+        self.cut_patch(href, 5 * MIB, self.image[5 * MIB:6 * MIB], 4 * MIB)  # the network drops it
+        status, h, _, _ = self.tus("HEAD", href)
+        self.assertEqual((status, h["upload-offset"], h["upload-length"]), (200, str(5 * MIB), str(12 * MIB)))
+        self.assertEqual(h["cache-control"], "no-store")
+        wait_for(self.spool_empty, 10, "the cut PATCH's spool file removed")
+        # refusals change nothing
+        status, h, _, _ = self.patch(href, 4 * MIB, self.image[4 * MIB:6 * MIB])
+        self.assertEqual((status, h["upload-offset"]), (409, str(5 * MIB)))
+        status, _, _, _ = self.patch(href, 5 * MIB, b"x", ctype="application/octet-stream")
+        self.assertEqual(status, 415)
+        status, h, _, _ = self.tus("PATCH", href, "-H", "Content-Type: application/offset+octet-stream",
+                                   "-H", "Upload-Offset: %d" % (5 * MIB), "--data-binary", "x", tus=False)
+        self.assertEqual((status, h.get("tus-version")), (412, "1.0.0"))
+        status, _, body, _ = self.patch(href, 5 * MIB, self.image[5 * MIB:] + b"extra")
+        self.assertEqual(status, 400, body)
+        status, _, body, _ = curl(self.s, "/rest/v0/vdis/%s.raw?upload=%s" % (self.vdi_uuid, href.rsplit("/", 1)[1]),
+                                  "-X", "PUT")
+        self.assertEqual(status, 409, body)  # incomplete
+        # resume from the server's offset
+        status, h, _, _ = self.patch(href, 5 * MIB, self.image[5 * MIB:])
+        self.assertEqual((status, h["upload-offset"]), (204, str(12 * MIB)))
+        status, _, body, _ = self.tus("GET", href)
+        self.assertEqual(json.loads(body)["complete"], True)
+        status, _, body, _ = curl(self.s, "/rest/v0/vdis/%s.raw?upload=%s" % (self.vdi_uuid, href.rsplit("/", 1)[1]),
+                                  "-X", "PUT")
+        self.assertEqual(status, 204, body)
+        with open(self.x.disk_path(self.vdi), "rb") as f:
+            self.assertEqual(f.read(), self.image)
+        self.assertEqual(self.tus("HEAD", href)[0], 404)  # consumed
+        self.assertEqual(self.upload_files(href), [])
+
+    def test_a_new_vdi_from_an_upload_and_a_wrong_digest_is_refused_and_dropped(self):
+        data = random.Random(8).randbytes(3 * MIB)
+        href = self.create(len(data), hashlib.sha256(b"something else").digest())
+        status, _, _, _ = self.patch(href, 0, data)
+        self.assertEqual(status, 460)
+        self.assertEqual(self.tus("HEAD", href)[0], 404)
+        self.assertEqual(self.upload_files(href), [])
+        href = self.create(len(data))
+        self.assertEqual(self.patch(href, 0, data)[0], 204)
+        status, _, body, _ = curl(self.s, "/rest/v0/srs/%s/vdis?raw&name_label=resumed&upload=%s"
+                                  % (self.sr_uuid, href.rsplit("/", 1)[1]), "-X", "POST")
+        self.assertEqual(status, 200, body)
+        uuid = body.decode().strip().strip('"')
+        with open(os.path.join(self.x.state_dir, uuid + ".raw"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_uploads_are_bounded_validated_and_removed_on_expiry(self):
+        self.assertEqual(self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: 0")[0], 400)
+        self.assertEqual(self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: 12", tus=False)[0], 412)
+        self.assertEqual(self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: %d" % (1 << 49))[0], 413)
+        self.assertEqual(self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: 5",
+                                  "-H", "Upload-Metadata: sha256 bm90LWEtZGlnZXN0")[0], 400)
+        self.assertEqual(self.tus("HEAD", "/rest/v0/uploads/../../etc")[0], 404)
+        hrefs = [self.create(10) for _ in range(4)]
+        status, h, _, _ = self.tus("POST", "/rest/v0/uploads", "-H", "Upload-Length: 10")
+        self.assertEqual((status, h.get("retry-after")), (503, "60"))
+        self.assertEqual(self.tus("DELETE", hrefs.pop())[0], 204)
+        # expiry: an upload past its time is gone with its bytes at the next request
+        uid = hrefs[0].rsplit("/", 1)[1]
+        self.assertEqual(self.patch(hrefs[0], 0, b"12345")[0], 204)
+        meta = os.path.join(self.s.dir, "data/uploads", uid + ".meta")
+        with open(meta) as f:
+            text = f.read()
+        with open(meta, "w") as f:
+            f.write("\n".join("expires 1" if line.startswith("expires") else line for line in text.split("\n")))
+        self.assertEqual(self.tus("HEAD", hrefs[0])[0], 404)
+        self.assertEqual(self.upload_files(hrefs[0]), [])
+        for href in hrefs[1:]:
+            self.assertEqual(self.tus("DELETE", href)[0], 204)
+            self.assertEqual(self.upload_files(href), [])
 
 
 class TransferRoleTest(unittest.TestCase):
