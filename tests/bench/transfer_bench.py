@@ -114,6 +114,9 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--gib", type=float, default=4)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--baseline-app", default="",
+                    help="another xapi-rest binary (e.g. main's before a change): its raw export is timed "
+                         "in the same run as 'export before', from a third stack on the same simulator")
     args = ap.parse_args()
     os.environ["XR_APP"] = os.path.join(os.path.abspath(args.build), "fcgi-app/xapi-rest")
     os.environ["XR_SOURCE_DIR"] = ROOT
@@ -121,7 +124,7 @@ def main():
     from transfer_support import Xapi
     size = int(args.gib * 1024) * MIB
     s = Stack(vms=4, hosts=1, transfer_config="max_concurrent = 4")
-    accel = None
+    accel = before = None
     tmp = tempfile.mkdtemp(prefix="xr-transfer-bench-", dir="/var/tmp")
     try:
         x = Xapi(s.sims[0])
@@ -138,6 +141,13 @@ def main():
         pifs = x.call("PIF.get_all_records")
         x.call("network.add_purpose", next(p["network"] for p in pifs.values() if p["management"]), "insecure_nbd")
         accel = Stack.attach(s.sims, transfer_config="max_concurrent = 4\naccel_redirect = true")
+        if args.baseline_app:
+            import stack as stack_module
+            mine, stack_module.APP = stack_module.APP, os.path.abspath(args.baseline_app)
+            try:
+                before = Stack.attach(s.sims, transfer_config="max_concurrent = 4")
+            finally:
+                stack_module.APP = mine
         direct = "%s%%s?vdi=%s&format=raw&session_id=%s" % (s.sims[0].url, vdi, x.session)
         ours = "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (s.port, uuid)
         cookie = ["-b", "authenticationToken=" + s.token]
@@ -149,6 +159,9 @@ def main():
             "import gateway": ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", image] + cookie + [ours],
             "export accel": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + accel.token,
                              "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (accel.port, uuid)],
+            **({"export before": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + before.token,
+                                   "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (before.port, uuid)]}
+               if before is not None else {}),
             "nbd x1": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=1"],
             "nbd x4": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=4"],
         }
@@ -160,11 +173,11 @@ def main():
         peak = {}
         for rep in range(args.reps):
             for name, cmd in variants.items():
-                path = path_pids(s) + path_pids(accel)
-                before = cpu_ticks(path)
+                path = path_pids(s) + path_pids(accel) + (path_pids(before) if before is not None else [])
+                ticks0 = cpu_ticks(path)
                 with RssSampler(pids) as sampler:
                     seconds, child = timed(cmd)
-                cpu[name].append((cpu_ticks(path) - before + child) / os.sysconf("SC_CLK_TCK") / (size / (1 << 30)))
+                cpu[name].append((cpu_ticks(path) - ticks0 + child) / os.sysconf("SC_CLK_TCK") / (size / (1 << 30)))
                 rates[name].append(size / seconds / 1e6)
                 if "gateway" in name or "nbd" in name:
                     for p, k in sampler.max.items():
@@ -178,14 +191,17 @@ def main():
                                                               statistics.median(cpu[k])))
         print("ratio export gateway/direct: %.2f" % (med["export gateway"] / med["export direct"]))
         print("ratio export accel/direct:   %.2f" % (med["export accel"] / med["export direct"]))
+        if before is not None:
+            print("ratio export before/direct:  %.2f" % (med["export before"] / med["export direct"]))
         print("ratio import gateway/direct: %.2f" % (med["import gateway"] / med["import direct"]))
         print("ratio NBD x4 / x1:           %.2f" % (med["nbd x4"] / med["nbd x1"]))
         roles = {p: ("transfer" if p in s.pids("transfer") else "worker") for p in pids}
         for p, k in peak.items():
             print("peak RSS %-8s pid %d: %.1f MiB" % (roles[p], p, k / 1024))
     finally:
-        if accel is not None:
-            accel.stop()
+        for extra in (accel, before):
+            if extra is not None:
+                extra.stop()
         s.stop()
         subprocess.run(["rm", "-rf", tmp])
 
