@@ -201,7 +201,10 @@ def main():
     finally:
         for extra in (accel, before):
             if extra is not None:
-                extra.stop()
+                try:
+                    extra.stop()
+                except Exception as e:  # the main stack and the image must go anyway
+                    print("stopping a second stack: %s" % e, file=sys.stderr)
         s.stop()
         subprocess.run(["rm", "-rf", tmp])
 
