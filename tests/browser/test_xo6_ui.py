@@ -32,6 +32,12 @@ def find_ui():
 
 
 UI_DIR = find_ui()
+if __name__ == "__main__" and not os.path.isfile(os.path.join(UI_DIR, "index.html")):
+    # The UI is a fixture kept outside the repository (never copied into it): a checkout
+    # with no shared/peers/xo6-web above it and no XR_XO6_WEB cannot run this test. ctest
+    # reports it as skipped (SKIP_RETURN_CODE 77), naming where it looked.
+    print("SKIPPED: XO 6's web UI build not found at %s (set XR_XO6_WEB to the built UI)" % UI_DIR)
+    sys.exit(77)
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xo6_ui_browser.mjs")
 
 
