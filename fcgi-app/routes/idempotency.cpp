@@ -88,6 +88,8 @@ bool idempotency_applies(const Route& route) {
          route.handler != &post_sr_vdi_import && route.handler != &post_pool_vm_import;
 }
 
+constexpr int kInFlightGraceMs = 300;
+
 Status idempotency_begin(Context& ctx, bool* answered) {
   *answered = false;
   if (ctx.req.param("HTTP_IDEMPOTENCY_KEY").empty() || ctx.route == nullptr || !idempotency_applies(*ctx.route)) {
@@ -103,6 +105,14 @@ Status idempotency_begin(Context& ctx, bool* answered) {
   const std::string fp = idempotency::fingerprint(ctx.req.method(), ctx.req.param("REQUEST_URI"), body);
   XR_ASSIGN_OR_RETURN(idempotency::Claim claim,
                       ctx.svc.idempotency->claim(ctx.user->id, key, fp, this_owner(), auth::now_ms(), &owner_alive));
+  // The first request's answer leaves for the client a moment before its worker keeps it
+  // (idempotency_end runs after the handler has sent it): a client retrying at once must get
+  // the replay, not a 409, so an in-flight key is looked at again for a short grace period.
+  for (int i = 0; i < kInFlightGraceMs / 10 && claim.outcome == idempotency::Outcome::kInFlight; ++i) {
+    usleep(10 * 1000);
+    XR_ASSIGN_OR_RETURN(claim, ctx.svc.idempotency->claim(ctx.user->id, key, fp, this_owner(), auth::now_ms(),
+                                                          &owner_alive));
+  }
   switch (claim.outcome) {
     case idempotency::Outcome::kClaimed:
       ctx.idempotency.key = std::string(key);
