@@ -33,6 +33,19 @@ std::string sse_data(const WatchEvent& e, std::string_view type) {
 
 }  // namespace
 
+std::optional<SseResume> parse_sse_resume(std::string_view text) {
+  SseResume r;
+  const size_t tilde = text.find('~');
+  if (tilde != std::string_view::npos) {
+    r.cache = live::parse_revision(text.substr(0, tilde));
+    r.task = parse_task_revision(text.substr(tilde + 1));
+    if (!r.cache || !r.task) return std::nullopt;
+  } else if (!(r.cache = live::parse_revision(text)) && !(r.task = parse_task_revision(text))) {
+    return std::nullopt;
+  }
+  return r;
+}
+
 std::string_view sse_collection(std::string_view type) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 19> kTypes = {{
       {"pool", "pools"}, {"host", "hosts"}, {"VM", "vms"}, {"VM-template", "vm-templates"},
@@ -58,7 +71,8 @@ bool SseSubscription::deliver(const std::vector<WatchEvent>& events, uint64_t vi
   std::string text;
   for (const WatchEvent& e : events) {
     if (e.seq <= position_) continue;
-    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_), e.seq, &text);
+    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_),
+                  SseStream::At{e.seq, std::nullopt, this}, &text);
   }
   position_ = std::max(position_, view_position);
   if (text.empty()) return true;
@@ -70,15 +84,17 @@ bool SseSubscription::deliver(const std::vector<WatchEvent>& events, uint64_t vi
 
 void SseSubscription::replay(const std::vector<WatchEvent>& events) {
   std::string text;
-  for (const WatchEvent& e : events) stream_.frame(e.remove ? "remove" : "update", sse_data(e, type_), e.seq, &text);
+  for (const WatchEvent& e : events) {
+    stream_.frame(e.remove ? "remove" : "update", sse_data(e, type_), SseStream::At{e.seq, std::nullopt, this}, &text);
+  }
   if (!text.empty()) stream_.connection().send(text);
 }
 
 // --- SseStream ---
 
-SseStream::SseStream(WatchHub& hub, Connection& conn, std::string id, std::string user_id, bool revision,
-                     std::optional<live::Revision> resume)
-    : hub_(hub), conn_(conn), id_(std::move(id)), user_id_(std::move(user_id)), revision_(revision),
+SseStream::SseStream(WatchHub& hub, TaskBoard& board, Connection& conn, std::string id, std::string user_id,
+                     bool revision, SseResume resume)
+    : hub_(hub), board_(board), conn_(conn), id_(std::move(id)), user_id_(std::move(user_id)), revision_(revision),
       resume_(resume) {
   hub_.sse_streams()[id_] = this;
 }
@@ -88,17 +104,29 @@ SseStream::~SseStream() {
   hub_.sse_streams().erase(id_);
 }
 
-void SseStream::frame(std::string_view event, std::string_view data, uint64_t seq, std::string* out) const {
+void SseStream::frame(std::string_view event, std::string_view data, std::optional<At> at, std::string* out) const {
   out->append("event: ").append(event).append("\n");
-  if (revision_ && seq > 0) {
-    out->append("id: ").append(live::format_revision({hub_.reader().instance(), seq})).append("\n");
+  if (revision_ && at) {
+    // The other history's part: the least any subscription following it has told (a frame
+    // of one view may precede another view's frames of the same batch), or where that history
+    // is now when nothing here follows it (a later subscription starts there anyway).
+    std::optional<uint64_t> cache = at->cache_seq;
+    std::optional<int64_t> task = at->task_revision;
+    for (const auto& [type, sub] : subscriptions_) {
+      if (sub.get() == at->from) continue;
+      if (auto p = sub->cache_position()) cache = std::min(cache.value_or(*p), *p);
+      if (auto p = sub->task_position()) task = std::min(task.value_or(*p), *p);
+    }
+    const uint64_t seq = cache.value_or(hub_.reader().last_change_seq());
+    out->append("id: ").append(live::format_revision({hub_.reader().instance(), seq}));
+    out->append("~").append(std::to_string(task.value_or(board_.revision()))).append("\n");
   }
   out->append("data: ").append(data).append("\n\n");
 }
 
 void SseStream::started() {
   std::string text;
-  frame("init", "{\"id\":" + json_string(id_) + "}", 0, &text);
+  frame("init", "{\"id\":" + json_string(id_) + "}", std::nullopt, &text);
   conn_.send(text);
   next_ping_ms_ = now_ms() + kPingMs;
 }
@@ -106,14 +134,14 @@ void SseStream::started() {
 std::string SseStream::closing_text(std::string_view reason) {
   if (reason.empty()) return {};
   std::string text;
-  frame("error", "{\"error\":" + json_string(reason) + "}", 0, &text);
+  frame("error", "{\"error\":" + json_string(reason) + "}", std::nullopt, &text);
   return text;
 }
 
 bool SseStream::tick(int64_t now) {
   if (now < next_ping_ms_) return false;
   std::string text;
-  frame("ping", "{\"ping\":" + std::to_string(now) + "}", 0, &text);
+  frame("ping", "{\"ping\":" + std::to_string(now) + "}", std::nullopt, &text);
   conn_.send(text);
   next_ping_ms_ = now + kPingMs;
   return true;
@@ -126,8 +154,8 @@ Status SseStream::subscribe(const std::string& type, const std::string& collecti
   const uint64_t at = view->position();
   const cache::Reader& reader = hub_.reader();
   std::vector<WatchEvent> replay;
-  if (resume_) {
-    XR_ASSIGN_OR_RETURN(uint64_t from, live::resume_point(reader, *resume_, at));
+  if (resume_.cache) {
+    XR_ASSIGN_OR_RETURN(uint64_t from, live::resume_point(reader, *resume_.cache, at));
     std::vector<cache::Change> changed;
     XR_RETURN_IF_ERROR(live::changed_between(reader, from, at, &changed));
     const auto index = reader.collection(collection);
@@ -155,7 +183,8 @@ namespace {
 class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
  public:
   TaskSseSubscription(SseStream& stream, TaskBoard& board, std::string type, TaskQuery query, size_t limit)
-      : stream_(stream), board_(board), type_(std::move(type)), query_(std::move(query)), limit_(limit) {
+      : stream_(stream), board_(board), type_(std::move(type)), query_(std::move(query)), limit_(limit),
+        position_(board.revision()) {
     for (const auto& [id, t] : board_.tasks()) {
       std::string entry;
       uint64_t hash = 0;
@@ -164,10 +193,34 @@ class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
     board_.add(this);
   }
   ~TaskSseSubscription() override { board_.remove(this); }
+  std::optional<int64_t> task_position() const override { return position_; }
+
+  // Frames for what changed after `since` (each task in its current state); false when
+  // `since` is too old.
+  bool replay(int64_t since) {
+    std::string text;
+    const bool ok = board_.replay_since(since, [&](const std::string& id, const tasks::Task* t, int64_t revision) {
+      WatchEvent e;
+      e.id = id;
+      uint64_t hash = 0;
+      if (t == nullptr) {
+        told_.erase(id);
+        e.remove = true;
+      } else if (query_.describe(*t, &e.entry, &hash)) {
+        told_[id] = hash;
+      } else {
+        return;
+      }
+      stream_.frame(e.remove ? "remove" : "update", sse_data(e, type_), SseStream::At{std::nullopt, revision, this},
+                    &text);
+    });
+    if (!text.empty()) stream_.connection().send(text);
+    return ok;
+  }
 
   void changed(const std::string& id, const tasks::Task* task, int64_t revision) override {
-    (void)revision;
     if (dropped_) return;
+    position_ = std::max(position_, revision);
     WatchEvent e;
     e.id = id;
     uint64_t hash = 0;
@@ -181,7 +234,8 @@ class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
       e.remove = true;
     }
     std::string text;
-    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_), 0, &text);
+    stream_.frame(e.remove ? "remove" : e.added ? "add" : "update", sse_data(e, type_),
+                  SseStream::At{std::nullopt, revision, this}, &text);
     Connection& conn = stream_.connection();
     conn.send(text);
     stream_.hub().touched(conn.fd());
@@ -200,6 +254,7 @@ class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
   TaskQuery query_;
   size_t limit_;
   std::unordered_map<std::string, uint64_t> told_;
+  int64_t position_;  // every change up to it is told
   bool dropped_ = false;
 };
 
@@ -207,8 +262,12 @@ class TaskSseSubscription : public SseSubscriptionBase, public TaskClient {
 
 Status SseStream::subscribe_tasks(const std::string& type, TaskBoard& board, TaskQuery query, size_t limit) {
   if (!board.ready()) return Status(ErrorKind::kUnavailable, "the task store is not read yet: retry");
-  subscriptions_.erase(type);
-  subscriptions_[type] = std::make_unique<TaskSseSubscription>(*this, board, type, std::move(query), limit);
+  auto sub = std::make_unique<TaskSseSubscription>(*this, board, type, std::move(query), limit);
+  if (resume_.task && !sub->replay(*resume_.task)) {
+    return Status(ErrorKind::kGone, "task revision too old to resume from: list the tasks again");
+  }
+  subscriptions_[type] = std::move(sub);
+  hub_.touched(conn_.fd());
   return Status::ok();
 }
 

@@ -4,8 +4,9 @@
 // to a collection (XO type name), `DELETE /events/<id>/subscriptions/<collection>` ends
 // that. Each subscription is a client of a shared View (watch.h) and writes `add`, `update`,
 // `remove` frames whose data is the (projected) object plus "$subscription". Opt-in beyond
-// XO: `?revision` adds `id: <revision>` to frames; a reconnection with `Last-Event-ID`
-// (or `?since`) replays, at each new subscription, what changed after it. Stream thread only.
+// XO: `?revision` adds `id: <cache revision>~<task revision>` to frames (where the client is in
+// both histories); a reconnection with `Last-Event-ID` (or `?since`) replays, at each new
+// subscription, what changed after it. Stream thread only.
 #pragma once
 
 #include <map>
@@ -22,10 +23,24 @@ class SseStream;
 class TaskBoard;
 struct TaskQuery;
 
+// Where an SSE client resumes from (`Last-Event-ID` or `?since`): a frame id
+// `<cache revision>~<task revision>`, a cache revision alone (an X-Revision of a list) or a
+// task revision alone (X-Revision of GET /tasks).
+struct SseResume {
+  std::optional<live::Revision> cache;
+  std::optional<int64_t> task;
+};
+// nullopt when `text` is none of those forms.
+std::optional<SseResume> parse_sse_resume(std::string_view text);
+
 // One subscription of an SSE stream (a cache collection's or the tasks').
 class SseSubscriptionBase {
  public:
   virtual ~SseSubscriptionBase() = default;
+  // How far in the cache's change log (tasks': the task store's revisions) this subscription
+  // has told its client everything; nullopt when it does not follow that history.
+  virtual std::optional<uint64_t> cache_position() const { return std::nullopt; }
+  virtual std::optional<int64_t> task_position() const { return std::nullopt; }
 };
 
 class SseSubscription : public ViewClient, public SseSubscriptionBase {
@@ -38,6 +53,7 @@ class SseSubscription : public ViewClient, public SseSubscriptionBase {
   std::string drop_text(std::string_view reason) override;
   // Frames for a replay (events in order).
   void replay(const std::vector<WatchEvent>& events);
+  std::optional<uint64_t> cache_position() const override { return position_; }
 
  private:
   SseStream& stream_;
@@ -47,8 +63,8 @@ class SseSubscription : public ViewClient, public SseSubscriptionBase {
 
 class SseStream : public OpenStream {
  public:
-  SseStream(WatchHub& hub, Connection& conn, std::string id, std::string user_id, bool revision,
-            std::optional<live::Revision> resume);
+  SseStream(WatchHub& hub, TaskBoard& board, Connection& conn, std::string id, std::string user_id,
+             bool revision, SseResume resume);
   ~SseStream() override;
   void started() override;
   std::string closing_text(std::string_view reason) override;
@@ -61,25 +77,34 @@ class SseStream : public OpenStream {
   // too old.
   Status subscribe(const std::string& type, const std::string& collection, ListQuery query,
                    const std::string& fields_key, size_t limit);
-  // Subscribes to XO tasks (`type` "task"), projected and filtered by `query` (no replay:
-  // task revisions are not the cache's).
+  // Subscribes to XO tasks (`type` "task"), projected and filtered by `query`; replays from
+  // the resume task revision (kGone when too old).
   Status subscribe_tasks(const std::string& type, TaskBoard& board, TaskQuery query, size_t limit);
   // False when there was no such subscription.
   bool unsubscribe(const std::string& type);
 
-  // A frame (`event`, optional `id`, `data`), for the subscriptions and pings.
-  void frame(std::string_view event, std::string_view data, uint64_t seq, std::string* out) const;
+  // A frame (`event`, `data`) for the subscriptions and pings. With `?revision`, a frame of a
+  // change (`at` set) carries `id: <cache revision>~<task revision>`: one part is the change's,
+  // the other where every subscription of the other history has told its client everything
+  // (`from` is the subscription writing it, left out of that minimum).
+  struct At {
+    std::optional<uint64_t> cache_seq;
+    std::optional<int64_t> task_revision;
+    const SseSubscriptionBase* from = nullptr;
+  };
+  void frame(std::string_view event, std::string_view data, std::optional<At> at, std::string* out) const;
   bool tick(int64_t now_ms);
   Connection& connection() { return conn_; }
   WatchHub& hub() { return hub_; }
 
  private:
   WatchHub& hub_;
+  TaskBoard& board_;
   Connection& conn_;
   std::string id_;
   std::string user_id_;
   bool revision_;
-  std::optional<live::Revision> resume_;
+  SseResume resume_;
   std::map<std::string, std::unique_ptr<SseSubscriptionBase>> subscriptions_;
   int64_t next_ping_ms_ = 0;
 };

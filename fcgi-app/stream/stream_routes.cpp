@@ -144,17 +144,22 @@ Status watch_tasks(Connection& conn, Context& ctx, StreamServices& ss) {
 
 // GET /events: a text/event-stream with an init frame (its id), pings, subscriptions' frames.
 Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
-  std::optional<live::Revision> resume;
+  SseResume resume;
   std::string_view last = ctx.req.param("HTTP_LAST_EVENT_ID");
   if (last.empty()) last = ctx.req.query_value("since").value_or("");
   if (!last.empty()) {
-    resume = live::parse_revision(last);
-    if (!resume) {
+    auto parsed = parse_sse_resume(last);
+    if (!parsed) {
       ctx.error_data = "{\"since\":" + json_string(last) + "}";
       return Status(ErrorKind::kInvalidArgument, "invalid revision (expected the id of a frame)");
     }
+    resume = *parsed;
     const cache::Reader& reader = ss.hub.reader();
-    XR_RETURN_IF_ERROR(live::resume_point(reader, *resume, reader.last_change_seq()).status());
+    if (resume.cache) XR_RETURN_IF_ERROR(live::resume_point(reader, *resume.cache, reader.last_change_seq()).status());
+    if (resume.task && ss.tasks.ready() && !ss.tasks.removed_since(*resume.task)) {
+      ctx.error_data = "{\"since\":" + json_string(last) + "}";
+      return Status(ErrorKind::kGone, "task revision too old to resume from: list the tasks again");
+    }
   }
   Response& res = ctx.res;
   res.set_content_type("text/event-stream");
@@ -162,8 +167,8 @@ Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
   res.add_header("X-Accel-Buffering", "no");
   res.write("");
   if (ctx.req.method() == "HEAD") return Status::ok();
-  conn.stream = std::make_unique<SseStream>(ss.hub, conn, auth::new_uuid(), ctx.user->id, flag(ctx.req, "revision"),
-                                            resume);
+  conn.stream = std::make_unique<SseStream>(ss.hub, ss.tasks, conn, auth::new_uuid(), ctx.user->id,
+                                            flag(ctx.req, "revision"), resume);
   return Status::ok();
 }
 

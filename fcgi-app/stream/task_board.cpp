@@ -50,6 +50,33 @@ std::optional<std::vector<std::pair<std::string, int64_t>>> TaskBoard::removed_s
   return out;
 }
 
+bool TaskBoard::replay_since(
+    int64_t since, const std::function<void(const std::string& id, const tasks::Task* task, int64_t revision)>& fn) const {
+  auto removed = removed_since(since);
+  if (!removed) return false;
+  std::vector<std::pair<int64_t, std::string>> changed;  // (revision, id)
+  for (const auto& [id, t] : tasks_) {
+    if (t.revision > since) changed.emplace_back(t.revision, id);
+  }
+  std::vector<std::pair<int64_t, std::string>> gone;
+  for (auto& [id, rev] : *removed) {
+    if (find(id) == nullptr) gone.emplace_back(rev, id);  // not created again since
+  }
+  std::sort(changed.begin(), changed.end());
+  std::sort(gone.begin(), gone.end());
+  size_t a = 0, b = 0;
+  while (a < changed.size() || b < gone.size()) {
+    if (b >= gone.size() || (a < changed.size() && changed[a].first <= gone[b].first)) {
+      fn(changed[a].second, find(changed[a].second), changed[a].first);
+      ++a;
+    } else {
+      fn(gone[b].second, nullptr, gone[b].first);
+      ++b;
+    }
+  }
+  return true;
+}
+
 void TaskBoard::remove(TaskClient* c) {
   auto it = std::find(clients_.begin(), clients_.end(), c);
   if (it == clients_.end()) return;
@@ -275,39 +302,19 @@ void TaskWatchStream::event(const std::string& id, const tasks::Task* task, int6
 void TaskWatchStream::started() {
   last_write_ms_ = now_ms();
   if (!since_) return;
-  // Replay: every task changed after `since` in its current state, removals with theirs,
-  // in revision order; the client may have some of them already (updates are idempotent).
-  std::vector<std::pair<int64_t, std::string>> order;  // (revision, id); removed ids flagged by absence
-  for (const auto& [id, t] : board_.tasks()) {
-    if (t.revision > *since_) order.emplace_back(t.revision, id);
-  }
-  auto removed = board_.removed_since(*since_);
-  std::vector<std::pair<int64_t, std::string>> gone;
-  if (removed) {
-    for (auto& [id, rev] : *removed) {
-      if (board_.find(id) == nullptr) gone.emplace_back(rev, id);
-    }
-  }
+  // Replay: the client may have some of these already (updates are idempotent).
   std::string text;
-  std::sort(order.begin(), order.end());
-  std::sort(gone.begin(), gone.end());
-  size_t a = 0, b = 0;
-  while (a < order.size() || b < gone.size()) {
-    if (b >= gone.size() || (a < order.size() && order[a].first <= gone[b].first)) {
-      const tasks::Task* t = board_.find(order[a].second);
-      std::string entry;
-      uint64_t hash = 0;
-      if (t != nullptr && query_.describe(*t, &entry, &hash)) {
-        told_[t->id] = hash;
-        line("update", entry, order[a].first, &text);
-      }
-      ++a;
-    } else {
-      told_.erase(gone[b].second);
-      line("remove", query_.remove_entry(gone[b].second), gone[b].first, &text);
-      ++b;
+  board_.replay_since(*since_, [&](const std::string& id, const tasks::Task* t, int64_t revision) {
+    std::string entry;
+    uint64_t hash = 0;
+    if (t == nullptr) {
+      told_.erase(id);
+      line("remove", query_.remove_entry(id), revision, &text);
+    } else if (query_.describe(*t, &entry, &hash)) {
+      told_[id] = hash;
+      line("update", entry, revision, &text);
     }
-  }
+  });
   if (!text.empty()) conn_.send(text);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,11 @@ class TaskBoard {
   // Removals after `since` (ids with their revision), or nullopt when `since` is older than
   // what this process remembers (the caller answers 410).
   std::optional<std::vector<std::pair<std::string, int64_t>>> removed_since(int64_t since) const;
+  // What a client that knew the tasks at `since` missed, in revision order: each task changed
+  // after it in its current state, each removal after it with its revision (`task` null).
+  // False, and nothing called, when `since` is too old (the caller answers 410).
+  bool replay_since(int64_t since,
+                    const std::function<void(const std::string& id, const tasks::Task* task, int64_t revision)>& fn) const;
 
   void apply(TaskBatch batch);
   void add(TaskClient* c) { clients_.push_back(c); }

@@ -163,7 +163,7 @@ class SseTest(unittest.TestCase):
         vm = self.s.api("/rest/v0/vms?fields=uuid")[1]["uuid"]
         self.sim.control("rename", {"ref": vm, "name": "before-drop"})
         event, rev, data = e.next()
-        self.assertRegex(rev, r"^[0-9a-f]{8}-[0-9]+$")
+        self.assertRegex(rev, r"^[0-9a-f]{8}-[0-9]+~[0-9]+$")  # <cache revision>~<task revision>
         e.close()
         self.sim.control("rename", {"ref": vm, "name": "while-away"})
         time.sleep(0.5)
@@ -172,6 +172,49 @@ class SseTest(unittest.TestCase):
         event, rev2, data = e2.next()
         self.assertEqual((event, data["name_label"]), ("update", "while-away"))
         self.assertNotEqual(rev2, rev)
+
+    def test_last_event_id_for_every_collection(self):
+        """Each type resumes: a subscription after a reconnection with a valid Last-Event-ID is
+        201 for every XO type; each type whose objects the simulator can change here replays
+        the change made while the client was away, as an update of the whole object."""
+        e, cid = self.open(path="/rest/v0/events?revision")
+        self.subscribe(cid, {"collection": "VM", "fields": ["name_label"]})
+        vm = self.s.api("/rest/v0/vms?fields=uuid")[2]["uuid"]
+        self.sim.control("rename", {"ref": vm, "name": "every-before"})
+        _, rev, _ = e.next()
+        e.close()
+        changeable = {"pool": ("pools", "pool"), "host": ("hosts", "host"), "VM": ("vms", "VM"),
+                      "VM-template": ("vm-templates", "VM"), "VDI": ("vdis", "VDI"), "SR": ("srs", "SR"),
+                      "network": ("networks", "network"), "SM": ("sms", "SM")}
+        renamed = {}
+        for xo_type, (collection, cls) in changeable.items():
+            objects = self.s.api("/rest/v0/%s?fields=id,uuid" % collection)
+            self.assertTrue(objects, collection)
+            self.sim.control("rename", {"class": cls, "ref": objects[0]["uuid"], "name": "away-" + xo_type})
+            renamed[xo_type] = objects[0]["id"]  # XO's id (a default template's has the pool's uuid too)
+        wait_until(lambda: self.s.api("/rest/v0/sms/%s?fields=name_label" % renamed["SM"])["name_label"] == "away-SM",
+                   10, "the last change in the cache")
+        types = ["pool", "host", "VM", "VM-template", "VM-snapshot", "VM-controller", "VDI", "VDI-snapshot", "SR",
+                 "network", "PIF", "VIF", "VBD", "PBD", "SM", "PCI", "PGPU", "message", "alarm", "task"]
+        e2, cid2 = self.open(path="/rest/v0/events?revision", headers={"Last-Event-ID": rev})
+        for xo_type in types:
+            with self.subTest(type=xo_type):
+                self.assertEqual(self.subscribe(cid2, {"collection": xo_type}).status, 201)
+                if xo_type not in renamed:
+                    continue
+                frames = []
+                while not any(d.get("id") == renamed[xo_type] for _, _, d in frames):
+                    frames.append(e2.next())
+                event, frame_id, data = frames[-1]
+                self.assertEqual((event, data["name_label"], data["$subscription"]),
+                                 ("update", "away-" + xo_type, xo_type))
+                self.assertRegex(frame_id, r"^[0-9a-f]{8}-[0-9]+~[0-9]+$")
+        # A revision of another instance (a restarted service) is 410 before anything is sent.
+        r = self.s.get("/rest/v0/events?revision", token=self.s.token,
+                       headers={"Last-Event-ID": "00000000-1~" + rev.split("~")[1]})
+        self.assertEqual(r.status, 410, r.body)
+        r = self.s.get("/rest/v0/events", token=self.s.token, headers={"Last-Event-ID": "nonsense~1"})
+        self.assertEqual(r.status, 400, r.body)
 
 
 if __name__ == "__main__":

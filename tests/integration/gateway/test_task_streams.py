@@ -264,6 +264,48 @@ class TaskStreamsTest(unittest.TestCase):
         self.s.request("DELETE", "/rest/v0/tasks/" + task_id, token=self.s.token)
         self.assertEqual(e.next(), ("remove", None, {"id": task_id, "$subscription": "task"}))
 
+    def test_sse_last_event_id_resumes_the_task_subscription(self):
+        e = Events(self.s, path="/rest/v0/events?revision")
+        self.addCleanup(e.close)
+        cid = e.next()[2]["id"]
+        sub = {"collection": "task", "fields": ["id", "status"]}
+        self.assertEqual(self.s.request("POST", "/rest/v0/events/%s/subscriptions" % cid, token=self.s.token,
+                                        body=sub).status, 201)
+        self.assertEqual(self.post("/rest/v0/vms/%s/actions/pause?sync=true" % self.vm()).status, 204)
+        event, rev, data = e.next()
+        self.assertEqual((event, data["status"]), ("add", "pending"))
+        first = data["id"]
+        event, rev, data = e.next()
+        self.assertEqual((event, data["status"]), ("update", "success"))
+        self.assertRegex(rev, r"^[0-9a-f]{8}-[0-9]+~[0-9]+$")
+        e.close()
+        # While away: a task made and one deleted.
+        self.assertEqual(self.post("/rest/v0/vms/%s/actions/pause?sync=true" % self.vm()).status, 204)
+        self.assertEqual(self.s.request("DELETE", "/rest/v0/tasks/" + first, token=self.s.token).status, 204)
+        e2 = Events(self.s, path="/rest/v0/events?revision", headers={"Last-Event-ID": rev})
+        self.addCleanup(e2.close)
+        cid2 = e2.next()[2]["id"]
+        self.assertEqual(self.s.request("POST", "/rest/v0/events/%s/subscriptions" % cid2, token=self.s.token,
+                                        body=sub).status, 201)
+        event, rev2, data = e2.next()
+        self.assertEqual((event, data["status"]), ("update", "success"))
+        self.assertNotEqual(data["id"], first)
+        self.assertGreater(int(rev2.split("~")[1]), int(rev.split("~")[1]))
+        event, rev3, data = e2.next()
+        self.assertEqual((event, data), ("remove", {"id": first, "$subscription": "task"}))
+        self.assertGreater(int(rev3.split("~")[1]), int(rev2.split("~")[1]))
+        self.assertTrue(e2.quiet(0.3))
+        # Live after the replay.
+        self.assertEqual(self.post("/rest/v0/vms/%s/actions/pause?sync=true" % self.vm()).status, 204)
+        self.assertEqual(e2.next()[0], "add")
+        # A bare task revision (X-Revision of GET /tasks) resumes the tasks too; a future one is 410.
+        listed = self.s.get("/rest/v0/tasks", token=self.s.token).headers["X-Revision"]
+        self.assertEqual(self.s.get("/rest/v0/events", token=self.s.token,
+                                    headers={"Last-Event-ID": "999999999"}).status, 410)
+        e3 = Events(self.s, path="/rest/v0/events?revision&since=" + listed)
+        self.addCleanup(e3.close)
+        self.assertEqual(e3.resp.status, 200)
+
 
 if __name__ == "__main__":
     unittest.main()
