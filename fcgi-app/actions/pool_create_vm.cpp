@@ -62,6 +62,12 @@ Status check_items(ActionRun& run) {
       }
     }
   }
+  // XO creates a vGPU only when both are given and ignores one alone: a client that sent one
+  // meant a vGPU, so it is told instead.
+  const bool group = !steps::param_string(run, "gpuGroup").empty();
+  if (group != !steps::param_string(run, "vgpuType").empty()) {
+    return bad(group ? "vgpuType" : "gpuGroup", group ? "is required with gpuGroup" : "is required with vgpuType");
+  }
   if (const rapidjson::Value* in = steps::param(run, "install"); in != nullptr) {
     const std::string method = member_string(*in, "method");
     if (method != "cdrom" && method != "network") return bad("install.method", "must be cdrom or network");
@@ -315,6 +321,14 @@ Status configure(ActionRun& run, const std::string& vm, std::vector<std::string>
       }
       XR_RETURN_IF_ERROR(run.call("VIF.create", {r}).status());
     }
+  }
+
+  // vGPU (xo-server's createVgpu): device "0" of the group, of the type asked
+  if (std::string group = steps::param_string(run, "gpuGroup"); !group.empty()) {
+    XR_ASSIGN_OR_RETURN(std::string group_ref, steps::ref_of(run, "GPU_group", group));
+    XR_ASSIGN_OR_RETURN(std::string type_ref, steps::ref_of(run, "VGPU_type", steps::param_string(run, "vgpuType")));
+    XR_RETURN_IF_ERROR(
+        run.call("VGPU.create", {str(vm), str(group_ref), str("0"), Value::structure(), str(type_ref)}).status());
   }
 
   // cloud-init config drive on the SR of the VM's first disk (xo-server's createCloudInitConfig)

@@ -665,6 +665,34 @@ class CreateVm(Base):
                       {"name_label": "x", "template": self.x.uuid("VM", tpl2), "high_availability": "always"})
         self.assertEqual(r.status, 422, r.body)
 
+    def test_create_vm_with_a_vgpu(self):
+        pool = self.x.uuid("pool", self.x("pool.get_all")[0])
+        tpl = [v for v in self.x("VM.get_all") if self.x("VM.get_name_label", v) == "Custom template 1"][0]
+        group = [g for g in self.x("GPU_group.get_all") if "Tesla" in self.x("GPU_group.get_name_label", g)][0]
+        vgpu_type = self.x("VGPU_type.get_all")[0]
+        body = {"name_label": "with a vgpu", "template": self.x.uuid("VM", tpl),
+                "gpuGroup": self.x.uuid("GPU_group", group), "vgpuType": self.x.uuid("VGPU_type", vgpu_type)}
+        r = self.post("/rest/v0/pools/%s/actions/create_vm?sync=true" % pool, body)
+        self.assertEqual(r.status, 201, r.body)
+        vm = self.x.ref("VM", r.json()["id"])
+        vgpus = self.x("VM.get_VGPUs", vm)
+        self.assertEqual(len(vgpus), 1)
+        rec = self.x("VGPU.get_record", vgpus[0])
+        self.assertEqual((rec["GPU_group"], rec["type"], rec["device"]), (group, vgpu_type, "0"))
+        # One without the other: nothing is created, the task names the missing one.
+        before = len(self.x("VM.get_all"))
+        t = self.failed("/rest/v0/pools/%s/actions/create_vm" % pool,
+                        {"name_label": "x", "template": self.x.uuid("VM", tpl), "gpuGroup": body["gpuGroup"]})
+        self.assertIn("body.vgpuType", t["result"]["message"])
+        # An unknown type: XAPI's refusal, the new VM rolled back.
+        self.failed("/rest/v0/pools/%s/actions/create_vm" % pool,
+                    {"name_label": "x", "template": self.x.uuid("VM", tpl), "gpuGroup": body["gpuGroup"],
+                     "vgpuType": "00000000-0000-0000-0000-000000000000"}, code="UUID_INVALID")
+        self.assertEqual(len(self.x("VM.get_all")), before)
+        r = self.post("/rest/v0/pools/%s/actions/create_vm" % pool,
+                      {"name_label": "x", "template": self.x.uuid("VM", tpl), "gpuGroup": 3})
+        self.assertEqual(r.status, 422, r.body)
+
 
 class CrossPool(Base):
     """A VM migrated to a host of the other configured pool."""

@@ -369,6 +369,28 @@ class VmOptions(Helpers, SimTestCase):
         self.assertEqual(self.sim.call("VM.get_bios_strings", vm),
                          self.sim.call("host.get_bios_strings", self.master()))
 
+    def test_vgpu_create(self):
+        group = self.sim.call("GPU_group.get_all")[0]
+        passthrough = self.sim.call("VGPU_type.get_all")[0]
+        running = self.sim.vm_shared("Running")[0]
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],
+                         self.sim.call, "VGPU.create", running, group, "0", {}, passthrough)
+        vm = self.sim.vm_shared("Halted")[0]
+        self.assertFails(["INVALID_DEVICE", "1"], self.sim.call, "VGPU.create", vm, group, "1", {}, passthrough)
+        self.assertFails(["INVALID_VALUE", "type", "OpaqueRef:nope"],
+                         self.sim.call, "VGPU.create", vm, group, "0", {}, "OpaqueRef:nope")
+        vgpu = self.sim.call("VGPU.create", vm, group, "0", {"k": "v"}, "OpaqueRef:NULL")
+        rec = self.sim.call("VGPU.get_record", vgpu)
+        self.assertEqual((rec["VM"], rec["GPU_group"], rec["device"], rec["type"], rec["currently_attached"],
+                          rec["other_config"]), (vm, group, "0", passthrough, False, {"k": "v"}))
+        self.assertEqual(self.sim.call("VM.get_VGPUs", vm), [vgpu])
+        self.assertIn(vgpu, self.sim.call("GPU_group.get_VGPUs", group))
+        self.assertIn(vgpu, self.sim.call("VGPU_type.get_VGPUs", passthrough))
+        self.assertFails(["DEVICE_ALREADY_EXISTS", "0"], self.sim.call, "VGPU.create", vm, group, "0", {}, passthrough)
+        self.sim.call("VM.destroy", vm)  # its vGPUs go with it
+        self.assertNotIn(vgpu, self.sim.call("VGPU.get_all"))
+        self.assertNotIn(vgpu, self.sim.call("GPU_group.get_VGPUs", group))
+
 
 class CrossPool(FailsMixin, unittest.TestCase):
     """A VM leaves one simulator for another (two pools)."""

@@ -181,6 +181,7 @@ RELATIONS = [
     ("Certificate", "host", "host", "certificates"), ("PCI", "host", "host", "PCIs"),
     ("PGPU", "host", "host", "PGPUs"), ("PUSB", "host", "host", "PUSBs"),
     ("VGPU", "VM", "VM", "VGPUs"), ("VTPM", "VM", "VM", "VTPMs"), ("VUSB", "VM", "VM", "VUSBs"),
+    ("VGPU", "GPU_group", "GPU_group", "VGPUs"), ("VGPU", "type", "VGPU_type", "VGPUs"),
 ]
 
 # Objects deleted together with their owner (owner class, ref field on owner).

@@ -606,3 +606,28 @@ def _memory_ops(sim, db, op):
                                      "is_unique": coerce.to_bool(is_unique), "is_protected": False})
         return ref
     sim.api.add("VTPM.create", vtpm_create, 2, asyncable=True)
+
+    # xapi_vgpu.ml create: a halted VM, device "0" (one vGPU per VM), a null type meaning
+    # passthrough, an unknown type INVALID_VALUE ["type", ref], the device unique in the VM.
+    def vgpu_create(sim, s, vm, group, device, other_config, vgpu_type):
+        device = coerce.to_str(device)
+        with db.lock:
+            rec = db.get("VM", vm)
+            db.get("GPU_group", group)
+            if rec["power_state"] != "Halted":
+                raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
+            if device != "0":
+                raise XapiError("INVALID_DEVICE", device)
+            if vgpu_type == NULL:
+                vgpu_type = next((t for t in db.refs("VGPU_type")
+                                  if db.get("VGPU_type", t)["implementation"] == "passthrough"), NULL)
+            elif not db.exists("VGPU_type", vgpu_type):
+                raise XapiError("INVALID_VALUE", "type", vgpu_type)
+            if any(db.get("VGPU", v)["device"] == device for v in rec["VGPUs"]):
+                raise XapiError("DEVICE_ALREADY_EXISTS", device)
+            ref = db.create("VGPU", {"VM": vm, "GPU_group": group, "device": device, "currently_attached": False,
+                                     "other_config": coerce.to_map(other_config), "type": vgpu_type,
+                                     "resident_on": NULL, "scheduled_to_be_resident_on": NULL,
+                                     "compatibility_metadata": {}})
+        return ref
+    sim.api.add("VGPU.create", vgpu_create, 5, asyncable=True)
