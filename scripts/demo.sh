@@ -75,7 +75,7 @@ sock="$dir/xapi-rest.sock"
 cat >"$dir/xapi-rest.toml" <<CONF
 [server]
 socket = "$sock"
-socket_mode = "0666"
+socket_mode = "0660"
 workers = 2
 threads = 8
 
@@ -106,8 +106,15 @@ fi
 
 "$app" serve --config "$dir/xapi-rest.toml" 2>"$dir/xapi-rest.log" &
 pids+=($!)
-if ! wait_for 20 test -S "$sock"; then
+if ! wait_for 20 grep -q 'listening on' "$dir/xapi-rest.log"; then
   echo "demo: xapi-rest did not open its socket:" >&2; cat "$dir/xapi-rest.log" >&2; exit 1
+fi
+# The sockets are 0660, never 0666 (issue 17): run as root, nginx's workers are
+# nobody:nogroup and get the sockets' group; otherwise they run as this user, their owner.
+nginx_globals='daemon off;'
+if [ "$(id -u)" = 0 ]; then
+  chgrp nogroup "$dir"/*.sock
+  nginx_globals='daemon off; user nobody nogroup;'
 fi
 
 sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" >"$dir/nginx/nginx.conf"
@@ -124,7 +131,7 @@ if [ -n "${DEMO_UI_DIR:-}" ]; then
   ln -sfn "$(cd "$DEMO_UI_DIR" && pwd)" "$dir/nginx/ui"
   ui_line="  XO 6's web UI: http://127.0.0.1:$port/ (sign in as admin / $admin_password)"
 fi
-nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g 'daemon off;' 2>"$dir/nginx/logs/stderr.log" &
+nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -g "$nginx_globals" 2>"$dir/nginx/logs/stderr.log" &
 pids+=($!)
 if ! wait_for 20 curl -sf "http://127.0.0.1:$port/rest/v0/ping"; then
   echo "demo: nginx did not answer on port $port:" >&2; cat "$dir/nginx/logs/"*.log >&2; exit 1

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "cache/layout.h"
 #include "config/loader.h"
 #include "metrics/metrics.h"
 #include "master/database.h"
@@ -167,6 +168,27 @@ void Supervisor::escalate(Clock::time_point now) {
   }
 }
 
+void Supervisor::watch_poller_heartbeat(Clock::time_point now) {
+  if (phase_ != Phase::kRunning || now < next_heartbeat_check_) return;
+  next_heartbeat_check_ = now + std::chrono::seconds(1);
+  const auto silence = std::chrono::milliseconds(cache::layout::kPollerSilenceMs);
+  const int64_t beat = cache::layout::control_block(segment_->segment().base())
+                           ->poller_heartbeat_ms.load(std::memory_order_acquire);
+  const int64_t unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  for (Slot& s : slots_) {
+    if (s.pid <= 0 || s.retiring || std::string_view(s.role->name) != "poller") continue;
+    // Judged from its own start: the beat may still be its predecessor's.
+    const auto silent = std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - s.started),
+        std::chrono::milliseconds(unix_now - beat));
+    if (silent <= silence) continue;
+    kLog.warn("poller pid " + std::to_string(s.pid) + " sent no heartbeat for " +
+              seconds_text(silent.count() / 1000.0) + " (stopped or hung): killing it");
+    kill(s.pid, SIGKILL);
+  }
+}
+
 void Supervisor::reload() {
   auto fresh = config::load_config(config_path_);
   if (!fresh.is_ok()) {
@@ -226,6 +248,7 @@ int Supervisor::timeout_ms(Clock::time_point now) const {
     if (s.pid == 0 && !s.retiring) next = std::min(next, std::max(s.restart_at, now + std::chrono::milliseconds(50)));
   }
   if (phase_ == Phase::kRunning && credential_watch_) next = std::min(next, credential_watch_->next_check());
+  if (phase_ == Phase::kRunning) next = std::min(next, next_heartbeat_check_);
   if (next == Clock::time_point::max()) return -1;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
   return static_cast<int>(std::clamp<int64_t>(ms, 0, 60'000));
@@ -273,6 +296,7 @@ int Supervisor::run() {
     escalate(now);
     spawn_due(now);
     if (phase_ == Phase::kRunning) credential_watch_->check(Clock::now());
+    watch_poller_heartbeat(Clock::now());
   }
   kLog.info("stopped");
   return 0;

@@ -49,6 +49,9 @@ class Supervisor {
   void handle_signal(int sig);
   void begin_stop();
   void escalate(Clock::time_point now);
+  // Kills a poller whose heartbeat (ControlBlock::poller_heartbeat_ms) is older than
+  // kPollerSilenceMs (stopped, hung): on_exit starts another.
+  void watch_poller_heartbeat(Clock::time_point now);
   void reload();
   bool open_sockets();
   void signal_live(int sig, bool only_retiring);
@@ -66,6 +69,7 @@ class Supervisor {
   Phase phase_ = Phase::kRunning;
   Clock::time_point deadline_{};
   pid_t master_pid_ = 0;
+  Clock::time_point next_heartbeat_check_{};
 };
 
 }  // namespace xr::app

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -17,6 +18,11 @@ namespace xr::app {
 namespace {
 
 const log::Logger kLog("poller");
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 // Objects no pool of this process emitted were left by a previous poller (it crashed or
 // the config changed): once every pool has synchronised, they are stale.
@@ -56,8 +62,7 @@ int run_poller(const ChildEnv& env) {
   std::vector<std::unique_ptr<PoolThread>> pools;
   for (size_t i = 0; i < env.config.pools.size(); ++i) {
     if (!env.config.pools[i].enabled) continue;  // a server disconnected over REST
-    pools.push_back(std::make_unique<PoolThread>(env.config.pools[i], static_cast<int>(i),
-                                                 env.config.retry_max, shared));
+    pools.push_back(std::make_unique<PoolThread>(env.config.pools[i], static_cast<int>(i), env.config, shared));
     for (const auto& st : previous) {
       if (st.key == env.config.pools[i].name) pools.back()->inherit(st);
     }
@@ -65,7 +70,9 @@ int run_poller(const ChildEnv& env) {
   }
   if (pools.empty()) kLog.warn("no [[pool]] configured: the cache stays empty");
   bool swept = false;
+  std::atomic<int64_t>& heartbeat = cache::layout::control_block(segment.base())->poller_heartbeat_ms;
   for (;;) {
+    heartbeat.store(unix_ms(), std::memory_order_release);  // this loop never waits for a batch
     timespec one_second{1, 0};
     int sig = sigtimedwait(&set, nullptr, &one_second);
     if (sig == SIGQUIT || sig == SIGTERM) break;

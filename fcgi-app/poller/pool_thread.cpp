@@ -30,6 +30,9 @@ int64_t steady_ms() {
 // API stops waiting for its first sync and serves the other pools), well before the login
 // bound (xapi::SessionOptions::login_timeout_ms) ends the attempt.
 constexpr int64_t kStallAfterMs = 5'000;
+// An event.from unanswered this long after its own timeout: the stream is stale (a held
+// call ends only at the RPC bound, 30 s after the timeout).
+constexpr int64_t kLateEventMs = 5'000;
 
 
 }  // namespace
@@ -39,9 +42,10 @@ bool PoolThread::owns_locked(std::string_view collection, std::string_view id) c
   return r && r->id == id && xo::coll_name(r->coll) == collection;
 }
 
-PoolThread::PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s,
+PoolThread::PoolThread(const config::PoolConfig& pool, int index, const config::Config& config,
                        PollerShared& shared)
-    : pool_(pool), index_(index), retry_max_s_(retry_max_s), shared_(shared) {}
+    : pool_(pool), index_(index), retry_max_s_(config.retry_max), event_timeout_s_(config.event_timeout),
+      shared_(shared) {}
 
 PoolThread::~PoolThread() {
   // The poller exits with _exit; these threads are never joined.
@@ -52,6 +56,7 @@ PoolThread::~PoolThread() {
 void PoolThread::inherit(const cache::PoolStatus& previous) {
   inherited_synced_ = previous.ever_synced;
   last_sync_ms_ = previous.last_sync_ms;
+  fresh_ms_ = previous.fresh_ms;  // its objects stay as old as that until this process syncs
   pool_id_ = previous.pool_id;
 }
 
@@ -73,11 +78,8 @@ void PoolThread::probe_loop() {
     options.endpoint.rpc_timeout_ms = 5000;
     xapi::Session probe(options);
     if (!probe.login().is_ok()) continue;
-    std::lock_guard lock(shared_.mu);
-    if (disconnected_.load()) {
-      report_locked(cache::layout::PoolState::kConnected, "");
-      kLog.info("pool " + pool_.name + " reachable again");
-    }
+    // Reachable is not connected: the event stream decides (check_health).
+    if (xapi::EventLoop* loop = loop_.load(); loop != nullptr) loop->wake();
   }
 }
 
@@ -91,6 +93,8 @@ void PoolThread::report_locked(cache::layout::PoolState state, const std::string
   st.updated_ms = unix_ms();
   st.last_error = error;
   st.event_gen = event_gen_.load();
+  if (state == cache::layout::PoolState::kConnected) fresh_ms_ = st.updated_ms;
+  st.fresh_ms = fresh_ms_.load();
   disconnected_ = state == cache::layout::PoolState::kDisconnected;
   Status s = shared_.writer.set_pool_status(st);
   if (!s.is_ok()) kLog.error("pool " + pool_.name + ": " + s.to_string());
@@ -112,24 +116,55 @@ std::string PoolThread::stall_description() const {
          std::to_string(session_options(pool_).login_timeout_ms / 1000) + " s, then retried)";
 }
 
+std::string PoolThread::stream_problem(const xapi::EventLoop& loop) const {
+  const xapi::EventLoop::Health h = loop.health();
+  if (h.waiting_since_ms != 0) {
+    const int64_t waited = steady_ms() - h.waiting_since_ms;
+    if (waited > loop.event_timeout_ms() + kLateEventMs) {
+      return "event.from unanswered for " + std::to_string(waited / 1000) + " s (its timeout is " +
+             std::to_string(loop.event_timeout_ms() / 1000) + " s)";
+    }
+  }
+  if (!h.last_ok) {
+    const std::string last = loop.last_error();
+    return last.empty() ? "event.from failed" : "event.from failed: " + last;
+  }
+  return "";
+}
+
 void PoolThread::check_health() {
   xapi::EventLoop* loop = loop_.load();
   if (loop == nullptr) return;
+  // A batch being applied holds the lock (seconds for a large pool's first dump): the stream
+  // works; this loop must not wait, it also beats the poller's heartbeat.
+  std::unique_lock lock(shared_.mu, std::try_to_lock);
+  if (!lock.owns_lock()) return;
   const std::string stall = stall_description();
   if (!stall.empty() && !stall_logged_) {
     stall_logged_ = true;
-    std::lock_guard lock(shared_.mu);
     report_locked(cache::layout::PoolState::kDisconnected, stall);
     kLog.warn("pool " + pool_.name + " stalled: " + stall);
   }
   const uint64_t failures = loop->failures();
-  if (failures == failures_seen_.exchange(failures)) return;
-  const std::string last = loop->last_error();
-  const std::string what = !stall.empty() ? stall : last.empty() ? "pool unreachable" : "pool unreachable: " + last;
-  std::lock_guard lock(shared_.mu);
-  report_locked(cache::layout::PoolState::kDisconnected,
-                what + "; retrying (" + std::to_string(failures) + " failures)");
-  kLog.warn("pool " + pool_.name + ": " + what + "; retrying");
+  if (failures != failures_seen_.exchange(failures)) {
+    const std::string last = loop->last_error();
+    const std::string what = !stall.empty() ? stall : last.empty() ? "pool unreachable" : "pool unreachable: " + last;
+    if (const int64_t answered = loop->health().answered_unix_ms; answered != 0) fresh_ms_ = answered;
+    report_locked(cache::layout::PoolState::kDisconnected,
+                  what + "; retrying (" + std::to_string(failures) + " failures)");
+    kLog.warn("pool " + pool_.name + ": " + what + "; retrying");
+    return;
+  }
+  if (!synced_.load()) return;  // the first sync reports itself
+  const std::string problem = stream_problem(*loop);
+  if (problem.empty() && disconnected_.load()) {
+    report_locked(cache::layout::PoolState::kConnected, "");
+    kLog.info("pool " + pool_.name + ": event stream healthy again");
+  } else if (!problem.empty() && !disconnected_.load()) {
+    if (const int64_t answered = loop->health().answered_unix_ms; answered != 0) fresh_ms_ = answered;
+    report_locked(cache::layout::PoolState::kDisconnected, problem);
+    kLog.warn("pool " + pool_.name + ": " + problem + "; its objects are served as they were");
+  }
 }
 
 void PoolThread::run() {
@@ -159,6 +194,7 @@ void PoolThread::run() {
     xapi::Session session(session_options(pool_));
     xapi::EventLoopOptions options;
     options.max_backoff_ms = retry_max_s_ * 1000;
+    options.event_timeout_s = static_cast<double>(event_timeout_s_) + 0.1;  // a <double>, as XO sends
     xapi::EventLoop loop(session, options, consume);
     attempt_started_ms_ = steady_ms();
     session_ = &session;

@@ -27,7 +27,7 @@ struct PollerShared {
 
 class PoolThread {
  public:
-  PoolThread(const config::PoolConfig& pool, int index, int64_t retry_max_s, PollerShared& shared);
+  PoolThread(const config::PoolConfig& pool, int index, const config::Config& config, PollerShared& shared);
   ~PoolThread();
   // Takes over what a previous poller process reported for this pool (it keeps counting
   // as synchronised while this process resynchronises). Call before start().
@@ -35,7 +35,9 @@ class PoolThread {
   void start();
   // True once a full sync completed in this process.
   bool synced() const { return synced_.load(); }
-  // Called about once a second by the poller: notices failures and reports the pool state.
+  // Called about once a second by the poller: notices failures and reports the pool state:
+  // connected only while its event stream is healthy (stream_healthy). Never waits for a
+  // batch being applied (it looks again a second later).
   void check_health();
   // Whether this pool's model currently serves `id` in `collection`. REQUIRES: shared mu held.
   bool owns_locked(std::string_view collection, std::string_view id) const;
@@ -43,8 +45,12 @@ class PoolThread {
  private:
   void run();
   // While the pool is reported disconnected: a separate short session checks every second
-  // whether the master answers again (the event stream itself may stay silent for a minute).
+  // whether the master answers again, and then ends the event loop's backoff (its next
+  // event.from polls at once and makes the pool connected again).
   void probe_loop();
+  // The latest event.from answered, and the one waiting now was sent less than its timeout
+  // plus kLateEventMs ago. Empty when healthy, else why not.
+  std::string stream_problem(const xapi::EventLoop& loop) const;
   // REQUIRES: shared_.mu held.
   void report_locked(cache::layout::PoolState state, const std::string& error);
   // Before the first sync, a master that accepted the connection but has not answered the
@@ -54,12 +60,16 @@ class PoolThread {
   const config::PoolConfig& pool_;
   int index_;  // position in the config (the metrics' pool index)
   int64_t retry_max_s_;
+  int64_t event_timeout_s_;  // [poller] event_timeout
   PollerShared& shared_;
   std::thread thread_;
   std::thread probe_;
   std::atomic<bool> disconnected_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> last_sync_ms_{0};
+  // unix ms up to which the pool's objects are known current (PoolStatus::fresh_ms): the
+  // latest report of "connected", or event.from's latest answer once the stream is not healthy.
+  std::atomic<int64_t> fresh_ms_{0};
   std::atomic<uint64_t> event_gen_{0};  // token generation of the last batch applied
   std::atomic<uint64_t> failures_seen_{0};
   std::atomic<xapi::EventLoop*> loop_{nullptr};

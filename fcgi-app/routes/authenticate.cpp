@@ -1,7 +1,5 @@
 #include "routes/authenticate.h"
 
-#include <sodium.h>
-
 #include <cctype>
 #include <cstdint>
 #include <string>
@@ -62,22 +60,8 @@ Result<auth::User> check_password(std::string_view name, std::string_view passwo
 Result<auth::User> check_basic(std::string_view header, std::string_view address, Services& svc,
                                Response& res) {
   using Kind = CredentialCache::Kind;
-  size_t space = header.find(' ');
-  if (space == std::string_view::npos) {
-    return Status(ErrorKind::kInvalidArgument, "Malformed Authorization header");
-  }
-  // Any scheme is decoded as Basic, like XO: a Bearer token simply fails.
-  std::string_view encoded = header.substr(space + 1);
-  std::string decoded(encoded.size(), '\0');
-  size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
-                        encoded.data(), encoded.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return invalid_credentials();
-  }
-  decoded.resize(len);
-  size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return invalid_credentials();
+  XR_ASSIGN_OR_RETURN(const std::string decoded, basic_credentials(header));
+  const size_t colon = decoded.find(':');
   if (auto u = svc.credentials.find(Kind::kBasic, decoded)) return *u;
   const uint64_t generation = svc.credentials.generation();
   auto user = check_password(std::string_view(decoded).substr(0, colon),

@@ -54,21 +54,24 @@ bool has_message_routes(std::string_view c) {
   return c != "pbds" && c != "sms" && c != "pcis" && c != "pgpus" && c != "messages" && c != "alarms";
 }
 
-// The "id" member of an object's JSON text (empty if none).
-std::string object_id(std::string_view json) {
+// The string member `quoted_key` ("\"id\"", with its quotes) of an object's JSON text
+// (empty if none).
+std::string top_level_string(std::string_view json, std::string_view quoted_key) {
   namespace scan = cache::scan;
   scan::ContainerCursor cursor(json.data(), json.data() + json.size());
   std::string_view key;
   const char* value = nullptr;
   const char* end = nullptr;
   while (cursor.next(&key, &value, &end)) {
-    if (key != "\"id\"" || *value != '"') continue;
+    if (key != quoted_key || *value != '"') continue;
     std::string id;
     scan::unescape(value, end, &id);
     return id;
   }
   return {};
 }
+
+std::string object_id(std::string_view json) { return top_level_string(json, "\"id\""); }
 
 // Sets the list's ETag (the cache version, read before the scan); true when it answered 304.
 bool answered_by_list_etag(Context& ctx) {
@@ -191,6 +194,7 @@ Status list_collection(Context& ctx) {
   }
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
   XR_RETURN_IF_ERROR(check_pools_ready(ctx));
+  add_data_age(ctx);
   if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string base = "/rest/v0/" + coll + "/";
   return stream_collection(ctx, q, coll, base, [](const cache::ObjectView&) { return true; });
@@ -201,6 +205,7 @@ Status get_object(Context& ctx) {
   if (type_of(coll).empty()) return not_found_route(ctx);
   std::string json;
   XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[0], &json));
+  add_data_age(ctx, top_level_string(json, "\"$pool\""));
   send_json_with_etag(ctx, json);
   return Status::ok();
 }
@@ -214,6 +219,7 @@ Status list_sub_collection(Context& ctx) {
   std::string json;
   XR_RETURN_IF_ERROR(load_object(ctx, coll, ctx.params[0], &json));
   XR_ASSIGN_OR_RETURN(ListQuery q, parse_list_query(ctx));
+  add_data_age(ctx, top_level_string(json, "\"$pool\""));
   if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string id = object_id(json);
   if (sub == "vdis") return list_vm_vdis(ctx, q, coll, id);

@@ -1,5 +1,8 @@
 #include "routes/object_stream.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "routes/json_text.h"
 #include "worker/cache_access.h"
 
@@ -53,6 +56,18 @@ Status check_pools_ready(const Context& ctx) {
     }
   }
   return Status::ok();
+}
+
+void add_data_age(Context& ctx, std::string_view pool_id) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t age_ms = -1;
+  for (const auto& st : ctx.svc.cache->reader().pool_statuses()) {
+    if (st.state == cache::layout::PoolState::kConnected || !st.ever_synced || st.fresh_ms == 0) continue;
+    if (!pool_id.empty() && st.pool_id != pool_id) continue;
+    age_ms = std::max(age_ms, std::max<int64_t>(0, now - st.fresh_ms));
+  }
+  if (age_ms >= 0) ctx.res.add_header("X-Data-Age", std::to_string(age_ms / 1000));
 }
 
 }  // namespace xr::app

@@ -11,6 +11,7 @@
 #include "cache/reader.h"
 #include "filter/filter.h"
 #include "routes/context.h"
+#include "routes/filter_budget.h"
 #include "routes/list_output.h"
 #include "routes/markdown_table.h"
 #include "worker/cache_access.h"
@@ -32,7 +33,8 @@ void append_element(const ListQuery& q, const cache::ObjectView& view, std::stri
                     std::string& out);
 
 // Streams the objects of `collection` that pass the filter and `extra(view)`; hrefs are
-// `<href_base><id>`.
+// `<href_base><id>`. The filter runs within the request's FilterBudget: past it, the error
+// naming the bound (the scan stops; a client gone meanwhile gets nothing more).
 template <typename Extra>
 Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
                          std::string_view href_base, Extra&& extra);
@@ -43,6 +45,11 @@ void markdown_from_lines(std::string_view lines, MarkdownTable& table, std::stri
 
 // 503 while a configured pool is still on its first connection attempt.
 Status check_pools_ready(const Context& ctx);
+
+// Reads served while a pool's event stream is not healthy (issue 17) carry
+// "X-Data-Age: <seconds>", how long ago its objects were last known current: of the pool
+// `pool_id`, or of the stalest pool when empty (a list).
+void add_data_age(Context& ctx, std::string_view pool_id = {});
 
 // --- implementation ---
 
@@ -63,8 +70,20 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
   std::string out = lines ? "" : "[\n";
   out.reserve(80 * 1024);
   std::string md;
+  FilterBudget budget(ctx);
+  std::optional<filter::Filter::Matcher<cache::ObjectView>> matcher;
+  if (q.filter) matcher.emplace(*q.filter, budget.match());
+  Status stopped;
   auto emit = [&](const cache::ObjectView& view, std::string& buf) {
-    if (q.filter && !q.filter->matches(view)) return false;
+    if (matcher) {
+      const bool pass = (*matcher)(view);
+      stopped = budget.check();
+      if (!stopped.is_ok()) {
+        cursor.done = true;
+        return false;
+      }
+      if (!pass) return false;
+    }
     if (!extra(view)) return false;
     if (!lines && cursor.emitted > 0) buf.append(",\n");
     append_element(q, view, href_base, buf);
@@ -75,6 +94,8 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
   while (!cursor.done) {
     Status s = reader.scan(collection, cursor, out, kChunk, emit);
     if (!s.is_ok()) return s;
+    if (stopped.kind() == ErrorKind::kCancelled) return Status::ok();  // nobody to answer
+    if (!stopped.is_ok()) return stopped;  // after the headers: the request is aborted
     if (markdown) {
       md.clear();
       markdown_from_lines(out, table, md);

@@ -1,5 +1,7 @@
 #include "worker/request.h"
 
+#include <sodium.h>
+
 #include <cstring>
 
 namespace xr::app {
@@ -84,6 +86,23 @@ std::vector<std::string> split_raw_path(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
   return out;  // a trailing slash adds nothing (Express's non-strict routing)
+}
+
+Result<std::string> basic_credentials(std::string_view header) {
+  size_t space = header.find(' ');
+  if (space == std::string_view::npos) {
+    return Status(ErrorKind::kInvalidArgument, "Malformed Authorization header");
+  }
+  std::string_view encoded = header.substr(space + 1);
+  std::string decoded(encoded.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(),
+                        encoded.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return Status(ErrorKind::kUnauthorized, "invalid credentials");
+  }
+  decoded.resize(len);
+  if (decoded.find(':') == std::string::npos) return Status(ErrorKind::kUnauthorized, "invalid credentials");
+  return decoded;
 }
 
 Request::Request(FCGX_Request* fcgi) : fcgi_(fcgi) { parse(); }

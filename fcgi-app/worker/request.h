@@ -76,4 +76,9 @@ std::vector<std::string> split_path(std::string_view path);
 // Splits a path into its segments as sent: not decoded, inner empty segments kept.
 std::vector<std::string> split_raw_path(std::string_view path);
 
+// An Authorization header decoded as Basic, whatever its scheme (as XO: a Bearer token
+// simply fails): "name:password" (the first ':' splits them). kInvalidArgument without a
+// space after the scheme; kUnauthorized when not base64 or without ':'.
+Result<std::string> basic_credentials(std::string_view header);
+
 }  // namespace xr::app

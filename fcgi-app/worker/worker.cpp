@@ -3,8 +3,6 @@
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +17,7 @@
 #include "master/shared_segment.h"
 #include "routes/route_table.h"
 #include "store/open.h"
+#include "worker/acceptor.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
 #include "worker/login_guard.h"
@@ -33,8 +32,6 @@ namespace {
 
 const log::Logger kLog("worker");
 
-void on_wakeup(int) {}  // only interrupts accept(); FCGX_ShutdownPending does the rest
-
 struct Shared {
   const ChildEnv& env;
   CacheAccess cache;
@@ -44,16 +41,13 @@ struct Shared {
   TaskSignals signals;
   LoginGuard login;
   TransferSessions transfers;
+  Acceptor acceptor;  // the only accept() of this process (the head arrives before a thread is used)
   std::atomic<bool> stopping{false};
-  int send_timeout_s = 0;
 };
 
 // What the stopping thread knows of one request thread.
 struct ThreadState {
   std::atomic<bool> done{false};
-  // True from a request's acceptance to its end: such a thread is never signalled (libfcgi's
-  // writes do not retry EINTR, so a signal would cut its response).
-  std::atomic<bool> busy{false};
 };
 
 // Serves one request; false when it must be aborted (failed after its headers were sent).
@@ -91,19 +85,12 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.transfers = &shared.transfers;
   svc.writes = &shared.writes;
   FCGX_Request fcgi;
-  FCGX_InitRequest(&fcgi, shared.env.listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-  while (!shared.stopping.load()) {
-    state.busy = false;
-    if (FCGX_Accept_r(&fcgi) < 0) {
-      if (shared.stopping.load()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // EINTR or a transient error
-      continue;
-    }
-    state.busy = true;
-    if (shared.send_timeout_s > 0) {
-      timeval tv{shared.send_timeout_s, 0};
-      setsockopt(fcgi.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
+  FCGX_InitRequest(&fcgi, -1, 0);  // no listen socket: libfcgi never accepts (Acceptor does)
+  for (;;) {
+    const int fd = shared.acceptor.next();
+    if (fd < 0) break;  // stopping, nothing left to serve
+    take_connection(&fcgi, fd);
+    if (FCGX_Accept_r(&fcgi) < 0) continue;  // a head libfcgi refused: it closed the connection
     if (handle_one(fcgi, svc)) {
       FCGX_Finish_r(&fcgi);
     } else {
@@ -111,8 +98,13 @@ void serve_thread(Shared& shared, ThreadState& state) {
       // response cleanly (no last chunk), so a cut body cannot pass for a whole one.
       FCGX_Free(&fcgi, 1);
     }
+    // nginx asked to keep the connection (fastcgi_keep_conn, so that a worker that dies
+    // mid-answer is seen as one): one request per connection all the same.
+    if (fcgi.ipcFd >= 0) {
+      close(fcgi.ipcFd);
+      fcgi.ipcFd = -1;
+    }
   }
-  state.busy = false;
   FCGX_Free(&fcgi, 1);
   state.done = true;
 }
@@ -136,24 +128,21 @@ bool term_pending() {
   return sigtimedwait(&term, nullptr, &zero) == SIGTERM;
 }
 
-// Graceful stop: threads inside a request finish it (they are never signalled); idle ones
-// are woken from accept() by SIGUSR1 until they leave. A SIGTERM meanwhile ends the process.
+// Graceful stop: no new connection is accepted; threads inside a request finish it (they are
+// never signalled: libfcgi's writes do not retry EINTR), idle ones leave once the accepted
+// connections are served. A SIGTERM meanwhile ends the process.
 void stop_threads(Shared& shared, std::vector<std::thread>& threads,
                   std::vector<std::unique_ptr<ThreadState>>& states) {
   shared.stopping = true;
   FCGX_ShutdownPending();
+  shared.acceptor.stop();
   for (;;) {
     if (term_pending()) {
       kLog.info("SIGTERM during the stop: exiting now");
       _exit(0);
     }
     bool all = true;
-    for (size_t i = 0; i < threads.size(); ++i) {
-      if (!states[i]->done) {
-        all = false;
-        if (!states[i]->busy) pthread_kill(threads[i].native_handle(), SIGUSR1);
-      }
-    }
+    for (size_t i = 0; i < threads.size(); ++i) all = all && states[i]->done;
     if (all) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -165,9 +154,6 @@ void stop_threads(Shared& shared, std::vector<std::thread>& threads,
 int run_worker(const ChildEnv& env) { return serve_requests(env, env.config.threads, kWorkerSendTimeoutS); }
 
 int serve_requests(const ChildEnv& env, int64_t thread_count, int send_timeout_s) {
-  struct sigaction sa {};
-  sa.sa_handler = on_wakeup;  // no SA_RESTART: accept() returns EINTR
-  sigaction(SIGUSR1, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
   sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -176,7 +162,8 @@ int serve_requests(const ChildEnv& env, int64_t thread_count, int send_timeout_s
   Shared shared{env, CacheAccess(env.segment->segment(), env.config),
                 CredentialCache(&control->credentials_gen), XapiReads(env.config), XapiWrites(env.config),
                 TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
-                TransferSessions(env.config), {}, send_timeout_s};
+                TransferSessions(env.config), Acceptor(env.listen_fd, send_timeout_s), {}};
+  shared.acceptor.start();
   const auto n = static_cast<size_t>(thread_count);
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<ThreadState>> states;

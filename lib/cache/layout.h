@@ -153,7 +153,12 @@ struct ControlBlock {
   // worker thread running one argon2id check, or 0; bounds those checks across workers.
   // A slot whose thread no longer exists (killed worker) is taken back by the next taker.
   std::atomic<uint32_t> login_hash_slots[4];
-  uint64_t reserved[57];  // room for other rooms' fields (take from here, keep the size)
+  // Poller heartbeat (issue 17): unix ms, written by the poller's main loop about every
+  // second (0 before its first). Older than kPollerHeartbeatStaleMs, readers report every
+  // pool as stale (Reader::pool_statuses); silent kPollerSilenceMs, the master kills the
+  // poller and starts another.
+  std::atomic<int64_t> poller_heartbeat_ms;
+  uint64_t reserved[56];  // room for other rooms' fields (take from here, keep the size)
   // Credentials generation (fcgi-app/worker/credential_cache.h): bumped after every
   // revocation, user deletion or password change committed by a serving process, and by the
   // master when the database's own counter (auth_generation, changed by the CLI or another
@@ -162,6 +167,9 @@ struct ControlBlock {
   std::atomic<uint64_t> credentials_gen;
 };
 static_assert(sizeof(ControlBlock) == 2 * 8 + 4 * 4 + 58 * 8, "ControlBlock keeps its size");
+
+inline constexpr int64_t kPollerHeartbeatStaleMs = 3000;
+inline constexpr int64_t kPollerSilenceMs = 6000;
 
 inline ControlBlock* control_block(void* segment_base) {
   return reinterpret_cast<ControlBlock*>(static_cast<char*>(segment_base) + kControlOffset);
@@ -187,6 +195,9 @@ struct PoolStatusSlot {
   // XAPI event generation (first number of event.from's token) of the last batch applied
   // to the cache: a change XAPI made at generation g is visible once event_gen > g - 1.
   uint64_t event_gen;
+  // unix ms up to which the pool's objects are known current: the last moment its event
+  // stream was healthy (readers take "now" while it is reported connected).
+  int64_t fresh_ms;
   char key[kPoolKeyBytes];    // the configured server's key (address or label)
   char pool_id[kPoolKeyBytes];
   char last_error[kPoolErrorBytes];

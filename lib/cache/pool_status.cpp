@@ -26,6 +26,7 @@ void write_pool_slot(L::PoolStatusSlot* slot, const PoolStatus& s) {
   slot->last_sync_ms = s.last_sync_ms;
   slot->updated_ms = s.updated_ms;
   slot->event_gen = s.event_gen;
+  slot->fresh_ms = s.fresh_ms;
   slot->seq.store(seq + 2, std::memory_order_release);
 }
 
@@ -47,6 +48,7 @@ bool read_pool_slot(const L::PoolStatusSlot* slot, PoolStatus* out) {
     out->last_sync_ms = copy.last_sync_ms;
     out->updated_ms = copy.updated_ms;
     out->event_gen = copy.event_gen;
+    out->fresh_ms = copy.fresh_ms;
     return true;
   }
   return false;

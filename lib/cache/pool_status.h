@@ -19,6 +19,9 @@ struct PoolStatus {
   int64_t updated_ms = 0;    // unix ms of this status
   std::string last_error;    // empty when none; truncated to 256 bytes
   uint64_t event_gen = 0;    // XAPI event generation of the last batch in the cache (layout.h)
+  // unix ms up to which the pool's objects are known current: the last moment its event
+  // stream was healthy (Reader::pool_statuses gives "now" for a connected pool).
+  int64_t fresh_ms = 0;
 };
 
 // Writer side: stores `status` into `slot` (seqlock write). Longer strings are truncated.

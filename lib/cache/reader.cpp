@@ -3,6 +3,7 @@
 #include "base/futex.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace xr::cache {
@@ -111,9 +112,23 @@ CacheStats Reader::stats() const {
 std::vector<PoolStatus> Reader::pool_statuses() const {
   std::vector<PoolStatus> out;
   const auto* slots = reinterpret_cast<const L::PoolStatusSlot*>(base_ + header_->pools_off);
+  // A poller that stopped beating (stopped, hung, killed) reports nothing more: what its
+  // slots still say "connected" is as old as its last heartbeat.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t beat = L::control_block(const_cast<char*>(base_))->poller_heartbeat_ms.load(std::memory_order_acquire);
+  const bool poller_silent = beat != 0 && now - beat > L::kPollerHeartbeatStaleMs;
   for (uint32_t i = 0; i < L::kMaxPools; ++i) {
     PoolStatus s;
-    if (read_pool_slot(&slots[i], &s)) out.push_back(std::move(s));
+    if (!read_pool_slot(&slots[i], &s)) continue;
+    if (s.state == L::PoolState::kConnected && poller_silent) {
+      s.state = L::PoolState::kDisconnected;
+      s.last_error = "the poller has sent no heartbeat for " + std::to_string((now - beat) / 1000) + " s";
+      s.fresh_ms = beat;  // its stream was healthy then (else the slot would not say connected)
+    } else if (s.state == L::PoolState::kConnected) {
+      s.fresh_ms = now;
+    }
+    out.push_back(std::move(s));
   }
   return out;
 }

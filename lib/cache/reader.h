@@ -82,7 +82,8 @@ class Reader {
   // collection in insertion order, after cursor, until out.size() >= max_bytes (flush out,
   // then call again with the same cursor), cursor.limit emitted objects, or the end
   // (cursor.done). Each call of fn sees an intact object; a replayed call's output is cut
-  // back, so fn must only append to out. Unknown collection: done at once, nothing emitted.
+  // back, so fn must only append to out; fn may set cursor.done to end the scan after its
+  // object. Unknown collection: done at once, nothing emitted.
   template <typename Fn>
   Status scan(std::string_view collection, ScanCursor& cursor, std::string& out,
               std::size_t max_bytes, Fn&& fn) const;
@@ -190,6 +191,7 @@ Status Reader::scan(std::string_view collection, ScanCursor& cur, std::string& o
         break;
       }
       cur.after_order = order;
+      if (cur.done) return Status::ok();  // fn ended the scan
       if (emitted && ++cur.emitted >= cur.limit) {
         cur.done = true;
         return Status::ok();

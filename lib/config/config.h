@@ -44,6 +44,8 @@ struct Config {
   int64_t threads = 8;
   int64_t shutdown_timeout = 10;     // seconds
   int64_t restart_backoff_max = 30;  // seconds
+  int64_t filter_match_budget = 10'000'000;  // PCRE2 match steps per request (filter regexes)
+  int64_t filter_time_budget_ms = 5000;      // filtering time per request
   // [storage]
   std::string data_dir = "/var/lib/xapi-rest";
   std::string storage_backend = "sqlite";  // "sqlite" | "postgresql"
@@ -55,6 +57,7 @@ struct Config {
   int64_t cache_size_mb = 256;
   // [poller]
   int64_t retry_max = 30;  // seconds
+  int64_t event_timeout = 60;  // seconds: event.from's wait
   // [auth]
   int64_t token_validity_days = 30;
   int64_t session_validity_hours = 12;  // web sessions (POST /signin)

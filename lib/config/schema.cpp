@@ -27,6 +27,13 @@ const std::array kConfigKeys = {
     K{"server.restart_backoff_max", KeyType::kInteger, "30", 1, kMaxSeconds, "",
       "longest wait, in seconds, before restarting a child that keeps crashing",
       &Config::restart_backoff_max},
+    K{"server.filter_match_budget", KeyType::kInteger, "10000000", 1000, 1000000000000, "",
+      "PCRE2 match steps the regular expressions of one request's filter may spend, summed "
+      "over its tests; beyond: 400",
+      &Config::filter_match_budget},
+    K{"server.filter_time_budget_ms", KeyType::kInteger, "5000", 1, 3600000, "",
+      "milliseconds one request may spend filtering a list; beyond: 503",
+      &Config::filter_time_budget_ms},
     K{"storage.data_dir", KeyType::kString, "/var/lib/xapi-rest", 0, 0, "",
       "directory of the SQLite database (users, tokens, XO tasks); with PostgreSQL it only "
       "holds node-local files",
@@ -52,6 +59,10 @@ const std::array kConfigKeys = {
     K{"poller.retry_max", KeyType::kInteger, "30", 1, kMaxSeconds, "",
       "longest wait, in seconds, between reconnection attempts to an unreachable pool",
       &Config::retry_max},
+    K{"poller.event_timeout", KeyType::kInteger, "60", 1, kMaxSeconds, "",
+      "seconds each event.from long poll waits for changes (XO's 60); a pool whose event.from "
+      "is unanswered 5 s past it is reported disconnected (its objects then carry X-Data-Age)",
+      &Config::event_timeout},
     K{"auth.token_validity_days", KeyType::kInteger, "30", 1, 183, "",
       "validity of a new token when none is asked for (at most half a year, like XO)",
       &Config::token_validity_days},

@@ -27,11 +27,13 @@ class Filter {
   }
 
   // For scanning a collection: remembers where each property sat in the previous object and
-  // reuses regex buffers, so same-shaped objects cost less. One thread at a time.
+  // reuses regex buffers, so same-shaped objects cost less. With a budget, the regex tests
+  // spend its match steps (and answer false once it is spent). One thread at a time.
   template <JsonView V>
   class Matcher {
    public:
-    explicit Matcher(const Filter& filter) : program_(filter.program_), hints_(program_->nodes.size(), 0) {}
+    explicit Matcher(const Filter& filter, MatchBudget* budget = nullptr)
+        : program_(filter.program_), hints_(program_->nodes.size(), 0), scratch_(budget) {}
     bool operator()(const V& object) { return Evaluator<V>(*program_, hints_.data(), &scratch_).matches(object); }
 
    private:
@@ -40,8 +42,8 @@ class Filter {
     RegexScratch scratch_;
   };
   template <JsonView V>
-  Matcher<V> matcher() const {
-    return Matcher<V>(*this);
+  Matcher<V> matcher(MatchBudget* budget = nullptr) const {
+    return Matcher<V>(*this, budget);
   }
   bool matches_everything() const { return program_->nodes[program_->root].kind == NodeKind::kAll; }
   const std::string& source() const { return source_; }

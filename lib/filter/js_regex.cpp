@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 0
 #include <pcre2.h>
 
+#include <algorithm>
+
 #include "filter/js_text.h"
 
 namespace xr::filter {
@@ -41,8 +43,16 @@ struct JsRegex::Impl {
   }
 };
 
-RegexScratch::RegexScratch() : match_data16_(pcre2_match_data_create_16(1, nullptr)), match_data8_(pcre2_match_data_create_8(1, nullptr)) {}
+RegexScratch::RegexScratch(MatchBudget* budget)
+    : match_data16_(pcre2_match_data_create_16(1, nullptr)), match_data8_(pcre2_match_data_create_8(1, nullptr)),
+      budget_(budget) {
+  if (budget_ == nullptr) return;
+  mctx16_ = pcre2_match_context_create_16(nullptr);
+  mctx8_ = pcre2_match_context_create_8(nullptr);
+}
 RegexScratch::~RegexScratch() {
+  pcre2_match_context_free_16(static_cast<pcre2_match_context_16*>(mctx16_));
+  pcre2_match_context_free_8(static_cast<pcre2_match_context_8*>(mctx8_));
   pcre2_match_data_free_16(static_cast<pcre2_match_data_16*>(match_data16_));
   pcre2_match_data_free_8(static_cast<pcre2_match_data_8*>(match_data8_));
 }
@@ -74,20 +84,34 @@ Result<std::shared_ptr<const JsRegex>> JsRegex::compile(std::u16string_view patt
 }
 
 bool JsRegex::test(std::string_view utf8, RegexScratch* scratch) const {
+  pcre2_match_context_8* mctx8 = impl_->mctx8;
+  pcre2_match_context_16* mctx16 = impl_->mctx16;
+  MatchBudget* budget = scratch->budget_;
+  std::uint32_t limit = kMatchLimit;
+  if (budget != nullptr) {
+    if (budget->spent()) return false;
+    limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(kMatchLimit, budget->steps_left));
+    mctx8 = static_cast<pcre2_match_context_8*>(scratch->mctx8_);
+    mctx16 = static_cast<pcre2_match_context_16*>(scratch->mctx16_);
+  }
   // rc 0 means "matched, ovector too small", which is fine for test().
+  int rc;
   if (is_ascii(utf8)) {
+    if (budget != nullptr) pcre2_set_match_limit_8(mctx8, limit);
     auto* md = static_cast<pcre2_match_data_8*>(scratch->match_data8_);
     auto subject = reinterpret_cast<PCRE2_SPTR8>(utf8.data());
-    int rc = impl_->jit8 ? pcre2_jit_match_8(impl_->code8, subject, utf8.size(), 0, 0, md, impl_->mctx8)
-                         : pcre2_match_8(impl_->code8, subject, utf8.size(), 0, 0, md, impl_->mctx8);
-    return rc >= 0;
+    rc = impl_->jit8 ? pcre2_jit_match_8(impl_->code8, subject, utf8.size(), 0, 0, md, mctx8)
+                     : pcre2_match_8(impl_->code8, subject, utf8.size(), 0, 0, md, mctx8);
+  } else {
+    if (budget != nullptr) pcre2_set_match_limit_16(mctx16, limit);
+    utf8_to_utf16(utf8, &scratch->subject_);
+    const std::u16string& s = scratch->subject_;
+    auto* md = static_cast<pcre2_match_data_16*>(scratch->match_data16_);
+    auto subject = reinterpret_cast<PCRE2_SPTR16>(s.data());
+    rc = impl_->jit16 ? pcre2_jit_match_16(impl_->code16, subject, s.size(), 0, 0, md, mctx16)
+                      : pcre2_match_16(impl_->code16, subject, s.size(), 0, 0, md, mctx16);
   }
-  utf8_to_utf16(utf8, &scratch->subject_);
-  const std::u16string& s = scratch->subject_;
-  auto* md = static_cast<pcre2_match_data_16*>(scratch->match_data16_);
-  auto subject = reinterpret_cast<PCRE2_SPTR16>(s.data());
-  int rc = impl_->jit16 ? pcre2_jit_match_16(impl_->code16, subject, s.size(), 0, 0, md, impl_->mctx16)
-                        : pcre2_match_16(impl_->code16, subject, s.size(), 0, 0, md, impl_->mctx16);
+  if (rc == PCRE2_ERROR_MATCHLIMIT && budget != nullptr) budget->steps_left -= limit;
   return rc >= 0;
 }
 

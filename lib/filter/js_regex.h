@@ -3,6 +3,7 @@
 // would differ are rejected. Compiled once; test() is const and safe from any thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,10 +12,21 @@
 
 namespace xr::filter {
 
-// Per-scan buffers for JsRegex::test (one thread at a time).
+// The PCRE2 match steps one request may still spend on its regular expressions, summed over
+// all its tests (issue 17): each test runs with PCRE2's match limit set to the smaller of the
+// per-test limit and what is left, and a test that hits its limit spends all of it (PCRE2
+// does not tell what a test below its limit used: the request's wall-clock bound covers
+// those). One thread.
+struct MatchBudget {
+  std::uint64_t steps_left = 0;
+  bool spent() const { return steps_left == 0; }
+};
+
+// Per-scan buffers for JsRegex::test (one thread at a time), and optionally the scan's
+// MatchBudget: once spent, every test answers false without running.
 class RegexScratch {
  public:
-  RegexScratch();
+  explicit RegexScratch(MatchBudget* budget = nullptr);
   ~RegexScratch();
   RegexScratch(const RegexScratch&) = delete;
   RegexScratch& operator=(const RegexScratch&) = delete;
@@ -24,6 +36,9 @@ class RegexScratch {
   std::u16string subject_;
   void* match_data16_;  // pcre2_match_data_16*
   void* match_data8_;   // pcre2_match_data_8*
+  MatchBudget* budget_;
+  void* mctx16_ = nullptr;  // pcre2_match_context_16*, with the budget's limit (budget_ set)
+  void* mctx8_ = nullptr;   // pcre2_match_context_8*
 };
 
 class JsRegex {

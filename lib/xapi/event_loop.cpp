@@ -55,13 +55,20 @@ Value EventLoop::class_list() const {
   return Value::array(std::move(items));
 }
 
-Status EventLoop::fetch(bool full) {
+namespace {
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Status EventLoop::fetch(bool full, bool poll) {
   EventBatch batch;
   batch.full_resync = full;
   CallOptions call;
   call.limits = options_.limits;
   call.cancel = &stop_;
-  double wait_s = full ? 0.0 : options_.event_timeout_s;
+  double wait_s = full || poll ? 0.0 : options_.event_timeout_s;
   call.timeout_ms = static_cast<long>(wait_s * 1000) + 30'000;
   call.stream = StreamSpec{"events", [&](Value&& v) {
                              Result<Event> ev = event_from_value(std::move(v));
@@ -71,8 +78,15 @@ Status EventLoop::fetch(bool full) {
                              return Status::ok();
                            }};
   uint64_t generation_before = session_.generation();
+  waiting_since_ms_ = steady_ms();
   Result<Value> r = session_.call(
       "event.from", {class_list(), Value::string(full ? "" : token_), Value::real(wait_s)}, call);
+  waiting_since_ms_ = 0;
+  last_ok_ = r.is_ok();
+  if (r.is_ok()) {
+    answered_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  }
   if (!r.is_ok()) return r.status();
   if (session_.generation() != generation_before || session_.generation() != generation_) {
     // The call logged in again (restarted server, expired session): our token belongs to
@@ -94,7 +108,14 @@ void EventLoop::backoff(long* delay_ms) {
   long sleep_ms = jitter(rng);
   *delay_ms = std::min(*delay_ms * 2, options_.max_backoff_ms);
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms), [&] { return stop_.load(); });
+  cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms), [&] { return stop_.load() || woken_.load(); });
+  woken_ = false;
+}
+
+void EventLoop::wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_all();
 }
 
 Status EventLoop::run() {
@@ -108,7 +129,7 @@ Status EventLoop::run() {
       if (is_login_refusal(s)) return s;
       generation_ = session_.generation();
     }
-    if (s.is_ok()) s = fetch(full);
+    if (s.is_ok()) s = fetch(full, consecutive > 0);
     if (s.is_ok()) {
       if (full) resyncs_.fetch_add(1);
       full = false;

@@ -46,8 +46,23 @@ class EventLoop {
     return last_error_;
   }
 
+  // Whether the stream is healthy (any thread): the latest event.from answered, and the one
+  // now waiting was sent less than `allowed_ms` after its own timeout ago.
+  struct Health {
+    bool last_ok = false;          // the latest finished event.from succeeded
+    int64_t waiting_since_ms = 0;  // steady ms at which the call in flight was sent, 0: none
+    int64_t answered_unix_ms = 0;  // unix ms of the latest successful answer (0: none yet):
+                                   // the consumer knows every change up to then
+  };
+  Health health() const { return {last_ok_.load(), waiting_since_ms_.load(), answered_unix_ms_.load()}; }
+  // event.from's own wait (EventLoopOptions::event_timeout_s) in ms.
+  int64_t event_timeout_ms() const { return static_cast<int64_t>(options_.event_timeout_s * 1000); }
+  // Ends a backoff wait now (the pool answers again): the next call polls at once.
+  void wake();
+
  private:
-  Status fetch(bool full);
+  // `poll`: timeout 0, so that a stream that failed shows at once whether it works again.
+  Status fetch(bool full, bool poll);
   void backoff(long* delay_ms);
   Value class_list() const;
 
@@ -55,6 +70,10 @@ class EventLoop {
   EventLoopOptions options_;
   Consumer consumer_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> woken_{false};
+  std::atomic<bool> last_ok_{false};
+  std::atomic<int64_t> waiting_since_ms_{0};
+  std::atomic<int64_t> answered_unix_ms_{0};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string last_error_;  // guarded by mu_

@@ -177,7 +177,8 @@ def pg_sql(conninfo, sql):
 class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
-                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64, admin_token=None):
+                 transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64, admin_token=None,
+                 server_config="", poller_config=""):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -194,7 +195,7 @@ class Stack:
             self.config = os.path.join(self.dir, "xapi-rest.toml")
             self.socket = os.path.join(self.dir, "fcgi.sock")
             self.tls_lines = tls_lines or ['tls = "insecure"']
-            self._write_config(workers, threads, extra_config, transfer_config)
+            self._write_config(workers, threads, extra_config, transfer_config, server_config, poller_config)
             self.admin_password = "admin-pw"
             if admin_token:  # another node of a shared store already made the admin
                 self.token = admin_token
@@ -231,11 +232,11 @@ class Stack:
             return []
         return ['backend = "postgresql"', "connection = \"%s\"" % self.storage]
 
-    def _write_config(self, workers, threads, extra, transfer=""):
+    def _write_config(self, workers, threads, extra, transfer="", server="", poller=""):
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
-                 'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5',
+                 'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5', server,
                  '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data")] + self._storage_lines() + [
-                 '[cache]', 'size_mb = %d' % self.cache_mb, '[poller]', 'retry_max = 1',
+                 '[cache]', 'size_mb = %d' % self.cache_mb, '[poller]', 'retry_max = 1', poller,
                  # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
                  '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
                  transfer, extra]

@@ -2,7 +2,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
+#include <vector>
 
+#include "worker/acceptor.h"
 #include "worker/login_guard.h"
 #include "worker/request.h"
 #include "worker/response.h"
@@ -11,6 +14,54 @@ using namespace xr;
 using namespace xr::app;
 
 BOOST_AUTO_TEST_SUITE(app_hardening)
+
+namespace {
+// One FastCGI record: version 1, type, request id 1, content, no padding.
+std::string record(unsigned char type, const std::string& content) {
+  std::string r = {1, static_cast<char>(type), 0, 1, static_cast<char>(content.size() >> 8),
+                   static_cast<char>(content.size() & 0xff), 0, 0};
+  return r + content;
+}
+Acceptor::Head head_of(const std::string& bytes) {
+  return Acceptor::parse_head(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_request_head_is_whole_once_its_parameters_end) {
+  const std::string begin = record(1, std::string("\0\1\0\0\0\0\0\0", 8));
+  const std::string params = record(4, std::string("\x0b\x03REQUEST_URI/vm"));
+  BOOST_TEST((head_of(begin.substr(0, 4)) == Acceptor::Head::kIncomplete));  // half a header
+  BOOST_TEST((head_of(begin) == Acceptor::Head::kIncomplete));
+  BOOST_TEST((head_of(begin + params) == Acceptor::Head::kIncomplete));
+  BOOST_TEST((head_of(begin + params + record(4, "").substr(0, 7)) == Acceptor::Head::kIncomplete));
+  BOOST_TEST((head_of(begin + params + record(4, "")) == Acceptor::Head::kComplete));
+  BOOST_TEST((head_of(begin + params + record(4, "") + record(5, "")) == Acceptor::Head::kComplete));
+  BOOST_TEST((head_of(begin + params + record(5, "")) == Acceptor::Head::kComplete));  // libfcgi decides
+  BOOST_TEST((head_of(params) == Acceptor::Head::kBad));                        // no FCGI_BEGIN_REQUEST
+  BOOST_TEST((head_of(begin + begin) == Acceptor::Head::kBad));
+  std::string v0 = begin;
+  v0[0] = 0;
+  BOOST_TEST((head_of(v0) == Acceptor::Head::kBad));
+}
+
+BOOST_AUTO_TEST_CASE(a_request_head_over_60_kib_is_too_large) {
+  std::string bytes = record(1, std::string(8, '\0'));
+  const std::string piece = record(4, std::string(30000, 'a'));
+  bytes += piece + piece + piece;  // the third record ends past 60 KiB
+  BOOST_TEST((head_of(bytes) == Acceptor::Head::kTooLarge));
+  BOOST_TEST((head_of(bytes.substr(0, 16 + 2 * 30008)) == Acceptor::Head::kIncomplete));
+  BOOST_TEST((head_of(bytes.substr(0, 16 + 2 * 30008 + 8)) == Acceptor::Head::kTooLarge));  // announced
+  BOOST_TEST((head_of(record(1, std::string(8, '\0')) + record(4, std::string(65535, 'a')).substr(0, 8)) ==
+              Acceptor::Head::kTooLarge));
+}
+
+BOOST_AUTO_TEST_CASE(basic_credentials_decode_any_scheme_and_need_a_colon) {
+  BOOST_TEST(*basic_credentials("Basic YWRtaW46cHc6eA==") == "admin:pw:x");
+  BOOST_TEST(*basic_credentials("Bearer YWRtaW46cHc=") == "admin:pw");
+  BOOST_TEST((basic_credentials("Basic").status().kind() == ErrorKind::kInvalidArgument));
+  BOOST_TEST((basic_credentials("Basic YWRtaW4=").status().kind() == ErrorKind::kUnauthorized));  // "admin"
+  BOOST_TEST((basic_credentials("Basic ####").status().kind() == ErrorKind::kUnauthorized));
+}
 
 BOOST_AUTO_TEST_CASE(url_encode_never_lets_controls_or_non_ascii_through) {
   BOOST_TEST(url_encode("x\r\nSet-Cookie: a=1", "/:=") == "x%0D%0ASet-Cookie:%20a=1");

@@ -137,5 +137,25 @@ BOOST_AUTO_TEST_CASE(a_matcher_gives_the_same_answers_as_matches_across_shapes) 
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_budget_bounds_the_match_steps_summed_over_a_scan) {
+  // (.|.)* backtracks 2^n ways on a string without '!' or '?': every test of a long string
+  // hits PCRE2's per-test limit (1,000,000) and spends it from the scan's budget.
+  auto f = Filter::compile("name:/(.|.)*[!?]/");
+  BOOST_REQUIRE(f.is_ok());
+  auto doc = json(R"({"name":"a string of forty characters, no mark at all"})");
+  auto ok = json(R"({"name":"yes!"})");
+  MatchBudget budget{2'500'000};
+  auto matcher = f->matcher<RapidJsonView>(&budget);
+  BOOST_TEST(matcher(RapidJsonView(&ok)));  // cheap: no step counted
+  BOOST_TEST(budget.steps_left == 2'500'000u);
+  BOOST_TEST(!matcher(RapidJsonView(&doc)));
+  BOOST_TEST(budget.steps_left == 1'500'000u);
+  BOOST_TEST(!matcher(RapidJsonView(&doc)));
+  BOOST_TEST(!matcher(RapidJsonView(&doc)));  // the last 500,000 steps
+  BOOST_TEST(budget.spent());
+  BOOST_TEST(!matcher(RapidJsonView(&ok)));  // spent: no test runs any more
+  BOOST_TEST(f->matches(RapidJsonView(&ok)));  // without a budget, as before
+}
+
 }  // namespace
 }  // namespace xr::filter::testing
