@@ -14,6 +14,7 @@
 #include "routes/json_text.h"
 #include "routes/object_stream.h"
 #include "worker/cache_access.h"
+#include "worker/list_files.h"
 
 namespace xr::app {
 
@@ -83,6 +84,38 @@ bool answered_by_list_etag(Context& ctx) {
   ctx.res.add_header("ETag", etag);
   if (!if_none_match(ctx.req, etag)) return false;
   ctx.res.send(304, "", "");
+  return true;
+}
+
+// Answers with the list's file, rendered once per cache generation, for nginx to send
+// (fcgi-app/worker/list_files.h); false: answer directly. Only when nginx's site has the
+// internal /_xr_list/ location (it says so with the XR_LIST_FILES parameter); auth and the
+// request's checks happened before. A file nginx cannot open (removed meanwhile) sends it
+// to @xr_list_miss, which asks again without XR_LIST_FILES. A filter past its budget while
+// rendering is the request's error (nothing kept).
+Result<bool> answered_by_list_file(Context& ctx, const ListQuery& q, std::string_view coll,
+                                   std::string_view base) {
+  if (ctx.svc.list_files == nullptr || ctx.req.param("XR_LIST_FILES") != "1") return false;
+  const cache::Reader& reader = ctx.svc.cache->reader();
+  // Read after the ETag's: the file holds this generation or a later one, never an older one.
+  const uint64_t seq = reader.last_change_seq();
+  FilterBudget budget(ctx);
+  Status rendered;
+  auto name = ctx.svc.list_files->find_or_render(
+      reader.instance(), seq, ctx.req.param("REQUEST_URI"), [&](const ListFiles::Write& write) {
+        rendered = render_collection(reader, q, coll, base, budget, [](const cache::ObjectView&) { return true; },
+                                     write);
+        return rendered;
+      });
+  if (rendered.kind() == ErrorKind::kCancelled) return true;  // the client is gone: nobody to answer
+  if (!rendered.is_ok()) return rendered;
+  if (!name) return false;
+  // The query rides along (nginx ignores it when sending the file) so that @xr_list_miss
+  // sends xapi-rest the original QUERY_STRING.
+  std::string target = "/_xr_list/" + *name;
+  if (const std::string_view qs = ctx.req.param("QUERY_STRING"); !qs.empty()) target.append("?").append(qs);
+  if (!ctx.res.add_header("X-Accel-Redirect", target)) return false;
+  ctx.res.send(200, list_content_type(q.options), "");
   return true;
 }
 
@@ -197,6 +230,8 @@ Status list_collection(Context& ctx) {
   add_data_age(ctx);
   if (answered_by_list_etag(ctx)) return Status::ok();
   const std::string base = "/rest/v0/" + coll + "/";
+  XR_ASSIGN_OR_RETURN(const bool from_file, answered_by_list_file(ctx, q, coll, base));
+  if (from_file) return Status::ok();
   return stream_collection(ctx, q, coll, base, [](const cache::ObjectView&) { return true; });
 }
 

@@ -21,6 +21,7 @@ class IdempotencyStore;
 namespace xr::app {
 
 class CredentialCache;
+class ListFiles;
 class LoginGuard;
 class CacheAccess;
 class XapiReads;
@@ -43,6 +44,7 @@ struct Services {
   TransferSessions* transfers = nullptr;  // XAPI sessions of exports and imports; per process
   XapiWrites* writes = nullptr;    // read-write XAPI sessions of the mutations; per process
   idempotency::IdempotencyStore* idempotency = nullptr;  // Idempotency-Key answers, on `db`
+  ListFiles* list_files = nullptr;  // lists rendered for nginx to send; null: never; per process
 };
 
 // The Idempotency-Key a request claimed (routes/idempotency.h); `key` empty: none.

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "cache/field_list.h"
 #include "cache/reader.h"
@@ -32,9 +33,16 @@ Result<ListQuery> parse_list_query(Context& ctx);
 void append_element(const ListQuery& q, const cache::ObjectView& view, std::string_view href_base,
                     std::string& out);
 
-// Streams the objects of `collection` that pass the filter and `extra(view)`; hrefs are
-// `<href_base><id>`. The filter runs within the request's FilterBudget: past it, the error
-// naming the bound (the scan stops; a client gone meanwhile gets nothing more).
+// Writes the list of the objects of `collection` that pass the filter and `extra(view)` to
+// `sink(std::string_view) -> bool` (false: stop, nothing more is wanted); hrefs are
+// `<href_base><id>`. The filter runs within `budget`: past it, the error naming the bound
+// (kCancelled: the client is gone); the output is then incomplete.
+template <typename Extra, typename Sink>
+Status render_collection(const cache::Reader& reader, const ListQuery& q, std::string_view collection,
+                         std::string_view href_base, FilterBudget& budget, Extra&& extra, Sink&& sink);
+
+// Streams that list to the client (content type set here) within the request's FilterBudget
+// (a client gone meanwhile gets nothing more).
 template <typename Extra>
 Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
                          std::string_view href_base, Extra&& extra);
@@ -53,15 +61,13 @@ void add_data_age(Context& ctx, std::string_view pool_id = {});
 
 // --- implementation ---
 
-template <typename Extra>
-Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
-                         std::string_view href_base, Extra&& extra) {
-  const cache::Reader& reader = ctx.svc.cache->reader();
+template <typename Extra, typename Sink>
+Status render_collection(const cache::Reader& reader, const ListQuery& q, std::string_view collection,
+                         std::string_view href_base, FilterBudget& budget, Extra&& extra, Sink&& sink) {
   const bool markdown = q.options.markdown;
   // Markdown is made from NDJSON lines after each scan step (a replayed call of emit must only
   // append to its buffer, so the table's state cannot live in emit).
   const bool lines = q.options.ndjson || markdown;
-  ListWriter writer(ctx.res, q.options);  // sets the content type
   MarkdownTable table;
   cache::ScanCursor cursor;
   if (q.options.limit) cursor.limit = *q.options.limit;
@@ -70,7 +76,6 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
   std::string out = lines ? "" : "[\n";
   out.reserve(80 * 1024);
   std::string md;
-  FilterBudget budget(ctx);
   std::optional<filter::Filter::Matcher<cache::ObjectView>> matcher;
   if (q.filter) matcher.emplace(*q.filter, budget.match());
   Status stopped;
@@ -94,20 +99,31 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
   while (!cursor.done) {
     Status s = reader.scan(collection, cursor, out, kChunk, emit);
     if (!s.is_ok()) return s;
-    if (stopped.kind() == ErrorKind::kCancelled) return Status::ok();  // nobody to answer
-    if (!stopped.is_ok()) return stopped;  // after the headers: the request is aborted
+    if (!stopped.is_ok()) return stopped;
     if (markdown) {
       md.clear();
       markdown_from_lines(out, table, md);
       out.swap(md);
     }
-    if (!out.empty() && !ctx.res.write(out)) return Status::ok();  // client gone
+    if (!out.empty() && !sink(std::string_view(out))) return Status::ok();  // nothing more wanted
     out.clear();
   }
   if (markdown) table.finish(out);
   if (!lines) out.append(cursor.emitted > 0 ? "\n]\n" : "]\n");
-  if (!out.empty()) ctx.res.write(out);
+  if (!out.empty()) sink(std::string_view(out));
   return Status::ok();
+}
+
+template <typename Extra>
+Status stream_collection(Context& ctx, const ListQuery& q, std::string_view collection,
+                         std::string_view href_base, Extra&& extra) {
+  ctx.res.set_content_type(list_content_type(q.options));
+  FilterBudget budget(ctx);
+  const Status s = render_collection(ctx.svc.cache->reader(), q, collection, href_base, budget,
+                                     std::forward<Extra>(extra),
+                                     [&](std::string_view piece) { return ctx.res.write(piece); });
+  // Past the budget after the headers: the request is aborted; a client gone: nobody to answer.
+  return s.kind() == ErrorKind::kCancelled ? Status::ok() : s;
 }
 
 }  // namespace xr::app

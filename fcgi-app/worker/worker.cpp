@@ -20,6 +20,7 @@
 #include "worker/acceptor.h"
 #include "worker/cache_access.h"
 #include "worker/credential_cache.h"
+#include "worker/list_files.h"
 #include "worker/login_guard.h"
 #include "worker/task_signals.h"
 #include "transfer/transfer_sessions.h"
@@ -42,6 +43,7 @@ struct Shared {
   LoginGuard login;
   TransferSessions transfers;
   Acceptor acceptor;  // the only accept() of this process (the head arrives before a thread is used)
+  ListFiles lists;
   std::atomic<bool> stopping{false};
 };
 
@@ -84,6 +86,7 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.login = &shared.login;
   svc.transfers = &shared.transfers;
   svc.writes = &shared.writes;
+  if (shared.env.config.list_files_mb > 0) svc.list_files = &shared.lists;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, -1, 0);  // no listen socket: libfcgi never accepts (Acceptor does)
   for (;;) {
@@ -162,7 +165,10 @@ int serve_requests(const ChildEnv& env, int64_t thread_count, int send_timeout_s
   Shared shared{env, CacheAccess(env.segment->segment(), env.config),
                 CredentialCache(&control->credentials_gen), XapiReads(env.config), XapiWrites(env.config),
                 TaskSignals(control), LoginGuard(control->login_hash_slots, LoginGuard::kHashSlots),
-                TransferSessions(env.config), Acceptor(env.listen_fd, send_timeout_s), {}};
+                TransferSessions(env.config), Acceptor(env.listen_fd, send_timeout_s),
+                ListFiles(env.config.list_dir_path(), static_cast<uint64_t>(env.config.list_files_mb) << 20,
+                          env.config.socket_mode_bits()),
+                {}};
   shared.acceptor.start();
   const auto n = static_cast<size_t>(thread_count);
   std::vector<std::thread> threads;

@@ -31,6 +31,12 @@ std::string Config::node_name() const {
   return name;
 }
 
+std::string Config::list_dir_path() const {
+  if (!list_dir.empty()) return list_dir;
+  const size_t slash = socket.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : socket.substr(0, slash)) + "/lists";
+}
+
 std::string Config::role_socket_path(std::string_view role, const std::string& configured) const {
   if (!configured.empty()) return configured;
   const size_t slash = socket.rfind('/');

@@ -55,6 +55,8 @@ struct Config {
   std::string secret_key_file;             // "" = <data_dir>/secret.key (secret_key_path())
   // [cache]
   int64_t cache_size_mb = 256;
+  std::string list_dir;         // "" = list_dir_path()'s default
+  int64_t list_files_mb = 256;  // 0: no list files (fcgi-app/worker/list_files.h)
   // [poller]
   int64_t retry_max = 30;  // seconds
   int64_t event_timeout = 60;  // seconds: event.from's wait
@@ -101,6 +103,8 @@ struct Config {
   // The FastCGI socket of a role that has its own (the master's socket table): `configured`
   // when set, else "<folder of server.socket>/<role>.sock".
   std::string role_socket_path(std::string_view role, const std::string& configured) const;
+  // cache.list_dir, else "<folder of server.socket>/lists".
+  std::string list_dir_path() const;
 
 };
 

@@ -56,6 +56,15 @@ const std::array kConfigKeys = {
     K{"cache.size_mb", KeyType::kInteger, "256", 1, 1 << 20, "",
       "size of the shared object cache in MiB; a full cache is reported as an error",
       &Config::cache_size_mb},
+    K{"cache.list_dir", KeyType::kString, "", 0, 0, "",
+      "folder (a tmpfs) of the rendered lists nginx sends itself (X-Accel-Redirect to its "
+      "internal /_xr_list/ location, whose alias must name this folder); \"\" = lists in the "
+      "folder of server.socket",
+      &Config::list_dir},
+    K{"cache.list_files_mb", KeyType::kInteger, "256", 0, 1 << 20, "",
+      "MiB of rendered lists kept at once (one file per list request and cache generation); "
+      "beyond, and with 0, lists go through the FastCGI socket",
+      &Config::list_files_mb},
     K{"poller.retry_max", KeyType::kInteger, "30", 1, kMaxSeconds, "",
       "longest wait, in seconds, between reconnection attempts to an unreachable pool",
       &Config::retry_max},

@@ -178,7 +178,7 @@ class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
                  transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64, admin_token=None,
-                 server_config="", poller_config=""):
+                 server_config="", poller_config="", list_files_mb=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
@@ -188,6 +188,7 @@ class Stack:
         self.nginx_subs = list(nginx_subs)
         self.ui_dir = ui_dir  # XO 6's web UI served at / (nginx/dev.conf.in's `ui` folder)
         self.cache_mb = cache_mb
+        self.list_files_mb = list_files_mb  # cache.list_files_mb (None: the default)
         self.own_sims = sims is None
         try:
             for i in range(pools if self.own_sims else 0):
@@ -236,7 +237,9 @@ class Stack:
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
                  'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5', server,
                  '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data")] + self._storage_lines() + [
-                 '[cache]', 'size_mb = %d' % self.cache_mb, '[poller]', 'retry_max = 1', poller,
+                 '[cache]', 'size_mb = %d' % self.cache_mb,
+                 '' if self.list_files_mb is None else 'list_files_mb = %d' % self.list_files_mb,
+                 '[poller]', 'retry_max = 1', poller,
                  # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
                  '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
                  transfer, extra]
