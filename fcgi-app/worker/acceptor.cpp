@@ -117,7 +117,12 @@ void Acceptor::run() {
         examine(fd);
       }
     }
-    close_expired(Clock::now());
+    const Clock::time_point now = Clock::now();
+    close_expired(now);
+    report(now, timed_out_, "closed ", " FastCGI connection(s) whose request head did not arrive within " +
+                                           std::to_string(kHeadTimeout.count()) + " s");
+    report(now, too_large_, "refused ", " FastCGI request(s) whose parameters exceed " +
+                                            std::to_string(kMaxHeadBytes / 1024) + " KiB");
   }
   for (const auto& [fd, deadline] : pending_) close(fd);
   pending_.clear();
@@ -159,9 +164,16 @@ void Acceptor::examine(int fd) {
     return;
   }
   if (head == Head::kTooLarge) {
-    kLog.warn("refused a FastCGI request whose parameters exceed " + std::to_string(kMaxHeadBytes / 1024) + " KiB");
+    ++too_large_.count;
   }
   close(fd);
+}
+
+void Acceptor::report(Clock::time_point now, Refusals& r, const std::string& verb, const std::string& what) {
+  if (r.count == 0 || now < r.next_log) return;
+  kLog.warn(verb + std::to_string(r.count) + what);
+  r.count = 0;
+  r.next_log = now + kLogEvery;
 }
 
 void Acceptor::close_expired(Clock::time_point now) {
@@ -170,8 +182,7 @@ void Acceptor::close_expired(Clock::time_point now) {
       ++it;
       continue;
     }
-    kLog.warn("closed a FastCGI connection whose request head did not arrive within " +
-              std::to_string(kHeadTimeout.count()) + " s");
+    ++timed_out_.count;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
     close(it->first);
     it = pending_.erase(it);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,14 @@ class Acceptor {
   void examine(int fd);
   void close_expired(Clock::time_point now);
   void hand_over(int fd);
+  // Refused connections are logged as counts, at most once per kLogEvery each kind (a
+  // flood of them must not flood the log).
+  struct Refusals {
+    unsigned count = 0;
+    Clock::time_point next_log{};
+  };
+  static constexpr auto kLogEvery = std::chrono::seconds(10);
+  void report(Clock::time_point now, Refusals& r, const std::string& verb, const std::string& what);
 
   int listen_fd_;
   int send_timeout_s_;
@@ -66,6 +75,7 @@ class Acceptor {
   std::thread thread_;
   std::unordered_map<int, Clock::time_point> pending_;  // fd -> deadline (accepting thread only)
   std::vector<unsigned char> peek_;                     // accepting thread only
+  Refusals timed_out_, too_large_;                      // accepting thread only
   std::mutex mu_;
   std::condition_variable ready_cv_;
   std::deque<int> ready_;  // guarded by mu_
