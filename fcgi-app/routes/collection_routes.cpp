@@ -108,6 +108,7 @@ Result<bool> answered_by_list_file(Context& ctx, const ListQuery& q, std::string
         return rendered;
       });
   if (rendered.kind() == ErrorKind::kCancelled) return true;  // the client is gone: nobody to answer
+  note_filter_error(ctx, q, rendered);
   if (!rendered.is_ok()) return rendered;
   if (!name) return false;
   // The query rides along (nginx ignores it when sending the file) so that @xr_list_miss

@@ -135,19 +135,23 @@ Result<ListOptions> parse_list_options(const Request& req, std::string* error_da
   return o;
 }
 
+std::string string_to_parse_data(std::string_view raw) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("stringToParse");
+  w.String(raw.data(), static_cast<rapidjson::SizeType>(raw.size()));
+  w.EndObject();
+  return b.GetString();
+}
+
 Result<std::optional<filter::Filter>> compile_list_filter(const ListOptions& options,
                                                           std::string* error_data) {
   std::optional<filter::Filter> out;
   if (!options.filter || options.filter->empty()) return out;
   auto f = filter::compile_query_filter(*options.filter);
   if (!f.is_ok()) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    w.StartObject();
-    w.Key("stringToParse");
-    w.String(options.filter->c_str(), static_cast<rapidjson::SizeType>(options.filter->size()));
-    w.EndObject();
-    *error_data = b.GetString();
+    *error_data = string_to_parse_data(*options.filter);
     return f.status();
   }
   if (!f->matches_everything()) out = std::move(f).value();

@@ -39,6 +39,8 @@ Result<ListOptions> parse_list_options(const Request& req, std::string* error_da
 
 // Compiles options.filter (nullopt when absent or matching everything); a syntax error is
 // XO's 400 with `*error_data` = {"stringToParse": ...}.
+// XO's "data" of a filter error: {"stringToParse":"<raw filter>"}.
+std::string string_to_parse_data(std::string_view raw);
 Result<std::optional<filter::Filter>> compile_list_filter(const ListOptions& options,
                                                           std::string* error_data);
 // True when `object` passes the (optional) filter.

@@ -58,6 +58,10 @@ Status check_pools_ready(const Context& ctx) {
   return Status::ok();
 }
 
+void note_filter_error(Context& ctx, const ListQuery& q, const Status& s) {
+  if (s.kind() == ErrorKind::kInvalidArgument && q.filter) ctx.error_data = string_to_parse_data(q.filter->source());
+}
+
 void add_data_age(Context& ctx, std::string_view pool_id) {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();

@@ -51,6 +51,10 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
 // markdown to `out`.
 void markdown_from_lines(std::string_view lines, MarkdownTable& table, std::string& out);
 
+// A filter past its match budget (kInvalidArgument from a render) is answered in XO's
+// filter-error shape: sets ctx.error_data to {"stringToParse": <the filter>}.
+void note_filter_error(Context& ctx, const ListQuery& q, const Status& s);
+
 // 503 while a configured pool is still on its first connection attempt.
 Status check_pools_ready(const Context& ctx);
 
@@ -123,6 +127,7 @@ Status stream_collection(Context& ctx, const ListQuery& q, std::string_view coll
                                      std::forward<Extra>(extra),
                                      [&](std::string_view piece) { return ctx.res.write(piece); });
   // Past the budget after the headers: the request is aborted; a client gone: nobody to answer.
+  note_filter_error(ctx, q, s);
   return s.kind() == ErrorKind::kCancelled ? Status::ok() : s;
 }
 
