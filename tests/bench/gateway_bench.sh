@@ -6,12 +6,15 @@
 #   one object         vs a trivial FastCGI responder (gateway_fcgi_floor) of the same size;
 #   sync time          reported with the simulator's own dump time (encoding + transfer);
 #   memory             segment (resident) + PSS/RSS of every xapi-rest process.
-# Usage: tests/bench/gateway_bench.sh BUILD_DIR    (BENCH_VMS, BENCH_SECONDS=4 override)
+# Usage: tests/bench/gateway_bench.sh BUILD_DIR    (BENCH_VMS, BENCH_SECONDS=4, BENCH_CACHE_MB
+#   override)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 vms=${BENCH_VMS:-10000}
 secs=${BENCH_SECONDS:-4}
+# The cache grows with the pool (10,000 VMs use under 100 MiB of it).
+cache_mb=${BENCH_CACHE_MB:-$(( vms > 20000 ? vms / 40 : 256 ))}
 app="$build/fcgi-app/xapi-rest"
 floor="$build/tests/bench/gateway_fcgi_floor"
 dir_prefix=xr-gw-bench
@@ -38,7 +41,7 @@ threads = 8
 [storage]
 data_dir = "$dir/data"
 [cache]
-size_mb = 256
+size_mb = $cache_mb
 [log]
 level = "warn"
 [[pool]]
@@ -98,11 +101,15 @@ run_wrk() {
   echo "$rps $p99"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
-row() {  # row LABEL CONNS APP_URL BASE_URL [app headers...]
-  local label=$1 c=$2 app_url=$3 base_url=$4; shift 4
+declare -A ratios p99s  # short name -> "c32/c64" figures, for the summary lines
+row() {  # row SHORT LABEL CONNS APP_URL BASE_URL
+  local short=$1 label=$2 c=$3 app_url=$4 base_url=$5 r
   read -r b_rps b_p99 < <(run_wrk "$c" "$base_url")
   read -r a_rps a_p99 < <(run_wrk "$c" "$app_url" -H "$cookie")
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$a_rps" "$a_p99" "$b_rps" "$b_p99" "$(ratio "$a_rps" "$b_rps")"
+  r=$(ratio "$a_rps" "$b_rps")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$a_rps" "$a_p99" "$b_rps" "$b_p99" "$r"
+  ratios[$short]="${ratios[$short]:+${ratios[$short]}/}$r"
+  p99s[$short]="${p99s[$short]:+${p99s[$short]}/}$a_p99 (${b_p99})"
 }
 
 echo
@@ -113,13 +120,13 @@ echo "| request | conns | xapi-rest req/s | p99 | baseline req/s | baseline p99 
 echo "|---|---|---|---|---|---|---|"
 st="http://127.0.0.1:$port/static"
 for c in 32 64; do
-  row "vms?fields=name_label,power_state (vs static)" "$c" "$base/vms?fields=name_label,power_state" "$st/vms.json"
-  row "same, ndjson=true (vs static)" "$c" "$base/vms?fields=name_label,power_state&ndjson=true" "$st/vms.ndjson"
-  row "same, filter=power_state:Running (vs static)" "$c" "$base/vms?fields=name_label,power_state&filter=power_state:Running" "$st/vms-running.json"
-  row "vms?fields=* (vs static)" "$c" "$base/vms?fields=*" "$st/vms-all.json"
+  row list "vms?fields=name_label,power_state (vs static)" "$c" "$base/vms?fields=name_label,power_state" "$st/vms.json"
+  row ndjson "same, ndjson=true (vs static)" "$c" "$base/vms?fields=name_label,power_state&ndjson=true" "$st/vms.ndjson"
+  row filter "same, filter=power_state:Running (vs static)" "$c" "$base/vms?fields=name_label,power_state&filter=power_state:Running" "$st/vms-running.json"
+  row all "vms?fields=* (vs static)" "$c" "$base/vms?fields=*" "$st/vms-all.json"
 done
 for c in 32 64; do
-  row "vms/<id> (vs FastCGI floor, same size)" "$c" "http://127.0.0.1:$port$vm_href" "http://127.0.0.1:$port/floor/x"
+  row one "vms/<id> (vs FastCGI floor, same size)" "$c" "http://127.0.0.1:$port$vm_href" "http://127.0.0.1:$port/floor/x"
 done
 
 # --- freshness: a rename made in the simulator, until GET /vms/<id> shows it (goal 1 s),
@@ -150,6 +157,10 @@ loaded_ms=$(rename_ms 5)
 wait "$wrk_pid" || true
 echo
 echo "rename -> GET /vms/<id>: slowest of 5 while wrk -c32 hammers the list ${loaded_ms} ms (goal 1000 ms); with nothing else running ${quiet_ms} ms"
+# One line each for run-all's table (c32/c64; goals: lists >= 0.8 of static, p99 < 50 ms).
+echo "ratio c32/c64 vs static: list ${ratios[list]} ndjson ${ratios[ndjson]} filter ${ratios[filter]} fields=* ${ratios[all]}"
+echo "p99 c32/c64 (static): list ${p99s[list]} ndjson ${p99s[ndjson]}"
+echo "vms/<id> vs FastCGI floor ${ratios[one]}; rename under list load ${loaded_ms} ms (alone ${quiet_ms})"
 
 # --- memory after the load ---
 segment_kb=0; pss_kb=0; rss_list=""
@@ -164,3 +175,4 @@ done
 echo
 echo "sync: $vms VMs complete in the API ${sync_s} s after 'serve' started; the simulator alone takes ${dump_s} s to encode and send its ${dump_mb} MB JSON-RPC event.from dump (so our own time is about $(echo "$sync_s - $dump_s" | bc) s)"
 echo "memory: shared segment resident $((segment_kb / 1024)) MiB; all xapi-rest processes PSS $((pss_kb / 1024)) MiB (the segment counted once); RSS per process (MiB):$rss_list"
+echo "memory per VM (every object of the pool included): segment $((segment_kb * 1024 / vms)) B, all processes PSS $((pss_kb * 1024 / vms)) B"
