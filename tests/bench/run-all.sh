@@ -26,7 +26,7 @@ benches=(
   "xapi-transfer|$bench/xapi_transfer_bench.sh $build $(q 1024 64)|^(curl|xapi lib) (get|put)"
   "sim-dump|$bench/sim_dump.sh $(q '10000 1000' '1000 100')|ratio"
   "sim-transfer|$bench/sim_transfer.sh $(q 256 32)|^(cat disk|export_raw_vdi format=raw|import_raw_vdi format=raw)"
-  "gateway|env BENCH_VMS=$(q 10000 1000) BENCH_SECONDS=$(q 4 1) $bench/gateway_bench.sh $build|^ratio c32|^p99 c32|^vms/<id> vs|PSS"
+  "gateway|env BENCH_VMS=$(q 10000 1000) BENCH_SECONDS=$(q 4 1) $bench/gateway_bench.sh $build|^ratio c32|^p99 c32|^vms/<id> vs|^memory:"
   "gateway-sync|env BENCH_VMS=$(q 10000 1000) $bench/gateway_sync.sh $build|sync|MiB|ratio"
   "change-latency|/usr/bin/python3 $bench/change_latency.py $build $(q '--vms 200 --renames 40' '--vms 50 --renames 10')|median|p90|ms"
   "ui-load|/usr/bin/python3 $bench/ui_load.py $build $(q '--vms 1000,10000 --rounds 3' '--vms 1000 --rounds 2')|^[0-9]+ +[0-9-]+ "
