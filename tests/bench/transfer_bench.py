@@ -12,6 +12,8 @@ Starts the whole stack (tests/integration/gateway/stack.py: simulator + `xapi-re
   - NBD export:  <nginx>/rest/v0/vdis/<id>.raw?preferNbd&nbdConcurrency=4  vs  =1
   - export accel: the same raw export from a second xapi-rest + nginx on the same simulator
                  with [transfer] accel_redirect = true (nginx streams from XAPI itself)
+  - export static: the same bytes served by the stack's nginx as a static file (sendfile):
+                 the ceiling of any path through nginx on this machine
 For each variant the CPU seconds spent by every process on the path (simulator, xapi-rest's
 processes, nginx's, curl) are summed and printed per GiB: on a shared 2-core machine that
 cost is steadier than the wall-clock rate.
@@ -137,6 +139,9 @@ def main():
             for _ in range(size // len(pattern)):
                 disk.write(pattern)
                 img.write(pattern)
+        os.chmod(tmp, 0o755)  # nginx's workers may run as another user
+        os.chmod(image, 0o644)
+        os.symlink(image, os.path.join(s.dir, "nginx/static/image.raw"))
         wait_until(lambda: s.get("/rest/v0/vdis/" + uuid, token=s.token).status == 200, 30, "the VDI")
         pifs = x.call("PIF.get_all_records")
         x.call("network.add_purpose", next(p["network"] for p in pifs.values() if p["management"]), "insecure_nbd")
@@ -162,6 +167,7 @@ def main():
             **({"export before": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + before.token,
                                    "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (before.port, uuid)]}
                if before is not None else {}),
+            "export static": ["curl", "-sS", "-f", "-o", "/dev/null", "http://127.0.0.1:%d/static/image.raw" % s.port],
             "nbd x1": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=1"],
             "nbd x4": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=4"],
         }
@@ -193,6 +199,8 @@ def main():
         print("ratio export accel/direct:   %.2f" % (med["export accel"] / med["export direct"]))
         if before is not None:
             print("ratio export before/direct:  %.2f" % (med["export before"] / med["export direct"]))
+        print("ratio export static/direct:  %.2f   (nginx's ceiling)" % (med["export static"] / med["export direct"]))
+        print("ratio export accel/static:   %.2f" % (med["export accel"] / med["export static"]))
         print("ratio import gateway/direct: %.2f" % (med["import gateway"] / med["import direct"]))
         print("ratio NBD x4 / x1:           %.2f" % (med["nbd x4"] / med["nbd x1"]))
         roles = {p: ("transfer" if p in s.pids("transfer") else "worker") for p in pids}
