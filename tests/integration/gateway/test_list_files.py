@@ -3,15 +3,21 @@ fcgi-app/worker/list_files.h): byte-identical to the answer through the FastCGI 
 credentials and query checked first, the files unreachable from outside, a new generation
 after a change, one render for concurrent requests, the folder bounded by
 cache.list_files_mb."""
+import http.client
 import os
+import shutil
+import signal
+import ssl
 import stat
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack, wait_until  # noqa: E402
+from stack import ROOT, Stack, read, wait_until, write_packaged_site  # noqa: E402
 
 LISTS = [
     "/rest/v0/vms",
@@ -149,6 +155,37 @@ class ListFilesTest(unittest.TestCase):
         same = [n for n in list_files(self.folder) if read_bytes(os.path.join(self.folder, n)) == answers[0].body]
         self.assertEqual(same, [name])
         self.assertEqual([n for n in os.listdir(self.folder) if n.startswith(".")], [])  # no leftovers
+
+    def test_the_packaged_site_sends_the_files_too(self):
+        """nginx/xapi-rest.conf as shipped (only its paths moved into the stack's folder), over
+        HTTPS with gzip: the same list as through the dev site, from the file."""
+        d = tempfile.mkdtemp(prefix="xr-ngx-lists-")
+        os.chmod(d, 0o755)
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=localhost", "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
+                       check=True, capture_output=True)
+        site = read(os.path.join(ROOT, "nginx/xapi-rest.conf"))
+        self.assertIn("alias /run/xapi-rest/lists/;", site)
+        port = write_packaged_site(d, site.replace("/run/xapi-rest/", os.path.dirname(self.s.socket) + "/"))
+        subprocess.run(["nginx", "-p", d, "-c", d + "/nginx.conf"], check=True, capture_output=True)
+        wait_until(lambda: os.path.exists(d + "/logs/nginx.pid"), 10, "nginx")
+        self.addCleanup(os.kill, int(read(d + "/logs/nginx.pid")), signal.SIGQUIT)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        path = "/rest/v0/vms?fields=name_label,power_state&packaged=1"
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+        c.request("GET", path, headers={"Cookie": "authenticationToken=" + self.s.token})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertTrue(r.headers["ETag"].startswith('W/"'))
+        self.assertEqual(body, self.get(path).body)
+        self.file_of(body)
+        # Sent by nginx from the file (a list streamed through the socket comes chunked).
+        self.assertEqual(r.headers["Content-Length"], str(len(body)))
 
 
 class ListFilesBudgetTest(unittest.TestCase):
