@@ -72,6 +72,7 @@ struct Dispatcher {
   cache::Reader reader;
   JobShared shared;
   std::atomic<int> active{0};
+  std::atomic<bool> draining{false};  // SIGQUIT: finish what runs, claim nothing new
 };
 
 void job_thread(Dispatcher& d, tasks::Task task) {
@@ -137,7 +138,7 @@ int run_runner(const ChildEnv& env) {
     }
     leases = std::move(l).value();
     (void)leases->heartbeat(env.config.node_name(), tasks::now_ms());
-    start_node_listener(env.config, &d.signals);
+    start_node_listener(env.config, &d.signals, &d.draining);
   }
   // Sweeps and heartbeats: a third of the lease apart (at most kSweepEvery).
   const auto sweep_every = std::min<std::chrono::milliseconds>(
@@ -147,12 +148,12 @@ int run_runner(const ChildEnv& env) {
   auto next_sweep = std::chrono::steady_clock::now() + sweep_every;
   control->runner_pid.store(static_cast<uint32_t>(getpid()));
   kLog.info("running actions");
-  bool draining = false;
   for (;;) {
     timespec now{0, 0};
     const int sig = sigtimedwait(&set, nullptr, &now);
     if (sig == SIGTERM) _exit(0);
-    if (sig == SIGQUIT) draining = true;  // graceful: finish what runs, claim nothing new
+    if (sig == SIGQUIT) d.draining = true;
+    const bool draining = d.draining;
     if (draining && d.active.load() == 0) break;
     const uint32_t seen = control->jobs_queued.load();
     if (!draining) claim_jobs(d, **store, me);

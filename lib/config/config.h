@@ -88,6 +88,9 @@ struct Config {
 
   std::vector<PoolConfig> pools;
   std::string source;  // the file it was read from
+  // Not a key: the store's servers revision the pools were merged with (lib/servers; -1
+  // before any merge). A node reloads when the store's moves past it (another node's change).
+  int64_t servers_revision = -1;
 
   // The key file of the stored servers' passwords (lib/servers/secret_box.h).
   std::string secret_key_path() const { return secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file; }

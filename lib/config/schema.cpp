@@ -51,7 +51,8 @@ const std::array kConfigKeys = {
       &Config::storage_password_file},
     K{"storage.secret_key_file", KeyType::kString, "", 0, 0, "",
       "file of the key encrypting the passwords of servers added over REST (32 bytes, 0600, "
-      "created at start when missing); \"\" = secret.key in data_dir. Keep it out of database backups",
+      "created at start when missing); \"\" = secret.key in data_dir. Keep it out of database backups; "
+      "the nodes of one shared store need the same key (copy the file)",
       &Config::secret_key_file},
     K{"cache.size_mb", KeyType::kInteger, "256", 1, 1 << 20, "",
       "size of the shared object cache in MiB; a full cache is reported as an error",

@@ -17,6 +17,11 @@
 
 namespace xr::servers {
 
+// The store notification channel (store::Db::notify) of server changes: every node's runner
+// LISTENs on it and makes its master reload when the store's servers_revision is not the one
+// its configuration was merged with (fcgi-app/runner/node_listener).
+inline constexpr std::string_view kChangesChannel = "xr_servers";
+
 struct StoredServer {
   std::string id;  // uuid: the pool's name in the merged configuration
   std::string label;
@@ -38,8 +43,11 @@ class ServerStore {
   Status add(const StoredServer& s);              // kConflict: that host is already there
   Status update(const StoredServer& s);           // every field by id; kNotFound, kConflict
   Status remove(std::string_view id);             // kNotFound
+  // Bumped by every add, update and remove (in their transaction, with a notification).
+  Result<int64_t> revision();
 
  private:
+  static Status changed(store::Db& db);
   explicit ServerStore(store::Db& db) : db_(db) {}
   store::Db& db_;
 };
@@ -47,7 +55,7 @@ class ServerStore {
 // The URL a server's host stands for ("xcp1" -> "https://xcp1"), as [[pool]] url reads it.
 std::string url_of(std::string_view host);
 
-// Appends the stored servers to cfg->pools (passwords opened with `box`): name = id, tls
+// Appends the stored servers to cfg->pools and sets cfg->servers_revision (passwords opened with `box`): name = id, tls
 // insecure when allowUnauthorized, else verify. A server whose password cannot be opened is
 // left out (logged by the caller through the returned warning list).
 Status merge_stored_servers(store::Db& db, const SecretBox& box, config::Config* cfg,

@@ -41,10 +41,12 @@ class Cluster:
 
             def extra(node):
                 return '[cluster]\nnode = "%s"\nlease = %d' % (node, lease)
+            # One key for the passwords of servers added over REST (node A makes it at start).
+            key = os.path.join(self.pg_dir, "secret.key")
             self.a = Stack(vms=vms, hosts=hosts, workers=workers, threads=threads,
-                           storage=self.conninfo, extra_config=extra("a"))
+                           storage=self.conninfo, extra_config=extra("a"), secret_key=key)
             self.b = Stack(sims=self.a.sims, workers=workers, threads=threads, storage=self.conninfo,
-                           extra_config=extra("b"), admin_token=self.a.token)
+                           extra_config=extra("b"), admin_token=self.a.token, secret_key=key)
             self.token = self.a.token
             self._start_front(port)
             wait_until(lambda: self.front.get("/rest/v0/ping").status == 200, 20, "the front nginx")

@@ -178,13 +178,14 @@ class Stack:
     def __init__(self, vms=20, hosts=2, seed=1, pools=1, workers=2, threads=4, extra_config="", sim_args=(),
                  sims=None, wait=True, tls_lines=None,
                  transfer_config="", storage=None, nginx_subs=(), ui_dir=None, cache_mb=64, admin_token=None,
-                 server_config="", poller_config="", list_files_mb=None):
+                 server_config="", poller_config="", list_files_mb=None, secret_key=None):
         if not APP or not os.access(APP, os.X_OK):
             raise RuntimeError("XR_APP must name the xapi-rest binary")
         self.dir = tempfile.mkdtemp(prefix="xr-it-")
         os.chmod(self.dir, 0o755)  # nginx workers (nobody) must reach the socket
         self.sims, self.serve, self.nginx_pid = list(sims or []), None, None
         self.storage, self.pg_schema = storage, None
+        self.secret_key = secret_key  # [storage] secret_key_file (nodes of one store share one)
         self.nginx_subs = list(nginx_subs)
         self.ui_dir = ui_dir  # XO 6's web UI served at / (nginx/dev.conf.in's `ui` folder)
         self.cache_mb = cache_mb
@@ -229,9 +230,10 @@ class Stack:
             self.pg_schema = "it_%d_%d" % (os.getpid(), id(self) % 100000)
             pg_sql(os.environ["XR_TEST_PG"], "CREATE SCHEMA %s" % self.pg_schema)
             self.storage = "%s options='-csearch_path=%s'" % (os.environ["XR_TEST_PG"], self.pg_schema)
+        key = ['secret_key_file = "%s"' % self.secret_key] if self.secret_key else []
         if self.storage is None:
-            return []
-        return ['backend = "postgresql"', "connection = \"%s\"" % self.storage]
+            return key
+        return ['backend = "postgresql"', "connection = \"%s\"" % self.storage] + key
 
     def _write_config(self, workers, threads, extra, transfer="", server="", poller=""):
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',

@@ -6,10 +6,11 @@ import os
 import sys
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster  # noqa: E402
-from stack import wait_until  # noqa: E402
+from stack import Sim, wait_until  # noqa: E402
 
 LEASE_S = 3
 
@@ -107,6 +108,51 @@ class ClusterTest(unittest.TestCase):
         conn.close()
         self.assertEqual(resp.status, 410, body)
         self.assertIn("error", json.loads(body))
+
+    def test_a_server_added_over_rest_on_one_node_is_followed_by_the_other(self):
+        a, b = self.c.a, self.c.b
+        sim2 = Sim(a.dir, 3, 1, 7, "pw-second-pool")
+        pids = (a.serve.pid, b.serve.pid)
+
+        def server(node, sid):
+            r = node.request("GET", "/rest/v0/servers/" + sid, token=self.c.token)
+            return r.json() if r.status == 200 else None
+
+        def vms_of(node, pool):
+            return node.api("/rest/v0/vms?fields=id&filter=" + urllib.parse.quote("$pool:" + pool))
+
+        def change(node, method, path, body=None):
+            r = node.request(method, path, token=self.c.token, body=body)
+            self.assertIn(r.status, (201, 204), r.body)
+            return r
+
+        try:
+            sid = change(a, "POST", "/rest/v0/servers", {
+                "host": sim2.url, "username": "root", "password": "pw-second-pool", "label": "second",
+                "allowUnauthorized": True}).json()["id"]
+            # B's poller connects the pool added through A (its master reloads on A's
+            # notification; the password opened with the nodes' shared key) and B reads it.
+            wait_until(lambda: (server(b, sid) or {}).get("status") == "connected", 30, "B to connect the server")
+            pool = server(b, sid)["poolId"]
+            wait_until(lambda: len(vms_of(b, pool)) == 3, 30, "the new pool's VMs on B")
+            self.assertEqual(server(b, sid)["label"], "second")
+            # a change through B is followed by A: label, then disconnect (its objects leave
+            # A's cache), connect (back)
+            change(b, "PATCH", "/rest/v0/servers/" + sid, {"label": "2nd"})
+            wait_until(lambda: (server(a, sid) or {}).get("label") == "2nd", 30, "A to follow the PATCH")
+            change(b, "POST", "/rest/v0/servers/%s/actions/disconnect" % sid)
+            wait_until(lambda: not vms_of(a, pool) and not vms_of(b, pool), 30, "both nodes to drop the pool")
+            self.assertEqual(server(a, sid)["status"], "disconnected")
+            change(b, "POST", "/rest/v0/servers/%s/actions/connect" % sid)
+            wait_until(lambda: len(vms_of(a, pool)) == 3, 30, "A to connect the pool again")
+            # removed through A: gone from B's servers and cache
+            change(a, "DELETE", "/rest/v0/servers/" + sid)
+            wait_until(lambda: server(b, sid) is None and not vms_of(b, pool), 30, "B to drop the removed server")
+            # all of it without a restart (a reload keeps the master)
+            self.assertEqual((a.serve.poll(), b.serve.poll()), (None, None))
+            self.assertEqual((a.serve.pid, b.serve.pid), pids)
+        finally:
+            sim2.stop()
 
     def test_z_kill_9_of_the_node_running_an_action_interrupts_it_and_nginx_keeps_answering(self):
         vm = self.vm("Running")
