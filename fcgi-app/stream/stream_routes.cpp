@@ -51,6 +51,14 @@ Result<WatchOptions> watch_options(const Request& req) {
   return o;
 }
 
+// The 410 of a cache revision this node cannot resume from (`why`: too old for the change
+// log, an earlier run, or another node's: each node's cache follows XAPI on its own, so a
+// revision names one node's cache). The client lists here and watches from that list.
+Status cannot_resume(const Status& why) {
+  return Status(ErrorKind::kGone, why.message() + ": list the collection again (through this node) and "
+                                                  "watch with since=<its X-Revision header>");
+}
+
 Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
   Request& req = ctx.req;
   const std::string& coll = req.segments()[2];
@@ -78,11 +86,7 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
     if (!s.is_ok()) {
       ctx.error_data = "{\"since\":" + json_string(live::format_revision(*since)) + ",\"revision\":" +
                        json_string(live::format_revision(live::revision_at(reader, at))) + "}";
-      if (s.kind() == ErrorKind::kGone) {
-        return Status(ErrorKind::kGone, "revision too old to resume from: list the collection again and "
-                                        "watch with since=<its X-Revision header>");
-      }
-      return s;
+      return s.kind() == ErrorKind::kGone ? cannot_resume(s) : s;
     }
     const auto index = reader.collection(coll);
     for (const cache::Change& c : changed) {
@@ -155,7 +159,15 @@ Status open_events(Connection& conn, Context& ctx, StreamServices& ss) {
     }
     resume = *parsed;
     const cache::Reader& reader = ss.hub.reader();
-    if (resume.cache) XR_RETURN_IF_ERROR(live::resume_point(reader, *resume.cache, reader.last_change_seq()).status());
+    const uint64_t at = reader.last_change_seq();
+    if (resume.cache) {
+      if (auto from = live::resume_point(reader, *resume.cache, at); !from.is_ok()) {
+        if (from.status().kind() != ErrorKind::kGone) return from.status();
+        ctx.error_data = "{\"since\":" + json_string(last) + ",\"revision\":" +
+                         json_string(live::format_revision(live::revision_at(reader, at))) + "}";
+        return cannot_resume(from.status());
+      }
+    }
     if (resume.task && ss.tasks.ready() && !ss.tasks.removed_since(*resume.task)) {
       ctx.error_data = "{\"since\":" + json_string(last) + "}";
       return Status(ErrorKind::kGone, "task revision too old to resume from: list the tasks again");

@@ -49,7 +49,8 @@ Status changed_between(const cache::Reader& reader, uint64_t after, uint64_t unt
 
 Result<uint64_t> resume_point(const cache::Reader& reader, Revision r, uint64_t now) {
   if (r.instance != reader.instance()) {
-    return Status(ErrorKind::kGone, "revision of an earlier run of the service");
+    // Each node's cache follows XAPI on its own: no revision of it names a point of another's.
+    return Status(ErrorKind::kGone, "revision of another xapi-rest node or of an earlier run of this one");
   }
   if (r.seq > now) return Status(ErrorKind::kInvalidArgument, "revision from the future");
   return r.seq;

@@ -52,8 +52,8 @@ Status changed_between(const cache::Reader& reader, uint64_t after, uint64_t unt
 // The revision of the cache at `seq`.
 inline Revision revision_at(const cache::Reader& reader, uint64_t seq) { return {reader.instance(), seq}; }
 
-// Checks a client's revision against this cache: kGone (another instance, or older than the
-// log reaches) or kInvalidArgument (ahead of the log); else its sequence number.
+// Checks a client's revision against this cache: kGone (another instance: another node
+// sharing the store, or an earlier run; or older than the log reaches) or kInvalidArgument (ahead of the log); else its sequence number.
 Result<uint64_t> resume_point(const cache::Reader& reader, Revision r, uint64_t now);
 
 // --- implementation ---
