@@ -1,5 +1,6 @@
 #include "routes/mutation_routes.h"
 
+#include "routes/json_text.h"
 #include "routes/mutation_target.h"
 #include "routes/patch_body.h"
 
@@ -49,9 +50,13 @@ Status patch_object(Context& ctx) {
   XR_RETURN_IF_ERROR(resolve_target(ctx, collection_of(ctx), ctx.params[0], &t));
   rapidjson::Document body;
   XR_RETURN_IF_ERROR(read_json_object(ctx, &body));
-  XR_ASSIGN_OR_RETURN(std::vector<XapiOp> ops, plan_patch(ctx, t, body));
+  XR_ASSIGN_OR_RETURN(PatchPlan plan, plan_patch(ctx, t, body));
+  if (!plan.not_implemented.empty()) {
+    ctx.res.send(501, "application/json; charset=utf-8", "{\"error\":" + json_string(plan.not_implemented) + "}");
+    return Status::ok();
+  }
   XR_RETURN_IF_ERROR(check_if_match(ctx, t));
-  if (!ops.empty()) XR_RETURN_IF_ERROR(apply_ops(ctx, t.pool, t.pool_ref, std::move(ops)));
+  if (!plan.ops.empty()) XR_RETURN_IF_ERROR(apply_ops(ctx, t.pool, t.pool_ref, std::move(plan.ops)));
   ctx.res.send(204, "", "");
   return Status::ok();
 }

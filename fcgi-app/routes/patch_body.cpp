@@ -29,12 +29,16 @@ enum class Kind {
   kOpMap,     // {operation: true | false | null | "reason"}
   kNullableInteger,   // an integer >= 0, or null (removes the setting)
   kNullableIntArray,  // an array of integers >= 0, or null
+  kNullableEnum,      // kEnum, or null (removes the setting)
+  kStringFields,      // an object whose members, among Key::values, are strings
+  kXenstoreMap,       // {key: string | null}, keys inside the VM's vm-data/ namespace
 };
 
 // What a key's builder sees: the target, and the reads it may need (done once).
 struct Env {
   Context& ctx;
   const Target& t;
+  const rapidjson::Value& body;  // the whole (valid) body: keys that constrain each other
   std::optional<Value> record;  // the object's XAPI record, when a builder asked for it
   Result<const Value*> xapi_record() {
     if (!record) {
@@ -80,6 +84,12 @@ int64_t record_int(const Value& rec, std::string_view field) {
   return i.is_ok() ? *i : 0;
 }
 
+// The body's integer for `key`, when the body sets it.
+std::optional<int64_t> body_int(const Env& e, const char* key) {
+  auto it = e.body.FindMember(key);
+  if (it == e.body.MemberEnd() || !it->value.IsNumber()) return std::nullopt;
+  return int_of(it->value);
+}
 // --- builders ------------------------------------------------------------------------------
 // The XAPI ref of the cached object a body value names (XO id), OpaqueRef:NULL for null;
 // XO's 404 (`type`) when the cache has no such object.
@@ -151,7 +161,9 @@ Status set_cpus(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
     add(ops, e, "set_VCPUs_number_live", {Value::integer(n)});
     return Status::ok();
   }
-  if (n > record_int(*rec, "VCPUs_max")) add(ops, e, "set_VCPUs_max", {Value::integer(n)});
+  if (n > body_int(e, "cpusStaticMax").value_or(record_int(*rec, "VCPUs_max"))) {
+    add(ops, e, "set_VCPUs_max", {Value::integer(n)});
+  }
   add(ops, e, "set_VCPUs_at_startup", {Value::integer(n)});
   return Status::ok();
 }
@@ -244,6 +256,136 @@ Status set_suspend_sr(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* op
   return Status::ok();
 }
 
+// --- limits that constrain each other (XO's makeEditObject `constraints`) --------------------
+// The dynamic maximum the body asks for (memoryMax, else memory), else XAPI's.
+int64_t planned_dynamic_max(const Env& e, const Value& rec) {
+  return body_int(e, "memoryMax").value_or(body_int(e, "memory").value_or(record_int(rec, "memory_dynamic_max")));
+}
+Status set_memory_to(Env& e, int64_t bytes, std::vector<XapiOp>* ops) {
+  return set_memory(e, rapidjson::Value(bytes), ops);
+}
+// XO's cpusStaticMax (VM.set_VCPUs_max, halted VMs): a start-up count above the new maximum
+// is lowered first, to the body's cpus when it sets them.
+Status set_cpus_static_max(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t max = int_of(v);
+  if (max == record_int(*rec, "VCPUs_max")) return Status::ok();  // XO skips a value already set
+  if (record_int(*rec, "VCPUs_at_startup") > max) {
+    add(ops, e, "set_VCPUs_at_startup", {Value::integer(body_int(e, "cpus").value_or(max))});
+  }
+  add(ops, e, "set_VCPUs_max", {Value::integer(max)});
+  return Status::ok();
+}
+// XO's memoryMin (the dynamic minimum): a dynamic maximum below it is raised to it first.
+Status set_memory_min(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t min = int_of(v);
+  if (min == record_int(*rec, "memory_dynamic_min")) return Status::ok();
+  if (planned_dynamic_max(e, *rec) < min) XR_RETURN_IF_ERROR(set_memory_to(e, min, ops));
+  add(ops, e, "set_memory_dynamic_min", {Value::integer(min)});
+  return Status::ok();
+}
+// XO's memoryStaticMax (halted VMs): a dynamic maximum above it is lowered to it first.
+Status set_memory_static_max(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t max = int_of(v);
+  if (max == record_int(*rec, "memory_static_max")) return Status::ok();
+  if (planned_dynamic_max(e, *rec) > max) XR_RETURN_IF_ERROR(set_memory_to(e, max, ops));
+  add(ops, e, "set_memory_static_max", {Value::integer(max)});
+  return Status::ok();
+}
+
+// --- boot, devices, guest data --------------------------------------------------------------
+std::optional<std::string> text_or_null(const rapidjson::Value& v) {
+  return v.IsString() ? std::optional<std::string>(std::string(v.GetString(), v.GetStringLength())) : std::nullopt;
+}
+Status set_has_vendor_device(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_has_vendor_device", {Value::boolean(v.GetBool())});
+  return Status::ok();
+}
+// VM.set_domain_type also derives HVM_boot_policy (xapi), as XO relies on.
+Status set_virtualization_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_domain_type", {str_of(v)});
+  return Status::ok();
+}
+// The firmware, and the device model that goes with it (XO's hvmBootFirmware).
+Status set_hvm_boot_firmware(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  const std::optional<std::string> firmware = text_or_null(v);
+  update_map(ops, e, "HVM_boot_params", "firmware", firmware);
+  update_map(ops, e, "platform", "device-model",
+             std::string("qemu-upstream-") + (firmware == "uefi" ? "uefi" : "compat"));
+  return Status::ok();
+}
+Status set_nested_virt(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "nested-virt", flag_text(v));
+  return Status::ok();
+}
+Status set_nic_type(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "nic_type", text_or_null(v));
+  return Status::ok();
+}
+Status set_secure_boot(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "platform", "secureboot", v.GetBool() ? "true" : "false");
+  return Status::ok();
+}
+Status set_uefi_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_uefi_mode", {str_of(v)});
+  return Status::ok();
+}
+// XO keeps the guest's keys in the vm-data/ namespace: a "vm-data/" prefix is not repeated.
+std::string_view xenstore_suffix(std::string_view key) {
+  while (key.starts_with("vm-data/")) key.remove_prefix(8);
+  return key;
+}
+bool xenstore_key_ok(std::string_view key) {
+  const std::string_view k = xenstore_suffix(key);
+  return !k.empty() && k.find("..") == std::string_view::npos && k.front() != '/';
+}
+Status set_xenstore_data(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  for (const auto& m : v.GetObject()) {
+    const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    update_map(ops, e, "xenstore_data", "vm-data/" + std::string(xenstore_suffix(key)), text_or_null(m.value));
+  }
+  return Status::ok();
+}
+// XO's creation data: merged into its per-object JSON in other_config["xo:<uuid prefix>"]
+// (@xen-orchestra/xapi xoData), the other members of that JSON kept.
+Status set_creation(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const std::string key = "xo:" + std::string(rec->get_string("uuid").substr(0, 8));
+  std::string current;
+  if (const Value* oc = rec->get("other_config")) current = std::string(oc->get_string(key));
+  rapidjson::Document data;
+  data.Parse(current.data(), current.size());
+  if (data.HasParseError() || !data.IsObject()) data.SetObject();
+  auto& alloc = data.GetAllocator();
+  if (!data.HasMember("creation") || !data["creation"].IsObject()) {
+    data.RemoveMember("creation");
+    data.AddMember("creation", rapidjson::Value(rapidjson::kObjectType), alloc);
+  }
+  rapidjson::Value& creation = data["creation"];
+  for (const auto& m : v.GetObject()) {
+    creation.RemoveMember(m.name);
+    creation.AddMember(rapidjson::Value(m.name, alloc), rapidjson::Value(m.value, alloc), alloc);
+  }
+  update_map(ops, e, "other_config", key, json_text(data));
+  return Status::ok();
+}
+// Resource sets and their sharing live in XO's own database: with none here, only the
+// requests that change nothing in XO either are accepted (checked by xo_only_refusal).
+Status no_call(Env&, const rapidjson::Value&, std::vector<XapiOp>*) { return Status::ok(); }
+
+// VIF: XO's rateLimit (kB/s; null removes it) and txChecksumming (other_config ethtool-tx).
+Status set_rate_limit(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  add(ops, e, "set_qos_algorithm_type", {str(v.IsNull() ? "" : "ratelimit")});
+  update_map(ops, e, "qos_algorithm_params", "kbps", int_text(v));
+  return Status::ok();
+}
+Status set_tx_checksumming(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "other_config", "ethtool-tx", v.GetBool() ? "true" : "false");
+  return Status::ok();
+}
+
 // clang-format off
 // The seed's keys (legacy XO, every XAPI collection with names).
 constexpr Key kSnakeKeys[] = {
@@ -259,6 +401,7 @@ constexpr Key kVmKeys[] = {
     {"affinityHost", Kind::kNullableString, &set_affinity_host},
     {"autoPoweron", Kind::kBool, &set_auto_poweron},
     {"blockedOperations", Kind::kOpMap, &set_blocked_operations},
+    {"cpusStaticMax", Kind::kInteger, &set_cpus_static_max},
     {"cpus", Kind::kInteger, &set_cpus},
     {"highAvailability", Kind::kEnum, &set_high_availability, "best-effort restart ''"},
     {"memory", Kind::kInteger, &set_memory},
@@ -275,12 +418,27 @@ constexpr Key kVmKeys[] = {
     {"vga", Kind::kEnum, &set_vga, "std cirrus"},
     {"videoram", Kind::kInteger, &set_videoram},
     {"suspendSr", Kind::kNullableString, &set_suspend_sr},
+    {"memoryMin", Kind::kInteger, &set_memory_min},
+    {"memoryStaticMax", Kind::kInteger, &set_memory_static_max},
+    {"hasVendorDevice", Kind::kBool, &set_has_vendor_device},
+    {"virtualizationMode", Kind::kEnum, &set_virtualization_mode, "pv hvm"},
+    {"hvmBootFirmware", Kind::kNullableEnum, &set_hvm_boot_firmware, "bios uefi"},
+    {"nestedVirt", Kind::kBool, &set_nested_virt},
+    {"nicType", Kind::kNullableString, &set_nic_type},
+    {"secureBoot", Kind::kBool, &set_secure_boot},
+    {"uefiMode", Kind::kEnum, &set_uefi_mode, "setup user"},
+    {"xenStoreData", Kind::kXenstoreMap, &set_xenstore_data},
+    {"creation", Kind::kStringFields, &set_creation, "user"},
+    {"resourceSet", Kind::kNullableString, &no_call},
+    {"share", Kind::kBool, &no_call},
 };
 constexpr Key kVdiKeys[] = {{"size", Kind::kInteger, &resize}};
 constexpr Key kVifKeys[] = {
     {"lockingMode", Kind::kEnum, &set_locking_mode, "network_default locked unlocked disabled"},
     {"allowedIpv4Addresses", Kind::kStringArray, &set_ipv4_allowed},
     {"allowedIpv6Addresses", Kind::kStringArray, &set_ipv6_allowed},
+    {"rateLimit", Kind::kNullableInteger, &set_rate_limit},
+    {"txChecksumming", Kind::kBool, &set_tx_checksumming},
 };
 // clang-format on
 
@@ -333,6 +491,9 @@ bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v
       }
       return ok;
     }
+    case Kind::kNullableEnum:
+      if (v.IsNull()) return true;
+      [[fallthrough]];
     case Kind::kEnum:
       if (v.IsString() && enum_has(key.values, std::string_view(v.GetString(), v.GetStringLength()))) return true;
       return fail("should be one of the following; ['" + std::string(key.values) + "']");
@@ -343,6 +504,39 @@ bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v
         if (v[i].IsString()) continue;
         errors->add(std::string(path) + ".$" + std::to_string(i), "invalid string value", json_text(v[i]));
         ok = false;
+      }
+      return ok;
+    }
+    case Kind::kStringFields: {
+      if (!v.IsObject()) return fail("invalid object");
+      bool ok = true;
+      for (const auto& m : v.GetObject()) {
+        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        const std::string member = std::string(path) + "." + std::string(name);
+        if (!enum_has(key.values, name)) {
+          errors->add(member, "\"" + std::string(name) + "\" is an excess property and therefore is not allowed",
+                      json_text(m.name));
+          ok = false;
+        } else if (!m.value.IsString()) {
+          errors->add(member, "invalid string value", json_text(m.value));
+          ok = false;
+        }
+      }
+      return ok;
+    }
+    case Kind::kXenstoreMap: {
+      if (!v.IsObject()) return fail("invalid object");
+      bool ok = true;
+      for (const auto& m : v.GetObject()) {
+        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        const std::string member = std::string(path) + "." + std::string(name);
+        if (!xenstore_key_ok(name)) {
+          errors->add(member, "invalid xenstore key: not empty, no '..', not absolute", json_text(m.name));
+          ok = false;
+        } else if (!m.value.IsString() && !m.value.IsNull()) {
+          errors->add(member, "invalid string value", json_text(m.value));
+          ok = false;
+        }
       }
       return ok;
     }
@@ -370,6 +564,46 @@ const Key* find_key(const std::vector<std::span<const Key>>& tables, std::string
   return nullptr;
 }
 
+// Limits the body sets together must already agree: XAPI would refuse them half-applied.
+// cpus <= cpusStaticMax (>= 1); memoryMin <= memoryMax (or memory) <= memoryStaticMax.
+void check_limits(const rapidjson::Value& body, FieldErrors* errors) {
+  auto get = [&](const char* key) -> std::optional<int64_t> {  // values of a wrong type are reported already
+    auto it = body.FindMember(key);
+    if (it == body.MemberEnd() || !it->value.IsNumber()) return std::nullopt;
+    const rapidjson::Value& v = it->value;
+    if ((!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble()) || int_of(v) < 0) return std::nullopt;
+    return int_of(v);
+  };
+  auto refuse = [&](const char* key, std::string_view message) {
+    errors->add(std::string("body.") + key, message, json_text(body[key]));
+  };
+  const auto cpus = get("cpus"), cpus_max = get("cpusStaticMax");
+  if (cpus_max && *cpus_max < 1) refuse("cpusStaticMax", "should be at least 1");
+  if (cpus && cpus_max && *cpus > *cpus_max) refuse("cpus", "should not be above cpusStaticMax");
+  const char* dyn_key = body.HasMember("memoryMax") ? "memoryMax" : "memory";
+  const auto min = get("memoryMin"), dyn_max = get(dyn_key), static_max = get("memoryStaticMax");
+  if (min && dyn_max && *min > *dyn_max) refuse("memoryMin", std::string("should not be above ") + dyn_key);
+  if (dyn_max && static_max && *dyn_max > *static_max) refuse(dyn_key, "should not be above memoryStaticMax");
+  if (min && static_max && !dyn_max && *min > *static_max) refuse("memoryMin", "should not be above memoryStaticMax");
+}
+
+// Resource sets (limits, members, their ACLs) are kept in XO's database, and xapi-rest has
+// none: moving a VM into one or sharing it is refused (501) before anything changes; what
+// changes nothing in XO either (resourceSet null on a VM in no set, share false) is accepted.
+std::string xo_only_refusal(const Target& target, const rapidjson::Value& body) {
+  auto rs = body.FindMember("resourceSet");
+  auto share = body.FindMember("share");
+  rapidjson::Document cached;
+  cached.Parse(target.json.data(), target.json.size());
+  const bool in_a_set = cached.IsObject() && cached.HasMember("resourceSet");
+  if ((rs != body.MemberEnd() && (!rs->value.IsNull() || in_a_set)) ||
+      (share != body.MemberEnd() && share->value.IsBool() && share->value.GetBool())) {
+    return "resource sets are Xen Orchestra's (kept in its own database with their limits and members): "
+           "xapi-rest has none, so resourceSet and share are not implemented";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string json_text(const rapidjson::Value& v) {
@@ -379,7 +613,7 @@ std::string json_text(const rapidjson::Value& v) {
   return std::string(b.GetString(), b.GetSize());
 }
 
-Result<std::vector<XapiOp>> plan_patch(Context& ctx, const Target& target, const rapidjson::Value& body) {
+Result<PatchPlan> plan_patch(Context& ctx, const Target& target, const rapidjson::Value& body) {
   const auto tables = tables_of(target.collection);
   FieldErrors errors;
   for (const auto& m : body.GetObject()) {
@@ -393,17 +627,20 @@ Result<std::vector<XapiOp>> plan_patch(Context& ctx, const Target& target, const
     }
     (void)check_kind(path, *key, m.value, &errors);
   }
+  if (target.collection == "vms") check_limits(body, &errors);
   if (!errors.empty()) return errors.status();
+  PatchPlan plan;
+  plan.not_implemented = xo_only_refusal(target, body);
+  if (!plan.not_implemented.empty()) return plan;
   // Valid: the calls, table by table in each table's order (XO's), whatever the body's order.
-  Env env{ctx, target, std::nullopt};
-  std::vector<XapiOp> ops;
+  Env env{ctx, target, body, std::nullopt};
   for (auto table : tables) {
     for (const Key& key : table) {
       auto it = body.FindMember(rapidjson::StringRef(key.name.data(), key.name.size()));
-      if (it != body.MemberEnd()) XR_RETURN_IF_ERROR(key.build(env, it->value, &ops));
+      if (it != body.MemberEnd()) XR_RETURN_IF_ERROR(key.build(env, it->value, &plan.ops));
     }
   }
-  return ops;
+  return plan;
 }
 
 }  // namespace xr::app

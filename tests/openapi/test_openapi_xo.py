@@ -89,6 +89,27 @@ class OpenApiAgainstXo(unittest.TestCase):
                 self.assertEqual(op.get("x-mcp-exposure"), expected)
                 self.assertIn("`%s`" % op_id, readme, "README's MCP table must list %s" % op_id)
 
+    @staticmethod
+    def body_keys(doc, method, path):
+        """The property names of an operation's JSON request body ($ref and allOf followed)."""
+        def resolve(schema):
+            if "$ref" in schema:
+                name = schema["$ref"].rsplit("/", 1)[-1]
+                return resolve(doc["components"]["schemas"][name])
+            keys = set(schema.get("properties", {}))
+            for part in schema.get("allOf", []) + schema.get("anyOf", []):
+                keys |= resolve(part)
+            return keys
+        body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        return resolve(body)
+
+    def test_patch_bodies_take_every_key_of_xos(self):
+        for path in ("/vms/{id}", "/vifs/{id}"):
+            with self.subTest(path):
+                xo = self.body_keys(self.xo, "patch", path)
+                self.assertGreater(len(xo), 3, "XO's body of PATCH %s not found" % path)
+                self.assertEqual(sorted(xo - self.body_keys(self.ours, "patch", path)), [])
+
     def test_operation_ids_are_unique(self):
         ids = [op["operationId"] for op in self.ours_ops.values()]
         self.assertEqual(len(ids), len(set(ids)))

@@ -391,6 +391,158 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(status, 404, body)
         self.assertEqual(self.get("vms", vm).body, before)
 
+    # --- the rest of XO's VM keys: limits, boot and devices, guest data, resource sets ---
+    def new_vm(self, name):
+        """A halted VM of the simulator's add_vm (1 VCPU; memory 256 MiB / 512 MiB - 1 GiB / 1 GiB),
+        once the gateway lists it: its id and XAPI ref."""
+        ref = self.s.sims[0].control("add_vm", {"name": name})
+        deadline = time.time() + 20
+        while not self.s.api("/rest/v0/vms?fields=id&filter=" + urllib.parse.quote("name_label:" + name)):
+            self.assertLess(time.time(), deadline, "the new VM never reached the cache")
+            time.sleep(0.05)
+        return self.s.api("/rest/v0/vms?fields=id&filter=" + urllib.parse.quote("name_label:" + name))[0]["id"], ref
+
+    def limits(self, vm):
+        o = self.get("vms", vm).json()
+        return o["CPUs"], o["memory"]["static"], o["memory"]["dynamic"]
+
+    def test_patch_vm_limit_keys_follow_xos_constraints(self):
+        vm, _ = self.new_vm("mutlimits")
+        gib, mib = 1024 ** 3, 1024 ** 2
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpusStaticMax": 4, "cpus": 2, "memoryStaticMax": 4 * gib,
+                                                               "memoryMax": 2 * gib, "memoryMin": gib})
+        self.assertEqual(status, 204, b)
+        for o in self.get_every_worker("vms", vm, 3):
+            self.assertEqual((o["CPUs"], o["memory"]["static"], o["memory"]["dynamic"]),
+                             ({"max": 4, "number": 2}, [256 * mib, 4 * gib], [gib, 2 * gib]))
+        # a limit alone moves the one it constrains first, as XO: the start-up VCPUs come down
+        # with their maximum, the dynamic range follows the static maximum and the minimum
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + vm, {"cpusStaticMax": 1})[0], 204)
+        self.assertEqual(self.limits(vm)[0], {"max": 1, "number": 1})
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + vm, {"memoryStaticMax": gib})[0], 204)
+        self.assertEqual(self.limits(vm)[1:], ([256 * mib, gib], [gib, gib]))
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + vm, {"memoryMin": 2 * gib})[0], 204)
+        self.assertEqual(self.limits(vm)[1:], ([256 * mib, 2 * gib], [2 * gib, 2 * gib]))
+        # XAPI's order rule (static_min <= dynamic_min): 409 with its code, nothing changed
+        before = self.get("vms", vm).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"memoryMin": 100 * mib})
+        self.assertEqual(status, 409, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "MEMORY_CONSTRAINT_VIOLATION_ORDER")
+        self.assertEqual(self.get("vms", vm).body, before)
+        # limits that contradict each other in one body: 422 naming each, nothing changed
+        before = self.get("vms", vm).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpus": 3, "cpusStaticMax": 2, "memoryMin": 3 * gib,
+                                                               "memoryMax": 2 * gib, "memoryStaticMax": gib})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.cpus", "body.memoryMax", "body.memoryMin"])
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpusStaticMax": 0, "memoryMin": -1, "name_label": "never"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.cpusStaticMax", "body.memoryMin"])
+        self.assertEqual(self.get("vms", vm).body, before)
+        # XAPI's own rule: a running VM's static maximum stays (409 with its reason)
+        running = self.vm_with("power_state:Running")[0]["id"]
+        before = self.get("vms", running).body
+        static_max = json.loads(before)["memory"]["static"][1]
+        status, b = self.call("PATCH", "/rest/v0/vms/" + running, {"memoryStaticMax": 2 * static_max})
+        self.assertEqual(status, 409, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "VM_BAD_POWER_STATE")
+        self.assertEqual(self.get("vms", running).body, before)
+
+    def xapi(self):
+        import xmlrpc.client
+        sim = self.s.sims[0]
+        proxy = xmlrpc.client.ServerProxy(sim.url)
+        session = proxy.session.login_with_password("root", sim.password, "1.0", "mut-test")["Value"]
+        return proxy, session
+
+    def test_patch_vm_boot_device_and_guest_data_keys(self):
+        vm, ref = self.new_vm("mutsettings")
+        uuid8 = vm[:8]
+        self.s.sims[0].control("set", {"class": "VM", "ref": ref, "field": "other_config", "value": {
+            "xo:" + uuid8: json.dumps({"creation": {"date": "2024-01-02"}, "kept": 1})}})
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {
+            "hasVendorDevice": True, "hvmBootFirmware": "uefi", "uefiMode": "setup", "nestedVirt": True,
+            "nicType": "e1000", "secureBoot": True, "xenStoreData": {"vm-data/role": "web", "owner": "ops"},
+            "creation": {"user": "3f0c9e2a"}})
+        self.assertEqual(status, 204, b)
+        for o in self.get_every_worker("vms", vm, 3):
+            self.assertTrue(o["hasVendorDevice"])
+            self.assertEqual(o["boot"].get("firmware"), "uefi")
+            self.assertTrue(o["isNestedVirtEnabled"])
+            self.assertEqual((o["nicType"], o["secureBoot"]), ("e1000", True))
+            self.assertEqual(o["xenStoreData"], {"vm-data/role": "web", "vm-data/owner": "ops"})
+            self.assertEqual(o["creation"], {"date": "2024-01-02", "user": "3f0c9e2a"})
+            self.assertEqual(json.loads(o["other"]["xo:" + uuid8])["kept"], 1)  # XO's other data kept
+        proxy, session = self.xapi()
+        rec = proxy.VM.get_record(session, ref)["Value"]
+        self.assertEqual(rec["platform"]["device-model"], "qemu-upstream-uefi")
+        self.assertIn("EFI-variables", rec["NVRAM"])  # varstore-sb-state rewrote them
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {
+            "virtualizationMode": "pv", "hvmBootFirmware": None, "nicType": None, "nestedVirt": False,
+            "secureBoot": False, "xenStoreData": {"owner": None}})
+        self.assertEqual(status, 204, b)
+        o = self.get("vms", vm).json()
+        self.assertEqual(o["virtualizationMode"], "pv")
+        self.assertNotIn("firmware", o["boot"])
+        self.assertNotIn("nicType", o)
+        self.assertEqual((o["isNestedVirtEnabled"], o["secureBoot"]), (False, False))
+        self.assertEqual(o["xenStoreData"], {"vm-data/role": "web"})
+        rec = proxy.VM.get_record(session, ref)["Value"]
+        self.assertEqual((rec["HVM_boot_policy"], rec["platform"]["device-model"]), ("", "qemu-upstream-compat"))
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + vm, {"virtualizationMode": "hvm"})[0], 204)
+        self.assertEqual(self.get("vms", vm).json()["virtualizationMode"], "hvm")
+        # bad values: 422 naming each, nothing changed
+        before = self.get("vms", vm).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {
+            "virtualizationMode": "pvh", "hvmBootFirmware": "coreboot", "uefiMode": "audit", "secureBoot": "yes",
+            "nicType": 5, "hasVendorDevice": None, "xenStoreData": {"../etc": "x", "vm-data/": "y", "a": 1},
+            "creation": {"user": 1, "date": "now"}, "name_label": "never"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), [
+            "body.creation.date", "body.creation.user", "body.hasVendorDevice", "body.hvmBootFirmware",
+            "body.nicType", "body.secureBoot", "body.uefiMode", "body.virtualizationMode",
+            "body.xenStoreData.../etc", "body.xenStoreData.a", "body.xenStoreData.vm-data/"])
+        self.assertEqual(self.get("vms", vm).body, before)
+        # XAPI's rule: the vendor device of a halted VM only
+        running = self.vm_with("power_state:Running")[0]["id"]
+        before = self.get("vms", running).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + running, {"hasVendorDevice": True})
+        self.assertEqual(status, 409, b)
+        self.assertEqual(self.get("vms", running).body, before)
+
+    def test_resource_sets_are_xos_alone_501_and_nothing_changes(self):
+        vm = self.vm_with("power_state:Halted")[0]["id"]
+        before = self.get("vms", vm).body
+        for body in ({"resourceSet": "d2a9d8e1", "name_label": "never"}, {"share": True, "nameLabel": "never"}):
+            status, b = self.call("PATCH", "/rest/v0/vms/" + vm, body)
+            self.assertEqual(status, 501, b)
+            self.assertIn("resource sets", json.loads(b)["error"])
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"resourceSet": 7, "share": "yes"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.resourceSet", "body.share"])
+        self.assertEqual(self.get("vms", vm).body, before)
+        # what changes nothing in XO either: out of no set, not shared
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"resourceSet": None, "share": False})
+        self.assertEqual(status, 204, b)
+        self.assertEqual(self.get("vms", vm).body, before)
+
+    def test_patch_vif_rate_limit_and_tx_checksumming(self):
+        vif = self.s.api("/rest/v0/vifs?fields=id&limit=2")[-1]["id"]
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"rateLimit": 1000, "txChecksumming": False})
+        self.assertEqual(status, 204, b)
+        for o in self.get_every_worker("vifs", vif, 3):
+            self.assertEqual((o["rateLimit"], o["txChecksumming"]), (1000, False))
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"rateLimit": None, "txChecksumming": True})
+        self.assertEqual(status, 204, b)
+        o = self.get("vifs", vif).json()
+        self.assertNotIn("rateLimit", o)
+        self.assertTrue(o["txChecksumming"])
+        before = self.get("vifs", vif).body
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"rateLimit": -5, "txChecksumming": "off"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.rateLimit", "body.txChecksumming"])
+        self.assertEqual(self.get("vifs", vif).body, before)
+
     # --- read-your-writes: XAPI never confirming is a clear 504 ---
     def test_a_change_that_never_reaches_the_cache_is_504(self):
         vm = self.vm_with("power_state:Halted")[-1]["id"]

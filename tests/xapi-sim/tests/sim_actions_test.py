@@ -392,6 +392,61 @@ class VmOptions(Helpers, SimTestCase):
         self.assertNotIn(vgpu, self.sim.call("GPU_group.get_VGPUs", group))
 
 
+class VmSettings(Helpers, SimTestCase):
+    """The setters behind PATCH /vms (issue 10) with xapi's rules: memory ranges, vendor
+    device, domain type, UEFI mode."""
+    sim_args = ("--vms", "12", "--hosts", "1", "--seed", "7", "--op-delay", "0.05")
+
+    def mem(self, vm):
+        return [int(self.sim.call("VM.get_memory_" + f, vm))
+                for f in ("static_min", "dynamic_min", "dynamic_max", "static_max")]
+
+    def test_memory_ranges(self):
+        running = self.sim.vm_in("Running")[0]
+        smax = self.mem(running)[3]
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],
+                         self.sim.call, "VM.set_memory_static_max", running, str(smax * 2))
+        vm = self.sim.vm_in("Halted")[0]
+        smin, dmin, dmax, smax = self.mem(vm)
+        # static_min <= dynamic_min <= dynamic_max <= static_max, as a whole
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_ORDER"], self.sim.call, "VM.set_memory_static_max", vm, str(dmax - 1))
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_ORDER"], self.sim.call, "VM.set_memory_dynamic_min", vm, str(dmax + 1))
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_ORDER"], self.sim.call, "VM.set_memory_dynamic_min", vm, str(smin - 1))
+        self.assertEqual(self.mem(vm), [smin, dmin, dmax, smax])
+        self.sim.call("VM.set_memory_static_max", vm, str(smax * 2))
+        self.sim.call("VM.set_memory_dynamic_min", vm, str(dmax))
+        self.assertEqual(self.mem(vm), [smin, dmax, dmax, smax * 2])
+        # a running VM's dynamic range moves inside its static range only
+        smin, dmin, dmax, smax = self.mem(running)
+        self.sim.call("VM.set_memory_dynamic_min", running, str(smin))
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_ORDER"], self.sim.call, "VM.set_memory_dynamic_max", running, str(smax + 1))
+        # a control domain stays pinned at its static maximum
+        dom0 = [v for v, r in self.sim.call("VM.get_all_records").items() if r["is_control_domain"]][0]
+        d = self.mem(dom0)
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_MAXPIN", "control domain"],
+                         self.sim.call, "VM.set_memory_dynamic_min", dom0, str(d[2] // 2))
+
+    def test_vendor_device_domain_type_and_uefi_mode(self):
+        running = self.sim.vm_in("Running")[0]
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],
+                         self.sim.call, "VM.set_has_vendor_device", running, True)
+        vm = self.sim.vm_in("Halted")[0]
+        self.sim.call("VM.set_has_vendor_device", vm, True)
+        self.assertTrue(self.sim.call("VM.get_has_vendor_device", vm))
+        self.sim.call("VM.set_domain_type", vm, "pv")
+        self.assertEqual((self.sim.call("VM.get_domain_type", vm), self.sim.call("VM.get_HVM_boot_policy", vm)), ("pv", ""))
+        self.sim.call("VM.set_domain_type", vm, "hvm")
+        self.assertEqual(self.sim.call("VM.get_HVM_boot_policy", vm), "BIOS order")
+        self.assertFails(["INVALID_VALUE", "domain_type", "unspecified"], self.sim.call, "VM.set_domain_type", vm, "unspecified")
+        records = self.sim.call("VM.get_all_records")
+        bios = [v for v in self.sim.vm_in("Halted") if records[v]["HVM_boot_params"].get("firmware") != "uefi"][0]
+        uefi = [v for v in self.sim.vm_in("Halted") if records[v]["HVM_boot_params"].get("firmware") == "uefi"][0]
+        desc = self.assertFails(["INTERNAL_ERROR"], self.sim.call, "VM.set_uefi_mode", bios, "setup")
+        self.assertIn("Spawn_internal_error", desc[1])
+        self.assertEqual(self.sim.call("VM.set_uefi_mode", uefi, "setup"), "")
+        self.assertIn("EFI-variables", self.sim.call("VM.get_NVRAM", uefi))
+
+
 class CrossPool(FailsMixin, unittest.TestCase):
     """A VM leaves one simulator for another (two pools)."""
 

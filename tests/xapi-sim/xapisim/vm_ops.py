@@ -2,6 +2,7 @@
 checkpoint, clone, copy, destroy, with checks, current_operations/allowed_operations
 and side effects (metrics, consoles, attachments, resident_VMs, messages).
 Handlers run on HTTP or Async worker threads; each operation takes config.op_delay."""
+import base64
 import threading
 import time
 
@@ -221,7 +222,7 @@ def register(sim):
 
     def op(name, arity, fn, optional=0):
         sim.api.add("VM." + name, fn, arity, optional=optional, asyncable=True)
-    for group in (_power_ops, _suspend_ops, _copy_ops, _other_ops, _memory_ops):
+    for group in (_power_ops, _suspend_ops, _copy_ops, _other_ops, _memory_ops, _settings_ops):
         group(sim, sim.db, op)
 
 
@@ -452,27 +453,108 @@ def revert_to(sim, snap):
         refresh_allowed(db, vm)
 
 
+def assert_memory(db, vm, rec, smin, dmin, dmax, smax):
+    """xapi's Vm_memory_constraints.assert_valid_for_current_context: static_min <=
+    dynamic_min <= dynamic_max <= static_max, and a control domain or a nested-virt guest
+    pinned at its static maximum."""
+    metrics = rec["metrics"]
+    if metrics != NULL and db.exists("VM_metrics", metrics):
+        nested = db.get("VM_metrics", metrics)["nested_virt"]
+    else:
+        nested = rec["platform"].get("nested-virt") in ("true", "1", "on")
+    pinned = "control domain" if rec["is_control_domain"] else "nested virt" if nested else None
+    if pinned and not smin <= dmin == dmax == smax:
+        raise XapiError("MEMORY_CONSTRAINT_VIOLATION_MAXPIN", pinned)
+    if not smin <= dmin <= dmax <= smax:
+        raise XapiError("MEMORY_CONSTRAINT_VIOLATION_ORDER")
+
+
+def _settings_ops(sim, db, op):
+    """Boot and device settings with xapi's rules (xapi_vm.ml)."""
+
+    def set_has_vendor_device(sim, s, vm, value):
+        value = coerce.to_bool(value)
+        with db.lock:
+            rec = db.get("VM", vm)
+            if rec["power_state"] != "Halted":  # assert_initial_power_state_is `Halted
+                raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
+            fields = {"has_vendor_device": value}
+            if value:  # update_vm_virtual_hardware_platform_version: the device needs version 2
+                fields["hardware_platform_version"] = max(rec["hardware_platform_version"], 2)
+            db.update("VM", vm, fields)
+        return ""
+    op("set_has_vendor_device", 2, set_has_vendor_device)
+
+    # set_domain_type derives HVM_boot_policy, set_HVM_boot_policy derives domain_type.
+    def set_domain_type(sim, s, vm, value):
+        value = coerce.to_str(value)
+        if value not in ("hvm", "pv", "pv_in_pvh", "pvh", "unspecified"):
+            raise XapiError("INTERNAL_ERROR", "Unknown enum value %r for VM.domain_type" % value)
+        if value == "unspecified":
+            raise XapiError("INVALID_VALUE", "domain_type", value)
+        with db.lock:
+            db.get("VM", vm)
+            db.update("VM", vm, {"domain_type": value,
+                                 "HVM_boot_policy": "BIOS order" if value == "hvm" else ""})
+        return ""
+    op("set_domain_type", 2, set_domain_type)
+
+    def set_hvm_boot_policy(sim, s, vm, value):
+        value = coerce.to_str(value)
+        with db.lock:
+            db.get("VM", vm)
+            db.update("VM", vm, {"HVM_boot_policy": value, "domain_type": "hvm" if value else "pv"})
+        return ""
+    op("set_HVM_boot_policy", 2, set_hvm_boot_policy)
+
+    # set_uefi_mode runs varstore-sb-state, which rewrites the guest's EFI variables (NVRAM):
+    # setup mode drops the platform key, user mode installs the default keys. The script
+    # fails on a VM without UEFI firmware (xapi: INTERNAL_ERROR of the spawn failure).
+    def set_uefi_mode(sim, s, vm, mode):
+        mode = coerce.to_str(mode)
+        if mode not in ("setup", "user"):
+            raise XapiError("INTERNAL_ERROR", "Unknown enum value %r for vm_uefi_mode" % mode)
+        with db.lock:
+            rec = db.get("VM", vm)
+            if rec["HVM_boot_params"].get("firmware") != "uefi":
+                raise XapiError("INTERNAL_ERROR", 'Forkhelpers.Spawn_internal_error("VM is not UEFI", "", '
+                                "Unix.WEXITED(1))")
+            nvram = dict(rec["NVRAM"])
+            nvram["EFI-variables"] = base64.b64encode(("sim:%s-mode" % mode).encode()).decode()
+            db.update("VM", vm, {"NVRAM": nvram})
+        return ""
+    op("set_uefi_mode", 2, set_uefi_mode)
+
+
 def _memory_ops(sim, db, op):
 
     def set_memory_limits(sim, s, vm, smin, smax, dmin, dmax):
         smin, smax, dmin, dmax = (coerce.to_int(x) for x in (smin, smax, dmin, dmax))
-        if not smin <= dmin <= dmax <= smax:
-            raise XapiError("MEMORY_CONSTRAINT_VIOLATION",
-                            "Memory limits must satisfy: static_min ≤ dynamic_min ≤ dynamic_max ≤ static_max")
-        db.update("VM", vm, {"memory_static_min": smin, "memory_static_max": smax,
-                             "memory_dynamic_min": dmin, "memory_dynamic_max": dmax})
+        with db.lock:
+            assert_memory(db, vm, db.get("VM", vm), smin, dmin, dmax, smax)
+            db.update("VM", vm, {"memory_static_min": smin, "memory_static_max": smax,
+                                 "memory_dynamic_min": dmin, "memory_dynamic_max": dmax})
         return ""
     op("set_memory_limits", 5, set_memory_limits)
 
-    def int_setter(*fields):
-        def fn(sim, s, vm, value):
-            db.get("VM", vm)
-            db.update("VM", vm, {f: coerce.to_int(value) for f in fields})
-            return ""
-        return fn
-    for f in ("memory_static_max", "memory_static_min", "memory_dynamic_max",
-              "memory_dynamic_min"):
-        op("set_" + f, 2, int_setter(f))
+    # xapi's message forwarding turns the single-limit setters into a range change: the
+    # static ones into set_memory_static_range (halted only), the dynamic ones into
+    # set_memory_dynamic_range (halted or running), each checked as a whole.
+    def set_static_range(sim, s, vm, lo, hi):
+        lo, hi = coerce.to_int(lo), coerce.to_int(hi)
+        with db.lock:
+            rec = db.get("VM", vm)
+            err = check(vm, rec, "changing_static_range", gm_of(db, rec))
+            if err:
+                raise err
+            assert_memory(db, vm, rec, lo, rec["memory_dynamic_min"], rec["memory_dynamic_max"], hi)
+            db.update("VM", vm, {"memory_static_min": lo, "memory_static_max": hi})
+        return ""
+    op("set_memory_static_range", 3, set_static_range)
+    op("set_memory_static_max", 2,
+       lambda sim, s, vm, v: set_static_range(sim, s, vm, db.get("VM", vm)["memory_static_min"], v))
+    op("set_memory_static_min", 2,
+       lambda sim, s, vm, v: set_static_range(sim, s, vm, v, db.get("VM", vm)["memory_static_max"]))
 
     def power(vm, rec, expected):
         actual = rec["power_state"].lower()
@@ -534,13 +616,24 @@ def _memory_ops(sim, db, op):
         return fn
     for f in ("start_delay", "shutdown_delay", "order"):
         op("set_" + f, 2, delay_setter(f))
-    op("set_memory", 2, int_setter("memory_static_max", "memory_dynamic_max", "memory_dynamic_min"))
+    op("set_memory", 2, lambda sim, s, vm, v: set_memory_limits(
+        sim, s, vm, db.get("VM", vm)["memory_static_min"], v, v, v))
 
     def set_dynamic_range(sim, s, vm, lo, hi):
-        db.update("VM", vm, {"memory_dynamic_min": coerce.to_int(lo),
-                             "memory_dynamic_max": coerce.to_int(hi)})
+        lo, hi = coerce.to_int(lo), coerce.to_int(hi)
+        with db.lock:
+            rec = db.get("VM", vm)
+            err = check(vm, rec, "changing_dynamic_range", gm_of(db, rec))
+            if err:
+                raise err
+            assert_memory(db, vm, rec, rec["memory_static_min"], lo, hi, rec["memory_static_max"])
+            db.update("VM", vm, {"memory_dynamic_min": lo, "memory_dynamic_max": hi, "memory_target": lo})
         return ""
     op("set_memory_dynamic_range", 3, set_dynamic_range)
+    op("set_memory_dynamic_min", 2,
+       lambda sim, s, vm, v: set_dynamic_range(sim, s, vm, v, db.get("VM", vm)["memory_dynamic_max"]))
+    op("set_memory_dynamic_max", 2,
+       lambda sim, s, vm, v: set_dynamic_range(sim, s, vm, db.get("VM", vm)["memory_dynamic_min"], v))
 
     def assert_ok(sim, s, vm):
         rec = db.get("VM", vm)
