@@ -50,6 +50,9 @@ class Connection {
   bool closing() const { return closing_; }
 
   std::unique_ptr<OpenStream> stream;  // set while a long-lived response is open
+  // Whether the loop has EPOLLOUT registered for it (the loop's bookkeeping: changing it is a
+  // syscall, and a fan-out touches every connection of a view).
+  bool polling_writable = false;
 
  private:
   bool handle_record(const fcgi::Record& r, Event* event);

@@ -103,6 +103,8 @@ class Loop {
 };
 
 void Loop::want_write(Connection& c, bool on) {
+  if (c.polling_writable == on) return;
+  c.polling_writable = on;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
   ev.data.fd = c.fd();

@@ -3,8 +3,11 @@
 reach every watcher, what does a stream cost in memory (issue 11).
 
     tests/bench/stream_bench.py BUILD [--vms 200] [--watchers 1000] [--waiters 1000] [--rate 10] [--seconds 10]
+                                      [--rounds 3]
 
-Starts the whole stack (tests/integration/gateway/stack.py), then in one run:
+Starts the whole stack (tests/integration/gateway/stack.py), then in one run, --rounds times
+(phases alternate, so that other jobs' load on the machine falls on all of them alike; each
+round opens fresh watchers and waits and closes them; ratios over all rounds' requests):
   1. baseline: wrk -t2 -c32 on `GET /rest/v0/vms/<id>` with no stream open;
   2. opens --watchers streams on `/vms?fields=name_label,power_state&ndjson&watch`
      (raw sockets, one reader thread with epoll) and reads the stream role's memory
@@ -16,6 +19,10 @@ Starts the whole stack (tests/integration/gateway/stack.py), then in one run:
   4. renames VMs --rate times a second for --seconds while wrk runs the same GET again;
      every line's arrival is matched to its rename: event -> client latency over all
      (watcher, change) pairs, and changes a watcher never got;
+  4b. (last round) as many renames with no wrk running (CPU of feeding the streams alone);
+     each wrk phase and 4b report the cores every process used (stream role, workers, poller,
+     nginx, simulator, this benchmark's readers, wrk): where the CPU goes;
+  (once, at the end)
   5. the same renames polled with `GET /vms/<id>` (tests/bench/change_latency.py's "ours")
      with the watchers closed: the existing change-latency figure, same run;
   6. releases the action: how long until every waiter has its 200 (task end -> answer).
@@ -35,6 +42,7 @@ import http.client
 import json
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def wrk(port, path, token, seconds):
@@ -46,6 +54,54 @@ def wrk(port, path, token, seconds):
     scale = {"us": 1e-3, "ms": 1, "s": 1e3}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0
+
+
+def cpu_groups(stack):
+    """The processes whose CPU time each phase reports, by name: the stream role, the workers,
+    the poller, nginx's workers and the simulator (the benchmark and wrk are measured apart)."""
+    from transfer_bench import _ppid  # noqa: E402 - same folder
+    groups = {"stream role": stack.pids("stream"), "workers": stack.pids("worker"), "poller": stack.pids("poller"),
+              "simulator": [sim.proc.pid for sim in stack.sims if getattr(sim, "proc", None)]}
+    try:
+        with open(os.path.join(stack.dir, "nginx/logs/nginx.pid")) as f:
+            master = int(f.read())
+        groups["nginx"] = [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == master]
+    except (OSError, ValueError):
+        groups["nginx"] = []
+    return groups
+
+
+class CpuMeter:
+    """CPU seconds spent by each group of processes, this benchmark (its reader threads) and
+    its children (wrk) while a `with` block runs."""
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.seconds, self.wall = {}, 0.0
+
+    def _now(self):
+        from transfer_bench import cpu_ticks  # noqa: E402
+        t = os.times()
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {name: cpu_ticks(pids) / tick for name, pids in self.groups.items()}
+        out["benchmark (readers)"] = t.user + t.system
+        out["wrk"] = t.children_user + t.children_system
+        return out, time.monotonic()
+
+    def __enter__(self):
+        self.start, self.t0 = self._now()
+        return self
+
+    def __exit__(self, *exc):
+        end, t1 = self._now()
+        for k in end:
+            self.seconds[k] = self.seconds.get(k, 0.0) + end[k] - self.start[k]
+        self.wall += t1 - self.t0
+
+    def text(self):
+        parts = ["%s %.2f" % (k, v / self.wall) for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])]
+        return "cores used (CPU s / wall s): " + ", ".join(parts) + "; total %.2f of 2" % (
+            sum(self.seconds.values()) / self.wall)
 
 
 def memory(pid):
@@ -120,6 +176,10 @@ class Waiters:
             s.setblocking(False)
             self.socks.append(s)
 
+    def close(self):
+        for s in self.socks:
+            s.close()
+
     def answered_early(self):
         early = 0
         for s in self.socks:
@@ -169,6 +229,7 @@ def main():
     ap.add_argument("--waiters", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=10)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=4)
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by nginx and xapi-rest
@@ -177,64 +238,98 @@ def main():
     sys.path.insert(0, os.path.join(ROOT, "tests/integration/gateway"))
     from stack import Stack  # noqa: E402
     stack = Stack(vms=a.vms, hosts=3, workers=2, threads=8)
+    watch_path = "/rest/v0/vms?fields=name_label,power_state&ndjson&watch"
+    n = int(a.rate * a.seconds)
+    sent = {}  # change index (all rounds) -> when it was made
+    lat, missing, early, wait_times, wait_bad = [], 0, 0, [], 0
+    rps = {"base": [], "idle": [], "load": []}
+    p99s = {"base": [], "idle": [], "load": []}
+    errors = {"idle": 0, "load": 0}
     try:
         sim = stack.sims[0]
         vms = [v["uuid"] for v in stack.api("/rest/v0/vms?fields=uuid")]
         one = "/rest/v0/vms/" + vms[0]
         wd = max(3, a.seconds - 2)
-        base_rps, base_p99, _ = wrk(stack.port, one, stack.token, wd)
+        groups = cpu_groups(stack)
+        cpu = {k: CpuMeter(groups) for k in ("base", "idle", "load", "feed")}
         spid = stack.pids("stream")[0]
-        mem0 = memory(spid)
-        t_open = time.monotonic()
-        w = Watchers(stack.port, stack.token, "/rest/v0/vms?fields=name_label,power_state&ndjson&watch", a.watchers)
-        t_open = time.monotonic() - t_open
-        time.sleep(1)
-        mem1 = memory(spid)
-        # Outstanding waits on a task that cannot end yet (each a request nginx hands to the stream role).
+        # The waits: an action that hangs in the simulator until the end.
         running = [v["uuid"] for v in stack.api("/rest/v0/vms?fields=uuid,power_state&filter=power_state:Running")]
         victim = running[-1]
         renamed = [v for v in vms[1:] if v != victim]  # its suspension must not look like a rename
         sim.control("hang", {"method": "VM.suspend", "count": 1})
         r = stack.request("POST", "/rest/v0/vms/%s/actions/suspend" % victim, token=stack.token)
         task_id = r.json()["taskId"]
-        t_wait = time.monotonic()
-        waits = Waiters(stack.port, stack.token, task_id, a.waiters)
-        t_wait = time.monotonic() - t_wait
-        time.sleep(2)
-        early = waits.answered_early()
-        mem_w = memory(spid)
-        idle_rps, idle_p99, idle_errors = wrk(stack.port, one, stack.token, wd)  # streams open, no change
-        sent = {}
-        n = int(a.rate * a.seconds)
 
-        def changes():
+        def changes(first, prefix="bench"):
             start = time.monotonic()
-            for i in range(n):
-                delay = start + i / a.rate - time.monotonic()
+            for i in range(first, first + n):
+                delay = start + (i - first) / a.rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                sent[i] = time.monotonic()
-                sim.control("rename", {"ref": renamed[i % len(renamed)], "name": "bench-%d" % i})
+                if prefix == "bench":
+                    sent[i] = time.monotonic()
+                sim.control("rename", {"ref": renamed[i % len(renamed)], "name": "%s-%d" % (prefix, i)})
 
-        ct = threading.Thread(target=changes)
-        ct.start()
-        time.sleep(1)
-        load_rps, load_p99, load_errors = wrk(stack.port, one, stack.token, wd)
-        ct.join()
-        time.sleep(2)
-        mem2 = memory(spid)
-        early += waits.answered_early()
+        # Rounds alternate the phases, so that the load other jobs put on the machine falls
+        # on all of them alike; each round opens fresh watchers and waits and closes them.
+        for rnd in range(a.rounds):
+            last = rnd == a.rounds - 1
+            with cpu["base"]:
+                out = wrk(stack.port, one, stack.token, wd)
+            rps["base"].append(out[0])
+            p99s["base"].append(out[1])
+            if rnd == 0:  # memory: the first round (later ones reuse what the first freed)
+                mem0 = memory(spid)
+            t_open = time.monotonic()
+            w = Watchers(stack.port, stack.token, watch_path, a.watchers)
+            t_open = time.monotonic() - t_open
+            time.sleep(1)
+            if rnd == 0:
+                mem1 = memory(spid)
+            t_wait = time.monotonic()
+            waits = Waiters(stack.port, stack.token, task_id, a.waiters)
+            t_wait = time.monotonic() - t_wait
+            time.sleep(2)
+            early += waits.answered_early()
+            if rnd == 0:
+                mem_w = memory(spid)
+            with cpu["idle"]:
+                out = wrk(stack.port, one, stack.token, wd)  # streams open, no change
+            rps["idle"].append(out[0])
+            p99s["idle"].append(out[1])
+            errors["idle"] += out[2]
+            first = rnd * n
+            ct = threading.Thread(target=changes, args=(first,))
+            ct.start()
+            time.sleep(1)
+            with cpu["load"]:
+                out = wrk(stack.port, one, stack.token, wd)
+            rps["load"].append(out[0])
+            p99s["load"].append(out[1])
+            errors["load"] += out[2]
+            ct.join()
+            if last:
+                # As many changes reaching the streams with no wrk running: what feeding them
+                # costs (other names: the latency figures keep the rounds' own).
+                with cpu["feed"]:
+                    changes(first, "feed")
+            time.sleep(2)
+            if rnd == 0:
+                mem2 = memory(spid)
+            early += waits.answered_early()
+            w.close()
+            for i in range(first, first + n):
+                got = w.arrivals.get(i, [])
+                missing += a.watchers - len(got)
+                lat += [t - sent[i] for t in got]
+            if not last:
+                waits.close()
         sim.control("release", {"method": "VM.suspend"})
         arrivals, wait_bad = waits.collect(0)
         # Task end (the runner's commit, in the task record) -> each waiter's complete answer.
         end_s = stack.api("/rest/v0/tasks/" + task_id)["end"] / 1e3
         wait_times = [t - end_s for t in arrivals]
-        w.close()
-        lat, missing = [], 0
-        for i, t0 in sent.items():
-            got = w.arrivals.get(i, [])
-            missing += a.watchers - len(got)
-            lat += [t - t0 for t in got]
         # Same-run reference: a rename polled with GET /vms/<id> (change_latency.py's "ours").
         conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
         poll = []
@@ -252,7 +347,7 @@ def main():
     per_stream = (mem1["Pss"] - mem0["Pss"]) / a.watchers
     per_wait = (mem_w["Pss"] - mem1["Pss"]) / max(1, a.waiters)
     print("stream bench: %d VMs, %d watchers on vms?fields=name_label,power_state&ndjson&watch, "
-          "%d renames at %g/s" % (a.vms, a.watchers, n, a.rate))
+          "%d renames at %g/s per round, %d rounds (memory: the first round)" % (a.vms, a.watchers, n, a.rate, a.rounds))
     print("  opening %d watches: %.2f s" % (a.watchers, t_open))
     if a.waiters:
         print("  %d outstanding GET /tasks/<id>?wait=result (workers: 2 x 8 threads): opened in %.2f s, %d answered "
@@ -266,11 +361,29 @@ def main():
           (len(lat), statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3, max(lat) * 1e3, missing))
     print("  same-run GET /vms/<id> polling (change_latency 'ours'): p50 %.1f ms  p90 %.1f ms" %
           (statistics.median(poll) * 1e3, pct(poll, 0.9) * 1e3))
-    print("  GET /vms/<id> wrk -t2 -c32: no streams %.0f req/s (p99 %.1f ms); %d idle streams + %d waits %.0f req/s "
-          "(p99 %.1f ms, %d errors) ratio %.2f; %d streams + %d waits + changes %.0f req/s (p99 %.1f ms, %d errors) "
-          "ratio %.2f" %
-          (base_rps, base_p99, a.watchers, a.waiters, idle_rps, idle_p99, idle_errors, idle_rps / base_rps,
-           a.watchers, a.waiters, load_rps, load_p99, load_errors, load_rps / base_rps))
+
+    def per_round(key):
+        return " ".join("%.0f" % v for v in rps[key])
+
+    base, idle, load = (sum(rps[k]) for k in ("base", "idle", "load"))
+    print("  GET /vms/<id> wrk -t2 -c32, req/s per round: no streams %s (p99 %.1f ms); %d idle streams + %d waits %s "
+          "(p99 %.1f ms, %d errors); %d streams + %d waits + changes %s (p99 %.1f ms, %d errors)" %
+          (per_round("base"), max(p99s["base"]), a.watchers, a.waiters, per_round("idle"), max(p99s["idle"]),
+           errors["idle"], a.watchers, a.waiters, per_round("load"), max(p99s["load"]), errors["load"]))
+    print("  ratios to no streams (all rounds' requests): idle %.2f, with changes %.2f; per round: idle %s, changes %s" %
+          (idle / base, load / base, " ".join("%.2f" % (i / b) for i, b in zip(rps["idle"], rps["base"])),
+           " ".join("%.2f" % (x / b) for x, b in zip(rps["load"], rps["base"]))))
+    # Requests per CPU second of the gateway's own processes: what the machine's other jobs
+    # take away from us cancels out; what feeding the streams costs nginx and us stays in.
+    gateway = ("nginx", "workers", "stream role", "poller")
+    per_cpu = {k: sum(rps[k]) * wd / sum(cpu[k].seconds[g] for g in gateway) for k in ("base", "idle", "load")}
+    print("  GET /vms/<id> requests per CPU second of nginx + xapi-rest (workers, stream role, poller): no streams "
+          "%.0f, idle streams %.0f (ratio %.2f), streams + changes %.0f (ratio %.2f)" %
+          (per_cpu["base"], per_cpu["idle"], per_cpu["idle"] / per_cpu["base"], per_cpu["load"],
+           per_cpu["load"] / per_cpu["base"]))
+    for name, meter in (("no streams", cpu["base"]), ("idle streams", cpu["idle"]),
+                        ("streams + changes", cpu["load"]), ("changes alone, no wrk", cpu["feed"])):
+        print("  %s: %s" % (name, meter.text()))
     print("  stream role memory: Pss %d -> %d kB with the streams open (%.1f KiB per stream), "
           "%d kB after the changes; Private %d -> %d kB" %
           (mem0["Pss"], mem1["Pss"], per_stream, mem2["Pss"],
