@@ -136,6 +136,10 @@ class TaskStreamsTest(unittest.TestCase):
     def test_a_deleted_task_ends_its_waiters_with_404(self):
         self.sim.control("hang", {"method": "VM.pause", "count": 1})
         task = self.post("/rest/v0/vms/%s/actions/pause" % self.vm()).json()["taskId"]
+        # A bare wait ends at the task's next change: let the runner's own updates (claim,
+        # XAPI task) pass first, or the wait ends with one of them instead of the abort.
+        wait_until(lambda: self.s.api("/rest/v0/tasks/%s/actions" % task) != [], 5, "the action to run")
+        time.sleep(0.3)  # the XAPI task exists
         sock = raw_request(self.s, "GET", "/rest/v0/tasks/%s?wait" % task, self.s.token)
         time.sleep(0.5)
         # Abort: the task changes (abortionRequestedAt): a bare wait ends with it.
