@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "  user list [--config FILE]\n"
     "  user delete NAME [--config FILE]      the user and its tokens, refused at once\n"
     "  token create --user NAME [--expires 30d|\"2 hours\"] [--description TEXT] [--config FILE]\n"
+    "               [--read-only] [--pools UUID,...] [--collections NAME,...] [--actions [COLL/]ACTION,...]\n"
     "  token list [--user NAME] [--config FILE]\n"
     "  token revoke ID [--user NAME] [--config FILE]   by public id (see token list)\n"
     "  pool-fingerprint HOST[:PORT] [--timeout S]   the [[pool]] lines pinning a master's TLS key\n"

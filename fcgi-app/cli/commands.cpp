@@ -6,6 +6,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -18,6 +19,7 @@
 #include "auth/token_validity.h"
 #include "config/loader.h"
 #include "master/database.h"
+#include "routes/scope_check.h"
 #include "store/open.h"
 
 namespace xr::app {
@@ -180,6 +182,42 @@ int run_user_command(const std::vector<std::string>& in) {
   return fail("unknown user command: " + sub);
 }
 
+namespace {
+
+// True (and removed) when the bare flag `name` is among the args.
+bool take_flag(std::vector<std::string>& args, const std::string& name) {
+  auto it = std::find(args.begin(), args.end(), name);
+  if (it == args.end()) return false;
+  args.erase(it);
+  return true;
+}
+
+// --read-only, --pools UUID,..., --collections NAME,..., --actions [COLLECTION/]ACTION,...:
+// the scope of `token create` (none of them: an unscoped token, the user's full rights).
+Result<std::optional<auth::TokenScope>> scope_options(std::vector<std::string>& args) {
+  const bool read_only = take_flag(args, "--read-only");
+  const std::string lists[3] = {take_option(args, "--pools", "\x01"), take_option(args, "--collections", "\x01"),
+                                take_option(args, "--actions", "\x01")};
+  if (!read_only && lists[0] == "\x01" && lists[1] == "\x01" && lists[2] == "\x01") {
+    return std::optional<auth::TokenScope>();
+  }
+  auth::TokenScope s;
+  s.read_only = read_only;
+  if (lists[0] != "\x01") {
+    XR_ASSIGN_OR_RETURN(s.pools, auth::split_scope_list(lists[0], "pools"));
+  }
+  if (lists[1] != "\x01") {
+    XR_ASSIGN_OR_RETURN(s.collections, auth::split_scope_list(lists[1], "collections"));
+  }
+  if (lists[2] != "\x01") {
+    XR_ASSIGN_OR_RETURN(s.actions, auth::split_scope_list(lists[2], "actions"));
+  }
+  XR_RETURN_IF_ERROR(check_scope_names(s));
+  return std::optional<auth::TokenScope>(std::move(s));
+}
+
+}  // namespace
+
 int run_token_command(const std::vector<std::string>& in) {
   std::vector<std::string> args = in;
   if (args.empty()) return fail("usage: xapi-rest token create|list|revoke ...");
@@ -188,6 +226,8 @@ int run_token_command(const std::vector<std::string>& in) {
   const std::string user_name = take_option(args, "--user", "");
   const std::string expires = take_option(args, "--expires", "");  // default: the config's
   const std::string description = take_option(args, "--description", "");
+  auto scope = scope_options(args);
+  if (!scope.is_ok()) return fail(scope.status().message());
   config::Config cfg;
   auto store = open_store(args, &cfg);
   if (!store.is_ok()) return fail(store.status().message());
@@ -199,12 +239,15 @@ int run_token_command(const std::vector<std::string>& in) {
     user_id = u->id;
   }
   if (sub == "create") {
-    if (user_id.empty()) return fail("usage: xapi-rest token create --user NAME [--expires 30d] [--description TEXT]");
+    if (user_id.empty()) {
+      return fail("usage: xapi-rest token create --user NAME [--expires 30d] [--description TEXT] [--read-only] "
+                  "[--pools UUID,...] [--collections NAME,...] [--actions [COLLECTION/]ACTION,...]");
+    }
     // The REST API's rule (auth/token_validity.h): XO's duration words, 1 minute to 183 days.
     auto ms = expires.empty() ? Result<int64_t>(cfg.token_validity_days * 86'400'000LL)
                               : auth::token_validity_ms(expires);
     if (!ms.is_ok()) return fail("--expires: " + ms.status().message());
-    auto t = s.create_token(user_id, *ms, description, auth::now_ms());
+    auto t = s.create_token(user_id, *ms, description, auth::now_ms(), {}, *scope);
     if (!t.is_ok()) return fail(t.status().message());
     std::cout << t->token << "\n";
     return 0;
@@ -214,7 +257,8 @@ int run_token_command(const std::vector<std::string>& in) {
     if (!tokens.is_ok()) return fail(tokens.status().message());
     for (const auto& t : *tokens) {
       std::cout << t.id << "  user " << t.user_id << "  expires " << iso_time(t.expiration)
-                << "  last use " << (t.last_use ? iso_time(*t.last_use) : "never") << "  "
+                << "  last use " << (t.last_use ? iso_time(*t.last_use) : "never")
+                << (t.scope ? "  scope " + auth::scope_to_json(*t.scope) : std::string()) << "  "
                 << terminal_safe(t.description) << "\n";
     }
     return 0;

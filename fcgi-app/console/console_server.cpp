@@ -19,6 +19,7 @@
 #include "console/websocket.h"
 #include "routes/authenticate.h"
 #include "routes/http_errors.h"
+#include "routes/scope_check.h"
 #include "worker/cache_access.h"
 #include "xapi/console_tunnel.h"
 
@@ -224,6 +225,16 @@ Status ConsoleServer::open_console(int fd, const UpgradeRequest& req, std::strin
   }
   if (!user) return Status(ErrorKind::kUnauthorized, "missing credentials");
   if (user->permission != "admin") return Status(ErrorKind::kForbidden, "not enough permissions");
+  {
+    // The console drives the VM (keyboard, mouse): a change, the action "console" of scopes.
+    std::string ignored;
+    Response res(&ignored, false);
+    Context ctx{request, res, svc_, {}, user, {}, nullptr, {}};
+    std::lock_guard lock(svc_mu_);
+    Status allowed = check_scope(ctx, ScopedRequest{true, "vms", "console", vm_id, false});
+    *error_data = ctx.error_data;
+    XR_RETURN_IF_ERROR(allowed);
+  }
   VmTarget vm;
   XR_RETURN_IF_ERROR(find_vm(*svc_.cache, vm_id, &vm, error_data));
   if (vm.power_state != "Running") {

@@ -28,6 +28,7 @@ class XapiReads;
 class TaskSignals;
 class TransferSessions;
 class XapiWrites;
+class RateLimiter;
 struct Route;
 
 // Per worker thread; built once by the worker and reused for every request.
@@ -45,6 +46,7 @@ struct Services {
   XapiWrites* writes = nullptr;    // read-write XAPI sessions of the mutations; per process
   idempotency::IdempotencyStore* idempotency = nullptr;  // Idempotency-Key answers, on `db`
   ListFiles* list_files = nullptr;  // lists rendered for nginx to send; null: never; per process
+  RateLimiter* rate_limiter = nullptr;  // [limits] counted in the shared segment; null: none
 };
 
 // The Idempotency-Key a request claimed (routes/idempotency.h); `key` empty: none.

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "routes/json_text.h"
+#include "routes/scope_check.h"
 #include "worker/cache_access.h"
 
 namespace xr::app {
@@ -12,6 +13,7 @@ Result<ListQuery> parse_list_query(Context& ctx) {
   ListQuery q;
   XR_ASSIGN_OR_RETURN(q.options, parse_list_options(ctx.req, &ctx.error_data));
   XR_ASSIGN_OR_RETURN(q.filter, compile_list_filter(q.options, &ctx.error_data));
+  XR_RETURN_IF_ERROR(narrow_to_scope_pools(ctx, &q));
   if (q.options.has_fields) q.fields = cache::FieldList::parse(*ctx.req.query_value("fields"));
   return q;
 }

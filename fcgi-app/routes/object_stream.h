@@ -26,7 +26,8 @@ struct ListQuery {
   cache::FieldList fields;
 };
 
-// Parses fields/limit/ndjson/filter; a bad filter is XO's 400 with {"stringToParse"}.
+// Parses fields/limit/ndjson/filter; a bad filter is XO's 400 with {"stringToParse"}. A token
+// limited to some pools gets their objects only (routes/scope_check.h).
 Result<ListQuery> parse_list_query(Context& ctx);
 
 // Appends one collection element for `view` (href string or projected object with href).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actions/action.h"
+#include "audit/request_audit.h"
 #include "routes/action_routes.h"
 #include "routes/authenticate.h"
 #include "routes/collection_routes.h"
@@ -23,6 +24,8 @@
 #include "routes/mutation_routes.h"
 #include "routes/server_admin_routes.h"
 #include "routes/server_routes.h"
+#include "routes/rate_limit.h"
+#include "routes/scope_check.h"
 #include "routes/session_routes.h"
 #include "routes/sr_routes.h"
 #include "routes/task_routes.h"
@@ -725,6 +728,8 @@ Status run(Context& ctx) {
   // that makes it comes from: state changes must come from this site.
   if (ctx.user && authenticated_by_cookie(ctx.req)) XR_RETURN_IF_ERROR(check_same_site(ctx.req));
   XR_RETURN_IF_ERROR(check_access(ctx, found->access));
+  if (found->access != Access::kPublic) XR_RETURN_IF_ERROR(check_route_scope(ctx));
+  XR_RETURN_IF_ERROR(check_rate_limit(ctx));
   bool replayed = false;
   XR_RETURN_IF_ERROR(idempotency_begin(ctx, &replayed));
   if (replayed) return Status::ok();
@@ -766,6 +771,7 @@ void dispatch(Request& req, Response& res, Services& svc) {
     res.finish();
   }
   idempotency_end(ctx);
+  audit_request(ctx);
   metrics::record_request(ctx.route != nullptr ? static_cast<int>(ctx.route - routes().data()) : -1,
                           res.status(), std::chrono::steady_clock::now() - start);
 }

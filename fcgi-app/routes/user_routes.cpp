@@ -8,6 +8,7 @@
 #include "routes/etag.h"
 #include "routes/json_text.h"
 #include "routes/list_output.h"
+#include "routes/scope_check.h"
 #include "worker/credential_cache.h"
 
 namespace xr::app {
@@ -45,6 +46,11 @@ void write_token(JsonWriter& w, const auth::TokenInfo& t, std::string_view id) {
     w.StartObject();
     put_kv(w, "id", t.client_id);
     w.EndObject();
+  }
+  if (t.scope) {  // ours (issue 17): what a scoped token may do
+    w.Key("scope");
+    const std::string scope = auth::scope_to_json(*t.scope);
+    w.RawValue(scope.c_str(), scope.size(), rapidjson::kObjectType);
   }
   if (t.last_use) {
     w.Key("last_uses");
@@ -93,6 +99,15 @@ Result<std::string> requested_client(const rapidjson::Document& body) {
   return std::string(c["id"].GetString(), c["id"].GetStringLength());
 }
 
+// Ours (issue 17): `scope: {readOnly, pools, collections, actions}` narrows the new token.
+Result<std::optional<auth::TokenScope>> requested_scope(const rapidjson::Document& body) {
+  if (!body.IsObject() || !body.HasMember("scope") || body["scope"].IsNull()) {
+    return std::optional<auth::TokenScope>();
+  }
+  XR_ASSIGN_OR_RETURN(auth::TokenScope s, auth::scope_from_json(body["scope"]));
+  return std::optional<auth::TokenScope>(std::move(s));
+}
+
 Status create_token_for(Context& ctx, const std::string& user_id) {
   XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(kMaxBody));
   rapidjson::Document doc;
@@ -101,12 +116,14 @@ Status create_token_for(Context& ctx, const std::string& user_id) {
   }
   XR_ASSIGN_OR_RETURN(int64_t validity, requested_validity(doc, ctx.svc.config));
   XR_ASSIGN_OR_RETURN(std::string client, requested_client(doc));
+  XR_ASSIGN_OR_RETURN(std::optional<auth::TokenScope> asked, requested_scope(doc));
+  XR_ASSIGN_OR_RETURN(std::optional<auth::TokenScope> scope, scope_for_new_token(ctx, std::move(asked)));
   std::string description;
   if (doc.IsObject() && doc.HasMember("description") && doc["description"].IsString()) {
     description = doc["description"].GetString();
   }
   XR_ASSIGN_OR_RETURN(auth::CreatedToken created,
-                      ctx.svc.auth.create_token(user_id, validity, description, auth::now_ms(), client));
+                      ctx.svc.auth.create_token(user_id, validity, description, auth::now_ms(), client, scope));
   rapidjson::StringBuffer b;
   JsonWriter w(b);
   w.StartObject();

@@ -6,11 +6,13 @@
 #include <charconv>
 #include <string>
 
+#include "audit/request_audit.h"
 #include "auth/secrets.h"
 #include "live/revision.h"
 #include "routes/authenticate.h"
 #include "routes/http_errors.h"
 #include "routes/json_text.h"
+#include "routes/scope_check.h"
 #include "stream/open_stream.h"
 #include "stream/sse.h"
 #include "xo/collections.h"
@@ -73,8 +75,9 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
       return Status(ErrorKind::kInvalidArgument, "invalid revision (expected the X-Revision of a list or a line)");
     }
   }
+  // A pool-scoped token's view is narrowed: it is shared only with the same narrowing.
   const std::string key = coll + "\n" + std::string(req.query_value("fields").value_or("\x01")) + "\n" +
-                          std::string(req.query_value("filter").value_or(""));
+                          std::string(req.query_value("filter").value_or("")) + "\n" + scope_pool_filter(ctx);
   const cache::Reader& reader = ss.hub.reader();
   XR_ASSIGN_OR_RETURN(View * view, ss.hub.view_for(coll, std::move(q), key, ss.client_buffer));
   const uint64_t at = view->position();
@@ -209,6 +212,7 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
     ctx.error_data = "{\"collection\":" + json_string(type) + "}";
     return Status(ErrorKind::kInvalidArgument, "unsupported collection " + type);
   }
+  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, type == "task" ? "tasks" : collection, {}, {}, false}));
   std::string fields = "*";
   auto f = doc.FindMember("fields");
   if (f != doc.MemberEnd()) {
@@ -241,7 +245,9 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
   q.options.has_fields = true;
   q.options.all_fields = fields == "*";
   q.fields = cache::FieldList::parse(fields);
-  XR_RETURN_IF_ERROR(sse->subscribe(type, collection, std::move(q), fields, ss.client_buffer));
+  XR_RETURN_IF_ERROR(narrow_to_scope_pools(ctx, &q));
+  XR_RETURN_IF_ERROR(sse->subscribe(type, collection, std::move(q), fields + "\n" + scope_pool_filter(ctx),
+                                    ss.client_buffer));
   ctx.res.set_status(201);
   ctx.res.write("{\"id\":" + json_string(type) + "}");
   return Status::ok();
@@ -261,6 +267,8 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   if (!known) return Status(ErrorKind::kNotFound, "Cannot " + method + " " + ctx.req.raw_path());
   XR_ASSIGN_OR_RETURN(ctx.user, authenticate(ctx.req, ctx.svc, ctx.res));
   if (!ctx.user) return Status(ErrorKind::kUnauthorized, "invalid credentials");
+  // Every request here reads (SSE subscriptions only choose what is read).
+  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, seg[2], {}, {}, false}));
   if (tasks) return watch_tasks(conn, ctx, ss);  // users watch their own tasks
   if (ctx.user->permission != "admin") {
     ctx.error_data = R"({"object":{}})";
@@ -305,6 +313,8 @@ void handle_stream_request(Connection& conn, StreamServices& ss) {
     bytes.clear();
     Response err(&bytes, req.method() == "HEAD");
     write_error(err, s, ctx.error_data);
+    Context answered{req, err, ss.svc, {}, std::move(ctx.user), {}, nullptr, {}};
+    audit_request(answered, false);  // a failed login here too
   } else {
     res.finish();
   }

@@ -22,6 +22,7 @@
 #include "worker/credential_cache.h"
 #include "worker/list_files.h"
 #include "worker/login_guard.h"
+#include "worker/rate_limiter.h"
 #include "worker/task_signals.h"
 #include "transfer/transfer_sessions.h"
 #include "worker/xapi_reads.h"
@@ -87,6 +88,9 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.transfers = &shared.transfers;
   svc.writes = &shared.writes;
   if (shared.env.config.list_files_mb > 0) svc.list_files = &shared.lists;
+  RateLimiter limiter(cache::layout::control_block(shared.env.segment->segment().base())->rate_slots,
+                      cache::layout::kRateSlots);
+  svc.rate_limiter = &limiter;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, -1, 0);  // no listen socket: libfcgi never accepts (Acceptor does)
   for (;;) {

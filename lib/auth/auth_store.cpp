@@ -58,24 +58,36 @@ constexpr std::string_view kV3 = R"sql(
 CREATE TABLE auth_generation(id INTEGER PRIMARY KEY, gen BIGINT NOT NULL);
 INSERT INTO auth_generation(id, gen) VALUES (1, 0);
 )sql";
-constexpr store::Migration kMigrations[] = {{1, kV1, kV1Postgres}, {2, kV2, kV2}, {3, kV3, kV3}};
+// Version 4 (issue 17, controls): a token's scope as JSON text (auth/token_scope.h); NULL for
+// an unscoped token.
+constexpr std::string_view kV4 = "ALTER TABLE tokens ADD COLUMN scope TEXT;";
+constexpr store::Migration kMigrations[] = {
+    {1, kV1, kV1Postgres}, {2, kV2, kV2}, {3, kV3, kV3}, {4, kV4, kV4}};
 
 Status bump_generation(store::Db& db) {
   return db.exec("UPDATE auth_generation SET gen=gen+1 WHERE id=1").status();
 }
 
 User user_from_row(const store::Row& r) {
-  return User{r.text(0), r.text(1), r.text(2), r.integer(3)};
+  return User{r.text(0), r.text(1), r.text(2), r.integer(3), {}, std::nullopt};
 }
 
 store::Param blob_of(const TokenHash& h) {
   return store::Param::blob({reinterpret_cast<const char*>(h.data()), h.size()});
 }
 
-TokenInfo token_from_row(const store::Row& r) {
-  TokenInfo t{r.text(0), r.text(1), r.integer(2), r.integer(3), r.text(4), std::nullopt, {}};
+// A stored scope; a row whose text no longer parses is refused (never read as unscoped).
+Result<std::optional<TokenScope>> scope_of(const store::Row& r, int column) {
+  if (r.is_null(column)) return std::optional<TokenScope>();
+  XR_ASSIGN_OR_RETURN(TokenScope s, scope_from_text(r.text(column)));
+  return std::optional<TokenScope>(std::move(s));
+}
+
+Result<TokenInfo> token_from_row(const store::Row& r) {
+  TokenInfo t{r.text(0), r.text(1), r.integer(2), r.integer(3), r.text(4), std::nullopt, {}, std::nullopt};
   if (!r.is_null(5)) t.last_use = r.integer(5);
   if (!r.is_null(6)) t.client_id = r.text(6);
+  XR_ASSIGN_OR_RETURN(t.scope, scope_of(r, 7));
   return t;
 }
 
@@ -111,7 +123,7 @@ Result<User> AuthStore::add_user(std::string_view name, std::string_view passwor
     return Status(ErrorKind::kInvalidArgument, "permission must be admin or none");
   }
   XR_ASSIGN_OR_RETURN(std::string pw_hash, hash_password(password));
-  User u{new_uuid(), std::string(name), std::string(permission), now_ms()};
+  User u{new_uuid(), std::string(name), std::string(permission), now_ms(), {}, std::nullopt};
   Status st = db_->exec("INSERT INTO users(id,name,pw_hash,permission,created_at) VALUES($1,$2,$3,$4,$5)",
                         {u.id, u.name, pw_hash, u.permission, u.created_at}).status();
   if (st.kind() == ErrorKind::kConflict) {
@@ -156,7 +168,8 @@ Result<User> AuthStore::check_password(std::string_view name, std::string_view p
 
 Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t validity_ms,
                                              std::string_view description, int64_t now,
-                                             std::string_view client_id) {
+                                             std::string_view client_id,
+                                             const std::optional<TokenScope>& scope) {
   if (description.size() > kMaxTokenDescriptionBytes) {
     return Status(ErrorKind::kInvalidArgument, "the token description is longer than " +
                                                    std::to_string(kMaxTokenDescriptionBytes) + " bytes");
@@ -169,7 +182,7 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
   c.token = new_token();
   TokenHash h = hash_token(c.token);
   c.info = TokenInfo{token_id(h), std::string(user_id), now, now + validity_ms,
-                     std::string(description), std::nullopt, std::string(client_id)};
+                     std::string(description), std::nullopt, std::string(client_id), scope};
   Status saved = store::in_transaction(*db_, [&](store::Db& db) -> Status {
     // Expired tokens are purged (every user's): they only fill the disk.
     XR_RETURN_IF_ERROR(db.exec("DELETE FROM tokens WHERE expiration<=$1", {now}).status());
@@ -186,11 +199,12 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
                                               " tokens, the most allowed: revoke some first");
     }
     return db.exec(
-        "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description,client_id) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7)",
+        "INSERT INTO tokens(id,hash,user_id,created_at,expiration,description,client_id,scope) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
         {c.info.id, blob_of(h), c.info.user_id, c.info.created_at, c.info.expiration,
          c.info.description,
-         client_id.empty() ? store::Param(nullptr) : store::Param(c.info.client_id)}).status();
+         client_id.empty() ? store::Param(nullptr) : store::Param(c.info.client_id),
+         scope ? store::Param(scope_to_json(*scope)) : store::Param(nullptr)}).status();
   });
   if (!saved.is_ok()) return saved;
   return c;
@@ -199,13 +213,15 @@ Result<CreatedToken> AuthStore::create_token(std::string_view user_id, int64_t v
 Result<User> AuthStore::check_token(std::string_view token, int64_t now, int64_t* expiration) {
   const TokenHash h = hash_token(token);
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
-      "SELECT u.id,u.name,u.permission,u.created_at,t.hash,t.expiration,t.last_use,t.id "
+      "SELECT u.id,u.name,u.permission,u.created_at,t.hash,t.expiration,t.last_use,t.id,t.scope "
       "FROM tokens t JOIN users u ON u.id=t.user_id WHERE t.hash=$1", {blob_of(h)}));
   if (rows.empty() || !hashes_equal(h, rows[0].blob(4)) || rows[0].integer(5) <= now) {
     return Status(ErrorKind::kUnauthorized, "invalid credentials");
   }
   const store::Row& r = rows[0];
   User u = user_from_row(r);
+  u.token_id = r.text(7);
+  XR_ASSIGN_OR_RETURN(u.scope, scope_of(r, 8));
   if (expiration != nullptr) *expiration = r.integer(5);
   const bool stale = r.is_null(6) || now - r.integer(6) >= kLastUseResolutionMs;
   if (stale) {
@@ -217,10 +233,13 @@ Result<User> AuthStore::check_token(std::string_view token, int64_t now, int64_t
 
 Result<std::vector<TokenInfo>> AuthStore::list_tokens(std::string_view user_id) {
   XR_ASSIGN_OR_RETURN(store::Rows rows, db_->query(
-      "SELECT id,user_id,created_at,expiration,description,last_use,client_id FROM tokens "
+      "SELECT id,user_id,created_at,expiration,description,last_use,client_id,scope FROM tokens "
       "WHERE $1='' OR user_id=$1 ORDER BY created_at, rowid", {user_id}));
   std::vector<TokenInfo> out;
-  for (const store::Row& r : rows) out.push_back(token_from_row(r));
+  for (const store::Row& r : rows) {
+    XR_ASSIGN_OR_RETURN(TokenInfo t, token_from_row(r));
+    out.push_back(std::move(t));
+  }
   return out;
 }
 

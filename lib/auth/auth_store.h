@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/token_scope.h"
 #include "base/status.h"
 #include "store/db.h"
 
@@ -26,6 +27,10 @@ struct User {
   std::string name;        // login name (XO's "email")
   std::string permission;  // "admin" | "none"
   int64_t created_at = 0;  // ms since the epoch
+  // Set when authenticated by a token: its public id, and its scope when it has one (the
+  // requests it may make are those of the user within the scope).
+  std::string token_id;
+  std::optional<TokenScope> scope;
 };
 
 struct TokenInfo {
@@ -36,6 +41,7 @@ struct TokenInfo {
   std::string description;
   std::optional<int64_t> last_use;  // ms, updated at most once a minute
   std::string client_id;            // XO's client.id given at creation; empty: none
+  std::optional<TokenScope> scope;  // none: the user's full rights
 };
 
 struct CreatedToken {
@@ -63,7 +69,8 @@ class AuthStore {
   // A non-empty `client_id` replaces the user's token of that client (XO refreshes it).
   Result<CreatedToken> create_token(std::string_view user_id, int64_t validity_ms,
                                     std::string_view description, int64_t now_ms,
-                                    std::string_view client_id = {});
+                                    std::string_view client_id = {},
+                                    const std::optional<TokenScope>& scope = std::nullopt);
   // The user owning a valid, unexpired token; kUnauthorized otherwise.
   // `expiration` (optional): the token's expiration, ms since the epoch.
   Result<User> check_token(std::string_view token, int64_t now_ms, int64_t* expiration = nullptr);

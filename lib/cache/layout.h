@@ -137,6 +137,17 @@ struct SegmentHeader {
 // segment. Add a field at the end of the used part, keep the struct within the page; never
 // a second shared segment. Counters only grow (wrap-around is harmless for futex words).
 inline constexpr uint32_t kControlOffset = 2048;
+
+// One rate-limit slot (fcgi-app/worker/rate_limiter.h): `key` a hash of (kind, token or
+// user), 0 = free; `tat_us` the GCRA's theoretical arrival time, CLOCK_MONOTONIC µs. Written
+// by every worker thread with compare-and-swap; a slot whose time has passed is idle and
+// may be claimed for another key (CAS on `key`).
+struct RateSlot {
+  std::atomic<uint64_t> key;
+  std::atomic<int64_t> tat_us;
+};
+inline constexpr uint32_t kRateSlots = 96;
+
 struct ControlBlock {
   // Job queue (lib/tasks): bumped by whoever enqueues a job (workers, other roles) after
   // the row is committed; the runner futex-waits on it. Wake with FUTEX_WAKE all.
@@ -165,8 +176,12 @@ struct ControlBlock {
   // node) moves. A worker's cached credential is valid only under the generation it was
   // verified in, so one increment empties every worker's credential cache at once.
   std::atomic<uint64_t> credentials_gen;
+  // Rate limits in front of XAPI (issue 17, controls): per token (or Basic user), on
+  // mutations and on actions, counted here so that every worker process sees them.
+  RateSlot rate_slots[kRateSlots];
 };
-static_assert(sizeof(ControlBlock) == 2 * 8 + 4 * 4 + 58 * 8, "ControlBlock keeps its size");
+static_assert(sizeof(ControlBlock) == 2 * 8 + 4 * 4 + 58 * 8 + kRateSlots * 16, "ControlBlock keeps its size");
+static_assert(kControlOffset + sizeof(ControlBlock) <= 4096, "the ControlBlock stays in the header page");
 
 inline constexpr int64_t kPollerHeartbeatStaleMs = 3000;
 inline constexpr int64_t kPollerSilenceMs = 6000;

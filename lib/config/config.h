@@ -67,6 +67,12 @@ struct Config {
   int64_t tasks_gc_keep = 1000;  // finished XO tasks kept (newest first)
   // [log]
   std::string log_level = "info";
+  // [audit]
+  std::string audit_path;  // "" = <data_dir>/audit.log (audit_file())
+  // [limits] (per token, or per user for HTTP Basic; 0 = unlimited)
+  int64_t limits_mutations_per_minute = 300;
+  int64_t limits_actions_per_minute = 120;
+  int64_t limits_burst = 30;
   // [mcp]
   bool mcp_enabled = true;  // false: XO's MCP kill switch (503 mcp_disabled)
   // [stream]
@@ -96,6 +102,8 @@ struct Config {
   std::string secret_key_path() const { return secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file; }
   // socket_mode as a number (validated to parse as octal).
   unsigned socket_mode_bits() const;
+  // The audit log's file: audit.path, else <data_dir>/audit.log.
+  std::string audit_file() const { return audit_path.empty() ? data_dir + "/audit.log" : audit_path; }
   // <data_dir>/xapi-rest.db
   std::string database_path() const;
   // cluster.node, else "<host name>:<server.socket>" (unique per node, also for several

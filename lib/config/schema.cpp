@@ -86,6 +86,22 @@ const std::array kConfigKeys = {
       &Config::tasks_gc_keep},
     K{"log.level", KeyType::kString, "info", 0, 0, "debug|info|warn|error",
       "lowest level written to stderr", &Config::log_level},
+    K{"audit.path", KeyType::kString, "", 0, 0, "",
+      "file of the audit log: one JSON line per change, action and failed login (README, "
+      "\"Audit log\"); empty: audit.log in storage.data_dir",
+      &Config::audit_path},
+    K{"limits.mutations_per_minute", KeyType::kInteger, "300", 0, 60000, "",
+      "changes of pool objects (PATCH, PUT, DELETE, POST creations and imports) per minute and "
+      "token (per user for HTTP Basic); beyond: 429 with Retry-After; 0: unlimited",
+      &Config::limits_mutations_per_minute},
+    K{"limits.actions_per_minute", KeyType::kInteger, "120", 0, 60000, "",
+      "actions (POST .../actions/<name>) per minute and token (per user for HTTP Basic); "
+      "beyond: 429 with Retry-After; 0: unlimited",
+      &Config::limits_actions_per_minute},
+    K{"limits.burst", KeyType::kInteger, "30", 1, 10000, "",
+      "requests of each kind a token may make at once after a quiet time, before the per-minute "
+      "rate applies",
+      &Config::limits_burst},
     K{"mcp.enabled", KeyType::kBoolean, "true", 0, 0, "",
       "let XO's MCP server (@xen-orchestra/mcp) use the API; false answers 503 mcp_disabled to "
       "/rest/v0/mcp/status and to every request carrying X-XO-Client: mcp",

@@ -245,6 +245,8 @@ class Stack:
                  # nginx/dev.conf.in spools uploads in <nginx prefix>/tmp/client_body
                  '[transfer]', 'spool_dir = "%s"' % os.path.join(self.dir, "nginx/tmp/client_body"),
                  transfer, extra]
+        if "[limits]" not in extra:  # the suites make changes faster than the default limits
+            lines += ['[limits]', 'mutations_per_minute = 0', 'actions_per_minute = 0']
         for i, sim in enumerate(self.sims):
             pw = os.path.join(self.dir, "pool%d.password" % i)
             with open(pw, "w") as f:

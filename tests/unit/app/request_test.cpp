@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(projection_picks_names_dotted_paths_and_adds_href_last) {
 
 BOOST_AUTO_TEST_CASE(credential_cache_remembers_by_kind_and_secret) {
   CredentialCache cache;
-  auth::User u{"id", "admin", "admin", 0};
+  auth::User u{"id", "admin", "admin", 0, {}, std::nullopt};
   BOOST_TEST(!cache.find(CredentialCache::Kind::kToken, "t").has_value());
   cache.remember(CredentialCache::Kind::kToken, "t", u, cache.generation(), INT64_MAX);
   BOOST_TEST(cache.find(CredentialCache::Kind::kToken, "t")->name == "admin");
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(credential_cache_remembers_by_kind_and_secret) {
 BOOST_AUTO_TEST_CASE(credential_cache_follows_the_shared_generation_and_expiry) {
   std::atomic<uint64_t> shared{7};
   CredentialCache a(&shared), b(&shared);
-  auth::User u{"id", "admin", "admin", 0};
+  auth::User u{"id", "admin", "admin", 0, {}, std::nullopt};
   a.remember(CredentialCache::Kind::kToken, "t", u, a.generation(), INT64_MAX);
   b.remember(CredentialCache::Kind::kBasic, "admin:pw", u, b.generation(), INT64_MAX);
   BOOST_TEST(a.find(CredentialCache::Kind::kToken, "t").has_value());

@@ -99,6 +99,35 @@ BOOST_AUTO_TEST_CASE(token_is_43_chars_and_stored_only_as_a_hash) {
   BOOST_TEST(owner->id == u->id);
 }
 
+// Issue 17, controls: a token's scope is stored, returned with its user by check_token
+// (with the token's public id) and listed; an unscoped token has none.
+BOOST_AUTO_TEST_CASE(a_tokens_scope_is_kept_checked_and_listed) {
+  TempDb t;
+  auto store = t.open();
+  auto u = store->add_user("admin", "pw");
+  TokenScope scope;
+  scope.read_only = true;
+  scope.collections = {"vms", "tasks"};
+  auto scoped = store->create_token(u->id, kDay, "ro", now_ms(), {}, scope);
+  auto plain = store->create_token(u->id, kDay, "", now_ms());
+  BOOST_REQUIRE(scoped.is_ok());
+  BOOST_REQUIRE(plain.is_ok());
+  auto owner = store->check_token(scoped->token, now_ms());
+  BOOST_REQUIRE(owner.is_ok());
+  BOOST_REQUIRE(owner->scope.has_value());
+  BOOST_TEST(owner->scope->read_only);
+  BOOST_TEST(scope_to_json(*owner->scope) == scope_to_json(scope));
+  BOOST_TEST(owner->token_id == scoped->info.id);
+  auto unscoped = store->check_token(plain->token, now_ms());
+  BOOST_REQUIRE(unscoped.is_ok());
+  BOOST_TEST(!unscoped->scope.has_value());
+  auto listed = store->list_tokens(u->id);
+  BOOST_REQUIRE(listed.is_ok());
+  BOOST_REQUIRE(listed->size() == 2u);
+  BOOST_TEST((*listed)[0].scope.has_value());
+  BOOST_TEST(!(*listed)[1].scope.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(invalid_and_expired_tokens_are_unauthorized) {
   TempDb t;
   auto store = t.open();
@@ -217,7 +246,7 @@ BOOST_AUTO_TEST_CASE(a_database_from_before_lib_store_keeps_its_users_and_tokens
   auto store = t.open();
   BOOST_TEST(store->find_user_by_name("old")->id == "u1");
   auto db = store::open_sqlite(t.path());
-  BOOST_TEST(*(*db)->schema_version("auth") == 3);  // then migrated on to the latest
+  BOOST_TEST(*(*db)->schema_version("auth") == 4);  // then migrated on to the latest
 }
 
 // XO's token client: kept with the token; a new token of the same client and user replaces
