@@ -15,6 +15,7 @@
 #include "routes/object_stream.h"
 #include "worker/cache_access.h"
 #include "worker/list_files.h"
+#include "routes/scope_check.h"
 
 namespace xr::app {
 
@@ -96,6 +97,8 @@ bool answered_by_list_etag(Context& ctx) {
 Result<bool> answered_by_list_file(Context& ctx, const ListQuery& q, std::string_view coll,
                                    std::string_view base) {
   if (ctx.svc.list_files == nullptr || ctx.req.param("XR_LIST_FILES") != "1") return false;
+  // Files are shared by URI: a list narrowed to a token's pools is answered directly.
+  if (!scope_pool_filter(ctx).empty()) return false;
   const cache::Reader& reader = ctx.svc.cache->reader();
   // Read after the ETag's: the file holds this generation or a later one, never an older one.
   const uint64_t seq = reader.last_change_seq();
