@@ -8,7 +8,6 @@ schedules, proxies) with the dashboard's backup parts as XO gives them without b
 import http.client
 import os
 import re
-import shutil
 import signal
 import ssl
 import subprocess
@@ -19,7 +18,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../integration/gateway"))
-from stack import ROOT, Stack, read, wait_until, write_packaged_site  # noqa: E402
+from stack import ROOT, Stack, packaged_site_dir, read, wait_until, write_packaged_site  # noqa: E402
 
 
 def form(**fields):
@@ -223,12 +222,7 @@ class UiSessionTest(unittest.TestCase):
         default = "  location / {\n    default_type application/json;\n    return 404 '{\"error\":\"not found\"}';\n  }\n"
         self.assertIn(default, site[end:])
         site = site[:begin] + block + "\n" + site[end:].replace(default, "", 1)
-        d = tempfile.mkdtemp(prefix="xr-ngx-ui-")
-        os.chmod(d, 0o755)
-        self.addCleanup(shutil.rmtree, d, True)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                        "/CN=localhost", "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
-                       check=True, capture_output=True)
+        d = packaged_site_dir(self, "xr-ngx-ui-")
         site = site.replace("/run/xapi-rest/", os.path.dirname(self.s.socket) + "/")
         site = site.replace("/var/www/xo6-web", self.ui)
         port = write_packaged_site(d, site)

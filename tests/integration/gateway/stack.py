@@ -45,6 +45,18 @@ def wait_until(predicate, timeout, what):
     raise AssertionError("timed out waiting for " + what)
 
 
+def packaged_site_dir(test, prefix):
+    """A folder for write_packaged_site, removed when `test` ends: readable by nginx's workers
+    (0755), with a one-day self-signed certificate for localhost in cert.pem + key.pem."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    test.addCleanup(shutil.rmtree, d, True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=localhost", "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
+                   check=True, capture_output=True)
+    return d
+
+
 def write_packaged_site(d, site):
     """Writes d/nginx.conf around `site` (nginx/xapi-rest.conf's text, possibly edited) so an
     unprivileged nginx can run it from folder d: certificate d/cert.pem + d/key.pem (made by the

@@ -5,19 +5,17 @@ after a change, one render for concurrent requests, the folder bounded by
 cache.list_files_mb."""
 import http.client
 import os
-import shutil
 import signal
 import ssl
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import ROOT, Stack, read, wait_until, write_packaged_site  # noqa: E402
+from stack import ROOT, Stack, packaged_site_dir, read, wait_until, write_packaged_site  # noqa: E402
 
 LISTS = [
     "/rest/v0/vms",
@@ -159,12 +157,7 @@ class ListFilesTest(unittest.TestCase):
     def test_the_packaged_site_sends_the_files_too(self):
         """nginx/xapi-rest.conf as shipped (only its paths moved into the stack's folder), over
         HTTPS with gzip: the same list as through the dev site, from the file."""
-        d = tempfile.mkdtemp(prefix="xr-ngx-lists-")
-        os.chmod(d, 0o755)
-        self.addCleanup(shutil.rmtree, d, True)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                        "/CN=localhost", "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
-                       check=True, capture_output=True)
+        d = packaged_site_dir(self, "xr-ngx-lists-")
         site = read(os.path.join(ROOT, "nginx/xapi-rest.conf"))
         self.assertIn("alias /run/xapi-rest/lists/;", site)
         port = write_packaged_site(d, site.replace("/run/xapi-rest/", os.path.dirname(self.s.socket) + "/"))
