@@ -34,6 +34,14 @@ std::optional<int64_t> parse_task_revision(std::string_view text) {
   return r;
 }
 
+void write_task_watch_head(Response& res, int64_t revision) {
+  res.set_content_type("application/x-ndjson");
+  res.add_header("Cache-Control", "no-cache");
+  res.add_header("X-Accel-Buffering", "no");
+  res.add_header("X-Revision", std::to_string(revision));
+  res.write("");
+}
+
 // --- TaskBoard ---
 
 const tasks::Task* TaskBoard::find(const std::string& id) const {
@@ -267,6 +275,18 @@ TaskWatchStream::TaskWatchStream(TaskBoard& board, Connection& conn, TaskQuery q
                                  int heartbeat_s, size_t limit)
     : board_(board), conn_(conn), query_(std::move(query)), revision_(revision), heartbeat_s_(heartbeat_s),
       limit_(limit) {
+  ask_ = board_.ask();
+  board_.add(this);
+}
+
+TaskWatchStream::~TaskWatchStream() { board_.remove(this); }
+
+void TaskWatchStream::answered(uint64_t asked) {
+  if (!started_ && asked >= ask_) start();
+}
+
+void TaskWatchStream::start() {
+  started_ = true;
   position_ = board_.revision();
   // What the client is taken to know: every task shown now (the seed sends none of them).
   for (const auto& [id, t] : board_.tasks()) {
@@ -274,10 +294,47 @@ TaskWatchStream::TaskWatchStream(TaskBoard& board, Connection& conn, TaskQuery q
     uint64_t hash = 0;
     if (query_.describe(t, &entry, &hash)) told_[id] = hash;
   }
-  board_.add(this);
+  std::string replay;
+  // The replay: the client may have some of these already (updates are idempotent).
+  const bool resumed = !since_ || board_.replay_since(*since_, [&](const std::string& id, const tasks::Task* t,
+                                                                   int64_t revision) {
+    std::string entry;
+    uint64_t hash = 0;
+    if (t == nullptr) {
+      told_.erase(id);
+      line("remove", query_.remove_entry(id), revision, &replay);
+    } else if (query_.describe(*t, &entry, &hash)) {
+      told_[id] = hash;
+      line("update", entry, revision, &replay);
+    }
+  });
+  std::string bytes;
+  board_.hub().touched(conn_.fd());
+  if (!resumed) {
+    Response err(&bytes, false);
+    write_error(err,
+                Status(ErrorKind::kGone, "revision too old to resume from: list the collection again and "
+                                         "watch with since=<its X-Revision header>"),
+                "{\"since\":" + json_string(std::to_string(*since_)) + ",\"revision\":" +
+                    json_string(std::to_string(position_)) + "}");
+    dropped_ = true;
+    conn_.send(bytes);
+    conn_.end();  // destroys this
+    return;
+  }
+  Response res(&bytes, false);
+  write_task_watch_head(res, position_);
+  conn_.send(bytes + replay);
+  last_write_ms_ = now_ms();
 }
 
-TaskWatchStream::~TaskWatchStream() { board_.remove(this); }
+std::string TaskWatchStream::stop_text(std::string_view reason) {
+  if (started_) return revision_ ? closing_text(reason) : std::string();
+  std::string bytes;  // no head yet: the whole answer
+  Response err(&bytes, false);
+  write_error(err, Status(ErrorKind::kUnavailable, std::string(reason) + ": watch again"), "");
+  return bytes;
+}
 
 void TaskWatchStream::line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const {
   out->append("[\"").append(kind).append("\",").append(entry);
@@ -299,25 +356,6 @@ void TaskWatchStream::event(const std::string& id, const tasks::Task* task, int6
   line("remove", query_.remove_entry(id), revision, out);
 }
 
-void TaskWatchStream::started() {
-  last_write_ms_ = now_ms();
-  if (!since_) return;
-  // Replay: the client may have some of these already (updates are idempotent).
-  std::string text;
-  board_.replay_since(*since_, [&](const std::string& id, const tasks::Task* t, int64_t revision) {
-    std::string entry;
-    uint64_t hash = 0;
-    if (t == nullptr) {
-      told_.erase(id);
-      line("remove", query_.remove_entry(id), revision, &text);
-    } else if (query_.describe(*t, &entry, &hash)) {
-      told_[id] = hash;
-      line("update", entry, revision, &text);
-    }
-  });
-  if (!text.empty()) conn_.send(text);
-}
-
 void TaskWatchStream::flush(std::string text) {
   if (text.empty()) return;
   conn_.send(text);
@@ -332,7 +370,7 @@ void TaskWatchStream::flush(std::string text) {
 }
 
 void TaskWatchStream::changed(const std::string& id, const tasks::Task* task, int64_t revision) {
-  if (dropped_) return;
+  if (!started_ || dropped_) return;  // before the head: the board's state at start() covers it
   position_ = std::max(position_, revision);
   std::string text;
   event(id, task, revision, &text);
@@ -340,7 +378,7 @@ void TaskWatchStream::changed(const std::string& id, const tasks::Task* task, in
 }
 
 void TaskWatchStream::tick(int64_t now) {
-  if (dropped_ || heartbeat_s_ <= 0) return;
+  if (!started_ || dropped_ || heartbeat_s_ <= 0) return;
   if (now - last_write_ms_ < int64_t{heartbeat_s_} * 1000) return;
   std::string text;
   line("ping", std::to_string(now), position_, &text);

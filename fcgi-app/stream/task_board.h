@@ -117,6 +117,11 @@ class TaskWait : public OpenStream, public TaskClient {
 };
 
 // GET /rest/v0/tasks?ndjson&watch: ["update", entry] / ["remove", entry] lines.
+// The board may lag behind the store (the feed reads it after a wake-up): a watch opened
+// right after a task changed would take that change for news. So the head waits for a read
+// of the store asked when the request came (`answered`); the watch starts from the board
+// then, which holds every change committed before the request: X-Revision is never behind a
+// list the client made first, and nothing the client could already see is sent as an update.
 class TaskWatchStream : public OpenStream, public TaskClient {
  public:
   TaskWatchStream(TaskBoard& board, Connection& conn, TaskQuery query, bool revision, int heartbeat_s,
@@ -124,13 +129,16 @@ class TaskWatchStream : public OpenStream, public TaskClient {
   ~TaskWatchStream() override;
   // Sends the replay after `since` (nullopt: none) once the head is out.
   void set_since(std::optional<int64_t> since) { since_ = since; }
-  void started() override;
+  void started() override {}
   void changed(const std::string& id, const tasks::Task* task, int64_t revision) override;
+  void answered(uint64_t asked) override;
   void tick(int64_t now_ms) override;
   std::string closing_text(std::string_view reason) override;
-  std::string stop_text(std::string_view reason) override { return revision_ ? closing_text(reason) : std::string(); }
+  std::string stop_text(std::string_view reason) override;
 
  private:
+  // The board caught up: the head (or a 410 for a `since` too old), then the replay.
+  void start();
   void line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const;
   void event(const std::string& id, const tasks::Task* task, int64_t revision, std::string* out);
   void flush(std::string text);
@@ -145,8 +153,13 @@ class TaskWatchStream : public OpenStream, public TaskClient {
   int64_t position_ = 0;
   int64_t last_write_ms_ = 0;
   std::unordered_map<std::string, uint64_t> told_;  // shown tasks -> hash of what was sent
+  uint64_t ask_ = 0;      // the read of the store the head waits for
+  bool started_ = false;  // the head is out
   bool dropped_ = false;
 };
+
+// The head of a /tasks watch (NDJSON, unbuffered, X-Revision: the board's revision).
+void write_task_watch_head(Response& res, int64_t revision);
 
 // Parses a task revision (decimal, from X-Revision or a line); nullopt when malformed.
 std::optional<int64_t> parse_task_revision(std::string_view text);
