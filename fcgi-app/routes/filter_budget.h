@@ -35,7 +35,9 @@ class FilterBudget {
   Clock::time_point deadline_;
   Clock::time_point next_client_check_;
   std::uint64_t steps_at_last_check_;
-  unsigned objects_ = 0;
+  Clock::time_point last_clock_read_;
+  unsigned stride_ = 1;   // objects between clock reads: 1 while objects are slow, else 32
+  unsigned objects_ = 0;  // since the last clock read
 };
 
 }  // namespace xr::app
