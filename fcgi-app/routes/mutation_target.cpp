@@ -120,6 +120,10 @@ Status apply_ops(Context& ctx, const std::string& pool, const std::string& pool_
   Status failed;
   for (XapiOp& op : ops) {
     auto r = ctx.svc.writes->call(pool, op.method, std::move(op.args));
+    if (!r.is_ok() && !op.retry_on.empty() && r.status().kind() == ErrorKind::kXapi &&
+        r.status().code().starts_with(op.retry_on)) {
+      r = ctx.svc.writes->call(pool, op.method, std::move(op.retry_args));
+    }
     if (!r.is_ok()) {
       failed = r.status();
       break;

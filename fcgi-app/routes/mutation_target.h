@@ -44,14 +44,19 @@ Status read_json_object(Context& ctx, rapidjson::Document* doc);
 // (actions/params.h): every bad key at once as XO's 422 field map, defaults filled in.
 Result<rapidjson::Document> read_params(Context& ctx, std::string_view schema);
 
-// One XAPI call of a mutation: `method(ref_or_first_arg, args...)`.
+// One XAPI call of a mutation: `method(ref_or_first_arg, args...)`; when XAPI refuses it
+// with a code starting with `retry_on` (non-empty), the same method once more with
+// `retry_args` (XO's fallbacks, e.g. memory limits pinned when the range is refused).
 struct XapiOp {
   std::string method;
   std::vector<xapi::Value> args;  // after the session
+  std::string retry_on = {};
+  std::vector<xapi::Value> retry_args = {};
 };
 
-// Runs the calls in order on the target's pool (the first failure stops: XAPI has no
-// transactions, XO does the same), then waits until the cache shows them (barrier).
+// Runs the calls in order on the target's pool (the first failure, after its retry if any,
+// stops: XAPI has no transactions, XO does the same), then waits until the cache shows
+// them (barrier).
 Status apply_ops(Context& ctx, const std::string& pool, const std::string& pool_ref,
                  std::vector<XapiOp> ops);
 // The barrier alone (after calls made some other way).

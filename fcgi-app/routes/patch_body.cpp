@@ -167,19 +167,42 @@ Status set_cpus(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   add(ops, e, "set_VCPUs_at_startup", {Value::integer(n)});
   return Status::ok();
 }
-// XO's memory / memoryMax: the dynamic maximum; a halted VM gets all four limits at once
-// (static maximum raised and dynamic minimum lowered when needed), a running one its range.
-Status set_memory(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+// XO's memoryMax: the dynamic maximum (XO skips the value already set). A running (or
+// paused) VM gets its dynamic range, the minimum lowered to it when above; a halted one
+// all four limits at once, the static range widened to hold it, and when XAPI refuses
+// that (MEMORY_CONSTRAINT_VIOLATION_*: no DMC, nested virt) the limits pinned at it.
+Status set_memory_max(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
   const int64_t m = int_of(v);
+  if (m == record_int(*rec, "memory_dynamic_max")) return Status::ok();
   const int64_t dmin = std::min(record_int(*rec, "memory_dynamic_min"), m);
-  if (rec->get_string("power_state") == "Halted") {
-    add(ops, e, "set_memory_limits",
-        {Value::integer(std::min(record_int(*rec, "memory_static_min"), dmin)),
-         Value::integer(std::max(record_int(*rec, "memory_static_max"), m)), Value::integer(dmin), Value::integer(m)});
-  } else {
+  const std::string_view power = rec->get_string("power_state");
+  if (power == "Running" || power == "Paused") {
     add(ops, e, "set_memory_dynamic_range", {Value::integer(dmin), Value::integer(m)});
+    return Status::ok();
   }
+  const int64_t smin = std::min(record_int(*rec, "memory_static_min"), m);
+  add(ops, e, "set_memory_limits",
+      {Value::integer(smin), Value::integer(std::max(record_int(*rec, "memory_static_max"), m)), Value::integer(dmin),
+       Value::integer(m)});
+  ops->back().retry_on = "MEMORY_CONSTRAINT_VIOLATION";
+  ops->back().retry_args = {Value::string(e.t.ref), Value::integer(smin), Value::integer(m), Value::integer(m),
+                            Value::integer(m)};
+  return Status::ok();
+}
+// XO's memory: a VM that does not use dynamic memory (dynamic min == dynamic max == static
+// max) gets its limits pinned at the value, static minimum kept (VM.set_memory_limits,
+// which XAPI allows on halted VMs only); one that does, memoryMax's dynamic maximum.
+Status set_memory(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  const int64_t dmin = record_int(*rec, "memory_dynamic_min");
+  if (dmin != record_int(*rec, "memory_dynamic_max") || dmin != record_int(*rec, "memory_static_max")) {
+    return set_memory_max(e, v, ops);
+  }
+  const int64_t m = int_of(v);
+  if (m == dmin) return Status::ok();
+  add(ops, e, "set_memory_limits",
+      {Value::integer(record_int(*rec, "memory_static_min")), Value::integer(m), Value::integer(m), Value::integer(m)});
   return Status::ok();
 }
 Status resize(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
@@ -261,8 +284,9 @@ Status set_suspend_sr(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* op
 int64_t planned_dynamic_max(const Env& e, const Value& rec) {
   return body_int(e, "memoryMax").value_or(body_int(e, "memory").value_or(record_int(rec, "memory_dynamic_max")));
 }
+// A constraint moves memoryMax (XO's makeEditObject: the constrained spec itself, not memory's dispatch).
 Status set_memory_to(Env& e, int64_t bytes, std::vector<XapiOp>* ops) {
-  return set_memory(e, rapidjson::Value(bytes), ops);
+  return set_memory_max(e, rapidjson::Value(bytes), ops);
 }
 // XO's cpusStaticMax (VM.set_VCPUs_max, halted VMs): a start-up count above the new maximum
 // is lowered first, to the body's cpus when it sets them.
@@ -405,7 +429,7 @@ constexpr Key kVmKeys[] = {
     {"cpus", Kind::kInteger, &set_cpus},
     {"highAvailability", Kind::kEnum, &set_high_availability, "best-effort restart ''"},
     {"memory", Kind::kInteger, &set_memory},
-    {"memoryMax", Kind::kInteger, &set_memory},
+    {"memoryMax", Kind::kInteger, &set_memory_max},
     {"notes", Kind::kNullableString, &set_notes},
     {"PV_args", Kind::kString, &set_pv_args},
     {"startDelay", Kind::kInteger, &set_start_delay},

@@ -9,7 +9,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack  # noqa: E402
+from stack import Stack, wait_until  # noqa: E402
 
 NAMED = ["pools", "hosts", "vms", "vm-templates", "vm-snapshots", "vm-controllers", "vdis",
          "srs", "networks"]
@@ -447,6 +447,51 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(status, 409, b)
         self.assertEqual(json.loads(b)["data"]["code"], "VM_BAD_POWER_STATE")
         self.assertEqual(self.get("vms", running).body, before)
+
+    def test_patch_vm_memory_as_xo_with_and_without_dynamic_memory(self):
+        gib, mib = 1024 ** 3, 1024 ** 2
+        proxy, session = self.xapi()
+        # no dynamic memory (dynamic min = dynamic max = static max): the four limits pinned at the value
+        fixed, fixed_ref = self.new_vm("mutmemfixed")
+        proxy.VM.set_memory_limits(session, fixed_ref, str(256 * mib), str(gib), str(gib), str(gib))
+        wait_until(lambda: self.limits(fixed)[2] == [gib, gib], 20, "the pinned limits in the cache")
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + fixed, {"memory": 2 * gib})[0], 204)
+        for o in self.get_every_worker("vms", fixed, 3):
+            self.assertEqual((o["memory"]["static"], o["memory"]["dynamic"]), ([256 * mib, 2 * gib], [2 * gib, 2 * gib]))
+        # dynamic memory: only the dynamic maximum moves (the static maximum raised to hold it)
+        dmc, dmc_ref = self.new_vm("mutmemdmc")  # 256 MiB / 512 MiB - 1 GiB / 1 GiB
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + dmc, {"memory": 2 * gib})[0], 204)
+        for o in self.get_every_worker("vms", dmc, 3):
+            self.assertEqual((o["memory"]["static"], o["memory"]["dynamic"]), ([256 * mib, 2 * gib], [512 * mib, 2 * gib]))
+        # memoryMax on a guest XAPI pins (nested virt): the range is refused, XO's pinned retry applies
+        metrics = proxy.VM.get_metrics(session, fixed_ref)["Value"]
+        self.s.sims[0].control("set", {"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": True})
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + fixed, {"memoryMax": 3 * gib})[0], 204)
+        self.assertEqual(self.limits(fixed)[1:], ([256 * mib, 3 * gib], [3 * gib, 3 * gib]))
+        self.s.sims[0].control("set", {"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": False})
+        # a refused body changes nothing
+        before = self.get("vms", dmc).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + dmc, {"memory": "4 GiB", "memoryMax": 1.5, "nameLabel": "never"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), ["body.memory", "body.memoryMax"])
+        self.assertEqual(self.get("vms", dmc).body, before)
+        # running: the pinned VM's limits are XAPI's to refuse (halted only), the other's dynamic range moves
+        for ref in (fixed_ref, dmc_ref):
+            self.s.sims[0].control("power", {"ref": ref, "state": "Running"})
+        wait_until(lambda: self.get("vms", fixed).json()["power_state"] == "Running", 20, "fixed running")
+        wait_until(lambda: self.get("vms", dmc).json()["power_state"] == "Running", 20, "dmc running")
+        before = self.get("vms", fixed).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + fixed, {"memory": 4 * gib})
+        self.assertEqual(status, 409, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "VM_BAD_POWER_STATE")
+        self.assertEqual(self.get("vms", fixed).body, before)
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + dmc, {"memory": 1536 * mib})[0], 204)
+        self.assertEqual(self.limits(dmc)[1:], ([256 * mib, 2 * gib], [512 * mib, 1536 * mib]))
+        before = self.get("vms", dmc).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + dmc, {"memory": 4 * gib})  # above the static maximum
+        self.assertEqual(status, 409, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "MEMORY_CONSTRAINT_VIOLATION_ORDER")
+        self.assertEqual(self.get("vms", dmc).body, before)
 
     def xapi(self):
         import xmlrpc.client

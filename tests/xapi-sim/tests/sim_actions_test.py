@@ -425,6 +425,24 @@ class VmSettings(Helpers, SimTestCase):
         d = self.mem(dom0)
         self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_MAXPIN", "control domain"],
                          self.sim.call, "VM.set_memory_dynamic_min", dom0, str(d[2] // 2))
+        # the four limits at once: halted only (changing_memory_limits), checked as a whole
+        r = self.mem(running)
+        self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"], self.sim.call,
+                         "VM.set_memory_limits", running, str(r[0]), str(r[3]), str(r[1]), str(r[3] // 2))
+        self.assertEqual(self.mem(running), r)
+        smin, dmin, dmax, smax = self.mem(vm)
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_ORDER"], self.sim.call,
+                         "VM.set_memory_limits", vm, str(smin), str(dmax), str(dmax + 1), str(dmax))
+        self.sim.call("VM.set_memory_limits", vm, str(smin), str(smax), str(smin), str(dmax))
+        self.assertEqual(self.mem(vm), [smin, smin, dmax, smax])
+        # a nested-virt guest (VM_metrics.nested_virt) is pinned at its static maximum
+        metrics = self.sim.call("VM.get_metrics", vm)
+        self.sim.ctl("set", **{"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": True})
+        self.assertFails(["MEMORY_CONSTRAINT_VIOLATION_MAXPIN", "nested virt"], self.sim.call,
+                         "VM.set_memory_limits", vm, str(smin), str(smax), str(smin), str(dmax))
+        self.sim.call("VM.set_memory_limits", vm, str(smin), str(dmax), str(dmax), str(dmax))
+        self.assertEqual(self.mem(vm), [smin, dmax, dmax, dmax])
+        self.sim.ctl("set", **{"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": False})
 
     def test_vendor_device_domain_type_and_uefi_mode(self):
         running = self.sim.vm_in("Running")[0]

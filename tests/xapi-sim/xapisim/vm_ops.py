@@ -526,35 +526,45 @@ def _settings_ops(sim, db, op):
     op("set_uefi_mode", 2, set_uefi_mode)
 
 
+LIMITS = ("memory_static_min", "memory_dynamic_min", "memory_dynamic_max", "memory_static_max")
+
+
 def _memory_ops(sim, db, op):
 
-    def set_memory_limits(sim, s, vm, smin, smax, dmin, dmax):
-        smin, smax, dmin, dmax = (coerce.to_int(x) for x in (smin, smax, dmin, dmax))
-        with db.lock:
-            assert_memory(db, vm, db.get("VM", vm), smin, dmin, dmax, smax)
-            db.update("VM", vm, {"memory_static_min": smin, "memory_static_max": smax,
-                                 "memory_dynamic_min": dmin, "memory_dynamic_max": dmax})
-        return ""
-    op("set_memory_limits", 5, set_memory_limits)
-
-    # xapi's message forwarding turns the single-limit setters into a range change: the
-    # static ones into set_memory_static_range (halted only), the dynamic ones into
-    # set_memory_dynamic_range (halted or running), each checked as a whole.
-    def set_static_range(sim, s, vm, lo, hi):
-        lo, hi = coerce.to_int(lo), coerce.to_int(hi)
+    # Every memory setter of xapi is one of three checked changes of the four limits: the
+    # limits at once (changing_memory_limits: halted), the static range (halted) or the
+    # dynamic range (halted or running) — message forwarding turns the single-limit setters
+    # into a range change. The new limits are checked as a whole (assert_memory); the
+    # balloon target follows the dynamic minimum.
+    def set_limits(vm, operation, changes):
+        changes = {f: coerce.to_int(v) for f, v in changes.items()}
         with db.lock:
             rec = db.get("VM", vm)
-            err = check(vm, rec, "changing_static_range", gm_of(db, rec))
+            err = check(vm, rec, operation, gm_of(db, rec))
             if err:
                 raise err
-            assert_memory(db, vm, rec, lo, rec["memory_dynamic_min"], rec["memory_dynamic_max"], hi)
-            db.update("VM", vm, {"memory_static_min": lo, "memory_static_max": hi})
+            new = dict((f, rec[f]) for f in LIMITS)
+            new.update(changes)
+            assert_memory(db, vm, rec, *(new[f] for f in LIMITS))
+            if "memory_dynamic_min" in changes:
+                changes["memory_target"] = changes["memory_dynamic_min"]
+            db.update("VM", vm, changes)
         return ""
-    op("set_memory_static_range", 3, set_static_range)
-    op("set_memory_static_max", 2,
-       lambda sim, s, vm, v: set_static_range(sim, s, vm, db.get("VM", vm)["memory_static_min"], v))
-    op("set_memory_static_min", 2,
-       lambda sim, s, vm, v: set_static_range(sim, s, vm, v, db.get("VM", vm)["memory_static_max"]))
+
+    def setter(operation, *fields):
+        """A message setting `fields` (of LIMITS) to its arguments, in that order."""
+        return lambda sim, s, vm, *values: set_limits(vm, operation, dict(zip(fields, values)))
+
+    smin, dmin, dmax, smax = LIMITS
+    op("set_memory_limits", 5, setter("changing_memory_limits", smin, smax, dmin, dmax))
+    op("set_memory", 2, lambda sim, s, vm, v: set_limits(vm, "changing_memory_limits",
+                                                         {smax: v, dmin: v, dmax: v}))
+    op("set_memory_static_range", 3, setter("changing_static_range", smin, smax))
+    op("set_memory_static_min", 2, setter("changing_static_range", smin))
+    op("set_memory_static_max", 2, setter("changing_static_range", smax))
+    op("set_memory_dynamic_range", 3, setter("changing_dynamic_range", dmin, dmax))
+    op("set_memory_dynamic_min", 2, setter("changing_dynamic_range", dmin))
+    op("set_memory_dynamic_max", 2, setter("changing_dynamic_range", dmax))
 
     def power(vm, rec, expected):
         actual = rec["power_state"].lower()
@@ -616,24 +626,6 @@ def _memory_ops(sim, db, op):
         return fn
     for f in ("start_delay", "shutdown_delay", "order"):
         op("set_" + f, 2, delay_setter(f))
-    op("set_memory", 2, lambda sim, s, vm, v: set_memory_limits(
-        sim, s, vm, db.get("VM", vm)["memory_static_min"], v, v, v))
-
-    def set_dynamic_range(sim, s, vm, lo, hi):
-        lo, hi = coerce.to_int(lo), coerce.to_int(hi)
-        with db.lock:
-            rec = db.get("VM", vm)
-            err = check(vm, rec, "changing_dynamic_range", gm_of(db, rec))
-            if err:
-                raise err
-            assert_memory(db, vm, rec, rec["memory_static_min"], lo, hi, rec["memory_static_max"])
-            db.update("VM", vm, {"memory_dynamic_min": lo, "memory_dynamic_max": hi, "memory_target": lo})
-        return ""
-    op("set_memory_dynamic_range", 3, set_dynamic_range)
-    op("set_memory_dynamic_min", 2,
-       lambda sim, s, vm, v: set_dynamic_range(sim, s, vm, v, db.get("VM", vm)["memory_dynamic_max"]))
-    op("set_memory_dynamic_max", 2,
-       lambda sim, s, vm, v: set_dynamic_range(sim, s, vm, db.get("VM", vm)["memory_dynamic_min"], v))
 
     def assert_ok(sim, s, vm):
         rec = db.get("VM", vm)
