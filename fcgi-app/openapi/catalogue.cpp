@@ -262,7 +262,8 @@ constexpr std::array kFixedSchemas = {
     NamedSchema{"UpdateVifBody",
                 R"j({"type":"object","additionalProperties":false,"properties":{
   "lockingMode":{"enum":["network_default","locked","unlocked","disabled"]},
-  "allowedIpv4Addresses":{"type":"array","items":{"type":"string"}},"allowedIpv6Addresses":{"type":"array","items":{"type":"string"}},
+  "allowedIpv4Addresses":{"type":"array","items":{"type":"string"},"description":"IPv4 addresses or CIDRs; a non-empty list also locks a VIF not yet locked, unless lockingMode is given"},
+  "allowedIpv6Addresses":{"type":"array","items":{"type":"string"},"description":"IPv6 addresses or CIDRs; as allowedIpv4Addresses"},
   "rateLimit":{"type":["integer","null"],"minimum":0,"description":"kB/s; null removes the limit"},"txChecksumming":{"type":"boolean"}}})j",
                 R"j({"lockingMode":"locked","allowedIpv4Addresses":["192.168.0.42"],"rateLimit":1000})j"},
     NamedSchema{"PatchObjectBody",

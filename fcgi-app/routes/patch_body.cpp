@@ -1,5 +1,6 @@
 #include "routes/patch_body.h"
 
+#include <arpa/inet.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -32,6 +33,8 @@ enum class Kind {
   kNullableEnum,      // kEnum, or null (removes the setting)
   kStringFields,      // an object whose members, among Key::values, are strings
   kXenstoreMap,       // {key: string | null}, keys inside the VM's vm-data/ namespace
+  kIpv4Array,         // an array of IPv4 addresses or CIDRs (what XAPI accepts)
+  kIpv6Array,         // an array of IPv6 addresses or CIDRs
 };
 
 // What a key's builder sees: the target, and the reads it may need (done once).
@@ -40,6 +43,7 @@ struct Env {
   const Target& t;
   const rapidjson::Value& body;  // the whole (valid) body: keys that constrain each other
   std::optional<Value> record;  // the object's XAPI record, when a builder asked for it
+  bool locked = false;           // a VIF's switch to `locked` is already planned
   Result<const Value*> xapi_record() {
     if (!record) {
       XR_ASSIGN_OR_RETURN(Value r, ctx.svc.writes->call(t.pool, t.xapi_class + ".get_record",
@@ -213,13 +217,28 @@ Status set_locking_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* 
   add(ops, e, "set_locking_mode", {str_of(v)});
   return Status::ok();
 }
-Status set_ipv4_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_ipv4_allowed", {strings_of(v)});
+// XO's allowedIpv4Addresses / allowedIpv6Addresses (editVif's ipv4Allowed, ipv6Allowed): a
+// list already set is skipped; a non-empty one also switches a VIF not yet `locked` (whatever
+// its mode) to `locked`, unless the body names its own lockingMode (applied after, it wins;
+// XO makes both calls at once). Emptying the lists leaves the mode as it is, as XO.
+Status set_allowed(Env& e, const rapidjson::Value& v, std::string_view field, std::vector<XapiOp>* ops) {
+  XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
+  Value list = strings_of(v);
+  const Value* current = rec->get(field);
+  if (current != nullptr && *current == list) return Status::ok();
+  add(ops, e, "set_" + std::string(field), {std::move(list)});
+  if (v.Size() > 0 && rec->get_string("locking_mode") != "locked" && !e.body.HasMember("lockingMode") &&
+      !e.locked) {
+    add(ops, e, "set_locking_mode", {str("locked")});
+    e.locked = true;
+  }
   return Status::ok();
 }
+Status set_ipv4_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  return set_allowed(e, v, "ipv4_allowed", ops);
+}
 Status set_ipv6_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_ipv6_allowed", {strings_of(v)});
-  return Status::ok();
+  return set_allowed(e, v, "ipv6_allowed", ops);
 }
 
 // xen-api's update_<map>(key, value) with XO's value conversions: null removes the key.
@@ -459,8 +478,8 @@ constexpr Key kVmKeys[] = {
 constexpr Key kVdiKeys[] = {{"size", Kind::kInteger, &resize}};
 constexpr Key kVifKeys[] = {
     {"lockingMode", Kind::kEnum, &set_locking_mode, "network_default locked unlocked disabled"},
-    {"allowedIpv4Addresses", Kind::kStringArray, &set_ipv4_allowed},
-    {"allowedIpv6Addresses", Kind::kStringArray, &set_ipv6_allowed},
+    {"allowedIpv4Addresses", Kind::kIpv4Array, &set_ipv4_allowed},
+    {"allowedIpv6Addresses", Kind::kIpv6Array, &set_ipv6_allowed},
     {"rateLimit", Kind::kNullableInteger, &set_rate_limit},
     {"txChecksumming", Kind::kBool, &set_tx_checksumming},
 };
@@ -484,6 +503,24 @@ bool enum_has(std::string_view values, std::string_view v) {
     values.remove_prefix(sp + 1);
   }
   return false;
+}
+
+// XAPI's check of allowed addresses (Helpers.assert_is_valid_ip_addr): an address of the
+// family, or one with a prefix length (CIDR); anything else is INVALID_IP_ADDRESS_SPECIFIED.
+bool is_ip_or_cidr(const rapidjson::Value& v, int family) {
+  std::string text(v.GetString(), v.GetStringLength());
+  const size_t slash = text.find('/');
+  if (slash != std::string::npos) {
+    const std::string len = text.substr(slash + 1);
+    const int max = family == AF_INET ? 32 : 128;
+    if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(len) > max) {
+      return false;
+    }
+    text.resize(slash);
+  }
+  unsigned char addr[sizeof(in6_addr)];
+  return inet_pton(family, text.c_str(), addr) == 1;
 }
 
 // Checks `v` against the key; adds the field errors of what is wrong.
@@ -521,12 +558,18 @@ bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v
     case Kind::kEnum:
       if (v.IsString() && enum_has(key.values, std::string_view(v.GetString(), v.GetStringLength()))) return true;
       return fail("should be one of the following; ['" + std::string(key.values) + "']");
-    case Kind::kStringArray: {
+    case Kind::kStringArray:
+    case Kind::kIpv4Array:
+    case Kind::kIpv6Array: {
       if (!v.IsArray()) return fail("invalid array");
       bool ok = true;
       for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        if (v[i].IsString()) continue;
-        errors->add(std::string(path) + ".$" + std::to_string(i), "invalid string value", json_text(v[i]));
+        const char* bad = !v[i].IsString() ? "invalid string value"
+                          : key.kind == Kind::kIpv4Array && !is_ip_or_cidr(v[i], AF_INET) ? "invalid IPv4 address or CIDR"
+                          : key.kind == Kind::kIpv6Array && !is_ip_or_cidr(v[i], AF_INET6) ? "invalid IPv6 address or CIDR"
+                                                                                            : nullptr;
+        if (bad == nullptr) continue;
+        errors->add(std::string(path) + ".$" + std::to_string(i), bad, json_text(v[i]));
         ok = false;
       }
       return ok;
@@ -657,7 +700,7 @@ Result<PatchPlan> plan_patch(Context& ctx, const Target& target, const rapidjson
   plan.not_implemented = xo_only_refusal(target, body);
   if (!plan.not_implemented.empty()) return plan;
   // Valid: the calls, table by table in each table's order (XO's), whatever the body's order.
-  Env env{ctx, target, body, std::nullopt};
+  Env env{ctx, target, body, std::nullopt, false};
   for (auto table : tables) {
     for (const Key& key : table) {
       auto it = body.FindMember(rapidjson::StringRef(key.name.data(), key.name.size()));

@@ -314,6 +314,43 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(sorted(json.loads(b)["error"]), ["body.lockingMode", "body.name_label"])
         self.assertEqual(self.get("vifs", vif).body, before)
 
+    def test_allowed_addresses_lock_the_vif_as_xo(self):
+        vif = self.s.api("/rest/v0/vifs?fields=id&limit=3")[-1]["id"]
+        proxy, session = self.xapi()
+        ref = self.get("vifs", vif).json()["_xapiRef"]
+        proxy.VIF.set_locking_mode(session, ref, "network_default")
+        proxy.VIF.set_ipv4_allowed(session, ref, [])
+        proxy.VIF.set_ipv6_allowed(session, ref, [])
+        wait_until(lambda: self.get("vifs", vif).json()["lockingMode"] == "network_default", 20, "network_default")
+        # addresses on a VIF that is not locked: XO locks it
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"allowedIpv4Addresses": ["10.0.0.7"]})
+        self.assertEqual(status, 204, b)
+        for o in self.get_every_worker("vifs", vif, 3):
+            self.assertEqual((o["lockingMode"], o["allowedIpv4Addresses"]), ("locked", ["10.0.0.7"]))
+        # emptying both lists leaves the mode as it is (XO's editVif does not unlock)
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"allowedIpv4Addresses": [], "allowedIpv6Addresses": []})
+        self.assertEqual(status, 204, b)
+        o = self.get("vifs", vif).json()
+        self.assertEqual((o["lockingMode"], o["allowedIpv4Addresses"], o["allowedIpv6Addresses"]), ("locked", [], []))
+        # the body's own lockingMode wins; a list already set changes nothing, the mode included
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"allowedIpv6Addresses": ["fe80::7"], "lockingMode": "unlocked"})
+        self.assertEqual(status, 204, b)
+        self.assertEqual(self.get("vifs", vif).json()["lockingMode"], "unlocked")
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {"allowedIpv6Addresses": ["fe80::7"]})
+        self.assertEqual(status, 204, b)
+        o = self.get("vifs", vif).json()
+        self.assertEqual((o["lockingMode"], o["allowedIpv6Addresses"]), ("unlocked", ["fe80::7"]))
+        # refused before any call: a wrong type, an address XAPI would refuse (of the other family, out of range)
+        before = self.get("vifs", vif).body
+        status, b = self.call("PATCH", "/rest/v0/vifs/" + vif, {
+            "allowedIpv4Addresses": ["10.0.0.8", "10.0.0.256", "fe80::8", "10.0.0.0/33"],
+            "allowedIpv6Addresses": "fe80::9", "lockingMode": "locked"})
+        self.assertEqual(status, 422, b)
+        self.assertEqual(sorted(json.loads(b)["error"]), [
+            "body.allowedIpv4Addresses.$1", "body.allowedIpv4Addresses.$2", "body.allowedIpv4Addresses.$3",
+            "body.allowedIpv6Addresses"])
+        self.assertEqual(self.get("vifs", vif).body, before)
+
     # --- creations (current XO, 201 {"id"} + Location) ---
     def count(self, coll):
         return len(self.s.api("/rest/v0/" + coll))

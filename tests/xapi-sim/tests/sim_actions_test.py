@@ -444,6 +444,21 @@ class VmSettings(Helpers, SimTestCase):
         self.assertEqual(self.mem(vm), [smin, dmax, dmax, dmax])
         self.sim.ctl("set", **{"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": False})
 
+    def test_vif_allowed_addresses(self):
+        vif = self.sim.call("VIF.get_all")[0]
+        mode = self.sim.call("VIF.get_locking_mode", vif)
+        self.sim.call("VIF.set_ipv4_allowed", vif, ["10.0.0.7", "10.1.0.0/16", "10.0.0.7"])
+        self.assertEqual(self.sim.call("VIF.get_ipv4_allowed", vif), ["10.1.0.0/16", "10.0.0.7"])
+        self.sim.call("VIF.set_ipv6_allowed", vif, ["fe80::7"])
+        self.assertEqual(self.sim.call("VIF.get_locking_mode", vif), mode)  # xapi leaves the mode alone
+        for field, bad in (("ipv4_allowed", "fe80::8"), ("ipv4_allowed", "10.0.0.256"), ("ipv6_allowed", "10.0.0.8")):
+            self.assertFails(["INVALID_IP_ADDRESS_SPECIFIED", field], self.sim.call, "VIF.set_" + field, vif, [bad])
+        self.assertEqual(self.sim.call("VIF.get_ipv4_allowed", vif), ["10.1.0.0/16", "10.0.0.7"])
+        self.assertEqual(self.sim.call("VIF.get_ipv6_allowed", vif), ["fe80::7"])
+        self.sim.call("VIF.set_ipv4_allowed", vif, [])
+        self.sim.call("VIF.set_ipv6_allowed", vif, [])
+        self.assertEqual(self.sim.call("VIF.get_ipv4_allowed", vif), [])
+
     def test_vendor_device_domain_type_and_uefi_mode(self):
         running = self.sim.vm_in("Running")[0]
         self.assertFails(["VM_BAD_POWER_STATE", running, "halted", "running"],

@@ -1,6 +1,7 @@
 """Storage and network messages: VDI create/destroy/resize/snapshot/clone/copy,
 VBD and VIF create/destroy/plug/unplug, CD insert/eject, SR scan, network
 create/destroy/purpose. Disk contents live in sparse files (Simulator.vdi_path)."""
+import ipaddress
 import os
 
 from . import coerce
@@ -252,6 +253,28 @@ def register(sim):
                 "allowed_operations": ["attach"]})
         return vif
     add("VIF.create", vif_create, 1, asyncable=True)
+
+    # xapi_vif.set_ipv4_allowed / set_ipv6_allowed: the list made a set (Listext.setify:
+    # the last of each duplicate kept), each an address or a CIDR of the family, else
+    # INVALID_IP_ADDRESS_SPECIFIED [field] and nothing changed; the locking mode is untouched.
+    def allowed_setter(field, family):
+        def fn(sim, s, vif, value):
+            items = [coerce.to_str(a) for a in coerce.to_list(value)]
+            items = [a for i, a in enumerate(items) if a not in items[i + 1:]]
+            for a in items:
+                try:
+                    version = ipaddress.ip_network(a, strict=False).version
+                except ValueError:
+                    version = None
+                if version != family:
+                    raise XapiError("INVALID_IP_ADDRESS_SPECIFIED", field)
+            with db.lock:
+                db.get("VIF", vif)
+                db.update("VIF", vif, {field: items})
+            return ""
+        return fn
+    add("VIF.set_ipv4_allowed", allowed_setter("ipv4_allowed", 4), 2, asyncable=True)
+    add("VIF.set_ipv6_allowed", allowed_setter("ipv6_allowed", 6), 2, asyncable=True)
 
     # ---------------------------------------------------------------- SR / network
     add("SR.scan", lambda sim, s, sr: (db.get("SR", sr), "")[1], 1, asyncable=True)
