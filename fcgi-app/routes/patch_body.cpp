@@ -1,6 +1,5 @@
 #include "routes/patch_body.h"
 
-#include <arpa/inet.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -10,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "routes/patch_check.h"
 #include "worker/cache_access.h"
 #include "worker/xapi_writes.h"
 
@@ -18,24 +18,6 @@ namespace xr::app {
 namespace {
 
 using xapi::Value;
-
-enum class Kind {
-  kString,
-  kNullableString,
-  kStringArray,
-  kBool,
-  kInteger,   // a JSON number with no fraction
-  kNumber,    // a number, or a string (XO's sizes "2 GiB" are not parsed: numbers only here)
-  kEnum,      // a string among Key::values
-  kOpMap,     // {operation: true | false | null | "reason"}
-  kNullableInteger,   // an integer >= 0, or null (removes the setting)
-  kNullableIntArray,  // an array of integers >= 0, or null
-  kNullableEnum,      // kEnum, or null (removes the setting)
-  kStringFields,      // an object whose members, among Key::values, are strings
-  kXenstoreMap,       // {key: string | null}, keys inside the VM's vm-data/ namespace
-  kIpv4Array,         // an array of IPv4 addresses or CIDRs (what XAPI accepts)
-  kIpv6Array,         // an array of IPv6 addresses or CIDRs
-};
 
 // What a key's builder sees: the target, and the reads it may need (done once).
 struct Env {
@@ -56,12 +38,34 @@ struct Env {
 
 using Build = Status (*)(Env&, const rapidjson::Value&, std::vector<XapiOp>*);
 
+// How the value of a key with no builder of its own becomes its one XAPI call.
+enum class To {
+  kArg,       // <class>.<call>(ref, value): a string, a list of strings, an integer or a boolean as is
+  kFlag,      // update_<call>(entry, "true") when true; false removes the entry
+  kBoolText,  // update_<call>(entry, "true" | "false")
+  kText,      // update_<call>(entry, the string or the integer in decimal); null removes the entry
+};
+
 struct Key {
   std::string_view name;
   Kind kind;
-  Build build;
+  Build build = nullptr;         // the key's own builder; null: the one call `call`/`entry`/`to` say
   std::string_view values = {};  // kEnum: the accepted values, space-separated ("" allowed as "''")
+  std::string_view call = {};    // the setter (kArg), or the map of xen-api's update_<map>
+  std::string_view entry = {};   // the map's key
+  To to = To::kArg;
 };
+// A key with its own builder; a key whose value is a setter's argument; one that is a map entry.
+constexpr Key custom(std::string_view name, Kind kind, Build build, std::string_view values = {}) {
+  return {name, kind, build, values, {}, {}, To::kArg};
+}
+constexpr Key setter(std::string_view name, Kind kind, std::string_view call, std::string_view values = {}) {
+  return {name, kind, nullptr, values, call, {}, To::kArg};
+}
+constexpr Key entry(std::string_view name, Kind kind, std::string_view map, std::string_view key, To to,
+                    std::string_view values = {}) {
+  return {name, kind, nullptr, values, map, key, to};
+}
 
 Value str(std::string_view s) { return Value::string(std::string(s)); }
 Value str_of(const rapidjson::Value& v) { return Value::string(std::string(v.GetString(), v.GetStringLength())); }
@@ -81,7 +85,6 @@ void update_map(std::vector<XapiOp>* ops, const Env& e, std::string_view map, st
   add(ops, e, "remove_from_" + std::string(map), {str(key)});
   if (value) add(ops, e, "add_to_" + std::string(map), {str(key), Value::string(*value)});
 }
-int64_t int_of(const rapidjson::Value& v) { return v.IsInt64() ? v.GetInt64() : static_cast<int64_t>(v.GetDouble()); }
 int64_t record_int(const Value& rec, std::string_view field) {
   const Value* v = rec.get(field);
   auto i = v != nullptr ? v->as_int() : Result<int64_t>(Status(ErrorKind::kProtocol, ""));
@@ -108,26 +111,6 @@ Result<std::string> ref_or_null(Env& e, std::string_view collection, std::string
   return std::string(ref->value.GetString(), ref->value.GetStringLength());
 }
 
-Status set_name_label(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_name_label", {str_of(v)});
-  return Status::ok();
-}
-Status set_name_description(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_name_description", {str_of(v)});
-  return Status::ok();
-}
-Status set_tags(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_tags", {strings_of(v)});
-  return Status::ok();
-}
-Status set_auto_poweron(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "other_config", "auto_poweron", v.GetBool() ? std::optional<std::string>("true") : std::nullopt);
-  return Status::ok();
-}
-Status set_high_availability(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_ha_restart_priority", {str_of(v)});
-  return Status::ok();
-}
 Status set_affinity_host(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   XR_ASSIGN_OR_RETURN(std::string host_ref, ref_or_null(e, "hosts", "host", v));
   add(ops, e, "set_affinity", {Value::string(host_ref)});
@@ -141,19 +124,6 @@ Status set_blocked_operations(Env& e, const rapidjson::Value& v, std::vector<Xap
     if (m.value.IsBool() && m.value.GetBool()) value = "true";
     update_map(ops, e, "blocked_operations", op, value);
   }
-  return Status::ok();
-}
-Status set_start_delay(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_start_delay", {Value::integer(int_of(v))});
-  return Status::ok();
-}
-Status set_notes(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "other_config", "xo:notes",
-             v.IsString() ? std::optional<std::string>(std::string(v.GetString(), v.GetStringLength())) : std::nullopt);
-  return Status::ok();
-}
-Status set_pv_args(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_PV_args", {str_of(v)});
   return Status::ok();
 }
 // XO's cpus: the live count of a running VM, else the count at startup (raising the maximum
@@ -209,14 +179,6 @@ Status set_memory(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
       {Value::integer(record_int(*rec, "memory_static_min")), Value::integer(m), Value::integer(m), Value::integer(m)});
   return Status::ok();
 }
-Status resize(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "resize", {Value::integer(int_of(v))});
-  return Status::ok();
-}
-Status set_locking_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_locking_mode", {str_of(v)});
-  return Status::ok();
-}
 // XO's allowedIpv4Addresses / allowedIpv6Addresses (editVif's ipv4Allowed, ipv6Allowed): a
 // list already set is skipped; a non-empty one also switches a VIF not yet `locked` (whatever
 // its mode) to `locked`, unless the body names its own lockingMode (applied after, it wins;
@@ -248,14 +210,6 @@ std::optional<std::string> int_text(const rapidjson::Value& v) {
 std::optional<std::string> flag_text(const rapidjson::Value& v) {
   return v.GetBool() ? std::optional<std::string>("true") : std::nullopt;
 }
-Status set_cpu_cap(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "VCPUs_params", "cap", int_text(v));
-  return Status::ok();
-}
-Status set_cpu_weight(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "VCPUs_params", "weight", int_text(v));
-  return Status::ok();
-}
 Status set_cpu_mask(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   std::optional<std::string> mask;
   if (v.IsArray()) {
@@ -263,22 +217,6 @@ Status set_cpu_mask(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops)
     for (const auto& cpu : v.GetArray()) mask->append(mask->empty() ? "" : ",").append(std::to_string(int_of(cpu)));
   }
   update_map(ops, e, "VCPUs_params", "mask", mask);
-  return Status::ok();
-}
-Status set_cores_per_socket(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "cores-per-socket", int_text(v));
-  return Status::ok();
-}
-Status set_exp_nested_hvm(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "exp-nested-hvm", flag_text(v));
-  return Status::ok();
-}
-Status set_viridian(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "viridian", flag_text(v));
-  return Status::ok();
-}
-Status set_vga(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "vga", std::string(v.GetString(), v.GetStringLength()));
   return Status::ok();
 }
 // XO's XEN_VIDEORAM_VALUES (MiB).
@@ -342,15 +280,6 @@ Status set_memory_static_max(Env& e, const rapidjson::Value& v, std::vector<Xapi
 std::optional<std::string> text_or_null(const rapidjson::Value& v) {
   return v.IsString() ? std::optional<std::string>(std::string(v.GetString(), v.GetStringLength())) : std::nullopt;
 }
-Status set_has_vendor_device(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_has_vendor_device", {Value::boolean(v.GetBool())});
-  return Status::ok();
-}
-// VM.set_domain_type also derives HVM_boot_policy (xapi), as XO relies on.
-Status set_virtualization_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_domain_type", {str_of(v)});
-  return Status::ok();
-}
 // The firmware, and the device model that goes with it (XO's hvmBootFirmware).
 Status set_hvm_boot_firmware(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   const std::optional<std::string> firmware = text_or_null(v);
@@ -358,31 +287,6 @@ Status set_hvm_boot_firmware(Env& e, const rapidjson::Value& v, std::vector<Xapi
   update_map(ops, e, "platform", "device-model",
              std::string("qemu-upstream-") + (firmware == "uefi" ? "uefi" : "compat"));
   return Status::ok();
-}
-Status set_nested_virt(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "nested-virt", flag_text(v));
-  return Status::ok();
-}
-Status set_nic_type(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "nic_type", text_or_null(v));
-  return Status::ok();
-}
-Status set_secure_boot(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "platform", "secureboot", v.GetBool() ? "true" : "false");
-  return Status::ok();
-}
-Status set_uefi_mode(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  add(ops, e, "set_uefi_mode", {str_of(v)});
-  return Status::ok();
-}
-// XO keeps the guest's keys in the vm-data/ namespace: a "vm-data/" prefix is not repeated.
-std::string_view xenstore_suffix(std::string_view key) {
-  while (key.starts_with("vm-data/")) key.remove_prefix(8);
-  return key;
-}
-bool xenstore_key_ok(std::string_view key) {
-  const std::string_view k = xenstore_suffix(key);
-  return !k.empty() && k.find("..") == std::string_view::npos && k.front() != '/';
 }
 Status set_xenstore_data(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   for (const auto& m : v.GetObject()) {
@@ -418,70 +322,85 @@ Status set_creation(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops)
 // requests that change nothing in XO either are accepted (checked by xo_only_refusal).
 Status no_call(Env&, const rapidjson::Value&, std::vector<XapiOp>*) { return Status::ok(); }
 
-// VIF: XO's rateLimit (kB/s; null removes it) and txChecksumming (other_config ethtool-tx).
 Status set_rate_limit(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   add(ops, e, "set_qos_algorithm_type", {str(v.IsNull() ? "" : "ratelimit")});
   update_map(ops, e, "qos_algorithm_params", "kbps", int_text(v));
   return Status::ok();
 }
-Status set_tx_checksumming(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
-  update_map(ops, e, "other_config", "ethtool-tx", v.GetBool() ? "true" : "false");
+
+// The one call of a key with no builder of its own (Key::call, entry, to).
+Status build_call(Env& e, const Key& key, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  if (key.to == To::kArg) {
+    Value arg = v.IsString() ? str_of(v)
+                : v.IsArray() ? strings_of(v)
+                : v.IsBool()  ? Value::boolean(v.GetBool())
+                              : Value::integer(int_of(v));
+    add(ops, e, key.call, {std::move(arg)});
+    return Status::ok();
+  }
+  std::optional<std::string> text;
+  if (key.to == To::kFlag) text = flag_text(v);
+  if (key.to == To::kBoolText) text = v.GetBool() ? "true" : "false";
+  if (key.to == To::kText) text = v.IsString() ? text_or_null(v) : int_text(v);
+  update_map(ops, e, key.call, key.entry, text);
   return Status::ok();
 }
 
 // clang-format off
 // The seed's keys (legacy XO, every XAPI collection with names).
 constexpr Key kSnakeKeys[] = {
-    {"name_label", Kind::kString, &set_name_label},
-    {"name_description", Kind::kString, &set_name_description},
-    {"tags", Kind::kStringArray, &set_tags},
+    setter("name_label", Kind::kString, "set_name_label"),
+    setter("name_description", Kind::kString, "set_name_description"),
+    setter("tags", Kind::kStringArray, "set_tags"),
 };
 // Current XO's PATCH /vms/{id} keys, in the order its editVm applies them.
 constexpr Key kVmKeys[] = {
-    {"nameLabel", Kind::kString, &set_name_label},
-    {"nameDescription", Kind::kString, &set_name_description},
-    {"tags", Kind::kStringArray, &set_tags},
-    {"affinityHost", Kind::kNullableString, &set_affinity_host},
-    {"autoPoweron", Kind::kBool, &set_auto_poweron},
-    {"blockedOperations", Kind::kOpMap, &set_blocked_operations},
-    {"cpusStaticMax", Kind::kInteger, &set_cpus_static_max},
-    {"cpus", Kind::kInteger, &set_cpus},
-    {"highAvailability", Kind::kEnum, &set_high_availability, "best-effort restart ''"},
-    {"memory", Kind::kInteger, &set_memory},
-    {"memoryMax", Kind::kInteger, &set_memory_max},
-    {"notes", Kind::kNullableString, &set_notes},
-    {"PV_args", Kind::kString, &set_pv_args},
-    {"startDelay", Kind::kInteger, &set_start_delay},
-    {"cpuCap", Kind::kNullableInteger, &set_cpu_cap},
-    {"cpuMask", Kind::kNullableIntArray, &set_cpu_mask},
-    {"cpuWeight", Kind::kNullableInteger, &set_cpu_weight},
-    {"coresPerSocket", Kind::kNullableInteger, &set_cores_per_socket},
-    {"expNestedHvm", Kind::kBool, &set_exp_nested_hvm},
-    {"viridian", Kind::kBool, &set_viridian},
-    {"vga", Kind::kEnum, &set_vga, "std cirrus"},
-    {"videoram", Kind::kInteger, &set_videoram},
-    {"suspendSr", Kind::kNullableString, &set_suspend_sr},
-    {"memoryMin", Kind::kInteger, &set_memory_min},
-    {"memoryStaticMax", Kind::kInteger, &set_memory_static_max},
-    {"hasVendorDevice", Kind::kBool, &set_has_vendor_device},
-    {"virtualizationMode", Kind::kEnum, &set_virtualization_mode, "pv hvm"},
-    {"hvmBootFirmware", Kind::kNullableEnum, &set_hvm_boot_firmware, "bios uefi"},
-    {"nestedVirt", Kind::kBool, &set_nested_virt},
-    {"nicType", Kind::kNullableString, &set_nic_type},
-    {"secureBoot", Kind::kBool, &set_secure_boot},
-    {"uefiMode", Kind::kEnum, &set_uefi_mode, "setup user"},
-    {"xenStoreData", Kind::kXenstoreMap, &set_xenstore_data},
-    {"creation", Kind::kStringFields, &set_creation, "user"},
-    {"resourceSet", Kind::kNullableString, &no_call},
-    {"share", Kind::kBool, &no_call},
+    setter("nameLabel", Kind::kString, "set_name_label"),
+    setter("nameDescription", Kind::kString, "set_name_description"),
+    setter("tags", Kind::kStringArray, "set_tags"),
+    custom("affinityHost", Kind::kNullableString, &set_affinity_host),
+    entry("autoPoweron", Kind::kBool, "other_config", "auto_poweron", To::kFlag),
+    custom("blockedOperations", Kind::kOpMap, &set_blocked_operations),
+    custom("cpusStaticMax", Kind::kInteger, &set_cpus_static_max),
+    custom("cpus", Kind::kInteger, &set_cpus),
+    setter("highAvailability", Kind::kEnum, "set_ha_restart_priority", "best-effort restart ''"),
+    custom("memory", Kind::kInteger, &set_memory),
+    custom("memoryMax", Kind::kInteger, &set_memory_max),
+    entry("notes", Kind::kNullableString, "other_config", "xo:notes", To::kText),
+    setter("PV_args", Kind::kString, "set_PV_args"),
+    setter("startDelay", Kind::kInteger, "set_start_delay"),
+    entry("cpuCap", Kind::kNullableInteger, "VCPUs_params", "cap", To::kText),
+    custom("cpuMask", Kind::kNullableIntArray, &set_cpu_mask),
+    entry("cpuWeight", Kind::kNullableInteger, "VCPUs_params", "weight", To::kText),
+    entry("coresPerSocket", Kind::kNullableInteger, "platform", "cores-per-socket", To::kText),
+    entry("expNestedHvm", Kind::kBool, "platform", "exp-nested-hvm", To::kFlag),
+    entry("viridian", Kind::kBool, "platform", "viridian", To::kFlag),
+    entry("vga", Kind::kEnum, "platform", "vga", To::kText, "std cirrus"),
+    custom("videoram", Kind::kInteger, &set_videoram),
+    custom("suspendSr", Kind::kNullableString, &set_suspend_sr),
+    custom("memoryMin", Kind::kInteger, &set_memory_min),
+    custom("memoryStaticMax", Kind::kInteger, &set_memory_static_max),
+    setter("hasVendorDevice", Kind::kBool, "set_has_vendor_device"),
+    // VM.set_domain_type also derives HVM_boot_policy (xapi), as XO relies on.
+    setter("virtualizationMode", Kind::kEnum, "set_domain_type", "pv hvm"),
+    custom("hvmBootFirmware", Kind::kNullableEnum, &set_hvm_boot_firmware, "bios uefi"),
+    entry("nestedVirt", Kind::kBool, "platform", "nested-virt", To::kFlag),
+    entry("nicType", Kind::kNullableString, "platform", "nic_type", To::kText),
+    entry("secureBoot", Kind::kBool, "platform", "secureboot", To::kBoolText),
+    setter("uefiMode", Kind::kEnum, "set_uefi_mode", "setup user"),
+    custom("xenStoreData", Kind::kXenstoreMap, &set_xenstore_data),
+    custom("creation", Kind::kStringFields, &set_creation, "user"),
+    custom("resourceSet", Kind::kNullableString, &no_call),
+    custom("share", Kind::kBool, &no_call),
 };
-constexpr Key kVdiKeys[] = {{"size", Kind::kInteger, &resize}};
+constexpr Key kVdiKeys[] = {setter("size", Kind::kInteger, "resize")};
+// VIF: XO's rateLimit (kB/s; null removes it) and txChecksumming (other_config ethtool-tx).
 constexpr Key kVifKeys[] = {
-    {"lockingMode", Kind::kEnum, &set_locking_mode, "network_default locked unlocked disabled"},
-    {"allowedIpv4Addresses", Kind::kIpv4Array, &set_ipv4_allowed},
-    {"allowedIpv6Addresses", Kind::kIpv6Array, &set_ipv6_allowed},
-    {"rateLimit", Kind::kNullableInteger, &set_rate_limit},
-    {"txChecksumming", Kind::kBool, &set_tx_checksumming},
+    setter("lockingMode", Kind::kEnum, "set_locking_mode", "network_default locked unlocked disabled"),
+    custom("allowedIpv4Addresses", Kind::kIpv4Array, &set_ipv4_allowed),
+    custom("allowedIpv6Addresses", Kind::kIpv6Array, &set_ipv6_allowed),
+    custom("rateLimit", Kind::kNullableInteger, &set_rate_limit),
+    entry("txChecksumming", Kind::kBool, "other_config", "ethtool-tx", To::kBoolText),
 };
 // clang-format on
 
@@ -493,135 +412,6 @@ std::vector<std::span<const Key>> tables_of(std::string_view collection) {
   return {kSnakeKeys};
 }
 
-bool enum_has(std::string_view values, std::string_view v) {
-  while (!values.empty()) {
-    const size_t sp = values.find(' ');
-    std::string_view item = values.substr(0, sp);
-    if (item == "''") item = "";
-    if (item == v) return true;
-    if (sp == std::string_view::npos) break;
-    values.remove_prefix(sp + 1);
-  }
-  return false;
-}
-
-// XAPI's check of allowed addresses (Helpers.assert_is_valid_ip_addr): an address of the
-// family, or one with a prefix length (CIDR); anything else is INVALID_IP_ADDRESS_SPECIFIED.
-bool is_ip_or_cidr(const rapidjson::Value& v, int family) {
-  std::string text(v.GetString(), v.GetStringLength());
-  const size_t slash = text.find('/');
-  if (slash != std::string::npos) {
-    const std::string len = text.substr(slash + 1);
-    const int max = family == AF_INET ? 32 : 128;
-    if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(len) > max) {
-      return false;
-    }
-    text.resize(slash);
-  }
-  unsigned char addr[sizeof(in6_addr)];
-  return inet_pton(family, text.c_str(), addr) == 1;
-}
-
-// Checks `v` against the key; adds the field errors of what is wrong.
-bool check_kind(std::string_view path, const Key& key, const rapidjson::Value& v, FieldErrors* errors) {
-  auto fail = [&](std::string_view message) {
-    errors->add(path, message, json_text(v));
-    return false;
-  };
-  switch (key.kind) {
-    case Kind::kString: return v.IsString() || fail("invalid string value");
-    case Kind::kNullableString: return v.IsString() || v.IsNull() || fail("invalid string value");
-    case Kind::kBool: return v.IsBool() || fail("invalid boolean value");
-    case Kind::kNumber: return v.IsNumber() || fail("invalid float number");
-    case Kind::kInteger:
-      if (!v.IsNumber() || (!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble())) return fail("invalid integer number");
-      return int_of(v) >= 0 || fail("invalid integer number");
-    case Kind::kNullableInteger:
-      if (v.IsNull()) return true;
-      if (!v.IsNumber() || (!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble())) return fail("invalid integer number");
-      return int_of(v) >= 0 || fail("invalid integer number");
-    case Kind::kNullableIntArray: {
-      if (v.IsNull()) return true;
-      if (!v.IsArray()) return fail("invalid array");
-      bool ok = true;
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        if (v[i].IsInt64() && v[i].GetInt64() >= 0) continue;
-        errors->add(std::string(path) + ".$" + std::to_string(i), "invalid integer number", json_text(v[i]));
-        ok = false;
-      }
-      return ok;
-    }
-    case Kind::kNullableEnum:
-      if (v.IsNull()) return true;
-      [[fallthrough]];
-    case Kind::kEnum:
-      if (v.IsString() && enum_has(key.values, std::string_view(v.GetString(), v.GetStringLength()))) return true;
-      return fail("should be one of the following; ['" + std::string(key.values) + "']");
-    case Kind::kStringArray:
-    case Kind::kIpv4Array:
-    case Kind::kIpv6Array: {
-      if (!v.IsArray()) return fail("invalid array");
-      bool ok = true;
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        const char* bad = !v[i].IsString() ? "invalid string value"
-                          : key.kind == Kind::kIpv4Array && !is_ip_or_cidr(v[i], AF_INET) ? "invalid IPv4 address or CIDR"
-                          : key.kind == Kind::kIpv6Array && !is_ip_or_cidr(v[i], AF_INET6) ? "invalid IPv6 address or CIDR"
-                                                                                            : nullptr;
-        if (bad == nullptr) continue;
-        errors->add(std::string(path) + ".$" + std::to_string(i), bad, json_text(v[i]));
-        ok = false;
-      }
-      return ok;
-    }
-    case Kind::kStringFields: {
-      if (!v.IsObject()) return fail("invalid object");
-      bool ok = true;
-      for (const auto& m : v.GetObject()) {
-        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
-        const std::string member = std::string(path) + "." + std::string(name);
-        if (!enum_has(key.values, name)) {
-          errors->add(member, "\"" + std::string(name) + "\" is an excess property and therefore is not allowed",
-                      json_text(m.name));
-          ok = false;
-        } else if (!m.value.IsString()) {
-          errors->add(member, "invalid string value", json_text(m.value));
-          ok = false;
-        }
-      }
-      return ok;
-    }
-    case Kind::kXenstoreMap: {
-      if (!v.IsObject()) return fail("invalid object");
-      bool ok = true;
-      for (const auto& m : v.GetObject()) {
-        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
-        const std::string member = std::string(path) + "." + std::string(name);
-        if (!xenstore_key_ok(name)) {
-          errors->add(member, "invalid xenstore key: not empty, no '..', not absolute", json_text(m.name));
-          ok = false;
-        } else if (!m.value.IsString() && !m.value.IsNull()) {
-          errors->add(member, "invalid string value", json_text(m.value));
-          ok = false;
-        }
-      }
-      return ok;
-    }
-    case Kind::kOpMap: {
-      if (!v.IsObject()) return fail("invalid object");
-      bool ok = true;
-      for (const auto& m : v.GetObject()) {
-        if (m.value.IsBool() || m.value.IsString() || m.value.IsNull()) continue;
-        errors->add(std::string(path) + "." + m.name.GetString(), "invalid boolean, string or null value",
-                    json_text(m.value));
-        ok = false;
-      }
-      return ok;
-    }
-  }
-  return false;
-}
-
 const Key* find_key(const std::vector<std::span<const Key>>& tables, std::string_view name) {
   for (auto table : tables) {
     for (const Key& k : table) {
@@ -629,29 +419,6 @@ const Key* find_key(const std::vector<std::span<const Key>>& tables, std::string
     }
   }
   return nullptr;
-}
-
-// Limits the body sets together must already agree: XAPI would refuse them half-applied.
-// cpus <= cpusStaticMax (>= 1); memoryMin <= memoryMax (or memory) <= memoryStaticMax.
-void check_limits(const rapidjson::Value& body, FieldErrors* errors) {
-  auto get = [&](const char* key) -> std::optional<int64_t> {  // values of a wrong type are reported already
-    auto it = body.FindMember(key);
-    if (it == body.MemberEnd() || !it->value.IsNumber()) return std::nullopt;
-    const rapidjson::Value& v = it->value;
-    if ((!v.IsInt64() && std::floor(v.GetDouble()) != v.GetDouble()) || int_of(v) < 0) return std::nullopt;
-    return int_of(v);
-  };
-  auto refuse = [&](const char* key, std::string_view message) {
-    errors->add(std::string("body.") + key, message, json_text(body[key]));
-  };
-  const auto cpus = get("cpus"), cpus_max = get("cpusStaticMax");
-  if (cpus_max && *cpus_max < 1) refuse("cpusStaticMax", "should be at least 1");
-  if (cpus && cpus_max && *cpus > *cpus_max) refuse("cpus", "should not be above cpusStaticMax");
-  const char* dyn_key = body.HasMember("memoryMax") ? "memoryMax" : "memory";
-  const auto min = get("memoryMin"), dyn_max = get(dyn_key), static_max = get("memoryStaticMax");
-  if (min && dyn_max && *min > *dyn_max) refuse("memoryMin", std::string("should not be above ") + dyn_key);
-  if (dyn_max && static_max && *dyn_max > *static_max) refuse(dyn_key, "should not be above memoryStaticMax");
-  if (min && static_max && !dyn_max && *min > *static_max) refuse("memoryMin", "should not be above memoryStaticMax");
 }
 
 // Resource sets (limits, members, their ACLs) are kept in XO's database, and xapi-rest has
@@ -692,7 +459,7 @@ Result<PatchPlan> plan_patch(Context& ctx, const Target& target, const rapidjson
                  json_text(m.name));
       continue;
     }
-    (void)check_kind(path, *key, m.value, &errors);
+    (void)check_kind(path, key->kind, key->values, m.value, &errors);
   }
   if (target.collection == "vms") check_limits(body, &errors);
   if (!errors.empty()) return errors.status();
@@ -704,7 +471,8 @@ Result<PatchPlan> plan_patch(Context& ctx, const Target& target, const rapidjson
   for (auto table : tables) {
     for (const Key& key : table) {
       auto it = body.FindMember(rapidjson::StringRef(key.name.data(), key.name.size()));
-      if (it != body.MemberEnd()) XR_RETURN_IF_ERROR(key.build(env, it->value, &plan.ops));
+      if (it == body.MemberEnd()) continue;
+      XR_RETURN_IF_ERROR(key.build != nullptr ? key.build(env, it->value, &plan.ops) : build_call(env, key, it->value, &plan.ops));
     }
   }
   return plan;
