@@ -229,6 +229,48 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(status, 204, body)
         self.assertTrue(self.gone("vifs", vifs[0]))
 
+    def disks_of(self, coll, oid):
+        """The disks (not CD drives) of a VM-like object, as XO's VM_getDisks."""
+        vbds = [self.get("vbds", b).json() for b in self.get(coll, oid).json()["$VBDs"]]
+        return [v["VDI"] for v in vbds if v.get("VDI") and not v.get("is_cd_drive")]
+
+    def test_delete_of_a_vm_snapshot_a_template_a_vdi_snapshot_and_a_network(self):
+        proxy, session = self.xapi()
+        # a VM snapshot: gone with its disks, its VM kept and no longer listing it
+        vm = next(v for v in self.s.api("/rest/v0/vms?fields=id,_xapiRef&filter=" + urllib.parse.quote(
+            "power_state:Halted")) if self.disks_of("vms", v["id"]))
+        snap = proxy.VM.get_uuid(session, proxy.VM.snapshot(session, vm["_xapiRef"], "mut snapshot")["Value"])["Value"]
+        wait_until(lambda: snap in self.get("vms", vm["id"]).json()["snapshots"], 20, "the snapshot listed")
+        snap_disks = self.disks_of("vm-snapshots", snap)
+        status, body = self.call("DELETE", "/rest/v0/vm-snapshots/" + snap)
+        self.assertEqual(status, 204, body)
+        self.assertTrue(self.gone("vm-snapshots", snap))
+        self.assertNotIn(snap, self.get("vms", vm["id"]).json()["snapshots"])
+        self.assertTrue(snap_disks)
+        for vdi in snap_disks:
+            self.assertTrue(self.gone("vdi-snapshots", vdi) and self.gone("vdis", vdi), vdi)
+        # a template of ours (a clone made a template): gone with its disks
+        tpl_ref = proxy.VM.clone(session, vm["_xapiRef"], "mut template")["Value"]
+        proxy.VM.set_is_a_template(session, tpl_ref, True)
+        uuid = proxy.VM.get_uuid(session, tpl_ref)["Value"]
+        wait_until(lambda: not self.gone("vm-templates", uuid), 20, "the template listed")
+        tpl_disks = self.disks_of("vm-templates", uuid)
+        self.assertTrue(tpl_disks)
+        status, body = self.call("DELETE", "/rest/v0/vm-templates/" + uuid)
+        self.assertEqual(status, 204, body)
+        self.assertTrue(self.gone("vm-templates", uuid))
+        for vdi in tpl_disks:
+            self.assertTrue(self.gone("vdis", vdi), vdi)
+        # a disk snapshot, and a network with nothing on it
+        vdi_ref = self.s.api("/rest/v0/vdis?fields=_xapiRef&limit=1")[0]["_xapiRef"]
+        vsnap = proxy.VDI.get_uuid(session, proxy.VDI.snapshot(session, vdi_ref, {})["Value"])["Value"]
+        net = proxy.network.get_uuid(session, proxy.network.create(session, {"name_label": "mut net"})["Value"])["Value"]
+        for coll, oid in (("vdi-snapshots", vsnap), ("networks", net)):
+            wait_until(lambda: not self.gone(coll, oid), 20, coll + " listed")
+            status, body = self.call("DELETE", "/rest/v0/%s/%s" % (coll, oid))
+            self.assertEqual(status, 204, body)
+            self.assertTrue(self.gone(coll, oid), coll)
+
     def test_delete_with_a_stale_if_match_is_412_and_keeps_the_object(self):
         net = self.first("networks")
         etag = self.get("networks", net).headers["ETag"]
@@ -515,8 +557,8 @@ class MutationsTest(unittest.TestCase):
         # running: the pinned VM's limits are XAPI's to refuse (halted only), the other's dynamic range moves
         for ref in (fixed_ref, dmc_ref):
             self.s.sims[0].control("power", {"ref": ref, "state": "Running"})
-        wait_until(lambda: self.get("vms", fixed).json()["power_state"] == "Running", 20, "fixed running")
-        wait_until(lambda: self.get("vms", dmc).json()["power_state"] == "Running", 20, "dmc running")
+        for vm in (fixed, dmc):  # running, and its guest agent up (it changes the object once, after the start)
+            wait_until(lambda: "mainIpAddress" in self.get("vms", vm).json(), 20, "guest agent of " + vm)
         before = self.get("vms", fixed).body
         status, b = self.call("PATCH", "/rest/v0/vms/" + fixed, {"memory": 4 * gib})
         self.assertEqual(status, 409, b)
