@@ -10,7 +10,9 @@ stack.py), then, interleaved so that machine noise hits both alike, n times each
   - ours: `PATCH /rest/v0/vms/<id> {"name_label": ...}` through nginx (kept-alive), which
     answers only once the cache shows the change (event.inject + the poller's event batch:
     the simulator's event.from batching delay, 50 ms as xapi's, is part of it).
-Prints p50 / p99 of both in ms and their ratio; checks each PATCH with a GET right after."""
+  - bare + event: the same `VM.set_name_label`, then `event.from` on that connection until
+    the change comes back (what a client pays to know its change is applied, as ours does).
+Prints p50 / p99 of each in ms and the ratios; checks each PATCH with a GET right after."""
 import argparse
 import http.client
 import json
@@ -53,11 +55,21 @@ def main():
         session = rpc("session.login_with_password", ["root", s.sims[0].password, "1.0", "bench"])
         gw = http.client.HTTPConnection("127.0.0.1", s.port)
         headers = {"Cookie": "authenticationToken=" + s.token, "Content-Type": "application/json"}
-        bare, ours = [], []
+        bare, evented, ours = [], [], []
+        token = rpc("event.from", [session, ["VM"], "", 0.0])["token"]
         for i in range(a.n):
             t = time.perf_counter()
             rpc("VM.set_name_label", [session, vm["_xapiRef"], "bare %d" % i])
             bare.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            rpc("VM.set_name_label", [session, vm["_xapiRef"], "evented %d" % i])
+            seen = False
+            while not seen:
+                batch = rpc("event.from", [session, ["VM"], token, 30.0])
+                token = batch["token"]
+                seen = any(ev["ref"] == vm["_xapiRef"] and ev.get("snapshot", {}).get("name_label") == "evented %d" % i
+                           for ev in batch["events"])
+            evented.append(time.perf_counter() - t)
             name = "patched %d" % i
             t = time.perf_counter()
             gw.request("PATCH", "/rest/v0/vms/" + vm["id"], json.dumps({"name_label": name}), headers)
@@ -70,9 +82,12 @@ def main():
             assert got["name_label"] == name, got
         print("n=%d, %d VMs" % (a.n, a.vms))
         print("bare VM.set_name_label   p50 %7.2f ms  p99 %7.2f ms" % (pct(bare, 50), pct(bare, 99)))
+        print("bare + event.from wait   p50 %7.2f ms  p99 %7.2f ms" % (pct(evented, 50), pct(evented, 99)))
         print("PATCH (read-your-writes) p50 %7.2f ms  p99 %7.2f ms" % (pct(ours, 50), pct(ours, 99)))
         print("ratio PATCH / bare       p50 %7.1f     p99 %7.1f" % (pct(ours, 50) / pct(bare, 50),
                                                                   pct(ours, 99) / pct(bare, 99)))
+        print("ratio PATCH / bare+event p50 %7.2f     p99 %7.2f" % (pct(ours, 50) / pct(evented, 50),
+                                                                  pct(ours, 99) / pct(evented, 99)))
     finally:
         s.stop()
 
