@@ -17,11 +17,11 @@ enum class Kind {
   kNullableString,
   kStringArray,
   kBool,
-  kInteger,   // a JSON number with no fraction
-  kNumber,    // a number, or a string (XO's sizes "2 GiB" are not parsed: numbers only here)
-  kEnum,      // a string among Key::values
-  kOpMap,     // {operation: true | false | null | "reason"}
-  kNullableInteger,   // an integer >= 0, or null (removes the setting)
+  kInteger,          // a JSON number with no fraction
+  kNumber,           // a number, or a string (XO's sizes "2 GiB" are not parsed: numbers only here)
+  kEnum,             // a string among Key::values
+  kOpMap,            // {operation: true | false | null | "reason"}
+  kNullableInteger,  // an integer >= 0, or null (removes the setting)
   kNullableIntArray,  // an array of integers >= 0, or null
   kNullableEnum,      // kEnum, or null (removes the setting)
   kStringFields,      // an object whose members, among Key::values, are strings
@@ -33,8 +33,8 @@ enum class Kind {
 // Checks `v` (at `path`, "body.<key>") against `kind`; adds the field errors of what is
 // wrong. `values`: kEnum's accepted values, kStringFields' member names, space-separated
 // ("" allowed as "''").
-bool check_kind(std::string_view path, Kind kind, std::string_view values, const rapidjson::Value& v,
-                FieldErrors* errors);
+bool check_kind(std::string_view path, Kind kind, std::string_view values,
+                const rapidjson::Value& v, FieldErrors* errors);
 
 // Limits the body sets together must already agree (XAPI would refuse them half-applied):
 // cpus <= cpusStaticMax (>= 1); memoryMin <= memoryMax (or memory) <= memoryStaticMax.
