@@ -85,6 +85,13 @@ void update_map(std::vector<XapiOp>* ops, const Env& e, std::string_view map, st
   add(ops, e, "remove_from_" + std::string(map), {str(key)});
   if (value) add(ops, e, "add_to_" + std::string(map), {str(key), Value::string(*value)});
 }
+// xen-api's update_<map>(key, value) with XO's value conversions: null removes the key.
+std::optional<std::string> int_text(const rapidjson::Value& v) {
+  return v.IsNull() ? std::nullopt : std::optional<std::string>(std::to_string(int_of(v)));
+}
+std::optional<std::string> flag_text(const rapidjson::Value& v) {
+  return v.GetBool() ? std::optional<std::string>("true") : std::nullopt;
+}
 int64_t record_int(const Value& rec, std::string_view field) {
   const Value* v = rec.get(field);
   auto i = v != nullptr ? v->as_int() : Result<int64_t>(Status(ErrorKind::kProtocol, ""));
@@ -114,6 +121,16 @@ Result<std::string> ref_or_null(Env& e, std::string_view collection, std::string
 Status set_affinity_host(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   XR_ASSIGN_OR_RETURN(std::string host_ref, ref_or_null(e, "hosts", "host", v));
   add(ops, e, "set_affinity", {Value::string(host_ref)});
+  return Status::ok();
+}
+// XO's autoPoweron: the VM's other_config flag; turning it on turns the pool's on too (xapi
+// starts a VM at boot only when both are set), turning it off leaves the pool's.
+Status set_auto_poweron(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  update_map(ops, e, "other_config", "auto_poweron", flag_text(v));
+  if (v.GetBool()) {
+    ops->push_back({"pool.remove_from_other_config", {Value::string(e.t.pool_ref), str("auto_poweron")}});
+    ops->push_back({"pool.add_to_other_config", {Value::string(e.t.pool_ref), str("auto_poweron"), str("true")}});
+  }
   return Status::ok();
 }
 Status set_blocked_operations(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
@@ -203,13 +220,6 @@ Status set_ipv6_allowed(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* 
   return set_allowed(e, v, "ipv6_allowed", ops);
 }
 
-// xen-api's update_<map>(key, value) with XO's value conversions: null removes the key.
-std::optional<std::string> int_text(const rapidjson::Value& v) {
-  return v.IsNull() ? std::nullopt : std::optional<std::string>(std::to_string(int_of(v)));
-}
-std::optional<std::string> flag_text(const rapidjson::Value& v) {
-  return v.GetBool() ? std::optional<std::string>("true") : std::nullopt;
-}
 Status set_cpu_mask(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   std::optional<std::string> mask;
   if (v.IsArray()) {
@@ -359,7 +369,7 @@ constexpr Key kVmKeys[] = {
     setter("nameDescription", Kind::kString, "set_name_description"),
     setter("tags", Kind::kStringArray, "set_tags"),
     custom("affinityHost", Kind::kNullableString, &set_affinity_host),
-    entry("autoPoweron", Kind::kBool, "other_config", "auto_poweron", To::kFlag),
+    custom("autoPoweron", Kind::kBool, &set_auto_poweron),
     custom("blockedOperations", Kind::kOpMap, &set_blocked_operations),
     custom("cpusStaticMax", Kind::kInteger, &set_cpus_static_max),
     custom("cpus", Kind::kInteger, &set_cpus),

@@ -283,6 +283,10 @@ class MutationsTest(unittest.TestCase):
     def test_patch_vm_camelcase_keys_are_applied_and_visible(self):
         vm = self.vm_with("power_state:Halted")[-1]["id"]
         host = self.first("hosts")
+        pool = self.first("pools")
+        proxy, session = self.xapi()
+        proxy.pool.remove_from_other_config(session, self.get("pools", pool).json()["_xapiRef"], "auto_poweron")
+        wait_until(lambda: self.get("pools", pool).json()["auto_poweron"] is False, 20, "the pool's auto_poweron off")
         body = {"nameLabel": "camel", "nameDescription": "d", "autoPoweron": True,
                 "highAvailability": "restart", "startDelay": 7, "notes": "see wiki", "affinityHost": host,
                 "blockedOperations": {"destroy": "kept safe", "start": True}, "cpus": 3,
@@ -292,6 +296,7 @@ class MutationsTest(unittest.TestCase):
         for o in self.get_every_worker("vms", vm, 3):
             self.assertEqual((o["name_label"], o["name_description"]), ("camel", "d"))
             self.assertTrue(o["auto_poweron"])
+            self.assertTrue(self.get("pools", pool).json()["auto_poweron"])  # XO turns the pool's on too
             self.assertEqual(o["high_availability"], "restart")
             self.assertEqual(o["startDelay"], 7)
             self.assertEqual(o["notes"], "see wiki")
@@ -313,6 +318,7 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(o["blockedOperations"], {})
         self.assertNotIn("affinityHost", o)
         self.assertFalse(o["auto_poweron"])
+        self.assertTrue(self.get("pools", pool).json()["auto_poweron"])  # and leaves it when the VM's goes off
         self.assertNotIn("notes", o)
 
     def test_bad_vm_keys_are_422_and_change_nothing(self):
