@@ -1,6 +1,7 @@
 #include "worker/acceptor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "base/log.h"
 
@@ -60,8 +62,10 @@ Acceptor::~Acceptor() {
   stop();
   if (thread_.joinable()) thread_.join();
   for (int fd : ready_) close(fd);
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  if (wake_fd_ >= 0) close(wake_fd_);
+  for (int fd : inbox_) close(fd);
+  for (int fd : {epoll_fd_, wake_fd_, ready_fd_, stop_fd_}) {
+    if (fd >= 0) close(fd);
+  }
 }
 
 void Acceptor::start() {
@@ -70,22 +74,92 @@ void Acceptor::start() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLEXCLUSIVE;  // one process woken per connection
-  ev.data.fd = listen_fd_;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  ready_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { run(); });
 }
 
-int Acceptor::next() {
-  std::unique_lock lock(mu_);
-  ready_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
-  if (ready_.empty()) return -1;
-  const int fd = ready_.front();
-  ready_.pop_front();
-  return fd;
+Acceptor::Waiter::Waiter(Acceptor& acceptor) : acceptor_(acceptor), epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  // Exclusive: the socket (or the eventfd) wakes one epoll that has a thread waiting, here
+  // or in another process; an epoll per thread, or the level-triggered socket would also
+  // wake every other thread waiting in the same epoll as long as the connection is queued.
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  for (int fd : {acceptor_.listen_fd_, acceptor_.ready_fd_}) {
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  ev.events = EPOLLIN;  // wakes every thread
+  ev.data.fd = acceptor_.stop_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, acceptor_.stop_fd_, &ev);
+}
+
+Acceptor::Waiter::~Waiter() {
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+int Acceptor::Waiter::next() {
+  for (;;) {
+    const int ready = acceptor_.take_ready();
+    if (ready >= 0) return ready;
+    if (ready == -2) return -1;
+    // The queued connection first (none queued: EAGAIN, and we wait); blocking, for libfcgi.
+    const int fd = accept4(acceptor_.listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      if (acceptor_.triage(fd) >= 0) return fd;
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      // Out of descriptors or memory: the socket stays readable, so do not spin on it.
+      kLog.warn(std::string("accept: ") + std::strerror(errno));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    epoll_event events[3];
+    if (epoll_wait(epoll_fd_, events, 3, -1) < 0 && errno != EINTR) {
+      kLog.error(std::string("epoll_wait: ") + std::strerror(errno));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+int Acceptor::take_ready() {
+  std::lock_guard lock(mu_);
+  if (!ready_.empty()) {
+    const int fd = ready_.front();
+    ready_.pop_front();
+    std::uint64_t one;
+    (void)!read(ready_fd_, &one, sizeof one);  // semaphore: minus one
+    return fd;
+  }
+  return stopping_ ? -2 : -1;
+}
+
+int Acceptor::triage(int fd) {
+  unsigned char peek[kFastPeekBytes];
+  ssize_t n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && errno == EAGAIN) {
+    // Nothing yet: nginx connected and is about to write. A short wait for the first bytes
+    // (only for nothing at all: a part of a head goes to the acceptor thread at once).
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, kFastWaitMs) == 1) n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+  }
+  if (n > 0 && parse_head(peek, static_cast<std::size_t>(n)) == Head::kComplete) {
+    prepare(fd);
+    return fd;
+  }
+  // Not whole yet (or to refuse): the acceptor thread waits for it, judges and logs it.
+  {
+    std::lock_guard lock(mu_);
+    inbox_.push_back(fd);
+  }
+  const std::uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  return -1;
 }
 
 void Acceptor::stop() {
@@ -94,11 +168,10 @@ void Acceptor::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  ready_cv_.notify_all();
-  if (wake_fd_ >= 0) {
-    const std::uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof one);
-  }
+  const std::uint64_t one = 1;
+  // Stays readable: every request thread in epoll_wait wakes and sees stopping_.
+  if (stop_fd_ >= 0) (void)!write(stop_fd_, &one, sizeof one);
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
 }
 
 void Acceptor::run() {
@@ -111,9 +184,9 @@ void Acceptor::run() {
     const int n = epoll_wait(epoll_fd_, events, 64, 100);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == listen_fd_) {
-        accept_all();
-      } else if (fd != wake_fd_ && pending_.count(fd) != 0) {
+      if (fd == wake_fd_) {
+        adopt_inbox();
+      } else if (pending_.count(fd) != 0) {
         examine(fd);
       }
     }
@@ -128,13 +201,15 @@ void Acceptor::run() {
   pending_.clear();
 }
 
-void Acceptor::accept_all() {
-  for (;;) {
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN: another process took it, or none left
-    }
+void Acceptor::adopt_inbox() {
+  std::uint64_t n;
+  (void)!read(wake_fd_, &n, sizeof n);
+  std::deque<int> fds;
+  {
+    std::lock_guard lock(mu_);
+    fds.swap(inbox_);
+  }
+  for (int fd : fds) {
     if (pending_.size() >= kMaxPending) {
       close(fd);
       continue;
@@ -189,15 +264,17 @@ void Acceptor::close_expired(Clock::time_point now) {
   }
 }
 
-void Acceptor::hand_over(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+void Acceptor::prepare(int fd) const {
   set_timeout(fd, SO_RCVTIMEO, kBodyTimeoutS);
   if (send_timeout_s_ > 0) set_timeout(fd, SO_SNDTIMEO, send_timeout_s_);
-  {
-    std::lock_guard lock(mu_);
-    ready_.push_back(fd);
-  }
-  ready_cv_.notify_one();
+}
+
+void Acceptor::hand_over(int fd) {
+  prepare(fd);
+  std::lock_guard lock(mu_);
+  ready_.push_back(fd);
+  const std::uint64_t one = 1;
+  (void)!write(ready_fd_, &one, sizeof one);  // wakes one waiting request thread
 }
 
 void take_connection(FCGX_Request* request, int fd) {

@@ -1,17 +1,25 @@
-// Accepts the FastCGI connections of one serving process on a thread of its own (issue 17,
-// defect 8) and hands a request thread only a connection whose whole request head has
-// arrived: FCGI_BEGIN_REQUEST and every FCGI_PARAMS record up to the empty one that ends
-// them. A peer that sends half a record header, or stops in the middle of its parameters,
-// holds no request thread and is closed after kHeadTimeout; a head larger than
-// kMaxHeadBytes (a 100 MB parameter) is refused as soon as a record announces it. Connections handed over block,
-// with a receive timeout (the body) and the caller's send timeout.
+// Accepts the FastCGI connections of one serving process (issue 17, defect 8) and hands a
+// request thread only a connection whose whole request head has arrived: FCGI_BEGIN_REQUEST
+// and every FCGI_PARAMS record up to the empty one that ends them. A peer that sends half a
+// record header, or stops in the middle of its parameters, holds no request thread and is
+// closed after kHeadTimeout; a head larger than kMaxHeadBytes (a 100 MB parameter) is
+// refused as soon as a record announces it. Connections handed over block, with a receive
+// timeout (the body) and the caller's send timeout.
+//
+// Two paths (issue 14: the hand-off from a thread of its own cost a wake-up and a context
+// switch per request, 0.65-0.77 of a trivial FastCGI responder):
+// - fast: idle request threads wait in epoll on the listening socket themselves (next()); the
+//   one woken accepts a connection and, when its head is already whole (nginx writes it
+//   right after connecting), serves it: one wake-up per request, as a plain accept() loop;
+// - slow: any other connection (head incomplete, bad or too large) goes to the acceptor's own
+//   thread, which waits for the rest with a deadline, refuses what must be refused, and
+//   queues whole ones for the request threads (an eventfd in their epoll says so).
 //
 // libfcgi then reads the head from the socket without waiting (FCGX_Request::ipcFd set
-// before FCGX_Accept_r, see take_connection); the request threads never call accept().
+// before FCGX_Accept_r, see take_connection); libfcgi itself never calls accept().
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
@@ -45,19 +53,47 @@ class Acceptor {
   Acceptor& operator=(const Acceptor&) = delete;
 
   void start();
-  // Blocks until a connection is ready and returns it (the caller owns it); -1 once stop()
-  // was called and no ready connection is left.
-  int next();
+
+  // One request thread's wait: its own epoll holding the listening socket (EPOLLEXCLUSIVE,
+  // so a connection wakes one waiting thread of all the processes, not every idle one), the
+  // ready queue's eventfd (exclusive too) and the stop eventfd.
+  class Waiter {
+   public:
+    explicit Waiter(Acceptor& acceptor);
+    ~Waiter();
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
+    // Blocks until a connection with a whole head is there and returns it (the caller owns
+    // it); -1 once stop() was called and no ready connection is left.
+    int next();
+
+   private:
+    Acceptor& acceptor_;
+    int epoll_fd_ = -1;
+  };
   // Stops accepting; connections still incomplete are closed, ready ones are still handed out.
   void stop();
 
  private:
   using Clock = std::chrono::steady_clock;
 
+  // A request thread's peek: the connections nginx makes carry a head of a few KiB.
+  static constexpr std::size_t kFastPeekBytes = 8 * 1024;
+  // How long a request thread waits for the first bytes of a connection it accepted: nginx
+  // writes the head right after connecting, the accept may just come first.
+  static constexpr int kFastWaitMs = 10;
+
+  // A ready connection (-1: none), taken under mu_; -2 when stopping and none is left.
+  int take_ready();
+  // A connection the request thread accepted: returned when its head is whole, else given
+  // to the acceptor thread (-1).
+  int triage(int fd);
+
   void run();
-  void accept_all();
+  void adopt_inbox();
   void examine(int fd);
   void close_expired(Clock::time_point now);
+  void prepare(int fd) const;  // blocking reads and writes with their timeouts
   void hand_over(int fd);
   // Refused connections are logged as counts, at most once per kLogEvery each kind (a
   // flood of them must not flood the log).
@@ -70,15 +106,17 @@ class Acceptor {
 
   int listen_fd_;
   int send_timeout_s_;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: stop() wakes the accepting thread
+  int epoll_fd_ = -1;        // the acceptor thread's: wake_fd_ and the incomplete heads
+  int wake_fd_ = -1;         // eventfd: stop() or a new incomplete head wakes the acceptor thread
+  int ready_fd_ = -1;  // semaphore eventfd: its count is ready_.size() (changed under mu_)
+  int stop_fd_ = -1;   // eventfd, readable once stopping: wakes every request thread
   std::thread thread_;
   std::unordered_map<int, Clock::time_point> pending_;  // fd -> deadline (accepting thread only)
   std::vector<unsigned char> peek_;                     // accepting thread only
   Refusals timed_out_, too_large_;                      // accepting thread only
   std::mutex mu_;
-  std::condition_variable ready_cv_;
-  std::deque<int> ready_;  // guarded by mu_
+  std::deque<int> ready_;  // guarded by mu_: whole heads the acceptor thread waited for
+  std::deque<int> inbox_;  // guarded by mu_: connections a request thread could not serve at once
   bool stopping_ = false;  // guarded by mu_
 };
 

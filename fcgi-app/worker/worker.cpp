@@ -43,7 +43,7 @@ struct Shared {
   TaskSignals signals;
   LoginGuard login;
   TransferSessions transfers;
-  Acceptor acceptor;  // the only accept() of this process (the head arrives before a thread is used)
+  Acceptor acceptor;  // every accept() of this process (a thread serves only a whole head)
   ListFiles lists;
   std::atomic<bool> stopping{false};
 };
@@ -93,8 +93,9 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.rate_limiter = &limiter;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, -1, 0);  // no listen socket: libfcgi never accepts (Acceptor does)
+  Acceptor::Waiter waiter(shared.acceptor);
   for (;;) {
-    const int fd = shared.acceptor.next();
+    const int fd = waiter.next();
     if (fd < 0) break;  // stopping, nothing left to serve
     take_connection(&fcgi, fd);
     if (FCGX_Accept_r(&fcgi) < 0) continue;  // a head libfcgi refused: it closed the connection

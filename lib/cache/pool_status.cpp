@@ -34,6 +34,13 @@ bool read_pool_slot(const L::PoolStatusSlot* slot, PoolStatus* out) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     uint32_t seq = slot->seq.load(std::memory_order_acquire);
     if (seq % 2 != 0) continue;
+    // Most of the kMaxPools slots are unused: their state alone is read (checked as the copy
+    // is), not the whole slot (every request reads the pool statuses, twice for an object).
+    if (__atomic_load_n(&slot->state, __ATOMIC_RELAXED) == static_cast<uint32_t>(L::PoolState::kUnused)) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (slot->seq.load(std::memory_order_relaxed) != seq) continue;
+      return false;
+    }
     L::PoolStatusSlot copy;
     std::memcpy(static_cast<void*>(&copy), static_cast<const void*>(slot), sizeof(copy));
     std::atomic_thread_fence(std::memory_order_acquire);

@@ -7,12 +7,16 @@
 #   sync time          reported with the simulator's own dump time (encoding + transfer);
 #   memory             segment (resident) + PSS/RSS of every xapi-rest process.
 # Usage: tests/bench/gateway_bench.sh BUILD_DIR    (BENCH_VMS, BENCH_SECONDS=4, BENCH_CACHE_MB
-#   override)
+#   override; BENCH_ROWS="list ndjson filter all one" the rows measured, all by default;
+#   BENCH_ROUNDS=1 how many times each row is measured, baseline and ours alternated, the
+#   ratio over the sums)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 vms=${BENCH_VMS:-10000}
 secs=${BENCH_SECONDS:-4}
+rows=" ${BENCH_ROWS:-list ndjson filter all one} "
+rounds=${BENCH_ROUNDS:-1}
 # The cache grows with the pool (10,000 VMs use under 100 MiB of it).
 cache_mb=${BENCH_CACHE_MB:-$(( vms > 20000 ? vms / 40 : 256 ))}
 app="$build/fcgi-app/xapi-rest"
@@ -87,7 +91,8 @@ curl -s -H "$cookie" "$base/vms?fields=name_label,power_state&filter=power_state
 vm_href=$(curl -s -H "$cookie" "$base/vms?limit=1&ndjson" | tr -d '"\n')
 one_bytes=$(curl -s -H "$cookie" "http://127.0.0.1:$port$vm_href" | wc -c)
 "$floor" "$floor_sock" "$one_bytes" 16 &
-pids+=($!)
+floor_pid=$!
+pids+=($floor_pid)
 wait_for 10 test -S "$floor_sock"
 
 # run_wrk CONNS URL [header]: prints "req/s p99"
@@ -101,19 +106,35 @@ run_wrk() {
   echo "$rps $p99"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
-declare -A ratios p99s  # short name -> "c32/c64" figures, for the summary lines
-row() {  # row SHORT LABEL CONNS APP_URL BASE_URL
-  local short=$1 label=$2 c=$3 app_url=$4 base_url=$5 r
-  read -r b_rps b_p99 < <(run_wrk "$c" "$base_url")
-  read -r a_rps a_p99 < <(run_wrk "$c" "$app_url" -H "$cookie")
+# wrk's latencies (850.00us, 12.34ms, 1.20s) in ms, and the larger of two of them.
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; print n }'; }
+worst() { [ -z "$1" ] && { echo "$2"; return; }; awk -v a="$(to_ms "$1")" -v b="$(to_ms "$2")" -v x="$1" -v y="$2" 'BEGIN { print (b > a ? y : x) }'; }
+declare -A ratios p99s cpu_us  # short name (conns) -> figures, for the summary lines
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # CPU ticks (1/100 s) of one process
+row() {  # row SHORT LABEL CONNS APP_URL BASE_URL (p99: the worst round's)
+  local short=$1 label=$2 c=$3 app_url=$4 base_url=$5 r i b_sum=0 a_sum=0 b_p99="" a_p99="" b a t0 t1
+  local b_cpu=0 a_cpu=0 b_n=0 a_n=0
+  [[ $rows == *" $short "* ]] || return 0
+  for i in $(seq "$rounds"); do
+    t0=$(ticks "$floor_pid"); read -r b_rps b < <(run_wrk "$c" "$base_url"); t1=$(ticks "$floor_pid")
+    b_cpu=$(echo "$b_cpu + $t1 - $t0" | bc); b_n=$(echo "$b_n + $b_rps * $secs" | bc)
+    t0=$(cpu_ticks); read -r a_rps a < <(run_wrk "$c" "$app_url" -H "$cookie"); t1=$(cpu_ticks)
+    a_cpu=$(echo "$a_cpu + $t1 - $t0" | bc); a_n=$(echo "$a_n + $a_rps * $secs" | bc)
+    b_sum=$(echo "$b_sum + $b_rps" | bc); a_sum=$(echo "$a_sum + $a_rps" | bc)
+    b_p99=$(worst "$b_p99" "$b"); a_p99=$(worst "$a_p99" "$a")
+  done
+  b_rps=$(echo "scale=2; $b_sum / $rounds" | bc); a_rps=$(echo "scale=2; $a_sum / $rounds" | bc)
   r=$(ratio "$a_rps" "$b_rps")
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$a_rps" "$a_p99" "$b_rps" "$b_p99" "$r"
   ratios[$short]="${ratios[$short]:+${ratios[$short]}/}$r"
+  # CPU per request of the answering process(es): all of xapi-rest's (workers, poller, ...)
+  # vs the floor responder's (other jobs on the machine do not change it as they change req/s).
+  [ "$short" = one ] && cpu_us[$c]="$(echo "$a_cpu * 10000 / $a_n" | bc) us vs $(echo "$b_cpu * 10000 / $b_n" | bc) us"
   p99s[$short]="${p99s[$short]:+${p99s[$short]}/}$a_p99 (${b_p99})"
 }
 
 echo
-echo "xapi-rest gateway benchmark: $vms VMs, wrk -t2 -d${secs}s, 2 workers x 8 threads, $(date -u +%FT%TZ)"
+echo "xapi-rest gateway benchmark: $vms VMs, wrk -t2 -d${secs}s x $rounds round(s), 2 workers x 8 threads, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "body sizes: fields=name_label,power_state $(stat -c %s "$dir/nginx/static/vms.json") B (ndjson $(stat -c %s "$dir/nginx/static/vms.ndjson") B), fields=* $(stat -c %s "$dir/nginx/static/vms-all.json") B, one VM $one_bytes B"
 echo
 echo "| request | conns | xapi-rest req/s | p99 | baseline req/s | baseline p99 | ratio |"
@@ -158,9 +179,10 @@ wait "$wrk_pid" || true
 echo
 echo "rename -> GET /vms/<id>: slowest of 5 while wrk -c32 hammers the list ${loaded_ms} ms (goal 1000 ms); with nothing else running ${quiet_ms} ms"
 # One line each for run-all's table (c32/c64; goals: lists >= 0.8 of static, p99 < 50 ms).
-echo "ratio c32/c64 vs static: list ${ratios[list]} ndjson ${ratios[ndjson]} filter ${ratios[filter]} fields=* ${ratios[all]}"
-echo "p99 c32/c64 (static): list ${p99s[list]} ndjson ${p99s[ndjson]}"
-echo "vms/<id> vs FastCGI floor ${ratios[one]}; rename under list load ${loaded_ms} ms (alone ${quiet_ms})"
+echo "ratio c32/c64 vs static: list ${ratios[list]:--} ndjson ${ratios[ndjson]:--} filter ${ratios[filter]:--} fields=* ${ratios[all]:--}"
+echo "p99 c32/c64 (static): list ${p99s[list]:--} ndjson ${p99s[ndjson]:--}"
+echo "vms/<id> vs FastCGI floor ${ratios[one]:--}; rename under list load ${loaded_ms} ms (alone ${quiet_ms})"
+[ -n "${cpu_us[32]:-}" ] && echo "vms/<id> CPU per request, xapi-rest (every process) vs the floor responder: c32 ${cpu_us[32]}, c64 ${cpu_us[64]}"
 
 # --- memory after the load ---
 segment_kb=0; pss_kb=0; rss_list=""

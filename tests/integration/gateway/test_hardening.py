@@ -661,27 +661,37 @@ def fcgi_params_records(params):
 FCGI_BEGIN = fcgi_record(1, struct.pack("!HB5x", 1, 0))  # responder, no FCGI_KEEP_CONN
 
 
+def fcgi_request_bytes(uri):
+    """A whole GET as nginx sends it over the FastCGI socket (begin, parameters, empty stdin)."""
+    path, _, query = uri.partition("?")
+    return FCGI_BEGIN + fcgi_params_records({
+        "REQUEST_METHOD": "GET", "REQUEST_URI": uri, "DOCUMENT_URI": path, "QUERY_STRING": query,
+        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1"}) + fcgi_record(5)
+
+
+def fcgi_read_stdout(s):
+    """Reads a FastCGI answer to EOF; returns the STDOUT bytes (CGI head + body)."""
+    data, out = b"", b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    while len(data) >= 8:
+        _, rtype, _, clen, plen = struct.unpack("!BBHHBx", data[:8])
+        if rtype == 6:
+            out += data[8:8 + clen]
+        data = data[8 + clen + plen:]
+    return out
+
+
 def fcgi_get(sock_path, uri, timeout=10):
     """A whole GET straight over the FastCGI socket; returns the STDOUT bytes (CGI head + body)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(sock_path)
-        path, _, query = uri.partition("?")
-        s.sendall(FCGI_BEGIN + fcgi_params_records({
-            "REQUEST_METHOD": "GET", "REQUEST_URI": uri, "DOCUMENT_URI": path, "QUERY_STRING": query,
-            "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1"}) + fcgi_record(5))
-        data, out = b"", b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        while len(data) >= 8:
-            _, rtype, _, clen, plen = struct.unpack("!BBHHBx", data[:8])
-            if rtype == 6:
-                out += data[8:8 + clen]
-            data = data[8 + clen + plen:]
-        return out
+        s.sendall(fcgi_request_bytes(uri))
+        return fcgi_read_stdout(s)
 
 
 def closed_by_peer(sock, timeout):
@@ -742,6 +752,33 @@ class FastCgiSocketTest(unittest.TestCase):
         # acceptor just after it closes the sockets, so the client may see EOF a moment before.
         wait_until(lambda: re.search(r"closed \d+ FastCGI connection\(s\) whose request head did not arrive "
                                      r"within 5 s", self.s.log_text()), 5, "the log line counting the closed heads")
+
+    def test_a_head_sent_in_pieces_is_served_once_whole(self):
+        # More connections than request threads (4), each stopping in the middle of its
+        # parameters: none holds a thread (a ping is answered meanwhile); once the rest
+        # arrives, each is queued for the request threads and answered.
+        conns = []
+        try:
+            whole = fcgi_request_bytes("/rest/v0/ping")
+            for _ in range(6):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.settimeout(10)
+                c.connect(self.s.socket)
+                c.sendall(whole[:40])
+                conns.append(c)
+            time.sleep(0.5)
+            status, took = timed_ping(self.s.port)
+            self.assertEqual(status, 200)
+            self.assertLess(took, 2.0)
+            for c in conns:
+                c.sendall(whole[40:])
+            for c in conns:
+                out = fcgi_read_stdout(c)
+                self.assertIn(b"Status: 200", out.split(b"\r\n\r\n")[0])
+                self.assertIn(b'"result":"pong"', out.replace(b" ", b""))
+        finally:
+            for c in conns:
+                c.close()
 
     def test_a_100_mb_parameter_is_refused(self):
         sent = 0
