@@ -7,6 +7,7 @@
 
 #include "metrics/metrics.h"
 #include "base/log.h"
+#include "xapi/event_spool.h"
 #include "xapi/session.h"
 #include "xo/pool_model.h"
 
@@ -182,19 +183,32 @@ void PoolThread::run() {
       full = batch.full_resync;
       if (full) {
         if (!synced_.exchange(true)) ++shared_.synced_pools;
+        const auto applied_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - received).count();
+        const std::string spooled =
+            batch.spool ? ", dump spooled in " + std::to_string(batch.spool->bytes() >> 20) + " MiB, " +
+                              std::to_string(batch.spool->blocks_packed()) + " blocks compressed, " +
+                              std::to_string(batch.spool->blocks_unpacked()) + " decompressed"
+                        : "";
         kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model_.object_count()) +
-                  " XAPI objects");
+                  " XAPI objects (applied in " + std::to_string(applied_ms) + " ms" + spooled + ")");
       }
       report_locked(cache::layout::PoolState::kConnected, "");
     }
-    // A full dump is the poller's peak (hundreds of MB of records for 10k VMs): give it back.
-    if (full) malloc_trim(0);
+    // A full dump is the poller's peak (its spool, the raw bases before packing): give it back.
+    if (full) {
+      malloc_trim(0);
+      const struct mallinfo2 heap = mallinfo2();
+      kLog.info("pool " + pool_.name + ": heap after the sync " + std::to_string((heap.uordblks + heap.hblkhd) >> 20) +
+                " MiB in use, " + std::to_string(model_.base_bytes() >> 20) + " MiB of it XO bases");
+    }
   };
   for (;;) {
     xapi::Session session(session_options(pool_));
     xapi::EventLoopOptions options;
     options.max_backoff_ms = retry_max_s_ * 1000;
     options.event_timeout_s = static_cast<double>(event_timeout_s_) + 0.1;  // a <double>, as XO sends
+    options.spool_full_resync = true;  // a dump is kept compact until its last object arrived
     xapi::EventLoop loop(session, options, consume);
     attempt_started_ms_ = steady_ms();
     session_ = &session;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +19,17 @@ struct Event {
   Value snapshot;         // the full record for add/mod; nil for del
 };
 
+class EventSpool;  // xapi/event_spool.h
+
 struct EventBatch {
   // True when this batch is a complete dump of the pool (first connection, re-login after
   // SESSION_INVALID, restarted server): every live object is in it as "add", and any
   // object the consumer knew that is not in it no longer exists.
   bool full_resync = false;
   std::vector<Event> events;
+  // A full resync streamed by an EventLoop with EventLoopOptions::spool_full_resync: its
+  // events are here, in wire order, instead of in `events` (which is then empty).
+  std::shared_ptr<EventSpool> spool;
   std::string token;  // event.from's token after this batch ("<generation>,<message gen>")
 };
 

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "base/log.h"
+#include "xapi/event_spool.h"
 
 namespace xr::xapi {
 namespace {
@@ -65,6 +66,7 @@ int64_t steady_ms() {
 Status EventLoop::fetch(bool full, bool poll) {
   EventBatch batch;
   batch.full_resync = full;
+  if (full && options_.spool_full_resync) batch.spool = std::make_shared<EventSpool>();
   CallOptions call;
   call.limits = options_.limits;
   call.cancel = &stop_;
@@ -73,7 +75,10 @@ Status EventLoop::fetch(bool full, bool poll) {
   call.stream = StreamSpec{"events", [&](Value&& v) {
                              Result<Event> ev = event_from_value(std::move(v));
                              if (!ev.is_ok()) return ev.status();
-                             if (!(full && ev->operation == "del"))
+                             if (full && ev->operation == "del") return Status::ok();
+                             if (batch.spool)
+                               batch.spool->add(std::move(ev).value());
+                             else
                                batch.events.push_back(std::move(ev).value());
                              return Status::ok();
                            }};

@@ -23,6 +23,10 @@ struct EventLoopOptions {
   long min_backoff_ms = 200;
   long max_backoff_ms = 30'000;
   DecodeLimits limits;
+  // Full resyncs arrive in EventBatch::spool (compact, encoded as the dump streams in)
+  // rather than as decoded Values in EventBatch::events: a large pool's dump then costs a
+  // fraction of its decoded size (the poller's first sync).
+  bool spool_full_resync = false;
 };
 
 class EventLoop {

@@ -5,6 +5,7 @@
 
 #include <unordered_set>
 
+#include "xapi/event_spool.h"
 #include "xo/mappers.h"
 
 namespace xr::xo {
@@ -105,27 +106,57 @@ std::string serialize(const rapidjson::Value& v) {
 
 }  // namespace
 
+class PoolModel::Events {
+ public:
+  explicit Events(const xapi::EventBatch& b) : b_(b), spool_(b.spool.get()) {}
+  size_t size() const { return spool_ ? spool_->size() : b_.events.size(); }
+  // Views valid until the next call (a spool's block cache).
+  xapi::EventSpool::Header header(size_t i) const {
+    if (spool_) return spool_->header(i);
+    const xapi::Event& e = b_.events[i];
+    return {e.cls, e.operation, e.ref, e.snapshot.get_string("uuid")};
+  }
+  // The record of event i: the batch's own, or decoded into `*held` from the spool.
+  const xapi::Value& snapshot(size_t i, xapi::Value* held) const {
+    if (!spool_) return b_.events[i].snapshot;
+    *held = spool_->snapshot(i);
+    return *held;
+  }
+  bool spooled() const { return spool_ != nullptr; }
+
+ private:
+  const xapi::EventBatch& b_;
+  const xapi::EventSpool* spool_;
+};
+
 void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
+  const Events events(batch);
   sink.begin_batch();
   DirtySet dirty;
   records_.clear();
   if (batch.full_resync) {
-    st_.reserve(batch.events.size());
-    records_.reserve(batch.events.size());
-    remove_missing(batch, dirty, sink);
+    st_.reserve(events.size());
+    records_.reserve(events.size());
+    remove_missing(events, dirty, sink);
   }
-  create_all(batch);  // so that references within the batch resolve whatever the order
-  for (const xapi::Event& e : batch.events) {
-    if (e.operation == "del") {
-      remove(st_.handle(e.ref), dirty, sink);
+  create_all(events);  // so that references within the batch resolve whatever the order
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events.header(i).operation == "del") {
+      remove(st_.handle(events.header(i).ref), dirty, sink);
     } else {
-      upsert(e, dirty);
+      upsert(events, i, dirty);
     }
   }
+  // A spooled (large) batch packs the bases as it goes, so that they are never all raw at once.
+  constexpr size_t kPackEvery = 4096;
+  size_t emitted = 0;
+  xapi::Value held;
   for (Handle h : dirty.order()) {
     auto rec = records_.find(h);
-    emit(h, rec == records_.end() ? nullptr : rec->second, sink);
+    emit(h, rec == records_.end() ? nullptr : &events.snapshot(rec->second, &held), sink);
+    if (events.spooled() && ++emitted % kPackEvery == 0) pack_bases();
   }
+  held = xapi::Value();
   records_.clear();
   sink.end_batch();
   pack_bases();  // after end_batch: readers see the batch without waiting for this
@@ -144,11 +175,12 @@ void PoolModel::pack_bases() {
   unpacked_.shrink_to_fit();
 }
 
-void PoolModel::create_all(const xapi::EventBatch& batch) {
-  for (const xapi::Event& e : batch.events) {
+void PoolModel::create_all(const Events& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const xapi::EventSpool::Header e = events.header(i);
     if (e.operation == "del") continue;
     Cls cls = cls_from_name(e.cls);
-    Handle h = st_.create(e.ref, cls, e.snapshot.get_string("uuid"));
+    Handle h = st_.create(e.ref, cls, e.uuid);
     if (cls == Cls::kPool) {
       st_.pool = h;
       st_.pool_uuid = st_.get(h)->uuid();
@@ -156,18 +188,19 @@ void PoolModel::create_all(const xapi::EventBatch& batch) {
   }
 }
 
-void PoolModel::upsert(const xapi::Event& e, DirtySet& dirty) {
-  Handle h = st_.handle(e.ref);
+void PoolModel::upsert(const Events& events, size_t i, DirtySet& dirty) {
+  Handle h = st_.handle(events.header(i).ref);
   Obj* obj = st_.get(h);
   if (!obj) return;  // deleted earlier in this batch
-  Rec r(e.snapshot);
+  xapi::Value held;
+  Rec r(events.snapshot(i, &held));
   bool existed = !std::holds_alternative<std::monostate>(obj->data) || obj->coll != Coll::kNone;
   ObjData prev = std::move(obj->data);
   ObjData next = index_record(obj->cls, r, st_);
   track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
   obj->data = std::move(next);
   if (is_emitted(obj->cls)) {
-    records_[h] = &e.snapshot;
+    records_[h] = static_cast<uint32_t>(i);
     dirty.add(h);
   }
 }
@@ -181,13 +214,13 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
   st_.erase(h);
 }
 
-void PoolModel::remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink) {
+void PoolModel::remove_missing(const Events& events, DirtySet& dirty, ObjectSink& sink) {
   if (st_.size() == 0) return;  // first sync: nothing to remove
-  std::unordered_set<std::string_view> present;
-  present.reserve(batch.events.size());
-  for (const xapi::Event& e : batch.events) present.insert(e.ref);
+  std::unordered_set<Handle> present;
+  present.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) present.insert(st_.handle(events.header(i).ref));
   for (Handle h : st_.all()) {
-    if (!present.count(st_.ref_of(h))) remove(h, dirty, sink);
+    if (!present.count(h)) remove(h, dirty, sink);
   }
 }
 

@@ -27,7 +27,8 @@ struct Resolved {
 class PoolModel {
  public:
   // Applies one batch (see xapi::EventBatch) as a single sink batch. On full_resync,
-  // every object the model had that is absent from the batch is removed.
+  // every object the model had that is absent from the batch is removed. A spooled batch
+  // (EventBatch::spool) gives the same result, holding one decoded record at a time.
   void apply(const xapi::EventBatch& batch, ObjectSink& sink);
 
   // The collection and XO id of an object given its XO id (uuid, or the
@@ -42,20 +43,22 @@ class PoolModel {
   const ModelState& state() const { return st_; }
 
  private:
-  void create_all(const xapi::EventBatch& batch);
-  void upsert(const xapi::Event& e, DirtySet& dirty);
+  class Events;  // the batch's events, from EventBatch::events or its spool
+  void create_all(const Events& events);
+  void upsert(const Events& events, size_t i, DirtySet& dirty);
   void remove(Handle h, DirtySet& dirty, ObjectSink& sink);
   void emit(Handle h, const xapi::Value* record, ObjectSink& sink);
-  void remove_missing(const xapi::EventBatch& batch, DirtySet& dirty, ObjectSink& sink);
+  void remove_missing(const Events& events, DirtySet& dirty, ObjectSink& sink);
   void pack_bases();
 
   ModelState st_;
   BaseCodec codec_;
   std::string scratch_;           // decompression buffer
   std::vector<Handle> unpacked_;  // objects whose new base awaits compression
-  // This batch's records; indexed again (Rec) at emission rather than kept indexed, so
-  // that a 100k-record resync does not hold 100k indexes at once.
-  std::unordered_map<Handle, const xapi::Value*> records_;
+  // Where each emitted object's record is in this batch (event index); indexed again (Rec)
+  // at emission rather than kept indexed, so that a 100k-record resync does not hold 100k
+  // indexes at once. A spooled batch's records are decoded again there, one at a time.
+  std::unordered_map<Handle, uint32_t> records_;
 };
 
 }  // namespace xr::xo

@@ -5,14 +5,18 @@
 # simulator's own time to encode and send the same JSON-RPC event.from dump to curl
 # (wall and CPU), and the simulator's CPU during our sync, so our own time is separated.
 # Memory: poller peak (VmHWM) and, 2 s after the sync, segment resident + PSS/RSS each.
-# Usage: tests/bench/gateway_sync.sh BUILD_DIR   (BENCH_VMS, BENCH_RUNS=1 override;
-#   BENCH_PERF=FILE records a system-wide `perf record -g` profile of the first sync)
+# Usage: tests/bench/gateway_sync.sh BUILD_DIR [BASELINE_BUILD_DIR]   (BENCH_VMS, BENCH_RUNS=1
+#   override; BENCH_PERF=FILE records a system-wide `perf record -g` profile of the first sync).
+#   With a baseline build (e.g. main's), each run syncs with the baseline's xapi-rest, then with
+#   BUILD_DIR's, against the same simulator, and prints ours/baseline ratios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 vms=${BENCH_VMS:-10000}
 runs=${BENCH_RUNS:-1}
 app="$build/fcgi-app/xapi-rest"
+base_app=""
+[ -n "${2:-}" ] && base_app="$(cd "$2" && pwd)/fcgi-app/xapi-rest"
 dir_prefix=xr-sync-bench
 . "$root/tests/bench/bench_lib.sh"
 now() { date +%s.%N; }
@@ -64,10 +68,12 @@ synced() { curl -sf -H "$cookie" "$base/dashboard" | grep -q "\"total\":$vms}"; 
 
 echo "xapi-rest initial sync: $vms VMs (3 hosts), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "simulator alone: JSON-RPC event.from dump of $dump_mb MB in ${dump_s} s wall, ${dump_cpu} s CPU"
-for run in $(seq "$runs"); do
+# sync_run LABEL APP: one sync from `serve` to every VM in the API; sets sync_s, own_s, hwm_mib.
+sync_run() {
+  local label=$1 app=$2
   c0=$(cpu_s "$sim_pid")
   perf_pid=""
-  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = 1 ]; then
+  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = 1 ] && [ "$label" = ours ]; then
     perf record -q -a -g -F 1999 -o "$BENCH_PERF" >/dev/null 2>&1 &
     perf_pid=$!
     sleep 0.5
@@ -76,16 +82,19 @@ for run in $(seq "$runs"); do
   "$app" serve --config "$dir/xapi-rest.toml" 2>"$dir/serve.log" &
   serve_pid=$!
   pids+=($serve_pid)
-  wait_for 180 synced
+  wait_for 900 synced
   t1=$(now)
   [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; }
   sim_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
   sync_s=$(echo "$t1 - $t0" | bc)
+  own_s=$(echo "$sync_s - $dump_s" | bc)
   poller=$(sed -n 's/.*\[poller[^0-9]*\([0-9][0-9]*\)\].*synchronised.*/\1/p' "$dir/serve.log" | head -1)
   hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$poller/status")
+  hwm_mib=$((hwm_kb / 1024))
   poller_cpu=$(cpu_s "$poller")
   sleep 2
-  [ -n "${BENCH_SMAPS:-}" ] && cp "/proc/$poller/smaps" "$BENCH_SMAPS"
+  [ -n "${BENCH_SMAPS:-}" ] && cp "/proc/$poller/smaps" "$BENCH_SMAPS.$label"
+  [ -n "${BENCH_LOGS:-}" ] && cp "$dir/serve.log" "$BENCH_LOGS.$label.log"
   segment_kb=0; pss_kb=0; rss_list=""
   for p in $serve_pid $(pgrep -P "$serve_pid"); do
     pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
@@ -96,7 +105,18 @@ for run in $(seq "$runs"); do
     seg=$(awk '/memfd:/ {m=1; next} /^[0-9a-f]+-/ {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$p/smaps")
     [ "$seg" -gt "$segment_kb" ] && segment_kb=$seg
   done
-  echo "run $run: sync ${sync_s} s (simulator CPU meanwhile ${sim_cpu} s; ours ≈ $(echo "$sync_s - $dump_s" | bc) s after the simulator's dump time); poller CPU ${poller_cpu} s, peak RSS $((hwm_kb / 1024)) MiB"
-  echo "run $run: memory: segment resident $((segment_kb / 1024)) MiB; PSS of all processes $((pss_kb / 1024)) MiB; RSS MiB:$rss_list"
+  echo "run $run $label: sync ${sync_s} s (simulator CPU meanwhile ${sim_cpu} s; ours ≈ ${own_s} s after the simulator's dump time); poller CPU ${poller_cpu} s, peak RSS ${hwm_mib} MiB ($((hwm_kb * 1024 / vms)) B per VM; segment resident $((segment_kb / 1024)) MiB of it after the sync)"
+  echo "run $run $label: memory: segment resident $((segment_kb / 1024)) MiB; PSS of all processes $((pss_kb / 1024)) MiB; RSS MiB:$rss_list"
   kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+}
+
+for run in $(seq "$runs"); do
+  if [ -n "$base_app" ]; then
+    sync_run baseline "$base_app"
+    base_own=$own_s; base_hwm=$hwm_mib
+  fi
+  sync_run ours "$app"
+  if [ -n "$base_app" ]; then
+    echo "run $run: ours/baseline: own time $(echo "scale=2; $own_s / $base_own" | bc), poller peak RSS $(echo "scale=2; $hwm_mib / $base_hwm" | bc)"
+  fi
 done

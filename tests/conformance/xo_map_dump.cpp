@@ -1,14 +1,20 @@
-// xo_map_dump RECORDS.json: maps a JSON dump of XAPI records through xo::PoolModel and
-// prints the XO objects as {"<collection>": [objects...]} on stdout (conformance tests).
+// xo_map_dump [--spool] [--reverse] RECORDS.json: maps a JSON dump of XAPI records through
+// xo::PoolModel and prints the XO objects as {"<collection>": [objects...]} on stdout
+// (conformance tests). --spool hands the model the dump as the poller's event loop does
+// (xapi::EventSpool), --reverse in the opposite order: the output must not change.
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "records_json.h"
+#include "xapi/event_spool.h"
 #include "xo/pool_model.h"
 
 namespace {
@@ -45,11 +51,22 @@ class CollectingSink : public xr::xo::ObjectSink {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: xo_map_dump RECORDS.json\n");
+  bool spool = false, reverse = false;
+  int arg = 1;
+  for (; arg < argc && argv[arg][0] == '-'; ++arg) {
+    if (std::strcmp(argv[arg], "--spool") == 0) {
+      spool = true;
+    } else if (std::strcmp(argv[arg], "--reverse") == 0) {
+      reverse = true;
+    } else {
+      break;
+    }
+  }
+  if (argc != arg + 1) {
+    std::fprintf(stderr, "usage: xo_map_dump [--spool] [--reverse] RECORDS.json\n");
     return 2;
   }
-  auto json = xr::xotools::read_file(argv[1]);
+  auto json = xr::xotools::read_file(argv[arg]);
   if (!json.is_ok()) {
     std::fprintf(stderr, "xo_map_dump: %s\n", json.status().to_string().c_str());
     return 1;
@@ -58,6 +75,12 @@ int main(int argc, char** argv) {
   if (!batch.is_ok()) {
     std::fprintf(stderr, "xo_map_dump: %s\n", batch.status().to_string().c_str());
     return 1;
+  }
+  if (reverse) std::reverse(batch->events.begin(), batch->events.end());
+  if (spool) {
+    batch->spool = std::make_shared<xr::xapi::EventSpool>();
+    for (xr::xapi::Event& e : batch->events) batch->spool->add(std::move(e));
+    batch->events.clear();
   }
   CollectingSink sink;
   xr::xo::PoolModel model;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "xapi/event_spool.h"
 #include "xo_fixtures.h"
 
 using namespace xotest;
@@ -151,6 +152,48 @@ BOOST_AUTO_TEST_CASE(full_resync_removes_vanished_objects) {
   BOOST_TEST(l.logged("remove vms/u-vm2"));
   BOOST_TEST(str(l.sink.get("vms", "u-vm1"), "name_label") == "renamed");
   // The sink now holds exactly what a fresh model would produce.
+  RecordingSink fresh;
+  PoolModel m2;
+  m2.apply(w2.full(), fresh);
+  BOOST_TEST(fresh.objects == l.sink.objects);
+}
+
+namespace {
+// The batch as the poller's event loop hands a full resync over (xapi::EventSpool).
+EventBatch spooled(EventBatch b) {
+  b.spool = std::make_shared<xr::xapi::EventSpool>();
+  for (xr::xapi::Event& e : b.events) b.spool->add(std::move(e));
+  b.events.clear();
+  return b;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(spooled_full_resync_maps_like_the_decoded_batch_in_any_order) {
+  World w;
+  RecordingSink plain;
+  PoolModel m1;
+  m1.apply(w.full(), plain);
+  BOOST_REQUIRE(plain.count("vms") > 0);
+  for (bool reversed : {false, true}) {
+    EventBatch b = w.full();
+    if (reversed) std::reverse(b.events.begin(), b.events.end());  // every reference forward
+    RecordingSink sink;
+    PoolModel m2;
+    m2.apply(spooled(std::move(b)), sink);
+    BOOST_TEST(sink.batches == 1);
+    BOOST_TEST(sink.objects == plain.objects);
+    BOOST_TEST(m2.object_count() == m1.object_count());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(spooled_full_resync_removes_vanished_objects) {
+  Loaded l;
+  World w2;
+  std::erase_if(w2.objs, [](const auto& o) { return o.first == "OpaqueRef:vm2"; });
+  set(w2.rec("OpaqueRef:vm1"), "name_label", S("renamed"));
+  l.model.apply(spooled(w2.full()), l.sink);
+  BOOST_TEST(!l.sink.has("vms", "u-vm2"));
+  BOOST_TEST(str(l.sink.get("vms", "u-vm1"), "name_label") == "renamed");
   RecordingSink fresh;
   PoolModel m2;
   m2.apply(w2.full(), fresh);

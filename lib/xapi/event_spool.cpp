@@ -1,0 +1,252 @@
+#include "xapi/event_spool.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+
+namespace xr::xapi {
+namespace {
+
+// Tags of the encoding: one byte, then the payload.
+enum Tag : uint8_t { kNil, kString, kInt, kFalse, kTrue, kDouble, kDateTime, kArray, kStruct };
+
+struct Cursor {
+  const char* p;
+
+  uint64_t varint() {
+    uint64_t n = 0;
+    for (int shift = 0;; shift += 7) {
+      const auto b = static_cast<uint8_t>(*p++);
+      n |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return n;
+    }
+  }
+  std::string_view text() {
+    const size_t n = varint();
+    std::string_view s(p, n);
+    p += n;
+    return s;
+  }
+};
+
+Value decode(Cursor& c, const std::vector<std::string>& names) {
+  const auto tag = static_cast<uint8_t>(*c.p++);
+  switch (tag) {
+    case kString:
+      return Value::string(std::string(c.text()));
+    case kInt: {
+      const uint64_t z = c.varint();
+      return Value::integer(static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1));
+    }
+    case kFalse:
+      return Value::boolean(false);
+    case kTrue:
+      return Value::boolean(true);
+    case kDouble: {
+      uint64_t bits = 0;
+      std::memcpy(&bits, c.p, sizeof bits);
+      c.p += sizeof bits;
+      return Value::real(std::bit_cast<double>(bits));
+    }
+    case kDateTime:
+      return Value::datetime(std::string(c.text()));
+    case kArray: {
+      Value::Array items(c.varint());
+      for (Value& item : items) item = decode(c, names);
+      return Value::array(std::move(items));
+    }
+    case kStruct: {
+      Value::Struct members(c.varint());
+      for (Member& m : members) {
+        m.name = names[c.varint()];
+        m.value = decode(c, names);
+      }
+      return Value::structure(std::move(members));
+    }
+    default:
+      return Value();
+  }
+}
+
+// zstd's fastest standard level: the blocks shrink about 8x at several hundred MB/s.
+constexpr int kZstdLevel = 1;
+
+}  // namespace
+
+struct EventSpool::Zstd {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  std::unique_ptr<char[]> out;  // compression output, ZSTD_compressBound(kBlockBytes)
+  size_t out_capacity = 0;
+  ~Zstd() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+
+EventSpool::EventSpool() : zstd_(std::make_unique<Zstd>()) {}
+EventSpool::~EventSpool() = default;
+EventSpool::EventSpool(EventSpool&&) noexcept = default;
+EventSpool& EventSpool::operator=(EventSpool&&) noexcept = default;
+
+void EventSpool::put_varint(uint64_t n) {
+  while (n >= 0x80) {
+    scratch_.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  scratch_.push_back(static_cast<char>(n));
+}
+
+void EventSpool::put_text(std::string_view s) {
+  put_varint(s.size());
+  scratch_.append(s);
+}
+
+uint32_t EventSpool::name_id(const std::string& name) {
+  auto [it, added] = name_ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
+  if (added) names_.push_back(name);
+  return it->second;
+}
+
+void EventSpool::put(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kNil:
+      scratch_.push_back(static_cast<char>(kNil));
+      return;
+    case ValueType::kString:
+      scratch_.push_back(static_cast<char>(kString));
+      put_text(*v.as_string());
+      return;
+    case ValueType::kDateTime:
+      scratch_.push_back(static_cast<char>(kDateTime));
+      put_text(*v.as_string());
+      return;
+    case ValueType::kInt: {
+      scratch_.push_back(static_cast<char>(kInt));
+      const int64_t i = *v.as_int();
+      put_varint((static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> 63));
+      return;
+    }
+    case ValueType::kBool:
+      scratch_.push_back(static_cast<char>(*v.as_bool() ? kTrue : kFalse));
+      return;
+    case ValueType::kDouble: {
+      scratch_.push_back(static_cast<char>(kDouble));
+      const auto bits = std::bit_cast<uint64_t>(*v.as_double());
+      scratch_.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+      return;
+    }
+    case ValueType::kArray: {
+      const Value::Array& items = **v.as_array();
+      scratch_.push_back(static_cast<char>(kArray));
+      put_varint(items.size());
+      for (const Value& item : items) put(item);
+      return;
+    }
+    case ValueType::kStruct: {
+      const Value::Struct& members = **v.as_struct();
+      scratch_.push_back(static_cast<char>(kStruct));
+      put_varint(members.size());
+      for (const Member& m : members) {
+        put_varint(name_id(m.name));
+        put(m.value);
+      }
+      return;
+    }
+  }
+}
+
+void EventSpool::pack_last_block() {
+  Block& b = blocks_.back();
+  const size_t bound = ZSTD_compressBound(b.size);
+  if (zstd_->out_capacity < bound) {
+    zstd_->out = std::make_unique_for_overwrite<char[]>(bound);
+    zstd_->out_capacity = bound;
+  }
+  const size_t n = ZSTD_compressCCtx(zstd_->c, zstd_->out.get(), bound, b.data.get(), b.size, kZstdLevel);
+  if (ZSTD_isError(n) || n >= b.size) return;  // kept raw
+  b.data = std::make_unique_for_overwrite<char[]>(n);
+  std::memcpy(b.data.get(), zstd_->out.get(), n);
+  b.raw_size = b.size;
+  b.size = n;
+  b.packed = true;
+}
+
+void EventSpool::add(Event&& e) {
+  scratch_.clear();
+  put_text(e.cls);
+  put_text(e.operation);
+  put_text(e.ref);
+  put_text(e.snapshot.get_string("uuid"));
+  put(e.snapshot);
+  e.snapshot = Value();
+  if (blocks_.empty() || blocks_.back().size + scratch_.size() > open_capacity_) {
+    if (!blocks_.empty()) pack_last_block();
+    open_capacity_ = std::max(kBlockBytes, scratch_.size());
+    blocks_.push_back({std::make_unique_for_overwrite<char[]>(open_capacity_), 0, 0, false});
+  }
+  Block& b = blocks_.back();
+  std::memcpy(b.data.get() + b.size, scratch_.data(), scratch_.size());
+  records_.push_back({static_cast<uint32_t>(blocks_.size() - 1), static_cast<uint32_t>(b.size)});
+  b.size += scratch_.size();
+  b.raw_size = b.size;
+  if (scratch_.capacity() > kBlockBytes) std::string().swap(scratch_);  // an oversized record's
+}
+
+const char* EventSpool::record(size_t i) const {
+  const Rec& r = records_[i];
+  const Block& b = blocks_[r.block];
+  if (!b.packed) return b.data.get() + r.offset;
+  Cached* slot = nullptr;
+  for (Cached& c : cache_) {
+    if (c.block == r.block) {
+      c.used = ++clock_;
+      return c.raw.get() + r.offset;
+    }
+    if (slot == nullptr || c.used < slot->used) slot = &c;
+  }
+  if (cache_.size() < kCachedBlocks) slot = &cache_.emplace_back();
+  if (slot->capacity < b.raw_size) {
+    slot->raw = std::make_unique_for_overwrite<char[]>(b.raw_size);
+    slot->capacity = b.raw_size;
+  }
+  const size_t n = ZSTD_decompressDCtx(zstd_->d, slot->raw.get(), b.raw_size, b.data.get(), b.size);
+  if (ZSTD_isError(n) || n != b.raw_size) std::abort();  // our own frame: cannot happen
+  slot->block = r.block;
+  slot->used = ++clock_;
+  ++unpacked_;
+  return slot->raw.get() + r.offset;
+}
+
+EventSpool::Header EventSpool::header(size_t i) const {
+  Cursor c{record(i)};
+  Header h;
+  h.cls = c.text();
+  h.operation = c.text();
+  h.ref = c.text();
+  h.uuid = c.text();
+  return h;
+}
+
+Value EventSpool::snapshot(size_t i) const {
+  Cursor c{record(i)};
+  for (int f = 0; f < 4; ++f) c.text();
+  return decode(c, names_);
+}
+
+size_t EventSpool::blocks_packed() const {
+  return static_cast<size_t>(std::count_if(blocks_.begin(), blocks_.end(), [](const Block& b) { return b.packed; }));
+}
+
+size_t EventSpool::bytes() const {
+  size_t n = records_.capacity() * sizeof(Rec) + scratch_.capacity() + zstd_->out_capacity;
+  for (const Block& b : blocks_) n += b.packed || &b != &blocks_.back() ? b.size : open_capacity_;
+  for (const Cached& c : cache_) n += c.capacity;
+  for (const std::string& name : names_) n += sizeof(std::string) + name.capacity();
+  return n;
+}
+
+}  // namespace xr::xapi

@@ -1,0 +1,91 @@
+// EventSpool: the events of a full resync (event.from's whole-pool dump) kept in a compact
+// binary form instead of as decoded xapi::Values, so that a large pool's first dump costs
+// a small fraction of its decoded size while the consumer waits for its last object (every
+// object must be known before any can be mapped: records refer to objects later in the dump).
+// Written by the event loop as the dump streams in; read by the consumer, record by record.
+// Struct member names are interned (XAPI repeats the same few hundred field names) and every
+// full 1 MiB block is zstd-compressed; a few decompressed blocks are cached for reading (the
+// consumer reads mostly in order). The encoding round-trips every Value exactly (type, wire
+// order, text). Not thread-safe, reads included (they share the block cache).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "xapi/event.h"
+#include "xapi/value.h"
+
+namespace xr::xapi {
+
+class EventSpool {
+ public:
+  EventSpool();
+  ~EventSpool();
+  EventSpool(EventSpool&&) noexcept;
+  EventSpool& operator=(EventSpool&&) noexcept;
+
+  // Appends one event (its snapshot is encoded, then dropped).
+  void add(Event&& e);
+  size_t size() const { return records_.size(); }
+  bool empty() const { return records_.empty(); }
+
+  // The event's class, operation, ref and its snapshot's "uuid" (text; "" when absent),
+  // without decoding the snapshot. The views last until the next read of another event.
+  struct Header {
+    std::string_view cls, operation, ref, uuid;
+  };
+  Header header(size_t i) const;
+  // Decodes the snapshot of event i.
+  Value snapshot(size_t i) const;
+  // Bytes held (blocks, name table, record index), for logs and benchmarks.
+  size_t bytes() const;
+  // Blocks compressed / decompressed so far (reads out of order cost decompressions).
+  size_t blocks_packed() const;
+  size_t blocks_unpacked() const { return unpacked_; }
+
+ private:
+  struct Rec {
+    uint32_t block;
+    uint32_t offset;  // in the block's raw bytes: the header, then the snapshot
+  };
+  struct Block {
+    std::unique_ptr<char[]> data;  // zstd frame once packed, else raw bytes
+    size_t size = 0;               // bytes of data
+    size_t raw_size = 0;           // bytes once decompressed
+    bool packed = false;
+  };
+  struct Cached {
+    size_t block = SIZE_MAX;
+    uint64_t used = 0;  // LRU clock
+    std::unique_ptr<char[]> raw;
+    size_t capacity = 0;
+  };
+  void put(const Value& v);
+  void put_text(std::string_view s);
+  void put_varint(uint64_t n);
+  uint32_t name_id(const std::string& name);
+  void pack_last_block();
+  const char* record(size_t i) const;
+
+  static constexpr size_t kBlockBytes = 1 << 20;
+  static constexpr size_t kCachedBlocks = 4;
+  std::vector<Block> blocks_;  // the last one is open (raw) for appends
+  size_t open_capacity_ = 0;   // of the last block
+  std::vector<Rec> records_;
+  std::string scratch_;  // one record being encoded
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, uint32_t> name_ids_;
+  struct Zstd;
+  std::unique_ptr<Zstd> zstd_;  // compression and decompression contexts
+  mutable std::vector<Cached> cache_;
+  mutable uint64_t clock_ = 0;
+  mutable size_t unpacked_ = 0;
+};
+
+}  // namespace xr::xapi
