@@ -16,6 +16,7 @@ namespace {
 const log::Logger kLog("stream");
 constexpr int kIdleWaitMs = 1000;   // a missed wake-up costs at most this
 constexpr int kRetryMs = 1000;      // after a database error
+constexpr int kAgainMs = 2;         // after a cut read (a writer committed between its reads)
 }  // namespace
 
 FutexTaskWakeup::FutexTaskWakeup(cache::layout::ControlBlock* control) : control_(control) {}
@@ -80,8 +81,10 @@ void TaskFeed::run() {
   std::unique_ptr<tasks::TaskStore> store;
   int64_t cursor = -1;  // -1: (re)load everything
   uint64_t answered = 0;
+  bool again = false;  // the last read was cut: read again at once
   while (!stop_) {
-    wakeup_->wait(cursor < 0 ? kRetryMs : kIdleWaitMs);
+    wakeup_->wait(again ? kAgainMs : cursor < 0 ? kRetryMs : kIdleWaitMs);
+    again = false;
     if (stop_) break;
     if (!store) {
       auto d = store::open(config_);
@@ -128,16 +131,30 @@ void TaskFeed::run() {
       }
       batch.revision = changes->revision;
       // Rows changed after the revision was read come again in the next batch: cut here so
-      // that the loop sees revisions in order.
+      // that the loop sees revisions in order. A cut batch lacks those rows' earlier state
+      // (a task created, then changed between the two reads, is not in it at all): it answers
+      // no ask (a wait would take the task for unknown, a watch would start without it); the
+      // next read, made at once, does.
+      bool cut = false;
       for (tasks::Task& t : changes->updated) {
-        if (t.revision > batch.revision) continue;
+        if (t.revision > batch.revision) {
+          cut = true;
+          continue;
+        }
         const int64_t r = t.revision;
         std::string id = t.id;
         batch.events.push_back({r, std::move(id), std::move(t)});
       }
       for (size_t i = 0; i < changes->removed.size(); ++i) {
-        if (changes->removed_at[i] > batch.revision) continue;
+        if (changes->removed_at[i] > batch.revision) {
+          cut = true;
+          continue;
+        }
         batch.events.push_back({changes->removed_at[i], changes->removed[i], std::nullopt});
+      }
+      if (cut) {
+        batch.asked = answered;
+        again = true;
       }
       std::stable_sort(batch.events.begin(), batch.events.end(),
                        [](const TaskBatch::Event& a, const TaskBatch::Event& b) { return a.revision < b.revision; });
