@@ -67,7 +67,9 @@ Connection& SseSubscription::connection() { return stream_.connection(); }
 
 std::string SseSubscription::drop_text(std::string_view reason) { return stream_.closing_text(reason); }
 
-bool SseSubscription::deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) {
+bool SseSubscription::deliver(const std::vector<WatchEvent>& events, const std::string& lines,
+                              uint64_t view_position, size_t limit) {
+  (void)lines;  // frames, not watch lines
   std::string text;
   for (const WatchEvent& e : events) {
     if (e.seq <= position_) continue;

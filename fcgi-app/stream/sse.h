@@ -48,7 +48,8 @@ class SseSubscription : public ViewClient, public SseSubscriptionBase {
   SseSubscription(SseStream& stream, std::string type, uint64_t position)
       : stream_(stream), type_(std::move(type)), position_(position) {}
   ~SseSubscription() override;
-  bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) override;
+  bool deliver(const std::vector<WatchEvent>& events, const std::string& lines, uint64_t view_position,
+               size_t limit) override;
   Connection& connection() override;
   std::string drop_text(std::string_view reason) override;
   // Frames for a replay (events in order).

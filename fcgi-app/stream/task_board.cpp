@@ -62,20 +62,20 @@ bool TaskBoard::replay_since(
     int64_t since, const std::function<void(const std::string& id, const tasks::Task* task, int64_t revision)>& fn) const {
   auto removed = removed_since(since);
   if (!removed) return false;
-  std::vector<std::pair<int64_t, std::string>> changed;  // (revision, id)
+  std::vector<std::pair<int64_t, std::string>> touched_at;  // (revision, id)
   for (const auto& [id, t] : tasks_) {
-    if (t.revision > since) changed.emplace_back(t.revision, id);
+    if (t.revision > since) touched_at.emplace_back(t.revision, id);
   }
   std::vector<std::pair<int64_t, std::string>> gone;
   for (auto& [id, rev] : *removed) {
     if (find(id) == nullptr) gone.emplace_back(rev, id);  // not created again since
   }
-  std::sort(changed.begin(), changed.end());
+  std::sort(touched_at.begin(), touched_at.end());
   std::sort(gone.begin(), gone.end());
   size_t a = 0, b = 0;
-  while (a < changed.size() || b < gone.size()) {
-    if (b >= gone.size() || (a < changed.size() && changed[a].first <= gone[b].first)) {
-      fn(changed[a].second, find(changed[a].second), changed[a].first);
+  while (a < touched_at.size() || b < gone.size()) {
+    if (b >= gone.size() || (a < touched_at.size() && touched_at[a].first <= gone[b].first)) {
+      fn(touched_at[a].second, find(touched_at[a].second), touched_at[a].first);
       ++a;
     } else {
       fn(gone[b].second, nullptr, gone[b].first);
@@ -85,23 +85,64 @@ bool TaskBoard::replay_since(
   return true;
 }
 
-void TaskBoard::remove(TaskClient* c) {
-  auto it = std::find(clients_.begin(), clients_.end(), c);
-  if (it == clients_.end()) return;
-  if (dispatching_ > 0) {
-    *it = nullptr;  // compacted after the dispatch
+void TaskBoard::add(TaskClient* c) {
+  if (const std::string* id = c->task_id()) {
+    waits_[*id].push_back(c);
   } else {
-    clients_.erase(it);
+    clients_.push_back(c);
   }
 }
 
-void TaskBoard::each(const std::function<void(TaskClient&)>& fn) {
-  ++dispatching_;
-  const size_t n = clients_.size();  // clients added meanwhile start after this
-  for (size_t i = 0; i < n; ++i) {
-    if (clients_[i] != nullptr) fn(*clients_[i]);
+void TaskBoard::remove(TaskClient* c) {
+  const std::string* id = c->task_id();
+  auto w = id != nullptr ? waits_.find(*id) : waits_.end();
+  if (id != nullptr && w == waits_.end()) return;
+  std::vector<TaskClient*>& list = id != nullptr ? w->second : clients_;
+  auto it = std::find(list.begin(), list.end(), c);
+  if (it == list.end()) return;
+  if (dispatching_ > 0) {
+    *it = nullptr;  // compacted after the dispatch
+    holes_ = true;
+  } else {
+    list.erase(it);
+    if (id != nullptr && list.empty()) waits_.erase(w);
   }
-  if (--dispatching_ == 0) clients_.erase(std::remove(clients_.begin(), clients_.end(), nullptr), clients_.end());
+}
+
+void TaskBoard::compact() {
+  if (!holes_) return;
+  holes_ = false;
+  clients_.erase(std::remove(clients_.begin(), clients_.end(), nullptr), clients_.end());
+  for (auto it = waits_.begin(); it != waits_.end();) {
+    auto& list = it->second;
+    list.erase(std::remove(list.begin(), list.end(), nullptr), list.end());
+    it = list.empty() ? waits_.erase(it) : std::next(it);
+  }
+}
+
+void TaskBoard::each(std::vector<TaskClient*>& list, const std::function<void(TaskClient&)>& fn) {
+  ++dispatching_;
+  const size_t n = list.size();  // clients added meanwhile start after this
+  for (size_t i = 0; i < n; ++i) {
+    if (list[i] != nullptr) fn(*list[i]);
+  }
+  if (--dispatching_ == 0) compact();
+}
+
+void TaskBoard::each(const std::function<void(TaskClient&)>& fn) {
+  ++dispatching_;  // the map's lists are compacted after the whole walk, not during it
+  each(clients_, fn);
+  for (auto& [id, list] : waits_) each(list, fn);
+  if (--dispatching_ == 0) compact();
+}
+
+void TaskBoard::changed(const std::string& id, const tasks::Task* task, int64_t revision) {
+  ++dispatching_;
+  each(clients_, [&](TaskClient& c) { c.changed(id, task, revision); });
+  if (auto w = waits_.find(id); w != waits_.end()) {
+    each(w->second, [&](TaskClient& c) { c.changed(id, task, revision); });
+  }
+  if (--dispatching_ == 0) compact();
 }
 
 void TaskBoard::apply(TaskBatch batch) {
@@ -116,10 +157,10 @@ void TaskBoard::apply(TaskBatch batch) {
       if (!fresh.count(id)) gone.push_back(id);
     }
     const bool first = !ready_;
-    std::vector<const tasks::Task*> changed;
+    std::vector<const tasks::Task*> updated;
     for (auto& [id, t] : fresh) {
       auto old = tasks_.find(id);
-      if (old == tasks_.end() || old->second.revision != t.revision) changed.push_back(&t);
+      if (old == tasks_.end() || old->second.revision != t.revision) updated.push_back(&t);
     }
     tasks_.swap(fresh);
     if (first) {
@@ -130,10 +171,8 @@ void TaskBoard::apply(TaskBatch batch) {
     ready_ = true;
     revision_ = batch.revision;
     if (!first) {
-      each([&](TaskClient& c) {
-        for (const std::string& id : gone) c.changed(id, nullptr, batch.revision);
-        for (const tasks::Task* t : changed) c.changed(t->id, t, t->revision);
-      });
+      for (const std::string& id : gone) changed(id, nullptr, batch.revision);
+      for (const tasks::Task* t : updated) changed(t->id, t, t->revision);
     }
   } else {
     for (auto& e : batch.events) {
@@ -142,11 +181,11 @@ void TaskBoard::apply(TaskBatch batch) {
         if (it != tasks_.end() && it->second.revision >= e.revision) continue;  // seen
         tasks::Task& t = tasks_[e.id];
         t = std::move(*e.task);
-        each([&](TaskClient& c) { c.changed(e.id, &t, e.revision); });
+        changed(e.id, &t, e.revision);
       } else {
         if (tasks_.erase(e.id) == 0) continue;
         removals_.emplace_back(e.id, e.revision);
-        each([&](TaskClient& c) { c.changed(e.id, nullptr, e.revision); });
+        changed(e.id, nullptr, e.revision);
       }
     }
     revision_ = std::max(revision_, batch.revision);

@@ -37,6 +37,9 @@ class TaskClient {
   // A read of the store answering asks up to `asked` was applied.
   virtual void answered(uint64_t asked) { (void)asked; }
   virtual void tick(int64_t now_ms) { (void)now_ms; }
+  // The one task this client follows (a wait), or null for every task: changes of other
+  // tasks are then not even offered to it.
+  virtual const std::string* task_id() const { return nullptr; }
 };
 
 class TaskBoard {
@@ -63,13 +66,19 @@ class TaskBoard {
                     const std::function<void(const std::string& id, const tasks::Task* task, int64_t revision)>& fn) const;
 
   void apply(TaskBatch batch);
-  void add(TaskClient* c) { clients_.push_back(c); }
+  void add(TaskClient* c);
   void remove(TaskClient* c);
   void tick(int64_t now_ms);
   WatchHub& hub() { return hub_; }
 
  private:
+  // Calls fn on the clients of `list` there when the call starts (removed ones skipped).
+  void each(std::vector<TaskClient*>& list, const std::function<void(TaskClient&)>& fn);
+  // Every client (per batch: answered, tick).
   void each(const std::function<void(TaskClient&)>& fn);
+  // A change of task `id`: the clients of every task and the waits for that one.
+  void changed(const std::string& id, const tasks::Task* task, int64_t revision);
+  void compact();
 
   TaskFeed* feed_;
   WatchHub& hub_;
@@ -78,8 +87,10 @@ class TaskBoard {
   int64_t known_from_ = 0;  // removals are known after this revision
   std::map<std::string, tasks::Task> tasks_;  // by id = creation order
   std::deque<std::pair<std::string, int64_t>> removals_;
-  std::vector<TaskClient*> clients_;
+  std::vector<TaskClient*> clients_;  // of every task
+  std::unordered_map<std::string, std::vector<TaskClient*>> waits_;  // by task_id()
   int dispatching_ = 0;
+  bool holes_ = false;  // removed during a dispatch: compacted after it
 };
 
 // What a task looks like to one client: visible to its user, passing the filter, projected.
@@ -98,6 +109,7 @@ class TaskWait : public OpenStream, public TaskClient {
  public:
   TaskWait(TaskBoard& board, Connection& conn, Services& svc, std::unique_ptr<Request> req, TaskWaitSpec spec);
   ~TaskWait() override;
+  const std::string* task_id() const override { return &spec_.task_id; }
   void started() override;
   void changed(const std::string& id, const tasks::Task* task, int64_t revision) override;
   void answered(uint64_t asked) override;

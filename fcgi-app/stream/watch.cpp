@@ -35,15 +35,24 @@ void WatchStream::line(std::string_view kind, std::string_view entry, uint64_t s
   out->append("]\n");
 }
 
-bool WatchStream::deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) {
+bool WatchStream::deliver(const std::vector<WatchEvent>& events, const std::string& lines, uint64_t view_position,
+                          size_t limit) {
   std::string text;
-  for (const WatchEvent& e : events) {
-    if (e.seq <= position_) continue;  // a resumed watch already had it in its replay
-    line(e.remove ? "remove" : "update", e.entry, e.seq, &text);
+  const bool all = events.empty() || events.front().seq > position_;
+  if (!options_.revision && all) {
+    // The bytes every such watcher of the view gets: rendered once, copied here.
+    position_ = std::max(position_, view_position);
+    if (lines.empty()) return true;
+    conn_.send(lines);
+  } else {
+    for (const WatchEvent& e : events) {
+      if (e.seq <= position_) continue;  // a resumed watch already had it in its replay
+      line(e.remove ? "remove" : "update", e.entry, e.seq, &text);
+    }
+    position_ = std::max(position_, view_position);
+    if (text.empty()) return true;
+    conn_.send(text);
   }
-  position_ = std::max(position_, view_position);
-  if (text.empty()) return true;
-  conn_.send(text);
   last_write_ms_ = now_ms();
   hub_.touched(conn_.fd());
   return conn_.pending() <= limit;
@@ -202,9 +211,13 @@ Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) 
 
 void WatchHub::deliver(View& view, const std::vector<WatchEvent>& events, size_t limit) {
   const uint64_t position = view.position();
+  std::string lines;  // events are in seq order: a watcher past the first one has them all
+  for (const WatchEvent& e : events) {
+    lines.append(e.remove ? "[\"remove\"," : "[\"update\",").append(e.entry).append("]\n");
+  }
   std::vector<ViewClient*> slow;
   for (ViewClient* w : view.watchers()) {
-    if (!w->deliver(events, position, limit)) slow.push_back(w);
+    if (!w->deliver(events, lines, position, limit)) slow.push_back(w);
   }
   // A view has at most one client per connection (an SSE stream subscribes once per collection).
   for (ViewClient* w : slow) {

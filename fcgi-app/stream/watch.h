@@ -45,8 +45,10 @@ class ViewClient {
  public:
   virtual ~ViewClient() = default;
   // Writes the events after this client's position; false when the client must be dropped
-  // (too far behind: `limit` bytes unsent).
-  virtual bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) = 0;
+  // (too far behind: `limit` bytes unsent). `lines`: the events as watch lines without
+  // revisions, built once per view and batch (what most watch streams write as it is).
+  virtual bool deliver(const std::vector<WatchEvent>& events, const std::string& lines, uint64_t view_position,
+                       size_t limit) = 0;
   // The connection it writes to, and the text that ends it when it is dropped for `reason`.
   virtual Connection& connection() = 0;
   virtual std::string drop_text(std::string_view reason) = 0;
@@ -57,7 +59,8 @@ class WatchStream : public OpenStream, public ViewClient {
   WatchStream(WatchHub& hub, Connection& conn, WatchOptions options, uint32_t instance, uint64_t position)
       : hub_(hub), conn_(conn), options_(options), instance_(instance), position_(position) {}
   ~WatchStream() override;
-  bool deliver(const std::vector<WatchEvent>& events, uint64_t view_position, size_t limit) override;
+  bool deliver(const std::vector<WatchEvent>& events, const std::string& lines, uint64_t view_position,
+               size_t limit) override;
   std::string drop_text(std::string_view reason) override { return closing_text(reason); }
   // The replay of a resumed watch (events in order), written once the head is out.
   void set_replay(std::vector<WatchEvent> events) { replay_ = std::move(events); }

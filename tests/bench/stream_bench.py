@@ -9,6 +9,9 @@ Starts the whole stack (tests/integration/gateway/stack.py), then in one run, --
 (phases alternate, so that other jobs' load on the machine falls on all of them alike; each
 round opens fresh watchers and waits and closes them; ratios over all rounds' requests):
   1. baseline: wrk -t2 -c32 on `GET /rest/v0/vms/<id>` with no stream open;
+  1b. the same with the renames of step 4 running (--rate a second) and still no stream open:
+     the figure step 4 is compared with (the issue's "same figure with no streams open"; the
+     renames cost the simulator, the poller and the cache whether or not anyone watches);
   2. opens --watchers streams on `/vms?fields=name_label,power_state&ndjson&watch`
      (raw sockets, one reader thread with epoll) and reads the stream role's memory
      (smaps_rollup) before and after;
@@ -242,16 +245,16 @@ def main():
     n = int(a.rate * a.seconds)
     sent = {}  # change index (all rounds) -> when it was made
     lat, missing, early, wait_times, wait_bad = [], 0, 0, [], 0
-    rps = {"base": [], "idle": [], "load": []}
-    p99s = {"base": [], "idle": [], "load": []}
-    errors = {"idle": 0, "load": 0}
+    rps = {"base": [], "basechg": [], "idle": [], "load": []}
+    p99s = {"base": [], "basechg": [], "idle": [], "load": []}
+    errors = {"basechg": 0, "idle": 0, "load": 0}
     try:
         sim = stack.sims[0]
         vms = [v["uuid"] for v in stack.api("/rest/v0/vms?fields=uuid")]
         one = "/rest/v0/vms/" + vms[0]
         wd = max(3, a.seconds - 2)
         groups = cpu_groups(stack)
-        cpu = {k: CpuMeter(groups) for k in ("base", "idle", "load", "feed")}
+        cpu = {k: CpuMeter(groups) for k in ("base", "basechg", "idle", "load", "feed")}
         spid = stack.pids("stream")[0]
         # The waits: an action that hangs in the simulator until the end.
         running = [v["uuid"] for v in stack.api("/rest/v0/vms?fields=uuid,power_state&filter=power_state:Running")]
@@ -279,6 +282,16 @@ def main():
                 out = wrk(stack.port, one, stack.token, wd)
             rps["base"].append(out[0])
             p99s["base"].append(out[1])
+            # The same renames as under the streams, no stream open (names of their own).
+            ct = threading.Thread(target=changes, args=(rnd * n, "nostream"))
+            ct.start()
+            time.sleep(1)
+            with cpu["basechg"]:
+                out = wrk(stack.port, one, stack.token, wd)
+            rps["basechg"].append(out[0])
+            p99s["basechg"].append(out[1])
+            errors["basechg"] += out[2]
+            ct.join()
             if rnd == 0:  # memory: the first round (later ones reuse what the first freed)
                 mem0 = memory(spid)
             t_open = time.monotonic()
@@ -365,23 +378,29 @@ def main():
     def per_round(key):
         return " ".join("%.0f" % v for v in rps[key])
 
-    base, idle, load = (sum(rps[k]) for k in ("base", "idle", "load"))
-    print("  GET /vms/<id> wrk -t2 -c32, req/s per round: no streams %s (p99 %.1f ms); %d idle streams + %d waits %s "
+    base, basechg, idle, load = (sum(rps[k]) for k in ("base", "basechg", "idle", "load"))
+    print("  GET /vms/<id> wrk -t2 -c32, req/s per round: no streams %s (p99 %.1f ms); no streams + changes %s "
+          "(p99 %.1f ms, %d errors); %d idle streams + %d waits %s "
           "(p99 %.1f ms, %d errors); %d streams + %d waits + changes %s (p99 %.1f ms, %d errors)" %
-          (per_round("base"), max(p99s["base"]), a.watchers, a.waiters, per_round("idle"), max(p99s["idle"]),
+          (per_round("base"), max(p99s["base"]), per_round("basechg"), max(p99s["basechg"]), errors["basechg"],
+           a.watchers, a.waiters, per_round("idle"), max(p99s["idle"]),
            errors["idle"], a.watchers, a.waiters, per_round("load"), max(p99s["load"]), errors["load"]))
-    print("  ratios to no streams (all rounds' requests): idle %.2f, with changes %.2f; per round: idle %s, changes %s" %
-          (idle / base, load / base, " ".join("%.2f" % (i / b) for i, b in zip(rps["idle"], rps["base"])),
-           " ".join("%.2f" % (x / b) for x, b in zip(rps["load"], rps["base"]))))
+    print("  ratios (all rounds' requests): idle streams / no streams %.2f; streams + changes / no streams + the "
+          "same changes %.2f (the goal's figure; / no streams and no changes %.2f); per round: idle %s, changes %s" %
+          (idle / base, load / basechg, load / base,
+           " ".join("%.2f" % (i / b) for i, b in zip(rps["idle"], rps["base"])),
+           " ".join("%.2f" % (x / b) for x, b in zip(rps["load"], rps["basechg"]))))
     # Requests per CPU second of the gateway's own processes: what the machine's other jobs
     # take away from us cancels out; what feeding the streams costs nginx and us stays in.
     gateway = ("nginx", "workers", "stream role", "poller")
-    per_cpu = {k: sum(rps[k]) * wd / sum(cpu[k].seconds[g] for g in gateway) for k in ("base", "idle", "load")}
+    per_cpu = {k: sum(rps[k]) * wd / sum(cpu[k].seconds[g] for g in gateway)
+               for k in ("base", "basechg", "idle", "load")}
     print("  GET /vms/<id> requests per CPU second of nginx + xapi-rest (workers, stream role, poller): no streams "
-          "%.0f, idle streams %.0f (ratio %.2f), streams + changes %.0f (ratio %.2f)" %
-          (per_cpu["base"], per_cpu["idle"], per_cpu["idle"] / per_cpu["base"], per_cpu["load"],
-           per_cpu["load"] / per_cpu["base"]))
-    for name, meter in (("no streams", cpu["base"]), ("idle streams", cpu["idle"]),
+          "%.0f, idle streams %.0f (ratio %.2f); no streams + changes %.0f, streams + changes %.0f (ratio %.2f)" %
+          (per_cpu["base"], per_cpu["idle"], per_cpu["idle"] / per_cpu["base"], per_cpu["basechg"], per_cpu["load"],
+           per_cpu["load"] / per_cpu["basechg"]))
+    for name, meter in (("no streams", cpu["base"]), ("no streams + changes", cpu["basechg"]),
+                        ("idle streams", cpu["idle"]),
                         ("streams + changes", cpu["load"]), ("changes alone, no wrk", cpu["feed"])):
         print("  %s: %s" % (name, meter.text()))
     print("  stream role memory: Pss %d -> %d kB with the streams open (%.1f KiB per stream), "
