@@ -32,7 +32,9 @@ bool flag(const Request& req, std::string_view key) {
 
 bool is_watchable(std::string_view name) {
   const xo::Coll c = xo::coll_from_name(name);
-  return c != xo::Coll::kNone && c != xo::Coll::kVdiUnmanaged;
+  // Cache collections that are no REST collection (SSE subscriptions only).
+  return c != xo::Coll::kNone && c != xo::Coll::kVdiUnmanaged && c != xo::Coll::kVgpus &&
+         c != xo::Coll::kVgpuTypes && c != xo::Coll::kGpuGroups;
 }
 
 Result<WatchOptions> watch_options(const Request& req) {

@@ -90,7 +90,7 @@ std::string WatchStream::closing_text(std::string_view reason) {
 
 // --- View ---
 
-View::View(std::string key, std::string collection, uint16_t index, ListQuery query)
+View::View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query)
     : key_(std::move(key)), collection_(std::move(collection)), index_(index), query_(std::move(query)),
       href_base_("/rest/v0/" + collection_ + "/") {}
 
@@ -201,6 +201,7 @@ Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) 
     return Status::ok();
   }
   XR_RETURN_IF_ERROR(s);
+  if (!index_) index_ = reader.collection(collection_);  // its first object may be in these changes
   for (const cache::Change& c : changes) {
     if (c.collection == index_) apply(reader, c.id, c.seq, out);
   }
@@ -241,8 +242,12 @@ Result<View*> WatchHub::view_for(const std::string& collection, ListQuery query,
     if (it != views_.end()) return it->second.get();
   }
   const auto index = reader_.collection(collection);
-  if (!index) return Status(ErrorKind::kUnavailable, "the cache has no " + collection + " yet");
-  auto view = std::make_unique<View>(key, collection, *index, std::move(query));
+  // A collection that never held an object (vgpus in most pools) is watched all the same once
+  // a pool is in the cache; before that, a watch would get the first sync as changes.
+  if (!index && !reader_.collection("pools")) {
+    return Status(ErrorKind::kUnavailable, "the cache has no " + collection + " yet");
+  }
+  auto view = std::make_unique<View>(key, collection, index, std::move(query));
   XR_RETURN_IF_ERROR(view->load(reader_));
   View* raw = view.get();
   views_.emplace(key, std::move(view));

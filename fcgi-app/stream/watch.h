@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,7 +91,9 @@ class WatchStream : public OpenStream, public ViewClient {
 
 class View {
  public:
-  View(std::string key, std::string collection, uint16_t index, ListQuery query);
+  // `index`: the collection's in the cache; nullopt while it has never held an object (found
+  // once a change of it is logged).
+  View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query);
   const std::string& key() const { return key_; }
   const std::string& collection() const { return collection_; }
   uint64_t position() const { return follower_ ? follower_->position() : 0; }
@@ -114,7 +117,7 @@ class View {
 
   std::string key_;
   std::string collection_;
-  uint16_t index_;
+  std::optional<uint16_t> index_;
   ListQuery query_;
   std::string href_base_;
   std::unordered_map<std::string, uint64_t> state_;  // matching objects -> hash

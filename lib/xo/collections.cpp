@@ -11,7 +11,8 @@ constexpr std::array<std::string_view, kCollCount> kCollNames = {
     "pools",          "hosts",  "vms",           "vm-templates",  "vm-snapshots",
     "vm-controllers", "vdis",   "vdi-snapshots", "vdi-unmanaged", "srs",
     "networks",       "pifs",   "vifs",          "vbds",          "pbds",
-    "messages",       "alarms", "sms",           "pcis",          "pgpus"};
+    "messages",       "alarms", "sms",           "pcis",          "pgpus",
+    "vgpus",          "vgpu-types", "gpu-groups"};
 
 struct ClsName {
   std::string_view name;
@@ -38,6 +39,9 @@ constexpr ClsName kClsNames[] = {
     {"sm", Cls::kSm},
     {"pci", Cls::kPci},
     {"pgpu", Cls::kPgpu},
+    {"vgpu", Cls::kVgpu},
+    {"vgpu_type", Cls::kVgpuType},
+    {"gpu_group", Cls::kGpuGroup},
     {"certificate", Cls::kCertificate},
 };
 

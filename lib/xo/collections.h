@@ -29,6 +29,11 @@ enum class Coll : uint8_t {
   kSms,
   kPcis,
   kPgpus,
+  // In the cache for SSE subscriptions (and VM.VGPUs' ids), not REST collections: XO has no
+  // /vgpus, /vgpu-types, /gpu-groups either.
+  kVgpus,
+  kVgpuTypes,
+  kGpuGroups,
   kNone
 };
 inline constexpr int kCollCount = static_cast<int>(Coll::kNone);
@@ -60,6 +65,9 @@ enum class Cls : uint8_t {
   kSm,
   kPci,
   kPgpu,
+  kVgpu,
+  kVgpuType,
+  kGpuGroup,
   kCertificate,
   kOther
 };

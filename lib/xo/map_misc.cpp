@@ -180,6 +180,49 @@ Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o) {
   return Coll::kPgpus;
 }
 
+// XO's `vgpu`, `vgpuType` and `gpuGroup` objects (xapi-object-to-xo: links are uuids, a
+// null reference leaves its key out).
+Coll map_vgpu(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.boolean("currentlyAttached", r.boolean("currently_attached"));
+  o.str("device", r.str("device"));
+  link_if(o, "gpuGroup", r, "GPU_group", c);
+  o.map("otherConfig", r.get("other_config"));
+  link_if(o, "resident_on", r, "resident_on", c);
+  link_if(o, "vgpuType", r, "type", c);
+  link_if(o, "vm", r, "VM", c);
+  add_generic(o, c, c.self.uuid(), "vgpu");
+  return Coll::kVgpus;
+}
+
+Coll map_vgpu_type(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.boolean("experimental", r.boolean("experimental"));
+  o.num("framebufferSize", static_cast<double>(r.int_or("framebuffer_size")));
+  o.value("gpuGroups", links(r, "enabled_on_GPU_groups", c, o));
+  o.num("maxHeads", static_cast<double>(r.int_or("max_heads")));
+  o.num("maxResolutionX", static_cast<double>(r.int_or("max_resolution_x")));
+  o.num("maxResolutionY", static_cast<double>(r.int_or("max_resolution_y")));
+  o.str("modelName", r.str("model_name"));
+  o.value("pgpus", links(r, "enabled_on_PGPUs", c, o));
+  o.str("vendorName", r.str("vendor_name"));
+  o.value("vgpus", links(r, "VGPUs", c, o));
+  add_generic(o, c, c.self.uuid(), "vgpuType");
+  return Coll::kVgpuTypes;
+}
+
+Coll map_gpu_group(const Rec& r, const MapCtx& c, JsonOut& o) {
+  o.str("allocation", r.str("allocation_algorithm"));
+  o.value("enabledVgpuTypes", links(r, "enabled_VGPU_types", c, o));
+  o.strings("gpuTypes", r.get("GPU_types"));
+  o.str("name_description", r.str("name_description"));
+  o.str("name_label", r.str("name_label"));
+  o.map("otherConfig", r.get("other_config"));
+  o.value("pgpus", links(r, "PGPUs", c, o));
+  o.value("supportedVgpuTypes", links(r, "supported_VGPU_types", c, o));
+  o.value("vgpus", links(r, "VGPUs", c, o));
+  add_generic(o, c, c.self.uuid(), "gpuGroup");
+  return Coll::kGpuGroups;
+}
+
 namespace {
 
 std::unique_ptr<GuestMetricsData> index_guest_metrics(const Rec& r) {

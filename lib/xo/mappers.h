@@ -48,6 +48,9 @@ Coll map_message(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_sm(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_pci(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vgpu(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vgpu_type(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_gpu_group(const Rec& r, const MapCtx& c, JsonOut& o);
 
 // Derived fields, from the compact state only (the record may be gone).
 void add_vm_derived(const MapCtx& c, JsonOut& o);

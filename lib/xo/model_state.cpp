@@ -274,6 +274,12 @@ std::string_view xo_type_of(const Obj& o) {
       return "PCI";
     case Cls::kPgpu:
       return "PGPU";
+    case Cls::kVgpu:
+      return "vgpu";
+    case Cls::kVgpuType:
+      return "vgpuType";
+    case Cls::kGpuGroup:
+      return "gpuGroup";
     case Cls::kVdi: {
       const auto* vdi = data_as<VdiData>(o.data);
       if (vdi && vdi->is_snapshot) return "VDI-snapshot";

@@ -35,6 +35,9 @@ bool is_emitted(Cls cls) {
     case Cls::kSm:
     case Cls::kPci:
     case Cls::kPgpu:
+    case Cls::kVgpu:
+    case Cls::kVgpuType:
+    case Cls::kGpuGroup:
       return true;
     default:
       return has_derived(cls);
@@ -71,6 +74,12 @@ Coll map_base(Cls cls, const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_sco
       return map_pci(r, c, o);
     case Cls::kPgpu:
       return map_pgpu(r, c, o);
+    case Cls::kVgpu:
+      return map_vgpu(r, c, o);
+    case Cls::kVgpuType:
+      return map_vgpu_type(r, c, o);
+    case Cls::kGpuGroup:
+      return map_gpu_group(r, c, o);
     default:
       return Coll::kNone;
   }

@@ -274,24 +274,27 @@ def main():
                     sent[i] = time.monotonic()
                 sim.control("rename", {"ref": renamed[i % len(renamed)], "name": "%s-%d" % (prefix, i)})
 
+        def measure(key, prefix=None, first=0):
+            """wrk on one VM, its CPU under cpu[key]; with `prefix`, the renames run meanwhile."""
+            ct = None
+            if prefix:
+                ct = threading.Thread(target=changes, args=(first, prefix))
+                ct.start()
+                time.sleep(1)
+            with cpu[key]:
+                out = wrk(stack.port, one, stack.token, wd)
+            rps[key].append(out[0])
+            p99s[key].append(out[1])
+            errors[key] = errors.get(key, 0) + out[2]
+            if ct:
+                ct.join()
+
         # Rounds alternate the phases, so that the load other jobs put on the machine falls
         # on all of them alike; each round opens fresh watchers and waits and closes them.
         for rnd in range(a.rounds):
             last = rnd == a.rounds - 1
-            with cpu["base"]:
-                out = wrk(stack.port, one, stack.token, wd)
-            rps["base"].append(out[0])
-            p99s["base"].append(out[1])
-            # The same renames as under the streams, no stream open (names of their own).
-            ct = threading.Thread(target=changes, args=(rnd * n, "nostream"))
-            ct.start()
-            time.sleep(1)
-            with cpu["basechg"]:
-                out = wrk(stack.port, one, stack.token, wd)
-            rps["basechg"].append(out[0])
-            p99s["basechg"].append(out[1])
-            errors["basechg"] += out[2]
-            ct.join()
+            measure("base")
+            measure("basechg", "nostream", rnd * n)  # the same renames, no stream (names of their own)
             if rnd == 0:  # memory: the first round (later ones reuse what the first freed)
                 mem0 = memory(spid)
             t_open = time.monotonic()
@@ -307,21 +310,9 @@ def main():
             early += waits.answered_early()
             if rnd == 0:
                 mem_w = memory(spid)
-            with cpu["idle"]:
-                out = wrk(stack.port, one, stack.token, wd)  # streams open, no change
-            rps["idle"].append(out[0])
-            p99s["idle"].append(out[1])
-            errors["idle"] += out[2]
+            measure("idle")  # streams open, no change
             first = rnd * n
-            ct = threading.Thread(target=changes, args=(first,))
-            ct.start()
-            time.sleep(1)
-            with cpu["load"]:
-                out = wrk(stack.port, one, stack.token, wd)
-            rps["load"].append(out[0])
-            p99s["load"].append(out[1])
-            errors["load"] += out[2]
-            ct.join()
+            measure("load", "bench", first)
             if last:
                 # As many changes reaching the streams with no wrk running: what feeding them
                 # costs (other names: the latency figures keep the rounds' own).

@@ -1,6 +1,7 @@
 """Server-sent events as current XO serves them (GET /events, POST/DELETE subscriptions),
 through nginx and the stream role: init frame, add/update/remove frames with
-$subscription, suppressed unchanged projections, unsubscribe, Last-Event-ID resume."""
+$subscription, suppressed unchanged projections, unsubscribe, Last-Event-ID resume; XO's
+vgpu, vgpuType and gpuGroup objects."""
 import http.client
 import json
 import os
@@ -157,6 +158,68 @@ class SseTest(unittest.TestCase):
         r = self.s.get("/rest/v0/events")
         self.assertEqual(r.status, 401)
 
+    def test_vgpu_vgpu_type_and_gpu_group_objects_as_xo_shows_them(self):
+        """XO's vgpu, vgpuType and gpuGroup objects (xapi-object-to-xo) reach SSE subscribers as
+        XO builds them from XAPI's records; a VM's VGPUs names its vGPU; none of the three is a
+        REST collection (XO has none)."""
+        from test_actions_catalogue import Xapi  # noqa: E402 - the simulator over XML-RPC
+        x = Xapi(self.sim)
+        e, cid = self.open()
+        for t in ("vgpu", "vgpuType", "gpuGroup"):
+            self.assertEqual(self.subscribe(cid, {"collection": t}).status, 201)
+        vm = next(v for v in x("VM.get_all") if x("VM.get_power_state", v) == "Halted"
+                  and not x("VM.get_is_a_template", v) and not x("VM.get_is_control_domain", v))
+        group = next(g for g in x("GPU_group.get_all") if "Tesla" in x("GPU_group.get_name_label", g))
+        vtype = x("VGPU_type.get_all")[0]
+        vgpu = x("VGPU.create", vm, group, "0", {"k": "v"}, vtype)
+        pool = x.uuid("pool", x("pool.get_all")[0])
+
+        def uuids(cls, refs):
+            return [x.uuid(cls, r) for r in refs]
+
+        def generic(ref, cls, xo_type):
+            u = x.uuid(cls, ref)
+            return {"id": u, "type": xo_type, "uuid": u, "$pool": pool, "$poolId": pool, "_xapiRef": ref}
+
+        v = x("VGPU.get_record", vgpu)
+        want = {"vgpu": dict(generic(vgpu, "VGPU", "vgpu"), currentlyAttached=False, device="0",
+                             gpuGroup=x.uuid("GPU_group", group), otherConfig={"k": "v"},
+                             vgpuType=x.uuid("VGPU_type", vtype), vm=x.uuid("VM", vm))}
+        self.assertEqual(v["resident_on"], "OpaqueRef:NULL")  # a null link: no key, as XO
+        t = x("VGPU_type.get_record", vtype)
+        want["vgpuType"] = dict(generic(vtype, "VGPU_type", "vgpuType"), experimental=bool(t["experimental"]),
+                                framebufferSize=int(t["framebuffer_size"]),
+                                gpuGroups=uuids("GPU_group", t["enabled_on_GPU_groups"]),
+                                maxHeads=int(t["max_heads"]), maxResolutionX=int(t["max_resolution_x"]),
+                                maxResolutionY=int(t["max_resolution_y"]), modelName=t["model_name"],
+                                pgpus=uuids("PGPU", t["enabled_on_PGPUs"]), vendorName=t["vendor_name"],
+                                vgpus=[want["vgpu"]["id"]])
+        g = x("GPU_group.get_record", group)
+        want["gpuGroup"] = dict(generic(group, "GPU_group", "gpuGroup"), allocation=g["allocation_algorithm"],
+                                enabledVgpuTypes=uuids("VGPU_type", g["enabled_VGPU_types"]),
+                                gpuTypes=g["GPU_types"], name_description=g["name_description"],
+                                name_label=g["name_label"], otherConfig=g["other_config"],
+                                pgpus=uuids("PGPU", g["PGPUs"]),
+                                supportedVgpuTypes=uuids("VGPU_type", g["supported_VGPU_types"]),
+                                vgpus=[want["vgpu"]["id"]])
+        got = {}
+        while len(got) < 3:
+            event, _, data = e.next()
+            got[data.pop("$subscription")] = (event, data)
+        self.assertEqual(got, {"vgpu": ("add", want["vgpu"]), "vgpuType": ("update", want["vgpuType"]),
+                               "gpuGroup": ("update", want["gpuGroup"])})
+        vm_uuid = x.uuid("VM", vm)
+        self.assertEqual(self.s.api("/rest/v0/vms/" + vm_uuid)["VGPUs"], [want["vgpu"]["id"]])
+        for path in ("/rest/v0/vgpus", "/rest/v0/vgpus?ndjson&watch", "/rest/v0/gpu-groups"):
+            self.assertEqual(self.s.get(path, token=self.s.token).status, 404, path)
+        # The VM goes, its vGPU with it: a remove frame.
+        x("VM.destroy", vm)
+        while True:
+            event, _, data = e.next()
+            if data.get("$subscription") == "vgpu":
+                break
+        self.assertEqual((event, data), ("remove", {"id": want["vgpu"]["id"], "$subscription": "vgpu"}))
+
     def test_last_event_id_resumes_at_the_next_subscription(self):
         e, cid = self.open(path="/rest/v0/events?revision")
         self.subscribe(cid, {"collection": "VM", "fields": ["name_label"]})
@@ -195,7 +258,8 @@ class SseTest(unittest.TestCase):
         wait_until(lambda: self.s.api("/rest/v0/sms/%s?fields=name_label" % renamed["SM"])["name_label"] == "away-SM",
                    10, "the last change in the cache")
         types = ["pool", "host", "VM", "VM-template", "VM-snapshot", "VM-controller", "VDI", "VDI-snapshot", "SR",
-                 "network", "PIF", "VIF", "VBD", "PBD", "SM", "PCI", "PGPU", "message", "alarm", "task"]
+                 "network", "PIF", "VIF", "VBD", "PBD", "SM", "PCI", "PGPU", "vgpu", "vgpuType", "gpuGroup",
+                 "message", "alarm", "task"]
         e2, cid2 = self.open(path="/rest/v0/events?revision", headers={"Last-Event-ID": rev})
         for xo_type in types:
             with self.subTest(type=xo_type):
