@@ -332,6 +332,22 @@ Status set_creation(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops)
 // requests that change nothing in XO either are accepted (checked by xo_only_refusal).
 Status no_call(Env&, const rapidjson::Value&, std::vector<XapiOp>*) { return Status::ok(); }
 
+// XO's size (VDI.resize): a disk never shrinks. A size below the one XO shows is XO's
+// invalid parameters, here before any call (XO has applied the names by then).
+Status resize(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
+  const int64_t size = int_of(v);
+  rapidjson::Document cached;
+  cached.Parse(e.t.json.data(), e.t.json.size());
+  auto current = cached.IsObject() ? cached.FindMember("size") : cached.MemberEnd();
+  if (cached.IsObject() && current != cached.MemberEnd() && current->value.IsNumber() &&
+      size < int_of(current->value)) {
+    return Status(ErrorKind::kInvalidParameters, "cannot set new size (" + std::to_string(size) +
+                                                     ") below the current size (" +
+                                                     std::to_string(int_of(current->value)) + ")");
+  }
+  add(ops, e, "resize", {Value::integer(size)});
+  return Status::ok();
+}
 Status set_rate_limit(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   add(ops, e, "set_qos_algorithm_type", {str(v.IsNull() ? "" : "ratelimit")});
   update_map(ops, e, "qos_algorithm_params", "kbps", int_text(v));
@@ -403,7 +419,7 @@ constexpr Key kVmKeys[] = {
     custom("resourceSet", Kind::kNullableString, &no_call),
     custom("share", Kind::kBool, &no_call),
 };
-constexpr Key kVdiKeys[] = {setter("size", Kind::kInteger, "resize")};
+constexpr Key kVdiKeys[] = {custom("size", Kind::kInteger, &resize)};
 // VIF: XO's rateLimit (kB/s; null removes it) and txChecksumming (other_config ethtool-tx).
 constexpr Key kVifKeys[] = {
     setter("lockingMode", Kind::kEnum, "set_locking_mode", "network_default locked unlocked disabled"),

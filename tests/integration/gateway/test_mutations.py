@@ -342,9 +342,10 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(status, 204, b)
         self.assertEqual(self.get("vdis", vdi).json()["size"], size + 1024 ** 3)
         before = self.get("vdis", vdi).body
-        status, b = self.call("PATCH", "/rest/v0/vdis/" + vdi, {"size": 1024})
-        self.assertGreaterEqual(status, 400, b)
-        self.assertEqual(json.loads(b)["data"]["code"], "SR_OPERATION_NOT_SUPPORTED")
+        status, b = self.call("PATCH", "/rest/v0/vdis/" + vdi, {"size": 1024, "name_label": "never"})
+        self.assertEqual(status, 422, b)  # XO's message; refused before the name changes
+        self.assertEqual(json.loads(b)["error"],
+                         "cannot set new size (1024) below the current size (%d)" % (size + 1024 ** 3))
         self.assertEqual(self.get("vdis", vdi).body, before)
 
     def test_patch_vif_locking_mode_and_allowed_addresses(self):
