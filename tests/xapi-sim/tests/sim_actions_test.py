@@ -444,6 +444,17 @@ class VmSettings(Helpers, SimTestCase):
         self.assertEqual(self.mem(vm), [smin, dmax, dmax, dmax])
         self.sim.ctl("set", **{"class": "VM_metrics", "ref": metrics, "field": "nested_virt", "value": False})
 
+    def test_vcpu_rules(self):
+        vm = self.sim.vm_in("Halted")[1]
+        n = int(self.sim.call("VM.get_VCPUs_at_startup", vm))
+        rule = "VCPU values must satisfy: 0 < VCPUs_at_startup \u2264 VCPUs_max"
+        self.assertFails(["INVALID_VALUE", rule, str(n - 1)], self.sim.call, "VM.set_VCPUs_max", vm, str(n - 1))
+        m = int(self.sim.call("VM.get_VCPUs_max", vm))
+        self.assertFails(["INVALID_VALUE", rule, str(m + 1)], self.sim.call, "VM.set_VCPUs_at_startup", vm, str(m + 1))
+        dom0 = [v for v, r in self.sim.call("VM.get_all_records").items() if r["is_control_domain"]][0]
+        self.assertFails(["OPERATION_NOT_ALLOWED", "set_VCPUs_at_startup is not allowed on dom0"],
+                         self.sim.call, "VM.set_VCPUs_at_startup", dom0, "1")
+
     def test_vif_allowed_addresses(self):
         vif = self.sim.call("VIF.get_all")[0]
         mode = self.sim.call("VIF.get_locking_mode", vif)

@@ -571,16 +571,18 @@ def _memory_ops(sim, db, op):
         if actual != expected:
             raise XapiError("VM_BAD_POWER_STATE", vm, expected, actual)
 
-    # xapi's VCPU rules (xapi_vm_helpers): the maximum only while halted, and
-    # 0 < VCPUs_at_startup <= VCPUs_max; the live count only while running, up to the maximum.
+    # xapi's VCPU rules (xapi_vm.ml): the maximum only while halted, and
+    # 0 < VCPUs_at_startup <= VCPUs_max (INVALID_VALUE [rule, value]), neither on dom0;
+    # the live count only while running, up to the maximum.
+    vcpu_rule = "VCPU values must satisfy: 0 < VCPUs_at_startup \u2264 VCPUs_max"
+
     def set_vcpus_max(sim, s, vm, n):
         n = coerce.to_int(n)
         with db.lock:
             rec = db.get("VM", vm)
             power(vm, rec, "halted")
             if n < 1 or n < rec["VCPUs_at_startup"]:
-                raise XapiError("VALUE_NOT_SUPPORTED", "VCPU_max", str(n),
-                                "value must be at least VCPUs_at_startup")
+                raise XapiError("INVALID_VALUE", vcpu_rule, str(n))
             db.update("VM", vm, {"VCPUs_max": n})
         return ""
     op("set_VCPUs_max", 2, set_vcpus_max)
@@ -589,9 +591,10 @@ def _memory_ops(sim, db, op):
         n = coerce.to_int(n)
         with db.lock:
             rec = db.get("VM", vm)
+            if rec["is_control_domain"] and rec["domid"] == 0:
+                raise XapiError("OPERATION_NOT_ALLOWED", "set_VCPUs_at_startup is not allowed on dom0")
             if n < 1 or n > rec["VCPUs_max"]:
-                raise XapiError("VALUE_NOT_SUPPORTED", "VCPU_at_startup", str(n),
-                                "value must be between 1 and VCPUs_max")
+                raise XapiError("INVALID_VALUE", vcpu_rule, str(n))
             db.update("VM", vm, {"VCPUs_at_startup": n})
         return ""
     op("set_VCPUs_at_startup", 2, set_vcpus_at_startup)
