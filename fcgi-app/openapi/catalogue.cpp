@@ -235,7 +235,7 @@ constexpr std::array kFixedSchemas = {
   "affinityHost":{"type":["string","null"],"description":"a host id, or null for none"},"autoPoweron":{"type":"boolean"},
   "blockedOperations":{"type":"object","additionalProperties":{"type":["boolean","string","null"]},"description":"operation: true or a reason blocks it, false or null unblocks it"},
   "cpus":{"type":"integer","minimum":0},"highAvailability":{"enum":["best-effort","restart",""]},
-  "memory":{"type":"integer","minimum":0,"description":"bytes (the dynamic maximum)"},"memoryMax":{"type":"integer","minimum":0},
+  "memory":{"type":"integer","minimum":0,"description":"bytes: on a VM without dynamic memory (dynamic min = dynamic max = static max) the four limits pinned at it (halted VMs only), else as memoryMax"},"memoryMax":{"type":"integer","minimum":0,"description":"bytes: the dynamic maximum (a halted VM's static range widened to hold it)"},
   "notes":{"type":["string","null"]},"PV_args":{"type":"string"},"startDelay":{"type":"integer","minimum":0},
   "cpuCap":{"type":["integer","null"],"minimum":0},"cpuMask":{"type":["array","null"],"items":{"type":"integer","minimum":0}},
   "cpuWeight":{"type":["integer","null"],"minimum":0},"coresPerSocket":{"type":["integer","null"],"minimum":0},
