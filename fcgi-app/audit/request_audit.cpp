@@ -48,23 +48,18 @@ std::string task_of(const Response& res) {
   return cut(std::string_view(h).substr(start, h.find_first_of("\r\n?", start) - start));
 }
 
-}  // namespace
-
-void audit_request(const Context& ctx, bool changes) {
-  const Request& req = ctx.req;
-  const int status = ctx.res.status();
+// Who and from where: the record of a request answered `status` (event "login_failed" when
+// credentials were given and refused, else "request").
+AuditRecord who_record(const Request& req, const std::optional<auth::User>& user, int status) {
   const std::optional<std::string> token = presented_token(req);
   const std::string_view authorization = req.param("HTTP_AUTHORIZATION");
   const bool credentials = token.has_value() || !authorization.empty();
-  const bool login_failed = !ctx.user && credentials && (status == 401 || status == 429);
-  const bool change = changes && ctx.route != nullptr && !is_read(req.method());
-  if (!login_failed && !change) return;
   AuditRecord r;
-  r.event = login_failed ? "login_failed" : "request";
-  if (ctx.user) {
-    r.user = ctx.user->name;
-    r.user_id = ctx.user->id;
-    r.token_id = ctx.user->token_id;
+  r.event = !user && credentials && (status == 401 || status == 429) ? "login_failed" : "request";
+  if (user) {
+    r.user = user->name;
+    r.user_id = user->id;
+    r.token_id = user->token_id;
   } else if (token) {
     r.token_id = auth::token_id(auth::hash_token(*token));  // the public id, never the token
   } else {
@@ -72,12 +67,31 @@ void audit_request(const Context& ctx, bool changes) {
   }
   r.address = cut(req.param("REMOTE_ADDR"));
   r.method = cut(req.method());
+  r.status = status;
+  return r;
+}
+
+}  // namespace
+
+void audit_request(const Context& ctx, bool changes) {
+  const Request& req = ctx.req;
+  AuditRecord r = who_record(req, ctx.user, ctx.res.status());
+  const bool change = changes && ctx.route != nullptr && !is_read(req.method());
+  if (r.event != "login_failed" && !change) return;
   r.route = ctx.route != nullptr ? "/" + std::string(ctx.route->pattern) : cut(req.raw_path());
   // Only the first capture: a later one may be a token given as its id (DELETE .../tokens/{id}).
   if (!ctx.params.empty()) r.object = cut(ctx.params[0]);
-  r.status = status;
   r.task_id = task_of(ctx.res);
-  write_audit(ctx.svc.config.audit_file(), r);
+  write_audit(ctx.svc.config, r);
+}
+
+void audit_console(const Services& svc, const Request& req, const std::optional<auth::User>& user,
+                   std::string_view vm_id, int status) {
+  AuditRecord r = who_record(req, user, status);
+  if (r.event == "request") r.event = "console";
+  r.route = "/api/consoles/{id}";
+  r.object = cut(vm_id);
+  write_audit(svc.config, r);
 }
 
 }  // namespace xr::app

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "audit/request_audit.h"
 #include "base/log.h"
 #include "console/console_bridge.h"
 #include "console/upgrade_request.h"
@@ -202,21 +203,27 @@ void ConsoleServer::serve(int fd) {
   auto req = parse_upgrade_head(head);
   if (!req.is_ok()) return send_error(fd, req.status(), "");
   std::string error_data;
+  Request request(request_env(*req), "");
+  Opening opening;
   const int open_now = ++open_;
   Status s = open_now > env_.config.stream_max_consoles
                  ? Status(ErrorKind::kUnavailable, "too many consoles open, try again later")
-                 : open_console(fd, *req, &error_data);
+                 : open_console(fd, *req, request, &opening, &error_data);
   --open_;
-  if (!s.is_ok()) send_error(fd, s, error_data);
+  if (s.is_ok()) return;  // opened (audited at its 101) or the client left before it
+  send_error(fd, s, error_data);
+  // A refused console is a security event too (another site's page, a bad token, a scope).
+  audit_console(svc_, request, opening.user, opening.vm_id, http_status(s));
 }
 
 // Everything before the 101; an error is returned before anything was written to `fd`.
-Status ConsoleServer::open_console(int fd, const UpgradeRequest& req, std::string* error_data) {
-  XR_ASSIGN_OR_RETURN(std::string vm_id, console_vm_id(req));
+Status ConsoleServer::open_console(int fd, const UpgradeRequest& req, Request& request, Opening* opening,
+                                   std::string* error_data) {
+  XR_ASSIGN_OR_RETURN(opening->vm_id, console_vm_id(req));
+  const std::string& vm_id = opening->vm_id;
   XR_RETURN_IF_ERROR(check_websocket_headers(req));
   XR_RETURN_IF_ERROR(check_same_origin(req));
-  Request request(request_env(req), "");
-  std::optional<auth::User> user;
+  std::optional<auth::User>& user = opening->user;
   {
     std::string ignored;
     Response res(&ignored, false);
@@ -231,7 +238,7 @@ Status ConsoleServer::open_console(int fd, const UpgradeRequest& req, std::strin
     Response res(&ignored, false);
     Context ctx{request, res, svc_, {}, user, {}, nullptr, {}};
     std::lock_guard lock(svc_mu_);
-    Status allowed = check_scope(ctx, ScopedRequest{true, "vms", "console", vm_id, false});
+    Status allowed = check_scope(ctx, ScopedRequest{true, "vms", "console", vm_id, false, false});
     *error_data = ctx.error_data;
     XR_RETURN_IF_ERROR(allowed);
   }
@@ -252,6 +259,7 @@ Status ConsoleServer::open_console(int fd, const UpgradeRequest& req, std::strin
   if (const std::string proto = pick_subprotocol(req); !proto.empty()) answer += "Sec-WebSocket-Protocol: " + proto + "\r\n";
   answer += "\r\n";
   if (!write_all(fd, answer)) return Status::ok();
+  audit_console(svc_, request, user, vm_id, 101);
   kLog.info("console of VM " + vm_id + " opened by " + user->name);
   const auto started = std::chrono::steady_clock::now();
   const BridgeTotals t = run_bridge(fd, **tunnel, (*tunnel)->take_early_bytes(), stop_fd_);

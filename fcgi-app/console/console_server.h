@@ -13,6 +13,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -42,9 +43,15 @@ class ConsoleServer {
     std::thread thread;
     std::atomic<bool> done{false};
   };
+  // What an opening learned so far, for its audit record (audit/request_audit.h).
+  struct Opening {
+    std::optional<auth::User> user;
+    std::string vm_id;
+  };
   void accept_loop();
   void serve(int fd);
-  Status open_console(int fd, const UpgradeRequest& req, std::string* error_data);
+  Status open_console(int fd, const UpgradeRequest& req, Request& request, Opening* opening,
+                      std::string* error_data);
   void reap(bool all);
 
   const ChildEnv& env_;

@@ -81,7 +81,8 @@ bool answered_by_list_etag(Context& ctx) {
   // replays whatever changed after it (fcgi-app/stream).
   const cache::Reader& reader = ctx.svc.cache->reader();
   ctx.res.add_header("X-Revision", live::format_revision(live::revision_at(reader, reader.last_change_seq())));
-  const std::string etag = list_etag(ctx.svc.cache->reader(), ctx.req.param("REQUEST_URI"));
+  // A pool-scoped token's list is narrowed: its own ETag (tokens with the same pools share it).
+  const std::string etag = list_etag(ctx.svc.cache->reader(), ctx.req.param("REQUEST_URI"), scope_pool_filter(ctx));
   ctx.res.add_header("ETag", etag);
   if (!if_none_match(ctx.req, etag)) return false;
   ctx.res.send(304, "", "");

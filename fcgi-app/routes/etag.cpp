@@ -32,10 +32,12 @@ std::string body_etag(std::string_view body) {
   return buf;
 }
 
-std::string list_etag(const cache::Reader& reader, std::string_view request_uri) {
+std::string list_etag(const cache::Reader& reader, std::string_view request_uri, std::string_view narrowing) {
+  std::string key(request_uri);
+  if (!narrowing.empty()) key.append("\n").append(narrowing);  // '\n' never appears in a URI
   char buf[64];
   std::snprintf(buf, sizeof buf, "W/\"%08" PRIx32 "-%" PRIx64 "-%016" PRIx64 "\"", reader.instance(),
-                reader.last_change_seq(), fnv1a(request_uri));
+                reader.last_change_seq(), fnv1a(key));
   return buf;
 }
 

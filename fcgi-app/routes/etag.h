@@ -18,8 +18,10 @@ namespace xr::app {
 
 // "\"<16 hex digits>\"": FNV-1a of the body.
 std::string body_etag(std::string_view body);
-// W/"<instance>-<change seq>-<hash of request_uri>".
-std::string list_etag(const cache::Reader& reader, std::string_view request_uri);
+// W/"<instance>-<change seq>-<hash of request_uri and narrowing>". `narrowing`: what the
+// caller's credentials narrow the list to (a pool-scoped token's pools, "" for none), so a
+// narrowed list never shares the ETag of the same URI's unscoped or differently narrowed list.
+std::string list_etag(const cache::Reader& reader, std::string_view request_uri, std::string_view narrowing);
 // RFC 9110 If-None-Match: "*" or any listed tag equal to `etag` (weak comparison).
 bool if_none_match(const Request& req, std::string_view etag);
 // Sends `body` (application/json) with its body ETag, or a 304 when the client has it.

@@ -75,6 +75,10 @@ Status check_pools(Context& ctx, const auth::TokenScope& s, const ScopedRequest&
   if (r.change && !r.touches_no_pool) {
     return refuse(ctx, "pools", "", "this token is limited to some pools: it may change objects of those pools only");
   }
+  if (r.sums_every_pool) {
+    return refuse(ctx, "pools", "", "this token is limited to some pools: " + std::string(r.collection) +
+                                        " sums up every pool (use the pools' own routes)");
+  }
   return Status::ok();  // lists are narrowed to the pools (narrow_to_scope_pools)
 }
 
@@ -115,7 +119,21 @@ Status check_route_scope(Context& ctx) {
   // One's own tokens and the upload area touch no pool: a pool-scoped token may use them.
   r.touches_no_pool = std::find(segs.begin(), segs.end(), "authentication_tokens") != segs.end() ||
                       r.collection == "uploads";
+  // Whole-estate aggregates that cannot be narrowed to some pools (/pools/{id}/dashboard can).
+  r.sums_every_pool = (api && segs.size() == 3 && r.collection == "dashboard") || (!api && r.collection == "metrics");
   return check_scope(ctx, r);
+}
+
+bool scope_allows_pool(const Context& ctx, std::string_view pool_id) {
+  if (!ctx.user || !ctx.user->scope || ctx.user->scope->pools.empty()) return true;
+  return !pool_id.empty() && ctx.user->scope->allows_pool(pool_id);
+}
+
+Status check_pool_scope(Context& ctx, std::string_view pool_id, std::string_view what) {
+  if (scope_allows_pool(ctx, pool_id)) return Status::ok();
+  return refuse(ctx, "pools", pool_id, "this token's scope does not include the pool " +
+                                           (pool_id.empty() ? std::string("(not known yet)") : std::string(pool_id)) +
+                                           " of " + std::string(what));
 }
 
 std::string scope_pool_filter(const Context& ctx) {

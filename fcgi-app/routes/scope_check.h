@@ -23,6 +23,7 @@ struct ScopedRequest {
   std::string_view action;      // "start" of POST .../actions/start; empty for other requests
   std::string_view object_id;   // the pool object the path names (cache collections); may be empty
   bool touches_no_pool = false;  // a change outside every pool (one's own tokens, uploads)
+  bool sums_every_pool = false;  // a read summing up every pool (dashboard, metrics)
 };
 
 // kForbidden, with ctx.error_data {"scope": "<readOnly|pools|collections|actions>", ...}, when
@@ -32,6 +33,11 @@ Status check_scope(Context& ctx, const ScopedRequest& r);
 Status check_route_scope(Context& ctx);
 // Adds "$pool:|(<uuid> ...)" to the list's filter when the token is limited to some pools.
 Status narrow_to_scope_pools(const Context& ctx, ListQuery* q);
+// Whether ctx.user's token may see the pool `pool_id` (always without a pool scope; never
+// an unknown pool, "", with one): configured servers are narrowed with it.
+bool scope_allows_pool(const Context& ctx, std::string_view pool_id);
+// kForbidden naming the pool (missingScope "pools") when scope_allows_pool() is false.
+Status check_pool_scope(Context& ctx, std::string_view pool_id, std::string_view what);
 // The filter text narrow_to_scope_pools adds ("" when none): part of shared views' keys.
 std::string scope_pool_filter(const Context& ctx);
 // kInvalidArgument when the scope names a collection or an action no route has.

@@ -9,6 +9,7 @@
 #include "routes/json_text.h"
 #include "routes/list_output.h"
 #include "routes/object_stream.h"
+#include "routes/scope_check.h"
 #include "worker/cache_access.h"
 
 namespace xr::app {
@@ -97,6 +98,14 @@ std::string server_json(const config::PoolConfig& pool, const std::vector<cache:
   return text_of(b);
 }
 
+// The pool object id of the configured pool `name` ("" while never connected).
+std::string pool_id_of(const std::vector<cache::PoolStatus>& statuses, std::string_view name) {
+  for (const auto& s : statuses) {
+    if (s.key == name) return s.pool_id;
+  }
+  return "";
+}
+
 }  // namespace
 
 Status list_servers(Context& ctx) {
@@ -106,6 +115,8 @@ Status list_servers(Context& ctx) {
   ListWriter out(ctx.res, options, &ctx.req);
   for (const auto& pool : ctx.svc.config.pools) {
     if (out.full()) break;
+    // A pool-scoped token sees its pools' servers only (one never connected: no pool id yet).
+    if (!scope_allows_pool(ctx, pool_id_of(statuses, pool.name))) continue;
     const std::string href = "/rest/v0/servers/" + pool.name;
     rapidjson::Document doc;
     doc.Parse(server_json(pool, statuses, ctx.svc.cache->reader()).c_str());
@@ -118,7 +129,9 @@ Status list_servers(Context& ctx) {
 Status get_server(Context& ctx) {
   for (const auto& pool : ctx.svc.config.pools) {
     if (pool.name != ctx.params[0]) continue;
-    send_json_with_etag(ctx, server_json(pool, ctx.svc.cache->reader().pool_statuses(), ctx.svc.cache->reader()));
+    const auto statuses = ctx.svc.cache->reader().pool_statuses();
+    XR_RETURN_IF_ERROR(check_pool_scope(ctx, pool_id_of(statuses, pool.name), "this server"));
+    send_json_with_etag(ctx, server_json(pool, statuses, ctx.svc.cache->reader()));
     return Status::ok();
   }
   return no_such("xenServer", ctx.params[0], &ctx.error_data);

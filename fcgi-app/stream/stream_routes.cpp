@@ -209,7 +209,7 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
     ctx.error_data = "{\"collection\":" + json_string(type) + "}";
     return Status(ErrorKind::kInvalidArgument, "unsupported collection " + type);
   }
-  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, type == "task" ? "tasks" : collection, {}, {}, false}));
+  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, type == "task" ? "tasks" : collection, {}, {}, false, false}));
   std::string fields = "*";
   auto f = doc.FindMember("fields");
   if (f != doc.MemberEnd()) {
@@ -265,7 +265,7 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   XR_ASSIGN_OR_RETURN(ctx.user, authenticate(ctx.req, ctx.svc, ctx.res));
   if (!ctx.user) return Status(ErrorKind::kUnauthorized, "invalid credentials");
   // Every request here reads (SSE subscriptions only choose what is read).
-  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, seg[2], {}, {}, false}));
+  XR_RETURN_IF_ERROR(check_scope(ctx, ScopedRequest{false, seg[2], {}, {}, false, false}));
   if (tasks) return watch_tasks(conn, ctx, ss);  // users watch their own tasks
   if (ctx.user->permission != "admin") {
     ctx.error_data = R"({"object":{}})";

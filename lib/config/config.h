@@ -69,6 +69,8 @@ struct Config {
   std::string log_level = "info";
   // [audit]
   std::string audit_path;  // "" = <data_dir>/audit.log (audit_file())
+  bool audit_journal = false;  // true: to systemd-journald instead of the file
+  std::string audit_journal_socket = "/run/systemd/journal/socket";  // journald's native socket
   // [limits] (per token, or per user for HTTP Basic; 0 = unlimited)
   int64_t limits_mutations_per_minute = 300;
   int64_t limits_actions_per_minute = 120;

@@ -90,6 +90,12 @@ const std::array kConfigKeys = {
       "file of the audit log: one JSON line per change, action and failed login (README, "
       "\"Audit log\"); empty: audit.log in storage.data_dir",
       &Config::audit_path},
+    K{"audit.journal", KeyType::kBoolean, "false", 0, 0, "",
+      "true: each audit record goes to systemd-journald (native protocol, SYSLOG_IDENTIFIER="
+      "xapi-rest-audit, the JSON line as MESSAGE) instead of audit.path",
+      &Config::audit_journal},
+    K{"audit.journal_socket", KeyType::kString, "/run/systemd/journal/socket", 0, 0, "",
+      "journald's native datagram socket (audit.journal)", &Config::audit_journal_socket},
     K{"limits.mutations_per_minute", KeyType::kInteger, "300", 0, 60000, "",
       "changes of pool objects (PATCH, PUT, DELETE, POST creations and imports) per minute and "
       "token (per user for HTTP Basic); beyond: 429 with Retry-After; 0: unlimited",

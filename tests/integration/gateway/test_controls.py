@@ -3,7 +3,11 @@ scoped tokens (read-only, pools, collections, actions; CLI and REST; worker and 
 only narrowing), the audit log and the rate limits in front of XAPI."""
 import json
 import os
+import shutil
+import socket
+import struct
 import sys
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -131,6 +135,65 @@ class ScopedTokensTest(unittest.TestCase):
         r = self.s.request("PATCH", "/rest/v0/vms/" + vm["id"], token=t, body={"name_label": "renamed-in-scope"})
         self.assertIn(r.status, (200, 204), r.body)
         self.assertEqual(self.name_of(vm["id"]), "renamed-in-scope")
+
+    def confirmed(self, path, token):
+        """The ETag of `path` once a GET with it as If-None-Match answered 304 (the cache's
+        version may move between two requests: retried)."""
+        for _ in range(20):
+            etag = self.s.get(path, token=token).headers["ETag"]
+            if self.s.get(path, token=token, headers={"If-None-Match": etag}).status == 304:
+                return etag
+        self.fail("no 304 for " + path)
+
+    def test_pool_scoped_list_has_its_own_etag_and_304_only_for_its_narrowed_list(self):
+        mine, other = self.pools
+        t_mine, t_other = self.cli_token("--pools", mine), self.cli_token("--pools", other)
+        t_mine2 = self.cli_token("--pools", mine, "--read-only")
+        path = "/rest/v0/vms?fields=$pool,name_label"
+        unscoped = self.confirmed(path, self.s.token)
+        narrowed = self.confirmed(path, t_mine)
+        self.assertNotEqual(unscoped, narrowed)
+        # The unscoped list's ETag does not validate the narrowed list, nor the reverse.
+        r = self.s.get(path, token=t_mine, headers={"If-None-Match": unscoped})
+        self.assertEqual(r.status, 200)
+        self.assertEqual({v["$pool"] for v in r.json()}, {mine})
+        r = self.s.get(path, token=self.s.token, headers={"If-None-Match": narrowed})
+        self.assertEqual(r.status, 200)
+        self.assertEqual({v["$pool"] for v in r.json()}, {mine, other})
+        # Another pool's narrowing is another list.
+        r = self.s.get(path, token=t_other, headers={"If-None-Match": narrowed})
+        self.assertEqual(r.status, 200)
+        self.assertEqual({v["$pool"] for v in r.json()}, {other})
+        # The same pools through another token are the same list.
+        self.assertEqual(self.confirmed(path, t_mine2), self.confirmed(path, t_mine))
+        # A change makes a new ETag: the old one gets the changed list.
+        etag = self.confirmed(path, t_mine)
+        vm = self.vm_of(mine)
+        r = self.s.request("PATCH", "/rest/v0/vms/" + vm["id"], token=self.s.token, body={"name_label": "etag-rename"})
+        self.assertIn(r.status, (200, 204), r.body)
+        r = self.s.get(path, token=t_mine, headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 200)
+        self.assertIn("etag-rename", [v["name_label"] for v in r.json()])
+
+    def test_pool_scoped_token_sees_its_pools_servers_only(self):
+        mine, other = self.pools
+        servers = self.s.api("/rest/v0/servers?fields=id,poolId")
+        self.assertEqual({x["poolId"] for x in servers}, {mine, other})
+        name_of = {x["poolId"]: x["id"] for x in servers}
+        t = self.cli_token("--pools", mine)
+        listed = self.s.get("/rest/v0/servers?fields=id,poolId", token=t)
+        self.assertEqual(listed.status, 200, listed.body)
+        self.assertEqual([x["poolId"] for x in listed.json()], [mine])
+        self.assertEqual(self.s.get("/rest/v0/servers", token=t).json(), ["/rest/v0/servers/" + name_of[mine]])
+        self.assertEqual(self.s.get("/rest/v0/servers/" + name_of[mine], token=t).status, 200)
+        scope_error(self, self.s.get("/rest/v0/servers/" + name_of[other], token=t), "pools", other)
+        # Aggregates of every pool cannot be narrowed: refused; a pool's own dashboard is fine.
+        scope_error(self, self.s.get("/rest/v0/dashboard", token=t), "pools")
+        scope_error(self, self.s.get("/metrics", token=t), "pools")
+        self.assertEqual(self.s.get("/rest/v0/pools/%s/dashboard" % mine, token=t).status, 200)
+        scope_error(self, self.s.get("/rest/v0/pools/%s/dashboard" % other, token=t), "pools", other)
+        # An unscoped token still sees everything.
+        self.assertEqual(self.s.get("/rest/v0/dashboard", token=self.s.token).status, 200)
 
     # --- narrowing ---
     def test_a_scoped_token_can_only_narrow(self):
@@ -322,6 +385,82 @@ class AuditAndLimitsTest(unittest.TestCase):
         # Token creation is no mutation of a pool: never limited.
         for _ in range(4):
             self.fresh_token()
+
+
+def journal_fields(datagram):
+    """The fields of one datagram of journald's native protocol: KEY=VALUE lines, or KEY, a
+    newline, a 64-bit little-endian length, the value and a newline."""
+    fields, at = {}, 0
+    while at < len(datagram):
+        nl = datagram.index(b"\n", at)
+        line = datagram[at:nl]
+        if b"=" in line:
+            key, value = line.split(b"=", 1)
+            at = nl + 1
+        else:
+            key = line
+            size = struct.unpack("<Q", datagram[nl + 1:nl + 9])[0]
+            value = datagram[nl + 9:nl + 9 + size]
+            assert datagram[nl + 9 + size:nl + 10 + size] == b"\n"
+            at = nl + 10 + size
+        fields[key.decode()] = value.decode()
+    return fields
+
+
+class AuditJournalTest(unittest.TestCase):
+    """[audit] journal = true: each record is one datagram of journald's native protocol on
+    [audit] journal_socket (here a datagram socket of the test's)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="xr-journal-")
+        cls.path = os.path.join(cls.tmp, "socket")
+        cls.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        cls.sock.bind(cls.path)
+        cls.s = Stack(vms=2, hosts=1, workers=1, threads=2,
+                      extra_config='[audit]\njournal = true\njournal_socket = "%s"' % cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        cls.sock.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def record(self, pred):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                fields = journal_fields(self.sock.recv(65536))
+            except socket.timeout:
+                break
+            if pred(fields):
+                return fields
+        self.fail("no such journal record")
+
+    def test_a_change_is_one_journal_record_with_the_json_line_as_message(self):
+        vm = self.s.api("/rest/v0/vms?fields=id")[0]["id"]
+        r = self.s.request("PATCH", "/rest/v0/vms/" + vm, token=self.s.token, body={"name_label": "journaled"})
+        self.assertEqual(r.status, 204, r.body)
+        f = self.record(lambda f: f.get("XR_AUDIT_METHOD") == "PATCH")
+        self.assertEqual((f["SYSLOG_IDENTIFIER"], f["PRIORITY"], f["XR_AUDIT_EVENT"], f["XR_AUDIT_RESULT"],
+                          f["XR_AUDIT_STATUS"], f["XR_AUDIT_USER"], f["XR_AUDIT_ROUTE"], f["XR_AUDIT_OBJECT"]),
+                         ("xapi-rest-audit", "6", "request", "success", "204", "admin", "/rest/v0/vms/{id}", vm))
+        line = json.loads(f["MESSAGE"])
+        self.assertEqual(set(line), AUDIT_KEYS)
+        self.assertEqual((line["method"], line["object"], line["status"]), ("PATCH", vm, 204))
+        self.assertEqual(f["XR_AUDIT_TOKEN_ID"], line["tokenId"])
+        self.assertNotIn("XR_AUDIT_TASK_ID", f)  # empty fields are left out
+        self.assertFalse(os.path.exists(os.path.join(self.s.dir, "data/audit.log")))
+
+    def test_b_a_failed_login_with_a_newline_in_the_name_uses_the_length_prefixed_form(self):
+        r = self.s.get("/rest/v0/vms", basic=("eve\nPRIORITY=0", "Wrong-Password-456"), source="127.0.0.8")
+        self.assertEqual(r.status, 401)
+        f = self.record(lambda f: f.get("XR_AUDIT_ADDRESS") == "127.0.0.8")
+        self.assertEqual((f["XR_AUDIT_EVENT"], f["PRIORITY"], f["XR_AUDIT_USER"]),
+                         ("login_failed", "4", "eve\nPRIORITY=0"))  # no field injected
+        self.assertEqual(json.loads(f["MESSAGE"])["user"], "eve\nPRIORITY=0")
+        self.assertNotIn("Wrong-Password-456", json.dumps(f))
 
 
 if __name__ == "__main__":
