@@ -77,7 +77,10 @@ class Waker {
 class Loop {
  public:
   Loop(const ChildEnv& env, Services& svc, const cache::Reader& reader)
-      : env_(env), hub_(reader), board_(nullptr, hub_),
+      : env_(env),
+        hub_(reader, FilterLimits{static_cast<uint64_t>(env.config.filter_match_budget),
+                                  env.config.filter_time_budget_ms}),
+        board_(nullptr, hub_),
         ss_{svc, hub_, board_, static_cast<size_t>(env.config.stream_client_buffer_kb) * 1024} {}
   int run();
 

@@ -81,7 +81,12 @@ Status watch(Connection& conn, Context& ctx, StreamServices& ss) {
   const std::string key = coll + "\n" + std::string(req.query_value("fields").value_or("\x01")) + "\n" +
                           std::string(req.query_value("filter").value_or("")) + "\n" + scope_pool_filter(ctx);
   const cache::Reader& reader = ss.hub.reader();
-  XR_ASSIGN_OR_RETURN(View * view, ss.hub.view_for(coll, std::move(q), key, ss.client_buffer));
+  auto found = ss.hub.view_for(coll, q, key, ss.client_buffer);
+  if (!found.is_ok()) {
+    note_filter_error(ctx, q, found.status());  // a filter past its budget: XO's filter-error shape
+    return found.status();
+  }
+  View* view = *found;
   const uint64_t at = view->position();
   std::vector<WatchEvent> replay;
   if (since) {

@@ -90,16 +90,46 @@ std::string WatchStream::closing_text(std::string_view reason) {
 
 // --- View ---
 
-View::View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query)
+View::View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query, FilterLimits limits)
     : key_(std::move(key)), collection_(std::move(collection)), index_(index), query_(std::move(query)),
-      href_base_("/rest/v0/" + collection_ + "/") {}
+      limits_(limits), budget_{limits.match_steps}, steps_at_check_(limits.match_steps),
+      href_base_("/rest/v0/" + collection_ + "/") {
+  if (query_.filter) matcher_.emplace(*query_.filter, &budget_);
+}
+
+void View::start_pass() const {
+  pass_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.time_ms);
+}
+
+bool View::passes(const cache::ObjectView& v) const {
+  if (!matcher_) return true;
+  if (!spent_.is_ok()) return false;
+  const bool pass = (*matcher_)(v);
+  if (budget_.spent()) {
+    spent_ = Status(ErrorKind::kInvalidArgument,
+                    "filter too costly: its regular expressions used the watch's budget of " +
+                        std::to_string(limits_.match_steps) + " PCRE2 match steps ([server] filter_match_budget)");
+    return false;
+  }
+  // The clock every 32 tests, and after each test that hit PCRE2's limit (tens of ms each).
+  const bool costly = budget_.steps_left != steps_at_check_;
+  if (++tests_ % 32 != 0 && !costly) return pass;
+  steps_at_check_ = budget_.steps_left;
+  if (std::chrono::steady_clock::now() >= pass_deadline_) {
+    spent_ = Status(ErrorKind::kUnavailable, "filter took longer than the watch's budget of " +
+                                                 std::to_string(limits_.time_ms) +
+                                                 " ms for one batch of changes ([server] filter_time_budget_ms)");
+    return false;
+  }
+  return pass;
+}
 
 bool View::describe(const cache::Reader& reader, const std::string& id, std::string* entry,
                     uint64_t* hash) const {
   bool matches = false;
   entry->clear();
   auto found = reader.visit(collection_, id, *entry, [&](const cache::ObjectView& v, std::string& out) {
-    matches = !query_.filter || query_.filter->matches(v);
+    matches = passes(v);
     if (!matches) return;
     append_element(query_, v, href_base_, out);
     // Without fields the entry is the href: any change of the object counts.
@@ -146,6 +176,7 @@ void View::apply(const cache::Reader& reader, const std::string& id, uint64_t se
 }
 
 Status View::load(const cache::Reader& reader) {
+  start_pass();
   std::unordered_map<std::string, uint64_t> fresh;
   auto point = live::at_stable_point(reader, [&] {
     fresh.clear();
@@ -153,7 +184,7 @@ Status View::load(const cache::Reader& reader) {
     std::string scratch;
     while (!cursor.done) {
       Status s = reader.scan(collection_, cursor, scratch, 1 << 20, [&](const cache::ObjectView& v, std::string& out) {
-        if (query_.filter && !query_.filter->matches(v)) return false;
+        if (!passes(v)) return false;
         const size_t mark = out.size();
         append_element(query_, v, href_base_, out);
         const bool projected = query_.options.has_fields && !query_.fields.all();
@@ -165,12 +196,15 @@ Status View::load(const cache::Reader& reader) {
     }
   });
   if (!point.is_ok()) return point.status();
+  if (!spent_.is_ok()) return spent_;
   state_ = std::move(fresh);
   follower_ = std::make_unique<live::Follower>(reader, *point);
   return Status::ok();
 }
 
 Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) {
+  if (!spent_.is_ok()) return spent_;
+  start_pass();
   std::vector<cache::Change> changes;
   Status s = follower_->next(&changes);
   if (s.kind() == ErrorKind::kResourceExhausted) {
@@ -204,6 +238,7 @@ Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) 
   if (!index_) index_ = reader.collection(collection_);  // its first object may be in these changes
   for (const cache::Change& c : changes) {
     if (c.collection == index_) apply(reader, c.id, c.seq, out);
+    if (!spent_.is_ok()) return spent_;  // what the watchers were told stays consistent: no event
   }
   return Status::ok();
 }
@@ -231,12 +266,30 @@ void WatchHub::deliver(View& view, const std::vector<WatchEvent>& events, size_t
   }
 }
 
+void WatchHub::end_all(View& view, const std::string& reason) {
+  kLog.warn("watch on " + view.collection() + " ended: " + reason);
+  const std::vector<ViewClient*> clients = view.watchers();  // each leaves the view as it ends
+  for (ViewClient* w : clients) {
+    Connection& conn = w->connection();
+    conn.send(w->drop_text(reason));
+    conn.end();  // destroys w; the view goes with its last watcher
+    touched(conn.fd());
+  }
+}
+
 Result<View*> WatchHub::view_for(const std::string& collection, ListQuery query, const std::string& key,
                                  size_t limit) {
   auto it = views_.find(key);
   if (it != views_.end()) {
     std::vector<WatchEvent> events;
-    XR_RETURN_IF_ERROR(it->second->advance(reader_, &events));
+    if (Status s = it->second->advance(reader_, &events); !s.is_ok()) {
+      // A spent filter ends the view's watchers; the new request gets the same error.
+      if (!it->second->budget_error().is_ok()) {
+        end_all(*it->second, s.message());
+        views_.erase(key);  // if no watcher was left to take it along
+      }
+      return s;
+    }
     if (!events.empty()) deliver(*it->second, events, limit);
     it = views_.find(key);  // its last watcher may have been dropped
     if (it != views_.end()) return it->second.get();
@@ -247,7 +300,7 @@ Result<View*> WatchHub::view_for(const std::string& collection, ListQuery query,
   if (!index && !reader_.collection("pools")) {
     return Status(ErrorKind::kUnavailable, "the cache has no " + collection + " yet");
   }
-  auto view = std::make_unique<View>(key, collection, index, std::move(query));
+  auto view = std::make_unique<View>(key, collection, index, std::move(query), limits_);
   XR_RETURN_IF_ERROR(view->load(reader_));
   View* raw = view.get();
   views_.emplace(key, std::move(view));
@@ -274,6 +327,11 @@ void WatchHub::advance_all(size_t limit) {
     View* view = it->second.get();
     std::vector<WatchEvent> events;
     Status s = view->advance(reader_, &events);
+    if (!s.is_ok() && !view->budget_error().is_ok()) {
+      end_all(*view, s.message());  // a clear last line / error frame, then the end
+      views_.erase(key);              // if no watcher was left to take it along
+      continue;
+    }
     if (!s.is_ok()) {
       kLog.warn("watch on " + view->collection() + ": " + s.to_string());
       continue;

@@ -6,6 +6,7 @@
 // written once and fanned out to every watcher of the view. Stream thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -89,20 +90,34 @@ class WatchStream : public OpenStream, public ViewClient {
   int64_t last_write_ms_ = 0;
 };
 
+// What a view's filter may spend (issue 17, defect 5 for watches): [server]
+// filter_match_budget PCRE2 match steps over the view's whole life (its watchers ask the
+// same query and share it; only tests that hit PCRE2's limit spend them, as for lists), and
+// filter_time_budget_ms of wall clock per pass (one load, one batch of changes).
+struct FilterLimits {
+  uint64_t match_steps = 10'000'000;
+  int64_t time_ms = 5000;
+};
+
 class View {
  public:
   // `index`: the collection's in the cache; nullopt while it has never held an object (found
   // once a change of it is logged).
-  View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query);
+  View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query,
+       FilterLimits limits = {});
   const std::string& key() const { return key_; }
   const std::string& collection() const { return collection_; }
   uint64_t position() const { return follower_ ? follower_->position() : 0; }
 
   // Fills the state from a snapshot of the collection at a stable point.
+  // kInvalidArgument / kUnavailable once the filter spent its budget (budget_error()).
   Status load(const cache::Reader& reader);
   // Follows the log up to its stable end; appends the events to *out. A view overtaken by
-  // the ring reloads and reports the difference.
+  // the ring reloads and reports the difference. Past the filter's budget: its error, and
+  // the view is spent for good (every later advance answers the same).
   Status advance(const cache::Reader& reader, std::vector<WatchEvent>* out);
+  // OK while the filter is within its budget; else why not (XO's filter error wording).
+  const Status& budget_error() const { return spent_; }
   // The current state of `id` as an event (an update when it matches, else a remove).
   WatchEvent current(const cache::Reader& reader, const std::string& id, uint64_t seq) const;
 
@@ -112,6 +127,9 @@ class View {
   // Projection of the object now in the cache (nullopt: absent or not matching the filter)
   // and the hash of what counts as "changed".
   bool describe(const cache::Reader& reader, const std::string& id, std::string* entry, uint64_t* hash) const;
+  // The filter on `v` within the budget (false once spent; spent_ says why).
+  bool passes(const cache::ObjectView& v) const;
+  void start_pass() const;
   std::string remove_entry(std::string_view id) const;
   void apply(const cache::Reader& reader, const std::string& id, uint64_t seq, std::vector<WatchEvent>* out);
 
@@ -119,6 +137,14 @@ class View {
   std::string collection_;
   std::optional<uint16_t> index_;
   ListQuery query_;
+  FilterLimits limits_;
+  // The filter's budget (mutable: describe() is const; one thread, the stream loop's).
+  mutable filter::MatchBudget budget_;
+  mutable std::optional<filter::Filter::Matcher<cache::ObjectView>> matcher_;
+  mutable std::chrono::steady_clock::time_point pass_deadline_;
+  mutable uint64_t steps_at_check_ = 0;
+  mutable unsigned tests_ = 0;
+  mutable Status spent_;
   std::string href_base_;
   std::unordered_map<std::string, uint64_t> state_;  // matching objects -> hash
   std::unique_ptr<live::Follower> follower_;
@@ -128,7 +154,7 @@ class View {
 // The views of the process by query key, created on demand, dropped with their last watcher.
 class WatchHub {
  public:
-  explicit WatchHub(const cache::Reader& reader) : reader_(reader) {}
+  explicit WatchHub(const cache::Reader& reader, FilterLimits limits = {}) : reader_(reader), limits_(limits) {}
   // The view for this query, brought up to the log's stable end (events of the catch-up
   // are delivered to its current watchers first).
   Result<View*> view_for(const std::string& collection, ListQuery query, const std::string& key, size_t limit);
@@ -147,8 +173,11 @@ class WatchHub {
 
  private:
   void deliver(View& view, const std::vector<WatchEvent>& events, size_t limit);
+  // Ends every client of `view` with `reason` (its filter spent its budget).
+  void end_all(View& view, const std::string& reason);
 
   const cache::Reader& reader_;
+  FilterLimits limits_;
   std::unordered_map<std::string, std::unique_ptr<View>> views_;
   std::unordered_map<std::string, class SseStream*> sse_;
   std::vector<int> touched_;

@@ -19,7 +19,9 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -555,6 +557,60 @@ class FilterBudgetTest(unittest.TestCase):
         self.assertGreater(busy, 0.05, "the slow filter did not keep the worker busy")
         self.assertLess(idle, busy * 0.3, "the worker went on filtering after its client left")
         self.assertEqual(self.s.get("/rest/v0/ping").status, 200)
+
+
+    def watch(self, filter_text):
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/rest/v0/vms?fields=name_label&ndjson&watch&filter=%s"
+            % (self.s.port, urllib.parse.quote(filter_text)), headers={"Cookie": "authenticationToken=" + self.s.token})
+        try:
+            return urllib.request.urlopen(req, timeout=60)
+        except urllib.error.HTTPError as e:
+            return e
+
+    def test_e_a_watch_whose_filter_spends_the_match_steps_at_its_start_is_refused(self):
+        r = self.watch("/(.|.)*[!?]/")  # the stream role loads the view: every VM's strings
+        self.assertEqual(r.status, 400)
+        body = json.loads(r.read())
+        self.assertIn("filter too costly", body["error"])
+        self.assertIn("filter_match_budget", body["error"])
+        self.assertEqual(body["data"], {"stringToParse": "/(.|.)*[!?]/"})
+        self.assertEqual(self.s.get("/rest/v0/ping").status, 200)
+
+    def test_f_a_watch_whose_filter_spends_the_match_steps_later_is_ended_with_a_reason_line(self):
+        # Cheap on every name (anchored) until names start with "zz": then each test hits
+        # PCRE2's per-test limit (1,000,000 steps), and 10 of them spend the 10,000,000.
+        resp = self.watch("name_label:/^zz(.|.)*[!?]/")
+        self.assertEqual(resp.status, 200)
+        vms = self.s.api("/rest/v0/vms?fields=uuid&limit=12")
+        with resp:
+            for i, vm in enumerate(vms):
+                self.s.sims[0].control("rename", {"ref": vm["uuid"], "name": "zz" + "a" * 40 + str(i)})
+            lines = []
+            while True:
+                line = resp.readline()
+                if not line:
+                    break
+                lines.append(json.loads(line))
+        self.assertTrue(lines, "the watch ended without a line")
+        kind, entry = lines[-1][0], lines[-1][1]
+        self.assertEqual(kind, "error", lines)
+        self.assertIn("filter too costly: its regular expressions used the watch's budget of 10000000", entry["error"])
+        self.assertIn("revision", entry)
+        self.assertFalse([x for x in lines[:-1] if x[0] == "remove"], lines)  # nothing made up on the way out
+        # Another watch with the same filter starts again (the view was dropped) and is refused
+        # at once (every zz name now spends its test's limit).
+        r = self.watch("name_label:/^zz(.|.)*[!?]/")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(self.s.get("/rest/v0/ping").status, 200)
+
+    def test_g_a_watch_whose_filter_is_slow_is_refused_at_the_time_budget(self):
+        t0 = time.monotonic()
+        r = self.watch("/^(.|.){0,17}[!?]/")
+        took = time.monotonic() - t0
+        self.assertEqual(r.status, 503)
+        self.assertIn("filter took longer than the watch's budget of 4000 ms", json.loads(r.read())["error"])
+        self.assertLess(took, 25)
 
 
 class PoolHealthTest(unittest.TestCase):
