@@ -358,6 +358,21 @@ class Stack:
         return read(self.serve_log_path)
 
     # --- HTTP ---
+    def audit_records(self):
+        """The audit log's records ([audit] path's default, <data_dir>/audit.log), parsed."""
+        path = os.path.join(self.dir, "data/audit.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+
+    def wait_audit(self, pred, timeout=10):
+        """The last audit record `pred` accepts, once there is one."""
+        found = []
+        wait_until(lambda: found.extend(x for x in self.audit_records() if pred(x)) or found, timeout,
+                   "the audit line")
+        return found[-1]
+
     def request(self, method, path, token=None, cookie=None, basic=None, headers=None, body=None, source=None,
                 raw=None):
         """`body` is sent as JSON; `raw` bytes as they are (set their Content-Type in `headers`)."""

@@ -4,7 +4,6 @@ session as a cookie) and its RFB 3.8 server. A small RFB client does the handsha
 reads one framebuffer update; refusals (no credentials, cross-site Origin, bad/unknown/
 halted VM, not a WebSocket, non-admin) answer before anything reaches XAPI; both sides'
 closes end the bridge cleanly."""
-import json
 import os
 import signal
 import sys
@@ -176,25 +175,13 @@ class Console(unittest.TestCase):
             return w.status == 101
         wait_until(opens, 20, "a console after the restart")
 
-    def audit_lines(self):
-        path = os.path.join(self.s.dir, "data/audit.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [json.loads(line) for line in f]
-
-    def audit_line(self, pred):
-        found = []
-        wait_until(lambda: found.extend(x for x in self.audit_lines() if pred(x)) or found, 10, "the audit line")
-        return found[-1]
-
     def test_consoles_opened_and_refused_are_audited(self):
         vm = self.running()[0]
         me = self.s.request("GET", "/rest/v0/users/me", token=self.s.token).headers["Location"].rsplit("/", 1)[1]
         token_ids = {t["id"] for t in self.s.api("/rest/v0/users/%s/authentication_tokens" % me)}
         ws = self.open(vm["id"])
         self.assertEqual(ws.status, 101, ws.body)
-        line = self.audit_line(lambda x: x["event"] == "console" and x["status"] == 101 and x["object"] == vm["id"])
+        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 101 and x["object"] == vm["id"])
         self.assertEqual((line["user"], line["method"], line["route"], line["result"], line["address"]),
                          ("admin", "GET", "/api/consoles/{id}", "success", "127.0.0.1"))
         self.assertIn(line["tokenId"], token_ids)
@@ -204,13 +191,13 @@ class Console(unittest.TestCase):
         # Another site's page with the user's cookie: refused and audited.
         ws = self.open(vm["id"], Origin="http://evil.example")
         self.assertEqual(ws.status, 403)
-        line = self.audit_line(lambda x: x["event"] == "console" and x["status"] == 403 and x["object"] == vm["id"])
+        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 403 and x["object"] == vm["id"])
         self.assertEqual(line["result"], "refused")
         # A bad token: a failed login of the console, its public id only.
         secret = "Bogus-Console-Token-" + "y" * 24
         ws = self.open(vm["id"], token=False, Cookie="authenticationToken=" + secret)
         self.assertEqual(ws.status, 401)
-        line = self.audit_line(lambda x: x["event"] == "login_failed" and x["route"] == "/api/consoles/{id}")
+        line = self.s.wait_audit(lambda x: x["event"] == "login_failed" and x["route"] == "/api/consoles/{id}")
         self.assertTrue(line["tokenId"])
         self.assertEqual((line["status"], line["object"], line["user"]), (401, vm["id"], None))
         with open(os.path.join(self.s.dir, "data/audit.log")) as f:

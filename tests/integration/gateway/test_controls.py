@@ -13,7 +13,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack, wait_until  # noqa: E402
+from stack import Stack  # noqa: E402
 
 
 def scope_error(test, r, scope, value=None):
@@ -282,15 +282,10 @@ class AuditAndLimitsTest(unittest.TestCase):
         cls.s.stop()
 
     def lines(self):
-        if not os.path.exists(self.audit):
-            return []
-        with open(self.audit) as f:
-            return [json.loads(line) for line in f]
+        return self.s.audit_records()
 
     def wait_line(self, pred):
-        found = []
-        wait_until(lambda: found.extend(x for x in self.lines() if pred(x)) or found, 5, "the audit line")
-        return found[-1]
+        return self.s.wait_audit(pred)
 
     # --- audit log ---
     def test_changes_and_actions_are_audited_with_user_token_route_object_status_and_task(self):
