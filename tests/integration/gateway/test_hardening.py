@@ -483,13 +483,6 @@ def process_gone(pid):
         return True
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far (clock ticks of /proc/<pid>/stat)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class FilterBudgetTest(unittest.TestCase):
     """Defect 5: filter=/(.|.)*[!?]/ cost ~27 ms per VM and went on after the client left.
     A request's regexes now share one budget of PCRE2 match steps ([server]
@@ -543,21 +536,19 @@ class FilterBudgetTest(unittest.TestCase):
         self.assertLess(took, 25)
 
     def test_d_the_scan_stops_when_the_client_goes_away(self):
-        worker = self.s.pids("worker")[0]
+        # The scan polls the request's socket: once nginx closes it the list ends "cancelled",
+        # long before the 4 s budget would end it "unavailable" (a scan that never looked at
+        # its client ends only there). The log says which; no CPU timing (the machine is shared).
+        gone = "list not kept: cancelled: the client went away during the filter"
+        spent = "list not kept: unavailable: filter took longer"
+        before_gone, before_spent = self.s.log_text().count(gone), self.s.log_text().count(spent)
         sock = open_slow_reader(self.s.port, self.SLOW, self.s.token)
-        time.sleep(0.3)
-        busy0 = cpu_seconds(worker)
-        time.sleep(1.0)
-        busy = cpu_seconds(worker) - busy0  # the filter's CPU over 1 s (the machine may be loaded)
-        sock.close()  # nginx closes the FastCGI connection; the scan polls it
-        time.sleep(0.2)
-        idle0 = cpu_seconds(worker)
-        time.sleep(1.4)  # still well inside the request's 4 s time budget
-        idle = cpu_seconds(worker) - idle0
-        self.assertGreater(busy, 0.05, "the slow filter did not keep the worker busy")
-        self.assertLess(idle, busy * 0.3, "the worker went on filtering after its client left")
+        time.sleep(0.5)
+        sock.close()  # nginx closes the FastCGI connection
+        wait_until(lambda: self.s.log_text().count(gone) > before_gone or self.s.log_text().count(spent) > before_spent,
+                   30, "the scan to end")
+        self.assertEqual(self.s.log_text().count(spent), before_spent, "the scan went on until its time budget")
         self.assertEqual(self.s.get("/rest/v0/ping").status, 200)
-
 
     def watch(self, filter_text):
         req = urllib.request.Request(
