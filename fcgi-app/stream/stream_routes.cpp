@@ -138,6 +138,7 @@ Status watch_tasks(Connection& conn, Context& ctx, StreamServices& ss) {
     // Checked (410 when too old) once the board caught up with the store: a revision of a
     // list made just before may be newer than what the board has read yet.
   }
+  q.limit(FilterLimits{static_cast<uint64_t>(ctx.svc.config.filter_match_budget), ctx.svc.config.filter_time_budget_ms});
   Response& res = ctx.res;
   if (req.method() == "HEAD") {
     write_task_watch_head(res, ss.tasks.revision());

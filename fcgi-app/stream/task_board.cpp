@@ -214,7 +214,13 @@ bool TaskQuery::describe(const tasks::Task& t, std::string* entry, uint64_t* has
   }
   rapidjson::Document doc;
   doc.Parse(json.c_str(), json.size());
-  if (!passes(filter, doc)) return false;
+  if (matcher) {
+    if (!spend->error().is_ok()) return false;
+    const bool pass = (*matcher)(RapidJsonView(&doc));
+    if (!spend->after_test() || !pass) return false;
+  } else if (!passes(filter, doc)) {
+    return false;
+  }
   if (!options.has_fields) {
     *entry = json_string(href);
     *hash = hash_text(json);
@@ -223,6 +229,12 @@ bool TaskQuery::describe(const tasks::Task& t, std::string* entry, uint64_t* has
   *entry = project_object(doc, options, href);
   *hash = hash_text(*entry);
   return true;
+}
+
+void TaskQuery::limit(FilterLimits limits) {
+  if (!filter) return;
+  spend = std::make_shared<FilterSpend>(limits);
+  matcher = std::make_shared<filter::Filter::Matcher<RapidJsonView>>(*filter, spend->match());
 }
 
 std::string TaskQuery::remove_entry(const std::string& id) const {
@@ -327,6 +339,7 @@ void TaskWatchStream::answered(uint64_t asked) {
 void TaskWatchStream::start() {
   started_ = true;
   position_ = board_.revision();
+  if (query_.spend) query_.spend->start_pass();
   // What the client is taken to know: every task shown now (the seed sends none of them).
   for (const auto& [id, t] : board_.tasks()) {
     std::string entry;
@@ -349,6 +362,17 @@ void TaskWatchStream::start() {
   });
   std::string bytes;
   board_.hub().touched(conn_.fd());
+  if (Status spent = query_.budget_error(); !spent.is_ok()) {
+    // Spent on the tasks kept, before the head: the request's error, as for a list.
+    Response err(&bytes, false);
+    write_error(err, spent, spent.kind() == ErrorKind::kInvalidArgument && query_.filter
+                                ? string_to_parse_data(query_.filter->source())
+                                : std::string());
+    dropped_ = true;
+    conn_.send(bytes);
+    conn_.end();  // destroys this
+    return;
+  }
   if (!resumed) {
     Response err(&bytes, false);
     write_error(err,
@@ -384,7 +408,10 @@ void TaskWatchStream::line(std::string_view kind, std::string_view entry, int64_
 void TaskWatchStream::event(const std::string& id, const tasks::Task* task, int64_t revision, std::string* out) {
   std::string entry;
   uint64_t hash = 0;
-  if (task != nullptr && query_.describe(*task, &entry, &hash)) {
+  if (query_.spend) query_.spend->start_pass();
+  const bool shown = task != nullptr && query_.describe(*task, &entry, &hash);
+  if (!query_.budget_error().is_ok()) return;  // no made-up remove: the stream ends (changed())
+  if (shown) {
     auto it = told_.find(id);
     if (it != told_.end() && it->second == hash) return;  // nothing this client sees changed
     told_[id] = hash;
@@ -393,6 +420,16 @@ void TaskWatchStream::event(const std::string& id, const tasks::Task* task, int6
   }
   if (told_.erase(id) == 0) return;  // never shown: nothing to remove
   line("remove", query_.remove_entry(id), revision, out);
+}
+
+bool TaskWatchStream::ended_by_budget() {
+  const Status spent = query_.budget_error();
+  if (spent.is_ok()) return false;
+  dropped_ = true;
+  conn_.send(closing_text(spent.message()));
+  board_.hub().touched(conn_.fd());
+  conn_.end();  // destroys this
+  return true;
 }
 
 void TaskWatchStream::flush(std::string text) {
@@ -413,6 +450,7 @@ void TaskWatchStream::changed(const std::string& id, const tasks::Task* task, in
   position_ = std::max(position_, revision);
   std::string text;
   event(id, task, revision, &text);
+  if (ended_by_budget()) return;
   flush(std::move(text));
 }
 

@@ -19,7 +19,9 @@
 #include "routes/context.h"
 #include "routes/list_output.h"
 #include "routes/task_wait.h"
+#include "base/rapidjson_view.h"
 #include "stream/connection.h"
+#include "stream/filter_spend.h"
 #include "stream/open_stream.h"
 #include "stream/task_feed.h"
 #include "tasks/task.h"
@@ -98,8 +100,14 @@ struct TaskQuery {
   std::string owner;  // "" = every user's (admin)
   ListOptions options;
   std::optional<filter::Filter> filter;
+  // The filter's budget once limit() was called (a /tasks watch); shared by copies.
+  std::shared_ptr<FilterSpend> spend;
+  std::shared_ptr<filter::Filter::Matcher<RapidJsonView>> matcher;
+  void limit(FilterLimits limits);
+  // OK while the filter is within its budget (or has none).
+  Status budget_error() const { return spend ? spend->error() : Status::ok(); }
   // The entry a list would show (href or projected object) and the hash of what counts as a
-  // change; false when the task is not shown to this client.
+  // change; false when the task is not shown to this client (or the budget is spent).
   bool describe(const tasks::Task& t, std::string* entry, uint64_t* hash) const;
   std::string remove_entry(const std::string& id) const;
 };
@@ -154,6 +162,8 @@ class TaskWatchStream : public OpenStream, public TaskClient {
   void line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const;
   void event(const std::string& id, const tasks::Task* task, int64_t revision, std::string* out);
   void flush(std::string text);
+  // Ends the stream with the reason its filter's budget is spent; true when it did.
+  bool ended_by_budget();
 
   TaskBoard& board_;
   Connection& conn_;

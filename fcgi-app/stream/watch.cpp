@@ -92,36 +92,15 @@ std::string WatchStream::closing_text(std::string_view reason) {
 
 View::View(std::string key, std::string collection, std::optional<uint16_t> index, ListQuery query, FilterLimits limits)
     : key_(std::move(key)), collection_(std::move(collection)), index_(index), query_(std::move(query)),
-      limits_(limits), budget_{limits.match_steps}, steps_at_check_(limits.match_steps),
-      href_base_("/rest/v0/" + collection_ + "/") {
-  if (query_.filter) matcher_.emplace(*query_.filter, &budget_);
-}
-
-void View::start_pass() const {
-  pass_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.time_ms);
+      spend_(limits), href_base_("/rest/v0/" + collection_ + "/") {
+  if (query_.filter) matcher_.emplace(*query_.filter, spend_.match());
 }
 
 bool View::passes(const cache::ObjectView& v) const {
   if (!matcher_) return true;
-  if (!spent_.is_ok()) return false;
+  if (!spend_.error().is_ok()) return false;
   const bool pass = (*matcher_)(v);
-  if (budget_.spent()) {
-    spent_ = Status(ErrorKind::kInvalidArgument,
-                    "filter too costly: its regular expressions used the watch's budget of " +
-                        std::to_string(limits_.match_steps) + " PCRE2 match steps ([server] filter_match_budget)");
-    return false;
-  }
-  // The clock every 32 tests, and after each test that hit PCRE2's limit (tens of ms each).
-  const bool costly = budget_.steps_left != steps_at_check_;
-  if (++tests_ % 32 != 0 && !costly) return pass;
-  steps_at_check_ = budget_.steps_left;
-  if (std::chrono::steady_clock::now() >= pass_deadline_) {
-    spent_ = Status(ErrorKind::kUnavailable, "filter took longer than the watch's budget of " +
-                                                 std::to_string(limits_.time_ms) +
-                                                 " ms for one batch of changes ([server] filter_time_budget_ms)");
-    return false;
-  }
-  return pass;
+  return spend_.after_test() && pass;
 }
 
 bool View::describe(const cache::Reader& reader, const std::string& id, std::string* entry,
@@ -176,7 +155,7 @@ void View::apply(const cache::Reader& reader, const std::string& id, uint64_t se
 }
 
 Status View::load(const cache::Reader& reader) {
-  start_pass();
+  spend_.start_pass();
   std::unordered_map<std::string, uint64_t> fresh;
   auto point = live::at_stable_point(reader, [&] {
     fresh.clear();
@@ -196,15 +175,15 @@ Status View::load(const cache::Reader& reader) {
     }
   });
   if (!point.is_ok()) return point.status();
-  if (!spent_.is_ok()) return spent_;
+  if (!spend_.error().is_ok()) return spend_.error();
   state_ = std::move(fresh);
   follower_ = std::make_unique<live::Follower>(reader, *point);
   return Status::ok();
 }
 
 Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) {
-  if (!spent_.is_ok()) return spent_;
-  start_pass();
+  if (!spend_.error().is_ok()) return spend_.error();
+  spend_.start_pass();
   std::vector<cache::Change> changes;
   Status s = follower_->next(&changes);
   if (s.kind() == ErrorKind::kResourceExhausted) {
@@ -238,7 +217,7 @@ Status View::advance(const cache::Reader& reader, std::vector<WatchEvent>* out) 
   if (!index_) index_ = reader.collection(collection_);  // its first object may be in these changes
   for (const cache::Change& c : changes) {
     if (c.collection == index_) apply(reader, c.id, c.seq, out);
-    if (!spent_.is_ok()) return spent_;  // what the watchers were told stays consistent: no event
+    if (!spend_.error().is_ok()) return spend_.error();  // the watchers are told no made-up event
   }
   return Status::ok();
 }

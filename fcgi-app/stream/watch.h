@@ -6,7 +6,6 @@
 // written once and fanned out to every watcher of the view. Stream thread only.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "live/follower.h"
 #include "routes/object_stream.h"
 #include "stream/connection.h"
+#include "stream/filter_spend.h"
 #include "stream/open_stream.h"
 
 namespace xr::app {
@@ -90,15 +90,6 @@ class WatchStream : public OpenStream, public ViewClient {
   int64_t last_write_ms_ = 0;
 };
 
-// What a view's filter may spend (issue 17, defect 5 for watches): [server]
-// filter_match_budget PCRE2 match steps over the view's whole life (its watchers ask the
-// same query and share it; only tests that hit PCRE2's limit spend them, as for lists), and
-// filter_time_budget_ms of wall clock per pass (one load, one batch of changes).
-struct FilterLimits {
-  uint64_t match_steps = 10'000'000;
-  int64_t time_ms = 5000;
-};
-
 class View {
  public:
   // `index`: the collection's in the cache; nullopt while it has never held an object (found
@@ -116,8 +107,8 @@ class View {
   // the ring reloads and reports the difference. Past the filter's budget: its error, and
   // the view is spent for good (every later advance answers the same).
   Status advance(const cache::Reader& reader, std::vector<WatchEvent>* out);
-  // OK while the filter is within its budget; else why not (XO's filter error wording).
-  const Status& budget_error() const { return spent_; }
+  // OK while the filter is within its budget (stream/filter_spend.h); else why not.
+  const Status& budget_error() const { return spend_.error(); }
   // The current state of `id` as an event (an update when it matches, else a remove).
   WatchEvent current(const cache::Reader& reader, const std::string& id, uint64_t seq) const;
 
@@ -127,9 +118,8 @@ class View {
   // Projection of the object now in the cache (nullopt: absent or not matching the filter)
   // and the hash of what counts as "changed".
   bool describe(const cache::Reader& reader, const std::string& id, std::string* entry, uint64_t* hash) const;
-  // The filter on `v` within the budget (false once spent; spent_ says why).
+  // The filter on `v` within the budget (false once spent; budget_error() says why).
   bool passes(const cache::ObjectView& v) const;
-  void start_pass() const;
   std::string remove_entry(std::string_view id) const;
   void apply(const cache::Reader& reader, const std::string& id, uint64_t seq, std::vector<WatchEvent>* out);
 
@@ -137,14 +127,10 @@ class View {
   std::string collection_;
   std::optional<uint16_t> index_;
   ListQuery query_;
-  FilterLimits limits_;
-  // The filter's budget (mutable: describe() is const; one thread, the stream loop's).
-  mutable filter::MatchBudget budget_;
+  // The filter's budget, shared by the view's watchers (mutable: describe() is const; one
+  // thread, the stream loop's).
+  mutable FilterSpend spend_;
   mutable std::optional<filter::Filter::Matcher<cache::ObjectView>> matcher_;
-  mutable std::chrono::steady_clock::time_point pass_deadline_;
-  mutable uint64_t steps_at_check_ = 0;
-  mutable unsigned tests_ = 0;
-  mutable Status spent_;
   std::string href_base_;
   std::unordered_map<std::string, uint64_t> state_;  // matching objects -> hash
   std::unique_ptr<live::Follower> follower_;

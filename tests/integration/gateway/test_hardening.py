@@ -604,6 +604,37 @@ class FilterBudgetTest(unittest.TestCase):
         self.assertLess(took, 25)
 
 
+    def test_h_a_tasks_watch_whose_filter_spends_the_match_steps_is_refused(self):
+        vm = self.s.api("/rest/v0/vms?fields=id&limit=1")[0]["id"]
+        for i in range(4):  # XO tasks: uuids and names, each past PCRE2's per-test limit below
+            r = self.s.request("POST", "/rest/v0/vms/%s/actions/snapshot?sync" % vm, token=self.s.token,
+                               body={"name_label": "budget-snap-%d" % i})
+            self.assertTrue(200 <= r.status < 300, r.body)
+
+        def refused():
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/rest/v0/tasks?ndjson&watch&filter=%s"
+                % (self.s.port, urllib.parse.quote("/(.|.)*[!?]/")),
+                headers={"Cookie": "authenticationToken=" + self.s.token})
+            try:
+                urllib.request.urlopen(req, timeout=60).close()
+                return None  # the stream role has not read the tasks yet
+            except urllib.error.HTTPError as e:
+                return e
+        found = []
+        wait_until(lambda: found.append(refused()) or found[-1] is not None, 30, "the tasks watch to be refused")
+        e = found[-1]
+        self.assertEqual(e.code, 400)
+        body = json.loads(e.read())
+        self.assertIn("filter too costly", body["error"])
+        self.assertEqual(body["data"], {"stringToParse": "/(.|.)*[!?]/"})
+        # An ordinary filter on the same tasks is served.
+        req = urllib.request.Request("http://127.0.0.1:%d/rest/v0/tasks?ndjson&watch&filter=status:success"
+                                     % self.s.port, headers={"Cookie": "authenticationToken=" + self.s.token})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            self.assertEqual(resp.status, 200)
+
+
 class PoolHealthTest(unittest.TestCase):
     """Defect 6: with event.from failing or held, or the poller stopped, /servers said
     "connected" and reads answered from a cache nobody updated. A pool is connected only
