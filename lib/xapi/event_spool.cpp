@@ -87,7 +87,7 @@ struct EventSpool::Zstd {
   }
 };
 
-EventSpool::EventSpool() : zstd_(std::make_unique<Zstd>()) {}
+EventSpool::EventSpool() : zstd_(std::make_unique<Zstd>()) { name_id(std::string()); }
 EventSpool::~EventSpool() = default;
 EventSpool::EventSpool(EventSpool&&) noexcept = default;
 EventSpool& EventSpool::operator=(EventSpool&&) noexcept = default;
@@ -111,7 +111,19 @@ uint32_t EventSpool::name_id(const std::string& name) {
   return it->second;
 }
 
-void EventSpool::put(const Value& v) {
+uint32_t EventSpool::next_name_id(const std::string& name, uint32_t prev, bool first) {
+  std::vector<uint32_t>& guesses = first ? first_in_ : after_;
+  if (prev < guesses.size()) {
+    const uint32_t guess = guesses[prev];
+    if (guess < names_.size() && names_[guess] == name) return guess;
+  }
+  const uint32_t id = name_id(name);
+  if (guesses.size() <= prev) guesses.resize(names_.size() + 64, UINT32_MAX);
+  guesses[prev] = id;
+  return id;
+}
+
+void EventSpool::put(const Value& v, uint32_t parent) {
   switch (v.type()) {
     case ValueType::kNil:
       scratch_.push_back(static_cast<char>(kNil));
@@ -143,16 +155,21 @@ void EventSpool::put(const Value& v) {
       const Value::Array& items = **v.as_array();
       scratch_.push_back(static_cast<char>(kArray));
       put_varint(items.size());
-      for (const Value& item : items) put(item);
+      for (const Value& item : items) put(item, parent);
       return;
     }
     case ValueType::kStruct: {
       const Value::Struct& members = **v.as_struct();
       scratch_.push_back(static_cast<char>(kStruct));
       put_varint(members.size());
+      uint32_t prev = parent;
+      bool first = true;
       for (const Member& m : members) {
-        put_varint(name_id(m.name));
-        put(m.value);
+        const uint32_t id = next_name_id(m.name, prev, first);
+        put_varint(id);
+        put(m.value, id);
+        prev = id;
+        first = false;
       }
       return;
     }
@@ -181,7 +198,7 @@ void EventSpool::add(Event&& e) {
   put_text(e.operation);
   put_text(e.ref);
   put_text(e.snapshot.get_string("uuid"));
-  put(e.snapshot);
+  put(e.snapshot, kTop);
   e.snapshot = Value();
   if (blocks_.empty() || blocks_.back().size + scratch_.size() > open_capacity_) {
     if (!blocks_.empty()) pack_last_block();

@@ -66,10 +66,15 @@ class EventSpool {
     std::unique_ptr<char[]> raw;
     size_t capacity = 0;
   };
-  void put(const Value& v);
+  // `parent`: the name id of the member holding v (kTop for the snapshot itself).
+  void put(const Value& v, uint32_t parent);
   void put_text(std::string_view s);
   void put_varint(uint64_t n);
   uint32_t name_id(const std::string& name);
+  // The id of member `name` given the previous member's id in the same struct (or, for the
+  // first member, the struct's own member name): records of a class repeat the same member
+  // sequence, so the guess of the last record of that shape usually holds, without hashing.
+  uint32_t next_name_id(const std::string& name, uint32_t prev, bool first);
   void pack_last_block();
   const char* record(size_t i) const;
 
@@ -81,6 +86,8 @@ class EventSpool {
   std::string scratch_;  // one record being encoded
   std::vector<std::string> names_;
   std::unordered_map<std::string, uint32_t> name_ids_;
+  std::vector<uint32_t> after_, first_in_;  // guesses by previous member / by parent
+  static constexpr uint32_t kTop = 0;        // id of "" (interned first): the snapshot's parent
   struct Zstd;
   std::unique_ptr<Zstd> zstd_;  // compression and decompression contexts
   mutable std::vector<Cached> cache_;
