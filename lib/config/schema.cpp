@@ -183,7 +183,7 @@ const std::array kPoolKeys = {
       "seconds to establish the TCP (and TLS) connection to a host of the pool",
       &PoolConfig::connect_timeout},
     P{"login_timeout", KeyType::kInteger, "15", 1, 600, "",
-      "seconds a login may wait for its answer (long calls, e.g. the initial dump, have 120 s)",
+      "seconds a login may wait for its answer (other calls have 120 s; a whole-pool dump ends only after 30 s without a byte)",
       &PoolConfig::login_timeout},
 };
 

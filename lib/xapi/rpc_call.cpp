@@ -104,7 +104,8 @@ Result<Value> rpc_call(HttpClient& http, const EndpointOptions& endpoint, std::s
   rq.url = std::string(base_url) + (json ? "/jsonrpc" : "/");
   rq.headers = {json ? "Content-Type: application/json" : "Content-Type: text/xml"};
   rq.body = body;
-  rq.total_timeout_ms = options.timeout_ms > 0 ? options.timeout_ms : endpoint.rpc_timeout_ms;
+  rq.total_timeout_ms = options.timeout_ms > 0 ? options.timeout_ms : options.timeout_ms < 0 ? 0 : endpoint.rpc_timeout_ms;
+  rq.low_speed_time_s = options.low_speed_time_s;
   rq.cancel = options.cancel;
   if (json && options.stream.sink) return call_json_streamed(http, rq, method, options);
   return call_pushed(http, rq, format, method, options);

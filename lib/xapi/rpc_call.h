@@ -13,7 +13,10 @@
 namespace xr::xapi {
 
 struct CallOptions {
-  long timeout_ms = 0;  // 0 = the endpoint's rpc_timeout_ms
+  long timeout_ms = 0;  // 0 = the endpoint's rpc_timeout_ms; < 0 = no total bound
+  // Abort when less than 1 byte/s arrives for this long (0 = off): the bound of a call
+  // whose answer may take long but must keep flowing (a large pool's whole dump).
+  long low_speed_time_s = 0;
   StreamSpec stream;    // stream an array member of the result (event.from "events")
   DecodeLimits limits;
   const std::atomic<bool>* cancel = nullptr;
