@@ -143,19 +143,19 @@ Status set_blocked_operations(Env& e, const rapidjson::Value& v, std::vector<Xap
   }
   return Status::ok();
 }
-// XO's cpus: the live count of a running VM, else the count at startup (raising the maximum
-// first when it is lower, as XO's limits handling does).
+// XO's cpus (skipped when already the start-up count): the maximum raised first when lower
+// (XO's cpusStaticMax constraint: XAPI refuses that on a running VM), VM.set_VCPUs_at_startup,
+// and on a running or paused VM the live count as well (VM.set_VCPUs_number_live).
 Status set_cpus(Env& e, const rapidjson::Value& v, std::vector<XapiOp>* ops) {
   XR_ASSIGN_OR_RETURN(const Value* rec, e.xapi_record());
   const int64_t n = int_of(v);
-  if (rec->get_string("power_state") == "Running") {
-    add(ops, e, "set_VCPUs_number_live", {Value::integer(n)});
-    return Status::ok();
-  }
+  if (n == record_int(*rec, "VCPUs_at_startup")) return Status::ok();
   if (n > body_int(e, "cpusStaticMax").value_or(record_int(*rec, "VCPUs_max"))) {
     add(ops, e, "set_VCPUs_max", {Value::integer(n)});
   }
   add(ops, e, "set_VCPUs_at_startup", {Value::integer(n)});
+  const std::string_view power = rec->get_string("power_state");
+  if (power == "Running" || power == "Paused") add(ops, e, "set_VCPUs_number_live", {Value::integer(n)});
   return Status::ok();
 }
 // XO's memoryMax: the dynamic maximum (XO skips the value already set). A running (or

@@ -579,6 +579,23 @@ class MutationsTest(unittest.TestCase):
         self.assertEqual(json.loads(b)["data"]["code"], "MEMORY_CONSTRAINT_VIOLATION_ORDER")
         self.assertEqual(self.get("vms", dmc).body, before)
 
+    def test_patch_cpus_of_a_running_vm_as_xo(self):
+        vm, ref = self.new_vm("mutcpus")
+        proxy, session = self.xapi()
+        proxy.VM.set_VCPUs_max(session, ref, "2")
+        self.s.sims[0].control("power", {"ref": ref, "state": "Running"})
+        wait_until(lambda: "mainIpAddress" in self.get("vms", vm).json(), 20, "running with its guest agent")
+        # the start-up count and the live one (VM.set_VCPUs_at_startup + set_VCPUs_number_live)
+        self.assertEqual(self.call("PATCH", "/rest/v0/vms/" + vm, {"cpus": 2})[0], 204)
+        self.assertEqual(self.get("vms", vm).json()["CPUs"], {"max": 2, "number": 2})
+        self.assertEqual(proxy.VM.get_VCPUs_at_startup(session, ref)["Value"], "2")
+        # above the maximum: XO raises the maximum first, which XAPI refuses on a running VM
+        before = self.get("vms", vm).body
+        status, b = self.call("PATCH", "/rest/v0/vms/" + vm, {"cpus": 3})
+        self.assertEqual(status, 409, b)
+        self.assertEqual(json.loads(b)["data"]["code"], "VM_BAD_POWER_STATE")
+        self.assertEqual(self.get("vms", vm).body, before)
+
     def xapi(self):
         import xmlrpc.client
         sim = self.s.sims[0]
