@@ -15,6 +15,7 @@
 #include "routes/js_json.h"
 #include "routes/monitor_routes.h"
 #include "routes/object_stream.h"
+#include "routes/scope_check.h"
 #include "worker/cache_access.h"
 
 namespace xr::app {
@@ -45,16 +46,26 @@ const Value* member(const Value& o, const char* key) {
   return it == o.MemberEnd() ? nullptr : &it->value;
 }
 
-// The objects of `coll` that pass `keep` (tested on the cache view), parsed.
+// Whether the object is in the pools the caller's token may see (a pool-scoped token's
+// dashboards sum up its pools only; routes/scope_check.h).
+bool in_scope(const Context& ctx, bool scoped, const cache::ObjectView& v) {
+  if (!scoped) return true;
+  cache::ObjectView pool;
+  return v.find("$pool", &pool) && pool.kind() == JsonKind::kString && scope_allows_pool(ctx, pool.string());
+}
+
+// The objects of `coll` that pass `keep` (tested on the cache view) within the caller's
+// pools, parsed.
 Result<std::vector<Doc>> objects(Context& ctx, std::string_view coll,
                                  const std::function<bool(const cache::ObjectView&)>& keep) {
   const cache::Reader& reader = ctx.svc.cache->reader();
+  const bool scoped = !scope_pool_filter(ctx).empty();
   std::vector<std::string> jsons;
   cache::ScanCursor cursor;
   std::string scratch;
   while (!cursor.done) {
     XR_RETURN_IF_ERROR(reader.scan(coll, cursor, scratch, SIZE_MAX, [&](const cache::ObjectView& v, std::string&) {
-      if (!keep(v)) return false;
+      if (!in_scope(ctx, scoped, v) || !keep(v)) return false;
       std::string j;
       v.append_json(j);
       jsons.push_back(std::move(j));
@@ -161,12 +172,14 @@ struct VmCounts {
 
 Result<VmCounts> vm_counts(Context& ctx, std::string_view pool_id) {
   VmCounts c;
+  const bool scoped = !scope_pool_filter(ctx).empty();
   cache::ScanCursor cursor;
   std::string scratch;
   while (!cursor.done) {
     XR_RETURN_IF_ERROR(ctx.svc.cache->reader().scan("vms", cursor, scratch, SIZE_MAX,
                                                     [&](const cache::ObjectView& v, std::string&) {
       if (!pool_id.empty() && !view_str_is(v, "$pool", pool_id)) return false;
+      if (!in_scope(ctx, scoped, v)) return false;
       cache::ObjectView ps;
       const std::string_view p = v.find("power_state", &ps) && ps.kind() == JsonKind::kString ? ps.string() : "";
       ++c.total;
@@ -250,8 +263,9 @@ Status get_dashboard(Context& ctx) {
   XR_ASSIGN_OR_RETURN(std::vector<Doc> pools, objects(ctx, "pools", [](const auto&) { return true; }));
   XR_ASSIGN_OR_RETURN(std::vector<Doc> hosts, objects(ctx, "hosts", [](const auto&) { return true; }));
   XR_ASSIGN_OR_RETURN(std::vector<Doc> srs, objects(ctx, "srs", [](const auto&) { return true; }));
-  parts.set("nPools", n(static_cast<int64_t>(reader.count("pools"))));
-  parts.set("nHosts", n(static_cast<int64_t>(reader.count("hosts"))));
+  const bool scoped = !scope_pool_filter(ctx).empty();  // a pool-scoped token: its pools only
+  parts.set("nPools", n(static_cast<int64_t>(scoped ? pools.size() : reader.count("pools"))));
+  parts.set("nHosts", n(static_cast<int64_t>(scoped ? hosts.size() : reader.count("hosts"))));
   parts.set("hostsStatus", hosts_status(hosts, true, a));
   {
     std::vector<const Doc*> writable;
@@ -331,13 +345,15 @@ Status get_dashboard(Context& ctx) {
   {
     std::set<std::string> pool_ids;
     for (const auto& p : pools) pool_ids.insert(std::string(str(p, "id")));
-    int64_t connected = 0, disconnected = 0, unreachable = 0, unknown = 0;
+    int64_t connected = 0, disconnected = 0, unreachable = 0, unknown = 0, total = 0;
     for (const auto& pool : ctx.svc.config.pools) {
       const cache::PoolStatus* st = nullptr;
       const auto statuses = reader.pool_statuses();
       for (const auto& x : statuses) {
         if (x.key == pool.name) st = &x;
       }
+      if (!scope_allows_pool(ctx, st != nullptr ? std::string_view(st->pool_id) : std::string_view())) continue;
+      ++total;
       if (st != nullptr && st->state == cache::layout::PoolState::kConnected && pool_ids.count(st->pool_id)) {
         ++connected;
       } else if (st != nullptr && st->state == cache::layout::PoolState::kDisconnected) {
@@ -351,7 +367,7 @@ Status get_dashboard(Context& ctx) {
     v.AddMember("disconnected", n(disconnected), a);
     v.AddMember("unreachable", n(unreachable), a);
     v.AddMember("unknown", n(unknown), a);
-    v.AddMember("total", n(static_cast<int64_t>(ctx.svc.config.pools.size())), a);
+    v.AddMember("total", n(total), a);
     parts.set("poolsStatus", std::move(v));
   }
   {

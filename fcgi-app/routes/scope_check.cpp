@@ -119,8 +119,8 @@ Status check_route_scope(Context& ctx) {
   // One's own tokens and the upload area touch no pool: a pool-scoped token may use them.
   r.touches_no_pool = std::find(segs.begin(), segs.end(), "authentication_tokens") != segs.end() ||
                       r.collection == "uploads";
-  // Whole-estate aggregates that cannot be narrowed to some pools (/pools/{id}/dashboard can).
-  r.sums_every_pool = (api && segs.size() == 3 && r.collection == "dashboard") || (!api && r.collection == "metrics");
+  // The gateway's metrics sum up every pool and are not narrowed (the dashboards are).
+  r.sums_every_pool = !api && r.collection == "metrics";
   return check_scope(ctx, r);
 }
 

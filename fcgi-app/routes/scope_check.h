@@ -23,7 +23,7 @@ struct ScopedRequest {
   std::string_view action;      // "start" of POST .../actions/start; empty for other requests
   std::string_view object_id;   // the pool object the path names (cache collections); may be empty
   bool touches_no_pool = false;  // a change outside every pool (one's own tokens, uploads)
-  bool sums_every_pool = false;  // a read summing up every pool (dashboard, metrics)
+  bool sums_every_pool = false;  // a read summing up every pool (/metrics)
 };
 
 // kForbidden, with ctx.error_data {"scope": "<readOnly|pools|collections|actions>", ...}, when

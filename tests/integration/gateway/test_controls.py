@@ -187,13 +187,22 @@ class ScopedTokensTest(unittest.TestCase):
         self.assertEqual(self.s.get("/rest/v0/servers", token=t).json(), ["/rest/v0/servers/" + name_of[mine]])
         self.assertEqual(self.s.get("/rest/v0/servers/" + name_of[mine], token=t).status, 200)
         scope_error(self, self.s.get("/rest/v0/servers/" + name_of[other], token=t), "pools", other)
-        # Aggregates of every pool cannot be narrowed: refused; a pool's own dashboard is fine.
-        scope_error(self, self.s.get("/rest/v0/dashboard", token=t), "pools")
+        # The dashboard sums up the token's pools only; the gateway's metrics (every pool) are refused.
+        full = self.s.api("/rest/v0/dashboard")
+        r = self.s.get("/rest/v0/dashboard", token=t)
+        self.assertEqual(r.status, 200, r.body)
+        mine_only = r.json()
+        hosts = self.s.api("/rest/v0/hosts?fields=$pool")
+        self.assertEqual((full["nPools"], full["poolsStatus"]["total"], full["vmsStatus"]["total"]),
+                         (2, 2, len(self.vms)))
+        self.assertEqual((mine_only["nPools"], mine_only["poolsStatus"]["total"], mine_only["poolsStatus"]["connected"]),
+                         (1, 1, 1))
+        self.assertEqual(mine_only["nHosts"], len([h for h in hosts if h["$pool"] == mine]))
+        self.assertEqual(mine_only["hostsStatus"]["total"], len([h for h in hosts if h["$pool"] == mine]))
+        self.assertEqual(mine_only["vmsStatus"]["total"], len([v for v in self.vms if v["$pool"] == mine]))
         scope_error(self, self.s.get("/metrics", token=t), "pools")
         self.assertEqual(self.s.get("/rest/v0/pools/%s/dashboard" % mine, token=t).status, 200)
         scope_error(self, self.s.get("/rest/v0/pools/%s/dashboard" % other, token=t), "pools", other)
-        # An unscoped token still sees everything.
-        self.assertEqual(self.s.get("/rest/v0/dashboard", token=self.s.token).status, 200)
 
     # --- narrowing ---
     def test_a_scoped_token_can_only_narrow(self):
