@@ -366,10 +366,11 @@ class Stack:
         with open(path) as f:
             return [json.loads(line) for line in f]
 
-    def wait_audit(self, pred, timeout=10):
-        """The last audit record `pred` accepts, once there is one."""
+    def wait_audit(self, pred, timeout=10, after=0):
+        """The last audit record `pred` accepts among those after the first `after` (the count
+        before the request: an older record may match too), once there is one."""
         found = []
-        wait_until(lambda: found.extend(x for x in self.audit_records() if pred(x)) or found, timeout,
+        wait_until(lambda: found.extend(x for x in self.audit_records()[after:] if pred(x)) or found, timeout,
                    "the audit line")
         return found[-1]
 

@@ -179,9 +179,12 @@ class Console(unittest.TestCase):
         vm = self.running()[0]
         me = self.s.request("GET", "/rest/v0/users/me", token=self.s.token).headers["Location"].rsplit("/", 1)[1]
         token_ids = {t["id"] for t in self.s.api("/rest/v0/users/%s/authentication_tokens" % me)}
+        # Other tests open consoles of the same VM (with Basic too): only records after ours count.
+        before = len(self.s.audit_records())
         ws = self.open(vm["id"])
         self.assertEqual(ws.status, 101, ws.body)
-        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 101 and x["object"] == vm["id"])
+        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 101 and x["object"] == vm["id"],
+                                 after=before)
         self.assertEqual((line["user"], line["method"], line["route"], line["result"], line["address"]),
                          ("admin", "GET", "/api/consoles/{id}", "success", "127.0.0.1"))
         self.assertIn(line["tokenId"], token_ids)
@@ -189,15 +192,19 @@ class Console(unittest.TestCase):
         RfbClient(ws.recv, ws.sendall).handshake()
         ws.close(1000)
         # Another site's page with the user's cookie: refused and audited.
+        before = len(self.s.audit_records())
         ws = self.open(vm["id"], Origin="http://evil.example")
         self.assertEqual(ws.status, 403)
-        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 403 and x["object"] == vm["id"])
+        line = self.s.wait_audit(lambda x: x["event"] == "console" and x["status"] == 403 and x["object"] == vm["id"],
+                                 after=before)
         self.assertEqual(line["result"], "refused")
         # A bad token: a failed login of the console, its public id only.
         secret = "Bogus-Console-Token-" + "y" * 24
+        before = len(self.s.audit_records())
         ws = self.open(vm["id"], token=False, Cookie="authenticationToken=" + secret)
         self.assertEqual(ws.status, 401)
-        line = self.s.wait_audit(lambda x: x["event"] == "login_failed" and x["route"] == "/api/consoles/{id}")
+        line = self.s.wait_audit(lambda x: x["event"] == "login_failed" and x["route"] == "/api/consoles/{id}",
+                                 after=before)
         self.assertTrue(line["tokenId"])
         self.assertEqual((line["status"], line["object"], line["user"]), (401, vm["id"], None))
         with open(os.path.join(self.s.dir, "data/audit.log")) as f:
