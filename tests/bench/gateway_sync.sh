@@ -14,6 +14,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 vms=${BENCH_VMS:-10000}
 runs=${BENCH_RUNS:-1}
+sync_limit=${BENCH_SYNC_LIMIT:-900}  # seconds a sync may take before the run gives up on it
+cache_mb=${BENCH_CACHE_MB:-$(( vms > 20000 ? vms / 40 : 256 ))}  # as gateway_bench.sh: 100,000 VMs need ~1 GB
 app="$build/fcgi-app/xapi-rest"
 base_app=""
 [ -n "${2:-}" ] && base_app="$(cd "$2" && pwd)/fcgi-app/xapi-rest"
@@ -47,7 +49,7 @@ threads = 8
 [storage]
 data_dir = "$dir/data"
 [cache]
-size_mb = 256
+size_mb = $cache_mb
 [log]
 level = "info"
 [[pool]]
@@ -82,7 +84,11 @@ sync_run() {
   "$app" serve --config "$dir/xapi-rest.toml" 2>"$dir/serve.log" &
   serve_pid=$!
   pids+=($serve_pid)
-  wait_for 900 synced
+  if ! wait_for "$sync_limit" synced; then
+    echo "run $run $label: not every VM in the API after ${sync_limit} s (poller: $(grep -c 'timed out' "$dir/serve.log") timed-out calls)"
+    kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+    return 1
+  fi
   t1=$(now)
   [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; }
   sim_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
@@ -111,12 +117,12 @@ sync_run() {
 }
 
 for run in $(seq "$runs"); do
-  if [ -n "$base_app" ]; then
-    sync_run baseline "$base_app"
+  base_own=""
+  if [ -n "$base_app" ] && sync_run baseline "$base_app"; then
     base_own=$own_s; base_hwm=$hwm_mib
   fi
   sync_run ours "$app"
-  if [ -n "$base_app" ]; then
+  if [ -n "$base_own" ]; then
     echo "run $run: ours/baseline: own time $(echo "scale=2; $own_s / $base_own" | bc), poller peak RSS $(echo "scale=2; $hwm_mib / $base_hwm" | bc)"
   fi
 done
