@@ -198,8 +198,61 @@ Result<SseStream*> find_sse(Context& ctx, StreamServices& ss, const std::string&
   return it->second;
 }
 
+// A `task` subscription waits, as a /tasks watch does (TaskWatchStream), for a read of the
+// store asked when the POST came: the board may lag behind the store, and a subscription
+// taking a stale board for what the client knows would send changes made before it as news.
+// Its 201 (or error) is written once that read reached the board.
+class PendingTaskSubscription : public OpenStream, public TaskClient {
+ public:
+  PendingTaskSubscription(StreamServices& ss, Connection& conn, std::string sse_id, std::string user_id,
+                          TaskQuery query)
+      : ss_(ss), conn_(conn), sse_id_(std::move(sse_id)), user_id_(std::move(user_id)), query_(std::move(query)) {
+    ask_ = ss_.tasks.ask();
+    ss_.tasks.add(this);
+  }
+  ~PendingTaskSubscription() override { ss_.tasks.remove(this); }
+  void changed(const std::string& id, const tasks::Task* task, int64_t revision) override {
+    (void)id, (void)task, (void)revision;  // the board's state once caught up covers it
+  }
+  void answered(uint64_t asked) override {
+    if (done_ || asked < ask_) return;
+    done_ = true;
+    std::string bytes;
+    Response res(&bytes, false);
+    auto it = ss_.hub.sse_streams().find(sse_id_);
+    Status s = it == ss_.hub.sse_streams().end() || it->second->user_id() != user_id_
+                   ? Status(ErrorKind::kNotFound, "no such SSE connection " + sse_id_)
+                   : it->second->subscribe_tasks("task", ss_.tasks, std::move(query_), ss_.client_buffer);
+    if (s.is_ok()) {
+      res.set_status(201);
+      res.write("{\"id\":\"task\"}");
+      res.finish();
+    } else {
+      write_error(res, s, "");
+    }
+    Connection& conn = conn_;
+    ss_.hub.touched(conn.fd());
+    conn.send(bytes);
+    conn.end();  // destroys this
+  }
+  std::string stop_text(std::string_view reason) override {
+    if (done_) return {};
+    done_ = true;
+    return stopped_answer(reason, "subscribe again");
+  }
+
+ private:
+  StreamServices& ss_;
+  Connection& conn_;
+  std::string sse_id_;
+  std::string user_id_;
+  TaskQuery query_;
+  uint64_t ask_ = 0;
+  bool done_ = false;
+};
+
 // POST /events/{id}/subscriptions {"collection": "VM", "fields": ["id", "power_state"]}
-Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
+Status subscribe(Connection& conn, Context& ctx, StreamServices& ss, const std::string& id) {
   XR_ASSIGN_OR_RETURN(SseStream * sse, find_sse(ctx, ss, id));
   XR_ASSIGN_OR_RETURN(std::string body, ctx.req.read_body(64 * 1024));
   rapidjson::Document doc;
@@ -239,10 +292,9 @@ Status subscribe(Context& ctx, StreamServices& ss, const std::string& id) {
         at = comma + 1;
       }
     }
-    XR_RETURN_IF_ERROR(sse->subscribe_tasks(type, ss.tasks, std::move(tq), ss.client_buffer));
-    ctx.res.set_status(201);
-    ctx.res.write("{\"id\":" + json_string(type) + "}");
-    return Status::ok();
+    if (!ss.tasks.ready()) return Status(ErrorKind::kUnavailable, "the task store is not read yet: retry");
+    conn.stream = std::make_unique<PendingTaskSubscription>(ss, conn, sse->id(), ctx.user->id, std::move(tq));
+    return Status::ok();  // answered once the board caught up
   }
   ListQuery q;
   q.options.has_fields = true;
@@ -279,7 +331,7 @@ Status route(Connection& conn, Context& ctx, StreamServices& ss) {
   }
   if (!events) return watch(conn, ctx, ss);
   if (seg.size() == 3) return open_events(conn, ctx, ss);
-  if (method == "POST") return subscribe(ctx, ss, seg[3]);
+  if (method == "POST") return subscribe(conn, ctx, ss, seg[3]);
   XR_ASSIGN_OR_RETURN(SseStream * sse, find_sse(ctx, ss, seg[3]));
   if (!sse->unsubscribe(seg[5])) return Status(ErrorKind::kNotFound, "no such subscription " + seg[5]);
   ctx.res.set_status(204);

@@ -34,6 +34,13 @@ std::optional<int64_t> parse_task_revision(std::string_view text) {
   return r;
 }
 
+std::string stopped_answer(std::string_view reason, std::string_view what) {
+  std::string bytes;
+  Response err(&bytes, false);
+  write_error(err, Status(ErrorKind::kUnavailable, std::string(reason) + ": " + std::string(what)), "");
+  return bytes;
+}
+
 void write_task_watch_head(Response& res, int64_t revision) {
   res.set_content_type("application/x-ndjson");
   res.add_header("Cache-Control", "no-cache");
@@ -314,10 +321,7 @@ void TaskWait::finish(const tasks::Task* task) {
 std::string TaskWait::stop_text(std::string_view reason) {
   if (done_) return {};
   done_ = true;
-  std::string bytes;
-  Response err(&bytes, false);
-  write_error(err, Status(ErrorKind::kUnavailable, std::string(reason) + ": wait again"), "");
-  return bytes;
+  return stopped_answer(reason, "wait again");
 }
 
 // --- TaskWatchStream ---
@@ -393,10 +397,7 @@ void TaskWatchStream::start() {
 
 std::string TaskWatchStream::stop_text(std::string_view reason) {
   if (started_) return revision_ ? closing_text(reason) : std::string();
-  std::string bytes;  // no head yet: the whole answer
-  Response err(&bytes, false);
-  write_error(err, Status(ErrorKind::kUnavailable, std::string(reason) + ": watch again"), "");
-  return bytes;
+  return stopped_answer(reason, "watch again");  // no head yet: the whole answer
 }
 
 void TaskWatchStream::line(std::string_view kind, std::string_view entry, int64_t revision, std::string* out) const {

@@ -180,6 +180,10 @@ class TaskWatchStream : public OpenStream, public TaskClient {
   bool dropped_ = false;
 };
 
+// The whole answer of a request held before it wrote anything, when the role stops:
+// 503 "<reason>: <what to do>".
+std::string stopped_answer(std::string_view reason, std::string_view what);
+
 // The head of a /tasks watch (NDJSON, unbuffered, X-Revision: the board's revision).
 void write_task_watch_head(Response& res, int64_t revision);
 

@@ -80,6 +80,18 @@ class TaskStreamsTest(unittest.TestCase):
     def post(self, path):
         return self.s.request("POST", path, token=self.s.token)
 
+    def task_events(self, fields):
+        """An SSE stream with a `task` subscription (`fields`)."""
+        e = Events(self.s)
+        self.addCleanup(e.close)
+        event, _, data = e.next()
+        self.assertEqual(event, "init")
+        r = self.s.request("POST", "/rest/v0/events/%s/subscriptions" % data["id"], token=self.s.token,
+                           body={"collection": "task", "fields": fields})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json(), {"id": "task"})
+        return e
+
     def lines(self, path, token=None):
         w = Lines(self.s, path, token or self.s.token)
         self.addCleanup(w.close)
@@ -238,7 +250,8 @@ class TaskStreamsTest(unittest.TestCase):
         a change it was not woken for yet (here written straight into the store, as another node
         sharing it does) is in a list made before the watch. The watch's head must not be behind
         that list, and the change must not come as news (it did once the feed's idle read, 1 s,
-        came: the flaky extra `pending` line of the DELETE test had the same cause)."""
+        came: the flaky extra `pending` line of the DELETE test had the same cause); nor to an
+        SSE `task` subscription made after it."""
         self.sim.control("hang", {"method": "VM.pause", "count": 1})
         task = self.post("/rest/v0/vms/%s/actions/pause" % self.vm()).json()["taskId"]
         wait_until(lambda: self.s.api("/rest/v0/tasks/%s/actions" % task) != [], 5, "the action to run")
@@ -251,10 +264,14 @@ class TaskStreamsTest(unittest.TestCase):
             c.execute("UPDATE task_meta SET value=value+1 WHERE name='revision'")
         listed = self.s.get("/rest/v0/tasks?fields=properties", token=self.s.token)
         self.assertIn(props, [t["properties"] for t in listed.json()])
+        # An SSE `task` subscription made now (first: a watch makes the stream role read the
+        # store): its 201 waits for that read too.
+        e = self.task_events(["id", "properties"])
         w = self.lines("/rest/v0/tasks?fields=properties&ndjson&watch")
         self.assertEqual(w.resp.status, 200)
         self.assertGreaterEqual(int(w.resp.getheader("X-Revision")), int(listed.headers["X-Revision"]))
         self.assertTrue(w.quiet(2.5))  # past the feed's idle read
+        self.assertTrue(e.quiet(0.1))
         self.sim.control("release", {"method": "VM.pause"})
         wait_until(lambda: self.s.api("/rest/v0/tasks/" + task)["status"] != "pending", 10, "the task to end")
 
@@ -304,14 +321,7 @@ class TaskStreamsTest(unittest.TestCase):
 
     # --- SSE ---
     def test_sse_task_subscription(self):
-        e = Events(self.s)
-        self.addCleanup(e.close)
-        event, _, data = e.next()
-        self.assertEqual(event, "init")
-        r = self.s.request("POST", "/rest/v0/events/%s/subscriptions" % data["id"], token=self.s.token,
-                           body={"collection": "task", "fields": ["id", "status"]})
-        self.assertEqual(r.status, 201, r.body)
-        self.assertEqual(r.json(), {"id": "task"})
+        e = self.task_events(["id", "status"])
         r = self.post("/rest/v0/vms/%s/actions/pause?sync=true" % self.vm())
         self.assertEqual(r.status, 204)
         event, _, data = e.next()
