@@ -138,7 +138,7 @@ constexpr std::array kFixedSchemas = {
                 R"({"nPools":1,"nHosts":3,"poolsStatus":{"connected":1,"unreachable":0,"unknown":0,"disconnected":0,"total":1},"vmsStatus":{"running":31,"halted":17,"suspended":1,"paused":1,"unknown":0,"total":50}})"},
     NamedSchema{"AddSubscriptionBody",
                 R"({"type":"object","required":["collection"],"additionalProperties":false,"properties":{
-  "collection":{"type":"string","description":"an XO type name: VM, VM-template, VM-snapshot, VM-controller, host, pool, SR, VDI, VDI-snapshot, network, PIF, VIF, VBD, PBD, SM, PCI, PGPU, vgpu, vgpuType, gpuGroup, message, alarm, task"},
+  "collection":{"type":"string","description":"an XO type name: VM, VM-template, VM-snapshot, VM-controller, host, pool, SR, VDI, VDI-snapshot, VDI-unmanaged, network, PIF, VIF, VBD, PBD, SM, PCI, PGPU, vgpu, vgpuType, gpuGroup, VTPM, message, alarm, task"},
   "fields":{"description":"the fields of each frame's object; all when absent","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"string","enum":["*"]}]}}})",
                 R"({"collection":"VM","fields":["id","name_label","power_state"]})"},
     NamedSchema{"SseSubscription",

@@ -47,13 +47,13 @@ std::optional<SseResume> parse_sse_resume(std::string_view text) {
 }
 
 std::string_view sse_collection(std::string_view type) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kTypes = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kTypes = {{
       {"pool", "pools"}, {"host", "hosts"}, {"VM", "vms"}, {"VM-template", "vm-templates"},
       {"VM-snapshot", "vm-snapshots"}, {"VM-controller", "vm-controllers"}, {"VDI", "vdis"},
-      {"VDI-snapshot", "vdi-snapshots"}, {"SR", "srs"}, {"network", "networks"}, {"PIF", "pifs"},
-      {"VIF", "vifs"}, {"VBD", "vbds"}, {"PBD", "pbds"}, {"SM", "sms"}, {"PCI", "pcis"},
-      {"PGPU", "pgpus"}, {"vgpu", "vgpus"}, {"vgpuType", "vgpu-types"}, {"gpuGroup", "gpu-groups"},
-      {"message", "messages"}, {"alarm", "alarms"}}};
+      {"VDI-snapshot", "vdi-snapshots"}, {"VDI-unmanaged", "vdi-unmanaged"}, {"SR", "srs"},
+      {"network", "networks"}, {"PIF", "pifs"}, {"VIF", "vifs"}, {"VBD", "vbds"}, {"PBD", "pbds"},
+      {"SM", "sms"}, {"PCI", "pcis"}, {"PGPU", "pgpus"}, {"vgpu", "vgpus"}, {"vgpuType", "vgpu-types"},
+      {"gpuGroup", "gpu-groups"}, {"VTPM", "vtpms"}, {"message", "messages"}, {"alarm", "alarms"}}};
   for (const auto& [t, c] : kTypes) {
     if (t == type) return c;
   }

@@ -34,7 +34,7 @@ bool is_watchable(std::string_view name) {
   const xo::Coll c = xo::coll_from_name(name);
   // Cache collections that are no REST collection (SSE subscriptions only).
   return c != xo::Coll::kNone && c != xo::Coll::kVdiUnmanaged && c != xo::Coll::kVgpus &&
-         c != xo::Coll::kVgpuTypes && c != xo::Coll::kGpuGroups;
+         c != xo::Coll::kVgpuTypes && c != xo::Coll::kGpuGroups && c != xo::Coll::kVtpms;
 }
 
 Result<WatchOptions> watch_options(const Request& req) {

@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, kCollCount> kCollNames = {
     "vm-controllers", "vdis",   "vdi-snapshots", "vdi-unmanaged", "srs",
     "networks",       "pifs",   "vifs",          "vbds",          "pbds",
     "messages",       "alarms", "sms",           "pcis",          "pgpus",
-    "vgpus",          "vgpu-types", "gpu-groups"};
+    "vgpus",          "vgpu-types", "gpu-groups",    "vtpms"};
 
 struct ClsName {
   std::string_view name;
@@ -42,6 +42,7 @@ constexpr ClsName kClsNames[] = {
     {"vgpu", Cls::kVgpu},
     {"vgpu_type", Cls::kVgpuType},
     {"gpu_group", Cls::kGpuGroup},
+    {"vtpm", Cls::kVtpm},
     {"certificate", Cls::kCertificate},
 };
 

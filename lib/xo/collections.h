@@ -30,10 +30,11 @@ enum class Coll : uint8_t {
   kPcis,
   kPgpus,
   // In the cache for SSE subscriptions (and VM.VGPUs' ids), not REST collections: XO has no
-  // /vgpus, /vgpu-types, /gpu-groups either.
+  // /vgpus, /vgpu-types, /gpu-groups, /vtpms either.
   kVgpus,
   kVgpuTypes,
   kGpuGroups,
+  kVtpms,
   kNone
 };
 inline constexpr int kCollCount = static_cast<int>(Coll::kNone);
@@ -68,6 +69,7 @@ enum class Cls : uint8_t {
   kVgpu,
   kVgpuType,
   kGpuGroup,
+  kVtpm,
   kCertificate,
   kOther
 };

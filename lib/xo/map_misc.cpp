@@ -223,6 +223,12 @@ Coll map_gpu_group(const Rec& r, const MapCtx& c, JsonOut& o) {
   return Coll::kGpuGroups;
 }
 
+Coll map_vtpm(const Rec& r, const MapCtx& c, JsonOut& o) {
+  link_if(o, "vm", r, "VM", c);
+  add_generic(o, c, c.self.uuid(), "VTPM");
+  return Coll::kVtpms;
+}
+
 namespace {
 
 std::unique_ptr<GuestMetricsData> index_guest_metrics(const Rec& r) {

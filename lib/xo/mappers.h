@@ -51,6 +51,7 @@ Coll map_pgpu(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_vgpu(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_vgpu_type(const Rec& r, const MapCtx& c, JsonOut& o);
 Coll map_gpu_group(const Rec& r, const MapCtx& c, JsonOut& o);
+Coll map_vtpm(const Rec& r, const MapCtx& c, JsonOut& o);
 
 // Derived fields, from the compact state only (the record may be gone).
 void add_vm_derived(const MapCtx& c, JsonOut& o);

@@ -280,6 +280,8 @@ std::string_view xo_type_of(const Obj& o) {
       return "vgpuType";
     case Cls::kGpuGroup:
       return "gpuGroup";
+    case Cls::kVtpm:
+      return "VTPM";
     case Cls::kVdi: {
       const auto* vdi = data_as<VdiData>(o.data);
       if (vdi && vdi->is_snapshot) return "VDI-snapshot";

@@ -38,6 +38,7 @@ bool is_emitted(Cls cls) {
     case Cls::kVgpu:
     case Cls::kVgpuType:
     case Cls::kGpuGroup:
+    case Cls::kVtpm:
       return true;
     default:
       return has_derived(cls);
@@ -80,6 +81,8 @@ Coll map_base(Cls cls, const Rec& r, const MapCtx& c, JsonOut& o, bool* pool_sco
       return map_vgpu_type(r, c, o);
     case Cls::kGpuGroup:
       return map_gpu_group(r, c, o);
+    case Cls::kVtpm:
+      return map_vtpm(r, c, o);
     default:
       return Coll::kNone;
   }

@@ -1,7 +1,7 @@
 """Server-sent events as current XO serves them (GET /events, POST/DELETE subscriptions),
 through nginx and the stream role: init frame, add/update/remove frames with
 $subscription, suppressed unchanged projections, unsubscribe, Last-Event-ID resume; XO's
-vgpu, vgpuType and gpuGroup objects."""
+vgpu, vgpuType, gpuGroup and VTPM objects."""
 import http.client
 import json
 import os
@@ -158,20 +158,21 @@ class SseTest(unittest.TestCase):
         r = self.s.get("/rest/v0/events")
         self.assertEqual(r.status, 401)
 
-    def test_vgpu_vgpu_type_and_gpu_group_objects_as_xo_shows_them(self):
-        """XO's vgpu, vgpuType and gpuGroup objects (xapi-object-to-xo) reach SSE subscribers as
-        XO builds them from XAPI's records; a VM's VGPUs names its vGPU; none of the three is a
-        REST collection (XO has none)."""
+    def test_vgpu_vgpu_type_gpu_group_and_vtpm_objects_as_xo_shows_them(self):
+        """XO's vgpu, vgpuType, gpuGroup and VTPM objects (xapi-object-to-xo) reach SSE
+        subscribers as XO builds them from XAPI's records; a VM's VGPUs and VTPMs name them;
+        none is a REST collection (XO has none)."""
         from test_actions_catalogue import Xapi  # noqa: E402 - the simulator over XML-RPC
         x = Xapi(self.sim)
         e, cid = self.open()
-        for t in ("vgpu", "vgpuType", "gpuGroup"):
+        for t in ("vgpu", "vgpuType", "gpuGroup", "VTPM"):
             self.assertEqual(self.subscribe(cid, {"collection": t}).status, 201)
         vm = next(v for v in x("VM.get_all") if x("VM.get_power_state", v) == "Halted"
                   and not x("VM.get_is_a_template", v) and not x("VM.get_is_control_domain", v))
         group = next(g for g in x("GPU_group.get_all") if "Tesla" in x("GPU_group.get_name_label", g))
         vtype = x("VGPU_type.get_all")[0]
         vgpu = x("VGPU.create", vm, group, "0", {"k": "v"}, vtype)
+        vtpm = x("VTPM.create", vm, False)
         pool = x.uuid("pool", x("pool.get_all")[0])
 
         def uuids(cls, refs):
@@ -186,6 +187,7 @@ class SseTest(unittest.TestCase):
                              gpuGroup=x.uuid("GPU_group", group), otherConfig={"k": "v"},
                              vgpuType=x.uuid("VGPU_type", vtype), vm=x.uuid("VM", vm))}
         self.assertEqual(v["resident_on"], "OpaqueRef:NULL")  # a null link: no key, as XO
+        want["VTPM"] = dict(generic(vtpm, "VTPM", "VTPM"), vm=x.uuid("VM", vm))
         t = x("VGPU_type.get_record", vtype)
         want["vgpuType"] = dict(generic(vtype, "VGPU_type", "vgpuType"), experimental=bool(t["experimental"]),
                                 framebufferSize=int(t["framebuffer_size"]),
@@ -203,14 +205,14 @@ class SseTest(unittest.TestCase):
                                 supportedVgpuTypes=uuids("VGPU_type", g["supported_VGPU_types"]),
                                 vgpus=[want["vgpu"]["id"]])
         got = {}
-        while len(got) < 3:
+        while len(got) < 4:
             event, _, data = e.next()
             got[data.pop("$subscription")] = (event, data)
         self.assertEqual(got, {"vgpu": ("add", want["vgpu"]), "vgpuType": ("update", want["vgpuType"]),
-                               "gpuGroup": ("update", want["gpuGroup"])})
-        vm_uuid = x.uuid("VM", vm)
-        self.assertEqual(self.s.api("/rest/v0/vms/" + vm_uuid)["VGPUs"], [want["vgpu"]["id"]])
-        for path in ("/rest/v0/vgpus", "/rest/v0/vgpus?ndjson&watch", "/rest/v0/gpu-groups"):
+                               "gpuGroup": ("update", want["gpuGroup"]), "VTPM": ("add", want["VTPM"])})
+        vm_obj = self.s.api("/rest/v0/vms/" + x.uuid("VM", vm))
+        self.assertEqual((vm_obj["VGPUs"], vm_obj["VTPMs"]), ([want["vgpu"]["id"]], [want["VTPM"]["id"]]))
+        for path in ("/rest/v0/vgpus", "/rest/v0/vgpus?ndjson&watch", "/rest/v0/gpu-groups", "/rest/v0/vtpms"):
             self.assertEqual(self.s.get(path, token=self.s.token).status, 404, path)
         # The VM goes, its vGPU with it: a remove frame.
         x("VM.destroy", vm)
@@ -259,7 +261,7 @@ class SseTest(unittest.TestCase):
                    10, "the last change in the cache")
         types = ["pool", "host", "VM", "VM-template", "VM-snapshot", "VM-controller", "VDI", "VDI-snapshot", "SR",
                  "network", "PIF", "VIF", "VBD", "PBD", "SM", "PCI", "PGPU", "vgpu", "vgpuType", "gpuGroup",
-                 "message", "alarm", "task"]
+                 "VDI-unmanaged", "VTPM", "message", "alarm", "task"]
         e2, cid2 = self.open(path="/rest/v0/events?revision", headers={"Last-Event-ID": rev})
         for xo_type in types:
             with self.subTest(type=xo_type):
