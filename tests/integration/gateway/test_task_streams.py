@@ -57,7 +57,7 @@ class TaskStreamsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # One worker with two threads: any request holding a thread while it waits would starve it.
-        cls.s = Stack(vms=24, hosts=2, workers=1, threads=2)
+        cls.s = Stack(vms=40, hosts=2, workers=1, threads=2)  # enough Running VMs for every test
         cls.sim = cls.s.sims[0]
         cls.s.cli(["user", "add", "bob", "--permission", "none"], stdin="bob-pw\n")
         cls.bob_token = cls.s.cli(["token", "create", "--user", "bob"]).strip()
