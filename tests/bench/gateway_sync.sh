@@ -94,7 +94,7 @@ sync_run() {
   sim_cpu=$(echo "$(cpu_s "$sim_pid") - $c0" | bc)
   sync_s=$(echo "$t1 - $t0" | bc)
   own_s=$(echo "$sync_s - $dump_s" | bc)
-  poller=$(sed -n 's/.*\[poller[^0-9]*\([0-9][0-9]*\)\].*synchronised.*/\1/p' "$dir/serve.log" | head -1)
+  poller=$(sed -n 's/.*\[poller[^0-9]*\([0-9][0-9]*\)\].*/\1/p' "$dir/serve.log" | head -1)  # its first line
   hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$poller/status")
   hwm_mib=$((hwm_kb / 1024))
   poller_cpu=$(cpu_s "$poller")
@@ -122,7 +122,7 @@ for run in $(seq "$runs"); do
     base_own=$own_s; base_hwm=$hwm_mib
   fi
   sync_run ours "$app"
-  if [ -n "$base_own" ]; then
+  if [ -n "$base_own" ] && [ "$base_hwm" -gt 0 ]; then
     echo "run $run: ours/baseline: own time $(echo "scale=2; $own_s / $base_own" | bc), poller peak RSS $(echo "scale=2; $hwm_mib / $base_hwm" | bc)"
   fi
 done
