@@ -13,7 +13,8 @@ round opens fresh watchers and waits and closes them; ratios over all rounds' re
      the figure step 4 is compared with (the issue's "same figure with no streams open"; the
      renames cost the simulator, the poller and the cache whether or not anyone watches);
   2. opens --watchers streams on `/vms?fields=name_label,power_state&ndjson&watch`
-     (raw sockets, one reader thread with epoll) and reads the stream role's memory
+     (read by BUILD/tests/bench/watch_readers: one epoll thread in C++, a process of its own
+     whose CPU is reported apart) and reads the stream role's memory
      (smaps_rollup) before and after;
   2b. starts an action that hangs in the simulator and opens --waiters
      `GET /rest/v0/tasks/<its id>?wait=result` requests (the workers hand them to the stream
@@ -21,10 +22,10 @@ round opens fresh watchers and waits and closes them; ratios over all rounds' re
   3. wrk again with the streams and waits open and idle;
   4. renames VMs --rate times a second for --seconds while wrk runs the same GET again;
      every line's arrival is matched to its rename: event -> client latency over all
-     (watcher, change) pairs, and changes a watcher never got;
+     (watcher, change) pairs, changes a watcher never got or got twice;
   4b. (last round) as many renames with no wrk running (CPU of feeding the streams alone);
      each wrk phase and 4b report the cores every process used (stream role, workers, poller,
-     nginx, simulator, this benchmark's readers, wrk): where the CPU goes;
+     nginx, simulator, the watch readers, this benchmark's Python, wrk): where the CPU goes;
   (once, at the end)
   5. the same renames polled with `GET /vms/<id>` (tests/bench/change_latency.py's "ours")
      with the watchers closed: the existing change-latency figure, same run;
@@ -71,12 +72,13 @@ def cpu_groups(stack):
         groups["nginx"] = [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == master]
     except (OSError, ValueError):
         groups["nginx"] = []
+    groups["watch readers (bench)"] = []  # the open Watchers' process (Watchers.pid)
     return groups
 
 
 class CpuMeter:
-    """CPU seconds spent by each group of processes, this benchmark (its reader threads) and
-    its children (wrk) while a `with` block runs."""
+    """CPU seconds spent by each group of processes, this benchmark's Python process (the
+    renames, the idle waits) and its children that ended (wrk) while a `with` block runs."""
 
     def __init__(self, groups):
         self.groups = groups
@@ -87,7 +89,7 @@ class CpuMeter:
         t = os.times()
         tick = os.sysconf("SC_CLK_TCK")
         out = {name: cpu_ticks(pids) / tick for name, pids in self.groups.items()}
-        out["benchmark (readers)"] = t.user + t.system
+        out["benchmark (python)"] = t.user + t.system
         out["wrk"] = t.children_user + t.children_system
         return out, time.monotonic()
 
@@ -118,52 +120,33 @@ def memory(pid):
 
 
 class Watchers:
-    def __init__(self, port, token, path, n):
-        self.sel = selectors.EpollSelector()
-        self.arrivals = {}  # change index -> list of arrival times
-        self.lock = threading.Lock()
-        self.socks = []
-        req = ("GET %s HTTP/1.1\r\nHost: x\r\nCookie: authenticationToken=%s\r\n\r\n" % (path, token)).encode()
-        for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", port))
-            s.sendall(req)
-            self.socks.append(s)
-        for s in self.socks:  # every head before the changes start
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += s.recv(4096)
-            if b" 200 " not in head.split(b"\r\n")[0]:
-                raise RuntimeError("watch refused: " + head.decode(errors="replace")[:200])
-            s.setblocking(False)
-            self.sel.register(s, selectors.EVENT_READ, [b""])
-        self.stop = False
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
+    """N open watch streams read by BUILD/tests/bench/watch_readers (one epoll thread in C++:
+    the readers are the benchmark's, and a Python reader took 0.08-0.13 of a core from the
+    server). `arrivals`, after close(): change index -> [(watcher, arrival time)]."""
 
-    def run(self):
-        pat = re.compile(rb"bench-(\d+)\"")
-        while not self.stop:
-            for key, _ in self.sel.select(0.2):
-                now = time.monotonic()
-                try:
-                    data = key.fileobj.recv(65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    self.sel.unregister(key.fileobj)
-                    continue
-                buf = key.data[0] + data
-                cut = buf.rfind(b"\n")
-                text, key.data[0] = (buf[:cut + 1], buf[cut + 1:]) if cut >= 0 else (b"", buf)
-                with self.lock:
-                    for m in pat.finditer(text):
-                        self.arrivals.setdefault(int(m.group(1)), []).append(now)
+    def __init__(self, build, port, token, path, n):
+        self.proc = subprocess.Popen([os.path.join(build, "tests/bench/watch_readers"), str(port), path, str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc.stdin.write(token + "\n")  # not in argv: ps shows it
+        self.proc.stdin.flush()
+        ready = self.proc.stdout.readline().strip()
+        if ready != "ready":
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError("watchers: " + (ready or "no answer"))
+        self.pid = self.proc.pid
+        self.arrivals, self.closed, self.bytes = {}, 0, 0
 
     def close(self):
-        self.stop = True
-        self.thread.join()
-        for s in self.socks:
-            s.close()
+        out, _ = self.proc.communicate("stop\n", timeout=120)
+        for line in out.splitlines():
+            parts = line.split()
+            if parts[0] == "end":
+                self.bytes, self.closed = int(parts[1]), int(parts[2])
+            elif parts[0] != "error":
+                self.arrivals.setdefault(int(parts[1]), []).append((int(parts[0]), float(parts[2])))
+        if self.proc.returncode != 0:
+            raise RuntimeError("watchers exited with %d: %s" % (self.proc.returncode, out[-200:]))
 
 
 class Waiters:
@@ -244,7 +227,8 @@ def main():
     watch_path = "/rest/v0/vms?fields=name_label,power_state&ndjson&watch"
     n = int(a.rate * a.seconds)
     sent = {}  # change index (all rounds) -> when it was made
-    lat, missing, early, wait_times, wait_bad = [], 0, 0, [], 0
+    lat, missing, duplicate, closed, early, wait_times, wait_bad = [], 0, 0, 0, 0, [], 0
+    w = None
     rps = {"base": [], "basechg": [], "idle": [], "load": []}
     p99s = {"base": [], "basechg": [], "idle": [], "load": []}
     errors = {"basechg": 0, "idle": 0, "load": 0}
@@ -298,7 +282,8 @@ def main():
             if rnd == 0:  # memory: the first round (later ones reuse what the first freed)
                 mem0 = memory(spid)
             t_open = time.monotonic()
-            w = Watchers(stack.port, stack.token, watch_path, a.watchers)
+            w = Watchers(a.build, stack.port, stack.token, watch_path, a.watchers)
+            groups["watch readers (bench)"][:] = [w.pid]
             t_open = time.monotonic() - t_open
             time.sleep(1)
             if rnd == 0:
@@ -323,10 +308,14 @@ def main():
                 mem2 = memory(spid)
             early += waits.answered_early()
             w.close()
+            groups["watch readers (bench)"][:] = []
+            closed += w.closed
             for i in range(first, first + n):
                 got = w.arrivals.get(i, [])
-                missing += a.watchers - len(got)
-                lat += [t - sent[i] for t in got]
+                seen = {watcher for watcher, _ in got}
+                missing += a.watchers - len(seen)
+                duplicate += len(got) - len(seen)
+                lat += [t - sent[i] for _, t in got]
             if not last:
                 waits.close()
         sim.control("release", {"method": "VM.suspend"})
@@ -347,6 +336,9 @@ def main():
                     poll.append(time.monotonic() - t0)
                     break
     finally:
+        if w is not None and w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait()
         stack.stop()
     per_stream = (mem1["Pss"] - mem0["Pss"]) / a.watchers
     per_wait = (mem_w["Pss"] - mem1["Pss"]) / max(1, a.waiters)
@@ -361,8 +353,9 @@ def main():
                statistics.median(wait_times) * 1e3 if wait_times else -1,
                pct(wait_times, 0.99) * 1e3 if wait_times else -1, max(wait_times or [0]) * 1e3,
                len(wait_times), wait_bad))
-    print("  event -> client over %d (watcher, change) pairs: p50 %.1f ms  p99 %.1f ms  max %.1f ms; missing %d" %
-          (len(lat), statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3, max(lat) * 1e3, missing))
+    print("  event -> client over %d (watcher, change) pairs: p50 %.1f ms  p99 %.1f ms  max %.1f ms; missing %d, "
+          "duplicate %d, streams ended by the server %d" %
+          (len(lat), statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3, max(lat) * 1e3, missing, duplicate, closed))
     print("  same-run GET /vms/<id> polling (change_latency 'ours'): p50 %.1f ms  p90 %.1f ms" %
           (statistics.median(poll) * 1e3, pct(poll, 0.9) * 1e3))
 
