@@ -48,14 +48,7 @@ Result<xapi::TransferResult> send_to_xapi(Context& ctx, xapi::Session& s, std::s
   xapi::TransferOptions o;
   o.task_label = std::move(label);
   xapi::UploadSource src = xapi::UploadSource::from_fd(body.fd(), static_cast<int64_t>(body.size()));
-  uint64_t done = 0;
-  auto inner = src.read;
-  src.read = [&, inner](char* buf, size_t n) -> Result<size_t> {
-    XR_ASSIGN_OR_RETURN(size_t got, inner(buf, n));
-    done += got;
-    XR_RETURN_IF_ERROR(task.progress(done, body.size()));
-    return got;
-  };
+  src.progress = [&](uint64_t sent) { return task.progress(sent, body.size()); };
   auto r = xapi::upload(s, path, q, std::move(src), o);
   task.finish(r.status());
   return r;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "xapi/file_put.h"
 
 namespace xr::xapi {
 namespace {
@@ -113,6 +114,11 @@ std::string build_url(std::string_view base, std::string_view path, const Query&
 UploadSource UploadSource::from_fd(int fd, int64_t size) {
   UploadSource s;
   s.size = size;
+  const off_t at = ::lseek(fd, 0, SEEK_CUR);
+  if (at >= 0) {  // a pipe cannot be sendfile's source: it keeps read() only
+    s.fd = fd;
+    s.offset = at;
+  }
   s.read = [fd](char* buf, size_t n) -> Result<size_t> {
     for (;;) {
       ssize_t got = ::read(fd, buf, n);
@@ -172,10 +178,28 @@ Result<TransferResult> upload(Session& session, std::string_view path, const Que
         Query q = query;
         q.emplace_back("session_id", c.session_ref);
         q.emplace_back("task_id", task);
+        if (source.fd >= 0 && is_plain_http(target)) {
+          FilePut put;
+          put.url = build_url(target, "", q);
+          put.fd = source.fd;
+          put.offset = source.offset;
+          put.size = source.size;
+          put.connect_timeout_ms = session.handles().options().connect_timeout_ms;
+          put.low_speed_time_s = options.low_speed_time_s;
+          put.cancel = options.cancel;
+          put.progress = source.progress;
+          return put_file(put);
+        }
+        uint64_t sent = 0;
         HttpRequest rq;
         rq.method = "PUT";
         rq.url = build_url(target, "", q);
-        rq.source = source.read;
+        rq.source = [&source, &sent](char* buf, size_t n) -> Result<size_t> {
+          XR_ASSIGN_OR_RETURN(size_t got, source.read(buf, n));
+          sent += got;
+          if (source.progress) XR_RETURN_IF_ERROR(source.progress(sent));
+          return got;
+        };
         rq.upload_size = source.size;
         rq.low_speed_time_s = options.low_speed_time_s;
         rq.cancel = options.cancel;

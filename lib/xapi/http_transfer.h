@@ -35,11 +35,16 @@ struct TransferResult {
 };
 
 // A PUT body: read() fills up to n bytes and returns the count (0 = end); size is the
-// exact Content-Length.
+// exact Content-Length. A file-backed source also names its file (fd, offset): to an
+// http:// XAPI it is sent with sendfile(2) (file_put.h), without read().
 struct UploadSource {
   std::function<Result<size_t>(char* buf, size_t n)> read;
   int64_t size = 0;
-  // Reads `size` bytes from `fd` (a spooled upload); does not own the fd.
+  int fd = -1;  // the file, not owned (-1: read() only)
+  int64_t offset = 0;
+  // Bytes sent so far, after each piece, whichever way they go; an error stops the upload.
+  std::function<Status(uint64_t sent)> progress;
+  // `size` bytes of `fd` (a spooled upload) from its current position; does not own the fd.
   static UploadSource from_fd(int fd, int64_t size);
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Transfers through xapi-rest vs curl straight against the simulator, in one run (issue 12).
 
-    tests/bench/transfer_bench.py BUILD [--gib 4] [--reps 3]
+    tests/bench/transfer_bench.py BUILD [--gib 4] [--reps 3] [--baseline-app BIN] [--only REGEX]
 
 Starts the whole stack (tests/integration/gateway/stack.py: simulator + `xapi-rest serve`
 + nginx), makes a VDI of --gib GiB on the shared SR filled with non-zero data (a repeated
@@ -117,8 +117,11 @@ def main():
     ap.add_argument("--gib", type=float, default=4)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--baseline-app", default="",
-                    help="another xapi-rest binary (e.g. main's before a change): its raw export is timed "
-                         "in the same run as 'export before', from a third stack on the same simulator")
+                    help="another xapi-rest binary (e.g. main's before a change): its raw export and import "
+                         "are timed in the same run as 'export before' and 'import before', from a third "
+                         "stack on the same simulator")
+    ap.add_argument("--only", default="",
+                    help="a regex: time only the variants whose name matches (e.g. 'import')")
     args = ap.parse_args()
     os.environ["XR_APP"] = os.path.join(os.path.abspath(args.build), "fcgi-app/xapi-rest")
     os.environ["XR_SOURCE_DIR"] = ROOT
@@ -165,15 +168,21 @@ def main():
             "export accel": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + accel.token,
                              "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (accel.port, uuid)],
             **({"export before": ["curl", "-sS", "-f", "-o", "/dev/null", "-b", "authenticationToken=" + before.token,
-                                   "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (before.port, uuid)]}
+                                   "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (before.port, uuid)],
+                "import before": ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-T", image,
+                                  "-b", "authenticationToken=" + before.token,
+                                  "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (before.port, uuid)]}
                if before is not None else {}),
             "export static": ["curl", "-sS", "-f", "-o", "/dev/null", "http://127.0.0.1:%d/static/image.raw" % s.port],
             "nbd x1": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=1"],
             "nbd x4": ["curl", "-sS", "-f", "-o", "/dev/null"] + cookie + [ours + "?preferNbd&nbdConcurrency=4"],
         }
+        if args.only:
+            variants = {k: v for k, v in variants.items() if re.search(args.only, k)}
         # warm-up (not timed): the simulator starts its nbdkit on the first NBD request
         timed(["curl", "-sS", "-f", "-o", "/dev/null", "-r", "0-1023"] + cookie + [ours + "?preferNbd"])
-        timed(variants["export accel"])
+        if "export accel" in variants:
+            timed(variants["export accel"])
         rates = {k: [] for k in variants}
         cpu = {k: [] for k in variants}
         peak = {}
@@ -195,14 +204,17 @@ def main():
         for k, v in med.items():
             print("  %-15s %7.1f   reps %s   CPU s/GiB %.2f" % (k, v, " ".join("%.0f" % r for r in rates[k]),
                                                               statistics.median(cpu[k])))
-        print("ratio export gateway/direct: %.2f" % (med["export gateway"] / med["export direct"]))
-        print("ratio export accel/direct:   %.2f" % (med["export accel"] / med["export direct"]))
-        if before is not None:
-            print("ratio export before/direct:  %.2f" % (med["export before"] / med["export direct"]))
-        print("ratio export static/direct:  %.2f   (nginx's ceiling)" % (med["export static"] / med["export direct"]))
-        print("ratio export accel/static:   %.2f" % (med["export accel"] / med["export static"]))
-        print("ratio import gateway/direct: %.2f" % (med["import gateway"] / med["import direct"]))
-        print("ratio NBD x4 / x1:           %.2f" % (med["nbd x4"] / med["nbd x1"]))
+        for label, a, b, note in (("export gateway/direct", "export gateway", "export direct", ""),
+                                  ("export accel/direct", "export accel", "export direct", ""),
+                                  ("export before/direct", "export before", "export direct", ""),
+                                  ("export static/direct", "export static", "export direct", "   (nginx's ceiling)"),
+                                  ("export accel/static", "export accel", "export static", ""),
+                                  ("import gateway/direct", "import gateway", "import direct", ""),
+                                  ("import before/direct", "import before", "import direct", ""),
+                                  ("import gateway/before", "import gateway", "import before", ""),
+                                  ("NBD x4 / x1", "nbd x4", "nbd x1", "")):
+            if a in med and b in med:
+                print("ratio %-22s %.2f%s" % (label + ":", med[a] / med[b], note))
         roles = {p: ("transfer" if p in s.pids("transfer") else "worker") for p in pids}
         for p, k in peak.items():
             print("peak RSS %-8s pid %d: %.1f MiB" % (roles[p], p, k / 1024))

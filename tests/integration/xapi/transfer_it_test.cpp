@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -81,6 +82,19 @@ UploadSource from_string(const std::string& data) {
   return src;
 }
 
+// A file of `prefix` then `data`, opened at the start of `data`: a source from an fd.
+struct OpenFile {
+  OpenFile(const TempDir& tmp, const std::string& prefix, const std::string& data) {
+    std::string file = tmp.path() + "/upload.raw";
+    { std::ofstream(file, std::ios::binary) << prefix << data; }
+    fd = ::open(file.c_str(), O_RDONLY);
+    BOOST_REQUIRE(fd >= 0);
+    BOOST_REQUIRE_EQUAL(::lseek(fd, static_cast<off_t>(prefix.size()), SEEK_SET), static_cast<off_t>(prefix.size()));
+  }
+  ~OpenFile() { ::close(fd); }
+  int fd = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(xapi_transfer)
@@ -126,6 +140,84 @@ BOOST_AUTO_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk) {
   ::close(fd);
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   BOOST_CHECK_EQUAL(*r->task_result.as_string(), vdi);
+  BOOST_CHECK(read_all(disk_path(sim, s, vdi)) == data);
+}
+
+// The fd path (sendfile to an http:// XAPI) sends the file from its position, reports
+// progress up to the size, and leaves the file position alone.
+BOOST_AUTO_TEST_CASE(upload_from_an_fd_starts_at_its_position_and_reports_progress) {
+  SimProcess sim;
+  Session s(options_for(sim));
+  std::string vdi = new_vdi(s, kDisk);
+  TempDir tmp;
+  std::string data = random_bytes(kDisk, 5);
+  OpenFile f(tmp, std::string(4097, 'x'), data);
+  UploadSource src = UploadSource::from_fd(f.fd, kDisk);
+  BOOST_CHECK_EQUAL(src.fd, f.fd);
+  BOOST_CHECK_EQUAL(src.offset, 4097);
+  uint64_t last = 0;
+  int calls = 0;
+  src.progress = [&](uint64_t sent) {
+    BOOST_CHECK_GE(sent, last);
+    last = sent;
+    ++calls;
+    return Status::ok();
+  };
+  Result<TransferResult> r = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, src);
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  BOOST_CHECK_EQUAL(last, static_cast<uint64_t>(kDisk));
+  BOOST_CHECK_GE(calls, 1);
+  BOOST_CHECK_EQUAL(r->bytes, static_cast<uint64_t>(kDisk));
+  BOOST_CHECK(read_all(disk_path(sim, s, vdi)) == data);
+  BOOST_CHECK_EQUAL(::lseek(f.fd, 0, SEEK_CUR), 4097);
+}
+
+// A progress error stops the fd path: the XAPI task is cancelled, the error is the result.
+BOOST_AUTO_TEST_CASE(a_progress_error_stops_an_upload_from_an_fd) {
+  signal(SIGPIPE, SIG_IGN);  // as the gateway's processes: sendfile to a closed socket
+  SimProcess sim;
+  Session s(options_for(sim));
+  std::string vdi = new_vdi(s, kDisk);
+  TempDir tmp;
+  OpenFile f(tmp, "", random_bytes(kDisk, 6));
+  UploadSource src = UploadSource::from_fd(f.fd, kDisk);
+  src.progress = [](uint64_t sent) {
+    return sent > 0 ? Status(ErrorKind::kCancelled, "aborted on the XO task") : Status::ok();
+  };
+  Result<TransferResult> r = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, src);
+  BOOST_REQUIRE(!r.is_ok());
+  BOOST_CHECK(r.status().kind() == ErrorKind::kCancelled);
+}
+
+// XAPI refusing the PUT up front (its answer before the body is read) ends the fd path
+// with the task's typed error instead of sending the rest or hanging.
+BOOST_AUTO_TEST_CASE(a_refused_upload_from_an_fd_is_the_typed_task_error) {
+  signal(SIGPIPE, SIG_IGN);
+  SimProcess sim;
+  Session s(options_for(sim));
+  std::string vdi = new_vdi(s, kDisk);
+  TempDir tmp;
+  OpenFile f(tmp, "", random_bytes(kDisk, 7));
+  Result<TransferResult> r =
+      upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "qcow2"}}, UploadSource::from_fd(f.fd, kDisk));
+  BOOST_REQUIRE(!r.is_ok());
+  BOOST_CHECK_MESSAGE(r.status().kind() == ErrorKind::kXapi, r.status().to_string());
+}
+
+// The fd path after the probe's redirect: the body goes to the member the 302 names.
+BOOST_AUTO_TEST_CASE(an_upload_from_an_fd_follows_the_redirect) {
+  SimProcess sim;
+  Session s(options_for(sim));
+  Redirector redirector(sim.url());
+  std::string vdi = new_vdi(s, kDisk);
+  TempDir tmp;
+  std::string data = random_bytes(kDisk, 8);
+  OpenFile f(tmp, "", data);
+  TransferOptions via;
+  via.host = redirector.url();
+  Result<TransferResult> r =
+      upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}}, UploadSource::from_fd(f.fd, kDisk), via);
+  BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   BOOST_CHECK(read_all(disk_path(sim, s, vdi)) == data);
 }
 
