@@ -195,12 +195,12 @@ void PoolThread::run() {
       }
       report_locked(cache::layout::PoolState::kConnected, "");
     }
-    // A full dump is the poller's peak (its spool, the raw bases before packing): give it back.
+    // A full dump is the poller's peak (its spool, its decoded records): give it back.
     if (full) {
       malloc_trim(0);
       const struct mallinfo2 heap = mallinfo2();
       kLog.info("pool " + pool_.name + ": heap after the sync " + std::to_string((heap.uordblks + heap.hblkhd) >> 20) +
-                " MiB in use, " + std::to_string(model_.base_bytes() >> 20) + " MiB of it XO bases");
+                " MiB in use");
     }
   };
   for (;;) {

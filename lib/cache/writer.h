@@ -38,6 +38,8 @@ class Writer final : public xo::ObjectSink {
               const rapidjson::Value& object) override;
   void remove(std::string_view collection, std::string_view id) override;
   void end_batch() override;
+  // The object's JSON text as stored in the active half (escapes included, as written).
+  bool current(std::string_view collection, std::string_view id, std::string* json) const override;
 
   // The same with a Status: kResourceExhausted when the cache is full (the previous version,
   // if any, stays), kInvalidArgument for bad input (id too long, non-object, too many

@@ -140,6 +140,16 @@ void Writer::upsert(std::string_view collection, std::string_view id, const rapi
   }
 }
 
+bool Writer::current(std::string_view collection, std::string_view id, std::string* json) const {
+  auto it = collections_.find(std::string(collection));
+  if (it == collections_.end()) return false;
+  const uint16_t c = it->second;
+  Lookup f = lookup(active(), c, id, L::key_hash(c, id.data(), static_cast<uint32_t>(id.size())));
+  if (f.slot < 0) return false;
+  json->assign(f.record.json(), f.record.json_len);
+  return true;
+}
+
 void Writer::remove(std::string_view collection, std::string_view id) {
   Status s = erase(collection, id);
   if (!s.is_ok()) last_error_ = s;

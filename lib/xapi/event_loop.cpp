@@ -1,6 +1,7 @@
 #include "xapi/event_loop.h"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "base/log.h"
@@ -78,6 +79,9 @@ Status EventLoop::fetch(bool full, bool poll) {
     call.timeout_ms = -1;
     call.low_speed_time_s = 30;
   }
+  // A spooled dump is encoded straight from the JSON parser's events (no Values built).
+  std::optional<EventSpool::SaxEncoder> encoder;
+  if (batch.spool) encoder.emplace(*batch.spool, full ? "del" : "");
   call.stream = StreamSpec{"events", [&](Value&& v) {
                              Result<Event> ev = event_from_value(std::move(v));
                              if (!ev.is_ok()) return ev.status();
@@ -87,7 +91,8 @@ Status EventLoop::fetch(bool full, bool poll) {
                              else
                                batch.events.push_back(std::move(ev).value());
                              return Status::ok();
-                           }};
+                           },
+                           encoder ? &*encoder : nullptr};
   uint64_t generation_before = session_.generation();
   waiting_since_ms_ = steady_ms();
   Result<Value> r = session_.call(

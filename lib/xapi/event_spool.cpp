@@ -24,6 +24,12 @@ struct Cursor {
       if ((b & 0x80) == 0) return n;
     }
   }
+  uint32_t count() {  // of a container: 4 bytes, patched in once known (SaxEncoder)
+    uint32_t n = 0;
+    std::memcpy(&n, p, sizeof n);
+    p += sizeof n;
+    return n;
+  }
   std::string_view text() {
     const size_t n = varint();
     std::string_view s(p, n);
@@ -54,12 +60,12 @@ Value decode(Cursor& c, const std::vector<std::string>& names) {
     case kDateTime:
       return Value::datetime(std::string(c.text()));
     case kArray: {
-      Value::Array items(c.varint());
+      Value::Array items(c.count());
       for (Value& item : items) item = decode(c, names);
       return Value::array(std::move(items));
     }
     case kStruct: {
-      Value::Struct members(c.varint());
+      Value::Struct members(c.count());
       for (Member& m : members) {
         m.name = names[c.varint()];
         m.value = decode(c, names);
@@ -92,26 +98,35 @@ EventSpool::~EventSpool() = default;
 EventSpool::EventSpool(EventSpool&&) noexcept = default;
 EventSpool& EventSpool::operator=(EventSpool&&) noexcept = default;
 
-void EventSpool::put_varint(uint64_t n) {
+void EventSpool::put_varint(std::string& out, uint64_t n) {
   while (n >= 0x80) {
-    scratch_.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
     n >>= 7;
   }
-  scratch_.push_back(static_cast<char>(n));
+  out.push_back(static_cast<char>(n));
 }
 
-void EventSpool::put_text(std::string_view s) {
-  put_varint(s.size());
-  scratch_.append(s);
+void EventSpool::put_text(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
 }
 
-uint32_t EventSpool::name_id(const std::string& name) {
-  auto [it, added] = name_ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-  if (added) names_.push_back(name);
+size_t EventSpool::put_container(uint8_t tag) {
+  scratch_.push_back(static_cast<char>(tag));
+  const size_t at = scratch_.size();
+  scratch_.append(sizeof(uint32_t), '\0');
+  return at;
+}
+
+void EventSpool::patch_count(size_t at, uint32_t count) { std::memcpy(scratch_.data() + at, &count, sizeof count); }
+
+uint32_t EventSpool::name_id(std::string_view name) {
+  auto [it, added] = name_ids_.try_emplace(std::string(name), static_cast<uint32_t>(names_.size()));
+  if (added) names_.emplace_back(name);
   return it->second;
 }
 
-uint32_t EventSpool::next_name_id(const std::string& name, uint32_t prev, bool first) {
+uint32_t EventSpool::next_name_id(std::string_view name, uint32_t prev, bool first) {
   std::vector<uint32_t>& guesses = first ? first_in_ : after_;
   if (prev < guesses.size()) {
     const uint32_t guess = guesses[prev];
@@ -153,15 +168,13 @@ void EventSpool::put(const Value& v, uint32_t parent) {
     }
     case ValueType::kArray: {
       const Value::Array& items = **v.as_array();
-      scratch_.push_back(static_cast<char>(kArray));
-      put_varint(items.size());
+      patch_count(put_container(kArray), static_cast<uint32_t>(items.size()));
       for (const Value& item : items) put(item, parent);
       return;
     }
     case ValueType::kStruct: {
       const Value::Struct& members = **v.as_struct();
-      scratch_.push_back(static_cast<char>(kStruct));
-      put_varint(members.size());
+      patch_count(put_container(kStruct), static_cast<uint32_t>(members.size()));
       uint32_t prev = parent;
       bool first = true;
       for (const Member& m : members) {
@@ -200,17 +213,165 @@ void EventSpool::add(Event&& e) {
   put_text(e.snapshot.get_string("uuid"));
   put(e.snapshot, kTop);
   e.snapshot = Value();
-  if (blocks_.empty() || blocks_.back().size + scratch_.size() > open_capacity_) {
+  append_record(scratch_, {});
+}
+
+void EventSpool::append_record(std::string_view head, std::string_view body) {
+  const size_t n = head.size() + body.size();
+  if (blocks_.empty() || blocks_.back().size + n > open_capacity_) {
     if (!blocks_.empty()) pack_last_block();
-    open_capacity_ = std::max(kBlockBytes, scratch_.size());
+    open_capacity_ = std::max(kBlockBytes, n);
     blocks_.push_back({std::make_unique_for_overwrite<char[]>(open_capacity_), 0, 0, false});
   }
   Block& b = blocks_.back();
-  std::memcpy(b.data.get() + b.size, scratch_.data(), scratch_.size());
+  std::memcpy(b.data.get() + b.size, head.data(), head.size());
+  if (!body.empty()) std::memcpy(b.data.get() + b.size + head.size(), body.data(), body.size());
   records_.push_back({static_cast<uint32_t>(blocks_.size() - 1), static_cast<uint32_t>(b.size)});
-  b.size += scratch_.size();
+  b.size += n;
   b.raw_size = b.size;
   if (scratch_.capacity() > kBlockBytes) std::string().swap(scratch_);  // an oversized record's
+}
+
+// ---- SaxEncoder ----
+
+EventSpool::SaxEncoder::SaxEncoder(EventSpool& spool, std::string skip_operation)
+    : spool_(spool), skip_(std::move(skip_operation)) {
+  spool_.scratch_.clear();
+}
+
+uint32_t EventSpool::SaxEncoder::begin_value() {
+  uuid_next_ = false;
+  if (frames_.empty()) {  // the snapshot itself (a repeated "snapshot" member replaces it)
+    spool_.scratch_.clear();
+    has_snapshot_ = true;
+    uuid_seen_ = false;
+    uuid_.clear();
+    return kTop;
+  }
+  Frame& f = frames_.back();
+  ++f.count;
+  return f.is_struct ? f.key : f.parent;
+}
+
+void EventSpool::SaxEncoder::text_field(std::string_view s) {
+  if (depth_ != 1) return;
+  if (field_ == Field::kClass) cls_ = s;
+  if (field_ == Field::kOperation) operation_ = s;
+  if (field_ == Field::kRef) ref_ = s;
+}
+
+void EventSpool::SaxEncoder::null() {
+  if (!in_snapshot()) return;
+  begin_value();
+  spool_.scratch_.push_back(static_cast<char>(kNil));
+}
+
+void EventSpool::SaxEncoder::boolean(bool b) {
+  if (!in_snapshot()) return;
+  begin_value();
+  spool_.scratch_.push_back(static_cast<char>(b ? kTrue : kFalse));
+}
+
+void EventSpool::SaxEncoder::integer(int64_t i) {
+  if (!in_snapshot()) return;
+  begin_value();
+  spool_.scratch_.push_back(static_cast<char>(kInt));
+  spool_.put_varint((static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> 63));
+}
+
+void EventSpool::SaxEncoder::real(double d) {
+  if (!in_snapshot()) return;
+  begin_value();
+  spool_.scratch_.push_back(static_cast<char>(kDouble));
+  const auto bits = std::bit_cast<uint64_t>(d);
+  spool_.scratch_.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+}
+
+void EventSpool::SaxEncoder::string(std::string_view s) {
+  if (!in_snapshot()) return text_field(s);
+  if (uuid_next_) uuid_ = s;  // the snapshot's first "uuid" member (Value::get_string's)
+  begin_value();
+  spool_.scratch_.push_back(static_cast<char>(kString));
+  spool_.put_text(s);
+}
+
+void EventSpool::SaxEncoder::key(std::string_view k) {
+  if (frames_.empty()) {
+    if (depth_ != 1) return;  // inside another member of the event: ignored
+    field_ = k == "class"       ? Field::kClass
+             : k == "operation" ? Field::kOperation
+             : k == "ref"       ? Field::kRef
+             : k == "snapshot"  ? Field::kSnapshot
+                                : Field::kOther;
+    return;
+  }
+  Frame& f = frames_.back();
+  const uint32_t id = spool_.next_name_id(k, f.prev, f.first);
+  spool_.put_varint(id);
+  f.prev = f.key = id;
+  f.first = false;
+  uuid_next_ = frames_.size() == 1 && !uuid_seen_ && k == "uuid";
+  uuid_seen_ = uuid_seen_ || uuid_next_;
+}
+
+void EventSpool::SaxEncoder::start_object() {
+  if (!in_snapshot()) {
+    if (depth_++ == 0) is_struct_ = true;
+    return;
+  }
+  const uint32_t parent = begin_value();
+  frames_.push_back(Frame{spool_.put_container(kStruct), 0, true, parent, parent, true, 0});
+}
+
+void EventSpool::SaxEncoder::start_array() {
+  if (!in_snapshot()) {
+    ++depth_;
+    return;
+  }
+  const uint32_t parent = begin_value();
+  frames_.push_back(Frame{spool_.put_container(kArray), 0, false, parent, parent, true, 0});
+}
+
+void EventSpool::SaxEncoder::end_object() {
+  if (frames_.empty()) {
+    --depth_;
+    return;
+  }
+  spool_.patch_count(frames_.back().count_at, frames_.back().count);
+  frames_.pop_back();
+}
+
+void EventSpool::SaxEncoder::end_array() { end_object(); }
+
+Status EventSpool::SaxEncoder::end_item() {
+  Status s;
+  if (!is_struct_) {
+    s = Status(ErrorKind::kProtocol, "event is not a struct");
+  } else if (cls_.empty() || ref_.empty() || operation_.empty()) {
+    s = Status(ErrorKind::kProtocol, "event without class, ref or operation");
+  } else if (operation_ != skip_) {
+    if (!has_snapshot_) {
+      spool_.scratch_.clear();
+      spool_.scratch_.push_back(static_cast<char>(kNil));
+    }
+    head_.clear();
+    EventSpool::put_text(head_, cls_);
+    EventSpool::put_text(head_, operation_);
+    EventSpool::put_text(head_, ref_);
+    EventSpool::put_text(head_, uuid_);
+    spool_.append_record(head_, spool_.scratch_);
+  }
+  // Ready for the next item.
+  spool_.scratch_.clear();
+  frames_.clear();
+  depth_ = 0;
+  is_struct_ = has_snapshot_ = uuid_next_ = uuid_seen_ = false;
+  field_ = Field::kOther;
+  cls_.clear();
+  operation_.clear();
+  ref_.clear();
+  uuid_.clear();
+  return s;
 }
 
 const char* EventSpool::record(size_t i) const {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "xapi/event.h"
+#include "xapi/response_decoder.h"
 #include "xapi/value.h"
 
 namespace xr::xapi {
@@ -32,6 +33,13 @@ class EventSpool {
 
   // Appends one event (its snapshot is encoded, then dropped).
   void add(Event&& e);
+
+  // Appends the events of a streamed event.from result as the JSON parser produces them
+  // (StreamSpec::sax), encoding each straight from the parser's events, without building
+  // Values: the same records as add(event_from_value(item)), the same errors for an item
+  // that is not an event. Events whose operation is `skip_operation` are dropped (a full
+  // dump's "del"). Uses the spool it was made for; not thread-safe either.
+  class SaxEncoder;
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
 
@@ -68,14 +76,21 @@ class EventSpool {
   };
   // `parent`: the name id of the member holding v (kTop for the snapshot itself).
   void put(const Value& v, uint32_t parent);
-  void put_text(std::string_view s);
-  void put_varint(uint64_t n);
-  uint32_t name_id(const std::string& name);
+  void put_text(std::string_view s) { put_text(scratch_, s); }
+  void put_varint(uint64_t n) { put_varint(scratch_, n); }
+  static void put_text(std::string& out, std::string_view s);
+  static void put_varint(std::string& out, uint64_t n);
+  uint32_t name_id(std::string_view name);
   // The id of member `name` given the previous member's id in the same struct (or, for the
   // first member, the struct's own member name): records of a class repeat the same member
   // sequence, so the guess of the last record of that shape usually holds, without hashing.
-  uint32_t next_name_id(const std::string& name, uint32_t prev, bool first);
+  uint32_t next_name_id(std::string_view name, uint32_t prev, bool first);
+  // A container's tag and a 4-byte count to be patched once its members are known.
+  size_t put_container(uint8_t tag);
+  void patch_count(size_t at, uint32_t count);
   void pack_last_block();
+  // Appends one encoded record, given in two pieces (header, snapshot).
+  void append_record(std::string_view head, std::string_view body);
   const char* record(size_t i) const;
 
   static constexpr size_t kBlockBytes = 1 << 20;
@@ -85,7 +100,7 @@ class EventSpool {
   std::vector<Rec> records_;
   std::string scratch_;  // one record being encoded
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> name_ids_;
+  std::unordered_map<std::string, uint32_t> name_ids_;  // looked up on a guess miss only
   std::vector<uint32_t> after_, first_in_;  // guesses by previous member / by parent
   static constexpr uint32_t kTop = 0;        // id of "" (interned first): the snapshot's parent
   struct Zstd;
@@ -93,6 +108,51 @@ class EventSpool {
   mutable std::vector<Cached> cache_;
   mutable uint64_t clock_ = 0;
   mutable size_t unpacked_ = 0;
+};
+
+class EventSpool::SaxEncoder final : public ItemSax {
+ public:
+  SaxEncoder(EventSpool& spool, std::string skip_operation);
+  void null() override;
+  void boolean(bool b) override;
+  void integer(int64_t i) override;
+  void real(double d) override;
+  void string(std::string_view s) override;
+  void key(std::string_view k) override;
+  void start_object() override;
+  void end_object() override;
+  void start_array() override;
+  void end_array() override;
+  Status end_item() override;
+
+ private:
+  enum class Field { kOther, kClass, kOperation, kRef, kSnapshot };
+  struct Frame {
+    size_t count_at;  // where put_container left the count
+    uint32_t count = 0;
+    bool is_struct;
+    uint32_t parent;  // name id of the member holding the container (kTop: the snapshot)
+    uint32_t prev;    // last member's name id (structs)
+    bool first = true;
+    uint32_t key = 0;  // name id of the member whose value comes next (structs)
+  };
+  // Whether the next value belongs to the snapshot (encoded) rather than the event.
+  bool in_snapshot() const { return !frames_.empty() || (depth_ == 1 && field_ == Field::kSnapshot); }
+  // Counts a value in the open container and returns the name id its own members hang from.
+  uint32_t begin_value();
+  void text_field(std::string_view s);
+
+  EventSpool& spool_;
+  std::string skip_;
+  size_t depth_ = 0;  // open containers of the event outside the snapshot
+  bool is_struct_ = false;
+  Field field_ = Field::kOther;
+  bool uuid_next_ = false;  // the next value is the snapshot's own "uuid" member
+  bool has_snapshot_ = false;
+  bool uuid_seen_ = false;
+  std::string cls_, operation_, ref_, uuid_;
+  std::string head_;           // the record's header, built at the end of the item
+  std::vector<Frame> frames_;  // open containers of the snapshot (encoded into scratch_)
 };
 
 }  // namespace xr::xapi

@@ -17,36 +17,64 @@ class Builder {
  public:
   Builder(const DecodeLimits& limits, StreamSpec& stream) : limits_(limits), stream_(stream) {}
 
-  bool Null() { return put(Value()); }
-  bool Bool(bool b) { return put(Value::boolean(b)); }
-  bool Int(int i) { return put(Value::integer(i)); }
-  bool Uint(unsigned u) { return put(Value::integer(u)); }
-  bool Int64(int64_t i) { return put(Value::integer(i)); }
-  bool Uint64(uint64_t u) {
-    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      return put(Value::integer(static_cast<int64_t>(u)));
-    return put(Value::string(std::to_string(u)));  // beyond int64: keep the digits
+  bool Null() {
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->null(); });
+    return put(Value());
   }
-  bool Double(double d) { return put(Value::real(d)); }
+  bool Bool(bool b) {
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->boolean(b); });
+    return put(Value::boolean(b));
+  }
+  bool Int(int i) { return Int64(i); }
+  bool Uint(unsigned u) { return Int64(u); }
+  bool Int64(int64_t i) {
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->integer(i); });
+    return put(Value::integer(i));
+  }
+  bool Uint64(uint64_t u) {
+    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return Int64(static_cast<int64_t>(u));
+    const std::string digits = std::to_string(u);  // beyond int64: keep the digits
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->string(digits); });
+    return put(Value::string(digits));
+  }
+  bool Double(double d) {
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->real(d); });
+    return put(Value::real(d));
+  }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (n > limits_.max_string_bytes) return fail(ErrorKind::kResourceExhausted, "string too long");
+    if (sax_scalar()) return sax_scalar_done([&] { stream_.sax->string({s, n}); });
     return put(Value::string(std::string(s, n)));
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (n > limits_.max_string_bytes) return fail(ErrorKind::kResourceExhausted, "key too long");
+    if (sax_open_ > 0) {
+      stream_.sax->key({s, n});
+      return true;
+    }
     frames_[depth_ - 1].key.assign(s, n);
     return true;
   }
-  bool StartObject() { return open(false, false); }
-  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartObject() {
+    if (sax_starts()) return sax_open([&] { stream_.sax->start_object(); });
+    return open(false, false);
+  }
+  bool EndObject(rapidjson::SizeType) {
+    if (sax_open_ > 0) return sax_close([&] { stream_.sax->end_object(); });
+    return close();
+  }
   bool StartArray() {
-    bool streaming = stream_.sink && depth_ == 2 && !frames_[0].is_array &&
+    if (sax_starts()) return sax_open([&] { stream_.sax->start_array(); });
+    bool streaming = (stream_.sink || stream_.sax) && depth_ == 2 && !frames_[0].is_array &&
                      frames_[0].key == "result" && !frames_[1].is_array &&
                      frames_[1].key == stream_.member;
     return open(true, streaming);
   }
-  bool EndArray(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) {
+    if (sax_open_ > 0) return sax_close([&] { stream_.sax->end_array(); });
+    return close();
+  }
 
   Status error() const { return error_; }
   Value& root() { return root_; }
@@ -61,6 +89,37 @@ class Builder {
     bool streaming = false;
     std::string key;
   };
+
+  // Items of the streamed array go to stream_.sax, when set, as they are parsed.
+  bool in_sax_stream() const {
+    return stream_.sax != nullptr && depth_ > 0 && frames_[depth_ - 1].streaming;
+  }
+  // A scalar event that belongs to a SAX item (inside one, or an item of its own).
+  bool sax_scalar() const { return sax_open_ > 0 || in_sax_stream(); }
+  template <typename F>
+  bool sax_scalar_done(F&& event) {
+    event();
+    return sax_open_ > 0 || end_sax_item();
+  }
+  bool sax_starts() const { return sax_open_ > 0 || in_sax_stream(); }
+  template <typename F>
+  bool sax_open(F&& event) {
+    if (depth_ + sax_open_ >= limits_.max_depth) return fail(ErrorKind::kResourceExhausted, "nesting too deep");
+    ++sax_open_;
+    event();
+    return true;
+  }
+  template <typename F>
+  bool sax_close(F&& event) {
+    event();
+    return --sax_open_ > 0 || end_sax_item();
+  }
+  bool end_sax_item() {
+    Status s = stream_.sax->end_item();
+    if (s.is_ok()) return true;
+    error_ = std::move(s);
+    return false;
+  }
 
   bool fail(ErrorKind kind, std::string message) {
     error_ = Status(kind, "JSON-RPC: " + std::move(message));
@@ -114,6 +173,7 @@ class Builder {
   StreamSpec& stream_;
   std::vector<Frame> frames_;  // frames_[0, depth_) are open containers
   size_t depth_ = 0;
+  size_t sax_open_ = 0;  // containers open in the item being handed to stream_.sax
   Value root_;
   Status error_;
 };

@@ -24,9 +24,31 @@ struct DecodeLimits {
 // Streams the items of one array member of the result struct (e.g. "events" of an
 // event.from result) to `sink` one by one instead of storing them, so memory is bounded
 // by what the sink keeps. The member is then left as an empty array in the result.
+// With `sax` set, a reader that supports it (JSON-RPC) hands each item to it as parser
+// events instead, without building a Value (the XML-RPC reader still calls `sink`).
+class ItemSax;
 struct StreamSpec {
   std::string member;
   std::function<Status(Value&&)> sink;
+  ItemSax* sax = nullptr;
+};
+
+// Receives one streamed item at a time as RapidJSON-style SAX events (keys and strings
+// already checked against DecodeLimits), then end_item(); an error there stops the parse.
+class ItemSax {
+ public:
+  virtual ~ItemSax() = default;
+  virtual void null() = 0;
+  virtual void boolean(bool b) = 0;
+  virtual void integer(int64_t i) = 0;
+  virtual void real(double d) = 0;
+  virtual void string(std::string_view s) = 0;
+  virtual void key(std::string_view k) = 0;
+  virtual void start_object() = 0;
+  virtual void end_object() = 0;
+  virtual void start_array() = 0;
+  virtual void end_array() = 0;
+  virtual Status end_item() = 0;
 };
 
 class ResponseDecoder {

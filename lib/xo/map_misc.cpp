@@ -296,6 +296,29 @@ std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelSta
   return out;
 }
 
+bool has_index(Cls cls) {
+  switch (cls) {
+    case Cls::kPool:
+    case Cls::kHost:
+    case Cls::kHostMetrics:
+    case Cls::kVm:
+    case Cls::kVmMetrics:
+    case Cls::kVmGuestMetrics:
+    case Cls::kCertificate:
+    case Cls::kSr:
+    case Cls::kPbd:
+    case Cls::kVdi:
+    case Cls::kVbd:
+    case Cls::kPif:
+    case Cls::kPifMetrics:
+    case Cls::kBond:
+    case Cls::kNetwork:
+      return true;
+    default:
+      return false;
+  }
+}
+
 ObjData index_record(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPool:

@@ -21,6 +21,9 @@ struct MapCtx {
 // Compact inputs of a record (std::monostate for classes that contribute none).
 // References are resolved to handles of objects already created in `st`.
 ObjData index_record(Cls cls, const Rec& r, const ModelState& st);
+// Whether index_record reads records of `cls` (false: always std::monostate, so a record
+// need not even be decoded for it). Kept beside index_record's switch.
+bool has_index(Cls cls);
 std::unique_ptr<VmData> index_vm(const Rec& r, const ModelState& st);  // map_vm.cpp
 std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelState& st);
 

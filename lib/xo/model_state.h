@@ -162,10 +162,11 @@ struct Obj {
   Cls cls = Cls::kOther;
   Coll coll = Coll::kNone;      // collection it is currently emitted in
   bool pool_scoped_id = false;  // served as "<pool uuid>-<uuid>" (default templates)
-  bool base_packed = false;     // `base` is zstd-compressed (else raw JSON)
+  // How many leading members of the object as emitted (the sink holds it) are its base,
+  // the fields mapped from its own record; the derived fields follow them. 0: never mapped.
+  uint16_t base_members = 0;
   Uuid uuid_;
   std::string uuid() const { return uuid_.str(); }
-  std::string base;  // XO object minus derived fields, as JSON (see base_packed)
   ObjData data;
 };
 

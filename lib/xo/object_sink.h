@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include <string>
 #include <string_view>
 
 namespace xr::xo {
@@ -21,6 +22,10 @@ class ObjectSink {
   virtual void upsert(std::string_view collection, std::string_view id,
                       const rapidjson::Value& object) = 0;
   virtual void remove(std::string_view collection, std::string_view id) = 0;
+  // The object `id` of `collection` as last upserted, as compact JSON in `*json` (members in
+  // the order they were given); false when the sink does not hold it (never upserted,
+  // removed, or not stored: a full cache). The model re-derives objects from it.
+  virtual bool current(std::string_view collection, std::string_view id, std::string* json) const = 0;
   virtual void end_batch() = 0;
 };
 

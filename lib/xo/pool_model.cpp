@@ -1,8 +1,5 @@
 #include "xo/pool_model.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <unordered_set>
 
 #include "xapi/event_spool.h"
@@ -109,13 +106,6 @@ void add_derived(Cls cls, const MapCtx& c, JsonOut& o) {
   }
 }
 
-std::string serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 }  // namespace
 
 class PoolModel::Events {
@@ -159,32 +149,14 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
       upsert(events, i, dirty);
     }
   }
-  // A spooled (large) batch packs the bases as it goes, so that they are never all raw at once.
-  constexpr size_t kPackEvery = 4096;
-  size_t emitted = 0;
   xapi::Value held;
   for (Handle h : dirty.order()) {
     auto rec = records_.find(h);
     emit(h, rec == records_.end() ? nullptr : &events.snapshot(rec->second, &held), sink);
-    if (events.spooled() && ++emitted % kPackEvery == 0) pack_bases();
   }
   held = xapi::Value();
   records_.clear();
   sink.end_batch();
-  pack_bases();  // after end_batch: readers see the batch without waiting for this
-}
-
-void PoolModel::pack_bases() {
-  for (Handle h : unpacked_) {
-    Obj* obj = st_.get(h);
-    if (!obj || obj->base_packed || obj->base.empty()) continue;
-    std::string packed = codec_.compress(obj->cls, obj->base);
-    if (packed.empty()) continue;  // keep it raw
-    obj->base = std::move(packed);
-    obj->base_packed = true;
-  }
-  unpacked_.clear();
-  unpacked_.shrink_to_fit();
 }
 
 void PoolModel::create_all(const Events& events) {
@@ -204,11 +176,13 @@ void PoolModel::upsert(const Events& events, size_t i, DirtySet& dirty) {
   Handle h = st_.handle(events.header(i).ref);
   Obj* obj = st_.get(h);
   if (!obj) return;  // deleted earlier in this batch
-  xapi::Value held;
-  Rec r(events.snapshot(i, &held));
   bool existed = !std::holds_alternative<std::monostate>(obj->data) || obj->coll != Coll::kNone;
   ObjData prev = std::move(obj->data);
-  ObjData next = index_record(obj->cls, r, st_);
+  ObjData next;
+  if (has_index(obj->cls)) {
+    xapi::Value held;
+    next = index_record(obj->cls, Rec(events.snapshot(i, &held)), st_);
+  }
   track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
   obj->data = std::move(next);
   if (is_emitted(obj->cls)) {
@@ -248,20 +222,15 @@ void PoolModel::emit(Handle h, const xapi::Value* record, ObjectSink& sink) {
   if (record) {
     pool_scoped = false;
     coll = map_base(obj->cls, Rec(*record), c, o, &pool_scoped);
-    if (has_derived(obj->cls)) {
-      obj->base = serialize(doc);
-      obj->base_packed = false;
-      unpacked_.push_back(h);
-    }
+    if (has_derived(obj->cls)) obj->base_members = static_cast<uint16_t>(doc.MemberCount());
   } else {
-    if (obj->base.empty() || !has_derived(obj->cls)) return;
-    if (!obj->base_packed) {
-      scratch_ = obj->base;
-    } else if (!codec_.decompress(obj->cls, obj->base, &scratch_)) {
-      return;  // cannot happen: we wrote it
-    }
+    // Re-derived: the base is the object as the sink holds it, minus its derived members
+    // (add_derived only appends members, so they are the tail).
+    if (obj->base_members == 0 || coll == Coll::kNone || !has_derived(obj->cls)) return;
+    if (!sink.current(coll_name(coll), st_.xo_id(*obj), &scratch_)) return;  // not stored
     doc.Parse(scratch_.data(), scratch_.size());
-    if (doc.HasParseError()) return;
+    if (doc.HasParseError() || !doc.IsObject() || doc.MemberCount() < obj->base_members) return;
+    doc.EraseMember(doc.MemberBegin() + obj->base_members, doc.MemberEnd());
   }
   add_derived(obj->cls, c, o);
   if (coll == Coll::kNone) return;
@@ -290,12 +259,6 @@ std::optional<Resolved> PoolModel::resolve(std::string_view key) const {
   }
   if (!obj || obj->coll == Coll::kNone) return std::nullopt;
   return Resolved{obj->coll, st_.xo_id(*obj)};
-}
-
-size_t PoolModel::base_bytes() const {
-  size_t n = 0;
-  for (Handle h : st_.all()) n += st_.get(h)->base.capacity();
-  return n;
 }
 
 }  // namespace xr::xo

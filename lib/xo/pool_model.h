@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "xapi/event.h"
-#include "xo/base_codec.h"
 #include "xo/collections.h"
 #include "xo/model_deps.h"
 #include "xo/model_state.h"
@@ -38,8 +37,6 @@ class PoolModel {
 
   const std::string& pool_uuid() const { return st_.pool_uuid; }
   size_t object_count() const { return st_.size(); }
-  // Bytes held in compressed base objects (for memory reports).
-  size_t base_bytes() const;
   const ModelState& state() const { return st_; }
 
  private:
@@ -49,12 +46,9 @@ class PoolModel {
   void remove(Handle h, DirtySet& dirty, ObjectSink& sink);
   void emit(Handle h, const xapi::Value* record, ObjectSink& sink);
   void remove_missing(const Events& events, DirtySet& dirty, ObjectSink& sink);
-  void pack_bases();
 
   ModelState st_;
-  BaseCodec codec_;
-  std::string scratch_;           // decompression buffer
-  std::vector<Handle> unpacked_;  // objects whose new base awaits compression
+  std::string scratch_;  // an object's JSON read back from the sink
   // Where each emitted object's record is in this batch (event index); indexed again (Rec)
   // at emission rather than kept indexed, so that a 100k-record resync does not hold 100k
   // indexes at once. A spooled batch's records are decoded again there, one at a time.

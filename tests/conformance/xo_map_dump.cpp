@@ -4,6 +4,7 @@
 // (xapi::EventSpool), --reverse in the opposite order: the output must not change.
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
+#include <rapidjson/writer.h>
 #include <rapidjson/stringbuffer.h>
 
 #include <algorithm>
@@ -29,6 +30,17 @@ class CollectingSink : public xr::xo::ObjectSink {
   }
   void remove(std::string_view coll, std::string_view id) override {
     objects_[std::string(coll)].erase(std::string(id));
+  }
+  bool current(std::string_view coll, std::string_view id, std::string* json) const override {
+    auto c = objects_.find(std::string(coll));
+    if (c == objects_.end()) return false;
+    auto o = c->second.find(std::string(id));
+    if (o == c->second.end()) return false;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    o->second.Accept(w);
+    json->assign(buf.GetString(), buf.GetSize());
+    return true;
   }
   std::string render() {
     out_.SetObject();

@@ -58,6 +58,22 @@ BOOST_AUTO_TEST_CASE(iteration_is_insertion_order_and_updates_keep_their_place) 
   BOOST_TEST(reader.count("vms") == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(current_gives_the_object_as_last_stored_until_it_is_removed) {
+  std::string json;
+  BOOST_TEST(!writer.current("vms", "a", &json));  // unknown collection
+  BOOST_REQUIRE(writer.put("vms", "a", small("a\"q", 0, a)).is_ok());  // escaped text
+  BOOST_REQUIRE(writer.put("vms", "a", small("a\"q", 1, a)).is_ok());
+  BOOST_REQUIRE(writer.current("vms", "a", &json));
+  BOOST_TEST(json == to_json(small("a\"q", 1, a)));
+  BOOST_TEST(!writer.current("vms", "b", &json));
+  BOOST_TEST(!writer.current("hosts", "a", &json));
+  BOOST_REQUIRE(writer.compact().is_ok());  // found in the other half after a compaction
+  BOOST_REQUIRE(writer.current("vms", "a", &json));
+  BOOST_TEST(json == to_json(small("a\"q", 1, a)));
+  BOOST_REQUIRE(writer.erase("vms", "a").is_ok());
+  BOOST_TEST(!writer.current("vms", "a", &json));
+}
+
 BOOST_AUTO_TEST_CASE(removed_objects_disappear_and_reinsertion_goes_last) {
   for (std::string id : {"a", "b", "c"}) BOOST_REQUIRE(writer.put("vms", id, small(id, 0, a)).is_ok());
   BOOST_REQUIRE(writer.erase("vms", "a").is_ok());

@@ -1,4 +1,6 @@
 #include "xapi/event_spool.h"
+#include "xapi/event_loop.h"
+#include "xapi/response_decoder.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +13,8 @@ using xr::xapi::Event;
 using xr::xapi::EventSpool;
 using xr::xapi::Member;
 using xr::xapi::Value;
+using xr::xapi::StreamSpec;
+using xr::xapi::WireFormat;
 
 namespace {
 
@@ -85,6 +89,83 @@ BOOST_AUTO_TEST_CASE(keeps_wire_order_and_oversized_records) {
   BOOST_TEST(spool.header(1).uuid == "");
   BOOST_TEST(spool.header(1).operation == "del");
   BOOST_TEST(spool.bytes() >= (3u << 20));
+}
+
+namespace {
+
+// A JSON-RPC event.from answer with these events (JSON texts).
+std::string answer(const std::vector<std::string>& events) {
+  std::string body = R"({"jsonrpc":"2.0","result":{"events":[)";
+  for (size_t i = 0; i < events.size(); ++i) body += (i ? "," : "") + events[i];
+  return body + R"(],"valid_ref_counts":{},"token":"t1"},"id":1})";
+}
+
+// The spool of `events` through the SAX encoder, and through Values (the XML-RPC path).
+std::pair<EventSpool, EventSpool> both_ways(const std::string& body, xr::Status* sax_status,
+                                            xr::Status* value_status) {
+  EventSpool by_sax, by_value;
+  EventSpool::SaxEncoder encoder(by_sax, "del");
+  StreamSpec sax{"events", [](Value&&) { return xr::Status::ok(); }, &encoder};
+  *sax_status = decode_response(WireFormat::kJsonRpc, body, {}, sax).status();
+  StreamSpec values{"events", [&](Value&& v) {
+                      xr::Result<Event> e = xr::xapi::event_from_value(std::move(v));
+                      if (!e.is_ok()) return e.status();
+                      if (e->operation != "del") by_value.add(std::move(e).value());
+                      return xr::Status::ok();
+                    }};
+  *value_status = decode_response(WireFormat::kJsonRpc, body, {}, values).status();
+  return {std::move(by_sax), std::move(by_value)};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sax_encoder_spools_what_values_would) {
+  std::vector<std::string> events = {
+      // members in any order, the snapshot before the ref; a nested "uuid" is not the record's
+      R"({"id":"1","timestamp":"1.5","snapshot":{"other":{"uuid":"inner"},"uuid":"u-1","n":-7,)"
+      R"("big":18446744073709551615,"max":9223372036854775807,"d":-0.25,"e":1e300,"t":true,"f":false,)"
+      R"("z":null,"a":[],"o":{},"nest":[[1,{"k":"v"}],{}],"s":"\u00e9 \"q\" \\"},"class":"vm",)"
+      R"("operation":"add","ref":"OpaqueRef:1"})",
+      R"({"class":"vm","operation":"del","ref":"OpaqueRef:gone","snapshot":{"uuid":"x"}})",  // skipped
+      R"({"class":"vbd","operation":"mod","ref":"OpaqueRef:2"})",                             // no snapshot
+      R"({"class":"sr","operation":"add","ref":"OpaqueRef:3","snapshot":{"uuid":7,"x":[{"uuid":"no"}]}})",
+      R"({"class":"pool","operation":"add","ref":"OpaqueRef:4","snapshot":"text","extra":{"class":"no"}})",
+  };
+  for (int i = 0; i < 300; ++i) {  // the same shapes many times (member-name guesses)
+    events.push_back(R"({"class":"vm","operation":"add","ref":"OpaqueRef:v)" + std::to_string(i) +
+                     R"(","snapshot":{"uuid":"uv)" + std::to_string(i) + R"(","VBDs":["a","b"],"m":{"k":")" +
+                     std::to_string(i) + R"("},"power_state":"Running"}})");
+  }
+  xr::Status sax_status, value_status;
+  auto [by_sax, by_value] = both_ways(answer(events), &sax_status, &value_status);
+  BOOST_TEST(sax_status.is_ok());
+  BOOST_TEST(value_status.is_ok());
+  BOOST_TEST(by_sax.size() == events.size() - 1);
+  BOOST_TEST(by_sax.size() == by_value.size());
+  for (size_t i = 0; i < by_sax.size() && i < by_value.size(); ++i) {
+    const EventSpool::Header a = by_sax.header(i);
+    const std::string cls(a.cls), op(a.operation), ref(a.ref), uuid(a.uuid);
+    const EventSpool::Header b = by_value.header(i);
+    BOOST_TEST(cls == b.cls);
+    BOOST_TEST(op == b.operation);
+    BOOST_TEST(ref == b.ref);
+    BOOST_TEST(uuid == b.uuid);
+    BOOST_TEST((by_sax.snapshot(i) == by_value.snapshot(i)));
+  }
+  BOOST_TEST(by_sax.header(0).uuid == "u-1");
+  BOOST_TEST(by_sax.snapshot(0).get("big")->as_string().value() == "18446744073709551615");
+  BOOST_TEST(by_sax.snapshot(1).is_nil());
+  BOOST_TEST(by_sax.header(2).uuid == "");
+  BOOST_TEST(by_sax.snapshot(3).as_string().value() == "text");
+}
+
+BOOST_AUTO_TEST_CASE(sax_encoder_refuses_what_is_not_an_event) {
+  for (const std::string bad : {R"({"class":"vm","operation":"add","snapshot":{}})", R"("text")", R"([1,2])"}) {
+    xr::Status sax_status, value_status;
+    both_ways(answer({R"({"class":"vm","operation":"add","ref":"OpaqueRef:1"})", bad}), &sax_status, &value_status);
+    BOOST_TEST(!sax_status.is_ok());
+    BOOST_TEST(sax_status.to_string() == value_status.to_string());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

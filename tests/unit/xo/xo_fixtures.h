@@ -83,6 +83,12 @@ class RecordingSink : public xr::xo::ObjectSink {
   void end_batch() override {}
   void upsert(std::string_view coll, std::string_view id, const rapidjson::Value& obj) override;
   void remove(std::string_view coll, std::string_view id) override;
+  bool current(std::string_view coll, std::string_view id, std::string* json) const override {
+    auto it = objects.find({std::string(coll), std::string(id)});
+    if (it == objects.end()) return false;
+    *json = it->second;
+    return true;
+  }
 
   bool has(const std::string& coll, const std::string& id) const {
     return objects.count({coll, id}) != 0;
