@@ -33,6 +33,7 @@ benches=(
   "console|/usr/bin/python3 $bench/console_bench.py $build $(q '--opens 50 --updates 500' '--opens 10 --updates 50')|^console "
   "store|$bench/store_bench.sh $build $(q '20000 2000 4' '2000 200 2')|^(sqlite|postgresql|ratio) "
   "action-overhead|/usr/bin/python3 $bench/action_overhead.py $build $(q '--rounds 100 --burst 100' '--rounds 20 --burst 20')|p50|overhead|burst"
+  "streams|/usr/bin/python3 $bench/stream_bench.py $build $(q '--rounds 4' '--watchers 200 --waiters 200 --seconds 4 --rounds 1')|^goal ratio"
   "patch-latency|/usr/bin/python3 $bench/patch_latency.py $build $(q '--vms 200 --n 200' '--vms 50 --n 30')|^ratio"
 )
 

@@ -392,6 +392,10 @@ def main():
           (mem0["Pss"], mem1["Pss"], per_stream, mem2["Pss"],
            mem0.get("Private_Dirty", 0) + mem0.get("Private_Clean", 0),
            mem2.get("Private_Dirty", 0) + mem2.get("Private_Clean", 0)))
+    # One short line for `make bench`'s table (tests/bench/run-all.sh), with the load it ran at.
+    print("goal ratio %.2f raw, %.2f per CPU second (>= 0.8), event -> client p99 %.0f ms (< 100), missing %d, "
+          "load %.1f" % (load / basechg, per_cpu["load"] / per_cpu["basechg"], pct(lat, 0.99) * 1e3, missing,
+                         os.getloadavg()[0]))
 
 
 if __name__ == "__main__":
