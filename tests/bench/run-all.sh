@@ -28,6 +28,8 @@ benches=(
   "sim-transfer|$bench/sim_transfer.sh $(q 256 32)|^(cat disk|export_raw_vdi format=raw|import_raw_vdi format=raw)"
   "gateway|env BENCH_VMS=$(q 10000 1000) BENCH_SECONDS=$(q 4 1) $bench/gateway_bench.sh $build|^ratio c32|^p99 c32|^vms/<id> vs|^memory:"
   "gateway-sync|env BENCH_VMS=$(q 10000 1000) $bench/gateway_sync.sh $build|sync|MiB|ratio"
+  "gateway-100k|env BENCH_VMS=$(q 100000 3000) BENCH_SECONDS=$(q 3 1) BENCH_ROWS=$(q list,ndjson,filter,all,one list,one) $bench/gateway_bench.sh $build|^ratio c32|^p99 c32|^vms/<id> vs|^memory:"
+  "gateway-sync-100k|env BENCH_VMS=$(q 100000 3000) $bench/gateway_sync.sh $build|sync|MiB|ratio"
   "change-latency|/usr/bin/python3 $bench/change_latency.py $build $(q '--vms 200 --renames 40' '--vms 50 --renames 10')|median|p90|ms"
   "ui-load|/usr/bin/python3 $bench/ui_load.py $build $(q '--vms 1000,10000 --rounds 3' '--vms 1000 --rounds 2')|^[0-9]+ +[0-9-]+ "
   "console|/usr/bin/python3 $bench/console_bench.py $build $(q '--opens 50 --updates 500' '--opens 10 --updates 50')|^console "
@@ -61,4 +63,18 @@ echo "xapi-rest benchmarks $(date -u +%Y-%m-%dT%H:%MZ)${quick:+ (QUICK)}, logs i
 echo "| benchmark | status | time | headline (figures with their same-run baselines) |"
 echo "|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+# Every figure the benchmarks print as "figure: what | ours | baseline | ratio" (issue 14's
+# among them), in one table; then how the gateway's per-VM figures grow with the pool.
+figs=$(for entry in "${benches[@]}"; do f="$logs/${entry%%|*}.log"; [ -f "$f" ] && sed -n 's/^figure: \(.*\)$/| \1 |/p' "$f"; done)
+if [ -n "$figs" ]; then
+  echo
+  echo "| figure | xapi-rest | same-run baseline | ratio |"
+  echo "|---|---|---|---|"
+  echo "$figs"
+  scale() { sed -n "s/^scale: vms=\([0-9]*\) own_s=\([0-9.]*\) pss_per_vm=\([0-9]*\)$/\1 \2 \3/p" "$logs/$1.log" 2>/dev/null; }
+  read -r v1 o1 m1 <<<"$(scale gateway)"; read -r v2 o2 m2 <<<"$(scale gateway-100k)"
+  [ -n "${v1:-}" ] && [ -n "${v2:-}" ] && awk -v v1="$v1" -v o1="$o1" -v m1="$m1" -v v2="$v2" -v o2="$o2" -v m2="$m2" 'BEGIN {
+    printf "| growth %d -> %d VMs (x%.1f): sync own time, memory per VM | own time x%.1f, %d B per VM | %d B per VM at %d | %.2f (own time per VM), %.2f (memory per VM); linear = 1 |\n",
+      v1, v2, v2 / v1, (o1 > 0 ? o2 / o1 : 0), m2, m1, v1, (o1 > 0 ? (o2 / v2) / (o1 / v1) : 0), (m1 > 0 ? m2 / m1 : 0) }'
+fi
 exit $failed
