@@ -136,7 +136,7 @@ row() {  # row SHORT LABEL CONNS APP_URL BASE_URL (p99: the worst round's)
   done
   b_rps=$(echo "scale=2; $b_sum / $rounds" | bc); a_rps=$(echo "scale=2; $a_sum / $rounds" | bc)
   r=$(ratio "$a_rps" "$b_rps")
-  local cpu="$(us_per "$a_srv" "$a_n") / $(us_per "$b_srv" "$b_n") ($(us_per "$a_wrk" "$a_n") / $(us_per "$b_wrk" "$b_n"))"
+  local cpu="$(us_per "$a_srv" "$a_n") [$(us_per "$a_cpu" "$a_n")] / $(us_per "$b_srv" "$b_n") ($(us_per "$a_wrk" "$a_n") / $(us_per "$b_wrk" "$b_n"))"
   printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$a_rps" "$a_p99" "$b_rps" "$b_p99" "$r" "$cpu"
   local bname=static; [ "$short" = one ] && bname="FastCGI floor"
   local what=${label% (vs*}; what=${what/#same, /list, }
@@ -152,7 +152,7 @@ echo
 echo "xapi-rest gateway benchmark: $vms VMs, wrk -t2 -d${secs}s x $rounds round(s), 2 workers x 8 threads, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "body sizes: fields=name_label,power_state $(stat -c %s "$dir/nginx/static/vms.json") B (ndjson $(stat -c %s "$dir/nginx/static/vms.ndjson") B), fields=* $(stat -c %s "$dir/nginx/static/vms-all.json") B, one VM $one_bytes B"
 echo
-echo "| request | conns | xapi-rest req/s | p99 | baseline req/s | baseline p99 | ratio | CPU us/request: serving side ours / baseline (wrk ours / baseline) |"
+echo "| request | conns | xapi-rest req/s | p99 | baseline req/s | baseline p99 | ratio | CPU us/request: serving side ours [of which xapi-rest] / baseline (wrk ours / baseline) |"
 echo "|---|---|---|---|---|---|---|---|"
 st="http://127.0.0.1:$port/static"
 for c in 32 64; do
