@@ -273,7 +273,9 @@ Status export_raw(Context& ctx, xapi::Session& s, const TransferTarget& t, BodyS
 // header taken from X-Xr-Xapi-Session, never in a URL; a 302 to the member holding the
 // disk followed by nginx) and this thread, its response sent, follows the XAPI task into
 // the XO task (progress, outcome; an abort asked on the XO task cancels the XAPI one)
-// while it keeps the admission slot. nginx never forwards the X-Xr-* headers.
+// while it keeps the admission slot. nginx never forwards the X-Xr-* headers; X-Xr-Length
+// (the VDI's size) becomes the client's Content-Length, so a transfer XAPI cuts is a short
+// body the client sees as such.
 Status export_raw_accel(Context& ctx, xapi::Session& s, const TransferTarget& t) {
   const std::string label = "[XO] Exporting content of VDI " + t.name_label;
   XR_ASSIGN_OR_RETURN(std::string xapi_task, xapi::create_task(s, label));
@@ -288,6 +290,7 @@ Status export_raw_accel(Context& ctx, xapi::Session& s, const TransferTarget& t)
   ctx.res.add_header("X-Xr-Xapi", creds->base_url);
   ctx.res.add_header("X-Xr-Xapi-Session", creds->session_ref);
   ctx.res.add_header("X-Xr-Disposition", "attachment; filename=\"" + t.uuid + ".raw\"");
+  ctx.res.add_header("X-Xr-Length", std::to_string(t.size));  // nginx's Content-Length (XAPI sends none)
   ctx.res.send(200, "application/octet-stream", "");
   kLog.info("raw export " + t.uuid + " handed to nginx (X-Accel-Redirect), XAPI task " + xapi_task);
 

@@ -140,8 +140,8 @@ const std::array kConfigKeys = {
       &Config::transfer_socket},
     K{"transfer.accel_redirect", KeyType::kBoolean, "false", 0, 0, "",
       "full raw disk exports are streamed by nginx straight from XAPI (X-Accel-Redirect to its "
-      "internal /_xr_xapi/ location) instead of through xapi-rest; no Content-Length, and a "
-      "transfer cut by XAPI is not seen by the client (the XO task says it failed)",
+      "internal /_xr_xapi/ location) instead of through xapi-rest, with the VDI's size as "
+      "Content-Length (a transfer cut by XAPI is a short body)",
       &Config::transfer_accel_redirect},
     K{"transfer.uploads_max", KeyType::kInteger, "16", 1, 4096, "",
       "resumable uploads (POST /rest/v0/uploads, tus 1.0.0) open at once; more are refused "
