@@ -95,6 +95,14 @@ struct OpenFile {
   int fd = -1;
 };
 
+// A simulator, a session and an empty disk to upload into.
+struct UploadTarget {
+  SimProcess sim;
+  Session s{options_for(sim)};
+  std::string vdi = new_vdi(s, kDisk);
+  TempDir tmp;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(xapi_transfer)
@@ -125,19 +133,11 @@ BOOST_AUTO_TEST_CASE(transfer_after_a_restart_uses_the_new_session) {
   BOOST_CHECK_EQUAL(got.size(), static_cast<size_t>(kDisk));
 }
 
-BOOST_AUTO_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk) {
-  SimProcess sim;
-  Session s(options_for(sim));
-  std::string vdi = new_vdi(s, kDisk);
-  TempDir tmp;
+BOOST_FIXTURE_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk, UploadTarget) {
   std::string data = random_bytes(kDisk, 2);
-  std::string file = tmp.path() + "/upload.raw";
-  { std::ofstream(file, std::ios::binary) << data; }
-  int fd = ::open(file.c_str(), O_RDONLY);
-  BOOST_REQUIRE(fd >= 0);
+  OpenFile f(tmp, "", data);
   Result<TransferResult> r = upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "raw"}},
-                                    UploadSource::from_fd(fd, kDisk));
-  ::close(fd);
+                                    UploadSource::from_fd(f.fd, kDisk));
   BOOST_REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   BOOST_CHECK_EQUAL(*r->task_result.as_string(), vdi);
   BOOST_CHECK(read_all(disk_path(sim, s, vdi)) == data);
@@ -145,11 +145,7 @@ BOOST_AUTO_TEST_CASE(raw_vdi_upload_from_an_fd_lands_in_the_disk) {
 
 // The fd path (sendfile to an http:// XAPI) sends the file from its position, reports
 // progress up to the size, and leaves the file position alone.
-BOOST_AUTO_TEST_CASE(upload_from_an_fd_starts_at_its_position_and_reports_progress) {
-  SimProcess sim;
-  Session s(options_for(sim));
-  std::string vdi = new_vdi(s, kDisk);
-  TempDir tmp;
+BOOST_FIXTURE_TEST_CASE(upload_from_an_fd_starts_at_its_position_and_reports_progress, UploadTarget) {
   std::string data = random_bytes(kDisk, 5);
   OpenFile f(tmp, std::string(4097, 'x'), data);
   UploadSource src = UploadSource::from_fd(f.fd, kDisk);
@@ -173,12 +169,8 @@ BOOST_AUTO_TEST_CASE(upload_from_an_fd_starts_at_its_position_and_reports_progre
 }
 
 // A progress error stops the fd path: the XAPI task is cancelled, the error is the result.
-BOOST_AUTO_TEST_CASE(a_progress_error_stops_an_upload_from_an_fd) {
+BOOST_FIXTURE_TEST_CASE(a_progress_error_stops_an_upload_from_an_fd, UploadTarget) {
   signal(SIGPIPE, SIG_IGN);  // as the gateway's processes: sendfile to a closed socket
-  SimProcess sim;
-  Session s(options_for(sim));
-  std::string vdi = new_vdi(s, kDisk);
-  TempDir tmp;
   OpenFile f(tmp, "", random_bytes(kDisk, 6));
   UploadSource src = UploadSource::from_fd(f.fd, kDisk);
   src.progress = [](uint64_t sent) {
@@ -191,12 +183,8 @@ BOOST_AUTO_TEST_CASE(a_progress_error_stops_an_upload_from_an_fd) {
 
 // XAPI refusing the PUT up front (its answer before the body is read) ends the fd path
 // with the task's typed error instead of sending the rest or hanging.
-BOOST_AUTO_TEST_CASE(a_refused_upload_from_an_fd_is_the_typed_task_error) {
-  signal(SIGPIPE, SIG_IGN);
-  SimProcess sim;
-  Session s(options_for(sim));
-  std::string vdi = new_vdi(s, kDisk);
-  TempDir tmp;
+BOOST_FIXTURE_TEST_CASE(a_refused_upload_from_an_fd_is_the_typed_task_error, UploadTarget) {
+  signal(SIGPIPE, SIG_IGN);  // as the gateway's processes: sendfile to a closed socket
   OpenFile f(tmp, "", random_bytes(kDisk, 7));
   Result<TransferResult> r =
       upload(s, "/import_raw_vdi/", {{"vdi", vdi}, {"format", "qcow2"}}, UploadSource::from_fd(f.fd, kDisk));
@@ -205,12 +193,8 @@ BOOST_AUTO_TEST_CASE(a_refused_upload_from_an_fd_is_the_typed_task_error) {
 }
 
 // The fd path after the probe's redirect: the body goes to the member the 302 names.
-BOOST_AUTO_TEST_CASE(an_upload_from_an_fd_follows_the_redirect) {
-  SimProcess sim;
-  Session s(options_for(sim));
+BOOST_FIXTURE_TEST_CASE(an_upload_from_an_fd_follows_the_redirect, UploadTarget) {
   Redirector redirector(sim.url());
-  std::string vdi = new_vdi(s, kDisk);
-  TempDir tmp;
   std::string data = random_bytes(kDisk, 8);
   OpenFile f(tmp, "", data);
   TransferOptions via;
