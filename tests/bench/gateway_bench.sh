@@ -108,7 +108,9 @@ run_wrk() {
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   echo "$rps $p99 $(echo "$out" | awk '$1=="wrk-ticks" {print $2}')"
 }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+# ratio A B, us_per TICKS REQUESTS: "-" where the divisor is 0 (e.g. no 171 MB answer ended
+# within the run at 100,000 VMs)
+ratio() { if [ "$(echo "${2:-0} > 0" | bc)" = 1 ]; then echo "scale=2; $1 / $2" | bc; else echo -; fi; }
 # wrk's latencies (850.00us, 12.34ms, 1.20s) in ms, and the larger of two of them.
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; print n }'; }
 worst() { [ -z "$1" ] && { echo "$2"; return; }; awk -v a="$(to_ms "$1")" -v b="$(to_ms "$2")" -v x="$1" -v y="$2" 'BEGIN { print (b > a ? y : x) }'; }
@@ -119,7 +121,7 @@ nginx_workers=$(pgrep -P "$(cat "$dir/nginx/logs/nginx.pid")" | tr '\n' ' ')
 # Every process of the serving side (nginx's workers, xapi-rest's, the floor responder): its
 # CPU per request is the same set for baseline and ours, a figure other jobs barely move.
 server_ticks() { local t=$(cpu_ticks) p; for p in $nginx_workers $floor_pid; do t=$((t + $(ticks "$p"))); done; echo $t; }
-us_per() { echo "$1 * 10000 / $2" | bc; }  # us_per TICKS REQUESTS
+us_per() { if [ "$(echo "${2:-0} > 0" | bc)" = 1 ]; then echo "$1 * 10000 / $2" | bc; else echo -; fi; }
 row() {  # row SHORT LABEL CONNS APP_URL BASE_URL (p99: the worst round's)
   local short=$1 label=$2 c=$3 app_url=$4 base_url=$5 r i b_sum=0 a_sum=0 b_p99="" a_p99="" b a t0 t1 s0 s1
   local b_cpu=0 a_cpu=0 b_n=0 a_n=0 b_srv=0 a_srv=0 b_wrk=0 a_wrk=0 w
@@ -216,7 +218,7 @@ echo "memory per VM (every object of the pool included): segment $((segment_kb *
 # The figures of this run, one per line, for run-all's table (issue 14: each with its
 # same-run baseline and ratio), and the per-VM figures run-all compares between pool sizes.
 own_s=$(printf '%.2f' "$(echo "$sync_s - $dump_s" | bc)")
-figures+=("figure: rename in the simulator -> GET /vms/<id> while wrk -c32 hammers the list, $vms VMs | ${loaded_ms} ms (goal 1000 ms) | nothing else running ${quiet_ms} ms | $( [ "$quiet_ms" -gt 0 ] && ratio "$loaded_ms" "$quiet_ms" || echo -)")
+figures+=("figure: rename in the simulator -> GET /vms/<id> while wrk -c32 hammers the list, $vms VMs | ${loaded_ms} ms (goal 1000 ms) | nothing else running ${quiet_ms} ms | $(ratio "$loaded_ms" "$quiet_ms")")
 figures+=("figure: start -> all $vms VMs in the API (gateway run) | ${own_s} s of our own time | the simulator's dump alone $(printf '%.2f' "$dump_s") s | -")
 figures+=("figure: memory per VM, $vms VMs (every object of the pool) | PSS of all processes $((pss_kb * 1024 / vms)) B, segment $((segment_kb * 1024 / vms)) B | - | -")
 echo
