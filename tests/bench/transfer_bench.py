@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Transfers through xapi-rest vs curl straight against the simulator, in one run (issue 12).
 
-    tests/bench/transfer_bench.py BUILD [--gib 4] [--reps 3] [--baseline-app BIN] [--only REGEX]
+    tests/bench/transfer_bench.py BUILD [--gib 4] [--reps 3] [--baseline-app BIN] [--spool-dir DIR] [--only REGEX]
 
 Starts the whole stack (tests/integration/gateway/stack.py: simulator + `xapi-rest serve`
 + nginx), makes a VDI of --gib GiB on the shared SR filled with non-zero data (a repeated
@@ -111,6 +111,19 @@ def _ppid(pid):
         return -1
 
 
+def move_spool(stack, parent):
+    """The stack's spool becomes a link to a new folder under `parent` (same owner and mode):
+    nginx opens its temp path by name per request, xapi-rest resolves the link."""
+    spool = os.path.join(stack.dir, "nginx/tmp/client_body")
+    st = os.stat(spool)
+    target = tempfile.mkdtemp(prefix="xr-spool-", dir=parent)
+    os.chown(target, st.st_uid, st.st_gid)
+    os.chmod(target, st.st_mode & 0o7777)
+    os.rmdir(spool)
+    os.symlink(target, spool)
+    stack.spool_target = target
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -120,6 +133,10 @@ def main():
                     help="another xapi-rest binary (e.g. main's before a change): its raw export and import "
                          "are timed in the same run as 'export before' and 'import before', from a third "
                          "stack on the same simulator")
+    ap.add_argument("--spool-dir", default="",
+                    help="put the stacks' upload spool (nginx's client_body_temp_path, [transfer] spool_dir) "
+                         "in a fresh folder under this one, e.g. /dev/shm for tmpfs (default: the stack's "
+                         "folder, on disk)")
     ap.add_argument("--only", default="",
                     help="a regex: time only the variants whose name matches (e.g. 'import')")
     args = ap.parse_args()
@@ -156,6 +173,10 @@ def main():
                 before = Stack.attach(s.sims, transfer_config="max_concurrent = 4")
             finally:
                 stack_module.APP = mine
+        if args.spool_dir:
+            for st in (s, accel, before):
+                if st is not None:
+                    move_spool(st, args.spool_dir)
         direct = "%s%%s?vdi=%s&format=raw&session_id=%s" % (s.sims[0].url, vdi, x.session)
         ours = "http://127.0.0.1:%d/rest/v0/vdis/%s.raw" % (s.port, uuid)
         cookie = ["-b", "authenticationToken=" + s.token]
@@ -227,6 +248,9 @@ def main():
                     print("stopping a second stack: %s" % e, file=sys.stderr)
         s.stop()
         subprocess.run(["rm", "-rf", tmp])
+        for st in (s, accel, before):
+            if st is not None and getattr(st, "spool_target", None):
+                subprocess.run(["rm", "-rf", st.spool_target])
 
 
 if __name__ == "__main__":
