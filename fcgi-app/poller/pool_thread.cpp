@@ -175,6 +175,7 @@ void PoolThread::run() {
       xapi::EventBatch batch = std::move(incoming);  // freed before the trim below
       const auto received = std::chrono::steady_clock::now();
       std::lock_guard lock(shared_.mu);
+      const size_t spooled_bytes = batch.spool ? batch.spool->bytes() : 0;  // the model frees it as it goes
       model_.apply(batch, shared_.writer);
       metrics::record_event_batch(index_, batch.full_resync, std::chrono::steady_clock::now() - received);
       pool_id_ = model_.pool_uuid();
@@ -186,7 +187,7 @@ void PoolThread::run() {
         const auto applied_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - received).count();
         const std::string spooled =
-            batch.spool ? ", dump spooled in " + std::to_string(batch.spool->bytes() >> 20) + " MiB, " +
+            batch.spool ? ", dump spooled in " + std::to_string(spooled_bytes >> 20) + " MiB, " +
                               std::to_string(batch.spool->blocks_packed()) + " blocks compressed, " +
                               std::to_string(batch.spool->blocks_unpacked()) + " decompressed"
                         : "";

@@ -191,6 +191,7 @@ void EventSpool::put(const Value& v, uint32_t parent) {
 
 void EventSpool::pack_last_block() {
   Block& b = blocks_.back();
+  if (zstd_->c == nullptr) zstd_->c = ZSTD_createCCtx();  // freed by release_block
   const size_t bound = ZSTD_compressBound(b.size);
   if (zstd_->out_capacity < bound) {
     zstd_->out = std::make_unique_for_overwrite<char[]>(bound);
@@ -203,6 +204,7 @@ void EventSpool::pack_last_block() {
   b.raw_size = b.size;
   b.size = n;
   b.packed = true;
+  ++packed_;
 }
 
 void EventSpool::add(Event&& e) {
@@ -415,13 +417,25 @@ Value EventSpool::snapshot(size_t i) const {
   return decode(c, names_);
 }
 
-size_t EventSpool::blocks_packed() const {
-  return static_cast<size_t>(std::count_if(blocks_.begin(), blocks_.end(), [](const Block& b) { return b.packed; }));
+void EventSpool::release_block(size_t b) {
+  blocks_[b] = Block{};
+  for (Cached& c : cache_) {
+    if (c.block != b) continue;
+    c = Cached{};  // its decompressed copy too
+  }
+  if (zstd_->c != nullptr) {
+    ZSTD_freeCCtx(zstd_->c);
+    zstd_->c = nullptr;
+    zstd_->out.reset();
+    zstd_->out_capacity = 0;
+  }
 }
 
 size_t EventSpool::bytes() const {
   size_t n = records_.capacity() * sizeof(Rec) + scratch_.capacity() + zstd_->out_capacity;
-  for (const Block& b : blocks_) n += b.packed || &b != &blocks_.back() ? b.size : open_capacity_;
+  for (const Block& b : blocks_) {
+    if (b.data) n += b.packed || &b != &blocks_.back() ? b.size : open_capacity_;
+  }
   for (const Cached& c : cache_) n += c.capacity;
   for (const std::string& name : names_) n += sizeof(std::string) + name.capacity();
   return n;

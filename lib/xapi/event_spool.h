@@ -54,7 +54,14 @@ class EventSpool {
   // Bytes held (blocks, name table, record index), for logs and benchmarks.
   size_t bytes() const;
   // Blocks compressed / decompressed so far (reads out of order cost decompressions).
-  size_t blocks_packed() const;
+  size_t blocks_packed() const { return packed_; }
+
+  // The records are stored in blocks; a consumer done with a block can free it early.
+  size_t block_count() const { return blocks_.size(); }
+  size_t block_of(size_t i) const { return records_[i].block; }
+  // Frees block b (and the compressor's state: no add() is expected any more).
+  // REQUIRES: no later header() / snapshot() of a record in block b.
+  void release_block(size_t b);
   size_t blocks_unpacked() const { return unpacked_; }
 
  private:
@@ -108,6 +115,7 @@ class EventSpool {
   mutable std::vector<Cached> cache_;
   mutable uint64_t clock_ = 0;
   mutable size_t unpacked_ = 0;
+  size_t packed_ = 0;
 };
 
 class EventSpool::SaxEncoder final : public ItemSax {

@@ -1,6 +1,8 @@
 #include "xo/pool_model.h"
 
+#include <cstdint>
 #include <unordered_set>
+#include <vector>
 
 #include "xapi/event_spool.h"
 #include "xo/mappers.h"
@@ -111,6 +113,25 @@ void add_derived(Cls cls, const MapCtx& c, JsonOut& o) {
 class PoolModel::Events {
  public:
   explicit Events(const xapi::EventBatch& b) : b_(b), spool_(b.spool.get()) {}
+  // A spool's blocks are freed as soon as the emissions still to come (in `order`, close
+  // to the spool's own) read none of their records: the cache fills as the spool empties.
+  void plan_release(const std::vector<Handle>& order, const std::unordered_map<Handle, uint32_t>& records) {
+    if (!spool_) return;
+    last_read_.assign(spool_->block_count(), kUnread);
+    for (size_t p = 0; p < order.size(); ++p) {
+      auto it = records.find(order[p]);
+      if (it != records.end()) last_read_[spool_->block_of(it->second)] = p;
+    }
+    for (size_t b = 0; b < last_read_.size(); ++b) {
+      if (last_read_[b] == kUnread) spool_->release_block(b);
+    }
+  }
+  // Emission number `p` read record i.
+  void emitted(size_t p, uint32_t i) {
+    if (!spool_) return;
+    const size_t b = spool_->block_of(i);
+    if (last_read_[b] == p) spool_->release_block(b);
+  }
   size_t size() const { return spool_ ? spool_->size() : b_.events.size(); }
   // Views valid until the next call (a spool's block cache).
   xapi::EventSpool::Header header(size_t i) const {
@@ -128,11 +149,13 @@ class PoolModel::Events {
 
  private:
   const xapi::EventBatch& b_;
-  const xapi::EventSpool* spool_;
+  xapi::EventSpool* spool_;
+  static constexpr size_t kUnread = SIZE_MAX;
+  std::vector<size_t> last_read_;  // per spool block: the last emission that reads it
 };
 
 void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
-  const Events events(batch);
+  Events events(batch);
   sink.begin_batch();
   DirtySet dirty;
   records_.clear();
@@ -150,9 +173,16 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
     }
   }
   xapi::Value held;
-  for (Handle h : dirty.order()) {
-    auto rec = records_.find(h);
-    emit(h, rec == records_.end() ? nullptr : &events.snapshot(rec->second, &held), sink);
+  const std::vector<Handle>& order = dirty.order();
+  events.plan_release(order, records_);
+  for (size_t p = 0; p < order.size(); ++p) {
+    auto rec = records_.find(order[p]);
+    if (rec == records_.end()) {
+      emit(order[p], nullptr, sink);
+      continue;
+    }
+    emit(order[p], &events.snapshot(rec->second, &held), sink);
+    events.emitted(p, rec->second);
   }
   held = xapi::Value();
   records_.clear();

@@ -91,6 +91,22 @@ BOOST_AUTO_TEST_CASE(keeps_wire_order_and_oversized_records) {
   BOOST_TEST(spool.bytes() >= (3u << 20));
 }
 
+BOOST_AUTO_TEST_CASE(released_blocks_give_their_memory_back_and_the_others_still_read) {
+  EventSpool spool;
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) spool.add(Event{"vm", "add", "OpaqueRef:r" + std::to_string(i), record(i)});
+  BOOST_REQUIRE(spool.block_count() > 2);
+  const size_t before = spool.bytes();
+  const size_t first_block = spool.block_of(0);
+  spool.release_block(first_block);
+  BOOST_TEST(spool.bytes() < before);
+  for (int i = 0; i < n; i += 7) {
+    if (spool.block_of(i) != first_block) BOOST_TEST((spool.snapshot(i) == record(i)));
+  }
+  for (size_t b = 0; b < spool.block_count(); ++b) spool.release_block(b);
+  BOOST_TEST(spool.bytes() < before / 10);
+}
+
 namespace {
 
 // A JSON-RPC event.from answer with these events (JSON texts).
