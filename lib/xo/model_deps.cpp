@@ -5,7 +5,14 @@
 namespace xr::xo {
 
 void DirtySet::add(Handle h) {
-  if (h != kNoHandle && seen_.insert(h).second) order_.push_back(h);
+  if (h == kNoHandle) return;
+  const size_t slot = static_cast<uint32_t>(h);
+  if (slot >= seen_.size()) seen_.resize(std::max(slot + 1, seen_.size() * 2), kNoHandle);
+  if (seen_[slot] == h) return;
+  // A slot reused within the batch (an object removed, another created) holds the newer
+  // handle; the stale one, if added again, is emitted as nothing (it resolves to no object).
+  seen_[slot] = h;
+  order_.push_back(h);
 }
 
 namespace {

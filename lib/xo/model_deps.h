@@ -3,7 +3,6 @@
 // the reverse indices behind that. Pool thread only.
 #pragma once
 
-#include <unordered_set>
 #include <vector>
 
 #include "xo/model_state.h"
@@ -18,7 +17,9 @@ class DirtySet {
 
  private:
   std::vector<Handle> order_;
-  std::unordered_set<Handle> seen_;
+  // By slot (a handle's low 32 bits): the handle added for it, if any. A flat table: a
+  // first sync marks every object (a hash set of 100k handles took 5 MB more).
+  std::vector<Handle> seen_;
 };
 
 // Marks dependants of object `h` given its previous data (nullptr for a new object) and

@@ -1,5 +1,6 @@
 #include "xo/pool_model.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <unordered_set>
 #include <vector>
@@ -115,12 +116,13 @@ class PoolModel::Events {
   explicit Events(const xapi::EventBatch& b) : b_(b), spool_(b.spool.get()) {}
   // A spool's blocks are freed as soon as the emissions still to come (in `order`, close
   // to the spool's own) read none of their records: the cache fills as the spool empties.
-  void plan_release(const std::vector<Handle>& order, const std::unordered_map<Handle, uint32_t>& records) {
+  // record_of(h): the event index of h's record, or nullptr.
+  template <class RecordOf>
+  void plan_release(const std::vector<Handle>& order, RecordOf&& record_of) {
     if (!spool_) return;
     last_read_.assign(spool_->block_count(), kUnread);
     for (size_t p = 0; p < order.size(); ++p) {
-      auto it = records.find(order[p]);
-      if (it != records.end()) last_read_[spool_->block_of(it->second)] = p;
+      if (const uint32_t* i = record_of(order[p])) last_read_[spool_->block_of(*i)] = p;
     }
     for (size_t b = 0; b < last_read_.size(); ++b) {
       if (last_read_[b] == kUnread) spool_->release_block(b);
@@ -161,7 +163,6 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   records_.clear();
   if (batch.full_resync) {
     st_.reserve(events.size());
-    records_.reserve(events.size());
     remove_missing(events, dirty, sink);
   }
   create_all(events);  // so that references within the batch resolve whatever the order
@@ -174,19 +175,30 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   }
   xapi::Value held;
   const std::vector<Handle>& order = dirty.order();
-  events.plan_release(order, records_);
+  events.plan_release(order, [this](Handle h) { return record_of(h); });
   for (size_t p = 0; p < order.size(); ++p) {
-    auto rec = records_.find(order[p]);
-    if (rec == records_.end()) {
+    const uint32_t* rec = record_of(order[p]);
+    if (!rec) {
       emit(order[p], nullptr, sink);
       continue;
     }
-    emit(order[p], &events.snapshot(rec->second, &held), sink);
-    events.emitted(p, rec->second);
+    emit(order[p], &events.snapshot(*rec, &held), sink);
+    events.emitted(p, *rec);
   }
   held = xapi::Value();
-  records_.clear();
+  std::vector<RecordAt>().swap(records_);
   sink.end_batch();
+}
+
+const uint32_t* PoolModel::record_of(Handle h) const {
+  const size_t slot = static_cast<uint32_t>(h);
+  return slot < records_.size() && records_[slot].h == h ? &records_[slot].i : nullptr;
+}
+
+void PoolModel::set_record(Handle h, uint32_t i) {
+  const size_t slot = static_cast<uint32_t>(h);
+  if (slot >= records_.size()) records_.resize(std::max(slot + 1, records_.size() * 2));
+  records_[slot] = RecordAt{h, i};
 }
 
 void PoolModel::create_all(const Events& events) {
@@ -216,7 +228,7 @@ void PoolModel::upsert(const Events& events, size_t i, DirtySet& dirty) {
   track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
   obj->data = std::move(next);
   if (is_emitted(obj->cls)) {
-    records_[h] = static_cast<uint32_t>(i);
+    set_record(h, static_cast<uint32_t>(i));
     dirty.add(h);
   }
 }
@@ -226,7 +238,7 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
   if (!obj) return;
   if (obj->coll != Coll::kNone) sink.remove(coll_name(obj->coll), st_.xo_id(*obj));
   track_delete(st_, h, dirty);
-  records_.erase(h);
+  if (record_of(h)) records_[static_cast<uint32_t>(h)] = RecordAt{};
   st_.erase(h);
 }
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 #include <utility>
 
 #include "xapi/event.h"
@@ -52,7 +52,14 @@ class PoolModel {
   // Where each emitted object's record is in this batch (event index); indexed again (Rec)
   // at emission rather than kept indexed, so that a 100k-record resync does not hold 100k
   // indexes at once. A spooled batch's records are decoded again there, one at a time.
-  std::unordered_map<Handle, uint32_t> records_;
+  // By slot (a handle's low 32 bits), like DirtySet: a flat table, not a hash map.
+  struct RecordAt {
+    Handle h = kNoHandle;
+    uint32_t i = 0;
+  };
+  std::vector<RecordAt> records_;
+  const uint32_t* record_of(Handle h) const;
+  void set_record(Handle h, uint32_t i);
 };
 
 }  // namespace xr::xo
