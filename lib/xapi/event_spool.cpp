@@ -1,11 +1,13 @@
 #include "xapi/event_spool.h"
 
+#include <sys/mman.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace xr::xapi {
 namespace {
@@ -85,13 +87,34 @@ constexpr int kZstdLevel = 1;
 struct EventSpool::Zstd {
   ZSTD_CCtx* c = ZSTD_createCCtx();
   ZSTD_DCtx* d = ZSTD_createDCtx();
-  std::unique_ptr<char[]> out;  // compression output, ZSTD_compressBound(kBlockBytes)
+  Pages out;  // compression output, ZSTD_compressBound(kBlockBytes)
   size_t out_capacity = 0;
   ~Zstd() {
     ZSTD_freeCCtx(c);
     ZSTD_freeDCtx(d);
   }
 };
+
+EventSpool::Pages::Pages(size_t n) : n_(n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  p_ = static_cast<char*>(p);
+}
+
+EventSpool::Pages& EventSpool::Pages::operator=(Pages&& o) noexcept {
+  if (this != &o) {
+    reset();
+    p_ = std::exchange(o.p_, nullptr);
+    n_ = std::exchange(o.n_, 0);
+  }
+  return *this;
+}
+
+void EventSpool::Pages::reset() {
+  if (p_ != nullptr) munmap(p_, n_);
+  p_ = nullptr;
+  n_ = 0;
+}
 
 EventSpool::EventSpool() : zstd_(std::make_unique<Zstd>()) { name_id(std::string()); }
 EventSpool::~EventSpool() = default;
@@ -194,13 +217,14 @@ void EventSpool::pack_last_block() {
   if (zstd_->c == nullptr) zstd_->c = ZSTD_createCCtx();  // freed by release_block
   const size_t bound = ZSTD_compressBound(b.size);
   if (zstd_->out_capacity < bound) {
-    zstd_->out = std::make_unique_for_overwrite<char[]>(bound);
+    zstd_->out = Pages(bound);
     zstd_->out_capacity = bound;
   }
   const size_t n = ZSTD_compressCCtx(zstd_->c, zstd_->out.get(), bound, b.data.get(), b.size, kZstdLevel);
   if (ZSTD_isError(n) || n >= b.size) return;  // kept raw
-  b.data = std::make_unique_for_overwrite<char[]>(n);
+  Pages raw = std::exchange(b.data, Pages(n));
   std::memcpy(b.data.get(), zstd_->out.get(), n);
+  if (open_capacity_ == kBlockBytes) spare_ = std::move(raw);  // the next open block's
   b.raw_size = b.size;
   b.size = n;
   b.packed = true;
@@ -223,7 +247,8 @@ void EventSpool::append_record(std::string_view head, std::string_view body) {
   if (blocks_.empty() || blocks_.back().size + n > open_capacity_) {
     if (!blocks_.empty()) pack_last_block();
     open_capacity_ = std::max(kBlockBytes, n);
-    blocks_.push_back({std::make_unique_for_overwrite<char[]>(open_capacity_), 0, 0, false});
+    const bool reuse = open_capacity_ == kBlockBytes && spare_;
+    blocks_.push_back({reuse ? std::move(spare_) : Pages(open_capacity_), 0, 0, false});
   }
   Block& b = blocks_.back();
   std::memcpy(b.data.get() + b.size, head.data(), head.size());
@@ -390,7 +415,7 @@ const char* EventSpool::record(size_t i) const {
   }
   if (cache_.size() < kCachedBlocks) slot = &cache_.emplace_back();
   if (slot->capacity < b.raw_size) {
-    slot->raw = std::make_unique_for_overwrite<char[]>(b.raw_size);
+    slot->raw = Pages(b.raw_size);
     slot->capacity = b.raw_size;
   }
   const size_t n = ZSTD_decompressDCtx(zstd_->d, slot->raw.get(), b.raw_size, b.data.get(), b.size);
@@ -423,6 +448,7 @@ void EventSpool::release_block(size_t b) {
     if (c.block != b) continue;
     c = Cached{};  // its decompressed copy too
   }
+  spare_.reset();
   if (zstd_->c != nullptr) {
     ZSTD_freeCCtx(zstd_->c);
     zstd_->c = nullptr;

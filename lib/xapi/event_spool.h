@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "xapi/event.h"
@@ -65,12 +66,29 @@ class EventSpool {
   size_t blocks_unpacked() const { return unpacked_; }
 
  private:
+  // Memory mapped for itself rather than taken from the heap: freeing it gives its pages
+  // back to the system at once (a released block lowers the RSS; heap holes would not).
+  class Pages {
+   public:
+    Pages() = default;
+    explicit Pages(size_t n);  // throws std::bad_alloc as new[] would
+    ~Pages() { reset(); }
+    Pages(Pages&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+    Pages& operator=(Pages&& o) noexcept;
+    char* get() const { return p_; }
+    explicit operator bool() const { return p_ != nullptr; }
+    void reset();
+
+   private:
+    char* p_ = nullptr;
+    size_t n_ = 0;
+  };
   struct Rec {
     uint32_t block;
     uint32_t offset;  // in the block's raw bytes: the header, then the snapshot
   };
   struct Block {
-    std::unique_ptr<char[]> data;  // zstd frame once packed, else raw bytes
+    Pages data;  // zstd frame once packed, else raw bytes
     size_t size = 0;               // bytes of data
     size_t raw_size = 0;           // bytes once decompressed
     bool packed = false;
@@ -78,7 +96,7 @@ class EventSpool {
   struct Cached {
     size_t block = SIZE_MAX;
     uint64_t used = 0;  // LRU clock
-    std::unique_ptr<char[]> raw;
+    Pages raw;
     size_t capacity = 0;
   };
   // `parent`: the name id of the member holding v (kTop for the snapshot itself).
@@ -104,6 +122,7 @@ class EventSpool {
   static constexpr size_t kCachedBlocks = 4;
   std::vector<Block> blocks_;  // the last one is open (raw) for appends
   size_t open_capacity_ = 0;   // of the last block
+  Pages spare_;                // a packed block's raw kBlockBytes, for the next open block
   std::vector<Rec> records_;
   std::string scratch_;  // one record being encoded
   std::vector<std::string> names_;
