@@ -3,6 +3,8 @@
 // the reverse indices behind that. Pool thread only.
 #pragma once
 
+#include <algorithm>
+#include <unordered_set>
 #include <vector>
 
 #include "xo/model_state.h"
@@ -13,13 +15,16 @@ namespace xr::xo {
 class DirtySet {
  public:
   void add(Handle h);
+  // For a batch that marks most objects (a full resync): a flat table by slot below n
+  // (a hash set of 100k handles takes 5 MB more) instead of a hash set (small batches).
+  void use_table(size_t n);
   const std::vector<Handle>& order() const { return order_; }
 
  private:
   std::vector<Handle> order_;
-  // By slot (a handle's low 32 bits): the handle added for it, if any. A flat table: a
-  // first sync marks every object (a hash set of 100k handles took 5 MB more).
-  std::vector<Handle> seen_;
+  std::unordered_set<Handle> seen_;
+  // By slot (a handle's low 32 bits): the handle added for it, if any (use_table).
+  std::vector<Handle> table_;
 };
 
 // Marks dependants of object `h` given its previous data (nullptr for a new object) and

@@ -204,6 +204,8 @@ class ModelState {
   // Every live handle (for full-resync sweeps and reports).
   std::vector<Handle> all() const;
   size_t size() const { return by_ref_.size() + by_ref_text_.size(); }
+  // Every handle's slot index (its low 32 bits) is below this (for tables by slot).
+  size_t slot_count() const { return slots_.size(); }
 
   Handle pool = kNoHandle;
   std::string pool_uuid;

@@ -169,11 +169,16 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   sink.begin_batch();
   DirtySet dirty;
   records_.clear();
+  records_map_.clear();
   if (batch.full_resync) {
     st_.reserve(events.size());
     remove_missing(events, dirty, sink);
   }
   create_all(events);  // so that references within the batch resolve whatever the order
+  if (batch.full_resync) {
+    records_.resize(st_.slot_count());
+    dirty.use_table(st_.slot_count());
+  }
   for (size_t i = 0; i < events.size(); ++i) {
     if (events.header(i).operation == "del") {
       remove(st_.handle(events.header(i).ref), dirty, sink);
@@ -195,18 +200,28 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   }
   held = xapi::Value();
   std::vector<RecordAt>().swap(records_);
+  records_map_.clear();
   sink.end_batch();
 }
 
 const uint32_t* PoolModel::record_of(Handle h) const {
+  if (records_.empty()) {
+    auto it = records_map_.find(h);
+    return it == records_map_.end() ? nullptr : &it->second;
+  }
   const size_t slot = static_cast<uint32_t>(h);
-  return slot < records_.size() && records_[slot].h == h ? &records_[slot].i : nullptr;
+  return slot < records_.size() && records_[slot].gen == static_cast<uint32_t>(h >> 32) ? &records_[slot].i
+                                                                                     : nullptr;
 }
 
 void PoolModel::set_record(Handle h, uint32_t i) {
+  if (records_.empty()) {
+    records_map_[h] = i;
+    return;
+  }
   const size_t slot = static_cast<uint32_t>(h);
   if (slot >= records_.size()) records_.resize(std::max(slot + 1, records_.size() * 2));
-  records_[slot] = RecordAt{h, i};
+  records_[slot] = RecordAt{static_cast<uint32_t>(h >> 32), i};
 }
 
 void PoolModel::create_all(const Events& events) {
@@ -246,7 +261,11 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
   if (!obj) return;
   if (obj->coll != Coll::kNone) sink.remove(coll_name(obj->coll), st_.xo_id(*obj));
   track_delete(st_, h, dirty);
-  if (record_of(h)) records_[static_cast<uint32_t>(h)] = RecordAt{};
+  if (!records_.empty()) {
+    if (record_of(h)) records_[static_cast<uint32_t>(h)] = RecordAt{};
+  } else {
+    records_map_.erase(h);
+  }
   st_.erase(h);
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 #include <utility>
 
@@ -52,12 +53,14 @@ class PoolModel {
   // Where each emitted object's record is in this batch (event index); indexed again (Rec)
   // at emission rather than kept indexed, so that a 100k-record resync does not hold 100k
   // indexes at once. A spooled batch's records are decoded again there, one at a time.
-  // By slot (a handle's low 32 bits), like DirtySet: a flat table, not a hash map.
+  // A full resync's: by slot (a handle's low 32 bits), a flat table rather than a hash map
+  // of 100k+ nodes; a small batch's in records_map_.
   struct RecordAt {
-    Handle h = kNoHandle;
+    uint32_t gen = 0;  // the handle's high 32 bits (generations start at 1)
     uint32_t i = 0;
   };
   std::vector<RecordAt> records_;
+  std::unordered_map<Handle, uint32_t> records_map_;
   const uint32_t* record_of(Handle h) const;
   void set_record(Handle h, uint32_t i);
 };
