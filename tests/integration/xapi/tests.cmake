@@ -11,6 +11,6 @@ target_compile_definitions(xapi_integration_test PRIVATE
   XR_XAPI_SIM_DEFAULT="${PROJECT_SOURCE_DIR}/tests/xapi-sim/xapi-sim")
 target_link_libraries(xapi_integration_test PRIVATE xr_test_main xr_xapi Boost::unit_test_framework)
 # One unity source, as the unit tests (tests/CMakeLists.txt: build time on CI).
-set_target_properties(xapi_integration_test PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 0)
+xr_unity_test(xapi_integration_test)
 add_test(NAME integration.xapi COMMAND xapi_integration_test --log_level=warning)
 set_tests_properties(integration.xapi PROPERTIES LABELS integration TIMEOUT 300)
