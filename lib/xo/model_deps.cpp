@@ -4,28 +4,9 @@
 
 namespace xr::xo {
 
-void DirtySet::use_table(size_t n) {
-  table_.resize(std::max(n, table_.size()), kNoHandle);
-  for (Handle h : seen_) {  // added before (a resync's removals)
-    const size_t slot = static_cast<uint32_t>(h);
-    if (slot >= table_.size()) table_.resize(slot + 1, kNoHandle);
-    table_[slot] = h;
-  }
-  std::unordered_set<Handle>().swap(seen_);
-}
-
 void DirtySet::add(Handle h) {
-  if (h == kNoHandle) return;
-  if (table_.empty()) {
-    if (seen_.insert(h).second) order_.push_back(h);
-    return;
-  }
-  const size_t slot = static_cast<uint32_t>(h);
-  if (slot >= table_.size()) table_.resize(std::max(slot + 1, table_.size() * 2), kNoHandle);
-  if (table_[slot] == h) return;
-  // A slot reused within the batch (an object removed, another created) holds the newer
-  // handle; the stale one, if added again, is emitted as nothing (it resolves to no object).
-  table_[slot] = h;
+  if (h == kNoHandle || seen_.find(h)) return;
+  seen_.set(h, 1);
   order_.push_back(h);
 }
 

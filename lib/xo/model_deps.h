@@ -4,9 +4,9 @@
 #pragma once
 
 #include <algorithm>
-#include <unordered_set>
 #include <vector>
 
+#include "xo/handle_table.h"
 #include "xo/model_state.h"
 
 namespace xr::xo {
@@ -17,14 +17,14 @@ class DirtySet {
   void add(Handle h);
   // For a batch that marks most objects (a full resync): a flat table by slot below n
   // (a hash set of 100k handles takes 5 MB more) instead of a hash set (small batches).
-  void use_table(size_t n);
+  void use_table(size_t n) { seen_.use_table(n); }
   const std::vector<Handle>& order() const { return order_; }
 
  private:
   std::vector<Handle> order_;
-  std::unordered_set<Handle> seen_;
-  // By slot (a handle's low 32 bits): the handle added for it, if any (use_table).
-  std::vector<Handle> table_;
+  // A slot reused within the batch (an object removed, another created) holds the newer
+  // handle; the stale one, if added again, is emitted as nothing (it resolves to no object).
+  HandleTable<char> seen_;
 };
 
 // Marks dependants of object `h` given its previous data (nullptr for a new object) and

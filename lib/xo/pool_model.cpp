@@ -169,14 +169,13 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   sink.begin_batch();
   DirtySet dirty;
   records_.clear();
-  records_map_.clear();
   if (batch.full_resync) {
     st_.reserve(events.size());
     remove_missing(events, dirty, sink);
   }
   create_all(events);  // so that references within the batch resolve whatever the order
   if (batch.full_resync) {
-    records_.resize(st_.slot_count());
+    records_.use_table(st_.slot_count());
     dirty.use_table(st_.slot_count());
   }
   for (size_t i = 0; i < events.size(); ++i) {
@@ -188,9 +187,9 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
   }
   xapi::Value held;
   const std::vector<Handle>& order = dirty.order();
-  events.plan_release(order, [this](Handle h) { return record_of(h); });
+  events.plan_release(order, [this](Handle h) { return records_.find(h); });
   for (size_t p = 0; p < order.size(); ++p) {
-    const uint32_t* rec = record_of(order[p]);
+    const uint32_t* rec = records_.find(order[p]);
     if (!rec) {
       emit(order[p], nullptr, sink);
       continue;
@@ -199,29 +198,8 @@ void PoolModel::apply(const xapi::EventBatch& batch, ObjectSink& sink) {
     events.emitted(p, *rec);
   }
   held = xapi::Value();
-  std::vector<RecordAt>().swap(records_);
-  records_map_.clear();
+  records_.clear();
   sink.end_batch();
-}
-
-const uint32_t* PoolModel::record_of(Handle h) const {
-  if (records_.empty()) {
-    auto it = records_map_.find(h);
-    return it == records_map_.end() ? nullptr : &it->second;
-  }
-  const size_t slot = static_cast<uint32_t>(h);
-  return slot < records_.size() && records_[slot].gen == static_cast<uint32_t>(h >> 32) ? &records_[slot].i
-                                                                                     : nullptr;
-}
-
-void PoolModel::set_record(Handle h, uint32_t i) {
-  if (records_.empty()) {
-    records_map_[h] = i;
-    return;
-  }
-  const size_t slot = static_cast<uint32_t>(h);
-  if (slot >= records_.size()) records_.resize(std::max(slot + 1, records_.size() * 2));
-  records_[slot] = RecordAt{static_cast<uint32_t>(h >> 32), i};
 }
 
 void PoolModel::create_all(const Events& events) {
@@ -251,7 +229,7 @@ void PoolModel::upsert(const Events& events, size_t i, DirtySet& dirty) {
   track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
   obj->data = std::move(next);
   if (is_emitted(obj->cls)) {
-    set_record(h, static_cast<uint32_t>(i));
+    records_.set(h, static_cast<uint32_t>(i));
     dirty.add(h);
   }
 }
@@ -261,11 +239,7 @@ void PoolModel::remove(Handle h, DirtySet& dirty, ObjectSink& sink) {
   if (!obj) return;
   if (obj->coll != Coll::kNone) sink.remove(coll_name(obj->coll), st_.xo_id(*obj));
   track_delete(st_, h, dirty);
-  if (!records_.empty()) {
-    if (record_of(h)) records_[static_cast<uint32_t>(h)] = RecordAt{};
-  } else {
-    records_map_.erase(h);
-  }
+  records_.erase(h);
   st_.erase(h);
 }
 

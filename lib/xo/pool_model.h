@@ -54,15 +54,8 @@ class PoolModel {
   // at emission rather than kept indexed, so that a 100k-record resync does not hold 100k
   // indexes at once. A spooled batch's records are decoded again there, one at a time.
   // A full resync's: by slot (a handle's low 32 bits), a flat table rather than a hash map
-  // of 100k+ nodes; a small batch's in records_map_.
-  struct RecordAt {
-    uint32_t gen = 0;  // the handle's high 32 bits (generations start at 1)
-    uint32_t i = 0;
-  };
-  std::vector<RecordAt> records_;
-  std::unordered_map<Handle, uint32_t> records_map_;
-  const uint32_t* record_of(Handle h) const;
-  void set_record(Handle h, uint32_t i);
+  // of 100k+ nodes; a small batch's in a hash map (HandleTable).
+  HandleTable<uint32_t> records_;
 };
 
 }  // namespace xr::xo
