@@ -154,10 +154,15 @@ ConsoleServer::ConsoleServer(const ChildEnv& env, Services& svc)
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-ConsoleServer::~ConsoleServer() {
+void ConsoleServer::stop() {
   if (stop_fd_ < 0) return;
   const uint64_t one = 1;
-  (void)!write(stop_fd_, &one, sizeof one);
+  (void)!write(stop_fd_, &one, sizeof one);  // an eventfd stays readable: once is enough
+}
+
+ConsoleServer::~ConsoleServer() {
+  if (stop_fd_ < 0) return;
+  stop();
   acceptor_.join();
   reap(true);
   close(stop_fd_);

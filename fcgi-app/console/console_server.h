@@ -33,7 +33,10 @@ class ConsoleServer {
   // Starts accepting on env.http_fd (nothing when it is -1). `svc` (the role's database,
   // credentials and login guard) is used under a mutex; it must outlive this object.
   ConsoleServer(const ChildEnv& env, Services& svc);
-  // Stops accepting, ends every open console with a close frame (1001), joins the threads.
+  // Stops accepting and ends every open console with a close frame (1001); idempotent.
+  // Called when the role starts stopping (its loop may still drain other requests).
+  void stop();
+  // stop(), then joins the threads.
   ~ConsoleServer();
   ConsoleServer(const ConsoleServer&) = delete;
   ConsoleServer& operator=(const ConsoleServer&) = delete;

@@ -21,6 +21,10 @@ class OpenStream {
   virtual void started() {}
   // The same when the role stops.
   virtual std::string stop_text(std::string_view reason) { return closing_text(reason); }
+  // True when a graceful stop (SIGQUIT: a reload or a stop of the service) lets this
+  // response end on its own until the stop deadline rather than ending it at once: a wait
+  // whose task a (draining) runner is finishing. stop_text answers it at the deadline.
+  virtual bool held_through_stop() const { return false; }
 };
 
 }  // namespace xr::app

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -76,8 +77,10 @@ class Waker {
 
 class Loop {
  public:
-  Loop(const ChildEnv& env, Services& svc, const cache::Reader& reader)
+  // `on_stop`: called once when the role starts stopping (the consoles end then).
+  Loop(const ChildEnv& env, Services& svc, const cache::Reader& reader, std::function<void()> on_stop)
       : env_(env),
+        on_stop_(std::move(on_stop)),
         hub_(reader, FilterLimits{static_cast<uint64_t>(env.config.filter_match_budget),
                                   env.config.filter_time_budget_ms}),
         board_(nullptr, hub_),
@@ -91,8 +94,11 @@ class Loop {
   void drop(int fd);
   void want_write(Connection& c, bool on);
   void begin_stop(int sig);
+  // Ends the open requests with their stop text; `hold`: not the held-through-stop waits.
+  void end_open_requests(bool hold);
 
   const ChildEnv& env_;
+  std::function<void()> on_stop_;
   WatchHub hub_;
   TaskBoard board_;
   StreamServices ss_;
@@ -102,6 +108,7 @@ class Loop {
   int event_fd_ = -1;
   std::unordered_map<int, std::unique_ptr<Connection>> conns_;
   bool stopping_ = false;
+  bool holding_ = false;  // a graceful stop: handed-off waits are still answered (see begin_stop)
   Clock::time_point deadline_{};
 };
 
@@ -151,10 +158,11 @@ void Loop::on_connection(Connection& c, uint32_t events) {
         drop(fd);  // nginx gave up on the request (client gone): nothing to say
         return;
       }
-      if (stopping_) {
+      if (stopping_ && !holding_) {
+        c.send(stopped_answer("the server is stopping", "retry"));
         c.end();
       } else {
-        handle_stream_request(c, ss_);
+        handle_stream_request(c, ss_, stopping_);
         flush_touched();  // other watchers of a view it brought up to date
       }
     }
@@ -174,26 +182,44 @@ void Loop::on_connection(Connection& c, uint32_t events) {
   want_write(c, c.pending() > 0);
 }
 
+// SIGQUIT (a reload: the next instance already listens on the same socket; or a stop of the
+// service): no new connection; watches and event streams end now (their clients reconnect);
+// a handed-off wait is held until its task gets there, up to the stop deadline, since a
+// runner finishes the actions it runs: answering it 503 "wait again" the moment a reload
+// starts failed sync actions that succeeded (integration.gateway_actions, a 503 after a
+// SIGHUP on a loaded machine). SIGTERM, or the deadline: every open request ends now.
 void Loop::begin_stop(int sig) {
   const auto now = Clock::now();
   if (!stopping_) {
     kLog.info("stopping: ending " + std::to_string(conns_.size()) + " open requests");
     epoll_ctl(epoll_, EPOLL_CTL_DEL, env_.listen_fd, nullptr);
     stopping_ = true;
+    holding_ = sig == SIGQUIT;
     deadline_ = now + std::chrono::seconds(env_.config.shutdown_timeout);
-    for (auto it = conns_.begin(); it != conns_.end();) {
-      Connection& c = *it->second;
-      ++it;
-      if (!c.in_request()) {
-        drop(c.fd());
-        continue;
-      }
-      if (c.stream) c.send(c.stream->stop_text("the server is stopping"));
-      c.end();
-      on_connection(c, 0);  // flush now; may drop it
-    }
+    if (on_stop_) on_stop_();
   }
-  if (sig == SIGTERM) deadline_ = std::min(deadline_, now + kTermGrace);
+  if (sig == SIGTERM) {
+    holding_ = false;
+    deadline_ = std::min(deadline_, now + kTermGrace);
+  }
+  end_open_requests(holding_);
+}
+
+void Loop::end_open_requests(bool hold) {
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    Connection& c = *it->second;
+    ++it;
+    if (!c.in_request()) {
+      // Held: a connection accepted just before the stop, its request still on the way
+      // (answered when it comes), or an answer still being flushed.
+      if (!hold) drop(c.fd());
+      continue;
+    }
+    if (hold && c.stream && c.stream->held_through_stop()) continue;
+    if (c.stream) c.send(c.stream->stop_text("the server is stopping"));
+    c.end();
+    on_connection(c, 0);  // flush now; may drop it
+  }
 }
 
 void Loop::flush_touched() {
@@ -243,7 +269,9 @@ int Loop::run() {
     if (stopping_) {
       if (conns_.empty()) break;
       if (Clock::now() >= deadline_) {
-        kLog.warn("stop deadline passed: " + std::to_string(conns_.size()) + " connections cut");
+        holding_ = false;
+        end_open_requests(false);  // the held waits get their stop text (one write each)
+        if (!conns_.empty()) kLog.warn("stop deadline passed: " + std::to_string(conns_.size()) + " connections cut");
         break;
       }
     }
@@ -268,9 +296,7 @@ int Loop::run() {
       } else if (fd == task_fd_) {
         uint64_t count = 0;
         (void)!read(task_fd_, &count, sizeof count);
-        for (TaskBatch& b : feed.take()) {
-          if (!stopping_) board_.apply(std::move(b));
-        }
+        for (TaskBatch& b : feed.take()) board_.apply(std::move(b));  // also while waits are held
         flush_touched();
       } else if (fd == env_.listen_fd) {
         if (!stopping_) accept_all();
@@ -320,7 +346,7 @@ int run_stream(const ChildEnv& env) {
   Services console_svc{env.config, **console_db, **console_auth, credentials, &cache};
   console_svc.login = &login;
   ConsoleServer consoles(env, console_svc);
-  Loop loop(env, svc, cache.reader());
+  Loop loop(env, svc, cache.reader(), [&consoles] { consoles.stop(); });
   return loop.run();
 }
 

@@ -355,9 +355,14 @@ static void handle_wait(Connection& conn, StreamServices& ss, std::unique_ptr<Re
   conn.stream->started();  // may end it at once
 }
 
-void handle_stream_request(Connection& conn, StreamServices& ss) {
+void handle_stream_request(Connection& conn, StreamServices& ss, bool stopping) {
   auto handed = std::make_unique<Request>(conn.take_env(), conn.take_body());
   if (handed->param("DOCUMENT_URI") == kWaitLocation) return handle_wait(conn, ss, std::move(handed));
+  if (stopping) {
+    conn.send(stopped_answer("the server is stopping", "retry"));
+    conn.end();
+    return;
+  }
   Request& req = *handed;
   std::string bytes;
   Response res(&bytes, req.method() == "HEAD");

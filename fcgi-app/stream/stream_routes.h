@@ -18,7 +18,9 @@ struct StreamServices {
 };
 
 // Handles the ready request of `conn`: writes a complete answer (and ends it) or
-// leaves a response open with conn.stream set.
-void handle_stream_request(Connection& conn, StreamServices& ss);
+// leaves a response open with conn.stream set. `stopping` (a graceful stop of the role):
+// only handed-off waits are taken (their task may end before the stop deadline); any other
+// request is answered 503 "the server is stopping: retry" (the next role instance serves it).
+void handle_stream_request(Connection& conn, StreamServices& ss, bool stopping = false);
 
 }  // namespace xr::app

@@ -122,6 +122,7 @@ class TaskWait : public OpenStream, public TaskClient {
   void changed(const std::string& id, const tasks::Task* task, int64_t revision) override;
   void answered(uint64_t asked) override;
   std::string stop_text(std::string_view reason) override;
+  bool held_through_stop() const override { return !done_; }
 
  private:
   void finish(const tasks::Task* task);  // ends the request (null: no such task)

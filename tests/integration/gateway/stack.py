@@ -45,6 +45,21 @@ def wait_until(predicate, timeout, what):
     raise AssertionError("timed out waiting for " + what)
 
 
+def keep_logs(folder):
+    """With XR_KEEP_LOGS=DIR, copies the logs of a stack's folder (serve.log, the simulators'
+    sim-*.log, nginx's logs/error.log) to DIR/<folder's name>/ before it is removed: what a
+    failed run (a flaky one under load) left behind."""
+    dest_root = os.environ.get("XR_KEEP_LOGS")
+    if not dest_root or not os.path.isdir(folder):
+        return
+    dest = os.path.join(dest_root, os.path.basename(folder))
+    for rel in ["serve.log", "nginx/logs/error.log"] + [n for n in os.listdir(folder) if n.startswith("sim-")]:
+        src = os.path.join(folder, rel)
+        if os.path.isfile(src):
+            os.makedirs(dest, exist_ok=True)
+            shutil.copyfile(src, os.path.join(dest, rel.replace("/", "_")))
+
+
 def packaged_site_dir(test, prefix):
     """A folder for write_packaged_site, removed when `test` ends: readable by nginx's workers
     (0755), with a one-day self-signed certificate for localhost in cert.pem + key.pem."""
@@ -249,7 +264,8 @@ class Stack:
 
     def _write_config(self, workers, threads, extra, transfer="", server="", poller=""):
         lines = ['[server]', 'socket = "%s"' % self.socket, 'socket_mode = "0666"',
-                 'workers = %d' % workers, 'threads = %d' % threads, 'shutdown_timeout = 5', server,
+                 'workers = %d' % workers, 'threads = %d' % threads,
+                 '' if 'shutdown_timeout' in server else 'shutdown_timeout = 5', server,
                  '[storage]', 'data_dir = "%s"' % os.path.join(self.dir, "data")] + self._storage_lines() + [
                  '[cache]', 'size_mb = %d' % self.cache_mb,
                  '' if self.list_files_mb is None else 'list_files_mb = %d' % self.list_files_mb,
@@ -323,6 +339,7 @@ class Stack:
             s.stop()
         if self.pg_schema:
             pg_sql(os.environ["XR_TEST_PG"], "DROP SCHEMA IF EXISTS %s CASCADE" % self.pg_schema)
+        keep_logs(self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     @classmethod

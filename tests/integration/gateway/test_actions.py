@@ -4,8 +4,10 @@ anything starts, XAPI failures kept in the task and the error body, ?wait on tas
 hanging action, and a killed runner turning its running action into an interrupted task."""
 import json
 import os
+import re
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -259,6 +261,38 @@ class ActionsTest(unittest.TestCase):
         self.assertEqual(self.wait_task(first)["status"], "success")
         wait_until(lambda: old[0] not in self.s.pids("runner"), 10, "the old runner to exit")
         self.s.wait_synced()
+
+
+class ReloadTest(unittest.TestCase):
+    def test_a_sync_action_waited_for_across_a_reload_gets_its_answer_not_503(self):
+        """The stream role holding a ?sync=true wait is told to stop by a reload (SIGHUP): the
+        wait is answered when the action ends. Before, it got 503 "the server is stopping: wait
+        again" at once while the action went on and succeeded (a retry then met 409); on a
+        loaded machine a reload raced the sync action right after it (gateway_actions' 503).
+        The stop deadline is 60 s here: the answer does not depend on the machine's speed."""
+        s = Stack(vms=4, hosts=1, workers=1, threads=4, server_config="shutdown_timeout = 60")
+        try:
+            vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
+            s.sims[0].control("hang", {"method": "VM.pause"})
+            answer = {}
+            client = threading.Thread(target=lambda: answer.update(r=s.request(
+                "POST", "/rest/v0/vms/%s/actions/pause?sync=true" % vm["id"], token=s.token)))
+            client.start()
+            wait_until(lambda: re.search(rb"(?m)^xapi_rest_open_streams [1-9]", s.get("/metrics", token=s.token).body),
+                       20, "the wait held by the stream role")
+            old = s.pids("stream")
+            s.serve.send_signal(signal.SIGHUP)
+            wait_until(lambda: re.search(r"\[stream 1 pid %d\] info stream: stopping" % old[0], s.log_text()), 20,
+                       "the old stream role to stop")
+            s.sims[0].control("release", {"method": "VM.pause"})
+            client.join(60)
+            self.assertEqual(answer["r"].status, 204, answer["r"].body)
+            # (the reload replaces the poller too: its cache shows the change once it synced)
+            wait_until(lambda: s.api("/rest/v0/vms/%s?fields=power_state" % vm["id"])["power_state"] == "Paused",
+                       20, "the VM paused")
+            wait_until(lambda: old[0] not in s.pids("stream"), 20, "the old stream role to exit")
+        finally:
+            s.stop()
 
 
 class RestartTest(unittest.TestCase):
