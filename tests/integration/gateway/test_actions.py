@@ -265,11 +265,12 @@ class ActionsTest(unittest.TestCase):
 
 class ReloadTest(unittest.TestCase):
     def test_a_sync_action_waited_for_across_a_reload_gets_its_answer_not_503(self):
-        """The stream role holding a ?sync=true wait is told to stop by a reload (SIGHUP): the
-        wait is answered when the action ends. Before, it got 503 "the server is stopping: wait
-        again" at once while the action went on and succeeded (a retry then met 409); on a
-        loaded machine a reload raced the sync action right after it (gateway_actions' 503).
-        The stop deadline is 60 s here: the answer does not depend on the machine's speed."""
+        """The stream role holding a ?sync=true wait is told to stop by a reload (SIGHUP; a
+        server added over REST sends one too): the wait is answered when the action ends.
+        Before, it got 503 "the server is stopping: wait again" at once while the action went
+        on and succeeded (a retry then met 409): 7 of 60 sync actions sent as a reload began
+        (load 15-20). The stop deadline is 60 s here: the answer does not depend on the
+        machine's speed."""
         s = Stack(vms=4, hosts=1, workers=1, threads=4, server_config="shutdown_timeout = 60")
         try:
             vm = [v for v in s.api("/rest/v0/vms?fields=id,power_state") if v["power_state"] == "Running"][0]
