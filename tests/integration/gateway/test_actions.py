@@ -268,7 +268,7 @@ class ReloadTest(unittest.TestCase):
         """The stream role holding a ?sync=true wait is told to stop by a reload (SIGHUP; a
         server added over REST sends one too): the wait is answered when the action ends.
         Before, it got 503 "the server is stopping: wait again" at once while the action went
-        on and succeeded (a retry then met 409): 7 of 60 sync actions sent as a reload began
+        on and succeeded (the next action then met 409): 4 of 80 sync actions sent as a reload began
         (load 15-20). The stop deadline is 60 s here: the answer does not depend on the
         machine's speed."""
         s = Stack(vms=4, hosts=1, workers=1, threads=4, server_config="shutdown_timeout = 60")
