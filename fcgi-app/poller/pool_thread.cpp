@@ -4,6 +4,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "metrics/metrics.h"
 #include "base/log.h"
@@ -174,6 +175,7 @@ void PoolThread::run() {
     {
       xapi::EventBatch batch = std::move(incoming);  // freed before the trim below
       const auto received = std::chrono::steady_clock::now();
+      const int64_t session_ms = steady_ms() - attempt_started_ms_.load();  // login and dump
       std::lock_guard lock(shared_.mu);
       const size_t spooled_bytes = batch.spool ? batch.spool->bytes() : 0;  // the model frees it as it goes
       model_.apply(batch, shared_.writer);
@@ -186,13 +188,19 @@ void PoolThread::run() {
         if (!synced_.exchange(true)) ++shared_.synced_pools;
         const auto applied_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - received).count();
+        const xo::PoolModel::Phases& ph = model_.last_phases();
+        const std::string phases = "; create " + std::to_string(std::lround(ph.create_ms)) + ", index " +
+                                   std::to_string(std::lround(ph.index_ms)) + ", emit " +
+                                   std::to_string(std::lround(ph.emit_ms)) + " ms on " +
+                                   std::to_string(ph.emit_threads) + (ph.emit_threads == 1 ? " thread" : " threads");
         const std::string spooled =
             batch.spool ? ", dump spooled in " + std::to_string(spooled_bytes >> 20) + " MiB, " +
                               std::to_string(batch.spool->blocks_packed()) + " blocks compressed, " +
                               std::to_string(batch.spool->blocks_unpacked()) + " decompressed"
                         : "";
         kLog.info("pool " + pool_.name + ": synchronised " + std::to_string(model_.object_count()) +
-                  " XAPI objects (applied in " + std::to_string(applied_ms) + " ms" + spooled + ")");
+                  " XAPI objects (applied in " + std::to_string(applied_ms) + " ms" + spooled + phases +
+                  "; received " + std::to_string(session_ms) + " ms after the session began)");
       }
       report_locked(cache::layout::PoolState::kConnected, "");
     }

@@ -40,11 +40,17 @@ class Writer final : public xo::ObjectSink {
   void end_batch() override;
   // The object's JSON text as stored in the active half (escapes included, as written).
   bool current(std::string_view collection, std::string_view id, std::string* json) const override;
+  // The prepared form is the encoded record (encode_record), stored as put() stores it.
+  void prepare(std::string_view id, const rapidjson::Value& object, Prepared* out) const override;
+  void upsert_prepared(std::string_view collection, std::string_view id, Prepared& p) override;
 
   // The same with a Status: kResourceExhausted when the cache is full (the previous version,
   // if any, stays), kInvalidArgument for bad input (id too long, non-object, too many
   // collections).
   Status put(std::string_view collection, std::string_view id, const rapidjson::Value& object);
+  // The same for a record encode_record() made (its collection is set here; `record` is
+  // changed in place).
+  Status put_encoded(std::string_view collection, std::string_view id, std::string& record);
   // Removing an absent object is OK (no change logged).
   Status erase(std::string_view collection, std::string_view id);
   // Removes every object of `collection` whose id is not in `keep` (resync convergence):
@@ -63,6 +69,8 @@ class Writer final : public xo::ObjectSink {
 
  private:
   Result<uint16_t> collection_index(std::string_view name);
+  // Stores an encoded record of collection index c.
+  Status store(std::string_view collection, uint16_t c, std::string_view id, std::string_view record);
   Half active() const;
   Status ensure_space(const Half& half, uint32_t coll, uint64_t record_bytes, bool new_object);
   Status grow_array(const Half& half, uint32_t coll);

@@ -1,4 +1,5 @@
 // Writer: the object operations (put/erase), batches and pool status.
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 
@@ -37,6 +38,17 @@ void Writer::insert_new(const Half& half, uint32_t coll, uint64_t rec_off, uint6
 Status Writer::put(std::string_view collection, std::string_view id, const rapidjson::Value& object) {
   XR_ASSIGN_OR_RETURN(uint16_t c, collection_index(collection));
   XR_RETURN_IF_ERROR(encode_record(c, id, object, &scratch_));
+  return store(collection, c, id, scratch_);
+}
+
+Status Writer::put_encoded(std::string_view collection, std::string_view id, std::string& record) {
+  XR_ASSIGN_OR_RETURN(uint16_t c, collection_index(collection));
+  if (record.size() < sizeof(L::RecordHeader)) return Status(ErrorKind::kInvalidArgument, "cache: not a record");
+  std::memcpy(record.data() + offsetof(L::RecordHeader, collection), &c, sizeof c);
+  return store(collection, c, id, record);
+}
+
+Status Writer::store(std::string_view collection, uint16_t c, std::string_view id, std::string_view record) {
   uint64_t hash = L::key_hash(c, id.data(), static_cast<uint32_t>(id.size()));
   if (should_compact_early(active())) {
     Status s = compact();
@@ -45,10 +57,10 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
   for (int round = 0;; ++round) {
     Half h = active();
     Lookup f = lookup(h, c, id, hash);
-    Status room = ensure_space(h, c, scratch_.size(), f.slot < 0);
+    Status room = ensure_space(h, c, record.size(), f.slot < 0);
     if (!room.is_ok()) {
       if (round == 0 && worth_compacting(h) && compact().is_ok()) continue;
-      report_full(collection, id, scratch_.size());
+      report_full(collection, id, record.size());
       return Status(ErrorKind::kResourceExhausted,
                     "cache full: cannot store " + std::string(collection) + "/" + std::string(id));
     }
@@ -57,9 +69,9 @@ Status Writer::put(std::string_view collection, std::string_view id, const rapid
       XR_RETURN_IF_ERROR(grow_index(h));
       f = lookup(h, c, id, hash);  // the index may have moved
     }
-    uint64_t off = alloc(h, scratch_.size());
+    uint64_t off = alloc(h, record.size());
     auto* r = reinterpret_cast<L::RecordHeader*>(h.base + off);
-    std::memcpy(static_cast<void*>(r), scratch_.data(), scratch_.size());
+    std::memcpy(static_cast<void*>(r), record.data(), record.size());
     if (f.slot >= 0) {
       r->order = f.record.order;
       r->slot = f.record.slot;
@@ -134,6 +146,20 @@ void Writer::end_batch() {
 
 void Writer::upsert(std::string_view collection, std::string_view id, const rapidjson::Value& object) {
   Status s = put(collection, id, object);
+  if (!s.is_ok()) {
+    if (s.kind() != ErrorKind::kResourceExhausted) kLog.error(s.to_string());  // full: logged once
+    last_error_ = s;
+  }
+}
+
+void Writer::prepare(std::string_view id, const rapidjson::Value& object, Prepared* out) const {
+  Status s = encode_record(0, id, object, &out->data);  // the collection is set when stored
+  out->ok = s.is_ok();
+  if (!out->ok) out->data = s.message();
+}
+
+void Writer::upsert_prepared(std::string_view collection, std::string_view id, Prepared& p) {
+  Status s = p.ok ? put_encoded(collection, id, p.data) : Status(ErrorKind::kInvalidArgument, p.data);
   if (!s.is_ok()) {
     if (s.kind() != ErrorKind::kResourceExhausted) kLog.error(s.to_string());  // full: logged once
     last_error_ = s;

@@ -259,32 +259,38 @@ void EventSpool::append_record(std::string_view head, std::string_view body) {
 }
 
 const char* EventSpool::record(size_t i) const {
+  return record(i, cache_, kCachedBlocks, clock_, unpacked_, zstd_->d);
+}
+
+const char* EventSpool::record(size_t i, std::vector<Cached>& cache, size_t max_cached, uint64_t& clock,
+                               size_t& unpacked, void* dctx) const {
   const Rec& r = records_[i];
   const Block& b = blocks_[r.block];
   if (!b.packed) return b.data.get() + r.offset;
   Cached* slot = nullptr;
-  for (Cached& c : cache_) {
+  for (Cached& c : cache) {
     if (c.block == r.block) {
-      c.used = ++clock_;
+      c.used = ++clock;
       return c.raw.get() + r.offset;
     }
     if (slot == nullptr || c.used < slot->used) slot = &c;
   }
-  if (cache_.size() < kCachedBlocks) slot = &cache_.emplace_back();
+  if (cache.size() < max_cached) slot = &cache.emplace_back();
   if (slot->capacity < b.raw_size) {
     slot->raw = Pages(b.raw_size);
     slot->capacity = b.raw_size;
   }
-  const size_t n = ZSTD_decompressDCtx(zstd_->d, slot->raw.get(), b.raw_size, b.data.get(), b.size);
+  const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx), slot->raw.get(), b.raw_size,
+                                       b.data.get(), b.size);
   if (ZSTD_isError(n) || n != b.raw_size) std::abort();  // our own frame: cannot happen
   slot->block = r.block;
-  slot->used = ++clock_;
-  ++unpacked_;
+  slot->used = ++clock;
+  ++unpacked;
   return slot->raw.get() + r.offset;
 }
 
-EventSpool::Header EventSpool::header(size_t i) const {
-  Cursor c{record(i)};
+EventSpool::Header EventSpool::header_at(const char* rec) {
+  Cursor c{rec};
   Header h;
   h.cls = c.text();
   h.operation = c.text();
@@ -293,10 +299,32 @@ EventSpool::Header EventSpool::header(size_t i) const {
   return h;
 }
 
-Value EventSpool::snapshot(size_t i) const {
-  Cursor c{record(i)};
+Value EventSpool::snapshot_at(const char* rec) const {
+  Cursor c{rec};
   for (int f = 0; f < 4; ++f) c.text();
   return decode(c, names_);
+}
+
+EventSpool::Header EventSpool::header(size_t i) const { return header_at(record(i)); }
+
+Value EventSpool::snapshot(size_t i) const { return snapshot_at(record(i)); }
+
+struct EventSpool::Reader::Dctx {
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ~Dctx() { ZSTD_freeDCtx(d); }
+};
+
+EventSpool::Reader::Reader(const EventSpool& spool, size_t cached_blocks)
+    : spool_(spool), max_cached_(std::max<size_t>(cached_blocks, 1)), dctx_(std::make_unique<Dctx>()) {}
+
+EventSpool::Reader::~Reader() { spool_.unpacked_ += unpacked_; }
+
+EventSpool::Header EventSpool::Reader::header(size_t i) {
+  return header_at(spool_.record(i, cache_, max_cached_, clock_, unpacked_, dctx_->d));
+}
+
+Value EventSpool::Reader::snapshot(size_t i) {
+  return spool_.snapshot_at(spool_.record(i, cache_, max_cached_, clock_, unpacked_, dctx_->d));
 }
 
 void EventSpool::release_block(size_t b) {

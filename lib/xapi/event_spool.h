@@ -6,7 +6,8 @@
 // Struct member names are interned (XAPI repeats the same few hundred field names) and every
 // full 1 MiB block is zstd-compressed; a few decompressed blocks are cached for reading (the
 // consumer reads mostly in order). The encoding round-trips every Value exactly (type, wire
-// order, text). Not thread-safe, reads included (they share the block cache).
+// order, text). Not thread-safe, reads included (they share the block cache); a Reader lets
+// one more thread read at the same time.
 #pragma once
 
 #include <cstddef>
@@ -63,7 +64,15 @@ class EventSpool {
   // Frees block b (and the compressor's state: no add() is expected any more).
   // REQUIRES: no later header() / snapshot() of a record in block b.
   void release_block(size_t b);
+  // Counts a Reader's decompressions once it is destroyed.
   size_t blocks_unpacked() const { return unpacked_; }
+
+  // A reader with its own decompressed blocks and zstd context, for a second thread: it and
+  // the spool's own header() / snapshot() may run at the same time on different threads.
+  // REQUIRES: no add() while it exists; release_block(b) only once neither reads block b
+  // any more (its own copy of b, if cached, is freed when it evicts it or is destroyed).
+  // Destroy it on the thread that owns the spool.
+  class Reader;
 
  private:
   // Memory mapped for itself rather than taken from the heap: freeing it gives its pages
@@ -99,6 +108,7 @@ class EventSpool {
     Pages raw;
     size_t capacity = 0;
   };
+
   // `parent`: the name id of the member holding v (kTop for the snapshot itself).
   void put(const Value& v, uint32_t parent);
   void put_text(std::string_view s) { put_text(scratch_, s); }
@@ -117,6 +127,11 @@ class EventSpool {
   // Appends one encoded record, given in two pieces (header, snapshot).
   void append_record(std::string_view head, std::string_view body);
   const char* record(size_t i) const;
+  // Record i through a reader's own block cache (LRU, at most max_cached blocks).
+  const char* record(size_t i, std::vector<Cached>& cache, size_t max_cached, uint64_t& clock,
+                     size_t& unpacked, void* dctx) const;
+  static Header header_at(const char* rec);
+  Value snapshot_at(const char* rec) const;
 
   static constexpr size_t kBlockBytes = 1 << 20;
   static constexpr size_t kCachedBlocks = 4;
@@ -135,6 +150,26 @@ class EventSpool {
   mutable uint64_t clock_ = 0;
   mutable size_t unpacked_ = 0;
   size_t packed_ = 0;
+};
+
+class EventSpool::Reader {
+ public:
+  // Keeps at most `cached_blocks` decompressed blocks (it reads mostly in order).
+  explicit Reader(const EventSpool& spool, size_t cached_blocks = 2);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  Header header(size_t i);
+  Value snapshot(size_t i);
+
+ private:
+  const EventSpool& spool_;
+  std::vector<Cached> cache_;
+  size_t max_cached_;
+  uint64_t clock_ = 0;
+  size_t unpacked_ = 0;
+  struct Dctx;
+  std::unique_ptr<Dctx> dctx_;
 };
 
 class EventSpool::SaxEncoder final : public ItemSax {

@@ -163,8 +163,8 @@ Handle ModelState::handle_of_uuid(std::string_view uuid) const {
   return it == by_uuid_text_.end() ? kNoHandle : it->second;
 }
 
-std::string ModelState::xo_id(const Obj& o) const {
-  return o.pool_scoped_id ? pool_uuid + "-" + o.uuid() : o.uuid();
+std::string ModelState::xo_id(const Obj& o, bool pool_scoped) const {
+  return pool_scoped ? pool_uuid + "-" + o.uuid() : o.uuid();
 }
 
 Handle ModelState::new_slot(std::string_view ref) {

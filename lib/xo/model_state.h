@@ -194,7 +194,9 @@ class ModelState {
     return o ? data_as<T>(o->data) : nullptr;
   }
   // The XO id an object is served under.
-  std::string xo_id(const Obj& o) const;
+  std::string xo_id(const Obj& o) const { return xo_id(o, o.pool_scoped_id); }
+  // The same if its pool-scoped flag were `pool_scoped`.
+  std::string xo_id(const Obj& o, bool pool_scoped) const;
 
   // Creates the object for `ref` (or returns the existing one) and sets class and uuid.
   Handle create(std::string_view ref, Cls cls, std::string_view uuid);

@@ -24,8 +24,9 @@ done
 [ -n "$url" ] || { echo "simulator did not start"; cat "$tmp/sim.log"; exit 1; }
 /usr/bin/python3 "$here/dump_records.py" "$url" "$tmp/records.json"
 "$map_dump" "$tmp/records.json" >"$tmp/objects.json"
-# The poller's path (the dump spooled as it streams in), in wire order and reversed: the same objects.
-for order in "" --reverse; do
+# The poller's path (the dump spooled as it streams in), in wire order and reversed, mapped
+# on one thread and on two (as the poller maps a big pool): the same objects.
+for order in "" --reverse --parallel "--reverse --parallel"; do
   "$map_dump" --spool $order "$tmp/records.json" >"$tmp/objects-spooled.json"
   cmp "$tmp/objects.json" "$tmp/objects-spooled.json" || { echo "spooled dump ($order) maps differently"; exit 1; }
 done

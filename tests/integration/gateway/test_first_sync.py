@@ -1,6 +1,7 @@
 """The poller's first sync streams the dump (issue 14, lib/xapi/event_spool.h): event.from's
 whole-pool answer is spooled compactly as it arrives and mapped one decoded record at a time,
-so the poller's peak memory during the sync stays close to what it keeps afterwards, and
+(on two threads for a pool's worth of objects), so the poller's peak memory during the sync
+stays close to what it keeps afterwards, and
 every reference between objects of the dump resolves whatever their order on the wire."""
 import os
 import re
@@ -37,9 +38,10 @@ class FirstSyncTest(unittest.TestCase):
         cls.s.stop()
 
     def test_the_dump_is_spooled_and_the_peak_stays_near_what_the_poller_keeps(self):
-        line = re.search(r"synchronised (\d+) XAPI objects \(applied in \d+ ms, dump spooled in (\d+) MiB",
-                         self.s.log_text())
+        line = re.search(r"synchronised (\d+) XAPI objects \(applied in \d+ ms, dump spooled in (\d+) MiB"
+                         r"[^;]*; create \d+, index \d+, emit \d+ ms on (\d) thread", self.s.log_text())
         self.assertIsNotNone(line, "the poller did not log a spooled first sync")
+        self.assertEqual(line.group(3), "2", "a pool's first sync is mapped on two threads")
         self.assertGreater(int(line.group(1)), VMS * 5)  # VMs, their metrics, disks, VIFs, ...
         # Logged once the sync's memory went back (malloc_trim): what the poller keeps.
         wait_until(lambda: "heap after the sync" in self.s.log_text(), 60, "the poller's heap report")

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <limits>
 #include <thread>
 
 #include "cache/reader.h"
@@ -72,6 +73,45 @@ BOOST_AUTO_TEST_CASE(current_gives_the_object_as_last_stored_until_it_is_removed
   BOOST_TEST(json == to_json(small("a\"q", 1, a)));
   BOOST_REQUIRE(writer.erase("vms", "a").is_ok());
   BOOST_TEST(!writer.current("vms", "a", &json));
+}
+
+BOOST_AUTO_TEST_CASE(a_prepared_upsert_stores_what_upsert_stores) {
+  // prepare() may run on another thread (the model maps a first sync on two): the record it
+  // encodes is stored byte for byte as upsert() would store the object, in the same order.
+  Segment seg2 = std::move(Segment::create({8u << 20, 64}).value());
+  Writer direct{seg2};
+  Reader direct_reader{seg2};
+  writer.begin_batch();
+  direct.begin_batch();
+  for (std::string id : {"c", "a\"q", "b"}) {
+    xo::ObjectSink::Prepared p;
+    writer.prepare(id, small(id, 0, a), &p);
+    BOOST_REQUIRE(p.ok);
+    writer.upsert_prepared(id == "b" ? "hosts" : "vms", id, p);
+    direct.upsert(id == "b" ? "hosts" : "vms", id, small(id, 0, a));
+  }
+  writer.end_batch();
+  direct.end_batch();
+  BOOST_TEST(writer.last_error().is_ok());
+  BOOST_TEST((ids_in_order(reader, "vms") == ids_in_order(direct_reader, "vms")));
+  for (std::string id : {"c", "a\"q"}) {
+    std::string got, want;
+    BOOST_REQUIRE(writer.current("vms", id, &got));
+    BOOST_REQUIRE(direct.current("vms", id, &want));
+    BOOST_TEST(got == want);
+  }
+  std::string out;
+  BOOST_TEST(reader.get_json("hosts", "b", out));
+  BOOST_TEST(!reader.get_json("vms", "b", out));
+  // An object the cache cannot hold is refused at storing time, as upsert() refuses it.
+  rapidjson::Value bad(rapidjson::kObjectType);
+  bad.AddMember("x", rapidjson::Value(std::numeric_limits<double>::quiet_NaN()), a);
+  xo::ObjectSink::Prepared p;
+  writer.prepare("n", bad, &p);
+  BOOST_TEST(!p.ok);
+  writer.upsert_prepared("vms", "n", p);
+  BOOST_TEST(writer.last_error().kind() == ErrorKind::kInvalidArgument);
+  BOOST_TEST(!reader.get_json("vms", "n", out));
 }
 
 BOOST_AUTO_TEST_CASE(removed_objects_disappear_and_reinsertion_goes_last) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
 
 using xr::xapi::Event;
 using xr::xapi::EventSpool;
@@ -71,6 +72,29 @@ BOOST_AUTO_TEST_CASE(round_trips_every_value_and_header) {
   BOOST_TEST(tiny.get("tiny")->as_double().value() == std::numeric_limits<double>::denorm_min());
   BOOST_TEST((tiny.get("when")->type() == xr::xapi::ValueType::kDateTime));
   BOOST_TEST(tiny.get("nothing")->is_nil());
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_on_another_thread_reads_what_the_spool_reads) {
+  EventSpool spool;
+  const int n = 20000;  // several blocks
+  for (int i = 0; i < n; ++i) spool.add(Event{"vm", "add", "OpaqueRef:r" + std::to_string(i), record(i)});
+  const size_t before = spool.blocks_unpacked();
+  int mismatches = 0;
+  {
+    EventSpool::Reader reader(spool, 1);
+    std::thread other([&] {
+      for (int i = 1; i < n; i += 2) {
+        if (!(reader.snapshot(i) == record(i)) || reader.header(i).uuid != "uuid-" + std::to_string(i)) ++mismatches;
+      }
+    });
+    for (int i = 0; i < n; i += 2) BOOST_TEST((spool.snapshot(i) == record(i)));  // at the same time
+    other.join();
+    // Blocks it read, then released by the spool's owner, are not read again.
+    for (size_t b = 0; b + 1 < spool.block_count(); ++b) spool.release_block(b);
+    BOOST_TEST((reader.snapshot(n - 1) == record(n - 1)));
+  }
+  BOOST_TEST(mismatches == 0);
+  BOOST_TEST(spool.blocks_unpacked() > before + spool.block_count() - 1);  // the reader's count too
 }
 
 BOOST_AUTO_TEST_CASE(keeps_wire_order_and_oversized_records) {

@@ -186,6 +186,41 @@ BOOST_AUTO_TEST_CASE(spooled_full_resync_maps_like_the_decoded_batch_in_any_orde
   }
 }
 
+BOOST_AUTO_TEST_CASE(full_resync_mapped_on_two_threads_gives_the_same_objects_and_calls) {
+  // A big pool's first sync is mapped on two threads (one object per chunk here, so that the
+  // worker maps every other one): the same objects and the same sink calls, in order.
+  World w;
+  RecordingSink plain;
+  PoolModel m1;
+  m1.apply(w.full(), plain);
+  for (bool spool : {false, true}) {
+    for (bool reversed : {false, true}) {
+      EventBatch b = w.full();
+      if (reversed) std::reverse(b.events.begin(), b.events.end());
+      RecordingSink one, two;
+      PoolModel serial, parallel;
+      parallel.set_parallel_min(0, 1);
+      serial.apply(spool ? spooled(b) : b, one);
+      parallel.apply(spool ? spooled(std::move(b)) : std::move(b), two);
+      BOOST_TEST(parallel.last_phases().emit_threads == 2);
+      BOOST_TEST(serial.last_phases().emit_threads == 1);
+      BOOST_TEST(two.objects == one.objects);
+      BOOST_TEST(two.log == one.log);
+      BOOST_TEST(two.objects == plain.objects);
+    }
+  }
+  // A later full resync of the same model, mapped on two threads, converges as well.
+  World w2;
+  std::erase_if(w2.objs, [](const auto& o) { return o.first == "OpaqueRef:vm2"; });
+  set(w2.rec("OpaqueRef:vm1"), "name_label", S("renamed"));
+  m1.set_parallel_min(0, 1);
+  m1.apply(spooled(w2.full()), plain);
+  RecordingSink fresh;
+  PoolModel m2;
+  m2.apply(w2.full(), fresh);
+  BOOST_TEST(fresh.objects == plain.objects);
+}
+
 BOOST_AUTO_TEST_CASE(spooled_full_resync_removes_vanished_objects) {
   Loaded l;
   World w2;
