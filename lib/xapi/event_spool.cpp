@@ -78,6 +78,34 @@ Value decode(Cursor& c, const std::vector<std::string>& names) {
   }
 }
 
+// Moves past one encoded value.
+void skip(Cursor& c) {
+  const auto tag = static_cast<uint8_t>(*c.p++);
+  switch (tag) {
+    case kString:
+    case kDateTime:
+      c.text();
+      return;
+    case kInt:
+      c.varint();
+      return;
+    case kDouble:
+      c.p += sizeof(uint64_t);
+      return;
+    case kArray:
+      for (uint32_t n = c.count(); n > 0; --n) skip(c);
+      return;
+    case kStruct:
+      for (uint32_t n = c.count(); n > 0; --n) {
+        c.varint();
+        skip(c);
+      }
+      return;
+    default:  // kNil, kFalse, kTrue
+      return;
+  }
+}
+
 // zstd's fastest standard level: the blocks shrink about 8x at several hundred MB/s.
 constexpr int kZstdLevel = 1;
 
@@ -303,6 +331,28 @@ Value EventSpool::snapshot_at(const char* rec) const {
   Cursor c{rec};
   for (int f = 0; f < 4; ++f) c.text();
   return decode(c, names_);
+}
+
+Value EventSpool::snapshot(size_t i, std::span<const std::string_view> fields) const {
+  auto it = std::find_if(wanted_.begin(), wanted_.end(), [&](const auto& w) { return w.first == fields.data(); });
+  if (it == wanted_.end()) it = wanted_.insert(wanted_.end(), {fields.data(), {}});
+  std::vector<int8_t>& wanted = it->second;
+  if (wanted.size() < names_.size()) wanted.resize(names_.size(), -1);
+  Cursor c{record(i)};
+  for (int f = 0; f < 4; ++f) c.text();
+  if (static_cast<uint8_t>(*c.p) != kStruct) return decode(c, names_);
+  ++c.p;
+  Value::Struct members;
+  for (uint32_t n = c.count(); n > 0; --n) {
+    const uint32_t id = static_cast<uint32_t>(c.varint());
+    if (wanted[id] < 0) wanted[id] = std::find(fields.begin(), fields.end(), names_[id]) != fields.end();
+    if (wanted[id] == 0) {
+      skip(c);
+      continue;
+    }
+    members.push_back(Member{names_[id], decode(c, names_)});
+  }
+  return Value::structure(std::move(members));
 }
 
 EventSpool::Header EventSpool::header(size_t i) const { return header_at(record(i)); }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,10 @@ class EventSpool {
   Header header(size_t i) const;
   // Decodes the snapshot of event i.
   Value snapshot(size_t i) const;
+  // The same with only the snapshot's members named in `fields` (the others are skipped
+  // without being decoded), for a consumer that reads a few fields of big records.
+  // REQUIRES: `fields` outlives the spool (a static list: it is remembered by address).
+  Value snapshot(size_t i, std::span<const std::string_view> fields) const;
   // Bytes held (blocks, name table, record index), for logs and benchmarks.
   size_t bytes() const;
   // Blocks compressed / decompressed so far (reads out of order cost decompressions).
@@ -149,6 +154,8 @@ class EventSpool {
   mutable std::vector<Cached> cache_;
   mutable uint64_t clock_ = 0;
   mutable size_t unpacked_ = 0;
+  // Per field list given to snapshot(i, fields): by name id, 1 wanted, 0 not, -1 not known yet.
+  mutable std::vector<std::pair<const std::string_view*, std::vector<int8_t>>> wanted_;
   size_t packed_ = 0;
 };
 

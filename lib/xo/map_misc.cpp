@@ -319,6 +319,50 @@ bool has_index(Cls cls) {
   }
 }
 
+std::span<const std::string_view> index_fields(Cls cls) {
+  using F = std::string_view;
+  static constexpr F kPool[] = {"master", "name_label", "ha_statefiles"};
+  static constexpr F kHost[] = {"metrics", "name_label", "software_version", "certificates"};
+  static constexpr F kHostMetrics[] = {"live", "memory_total", "memory_free"};
+  static constexpr F kVm[] = {"power_state", "resident_on", "metrics", "guest_metrics", "VBDs",
+                              "VCPUs_max", "VCPUs_at_startup", "memory_dynamic_min",
+                              "memory_dynamic_max", "memory_static_min", "memory_static_max",
+                              "is_control_domain", "is_a_snapshot", "is_a_template",
+                              "is_default_template", "other_config", "platform",
+                              "current_operations"};
+  static constexpr F kVmMetrics[] = {"memory_actual", "VCPUs_number", "start_time", "install_time"};
+  static constexpr F kGuestMetrics[] = {"networks", "os_version", "PV_drivers_version",
+                                        "PV_drivers_detected", "PV_drivers_up_to_date", "other",
+                                        "memory"};
+  static constexpr F kCertificate[] = {"host", "fingerprint", "not_after"};
+  static constexpr F kSr[] = {"shared", "type", "PBDs", "VDIs"};
+  static constexpr F kPbd[] = {"host", "SR", "device_config"};
+  static constexpr F kVdi[] = {"SR", "sm_config", "VBDs", "physical_utilisation", "is_a_snapshot", "managed"};
+  static constexpr F kVbd[] = {"VM", "VDI"};
+  static constexpr F kPif[] = {"metrics", "network", "bond_slave_of", "bond_master_of"};
+  static constexpr F kPifMetrics[] = {"device_name", "carrier", "speed"};
+  static constexpr F kBond[] = {"master", "slaves"};
+  static constexpr F kNetwork[] = {"PIFs"};
+  switch (cls) {
+    case Cls::kPool: return kPool;
+    case Cls::kHost: return kHost;
+    case Cls::kHostMetrics: return kHostMetrics;
+    case Cls::kVm: return kVm;
+    case Cls::kVmMetrics: return kVmMetrics;
+    case Cls::kVmGuestMetrics: return kGuestMetrics;
+    case Cls::kCertificate: return kCertificate;
+    case Cls::kSr: return kSr;
+    case Cls::kPbd: return kPbd;
+    case Cls::kVdi: return kVdi;
+    case Cls::kVbd: return kVbd;
+    case Cls::kPif: return kPif;
+    case Cls::kPifMetrics: return kPifMetrics;
+    case Cls::kBond: return kBond;
+    case Cls::kNetwork: return kNetwork;
+    default: return {};
+  }
+}
+
 ObjData index_record(Cls cls, const Rec& r, const ModelState& st) {
   switch (cls) {
     case Cls::kPool:

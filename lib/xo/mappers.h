@@ -3,6 +3,7 @@
 // (the "base"), `add_*_derived` the fields computed from related objects. Pool thread.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "xo/collections.h"
@@ -24,6 +25,10 @@ ObjData index_record(Cls cls, const Rec& r, const ModelState& st);
 // Whether index_record reads records of `cls` (false: always std::monostate, so a record
 // need not even be decoded for it). Kept beside index_record's switch.
 bool has_index(Cls cls);
+// The record fields index_record reads for `cls` (a spooled record is decoded with only
+// these). Kept beside index_record's switch too: a field read there and missing here reads
+// as absent from a spool (conformance.xo_schemas compares spooled with decoded).
+std::span<const std::string_view> index_fields(Cls cls);
 std::unique_ptr<VmData> index_vm(const Rec& r, const ModelState& st);  // map_vm.cpp
 std::vector<Handle> handles(const Rec& r, std::string_view field, const ModelState& st);
 

@@ -107,7 +107,7 @@ void PoolModel::upsert(const Events& events, size_t i, DirtySet& dirty) {
   ObjData next;
   if (has_index(obj->cls)) {
     xapi::Value held;
-    next = index_record(obj->cls, Rec(events.snapshot(i, &held)), st_);
+    next = index_record(obj->cls, Rec(events.snapshot(i, index_fields(obj->cls), &held)), st_);
   }
   track_upsert(st_, obj->cls, h, existed ? &prev : nullptr, next, dirty);
   obj->data = std::move(next);

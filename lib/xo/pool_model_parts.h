@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "xapi/event.h"
@@ -59,6 +61,12 @@ class PoolModel::Events {
   const xapi::Value& snapshot(size_t i, xapi::Value* held) const {
     if (!spool_) return b_.events[i].snapshot;
     *held = spool_->snapshot(i);
+    return *held;
+  }
+  // The same with only `fields` decoded from a spool (a decoded batch's record is whole).
+  const xapi::Value& snapshot(size_t i, std::span<const std::string_view> fields, xapi::Value* held) const {
+    if (!spool_) return b_.events[i].snapshot;
+    *held = spool_->snapshot(i, fields);
     return *held;
   }
   bool spooled() const { return spool_ != nullptr; }
