@@ -88,7 +88,9 @@ class Loop {
   int run();
 
  private:
-  void flush_touched();
+  // Writes to the connections the hub marked touched, but `skip` (a connection the caller
+  // is still working on, which it writes itself: flushed here, it could be dropped under it).
+  void flush_touched(int skip = -1);
   void accept_all();
   void on_connection(Connection& c, uint32_t events);
   void drop(int fd);
@@ -163,7 +165,12 @@ void Loop::on_connection(Connection& c, uint32_t events) {
         c.end();
       } else {
         handle_stream_request(c, ss_, stopping_);
-        flush_touched();  // other watchers of a view it brought up to date
+        // Other watchers of a view it brought up to date. Not `c`: a wait answered at once
+        // (its task ended before the wait came) touched its own connection, and flushing it
+        // here dropped it while this loop still used it: a heap corruption that killed the
+        // role (SIGABRT, "malloc(): unsorted double linked list corrupted") under load, nginx
+        // then answering its 503 (gateway_actions, gateway_actions_catalogue).
+        flush_touched(fd);
       }
     }
     if (!open) {  // nginx closed its side: the client is gone
@@ -222,8 +229,9 @@ void Loop::end_open_requests(bool hold) {
   }
 }
 
-void Loop::flush_touched() {
+void Loop::flush_touched(int skip) {
   for (int fd : hub_.take_touched()) {
+    if (fd == skip) continue;
     if (auto it = conns_.find(fd); it != conns_.end()) on_connection(*it->second, 0);
   }
 }
