@@ -63,7 +63,7 @@ Acceptor::~Acceptor() {
   if (thread_.joinable()) thread_.join();
   for (int fd : ready_) close(fd);
   for (int fd : inbox_) close(fd);
-  for (int fd : {epoll_fd_, wake_fd_, ready_fd_, stop_fd_}) {
+  for (int fd : {epoll_fd_, wake_fd_, ready_fd_, stop_fd_, serve_fd_}) {
     if (fd >= 0) close(fd);
   }
 }
@@ -79,52 +79,90 @@ void Acceptor::start() {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   ready_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  serve_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  // Exclusive: a new connection wakes one process's epoll that has a thread waiting, not
+  // every process. Within the epoll one waiting thread is woken per event.
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  ev.data.fd = listen_fd_;
+  epoll_ctl(serve_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.events = EPOLLIN;  // level-triggered: one thread per queued connection, every thread once stopping
+  for (int fd : {ready_fd_, stop_fd_}) {
+    ev.data.fd = fd;
+    epoll_ctl(serve_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
-Acceptor::Waiter::Waiter(Acceptor& acceptor) : acceptor_(acceptor), epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
-  // Exclusive: the socket (or the eventfd) wakes one epoll that has a thread waiting, here
-  // or in another process; an epoll per thread, or the level-triggered socket would also
-  // wake every other thread waiting in the same epoll as long as the connection is queued.
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  for (int fd : {acceptor_.listen_fd_, acceptor_.ready_fd_}) {
-    ev.data.fd = fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  }
-  ev.events = EPOLLIN;  // wakes every thread
-  ev.data.fd = acceptor_.stop_fd_;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, acceptor_.stop_fd_, &ev);
-}
-
-Acceptor::Waiter::~Waiter() {
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-}
-
-int Acceptor::Waiter::next() {
+int Acceptor::next(bool& accept_first) {
   for (;;) {
-    const int ready = acceptor_.take_ready();
+    const int ready = take_ready();
     if (ready >= 0) return ready;
-    if (ready == -2) return -1;
-    // The queued connection first (none queued: EAGAIN, and we wait); blocking, for libfcgi.
-    const int fd = accept4(acceptor_.listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) {
-      if (acceptor_.triage(fd) >= 0) return fd;
-      continue;
+    if (ready == -2) return drain_kept();
+    if (accept_first) {
+      const int fd = accept_one(accept_first);
+      if (fd >= 0) return fd;
+      if (accept_first) continue;  // accepted one that is not whole yet: try the next
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      // Out of descriptors or memory: the socket stays readable, so do not spin on it.
-      kLog.warn(std::string("accept: ") + std::strerror(errno));
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    epoll_event events[3];
-    if (epoll_wait(epoll_fd_, events, 3, -1) < 0 && errno != EINTR) {
+    epoll_event ev;
+    const int n = epoll_wait(serve_fd_, &ev, 1, -1);
+    if (n < 0 && errno != EINTR) {
       kLog.error(std::string("epoll_wait: ") + std::strerror(errno));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    if (n != 1) continue;
+    const int fd = on_event(ev.data.fd, accept_first);
+    if (fd >= 0) return fd;
   }
+}
+
+int Acceptor::on_event(int fd, bool& accept_first) {
+  if (fd == ready_fd_ || fd == stop_fd_) return -1;  // take_ready() says what to do
+  if (fd == listen_fd_) return accept_one(accept_first);
+  accept_first = false;
+  return triage(fd, true);
+}
+
+int Acceptor::accept_one(bool& accept_first) {
+  const int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  accept_first = conn >= 0;
+  if (conn >= 0) return triage(conn, false);
+  if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+    // Out of descriptors or memory: the socket stays readable, so do not spin on it.
+    kLog.warn(std::string("accept: ") + std::strerror(errno));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
+}
+
+int Acceptor::drain_kept() {
+  // At most three of the epoll's items are not connections: four events hold one if any
+  // connection is readable. The others taken with it are re-armed for the next thread.
+  epoll_event events[4];
+  for (;;) {
+    const int n = epoll_wait(serve_fd_, events, 4, 0);
+    int found = -1;
+    bool any = false;
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_fd_ || fd == ready_fd_ || fd == stop_fd_) continue;
+      any = true;
+      if (found >= 0) {
+        keep(fd);
+      } else {
+        found = triage(fd, true);
+      }
+    }
+    if (found >= 0 || !any) return found;
+  }
+}
+
+void Acceptor::keep(int fd) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.fd = fd;
+  if (epoll_ctl(serve_fd_, EPOLL_CTL_MOD, fd, &ev) == 0) return;
+  if (errno == ENOENT && epoll_ctl(serve_fd_, EPOLL_CTL_ADD, fd, &ev) == 0) return;
+  close(fd);
 }
 
 int Acceptor::take_ready() {
@@ -139,9 +177,17 @@ int Acceptor::take_ready() {
   return stopping_ ? -2 : -1;
 }
 
-int Acceptor::triage(int fd) {
+int Acceptor::triage(int fd, bool kept) {
   unsigned char peek[kFastPeekBytes];
   ssize_t n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+  if (kept && n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      keep(fd);  // woken for nothing: watched again
+    } else {
+      close(fd);  // nginx closed its kept connection (or it failed)
+    }
+    return -1;
+  }
   if (n < 0 && errno == EAGAIN) {
     // Nothing yet: nginx connected and is about to write. A short wait for the first bytes
     // (only for nothing at all: a part of a head goes to the acceptor thread at once).
@@ -149,7 +195,7 @@ int Acceptor::triage(int fd) {
     if (poll(&p, 1, kFastWaitMs) == 1) n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
   }
   if (n > 0 && parse_head(peek, static_cast<std::size_t>(n)) == Head::kComplete) {
-    prepare(fd);
+    if (!kept) prepare(fd);  // a kept connection has its timeouts
     return fd;
   }
   // Not whole yet (or to refuse): the acceptor thread waits for it, judges and logs it.
@@ -274,7 +320,7 @@ void Acceptor::hand_over(int fd) {
   std::lock_guard lock(mu_);
   ready_.push_back(fd);
   const std::uint64_t one = 1;
-  (void)!write(ready_fd_, &one, sizeof one);  // wakes one waiting request thread
+  (void)!write(ready_fd_, &one, sizeof one);  // wakes a waiting request thread
 }
 
 void take_connection(FCGX_Request* request, int fd) {

@@ -6,14 +6,20 @@
 // refused as soon as a record announces it. Connections handed over block, with a receive
 // timeout (the body) and the caller's send timeout.
 //
-// Two paths (issue 14: the hand-off from a thread of its own cost a wake-up and a context
-// switch per request, 0.65-0.77 of a trivial FastCGI responder):
-// - fast: idle request threads wait in epoll on the listening socket themselves (next()); the
-//   one woken accepts a connection and, when its head is already whole (nginx writes it
-//   right after connecting), serves it: one wake-up per request, as a plain accept() loop;
-// - slow: any other connection (head incomplete, bad or too large) goes to the acceptor's own
-//   thread, which waits for the rest with a deadline, refuses what must be refused, and
-//   queues whole ones for the request threads (an eventfd in their epoll says so).
+// Paths (issue 14: the hand-off from a thread of its own cost a wake-up and a context
+// switch per request):
+// - fast: idle request threads wait in one epoll of the process (next()) holding the
+//   listening socket and the kept connections; the one woken accepts a connection, or takes
+//   a kept one, and when its head is already whole (nginx writes it at once) serves it: one
+//   wake-up per request;
+// - kept: a connection nginx asked to keep (FCGI_KEEP_CONN, an upstream with keepalive) goes
+//   back into that epoll after its request (keep(), EPOLLONESHOT: its next request wakes one
+//   thread, no thread is tied to it). It is never closed while idle until the process stops
+//   (nginx may be sending a POST on it), then closed by the process's exit;
+// - slow: any other head (incomplete, bad or too large, on a new or a kept connection) goes
+//   to the acceptor's own thread, which waits for the rest with a deadline, refuses what
+//   must be refused, and queues whole ones for the request threads (an eventfd in their
+//   epoll says so).
 //
 // libfcgi then reads the head from the socket without waiting (FCGX_Request::ipcFd set
 // before FCGX_Accept_r, see take_connection); libfcgi itself never calls accept().
@@ -54,24 +60,19 @@ class Acceptor {
 
   void start();
 
-  // One request thread's wait: its own epoll holding the listening socket (EPOLLEXCLUSIVE,
-  // so a connection wakes one waiting thread of all the processes, not every idle one), the
-  // ready queue's eventfd (exclusive too) and the stop eventfd.
-  class Waiter {
-   public:
-    explicit Waiter(Acceptor& acceptor);
-    ~Waiter();
-    Waiter(const Waiter&) = delete;
-    Waiter& operator=(const Waiter&) = delete;
-    // Blocks until a connection with a whole head is there and returns it (the caller owns
-    // it); -1 once stop() was called and no ready connection is left.
-    int next();
-
-   private:
-    Acceptor& acceptor_;
-    int epoll_fd_ = -1;
-  };
-  // Stops accepting; connections still incomplete are closed, ready ones are still handed out.
+  // A request thread's wait (any thread, many at once): blocks until a connection with a
+  // whole head is there and returns it (the caller owns it until keep() or close); -1 once
+  // stop() was called and no ready connection (queued, or kept with a request) is left.
+  // `accept_first`, the thread's own: set when it last took a new connection, it then tries
+  // accept() before waiting (as a plain accept loop: a queued connection without a wake-up,
+  // while new connections come; the listening socket's level-triggered event would also wake
+  // a second thread for each one); cleared when nothing was queued.
+  int next(bool& accept_first);
+  // Gives back a connection whose request ended well and that nginx asked to keep: its next
+  // request is served by whichever thread is idle. Closes it when it cannot be watched.
+  void keep(int fd);
+  // Stops accepting; connections still incomplete are closed, ready ones are still handed
+  // out, and so are kept ones whose next request is already there.
   void stop();
 
  private:
@@ -85,9 +86,15 @@ class Acceptor {
 
   // A ready connection (-1: none), taken under mu_; -2 when stopping and none is left.
   int take_ready();
-  // A connection the request thread accepted: returned when its head is whole, else given
-  // to the acceptor thread (-1).
-  int triage(int fd);
+  // A connection the request thread accepted (kept: one it took from the epoll): returned
+  // when its head is whole, else given to the acceptor thread or closed (-1).
+  int triage(int fd, bool kept);
+  // One event of serve_fd_: a connection to serve, or -1.
+  int on_event(int fd, bool& accept_first);
+  // A new connection from the listening socket: to serve, or -1 (none, or not whole yet).
+  int accept_one(bool& accept_first);
+  // After stop(): a kept connection whose request is already there, or -1.
+  int drain_kept();
 
   void run();
   void adopt_inbox();
@@ -110,6 +117,9 @@ class Acceptor {
   int wake_fd_ = -1;         // eventfd: stop() or a new incomplete head wakes the acceptor thread
   int ready_fd_ = -1;  // semaphore eventfd: its count is ready_.size() (changed under mu_)
   int stop_fd_ = -1;   // eventfd, readable once stopping: wakes every request thread
+  // The request threads' epoll: the listening socket (exclusive across the processes), the
+  // ready and stop eventfds, the kept connections (one-shot).
+  int serve_fd_ = -1;
   std::thread thread_;
   std::unordered_map<int, Clock::time_point> pending_;  // fd -> deadline (accepting thread only)
   std::vector<unsigned char> peek_;                     // accepting thread only

@@ -35,8 +35,14 @@ class Response {
 
   // Appends body bytes (sending the headers first); false once the client is gone.
   bool write(std::string_view data);
-  // Sends headers and an empty body when nothing was written, then flushes.
+  // Sends headers and an empty body when nothing was written, then flushes, except an
+  // X-Accel-Redirect answer after hold_redirects(): that one stays in libfcgi's buffer and
+  // goes out with the closing records (FCGX_Finish_r) in one write. nginx acts on the
+  // headers and closes at once: a second write would often fail (EPIPE), and libfcgi then
+  // shuts the connection down and polls it before closing.
   bool finish();
+  // For reads (GET, HEAD), where nothing slow runs between finish() and the request's end.
+  void hold_redirects() { hold_redirects_ = true; }
   // Writes a whole small body with Content-Length.
   bool send(int code, std::string_view content_type, std::string_view body);
 
@@ -52,6 +58,9 @@ class Response {
   // FastCGI request without FCGI_END_REQUEST, so nginx cuts the client's response.
   void abort();
   bool aborted() const { return aborted_; }
+  // An X-Accel-Redirect answer: nginx acts on its headers and closes the connection without
+  // reading FCGI_END_REQUEST, so it is never reused (nginx keeps only whole answers).
+  bool redirected() const { return redirected_; }
   // True when the peer (nginx) closed the request's connection: the client went away while
   // a request waits (false when it cannot tell, e.g. without the socket).
   bool client_gone() const;
@@ -75,6 +84,8 @@ class Response {
   bool headers_sent_ = false;
   bool failed_ = false;
   bool aborted_ = false;
+  bool redirected_ = false;
+  bool hold_redirects_ = false;
 };
 
 // Whether "name: value" may go into a header block: name an RFC 9110 token, value free of

@@ -53,12 +53,29 @@ struct ThreadState {
   std::atomic<bool> done{false};
 };
 
-// Serves one request; false when it must be aborted (failed after its headers were sent).
-bool handle_one(FCGX_Request& fcgi, Services& svc) {
+// What becomes of a request's connection once it is served.
+enum class After {
+  kAbort,  // failed after its headers were sent: cut, no FCGI_END_REQUEST
+  kEnd,    // ended; kept for the next request if nginx asked it
+  kClose,  // ended, and nginx will not reuse the connection (X-Accel-Redirect)
+};
+
+After handle_one(FCGX_Request& fcgi, Services& svc) {
   Request req(&fcgi);
   Response res(&fcgi, req.method() == "HEAD");
+  if (req.method() == "GET" || req.method() == "HEAD") res.hold_redirects();
   dispatch(req, res, svc);
-  return !res.aborted();
+  if (res.aborted()) return After::kAbort;
+  return res.redirected() ? After::kClose : After::kEnd;
+}
+
+// Reads what is left of the request's FCGI_STDIN (a body the route did not read, the empty
+// closing record): the next request on a kept connection starts after it, and a connection
+// closed with nothing unread ends as a plain EOF for nginx.
+void skip_stdin(FCGX_Request& fcgi) {
+  char buf[4096];
+  while (FCGX_GetStr(buf, sizeof buf, fcgi.in) > 0) {
+  }
 }
 
 void serve_thread(Shared& shared, ThreadState& state) {
@@ -93,23 +110,34 @@ void serve_thread(Shared& shared, ThreadState& state) {
   svc.rate_limiter = &limiter;
   FCGX_Request fcgi;
   FCGX_InitRequest(&fcgi, -1, 0);  // no listen socket: libfcgi never accepts (Acceptor does)
-  Acceptor::Waiter waiter(shared.acceptor);
+  bool accept_first = false;
   for (;;) {
-    const int fd = waiter.next();
+    const int fd = shared.acceptor.next(accept_first);
     if (fd < 0) break;  // stopping, nothing left to serve
     take_connection(&fcgi, fd);
     if (FCGX_Accept_r(&fcgi) < 0) continue;  // a head libfcgi refused: it closed the connection
-    if (handle_one(fcgi, svc)) {
-      FCGX_Finish_r(&fcgi);
-    } else {
+    const After after = handle_one(fcgi, svc);
+    if (after == After::kAbort) {
       // No FCGI_END_REQUEST: nginx sees the upstream fail and never ends the client's
       // response cleanly (no last chunk), so a cut body cannot pass for a whole one.
       FCGX_Free(&fcgi, 1);
+      continue;
     }
-    // nginx asked to keep the connection (fastcgi_keep_conn, so that a worker that dies
-    // mid-answer is seen as one): one request per connection all the same.
+    const bool keep = fcgi.keepConnection && after == After::kEnd;
+    skip_stdin(fcgi);
+    // libfcgi writes the closing records and leaves the connection to us: its own close
+    // would shut it down and then wait (poll, up to 2 s) for nginx to close first, holding
+    // this thread until nginx runs. With the input read to its end, a plain close is clean.
+    fcgi.keepConnection = 1;
+    FCGX_Finish_r(&fcgi);
     if (fcgi.ipcFd >= 0) {
-      close(fcgi.ipcFd);
+      if (keep) {
+        // nginx keeps the connection (fastcgi_keep_conn + upstream keepalive): its next
+        // request goes to whichever thread is idle.
+        shared.acceptor.keep(fcgi.ipcFd);
+      } else {
+        close(fcgi.ipcFd);
+      }
       fcgi.ipcFd = -1;
     }
   }

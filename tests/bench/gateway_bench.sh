@@ -9,7 +9,7 @@
 # Usage: tests/bench/gateway_bench.sh BUILD_DIR    (BENCH_VMS, BENCH_SECONDS=4, BENCH_CACHE_MB
 #   override; BENCH_ROWS="list ndjson filter all one" the rows measured (spaces or commas), all by default;
 #   BENCH_ROUNDS=1 how many times each row is measured, baseline and ours alternated, the
-#   ratio over the sums)
+#   ratio over the sums; BENCH_KEEPALIVE=0 the site without upstream keepalive)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -58,8 +58,11 @@ CONF
 printf 'pw\n' | "$app" user add admin --config "$dir/xapi-rest.toml" >/dev/null
 token=$("$app" token create --user admin --config "$dir/xapi-rest.toml")
 port=$(free_port)
+# BENCH_KEEPALIVE=0: the site without its upstream keepalive (nginx opens a FastCGI connection
+# per request, as before issue 14's kept connections), for A/B runs.
+no_keepalive='s|^||'; [ "${BENCH_KEEPALIVE:-1}" = 0 ] && no_keepalive='/^ *keepalive [0-9]*;$/d'
 sed -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" -e "s|@SOCKET_DIR@|$(dirname "$sock")|g" "$root/nginx/dev.conf.in" |
-  sed -e "s|    location / {|    location /floor { fastcgi_pass unix:$floor_sock; include /etc/nginx/fastcgi_params; }\n    location / {|" \
+  sed -e "$no_keepalive" -e "s|    location / {|    location /floor { fastcgi_pass unix:$floor_sock; include /etc/nginx/fastcgi_params; }\n    location / {|" \
   >"$dir/nginx/nginx.conf"
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"
 base="http://127.0.0.1:$port/rest/v0"

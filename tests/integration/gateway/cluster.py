@@ -65,16 +65,20 @@ class Cluster:
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
         port = port or free_port()
         text = read(os.path.join(ROOT, "nginx/dev.conf.in")).replace("@PORT@", str(port))
+        # A node that refuses connections is skipped for 2 s (then tried again).
+        def servers(sock):
+            return "".join("    server unix:%s max_fails=1 fail_timeout=2s;\n" % os.path.join(n.dir, sock)
+                           for n in (self.a, self.b))
+        # The workers' socket is already an upstream (xr_workers, with keepalive): both nodes.
+        old = "    server unix:@SOCKET@;\n"
+        assert old in text, old
+        text = text.replace(old, servers("fcgi.sock"))
         ups = []
-        for name, sock in (("xr_nodes", "fcgi.sock"), ("xr_streams", "stream.sock"),
-                           ("xr_transfers", "transfer.sock")):
-            old = "unix:@SOCKET@;" if sock == "fcgi.sock" else "unix:@SOCKET_DIR@/%s;" % sock
+        for name, sock in (("xr_streams", "stream.sock"), ("xr_transfers", "transfer.sock")):
+            old = "unix:@SOCKET_DIR@/%s;" % sock
             assert old in text, old
             text = text.replace(old, name + ";")
-            # A node that refuses connections is skipped for 2 s (then tried again).
-            ups.append("  upstream %s {\n%s  }\n" % (name, "".join(
-                "    server unix:%s max_fails=1 fail_timeout=2s;\n" % os.path.join(n.dir, sock)
-                for n in (self.a, self.b))))
+            ups.append("  upstream %s {\n%s  }\n" % (name, servers(sock)))
         text = text.replace("@SOCKET_DIR@", self.a.dir).replace("http {", "http {\n" + "".join(ups), 1)
         self.nginx_pid = start_nginx(self.dir, text)
         self.front = FrontView(self, port)
