@@ -130,7 +130,7 @@ bool Response::client_gone() const {
 bool Response::finish() {
   if (!headers_sent_ && !send_headers()) return false;
   if (!flush()) return false;
-  if (sink_ == nullptr && !(redirected_ && hold_redirects_) && FCGX_FFlush(out_) < 0) failed_ = true;
+  if (sink_ == nullptr && FCGX_FFlush(out_) < 0) failed_ = true;
   return !failed_;
 }
 

@@ -35,14 +35,8 @@ class Response {
 
   // Appends body bytes (sending the headers first); false once the client is gone.
   bool write(std::string_view data);
-  // Sends headers and an empty body when nothing was written, then flushes, except an
-  // X-Accel-Redirect answer after hold_redirects(): that one stays in libfcgi's buffer and
-  // goes out with the closing records (FCGX_Finish_r) in one write. nginx acts on the
-  // headers and closes at once: a second write would often fail (EPIPE), and libfcgi then
-  // shuts the connection down and polls it before closing.
+  // Sends headers and an empty body when nothing was written, then flushes.
   bool finish();
-  // For reads (GET, HEAD), where nothing slow runs between finish() and the request's end.
-  void hold_redirects() { hold_redirects_ = true; }
   // Writes a whole small body with Content-Length.
   bool send(int code, std::string_view content_type, std::string_view body);
 
@@ -85,7 +79,6 @@ class Response {
   bool failed_ = false;
   bool aborted_ = false;
   bool redirected_ = false;
-  bool hold_redirects_ = false;
 };
 
 // Whether "name: value" may go into a header block: name an RFC 9110 token, value free of

@@ -63,7 +63,6 @@ enum class After {
 After handle_one(FCGX_Request& fcgi, Services& svc) {
   Request req(&fcgi);
   Response res(&fcgi, req.method() == "HEAD");
-  if (req.method() == "GET" || req.method() == "HEAD") res.hold_redirects();
   dispatch(req, res, svc);
   if (res.aborted()) return After::kAbort;
   return res.redirected() ? After::kClose : After::kEnd;
