@@ -144,7 +144,20 @@ int Acceptor::drain_kept() {
     bool any = false;
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == listen_fd_ || fd == ready_fd_ || fd == stop_fd_) continue;
+      if (fd == listen_fd_) {
+        // A connection whose wake-up came to this process (its threads were still waiting
+        // when stop() began: the socket's exclusive wake-up went to them and no other
+        // process was woken for it). Left in the backlog it would wait, unanswered, for the
+        // next connection to wake another process; so it is served here. Only for a while
+        // after stop(): a stopping process must not go on taking new connections under load
+        // (it has no blocked waiter after stop(), so later wake-ups go to the others).
+        if (found < 0 && Clock::now() < drain_accept_until_) {
+          bool accepted = false;
+          found = accept_one(accepted);
+        }
+        continue;
+      }
+      if (fd == ready_fd_ || fd == stop_fd_) continue;
       any = true;
       if (found >= 0) {
         keep(fd);
@@ -213,6 +226,7 @@ void Acceptor::stop() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    drain_accept_until_ = Clock::now() + kDrainAccept;
   }
   const std::uint64_t one = 1;
   // Stays readable: every request thread in epoll_wait wakes and sees stopping_.

@@ -93,8 +93,12 @@ class Acceptor {
   int on_event(int fd, bool& accept_first);
   // A new connection from the listening socket: to serve, or -1 (none, or not whole yet).
   int accept_one(bool& accept_first);
-  // After stop(): a kept connection whose request is already there, or -1.
+  // After stop(): a kept connection whose request is already there, or a new one whose
+  // wake-up this process took (until drain_accept_until_), or -1.
   int drain_kept();
+  // How long after stop() a connection still queued on the listening socket is accepted
+  // and served by this process (see drain_kept()).
+  static constexpr auto kDrainAccept = std::chrono::seconds(1);
 
   void run();
   void adopt_inbox();
@@ -128,6 +132,7 @@ class Acceptor {
   std::deque<int> ready_;  // guarded by mu_: whole heads the acceptor thread waited for
   std::deque<int> inbox_;  // guarded by mu_: connections a request thread could not serve at once
   bool stopping_ = false;  // guarded by mu_
+  Clock::time_point drain_accept_until_{};  // set under mu_ by stop(), read after it
 };
 
 // Makes libfcgi take `fd` as the request's connection instead of accepting one: FCGX_Accept_r

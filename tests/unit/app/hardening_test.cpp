@@ -1,7 +1,13 @@
 #include <boost/test/unit_test.hpp>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -122,6 +128,57 @@ BOOST_AUTO_TEST_CASE(login_guard_bounds_hash_slots_and_reclaims_dead_holders) {
 BOOST_AUTO_TEST_CASE(log_escape_keeps_lines_single) {
   BOOST_TEST(log_escape("ghost\nuser") == "ghost\\x0auser");
   BOOST_TEST(log_escape("a\"b\\") == "a\\x22b\\x5c");
+}
+
+namespace {
+// A listening unix socket in the abstract namespace (nothing on disk), unique per call.
+int listen_abstract() {
+  static std::atomic<int> n{0};
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string name = "xr-acceptor-test-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  BOOST_REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  BOOST_REQUIRE(listen(fd, 64) == 0);
+  return fd;
+}
+int connect_to(int listener) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  return fd;
+}
+}  // namespace
+
+// A connection queued when a serving process stops may have woken only that process (the
+// listening socket's wake-up is exclusive: the other processes sharing it are not woken for
+// it); the stopping process must serve it rather than leave it in the backlog, unanswered
+// until another connection comes (a request sent during a reload waited for nginx's timeout).
+BOOST_AUTO_TEST_CASE(a_stopping_acceptor_serves_the_connection_queued_for_it) {
+  const std::string head = record(1, std::string("\0\1\0\0\0\0\0\0", 8)) + record(4, "");
+  const int listener = listen_abstract();
+  {
+    Acceptor stopping(listener, 5);
+    stopping.start();
+    const int client = connect_to(listener);
+    BOOST_REQUIRE(write(client, head.data(), head.size()) == static_cast<ssize_t>(head.size()));
+    stopping.stop();
+    bool accept_first = false;
+    const int fd = stopping.next(accept_first);
+    BOOST_REQUIRE(fd >= 0);
+    BOOST_TEST(write(fd, "x", 1) == 1);
+    close(fd);
+    char c = 0;
+    BOOST_TEST(read(client, &c, 1) == 1);
+    BOOST_TEST(c == 'x');
+    BOOST_TEST(stopping.next(accept_first) == -1);  // nothing else: the thread leaves
+    close(client);
+  }
+  close(listener);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
