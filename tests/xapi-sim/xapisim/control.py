@@ -95,7 +95,7 @@ def restart(sim, b, req):
     booting = float(b.get("booting_seconds", 1.0))
     sim.restart(refuse + booting)
     if refuse > 0 and sim.front is not None:
-        sim.front.refuse_for(refuse)
+        sim.front.refuse_for(refuse, keep=req.connection)  # this answer still goes out
     return ""
 
 

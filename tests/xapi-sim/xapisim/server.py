@@ -222,9 +222,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             self.live.discard(request)
         super().shutdown_request(request)
 
-    def drop_all(self):
+    def drop_all(self, keep=None):
         with self.live_lock:
-            conns = list(self.live)
+            conns = [c for c in self.live if c is not keep]
         for c in conns:
             try:
                 c.shutdown(socket.SHUT_RDWR)
@@ -259,14 +259,16 @@ class Front:
                                        name="http", daemon=True)
         self.thread.start()
 
-    def refuse_for(self, seconds):
-        """Close the listening socket (connection refused), re-open after `seconds`."""
+    def refuse_for(self, seconds, keep=None):
+        """Close the listening socket (connection refused), re-open after `seconds`.
+        `keep`: a connection not to cut (the control request that asked for it: its answer
+        may not be written yet)."""
         def run():
             with self.lock:
                 srv = self.server
                 srv.shutdown()
                 srv.server_close()
-                srv.drop_all()   # a restarting xapi also cuts open connections
+                srv.drop_all(keep)   # a restarting xapi also cuts open connections
                 time.sleep(seconds)
                 for _ in range(50):
                     try:
