@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,14 @@ class PoolModel {
   };
   void prepare_emission(Handle h, const xapi::Value& record, const ObjectSink& sink, Emission* e) const;
   void commit(Handle h, Emission& e, ObjectSink& sink);
+  // A record of the batch by event index, decoded through the calling thread's reader.
+  using Snapshot = std::function<const xapi::Value&(uint32_t, xapi::Value*)>;
+  // Maps chunk c (chunk_ emissions) of order[0, n) into `out`: reads the model only.
+  void map_chunk(const std::vector<Handle>& order, size_t n, size_t c, const Snapshot& snapshot,
+                 const ObjectSink& sink, std::vector<Emission>& out) const;
+  // Commits chunk c's emissions in order (pool thread) and frees them.
+  void commit_chunk(Events& events, const std::vector<Handle>& order, size_t n, size_t c,
+                    std::vector<Emission>& ready, ObjectSink& sink);
   // Records obj as emitted in coll under its (new) id and removes it from where it was
   // (another collection or id). Returns the id.
   std::string place(Obj* obj, Coll coll, bool pool_scoped, ObjectSink& sink);

@@ -186,105 +186,132 @@ bool PoolModel::lists_many(Handle h) const {
   return cls == Cls::kPool || cls == Cls::kHost || cls == Cls::kSr || cls == Cls::kNetwork;
 }
 
+void PoolModel::map_chunk(const std::vector<Handle>& order, size_t n, size_t c, const Snapshot& snapshot,
+                          const ObjectSink& sink, std::vector<Emission>& out) const {
+  for (size_t p = c * chunk_, k = 0; p < n && k < chunk_; ++p, ++k) {
+    Emission& e = out[k];
+    e = Emission();
+    const uint32_t* rec = records_.find(order[p]);
+    if (!rec) {
+      e.kind = Emission::Kind::kRederive;
+      continue;
+    }
+    if (lists_many(order[p])) {
+      e.kind = Emission::Kind::kSerial;
+      continue;
+    }
+    xapi::Value held;
+    prepare_emission(order[p], snapshot(*rec, &held), sink, &e);
+  }
+}
+
+void PoolModel::commit_chunk(Events& events, const std::vector<Handle>& order, size_t n, size_t c,
+                             std::vector<Emission>& ready, ObjectSink& sink) {
+  for (size_t p = c * chunk_, k = 0; p < n && k < chunk_; ++p, ++k) {
+    const uint32_t* rec = records_.find(order[p]);
+    if (ready[k].kind == Emission::Kind::kSerial) {
+      xapi::Value held;
+      emit(order[p], &events.snapshot(*rec, &held), sink);
+    } else {
+      commit(order[p], ready[k], sink);
+    }
+    ready[k] = Emission();  // its encoded object, freed now rather than at the next use
+    if (rec) events.emitted(p, *rec);
+  }
+}
+
+namespace {
+
+// The two threads of emit_parallel: which of the worker's (odd) chunks are mapped, how many
+// chunks are committed, and whether the worker failed or must stop.
+class Handoff {
+ public:
+  // Worker, before mapping chunk c: waits until chunk c - 2, whose buffers it reuses, is
+  // committed. False once stopped.
+  bool wait_turn(size_t c) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stop_ || committed_ + 1 >= c; });
+    return !stop_;
+  }
+  void mapped(size_t c) { set([&] { mapped_ = c + 1; }); }
+  // Pool thread: waits until the worker mapped chunk c. False when the worker failed.
+  bool wait_mapped(size_t c) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return mapped_ > c || failed_; });
+    return !failed_;
+  }
+  void committed(size_t c) { set([&] { committed_ = c + 1; }); }
+  void fail(std::exception_ptr e) { set([&] { failed_ = std::move(e); }); }
+  void stop() { set([&] { stop_ = true; }); }
+  void rethrow() const {
+    if (failed_) std::rethrow_exception(failed_);
+  }
+
+ private:
+  template <typename F>
+  void set(F&& change) {
+    std::lock_guard lock(mu_);
+    change();
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t mapped_ = 0;     // the worker's chunks below this are mapped
+  size_t committed_ = 0;  // chunks below this are committed
+  bool stop_ = false;
+  std::exception_ptr failed_;
+};
+
+}  // namespace
+
 // Chunks of order: the pool thread maps the even ones, a worker the odd ones; the pool
 // thread commits them all in order (small chunks, one buffer each: what is mapped and not
 // yet committed adds to the poller's peak). The worker reads the model while the pool
-// thread changes only what no mapper reads (an
-// object's collection, id flag and base size) and the sink; it reads the records through
-// its own Reader, and a spool block is released only after the last emission reading it
-// was committed, so never while a chunk still to map needs it.
+// thread changes only what no mapper reads (an object's collection, id flag and base size)
+// and the sink; it reads the records through its own Reader, and a spool block is released
+// only after the last emission reading it was committed, so never while a chunk still to
+// map needs it.
 void PoolModel::emit_parallel(Events& events, const std::vector<Handle>& order, size_t n,
                               ObjectSink& sink) {
-  const size_t chunk = chunk_;
-  const size_t chunks = (n + chunk - 1) / chunk;
-  std::vector<Emission> mine(chunk);
-  std::vector<Emission> theirs(chunk);
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t mapped = 0;     // the worker's chunks below this are mapped
-  size_t committed = 0;  // chunks below this are committed
-  bool stop = false;
-  std::exception_ptr failed;
-  auto map_chunk = [&](size_t c, std::vector<Emission>& out, auto&& snapshot) {
-    for (size_t p = c * chunk, k = 0; p < n && k < chunk; ++p, ++k) {
-      Emission& e = out[k];
-      e = Emission();
-      const uint32_t* rec = records_.find(order[p]);
-      if (!rec) {
-        e.kind = Emission::Kind::kRederive;
-        continue;
-      }
-      if (lists_many(order[p])) {
-        e.kind = Emission::Kind::kSerial;
-        continue;
-      }
-      xapi::Value held;
-      prepare_emission(order[p], snapshot(*rec, &held), sink, &e);
-    }
-  };
+  const size_t chunks = (n + chunk_ - 1) / chunk_;
+  std::vector<Emission> mine(chunk_);
+  std::vector<Emission> theirs(chunk_);
+  Handoff handoff;
   Events::Reader reader(events);  // created and destroyed here, on the pool thread
+  const Snapshot own = [&](uint32_t i, xapi::Value* held) -> const xapi::Value& { return events.snapshot(i, held); };
+  const Snapshot worker_own = [&](uint32_t i, xapi::Value* held) -> const xapi::Value& {
+    return reader.snapshot(i, held);
+  };
   std::thread worker([&] {
     try {
-      for (size_t c = 1; c < chunks; c += 2) {
-        {
-          std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return stop || committed + 1 >= c; });  // c - 2 committed
-          if (stop) return;
-        }
-        map_chunk(c, theirs,
-                  [&](uint32_t i, xapi::Value* held) -> const xapi::Value& { return reader.snapshot(i, held); });
-        std::lock_guard lock(mu);
-        mapped = c + 1;
-        cv.notify_all();
+      for (size_t c = 1; c < chunks && handoff.wait_turn(c); c += 2) {
+        map_chunk(order, n, c, worker_own, sink, theirs);
+        handoff.mapped(c);
       }
     } catch (...) {
-      std::lock_guard lock(mu);
-      failed = std::current_exception();
-      cv.notify_all();
+      handoff.fail(std::current_exception());
     }
   });
   auto finish = [&] {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-      cv.notify_all();
-    }
+    handoff.stop();
     worker.join();
   };
   try {
     for (size_t c = 0; c < chunks; ++c) {
-      std::vector<Emission>* ready = &mine;
       if (c % 2 == 0) {
-        map_chunk(c, mine, [&](uint32_t i, xapi::Value* held) -> const xapi::Value& {
-          return events.snapshot(i, held);
-        });
-      } else {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return mapped > c || failed; });
-        if (failed) break;
-        ready = &theirs;
+        map_chunk(order, n, c, own, sink, mine);
+      } else if (!handoff.wait_mapped(c)) {
+        break;
       }
-      for (size_t p = c * chunk, k = 0; p < n && k < chunk; ++p, ++k) {
-        const uint32_t* rec = records_.find(order[p]);
-        if ((*ready)[k].kind == Emission::Kind::kSerial) {
-          xapi::Value held;
-          emit(order[p], &events.snapshot(*rec, &held), sink);
-        } else {
-          commit(order[p], (*ready)[k], sink);
-        }
-        (*ready)[k] = Emission();  // its encoded object, freed now rather than at the next use
-        if (rec) events.emitted(p, *rec);
-      }
-      std::lock_guard lock(mu);
-      committed = c + 1;
-      cv.notify_all();
+      commit_chunk(events, order, n, c, c % 2 == 0 ? mine : theirs, sink);
+      handoff.committed(c);
     }
   } catch (...) {
     finish();
     throw;
   }
   finish();
-  if (failed) std::rethrow_exception(failed);
+  handoff.rethrow();
 }
 
 }  // namespace xr::xo
