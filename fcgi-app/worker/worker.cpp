@@ -77,6 +77,37 @@ void skip_stdin(FCGX_Request& fcgi) {
   }
 }
 
+// Serves the request on connection `fd` (whole head there), then keeps the connection for
+// nginx's next request, closes it, or cuts it (an answer that failed midway).
+void serve_connection(Acceptor& acceptor, FCGX_Request& fcgi, int fd, Services& svc) {
+  take_connection(&fcgi, fd);
+  if (FCGX_Accept_r(&fcgi) < 0) return;  // a head libfcgi refused: it closed the connection
+  const After after = handle_one(fcgi, svc);
+  if (after == After::kAbort) {
+    // No FCGI_END_REQUEST: nginx sees the upstream fail and never ends the client's
+    // response cleanly (no last chunk), so a cut body cannot pass for a whole one.
+    FCGX_Free(&fcgi, 1);
+    return;
+  }
+  const bool keep = fcgi.keepConnection && after == After::kEnd;
+  skip_stdin(fcgi);
+  // libfcgi writes the closing records and leaves the connection to us: its own close
+  // would shut it down and then wait (poll, up to 2 s) for nginx to close first, holding
+  // this thread until nginx runs. With the input read to its end, a plain close is clean.
+  fcgi.keepConnection = 1;
+  FCGX_Finish_r(&fcgi);
+  if (fcgi.ipcFd >= 0) {
+    if (keep) {
+      // nginx keeps the connection (fastcgi_keep_conn + upstream keepalive): its next
+      // request goes to whichever thread is idle.
+      acceptor.keep(fcgi.ipcFd);
+    } else {
+      close(fcgi.ipcFd);
+    }
+    fcgi.ipcFd = -1;
+  }
+}
+
 void serve_thread(Shared& shared, ThreadState& state) {
   auto db = store::open(shared.env.config);
   auto auth = db.is_ok() ? auth::AuthStore::open(**db) : Result<std::unique_ptr<auth::AuthStore>>(db.status());
@@ -113,32 +144,7 @@ void serve_thread(Shared& shared, ThreadState& state) {
   for (;;) {
     const int fd = shared.acceptor.next(accept_first);
     if (fd < 0) break;  // stopping, nothing left to serve
-    take_connection(&fcgi, fd);
-    if (FCGX_Accept_r(&fcgi) < 0) continue;  // a head libfcgi refused: it closed the connection
-    const After after = handle_one(fcgi, svc);
-    if (after == After::kAbort) {
-      // No FCGI_END_REQUEST: nginx sees the upstream fail and never ends the client's
-      // response cleanly (no last chunk), so a cut body cannot pass for a whole one.
-      FCGX_Free(&fcgi, 1);
-      continue;
-    }
-    const bool keep = fcgi.keepConnection && after == After::kEnd;
-    skip_stdin(fcgi);
-    // libfcgi writes the closing records and leaves the connection to us: its own close
-    // would shut it down and then wait (poll, up to 2 s) for nginx to close first, holding
-    // this thread until nginx runs. With the input read to its end, a plain close is clean.
-    fcgi.keepConnection = 1;
-    FCGX_Finish_r(&fcgi);
-    if (fcgi.ipcFd >= 0) {
-      if (keep) {
-        // nginx keeps the connection (fastcgi_keep_conn + upstream keepalive): its next
-        // request goes to whichever thread is idle.
-        shared.acceptor.keep(fcgi.ipcFd);
-      } else {
-        close(fcgi.ipcFd);
-      }
-      fcgi.ipcFd = -1;
-    }
+    serve_connection(shared.acceptor, fcgi, fd, svc);
   }
   FCGX_Free(&fcgi, 1);
   state.done = true;
