@@ -20,6 +20,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+: >"$tmp/sim.log"  # before the simulator starts: its redirection opens the file in the child, later
 "$sim" --port 0 --vms 60 --hosts 3 --seed 7 --no-dataplane --state-dir "$tmp/state" >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 url=

@@ -12,6 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ ! -x "$sim" ]; then echo "simulator $sim not found"; exit 1; fi
+: >"$tmp/sim.log"  # before the simulator starts: its redirection opens the file in the child, later
 "$sim" --port 0 --vms "${XO_CONF_VMS:-60}" --hosts 3 --seed 7 --no-dataplane --state-dir "$tmp/state" >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 url=
